@@ -1,0 +1,13 @@
+//! `mig`: MongoDB indexes and data migrations as code.
+//!
+//! The flow is inspect → diff → plan → apply, each piece behind a small interface:
+//! - [`model`]: one model of an index and a collection, and the one comparison;
+//! - [`manifest`] reads the declared model from files, [`server::inspect`] reads
+//!   the live one from a database;
+//! - [`plan`] turns declared + live into changes (pure);
+//! - [`server::execute`] applies a plan, [`render`] prints it (text, JSON).
+
+pub mod diagnostics;
+pub mod manifest;
+pub mod model;
+pub mod plan;

@@ -1,0 +1,273 @@
+//! Reads manifest files into the shared model, and validates them. Every
+//! problem in every file is collected; nothing talks to a server.
+
+pub mod file;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use bson::{Bson, Document};
+
+use crate::diagnostics::{Format, Problem, SourceFile};
+use crate::model::{Collection, IndexSpec, Scope};
+use file::{DocValue, IndexDecl, KeyValue, ManifestFile};
+
+/// What the manifests declare, per scope, in the order written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Manifests {
+    pub public: Vec<Collection>,
+    pub tenant: Vec<Collection>,
+    pub files: Vec<PathBuf>,
+}
+
+impl Manifests {
+    pub fn for_scope(&self, scope: Scope) -> &[Collection] {
+        match scope {
+            Scope::Public => &self.public,
+            Scope::Tenant => &self.tenant,
+        }
+    }
+
+    /// Keeps only the named collections (`--collection`); empty keeps all.
+    pub fn retain_collections(&mut self, names: &[String]) {
+        if names.is_empty() {
+            return;
+        }
+        self.public.retain(|c| names.contains(&c.name));
+        self.tenant.retain(|c| names.contains(&c.name));
+    }
+}
+
+/// One declared index and where it was written, for validation messages.
+#[derive(Debug, Clone)]
+pub(crate) struct Declared {
+    pub spec: IndexSpec,
+    pub file: PathBuf,
+    pub field: String,
+    pub position: Option<crate::diagnostics::locate::Position>,
+}
+
+impl Declared {
+    fn at(&self) -> String {
+        match self.position {
+            Some(p) => format!("{}:{}", self.file.display(), p.line),
+            None => self.file.display().to_string(),
+        }
+    }
+}
+
+/// Loads every `.yaml`, `.yml` and `.toml` file under `dir`, recursively.
+pub fn load_dir(dir: &Path) -> Result<Manifests, Vec<Problem>> {
+    let files = manifest_files(dir).map_err(|e| {
+        vec![Problem {
+            file: dir.to_path_buf(),
+            position: None,
+            field: String::new(),
+            message: format!("cannot read the manifests directory: {e}"),
+        }]
+    })?;
+    if files.is_empty() {
+        return Err(vec![Problem {
+            file: dir.to_path_buf(),
+            position: None,
+            field: String::new(),
+            message: "no manifest files (.yaml, .yml, .toml) found".into(),
+        }]);
+    }
+    let mut sources = Vec::new();
+    let mut problems = Vec::new();
+    for path in &files {
+        match std::fs::read_to_string(path) {
+            Ok(s) => sources.push((path.clone(), s)),
+            Err(e) => problems.push(Problem {
+                file: path.clone(),
+                position: None,
+                field: String::new(),
+                message: format!("cannot read: {e}"),
+            }),
+        }
+    }
+    let (manifests, more) = load_sources(&sources);
+    problems.extend(more);
+    if problems.is_empty() {
+        Ok(manifests)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Parses, converts and validates manifests given as (path, content) pairs.
+pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let mut declared: Vec<(Scope, String, Vec<Declared>)> = Vec::new();
+    for (path, source) in sources {
+        let Some(format) = Format::of(path) else { continue };
+        let parsed: ManifestFile = match format.parse(path, source) {
+            Ok(m) => m,
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        let locations = format.locations(source);
+        let src = SourceFile {
+            path,
+            locations: &locations,
+        };
+        for key in parsed.unknown.keys() {
+            problems.push(src.problem(key.clone(), "unknown field (expected scope, collections)"));
+        }
+        for (ci, coll) in parsed.collections.iter().enumerate() {
+            let cpath = format!("collections[{ci}]");
+            for key in coll.unknown.keys() {
+                problems.push(src.problem(format!("{cpath}.{key}"), "unknown field (expected name, indexes)"));
+            }
+            if let Err(why) = validate::collection_name(&coll.name) {
+                problems.push(src.problem(format!("{cpath}.name"), why));
+            }
+            let mut indexes = Vec::new();
+            for (ii, decl) in coll.indexes.iter().enumerate() {
+                let ipath = format!("{cpath}.indexes[{ii}]");
+                match convert_index(decl, &src, &ipath) {
+                    Ok(spec) => {
+                        problems.extend(validate::index(&spec, decl, &src, &ipath));
+                        indexes.push(Declared {
+                            spec,
+                            file: path.clone(),
+                            position: src.locations.find(&ipath),
+                            field: ipath,
+                        });
+                    }
+                    Err(mut p) => problems.append(&mut p),
+                }
+            }
+            for scope in parsed.scope.scopes() {
+                match declared.iter_mut().find(|(s, n, _)| *s == scope && *n == coll.name) {
+                    Some((_, _, existing)) => existing.extend(indexes.iter().cloned()),
+                    None => declared.push((scope, coll.name.clone(), indexes.clone())),
+                }
+            }
+        }
+    }
+    let mut manifests = Manifests {
+        files: sources.iter().map(|(p, _)| p.clone()).collect(),
+        ..Default::default()
+    };
+    for (scope, name, indexes) in declared {
+        problems.extend(validate::collection(scope, &name, &indexes));
+        let collection = Collection {
+            name,
+            indexes: indexes.into_iter().map(|d| d.spec).collect(),
+            ..Default::default()
+        };
+        match scope {
+            Scope::Public => manifests.public.push(collection),
+            Scope::Tenant => manifests.tenant.push(collection),
+        }
+    }
+    dedup_problems(&mut problems);
+    (manifests, problems)
+}
+
+/// A file declared for both scopes reports its own problems once.
+fn dedup_problems(problems: &mut Vec<Problem>) {
+    let mut seen = Vec::new();
+    problems.retain(|p| {
+        if seen.contains(p) {
+            false
+        } else {
+            seen.push(p.clone());
+            true
+        }
+    });
+}
+
+fn manifest_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.path());
+    for entry in entries {
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            out.extend(manifest_files(&path)?);
+        } else if Format::of(&path).is_some() {
+            out.push(path);
+        }
+    }
+    Ok(out)
+}
+
+fn convert_index(decl: &IndexDecl, src: &SourceFile, path: &str) -> Result<IndexSpec, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut keys = Document::new();
+    for (field, value) in &decl.keys {
+        let bson = match value {
+            KeyValue::Number(n) if n.fract() == 0.0 && n.abs() <= i32::MAX as f64 => Bson::Int32(*n as i32),
+            KeyValue::Number(n) => Bson::Double(*n),
+            KeyValue::Kind(k) => Bson::String(k.clone()),
+        };
+        keys.insert(field.clone(), bson);
+    }
+    let mut doc = |value: &Option<DocValue>, field: &str| -> Option<Document> {
+        let value = value.as_ref()?;
+        match to_document(&value.0) {
+            Ok(d) => Some(d),
+            Err(why) => {
+                problems.push(src.problem(format!("{path}.{field}"), why));
+                None
+            }
+        }
+    };
+    let spec = IndexSpec {
+        name: decl.name.clone().unwrap_or_else(|| IndexSpec::default_name(&keys)),
+        unique: decl.unique.unwrap_or(false),
+        sparse: decl.sparse.unwrap_or(false),
+        hidden: decl.hidden.unwrap_or(false),
+        partial_filter_expression: doc(&decl.partial_filter_expression, "partialFilterExpression"),
+        expire_after_seconds: decl.expire_after_seconds,
+        collation: doc(&decl.collation, "collation"),
+        weights: doc(&decl.weights, "weights"),
+        default_language: decl.default_language.clone(),
+        language_override: decl.language_override.clone(),
+        wildcard_projection: doc(&decl.wildcard_projection, "wildcardProjection"),
+        bits: decl.bits,
+        min: decl.min,
+        max: decl.max,
+        keys,
+        other: Document::new(),
+    };
+    if problems.is_empty() {
+        Ok(spec)
+    } else {
+        Err(problems)
+    }
+}
+
+/// A document option: a mapping, or an Extended JSON string of one.
+pub fn to_document(value: &serde_json::Value) -> Result<Document, String> {
+    let object = match value {
+        serde_json::Value::String(s) => serde_json::from_str::<serde_json::Value>(s)
+            .map_err(|e| format!("invalid Extended JSON: {e}"))?,
+        other => other.clone(),
+    };
+    match object {
+        serde_json::Value::Object(map) => {
+            Document::try_from(map).map_err(|e| format!("invalid Extended JSON: {e}"))
+        }
+        other => Err(format!("expected a document, found {}", json_kind(&other))),
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "a document",
+    }
+}
+
+#[cfg(test)]
+mod tests;

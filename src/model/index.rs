@@ -1,0 +1,293 @@
+//! One index, whether a manifest declared it or the server reported it.
+
+use bson::{doc, Bson, Document};
+
+/// Index options `mig` understands and compares, as MongoDB names them.
+pub const KNOWN_OPTIONS: &[&str] = &[
+    "unique",
+    "sparse",
+    "partialFilterExpression",
+    "expireAfterSeconds",
+    "collation",
+    "hidden",
+    "weights",
+    "default_language",
+    "language_override",
+    "wildcardProjection",
+    "bits",
+    "min",
+    "max",
+];
+
+/// The name of the index every collection has and `mig` never touches.
+pub const ID_INDEX: &str = "_id_";
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct IndexSpec {
+    pub name: String,
+    /// The key pattern, in order. Values are kept as written or reported
+    /// (`1`, `-1.0`, `"text"`); the comparison normalizes them.
+    pub keys: Document,
+    pub unique: bool,
+    pub sparse: bool,
+    pub hidden: bool,
+    pub partial_filter_expression: Option<Document>,
+    pub expire_after_seconds: Option<i64>,
+    pub collation: Option<Document>,
+    pub weights: Option<Document>,
+    pub default_language: Option<String>,
+    pub language_override: Option<String>,
+    pub wildcard_projection: Option<Document>,
+    pub bits: Option<i32>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// Everything else the server reports (`v`, `textIndexVersion`,
+    /// `storageEngine`, `prepareUnique`, …): shown, never compared, never declared.
+    pub other: Document,
+}
+
+/// Why a server-reported index document could not be read into the model.
+#[derive(Debug, thiserror::Error)]
+#[error("index {name:?}: field {field:?} has an unexpected type ({found})")]
+pub struct SpecError {
+    pub name: String,
+    pub field: String,
+    pub found: String,
+}
+
+impl IndexSpec {
+    /// MongoDB's default index name: `field_1_other_-1`.
+    pub fn default_name(keys: &Document) -> String {
+        keys.iter()
+            .map(|(field, value)| format!("{field}_{}", key_value_for_name(value)))
+            .collect::<Vec<_>>()
+            .join("_")
+    }
+
+    pub fn is_id_index(&self) -> bool {
+        self.name == ID_INDEX
+    }
+
+    pub fn is_text(&self) -> bool {
+        self.keys
+            .iter()
+            .any(|(k, v)| k == "_fts" || v.as_str() == Some("text"))
+    }
+
+    pub fn is_wildcard(&self) -> bool {
+        self.keys
+            .keys()
+            .any(|k| k == "$**" || k.ends_with(".$**"))
+    }
+
+    pub fn is_2d(&self) -> bool {
+        self.keys.values().any(|v| v.as_str() == Some("2d"))
+    }
+
+    pub fn is_hashed(&self) -> bool {
+        self.keys.values().any(|v| v.as_str() == Some("hashed"))
+    }
+
+    /// The index as `createIndexes` wants it: `{key, name, ...options}`.
+    /// Options that are false or absent are left out, as the server would.
+    pub fn to_document(&self) -> Document {
+        let mut d = doc! { "key": self.keys.clone(), "name": &self.name };
+        if self.unique {
+            d.insert("unique", true);
+        }
+        if self.sparse {
+            d.insert("sparse", true);
+        }
+        if self.hidden {
+            d.insert("hidden", true);
+        }
+        if let Some(f) = &self.partial_filter_expression {
+            d.insert("partialFilterExpression", f.clone());
+        }
+        if let Some(s) = self.expire_after_seconds {
+            d.insert("expireAfterSeconds", ttl_bson(s));
+        }
+        if let Some(c) = &self.collation {
+            d.insert("collation", c.clone());
+        }
+        if let Some(w) = &self.weights {
+            d.insert("weights", w.clone());
+        }
+        if let Some(l) = &self.default_language {
+            d.insert("default_language", l.as_str());
+        }
+        if let Some(l) = &self.language_override {
+            d.insert("language_override", l.as_str());
+        }
+        if let Some(p) = &self.wildcard_projection {
+            d.insert("wildcardProjection", p.clone());
+        }
+        if let Some(b) = self.bits {
+            d.insert("bits", b);
+        }
+        if let Some(m) = self.min {
+            d.insert("min", m);
+        }
+        if let Some(m) = self.max {
+            d.insert("max", m);
+        }
+        for (k, v) in &self.other {
+            d.insert(k.clone(), v.clone());
+        }
+        d
+    }
+
+    /// Reads one document of a `listIndexes` reply.
+    pub fn from_server(reported: &Document) -> Result<Self, SpecError> {
+        let name = reported.get_str("name").unwrap_or_default().to_string();
+        let err = |field: &str, found: &Bson| SpecError {
+            name: name.clone(),
+            field: field.to_string(),
+            found: format!("{:?}", found.element_type()),
+        };
+        let mut spec = IndexSpec {
+            name: name.clone(),
+            ..Default::default()
+        };
+        for (field, value) in reported {
+            match field.as_str() {
+                "name" => {}
+                "key" => spec.keys = as_doc(value).ok_or_else(|| err(field, value))?,
+                "unique" => spec.unique = truthy(value),
+                "sparse" => spec.sparse = truthy(value),
+                "hidden" => spec.hidden = truthy(value),
+                "partialFilterExpression" => {
+                    spec.partial_filter_expression =
+                        Some(as_doc(value).ok_or_else(|| err(field, value))?)
+                }
+                "expireAfterSeconds" => {
+                    spec.expire_after_seconds =
+                        Some(as_i64(value).ok_or_else(|| err(field, value))?)
+                }
+                "collation" => {
+                    spec.collation = Some(as_doc(value).ok_or_else(|| err(field, value))?)
+                }
+                "weights" => spec.weights = Some(as_doc(value).ok_or_else(|| err(field, value))?),
+                "default_language" => {
+                    spec.default_language =
+                        Some(value.as_str().ok_or_else(|| err(field, value))?.into())
+                }
+                "language_override" => {
+                    spec.language_override =
+                        Some(value.as_str().ok_or_else(|| err(field, value))?.into())
+                }
+                "wildcardProjection" => {
+                    spec.wildcard_projection =
+                        Some(as_doc(value).ok_or_else(|| err(field, value))?)
+                }
+                "bits" => {
+                    spec.bits = Some(
+                        as_i64(value)
+                            .and_then(|b| i32::try_from(b).ok())
+                            .ok_or_else(|| err(field, value))?,
+                    )
+                }
+                "min" => spec.min = Some(as_f64(value).ok_or_else(|| err(field, value))?),
+                "max" => spec.max = Some(as_f64(value).ok_or_else(|| err(field, value))?),
+                _ => {
+                    spec.other.insert(field.clone(), value.clone());
+                }
+            }
+        }
+        Ok(spec)
+    }
+}
+
+/// TTL values go to the server as int32 where they fit, as the shell sends them.
+fn ttl_bson(seconds: i64) -> Bson {
+    i32::try_from(seconds)
+        .map(Bson::Int32)
+        .unwrap_or(Bson::Int64(seconds))
+}
+
+fn key_value_for_name(value: &Bson) -> String {
+    match value {
+        Bson::String(s) => s.clone(),
+        Bson::Int32(i) => i.to_string(),
+        Bson::Int64(i) => i.to_string(),
+        Bson::Double(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+        Bson::Double(f) => f.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn as_doc(v: &Bson) -> Option<Document> {
+    v.as_document().cloned()
+}
+
+pub(crate) fn as_i64(v: &Bson) -> Option<i64> {
+    match v {
+        Bson::Int32(i) => Some(*i as i64),
+        Bson::Int64(i) => Some(*i),
+        Bson::Double(f) if f.fract() == 0.0 => Some(*f as i64),
+        _ => None,
+    }
+}
+
+pub(crate) fn as_f64(v: &Bson) -> Option<f64> {
+    match v {
+        Bson::Int32(i) => Some(*i as f64),
+        Bson::Int64(i) => Some(*i as f64),
+        Bson::Double(f) => Some(*f),
+        _ => None,
+    }
+}
+
+/// How the server reads a boolean option: numbers count, absent is false.
+fn truthy(v: &Bson) -> bool {
+    match v {
+        Bson::Boolean(b) => *b,
+        Bson::Int32(i) => *i != 0,
+        Bson::Int64(i) => *i != 0,
+        Bson::Double(f) => *f != 0.0,
+        Bson::Null => false,
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_name_follows_mongodb() {
+        assert_eq!(
+            IndexSpec::default_name(&doc! {"conversationId": 1, "timestamp": -1}),
+            "conversationId_1_timestamp_-1"
+        );
+        assert_eq!(
+            IndexSpec::default_name(&doc! {"title": "text", "loc": "2dsphere"}),
+            "title_text_loc_2dsphere"
+        );
+        assert_eq!(IndexSpec::default_name(&doc! {"a": 1.0}), "a_1");
+    }
+
+    #[test]
+    fn server_document_round_trips_through_the_model() {
+        let reported = doc! {
+            "v": 2, "key": {"a": 1, "b": -1}, "name": "a_1_b_-1", "unique": true,
+            "partialFilterExpression": {"deletedAt": null},
+            "collation": {"locale": "en", "strength": 2},
+            "storageEngine": {"wiredTiger": {}},
+        };
+        let spec = IndexSpec::from_server(&reported).unwrap();
+        assert!(spec.unique && !spec.sparse);
+        assert_eq!(spec.other, doc! {"v": 2, "storageEngine": {"wiredTiger": {}}});
+        let mut shown = spec.to_document();
+        assert_eq!(shown.remove("v"), Some(Bson::Int32(2)));
+        let mut expected = reported.clone();
+        expected.remove("v");
+        assert_eq!(shown, expected);
+    }
+
+    #[test]
+    fn server_fields_of_the_wrong_type_are_reported() {
+        let e = IndexSpec::from_server(&doc! {"key": {"a": 1}, "name": "x", "weights": 3}).unwrap_err();
+        assert_eq!(e.field, "weights");
+    }
+}

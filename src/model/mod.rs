@@ -1,0 +1,51 @@
+//! The one model of indexes and collections, shared by what the manifests
+//! declare and what the server reports, and the one comparison between them.
+
+pub mod compare;
+pub mod index;
+
+use bson::Document;
+use serde::{Deserialize, Serialize};
+
+pub use index::IndexSpec;
+
+/// Which kind of database a manifest or a target is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Public,
+    Tenant,
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Scope::Public => "public",
+            Scope::Tenant => "tenant",
+        })
+    }
+}
+
+/// A collection and its indexes: declared (from manifests) or live (from a server).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Collection {
+    pub name: String,
+    /// Live only: whether the collection exists on the server.
+    pub exists: bool,
+    /// Live only: the collection's default collation, which its indexes inherit.
+    pub default_collation: Option<Document>,
+    pub indexes: Vec<IndexSpec>,
+}
+
+/// The live state of the collections `mig` manages in one database.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct DatabaseState {
+    pub name: String,
+    pub collections: Vec<Collection>,
+}
+
+impl DatabaseState {
+    pub fn collection(&self, name: &str) -> Option<&Collection> {
+        self.collections.iter().find(|c| c.name == name)
+    }
+}
