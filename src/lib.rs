@@ -5,9 +5,18 @@
 //! - [`manifest`] reads the declared model from files, [`server::inspect`] reads
 //!   the live one from a database;
 //! - [`plan`] turns declared + live into changes (pure);
-//! - [`server::execute`] applies a plan, [`render`] prints it (text, JSON).
+//! - [`server::execute`] applies a plan, [`render`] prints it (text, JSON);
+//! - [`run`] drives that over the fleet that [`targets`] resolves, and
+//!   [`cli`] is the command line around it.
 
+pub mod cli;
+pub mod config;
 pub mod diagnostics;
 pub mod manifest;
 pub mod model;
 pub mod plan;
+pub mod redact;
+pub mod render;
+pub mod run;
+pub mod server;
+pub mod targets;

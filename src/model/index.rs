@@ -19,6 +19,9 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "max",
 ];
 
+/// Fields the server adds by itself: never declared, compared or shown in diffs.
+pub const SERVER_ASSIGNED: &[&str] = &["v", "ns", "textIndexVersion", "2dsphereIndexVersion", "background"];
+
 /// The name of the index every collection has and `mig` never touches.
 pub const ID_INDEX: &str = "_id_";
 

@@ -1,0 +1,96 @@
+//! Development database helper used by `scripts/demo` and `scripts/test`:
+//!
+//!   devdb start DIR       install (once) and start a mongod 6.0.5 single-node
+//!                         replica set under DIR; print its URI
+//!   devdb stop DIR        stop the mongod started under DIR
+//!   devdb seed-demo       (re)create the demo databases at $MONGODB_URI
+
+#[path = "../tests/support/mongod.rs"]
+mod mongod;
+
+use mongodb::bson::{doc, Document};
+
+const DEMO_PUBLIC: &str = "mig_demo_public";
+const DEMO_TENANTS: &[&str] = &["mig_demo_acme", "mig_demo_globex", "mig_demo_initech", "mig_demo_sandbox"];
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["start", dir] => start(dir.as_ref()).await,
+        ["stop", dir] => stop(dir.as_ref()),
+        ["seed-demo"] => seed_demo().await,
+        _ => Err("usage: devdb start DIR | stop DIR | seed-demo".into()),
+    };
+    if let Err(e) = result {
+        eprintln!("devdb: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn start(dir: &std::path::Path) -> mongod::Result<()> {
+    let node = mongod::Mongod::start(dir, "rs0")?;
+    std::fs::write(dir.join("mongod.pid"), node.pid.to_string()).map_err(|e| e.to_string())?;
+    if let Err(e) = mongod::initiate(&[&node], "rs0").await {
+        node.stop();
+        return Err(e);
+    }
+    println!("{}", node.uri());
+    Ok(())
+}
+
+fn stop(dir: &std::path::Path) -> mongod::Result<()> {
+    let pid = std::fs::read_to_string(dir.join("mongod.pid")).map_err(|e| format!("no mongod started under {}: {e}", dir.display()))?;
+    mongod::stop_pid(pid.trim().parse().map_err(|e| format!("bad pid file: {e}"))?);
+    Ok(())
+}
+
+/// A public database whose `client_configs` registry lists the tenants, in
+/// the shape of the chat service's, plus some tenant data and one index the
+/// manifests don't know.
+async fn seed_demo() -> mongod::Result<()> {
+    let uri = std::env::var("MONGODB_URI").map_err(|_| "MONGODB_URI is not set".to_string())?;
+    let client = mongodb::Client::with_uri_str(&uri).await.map_err(|e| e.to_string())?;
+    for db in std::iter::once(&DEMO_PUBLIC).chain(DEMO_TENANTS) {
+        client.database(db).drop().await.map_err(|e| e.to_string())?;
+    }
+    let now = mongodb::bson::DateTime::now();
+    let config = |id: &str, schema: &str, status: &str, phone: &str| {
+        doc! {
+            "id": id, "schema": schema, "billing": {"status": status},
+            "whatsapp": {"displayPhoneNumber": phone}, "createdAt": now, "updatedAt": now,
+        }
+    };
+    let registry: Vec<Document> = vec![
+        config("acme", "mig_demo_acme", "active", "+15550001"),
+        config("globex", "mig_demo_globex", "active", "+15550002"),
+        config("initech", "mig_demo_initech", "suspended", "+15550003"),
+        config("sandbox", "mig_demo_sandbox", "active", "+15550004"),
+        config("intruder", "admin", "active", "+15550005"),
+    ];
+    client
+        .database(DEMO_PUBLIC)
+        .collection::<Document>("client_configs")
+        .insert_many(registry)
+        .await
+        .map_err(|e| e.to_string())?;
+    let acme = client.database("mig_demo_acme");
+    let messages = acme.collection::<Document>("messages");
+    messages
+        .insert_many((0..5).map(|i| doc! {"messageId": format!("m{i}"), "conversationId": "c1", "timestamp": now}))
+        .await
+        .map_err(|e| e.to_string())?;
+    messages
+        .create_index(
+            mongodb::IndexModel::builder()
+                .keys(doc! {"legacyField": 1})
+                .options(mongodb::options::IndexOptions::builder().name("legacy_field_1".to_string()).build())
+                .build(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "seeded {DEMO_PUBLIC}.client_configs with 5 registry entries (2 active tenants, 1 suspended, 1 excluded, 1 naming 'admin')"
+    );
+    Ok(())
+}

@@ -1,0 +1,377 @@
+//! The command line: flags, commands, output streams and exit codes.
+//! The plan goes to stdout; logs, progress and errors to stderr.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use serde_json::json;
+
+use crate::config::{self, Overrides, Settings};
+use crate::diagnostics::Problem;
+use crate::manifest::{self, Manifests};
+use crate::plan::PlanOptions;
+use crate::redact::scrub;
+use crate::render::{json as render_json, text as render_text};
+use crate::run::{self, Report};
+use crate::targets::Selection;
+
+/// Exit codes.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_ERROR: i32 = 1;
+/// `mig plan --detailed-exitcode`: changes are pending.
+pub const EXIT_CHANGES: i32 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mig",
+    version,
+    about = "MongoDB indexes and data migrations as code, for a public database plus one database per tenant"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Project file (default: ./mig.toml if present).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// MongoDB connection string (default: $MONGODB_URI, then mig.toml, then mongodb://localhost:27017).
+    #[arg(long, global = true, value_name = "URI", hide_env_values = true)]
+    pub uri: Option<String>,
+    /// The public database (default: $MONGODB_PUBLIC_DATABASE, then mig.toml).
+    #[arg(long = "public-db", global = true, value_name = "NAME")]
+    pub public_db: Option<String>,
+    /// The manifests directory (default: mig.toml's `manifests`, then ./manifests).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub manifests: Option<PathBuf>,
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// More log output on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// No colours (also: NO_COLOR).
+    #[arg(long = "no-color", global = true)]
+    pub no_color: bool,
+    /// Only the public database.
+    #[arg(long, global = true, conflicts_with_all = ["tenants_only", "tenant"])]
+    pub public_only: bool,
+    /// Only tenant databases.
+    #[arg(long, global = true)]
+    pub tenants_only: bool,
+    /// Only this tenant database (repeatable).
+    #[arg(long = "tenant", global = true, value_name = "NAME")]
+    pub tenant: Vec<String>,
+    /// Only this collection (repeatable).
+    #[arg(long = "collection", global = true, value_name = "NAME")]
+    pub collection: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what differs between the manifests and the live databases.
+    Plan {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Exit 0 when nothing is pending, 2 when changes are, 1 on error.
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+    /// Apply the index plan to every target database.
+    SyncIndexes(ApplyArgs),
+    /// Apply everything pending (today: the index sync).
+    Apply(ApplyArgs),
+    /// What the manifests declare, and which databases tenant discovery finds.
+    List,
+    /// Check mig.toml and the manifests offline.
+    Validate,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Also drop live indexes the manifests don't declare (never `_id_`).
+    #[arg(long)]
+    pub prune: bool,
+    /// Databases worked on at once (default: mig.toml's `concurrency`, then 4).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Print the plan and change nothing (also: MIGRATION_DRY_RUN=true).
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Parses the command line and runs it; returns the exit code.
+pub async fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+        }
+    };
+    if let Err(e) = load_dotenv() {
+        eprintln!("error: {e}");
+        return EXIT_ERROR;
+    }
+    let concurrency = match &cli.command {
+        Command::Plan { run, .. } => run.concurrency,
+        Command::SyncIndexes(a) | Command::Apply(a) => a.run.concurrency,
+        _ => None,
+    };
+    let overrides = Overrides {
+        config: cli.global.config.clone(),
+        uri: cli.global.uri.clone(),
+        public_db: cli.global.public_db.clone(),
+        manifests: cli.global.manifests.clone(),
+        concurrency,
+    };
+    let settings = config::resolve(&overrides, &|k| std::env::var(k).ok());
+    init_logging(&cli.global, settings.as_ref().ok().and_then(|s| s.log_level.as_deref()));
+    let settings = match settings {
+        Ok(s) => s,
+        Err(problems) => return report_problems(&cli.global, &problems),
+    };
+    crate::redact::register(&settings.uri);
+    let manifests = match manifest::load_dir(&settings.manifests) {
+        Ok(mut m) => {
+            m.retain_collections(&cli.global.collection);
+            m
+        }
+        Err(problems) => return report_problems(&cli.global, &problems),
+    };
+    match cli.command {
+        Command::Validate => validate(&cli.global, &manifests),
+        Command::List => list(&cli.global, &settings, &manifests).await,
+        Command::Plan {
+            run,
+            detailed_exitcode,
+        } => {
+            let code = plan_or_apply(&cli.global, &settings, &manifests, &run, false).await;
+            match code {
+                Ok(report) if detailed_exitcode && report.has_changes() => EXIT_CHANGES,
+                Ok(_) => EXIT_OK,
+                Err(code) => code,
+            }
+        }
+        Command::SyncIndexes(args) | Command::Apply(args) => {
+            let dry_run = args.dry_run || settings.dry_run;
+            match plan_or_apply(&cli.global, &settings, &manifests, &args.run, !dry_run).await {
+                Ok(_) => EXIT_OK,
+                Err(code) => code,
+            }
+        }
+    }
+}
+
+/// Plans (and applies) over every target; prints the report. `Err` carries
+/// the exit code of a failure.
+async fn plan_or_apply(global: &Global, settings: &Settings, manifests: &Manifests, args: &RunArgs, apply: bool) -> Result<Report, i32> {
+    let client = crate::server::connect(settings).await.map_err(|e| fail(&e))?;
+    let selection = selection(global);
+    let (targets, rejected) = run::resolve_targets(&client, settings, &selection)
+        .await
+        .map_err(|e| fail(&e))?;
+    tracing::info!(databases = targets.len(), apply, "starting");
+    let options = PlanOptions { prune: args.prune };
+    let reports = run::run(&client, settings, manifests, targets, options, apply).await;
+    let report = Report {
+        targets: reports,
+        rejected,
+        applied: apply,
+    };
+    print_report(global, &report);
+    if report.failed() {
+        Err(EXIT_ERROR)
+    } else {
+        Ok(report)
+    }
+}
+
+fn selection(global: &Global) -> Selection {
+    Selection {
+        public_only: global.public_only,
+        tenants_only: global.tenants_only,
+        tenants: global.tenant.clone(),
+    }
+}
+
+fn print_report(global: &Global, report: &Report) {
+    let text = match global.format {
+        OutputFormat::Json => scrub(&serde_json::to_string_pretty(&render_json::report(report)).unwrap_or_default()) + "\n",
+        OutputFormat::Text => render_text::report(report, style(global)),
+    };
+    let _ = std::io::stdout().write_all(text.as_bytes());
+}
+
+fn style(global: &Global) -> render_text::Style {
+    let no_color = global.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    render_text::Style {
+        color: !no_color && std::io::stdout().is_terminal(),
+    }
+}
+
+fn fail(message: &str) -> i32 {
+    eprintln!("error: {}", scrub(message));
+    EXIT_ERROR
+}
+
+fn report_problems(global: &Global, problems: &[Problem]) -> i32 {
+    if global.format == OutputFormat::Json {
+        let items: Vec<_> = problems
+            .iter()
+            .map(|p| {
+                json!({
+                    "file": p.file.display().to_string(),
+                    "line": p.position.map(|p| p.line),
+                    "column": p.position.map(|p| p.column),
+                    "field": p.field,
+                    "message": p.message,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&json!({"valid": false, "problems": items})).unwrap_or_default());
+    }
+    for p in problems {
+        eprintln!("error: {}", scrub(&p.to_string()));
+    }
+    eprintln!("{} problem(s) found; no database was touched", problems.len());
+    EXIT_ERROR
+}
+
+fn validate(global: &Global, manifests: &Manifests) -> i32 {
+    let collections = manifests.public.len() + manifests.tenant.len();
+    let indexes: usize = manifests.public.iter().chain(&manifests.tenant).map(|c| c.indexes.len()).sum();
+    match global.format {
+        OutputFormat::Json => println!(
+            "{}",
+            json!({"valid": true, "problems": [], "files": manifests.files.len(), "collections": collections, "indexes": indexes})
+        ),
+        OutputFormat::Text => println!(
+            "ok: {} manifest file(s), {collections} collection(s), {indexes} index(es)",
+            manifests.files.len()
+        ),
+    }
+    EXIT_OK
+}
+
+async fn list(global: &Global, settings: &Settings, manifests: &Manifests) -> i32 {
+    let selection = selection(global);
+    let discovered = match crate::server::connect(settings).await {
+        Ok(client) => run::resolve_targets(&client, settings, &selection).await,
+        Err(e) => Err(e),
+    };
+    match global.format {
+        OutputFormat::Json => {
+            let scope = |collections: &[crate::model::Collection]| {
+                json!(collections
+                    .iter()
+                    .map(|c| json!({"name": c.name, "indexes": c.indexes.iter().map(render_json::spec).collect::<Vec<_>>()}))
+                    .collect::<Vec<_>>())
+            };
+            let (targets, rejected, error) = match &discovered {
+                Ok((t, r)) => (
+                    t.iter().map(|t| json!({"database": t.database, "scope": t.scope.to_string()})).collect(),
+                    r.iter().map(|r| json!({"database": r.database, "reason": r.reason})).collect(),
+                    None,
+                ),
+                Err(e) => (Vec::new(), Vec::new(), Some(scrub(e))),
+            };
+            let out = json!({
+                "manifests": {"public": scope(&manifests.public), "tenant": scope(&manifests.tenant)},
+                "targets": targets,
+                "rejected": rejected,
+                "error": error,
+            });
+            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        }
+        OutputFormat::Text => {
+            let mut out = String::new();
+            for (scope, collections) in [("public", &manifests.public), ("tenant", &manifests.tenant)] {
+                out.push_str(&format!("{scope} scope:\n"));
+                for c in collections.iter() {
+                    out.push_str(&format!("  {}\n", c.name));
+                    for i in &c.indexes {
+                        out.push_str(&format!("    {}  {}\n", i.name, render_text::one_line(i)));
+                    }
+                }
+            }
+            if let Ok((targets, rejected)) = &discovered {
+                out.push_str("databases:\n");
+                for t in targets {
+                    out.push_str(&format!("  {} ({})\n", t.database, t.scope));
+                }
+                for r in rejected {
+                    out.push_str(&format!("  skipped {}: {}\n", r.database, r.reason));
+                }
+            }
+            print!("{}", scrub(&out));
+        }
+    }
+    match discovered {
+        Ok(_) => EXIT_OK,
+        Err(e) => fail(&e),
+    }
+}
+
+/// Reads `.env` in the working directory; real environment variables win.
+fn load_dotenv() -> Result<(), String> {
+    match dotenvy::from_path(".env") {
+        Ok(()) => Ok(()),
+        Err(dotenvy::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        // The offending line may hold a secret: say where, not what.
+        Err(dotenvy::Error::LineParse(_, at)) => Err(format!(".env: cannot parse a line (at character {at})")),
+        Err(e) => Err(format!(".env: {}", scrub(&e.to_string()))),
+    }
+}
+
+fn init_logging(global: &Global, env_level: Option<&str>) {
+    let level = if global.quiet {
+        "error"
+    } else {
+        match global.verbose {
+            0 => env_level.unwrap_or("warn"),
+            1 => "info",
+            _ => "debug",
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("mig={level}"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("mig=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(|| ScrubbingStderr)
+        .with_ansi(std::io::stderr().is_terminal() && !global.no_color && std::env::var_os("NO_COLOR").is_none())
+        .with_target(false)
+        .try_init();
+}
+
+/// Log lines pass through the secret scrubber on their way to stderr.
+struct ScrubbingStderr;
+
+impl Write for ScrubbingStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        std::io::stderr().write_all(scrub(&String::from_utf8_lossy(buf)).as_bytes())?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}

@@ -1,0 +1,462 @@
+//! `mig.toml`, the environment and the flags, resolved into one [`Settings`].
+//! Precedence: flag > environment (including `.env`) > file > default.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::diagnostics::{Format, Problem, SourceFile};
+use crate::manifest::file::DocValue;
+
+pub const DEFAULT_URI: &str = "mongodb://localhost:27017";
+pub const DEFAULT_CONFIG: &str = "mig.toml";
+
+/// The project file, `mig.toml`. The source of `schema/mig.schema.json`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "mig.toml")]
+pub struct ConfigFile {
+    /// The manifests directory, relative to this file. Default: `manifests`.
+    pub manifests: Option<String>,
+    #[serde(default)]
+    pub connection: ConnectionConfig,
+    #[serde(default)]
+    pub public: PublicConfig,
+    pub tenants: Option<TenantsConfig>,
+    /// How many databases are worked on at once. Default: 4.
+    pub concurrency: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionConfig {
+    /// `MONGODB_URI` wins over this.
+    pub uri: Option<String>,
+    pub max_pool_size: Option<u32>,
+    pub min_pool_size: Option<u32>,
+    pub server_selection_timeout_ms: Option<u64>,
+    pub socket_timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublicConfig {
+    /// `MONGODB_PUBLIC_DATABASE` wins over this.
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TenantSource {
+    /// `databases`: explicit names.
+    List,
+    /// `prefix`: matched against `listDatabases`.
+    Prefix,
+    /// `regex`: matched against `listDatabases`.
+    Regex,
+    /// `collection` of the public database, `field` naming the tenant database, optional `filter`.
+    Registry,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantsConfig {
+    pub source: TenantSource,
+    #[serde(default)]
+    pub databases: Vec<String>,
+    pub prefix: Option<String>,
+    pub regex: Option<String>,
+    pub collection: Option<String>,
+    pub field: Option<String>,
+    pub filter: Option<DocValue>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+/// How tenant databases are found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Discovery {
+    /// No `[tenants]` section: there are no tenant databases.
+    None,
+    List(Vec<String>),
+    Prefix(String),
+    /// A pattern already checked to compile.
+    Regex(String),
+    Registry {
+        collection: String,
+        field: String,
+        filter: bson::Document,
+    },
+}
+
+/// Flags that override the file and the environment.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub uri: Option<String>,
+    pub public_db: Option<String>,
+    pub manifests: Option<PathBuf>,
+    pub concurrency: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Secret: print only through `redact::redact_uri`.
+    pub uri: String,
+    pub public_database: Option<String>,
+    pub manifests: PathBuf,
+    pub discovery: Discovery,
+    pub exclude: Vec<String>,
+    pub max_pool_size: Option<u32>,
+    pub min_pool_size: Option<u32>,
+    pub server_selection_timeout: Duration,
+    /// The driver has no socket timeout; `mig` bounds each read with it.
+    pub socket_timeout: Option<Duration>,
+    pub concurrency: usize,
+    /// `MIGRATION_DRY_RUN`: writing commands only print their plan.
+    pub dry_run: bool,
+    /// `MIGRATION_LOG_LEVEL`.
+    pub log_level: Option<String>,
+    /// The config file that was read, if any.
+    pub config_file: Option<PathBuf>,
+}
+
+/// Resolves the settings; `env` looks up an environment variable.
+pub fn resolve(overrides: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, Vec<Problem>> {
+    let (file, path) = read_config(overrides.config.as_deref())?;
+    let mut problems = Vec::new();
+    let base_dir = path
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let config_path = path.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
+    let source = path.as_ref().and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+    let locations = Format::Toml.locations(&source);
+    let src = SourceFile {
+        path: &config_path,
+        locations: &locations,
+    };
+
+    let env_num = |name: &str, problems: &mut Vec<Problem>| -> Option<u64> {
+        let raw = env(name)?;
+        match raw.trim().parse::<u64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                problems.push(Problem {
+                    file: PathBuf::from(format!("${name}")),
+                    position: None,
+                    field: String::new(),
+                    message: format!("expected a whole number, found {raw:?}"),
+                });
+                None
+            }
+        }
+    };
+
+    let uri = overrides
+        .uri
+        .clone()
+        .or_else(|| env("MONGODB_URI"))
+        .or(file.connection.uri.clone())
+        .unwrap_or_else(|| DEFAULT_URI.to_string());
+    let public_database = overrides
+        .public_db
+        .clone()
+        .or_else(|| env("MONGODB_PUBLIC_DATABASE"))
+        .or(file.public.database.clone());
+    if let Some(db) = &public_database {
+        if let Err(why) = crate::targets::check_database_name(db) {
+            problems.push(src.problem("public.database", why));
+        }
+    }
+    let manifests = match (&overrides.manifests, &file.manifests) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(dir)) => base_dir.join(dir),
+        (None, None) => base_dir.join("manifests"),
+    };
+    let max_pool_size = env_num("MONGODB_MAX_POOL_SIZE", &mut problems)
+        .map(|n| n as u32)
+        .or(file.connection.max_pool_size);
+    let min_pool_size = env_num("MONGODB_MIN_POOL_SIZE", &mut problems)
+        .map(|n| n as u32)
+        .or(file.connection.min_pool_size);
+    let server_selection_timeout = Duration::from_millis(
+        env_num("MONGODB_SERVER_SELECTION_TIMEOUT_MS", &mut problems)
+            .or(file.connection.server_selection_timeout_ms)
+            .unwrap_or(10_000),
+    );
+    let socket_timeout = env_num("MONGODB_SOCKET_TIMEOUT_MS", &mut problems)
+        .or(file.connection.socket_timeout_ms)
+        .filter(|ms| *ms > 0)
+        .map(Duration::from_millis);
+    let dry_run = env("MIGRATION_DRY_RUN").is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"));
+    let concurrency = overrides.concurrency.or(file.concurrency).unwrap_or(4).max(1);
+
+    let (discovery, exclude) = match &file.tenants {
+        None => (Discovery::None, Vec::new()),
+        Some(t) => (tenant_discovery(t, &src, &mut problems), t.exclude.clone()),
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Settings {
+        uri,
+        public_database,
+        manifests,
+        discovery,
+        exclude,
+        max_pool_size,
+        min_pool_size,
+        server_selection_timeout,
+        socket_timeout,
+        concurrency,
+        dry_run,
+        log_level: env("MIGRATION_LOG_LEVEL"),
+        config_file: path,
+    })
+}
+
+fn tenant_discovery(t: &TenantsConfig, src: &SourceFile, problems: &mut Vec<Problem>) -> Discovery {
+    let mut missing = |field: &str| {
+        problems.push(src.problem(
+            format!("tenants.{field}"),
+            format!("tenants.source = \"{}\" needs `{field}`", source_name(t.source)),
+        ));
+    };
+    match t.source {
+        TenantSource::List => {
+            if t.databases.is_empty() {
+                missing("databases");
+            }
+            Discovery::List(t.databases.clone())
+        }
+        TenantSource::Prefix => match &t.prefix {
+            Some(p) if !p.is_empty() => Discovery::Prefix(p.clone()),
+            _ => {
+                missing("prefix");
+                Discovery::None
+            }
+        },
+        TenantSource::Regex => match &t.regex {
+            Some(r) => match regex::Regex::new(r) {
+                Ok(_) => Discovery::Regex(r.clone()),
+                Err(e) => {
+                    problems.push(src.problem("tenants.regex", format!("invalid regex: {e}")));
+                    Discovery::None
+                }
+            },
+            None => {
+                missing("regex");
+                Discovery::None
+            }
+        },
+        TenantSource::Registry => {
+            let (Some(collection), Some(field)) = (&t.collection, &t.field) else {
+                if t.collection.is_none() {
+                    missing("collection");
+                }
+                if t.field.is_none() {
+                    missing("field");
+                }
+                return Discovery::None;
+            };
+            let filter = match &t.filter {
+                None => bson::Document::new(),
+                Some(f) => crate::manifest::to_document(&f.0).unwrap_or_else(|why| {
+                    problems.push(src.problem("tenants.filter", why));
+                    bson::Document::new()
+                }),
+            };
+            Discovery::Registry {
+                collection: collection.clone(),
+                field: field.clone(),
+                filter,
+            }
+        }
+    }
+}
+
+fn source_name(s: TenantSource) -> &'static str {
+    match s {
+        TenantSource::List => "list",
+        TenantSource::Prefix => "prefix",
+        TenantSource::Regex => "regex",
+        TenantSource::Registry => "registry",
+    }
+}
+
+/// Reads `--config PATH`, or `mig.toml` in the working directory if there is one.
+fn read_config(explicit: Option<&Path>) -> Result<(ConfigFile, Option<PathBuf>), Vec<Problem>> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None if Path::new(DEFAULT_CONFIG).exists() => PathBuf::from(DEFAULT_CONFIG),
+        None => return Ok((ConfigFile::default(), None)),
+    };
+    let source = std::fs::read_to_string(&path).map_err(|e| {
+        vec![Problem {
+            file: path.clone(),
+            position: None,
+            field: String::new(),
+            message: format!("cannot read the config file: {e}"),
+        }]
+    })?;
+    let file = Format::Toml.parse(&path, &source).map_err(|p| vec![p])?;
+    Ok((file, Some(path)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with_env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    fn config(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mig.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    const FULL: &str = r#"manifests = "manifests"
+
+[connection]
+uri = "mongodb://file-host:27017"
+
+[public]
+database = "chat_public"
+
+[tenants]
+source = "registry"
+collection = "client_configs"
+field = "schema"
+filter = { "billing.status" = "active" }
+exclude = ["tenant_sandbox"]
+"#;
+
+    #[test]
+    fn the_documented_shape_works_as_written() {
+        let (dir, path) = config(FULL);
+        let s = resolve(
+            &Overrides {
+                config: Some(path),
+                ..Default::default()
+            },
+            &with_env(&[]),
+        )
+        .unwrap();
+        assert_eq!(s.uri, "mongodb://file-host:27017");
+        assert_eq!(s.public_database.as_deref(), Some("chat_public"));
+        assert_eq!(s.manifests, dir.path().join("manifests"));
+        assert_eq!(s.exclude, vec!["tenant_sandbox"]);
+        match s.discovery {
+            Discovery::Registry { collection, field, filter } => {
+                assert_eq!(collection, "client_configs");
+                assert_eq!(field, "schema");
+                assert_eq!(filter, bson::doc! {"billing.status": "active"});
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn flag_beats_environment_beats_file_beats_default() {
+        let (_dir, path) = config(FULL);
+        let o = |uri: Option<&str>| Overrides {
+            config: Some(path.clone()),
+            uri: uri.map(String::from),
+            ..Default::default()
+        };
+        let env = with_env(&[("MONGODB_URI", "mongodb://env-host"), ("MONGODB_PUBLIC_DATABASE", "env_public")]);
+        assert_eq!(resolve(&o(Some("mongodb://flag-host")), &env).unwrap().uri, "mongodb://flag-host");
+        let s = resolve(&o(None), &env).unwrap();
+        assert_eq!(s.uri, "mongodb://env-host");
+        assert_eq!(s.public_database.as_deref(), Some("env_public"));
+        assert_eq!(resolve(&o(None), &with_env(&[])).unwrap().uri, "mongodb://file-host:27017");
+        let (_d2, empty) = config("");
+        let s = resolve(
+            &Overrides {
+                config: Some(empty),
+                ..Default::default()
+            },
+            &with_env(&[]),
+        )
+        .unwrap();
+        assert_eq!(s.uri, DEFAULT_URI);
+        assert_eq!(s.discovery, Discovery::None);
+    }
+
+    #[test]
+    fn pool_timeouts_and_dry_run_come_from_the_environment() {
+        let (_dir, path) = config("[connection]\nmax_pool_size = 3\n");
+        let env = with_env(&[
+            ("MONGODB_MIN_POOL_SIZE", "2"),
+            ("MONGODB_SERVER_SELECTION_TIMEOUT_MS", "1500"),
+            ("MONGODB_SOCKET_TIMEOUT_MS", "9000"),
+            ("MIGRATION_DRY_RUN", "true"),
+            ("MIGRATION_LOG_LEVEL", "debug"),
+        ]);
+        let s = resolve(
+            &Overrides {
+                config: Some(path),
+                ..Default::default()
+            },
+            &env,
+        )
+        .unwrap();
+        assert_eq!(s.max_pool_size, Some(3));
+        assert_eq!(s.min_pool_size, Some(2));
+        assert_eq!(s.server_selection_timeout, Duration::from_millis(1500));
+        assert_eq!(s.socket_timeout, Some(Duration::from_millis(9000)));
+        assert!(s.dry_run);
+        assert_eq!(s.log_level.as_deref(), Some("debug"));
+    }
+
+    #[test]
+    fn bad_values_name_file_line_and_field() {
+        let (_dir, path) = config("[tenants]\nsource = \"registry\"\ncollection = \"client_configs\"\n");
+        let err = resolve(
+            &Overrides {
+                config: Some(path.clone()),
+                ..Default::default()
+            },
+            &with_env(&[("MONGODB_MAX_POOL_SIZE", "lots")]),
+        )
+        .unwrap_err();
+        let text: Vec<String> = err.iter().map(|p| p.to_string()).collect();
+        assert!(text.iter().any(|t| t.contains("MONGODB_MAX_POOL_SIZE") && t.contains("lots")), "{text:?}");
+        assert!(text.iter().any(|t| t.contains("mig.toml:1:") && t.contains("needs `field`")), "{text:?}");
+
+        let (_dir, path) = config("[tenants]\nsource = \"dns\"\n");
+        let err = resolve(
+            &Overrides {
+                config: Some(path),
+                ..Default::default()
+            },
+            &with_env(&[]),
+        )
+        .unwrap_err();
+        assert!(err[0].to_string().contains("mig.toml:2:"), "{}", err[0]);
+        assert!(err[0].to_string().contains("tenants.source"), "{}", err[0]);
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let (_dir, path) = config("[conection]\nuri = \"x\"\n");
+        let err = resolve(
+            &Overrides {
+                config: Some(path),
+                ..Default::default()
+            },
+            &with_env(&[]),
+        )
+        .unwrap_err();
+        assert!(err[0].to_string().contains("conection"), "{}", err[0]);
+    }
+}

@@ -1,0 +1,309 @@
+//! The plan (and the outcome of an apply) for a person to read.
+
+use std::fmt::Write;
+
+use similar::{ChangeTag, TextDiff};
+
+use super::json::spec as spec_json;
+use crate::model::index::SERVER_ASSIGNED;
+use crate::model::IndexSpec;
+use crate::plan::{Action, Change, DatabasePlan};
+use crate::run::{Report, TargetReport};
+use crate::server::execute::StepResult;
+
+/// ANSI colours, or none.
+#[derive(Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn green(self, t: &str) -> String {
+        self.paint("32", t)
+    }
+    fn red(self, t: &str) -> String {
+        self.paint("31", t)
+    }
+    fn yellow(self, t: &str) -> String {
+        self.paint("33", t)
+    }
+    fn bold(self, t: &str) -> String {
+        self.paint("1", t)
+    }
+    fn dim(self, t: &str) -> String {
+        self.paint("2", t)
+    }
+}
+
+/// `{"a": 1, "b": -1} unique sparse ...`: the key and the options on one line.
+pub fn one_line(spec: &IndexSpec) -> String {
+    let mut shown = spec.clone();
+    shown.other = without_server_fields(&spec.other);
+    let mut doc = shown.to_document();
+    doc.remove("name");
+    let key = doc.remove("key").unwrap_or(bson::Bson::Null);
+    let mut out = bson::Bson::from(key).into_relaxed_extjson().to_string();
+    for (k, v) in doc {
+        match v {
+            bson::Bson::Boolean(true) => {
+                let _ = write!(out, " {k}");
+            }
+            other => {
+                let _ = write!(out, " {k}={}", other.into_relaxed_extjson());
+            }
+        }
+    }
+    out
+}
+
+fn without_server_fields(other: &bson::Document) -> bson::Document {
+    other
+        .iter()
+        .filter(|(k, _)| !SERVER_ASSIGNED.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Declared vs live, line by line.
+fn diff(change: &Change, style: Style, indent: &str) -> String {
+    let render = |s: Option<&IndexSpec>| {
+        s.map(|s| {
+            let mut shown = s.clone();
+            shown.other = without_server_fields(&s.other);
+            serde_json::to_string_pretty(&spec_json(&shown)).unwrap_or_default() + "\n"
+        })
+        .unwrap_or_default()
+    };
+    let live = render(change.live.as_ref());
+    let desired = render(change.desired.as_ref());
+    let mut out = String::new();
+    let _ = writeln!(out, "{indent}{}", style.dim("--- live   +++ declared"));
+    for line in TextDiff::from_lines(&live, &desired).iter_all_changes() {
+        let text = line.value().trim_end_matches('\n');
+        let _ = match line.tag() {
+            ChangeTag::Equal => writeln!(out, "{indent}  {text}"),
+            ChangeTag::Delete => writeln!(out, "{indent}{}", style.red(&format!("- {text}"))),
+            ChangeTag::Insert => writeln!(out, "{indent}{}", style.green(&format!("+ {text}"))),
+        };
+    }
+    out
+}
+
+fn symbol(action: Action, style: Style) -> String {
+    match action {
+        Action::Create => style.green("+ create "),
+        Action::Drop => style.red("- drop   "),
+        Action::Modify => style.yellow("~ modify "),
+        Action::Replace => style.yellow("± replace"),
+    }
+}
+
+/// The plan of one database; after an apply, each change says how it went.
+fn plan_text(plan: &DatabasePlan, steps: &[StepResult], style: Style, out: &mut String) {
+    let mut current: Option<&str> = None;
+    for change in &plan.changes {
+        if current != Some(change.collection.as_str()) {
+            current = Some(&change.collection);
+            let note = if change.creates_collection {
+                style.dim(" (does not exist yet: its first index build creates it)")
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "  {}{note}", change.collection);
+        }
+        let what = match (change.action, change.renames()) {
+            (Action::Replace, Some(old)) => format!("renames {old:?}, same key and options"),
+            (Action::Create, _) => one_line(change.desired.as_ref().expect("a create has a spec")),
+            (Action::Drop, _) => one_line(change.live.as_ref().expect("a drop has a spec")),
+            (Action::Modify, _) => format!("in place (collMod): {}", change.differences.join(", ")),
+            (Action::Replace, None) => format!("drop and rebuild: {} changed", change.differences.join(", ")),
+        };
+        let outcome = steps
+            .iter()
+            .find(|s| s.collection == change.collection && s.index == change.index && s.action == change.action)
+            .map(|s| match &s.error {
+                None => format!("  {}", style.green("done")),
+                Some(e) => format!("\n        {}", style.red(&format!("FAILED: {e}"))),
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "    {} {}  {what}{outcome}",
+            symbol(change.action, style),
+            style.bold(&change.index)
+        );
+        if matches!(change.action, Action::Modify | Action::Replace) {
+            out.push_str(&diff(change, style, "        "));
+        }
+    }
+    for u in &plan.unmanaged {
+        let why = match &u.equivalent_to {
+            Some(name) => format!("same key and options as declared {name:?}; --prune renames it"),
+            None => "not in the manifests; kept (--prune drops it)".into(),
+        };
+        let _ = writeln!(
+            out,
+            "    {} {}.{}  {}  {}",
+            style.dim("? unmanaged"),
+            u.collection,
+            u.index.name,
+            one_line(&u.index),
+            style.dim(&why)
+        );
+    }
+}
+
+fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) {
+    let header = format!("{} ({})", t.target.database, t.target.scope);
+    if let Some(e) = &t.error {
+        let _ = writeln!(out, "{}: {}", style.bold(&header), style.red(&format!("failed: {e}")));
+        return;
+    }
+    let Some(plan) = &t.plan else { return };
+    if plan.is_empty() && plan.unmanaged.is_empty() {
+        let _ = writeln!(out, "{}: {}", style.bold(&header), style.dim("no changes"));
+        return;
+    }
+    let state = if plan.is_empty() {
+        style.dim("no changes")
+    } else if !applied {
+        format!("{} change(s)", plan.changes.len())
+    } else if t.failed() {
+        style.red("failed")
+    } else {
+        style.green("applied")
+    };
+    let _ = writeln!(out, "{}: {state}", style.bold(&header));
+    plan_text(plan, &t.steps, style, out);
+}
+
+pub fn report(report: &Report, style: Style) -> String {
+    let mut out = String::new();
+    for r in &report.rejected {
+        let _ = writeln!(out, "{} {}: {}", style.yellow("skipped tenant"), r.database, r.reason);
+    }
+    for t in &report.targets {
+        target_text(t, report.applied, style, &mut out);
+    }
+    let count = |a: Action| {
+        report
+            .targets
+            .iter()
+            .filter_map(|t| t.plan.as_ref())
+            .map(|p| p.count(a))
+            .sum::<usize>()
+    };
+    let unmanaged: usize = report.targets.iter().filter_map(|t| t.plan.as_ref()).map(|p| p.unmanaged.len()).sum();
+    let changed = report
+        .targets
+        .iter()
+        .filter(|t| t.plan.as_ref().is_some_and(|p| !p.is_empty()))
+        .count();
+    let failed = report.targets.iter().filter(|t| t.failed()).count();
+    let verb = if report.applied { "applied" } else { "to apply" };
+    let _ = write!(
+        out,
+        "\n{} {} database(s), {changed} with changes {verb}: {} create, {} modify, {} replace, {} drop",
+        style.bold("Summary:"),
+        report.targets.len(),
+        count(Action::Create),
+        count(Action::Modify),
+        count(Action::Replace),
+        count(Action::Drop),
+    );
+    if unmanaged > 0 {
+        let _ = write!(out, "; {unmanaged} unmanaged index(es) left alone");
+    }
+    if failed > 0 {
+        let _ = write!(out, "; {}", style.red(&format!("{failed} database(s) failed")));
+    }
+    out.push('\n');
+    if !report.applied && changed == 0 && failed == 0 {
+        out.push_str("Nothing to do: every database matches the manifests.\n");
+    }
+    crate::redact::scrub(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Scope;
+    use crate::plan::Unmanaged;
+    use crate::targets::Target;
+    use bson::doc;
+
+    fn spec(name: &str, keys: bson::Document) -> IndexSpec {
+        IndexSpec {
+            name: name.into(),
+            keys,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn plan_text_shows_changes_diffs_and_unmanaged() {
+        let mut live = spec("ttl", doc! {"at": 1});
+        live.expire_after_seconds = Some(30);
+        let mut desired = live.clone();
+        desired.expire_after_seconds = Some(60);
+        let plan = DatabasePlan {
+            database: "t1".into(),
+            scope: Scope::Tenant,
+            changes: vec![
+                Change {
+                    collection: "m".into(),
+                    action: Action::Modify,
+                    index: "ttl".into(),
+                    desired: Some(desired),
+                    live: Some(live),
+                    modification: None,
+                    differences: vec!["expireAfterSeconds"],
+                    creates_collection: false,
+                },
+                Change {
+                    collection: "m".into(),
+                    action: Action::Create,
+                    index: "a_1".into(),
+                    desired: Some(spec("a_1", doc! {"a": 1, "b": -1})),
+                    live: None,
+                    modification: None,
+                    differences: vec![],
+                    creates_collection: false,
+                },
+            ],
+            unmanaged: vec![Unmanaged {
+                collection: "m".into(),
+                index: spec("legacy", doc! {"z": 1}),
+                equivalent_to: None,
+            }],
+        };
+        let r = Report {
+            targets: vec![TargetReport {
+                target: Target {
+                    database: "t1".into(),
+                    scope: Scope::Tenant,
+                },
+                plan: Some(plan),
+                steps: vec![],
+                error: None,
+            }],
+            rejected: vec![],
+            applied: false,
+        };
+        let text = report(&r, Style { color: false });
+        assert!(text.contains("t1 (tenant): 2 change(s)"), "{text}");
+        assert!(text.contains("~ modify  ttl  in place (collMod): expireAfterSeconds"), "{text}");
+        assert!(text.contains("- \"expireAfterSeconds\": 30"), "{text}");
+        assert!(text.contains("+ \"expireAfterSeconds\": 60"), "{text}");
+        assert!(text.contains("+ create  a_1  {\"a\":1,\"b\":-1}"), "{text}");
+        assert!(text.contains("m.legacy"), "{text}");
+        assert!(text.contains("1 create, 1 modify, 0 replace, 0 drop; 1 unmanaged"), "{text}");
+    }
+}

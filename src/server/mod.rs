@@ -1,0 +1,79 @@
+//! Everything that talks to MongoDB: connecting, reading live indexes
+//! ([`inspect`]), applying a plan ([`execute`]), and explaining server errors
+//! in words ([`errors`]).
+
+pub mod errors;
+pub mod execute;
+pub mod inspect;
+
+use std::future::IntoFuture;
+use std::time::Duration;
+
+use bson::doc;
+use mongodb::options::ClientOptions;
+use mongodb::Client;
+
+use crate::config::Settings;
+use crate::redact::redact_uri;
+
+/// Connects and checks the server answers, so an unreachable or misconfigured
+/// server is one clear error up front rather than one per database.
+pub async fn connect(settings: &Settings) -> Result<Client, String> {
+    let shown = redact_uri(&settings.uri);
+    let mut options = ClientOptions::parse(&settings.uri)
+        .await
+        .map_err(|e| format!("invalid MongoDB URI {shown}: {}", errors::explain(&e)))?;
+    options.app_name = Some(format!("mig/{}", env!("CARGO_PKG_VERSION")));
+    options.server_selection_timeout = Some(settings.server_selection_timeout);
+    if settings.max_pool_size.is_some() {
+        options.max_pool_size = settings.max_pool_size;
+    }
+    if settings.min_pool_size.is_some() {
+        options.min_pool_size = settings.min_pool_size;
+    }
+    let client = Client::with_options(options).map_err(|e| format!("cannot connect to {shown}: {}", errors::explain(&e)))?;
+    client.database("admin").run_command(doc! {"ping": 1}).await.map_err(|e| {
+        if errors::is_unreachable(&e) {
+            format!(
+                "cannot reach MongoDB at {shown}: no server answered within {} (MONGODB_SERVER_SELECTION_TIMEOUT_MS): {}",
+                human(settings.server_selection_timeout),
+                errors::explain(&e)
+            )
+        } else {
+            format!("cannot use MongoDB at {shown}: {}", errors::explain(&e))
+        }
+    })?;
+    Ok(client)
+}
+
+fn human(d: Duration) -> String {
+    if d.as_millis() % 1000 == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
+/// Bounds a read by the configured socket timeout (the driver has none); the
+/// outer error is the timeout, the inner one the server's.
+pub async fn within<T>(
+    limit: Option<Duration>,
+    what: &str,
+    op: impl IntoFuture<Output = mongodb::error::Result<T>>,
+) -> Result<mongodb::error::Result<T>, String> {
+    match limit {
+        None => Ok(op.await),
+        Some(limit) => tokio::time::timeout(limit, op.into_future())
+            .await
+            .map_err(|_| format!("{what} took longer than {} (MONGODB_SOCKET_TIMEOUT_MS)", human(limit))),
+    }
+}
+
+/// [`within`], with the server's error explained.
+pub async fn bounded<T>(
+    limit: Option<Duration>,
+    what: &str,
+    op: impl IntoFuture<Output = mongodb::error::Result<T>>,
+) -> Result<T, String> {
+    within(limit, what, op).await?.map_err(|e| errors::explain(&e))
+}

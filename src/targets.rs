@@ -1,0 +1,202 @@
+//! Which databases a command works on: the public database and the tenant
+//! databases that discovery finds, narrowed by the target-selection flags.
+
+use bson::{doc, Bson, Document};
+use futures::TryStreamExt;
+use mongodb::Client;
+
+use crate::config::{Discovery, Settings};
+use crate::model::Scope;
+
+/// Never targets, whatever a registry says.
+const RESERVED: &[&str] = &["admin", "local", "config"];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub database: String,
+    pub scope: Scope,
+}
+
+/// A tenant name discovery found but `mig` will not use, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejected {
+    pub database: String,
+    pub reason: String,
+}
+
+/// `--public-only`, `--tenants-only`, `--tenant NAME`.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    pub public_only: bool,
+    pub tenants_only: bool,
+    /// Only these tenants (and not the public database).
+    pub tenants: Vec<String>,
+}
+
+impl Selection {
+    pub fn wants_public(&self) -> bool {
+        !self.tenants_only && self.tenants.is_empty()
+    }
+
+    pub fn wants_tenants(&self) -> bool {
+        !self.public_only
+    }
+}
+
+/// MongoDB's rules for database names (the stricter, cross-platform set).
+pub fn check_database_name(name: &str) -> Result<(), String> {
+    const FORBIDDEN: &[char] = &['/', '\\', '.', ' ', '"', '$', '*', '<', '>', ':', '|', '?', '\0'];
+    if name.is_empty() {
+        Err("a database name cannot be empty".into())
+    } else if name.len() >= 64 {
+        Err(format!("invalid database name {name:?}: 64 bytes or longer"))
+    } else if let Some(c) = name.chars().find(|c| FORBIDDEN.contains(c)) {
+        Err(format!("invalid database name {name:?}: it contains {c:?}"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Drops reserved, invalid, excluded and duplicate names, saying why for
+/// the ones a user would wonder about. Keeps the order found.
+pub fn filter_tenants(candidates: Vec<String>, exclude: &[String], public: Option<&str>) -> (Vec<String>, Vec<Rejected>) {
+    let mut kept: Vec<String> = Vec::new();
+    let mut rejected = Vec::new();
+    for name in candidates {
+        let reason = if RESERVED.contains(&name.as_str()) {
+            Some(format!("{name:?} is a system database and is never a target"))
+        } else if let Err(why) = check_database_name(&name) {
+            Some(why)
+        } else if Some(name.as_str()) == public {
+            Some(format!("{name:?} is the public database, not a tenant"))
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => rejected.push(Rejected { database: name, reason }),
+            None if exclude.contains(&name) || kept.contains(&name) => {}
+            None => kept.push(name),
+        }
+    }
+    (kept, rejected)
+}
+
+/// The value at a dotted path of a document (`billing.schema`).
+fn get_path<'a>(doc: &'a Document, path: &str) -> Option<&'a Bson> {
+    let mut parts = path.split('.');
+    let mut value = doc.get(parts.next()?)?;
+    for part in parts {
+        value = value.as_document()?.get(part)?;
+    }
+    Some(value)
+}
+
+/// Finds the tenant databases the settings describe.
+pub async fn discover(client: &Client, settings: &Settings) -> mongodb::error::Result<(Vec<String>, Vec<Rejected>)> {
+    let public = settings.public_database.as_deref();
+    let mut rejected = Vec::new();
+    let candidates = match &settings.discovery {
+        Discovery::None => Vec::new(),
+        Discovery::List(names) => names.clone(),
+        Discovery::Prefix(prefix) => {
+            let mut names = client.list_database_names().await?;
+            names.retain(|n| n.starts_with(prefix.as_str()));
+            names.sort();
+            names
+        }
+        Discovery::Regex(pattern) => {
+            let re = regex::Regex::new(pattern).expect("checked when the config was read");
+            let mut names = client.list_database_names().await?;
+            names.retain(|n| re.is_match(n));
+            names.sort();
+            names
+        }
+        Discovery::Registry {
+            collection,
+            field,
+            filter,
+        } => {
+            let Some(public) = public else {
+                return Err(mongodb::error::Error::custom(
+                    "tenants.source = \"registry\" needs the public database ([public].database or MONGODB_PUBLIC_DATABASE)",
+                ));
+            };
+            let mut cursor = client
+                .database(public)
+                .collection::<Document>(collection)
+                .find(filter.clone())
+                .projection(doc! { field.as_str(): 1 })
+                .sort(doc! {"_id": 1})
+                .await?;
+            let mut names = Vec::new();
+            while let Some(entry) = cursor.try_next().await? {
+                match get_path(&entry, field) {
+                    Some(Bson::String(name)) => names.push(name.clone()),
+                    other => rejected.push(Rejected {
+                        database: format!("{public}.{collection} _id {}", entry.get("_id").map(Bson::to_string).unwrap_or_default()),
+                        reason: match other {
+                            None => format!("the registry entry has no {field:?} field"),
+                            Some(v) => format!("{field:?} is not a string: {v}"),
+                        },
+                    }),
+                }
+            }
+            names
+        }
+    };
+    let (tenants, more) = filter_tenants(candidates, &settings.exclude, public);
+    rejected.extend(more);
+    Ok((tenants, rejected))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn reserved_invalid_excluded_and_public_names_are_not_targets() {
+        let (kept, rejected) = filter_tenants(
+            names(&["tenant_a", "admin", "local", "config", "bad.name", "tenant_b", "tenant_sandbox", "chat_public", "tenant_a", ""]),
+            &names(&["tenant_sandbox"]),
+            Some("chat_public"),
+        );
+        assert_eq!(kept, names(&["tenant_a", "tenant_b"]));
+        let rejected: Vec<&str> = rejected.iter().map(|r| r.database.as_str()).collect();
+        assert_eq!(rejected, vec!["admin", "local", "config", "bad.name", "chat_public", ""]);
+    }
+
+    #[test]
+    fn database_names_follow_mongodb_rules() {
+        assert!(check_database_name("tenant_42").is_ok());
+        for bad in ["", "a/b", "a b", "a$b", "a.b", &"x".repeat(64)] {
+            assert!(check_database_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn registry_fields_may_be_paths() {
+        let d = doc! {"billing": {"schema": "t1"}, "schema": "t2"};
+        assert_eq!(get_path(&d, "billing.schema"), Some(&Bson::String("t1".into())));
+        assert_eq!(get_path(&d, "schema"), Some(&Bson::String("t2".into())));
+        assert_eq!(get_path(&d, "missing.x"), None);
+    }
+
+    #[test]
+    fn selection_flags() {
+        assert!(Selection::default().wants_public() && Selection::default().wants_tenants());
+        let t = Selection {
+            tenants: names(&["a"]),
+            ..Default::default()
+        };
+        assert!(!t.wants_public() && t.wants_tenants());
+        let p = Selection {
+            public_only: true,
+            ..Default::default()
+        };
+        assert!(p.wants_public() && !p.wants_tenants());
+    }
+}
