@@ -11,12 +11,22 @@ mod mongod;
 use mongodb::bson::{doc, Document};
 
 const DEMO_PUBLIC: &str = "mig_demo_public";
-const DEMO_TENANTS: &[&str] = &["mig_demo_acme", "mig_demo_globex", "mig_demo_initech", "mig_demo_sandbox"];
+const DEMO_TENANTS: &[&str] = &[
+    "mig_demo_acme",
+    "mig_demo_globex",
+    "mig_demo_initech",
+    "mig_demo_sandbox",
+];
 
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let result = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["start", dir] => start(dir.as_ref()).await,
         ["stop", dir] => stop(dir.as_ref()),
         ["seed-demo"] => seed_demo().await,
@@ -40,8 +50,13 @@ async fn start(dir: &std::path::Path) -> mongod::Result<()> {
 }
 
 fn stop(dir: &std::path::Path) -> mongod::Result<()> {
-    let pid = std::fs::read_to_string(dir.join("mongod.pid")).map_err(|e| format!("no mongod started under {}: {e}", dir.display()))?;
-    mongod::stop_pid(pid.trim().parse().map_err(|e| format!("bad pid file: {e}"))?);
+    let pid = std::fs::read_to_string(dir.join("mongod.pid"))
+        .map_err(|e| format!("no mongod started under {}: {e}", dir.display()))?;
+    mongod::stop_pid(
+        pid.trim()
+            .parse()
+            .map_err(|e| format!("bad pid file: {e}"))?,
+    );
     Ok(())
 }
 
@@ -50,9 +65,15 @@ fn stop(dir: &std::path::Path) -> mongod::Result<()> {
 /// manifests don't know.
 async fn seed_demo() -> mongod::Result<()> {
     let uri = std::env::var("MONGODB_URI").map_err(|_| "MONGODB_URI is not set".to_string())?;
-    let client = mongodb::Client::with_uri_str(&uri).await.map_err(|e| e.to_string())?;
+    let client = mongodb::Client::with_uri_str(&uri)
+        .await
+        .map_err(|e| e.to_string())?;
     for db in std::iter::once(&DEMO_PUBLIC).chain(DEMO_TENANTS) {
-        client.database(db).drop().await.map_err(|e| e.to_string())?;
+        client
+            .database(db)
+            .drop()
+            .await
+            .map_err(|e| e.to_string())?;
     }
     let now = mongodb::bson::DateTime::now();
     let config = |id: &str, schema: &str, status: &str, phone: &str| {
@@ -77,14 +98,22 @@ async fn seed_demo() -> mongod::Result<()> {
     let acme = client.database("mig_demo_acme");
     let messages = acme.collection::<Document>("messages");
     messages
-        .insert_many((0..5).map(|i| doc! {"messageId": format!("m{i}"), "conversationId": "c1", "timestamp": now}))
+        .insert_many(
+            (0..5).map(
+                |i| doc! {"messageId": format!("m{i}"), "conversationId": "c1", "timestamp": now},
+            ),
+        )
         .await
         .map_err(|e| e.to_string())?;
     messages
         .create_index(
             mongodb::IndexModel::builder()
                 .keys(doc! {"legacyField": 1})
-                .options(mongodb::options::IndexOptions::builder().name("legacy_field_1".to_string()).build())
+                .options(
+                    mongodb::options::IndexOptions::builder()
+                        .name("legacy_field_1".to_string())
+                        .build(),
+                )
                 .build(),
         )
         .await

@@ -145,7 +145,10 @@ pub async fn main() -> i32 {
         concurrency,
     };
     let settings = config::resolve(&overrides, &|k| std::env::var(k).ok());
-    init_logging(&cli.global, settings.as_ref().ok().and_then(|s| s.log_level.as_deref()));
+    init_logging(
+        &cli.global,
+        settings.as_ref().ok().and_then(|s| s.log_level.as_deref()),
+    );
     let settings = match settings {
         Ok(s) => s,
         Err(problems) => return report_problems(&cli.global, &problems),
@@ -184,8 +187,16 @@ pub async fn main() -> i32 {
 
 /// Plans (and applies) over every target; prints the report. `Err` carries
 /// the exit code of a failure.
-async fn plan_or_apply(global: &Global, settings: &Settings, manifests: &Manifests, args: &RunArgs, apply: bool) -> Result<Report, i32> {
-    let client = crate::server::connect(settings).await.map_err(|e| fail(&e))?;
+async fn plan_or_apply(
+    global: &Global,
+    settings: &Settings,
+    manifests: &Manifests,
+    args: &RunArgs,
+    apply: bool,
+) -> Result<Report, i32> {
+    let client = crate::server::connect(settings)
+        .await
+        .map_err(|e| fail(&e))?;
     let selection = selection(global);
     let (targets, rejected) = run::resolve_targets(&client, settings, &selection)
         .await
@@ -216,7 +227,10 @@ fn selection(global: &Global) -> Selection {
 
 fn print_report(global: &Global, report: &Report) {
     let text = match global.format {
-        OutputFormat::Json => scrub(&serde_json::to_string_pretty(&render_json::report(report)).unwrap_or_default()) + "\n",
+        OutputFormat::Json => {
+            scrub(&serde_json::to_string_pretty(&render_json::report(report)).unwrap_or_default())
+                + "\n"
+        }
         OutputFormat::Text => render_text::report(report, style(global)),
     };
     let _ = std::io::stdout().write_all(text.as_bytes());
@@ -248,18 +262,30 @@ fn report_problems(global: &Global, problems: &[Problem]) -> i32 {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&json!({"valid": false, "problems": items})).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"valid": false, "problems": items}))
+                .unwrap_or_default()
+        );
     }
     for p in problems {
         eprintln!("error: {}", scrub(&p.to_string()));
     }
-    eprintln!("{} problem(s) found; no database was touched", problems.len());
+    eprintln!(
+        "{} problem(s) found; no database was touched",
+        problems.len()
+    );
     EXIT_ERROR
 }
 
 fn validate(global: &Global, manifests: &Manifests) -> i32 {
     let collections = manifests.public.len() + manifests.tenant.len();
-    let indexes: usize = manifests.public.iter().chain(&manifests.tenant).map(|c| c.indexes.len()).sum();
+    let indexes: usize = manifests
+        .public
+        .iter()
+        .chain(&manifests.tenant)
+        .map(|c| c.indexes.len())
+        .sum();
     match global.format {
         OutputFormat::Json => println!(
             "{}",
@@ -289,8 +315,12 @@ async fn list(global: &Global, settings: &Settings, manifests: &Manifests) -> i3
             };
             let (targets, rejected, error) = match &discovered {
                 Ok((t, r)) => (
-                    t.iter().map(|t| json!({"database": t.database, "scope": t.scope.to_string()})).collect(),
-                    r.iter().map(|r| json!({"database": r.database, "reason": r.reason})).collect(),
+                    t.iter()
+                        .map(|t| json!({"database": t.database, "scope": t.scope.to_string()}))
+                        .collect(),
+                    r.iter()
+                        .map(|r| json!({"database": r.database, "reason": r.reason}))
+                        .collect(),
                     None,
                 ),
                 Err(e) => (Vec::new(), Vec::new(), Some(scrub(e))),
@@ -305,7 +335,9 @@ async fn list(global: &Global, settings: &Settings, manifests: &Manifests) -> i3
         }
         OutputFormat::Text => {
             let mut out = String::new();
-            for (scope, collections) in [("public", &manifests.public), ("tenant", &manifests.tenant)] {
+            for (scope, collections) in
+                [("public", &manifests.public), ("tenant", &manifests.tenant)]
+            {
                 out.push_str(&format!("{scope} scope:\n"));
                 for c in collections.iter() {
                     out.push_str(&format!("  {}\n", c.name));
@@ -338,7 +370,9 @@ fn load_dotenv() -> Result<(), String> {
         Ok(()) => Ok(()),
         Err(dotenvy::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         // The offending line may hold a secret: say where, not what.
-        Err(dotenvy::Error::LineParse(_, at)) => Err(format!(".env: cannot parse a line (at character {at})")),
+        Err(dotenvy::Error::LineParse(_, at)) => {
+            Err(format!(".env: cannot parse a line (at character {at})"))
+        }
         Err(e) => Err(format!(".env: {}", scrub(&e.to_string()))),
     }
 }
@@ -358,7 +392,11 @@ fn init_logging(global: &Global, env_level: Option<&str>) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| ScrubbingStderr)
-        .with_ansi(std::io::stderr().is_terminal() && !global.no_color && std::env::var_os("NO_COLOR").is_none())
+        .with_ansi(
+            std::io::stderr().is_terminal()
+                && !global.no_color
+                && std::env::var_os("NO_COLOR").is_none(),
+        )
         .with_target(false)
         .try_init();
 }

@@ -124,7 +124,10 @@ pub struct Settings {
 }
 
 /// Resolves the settings; `env` looks up an environment variable.
-pub fn resolve(overrides: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, Vec<Problem>> {
+pub fn resolve(
+    overrides: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Settings, Vec<Problem>> {
     let (file, path) = read_config(overrides.config.as_deref())?;
     let mut problems = Vec::new();
     let base_dir = path
@@ -132,8 +135,13 @@ pub fn resolve(overrides: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> R
         .and_then(Path::parent)
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let config_path = path.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
-    let source = path.as_ref().and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+    let config_path = path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
+    let source = path
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
     let locations = Format::Toml.locations(&source);
     let src = SourceFile {
         path: &config_path,
@@ -192,8 +200,17 @@ pub fn resolve(overrides: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> R
         .or(file.connection.socket_timeout_ms)
         .filter(|ms| *ms > 0)
         .map(Duration::from_millis);
-    let dry_run = env("MIGRATION_DRY_RUN").is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"));
-    let concurrency = overrides.concurrency.or(file.concurrency).unwrap_or(4).max(1);
+    let dry_run = env("MIGRATION_DRY_RUN").is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        )
+    });
+    let concurrency = overrides
+        .concurrency
+        .or(file.concurrency)
+        .unwrap_or(4)
+        .max(1);
 
     let (discovery, exclude) = match &file.tenants {
         None => (Discovery::None, Vec::new()),
@@ -223,7 +240,10 @@ fn tenant_discovery(t: &TenantsConfig, src: &SourceFile, problems: &mut Vec<Prob
     let mut missing = |field: &str| {
         problems.push(src.problem(
             format!("tenants.{field}"),
-            format!("tenants.source = \"{}\" needs `{field}`", source_name(t.source)),
+            format!(
+                "tenants.source = \"{}\" needs `{field}`",
+                source_name(t.source)
+            ),
         ));
     };
     match t.source {
@@ -313,7 +333,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn with_env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -356,7 +379,11 @@ exclude = ["tenant_sandbox"]
         assert_eq!(s.manifests, dir.path().join("manifests"));
         assert_eq!(s.exclude, vec!["tenant_sandbox"]);
         match s.discovery {
-            Discovery::Registry { collection, field, filter } => {
+            Discovery::Registry {
+                collection,
+                field,
+                filter,
+            } => {
                 assert_eq!(collection, "client_configs");
                 assert_eq!(field, "schema");
                 assert_eq!(filter, bson::doc! {"billing.status": "active"});
@@ -373,12 +400,21 @@ exclude = ["tenant_sandbox"]
             uri: uri.map(String::from),
             ..Default::default()
         };
-        let env = with_env(&[("MONGODB_URI", "mongodb://env-host"), ("MONGODB_PUBLIC_DATABASE", "env_public")]);
-        assert_eq!(resolve(&o(Some("mongodb://flag-host")), &env).unwrap().uri, "mongodb://flag-host");
+        let env = with_env(&[
+            ("MONGODB_URI", "mongodb://env-host"),
+            ("MONGODB_PUBLIC_DATABASE", "env_public"),
+        ]);
+        assert_eq!(
+            resolve(&o(Some("mongodb://flag-host")), &env).unwrap().uri,
+            "mongodb://flag-host"
+        );
         let s = resolve(&o(None), &env).unwrap();
         assert_eq!(s.uri, "mongodb://env-host");
         assert_eq!(s.public_database.as_deref(), Some("env_public"));
-        assert_eq!(resolve(&o(None), &with_env(&[])).unwrap().uri, "mongodb://file-host:27017");
+        assert_eq!(
+            resolve(&o(None), &with_env(&[])).unwrap().uri,
+            "mongodb://file-host:27017"
+        );
         let (_d2, empty) = config("");
         let s = resolve(
             &Overrides {
@@ -420,7 +456,8 @@ exclude = ["tenant_sandbox"]
 
     #[test]
     fn bad_values_name_file_line_and_field() {
-        let (_dir, path) = config("[tenants]\nsource = \"registry\"\ncollection = \"client_configs\"\n");
+        let (_dir, path) =
+            config("[tenants]\nsource = \"registry\"\ncollection = \"client_configs\"\n");
         let err = resolve(
             &Overrides {
                 config: Some(path.clone()),
@@ -430,8 +467,16 @@ exclude = ["tenant_sandbox"]
         )
         .unwrap_err();
         let text: Vec<String> = err.iter().map(|p| p.to_string()).collect();
-        assert!(text.iter().any(|t| t.contains("MONGODB_MAX_POOL_SIZE") && t.contains("lots")), "{text:?}");
-        assert!(text.iter().any(|t| t.contains("mig.toml:1:") && t.contains("needs `field`")), "{text:?}");
+        assert!(
+            text.iter()
+                .any(|t| t.contains("MONGODB_MAX_POOL_SIZE") && t.contains("lots")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.contains("mig.toml:1:") && t.contains("needs `field`")),
+            "{text:?}"
+        );
 
         let (_dir, path) = config("[tenants]\nsource = \"dns\"\n");
         let err = resolve(

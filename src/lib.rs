@@ -18,5 +18,6 @@ pub mod plan;
 pub mod redact;
 pub mod render;
 pub mod run;
+pub mod schema;
 pub mod server;
 pub mod targets;

@@ -23,7 +23,9 @@ pub fn redact_uri(uri: &str) -> String {
         Some((a, q)) => (a, Some(q)),
         None => (rest, None),
     };
-    let authority_end = authority_and_path.find('/').unwrap_or(authority_and_path.len());
+    let authority_end = authority_and_path
+        .find('/')
+        .unwrap_or(authority_and_path.len());
     let (authority, path) = authority_and_path.split_at(authority_end);
     let authority = match authority.rsplit_once('@') {
         Some((userinfo, hosts)) => {
@@ -41,7 +43,9 @@ pub fn redact_uri(uri: &str) -> String {
         let options: Vec<String> = query
             .split('&')
             .map(|kv| match kv.split_once('=') {
-                Some((k, _)) if SECRET_OPTIONS.contains(&k.to_ascii_lowercase().as_str()) => format!("{k}=****"),
+                Some((k, _)) if SECRET_OPTIONS.contains(&k.to_ascii_lowercase().as_str()) => {
+                    format!("{k}=****")
+                }
                 _ => kv.to_string(),
             })
             .collect();
@@ -149,8 +153,14 @@ mod tests {
             redact_uri("mongodb://app:s3cr%40t@db1:27017,db2/admin?replicaSet=rs0"),
             "mongodb://app:****@db1:27017,db2/admin?replicaSet=rs0"
         );
-        assert_eq!(redact_uri("mongodb+srv://app@cluster.example.net"), "mongodb+srv://app@cluster.example.net");
-        assert_eq!(redact_uri("mongodb://localhost:27017"), "mongodb://localhost:27017");
+        assert_eq!(
+            redact_uri("mongodb+srv://app@cluster.example.net"),
+            "mongodb+srv://app@cluster.example.net"
+        );
+        assert_eq!(
+            redact_uri("mongodb://localhost:27017"),
+            "mongodb://localhost:27017"
+        );
     }
 
     #[test]

@@ -7,11 +7,11 @@ use mongodb::Client;
 
 use crate::config::{Discovery, Settings};
 use crate::manifest::Manifests;
+use crate::model::Scope;
 use crate::plan::{plan_database, DatabasePlan, PlanOptions};
 use crate::server::execute::{self, StepResult};
 use crate::server::{errors, inspect};
 use crate::targets::{self, Rejected, Selection, Target};
-use crate::model::Scope;
 
 /// What happened to one database.
 #[derive(Clone, Debug)]
@@ -43,12 +43,18 @@ impl Report {
     }
 
     pub fn has_changes(&self) -> bool {
-        self.targets.iter().any(|t| t.plan.as_ref().is_some_and(|p| !p.is_empty()))
+        self.targets
+            .iter()
+            .any(|t| t.plan.as_ref().is_some_and(|p| !p.is_empty()))
     }
 }
 
 /// The databases to work on, in order: the public one, then the tenants.
-pub async fn resolve_targets(client: &Client, settings: &Settings, selection: &Selection) -> Result<(Vec<Target>, Vec<Rejected>), String> {
+pub async fn resolve_targets(
+    client: &Client,
+    settings: &Settings,
+    selection: &Selection,
+) -> Result<(Vec<Target>, Vec<Rejected>), String> {
     let mut out = Vec::new();
     if selection.wants_public() {
         match &settings.public_database {
@@ -64,18 +70,28 @@ pub async fn resolve_targets(client: &Client, settings: &Settings, selection: &S
     }
     let mut rejected = Vec::new();
     if selection.wants_tenants() {
-        if settings.discovery == Discovery::None && (selection.tenants_only || !selection.tenants.is_empty()) {
+        if settings.discovery == Discovery::None
+            && (selection.tenants_only || !selection.tenants.is_empty())
+        {
             return Err("no tenant discovery configured (a [tenants] section in mig.toml)".into());
         }
         let (tenants, why) = targets::discover(client, settings)
             .await
             .map_err(|e| format!("tenant discovery failed: {}", errors::explain(&e)))?;
         rejected = why;
-        let unknown: Vec<&String> = selection.tenants.iter().filter(|t| !tenants.contains(t)).collect();
+        let unknown: Vec<&String> = selection
+            .tenants
+            .iter()
+            .filter(|t| !tenants.contains(t))
+            .collect();
         if !unknown.is_empty() {
             return Err(format!(
                 "not among the tenant databases discovery found: {}",
-                unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                unknown
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         out.extend(
@@ -92,7 +108,14 @@ pub async fn resolve_targets(client: &Client, settings: &Settings, selection: &S
 }
 
 /// Inspects and plans every target, and applies the plans when `apply`.
-pub async fn run(client: &Client, settings: &Settings, manifests: &Manifests, targets: Vec<Target>, options: PlanOptions, apply: bool) -> Vec<TargetReport> {
+pub async fn run(
+    client: &Client,
+    settings: &Settings,
+    manifests: &Manifests,
+    targets: Vec<Target>,
+    options: PlanOptions,
+    apply: bool,
+) -> Vec<TargetReport> {
     let order: Vec<String> = targets.iter().map(|t| t.database.clone()).collect();
     let mut reports: Vec<TargetReport> = stream::iter(targets)
         .map(|target| run_one(client, settings, manifests, target, options, apply))
@@ -103,7 +126,14 @@ pub async fn run(client: &Client, settings: &Settings, manifests: &Manifests, ta
     reports
 }
 
-async fn run_one(client: &Client, settings: &Settings, manifests: &Manifests, target: Target, options: PlanOptions, apply: bool) -> TargetReport {
+async fn run_one(
+    client: &Client,
+    settings: &Settings,
+    manifests: &Manifests,
+    target: Target,
+    options: PlanOptions,
+    apply: bool,
+) -> TargetReport {
     let mut report = TargetReport {
         target: target.clone(),
         plan: None,
@@ -124,7 +154,10 @@ async fn run_one(client: &Client, settings: &Settings, manifests: &Manifests, ta
     // Discovery by prefix or regex found this database in listDatabases; if
     // none of its collections are there now, check it still exists rather than
     // recreate a database someone just dropped.
-    let listed = matches!(settings.discovery, Discovery::Prefix(_) | Discovery::Regex(_)) && target.scope == Scope::Tenant;
+    let listed = matches!(
+        settings.discovery,
+        Discovery::Prefix(_) | Discovery::Regex(_)
+    ) && target.scope == Scope::Tenant;
     if listed && !live.collections.iter().any(|c| c.exists) {
         match client
             .list_database_names()

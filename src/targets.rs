@@ -45,11 +45,15 @@ impl Selection {
 
 /// MongoDB's rules for database names (the stricter, cross-platform set).
 pub fn check_database_name(name: &str) -> Result<(), String> {
-    const FORBIDDEN: &[char] = &['/', '\\', '.', ' ', '"', '$', '*', '<', '>', ':', '|', '?', '\0'];
+    const FORBIDDEN: &[char] = &[
+        '/', '\\', '.', ' ', '"', '$', '*', '<', '>', ':', '|', '?', '\0',
+    ];
     if name.is_empty() {
         Err("a database name cannot be empty".into())
     } else if name.len() >= 64 {
-        Err(format!("invalid database name {name:?}: 64 bytes or longer"))
+        Err(format!(
+            "invalid database name {name:?}: 64 bytes or longer"
+        ))
     } else if let Some(c) = name.chars().find(|c| FORBIDDEN.contains(c)) {
         Err(format!("invalid database name {name:?}: it contains {c:?}"))
     } else {
@@ -59,12 +63,18 @@ pub fn check_database_name(name: &str) -> Result<(), String> {
 
 /// Drops reserved, invalid, excluded and duplicate names, saying why for
 /// the ones a user would wonder about. Keeps the order found.
-pub fn filter_tenants(candidates: Vec<String>, exclude: &[String], public: Option<&str>) -> (Vec<String>, Vec<Rejected>) {
+pub fn filter_tenants(
+    candidates: Vec<String>,
+    exclude: &[String],
+    public: Option<&str>,
+) -> (Vec<String>, Vec<Rejected>) {
     let mut kept: Vec<String> = Vec::new();
     let mut rejected = Vec::new();
     for name in candidates {
         let reason = if RESERVED.contains(&name.as_str()) {
-            Some(format!("{name:?} is a system database and is never a target"))
+            Some(format!(
+                "{name:?} is a system database and is never a target"
+            ))
         } else if let Err(why) = check_database_name(&name) {
             Some(why)
         } else if Some(name.as_str()) == public {
@@ -73,7 +83,10 @@ pub fn filter_tenants(candidates: Vec<String>, exclude: &[String], public: Optio
             None
         };
         match reason {
-            Some(reason) => rejected.push(Rejected { database: name, reason }),
+            Some(reason) => rejected.push(Rejected {
+                database: name,
+                reason,
+            }),
             None if exclude.contains(&name) || kept.contains(&name) => {}
             None => kept.push(name),
         }
@@ -92,7 +105,10 @@ fn get_path<'a>(doc: &'a Document, path: &str) -> Option<&'a Bson> {
 }
 
 /// Finds the tenant databases the settings describe.
-pub async fn discover(client: &Client, settings: &Settings) -> mongodb::error::Result<(Vec<String>, Vec<Rejected>)> {
+pub async fn discover(
+    client: &Client,
+    settings: &Settings,
+) -> mongodb::error::Result<(Vec<String>, Vec<Rejected>)> {
     let public = settings.public_database.as_deref();
     let mut rejected = Vec::new();
     let candidates = match &settings.discovery {
@@ -133,7 +149,10 @@ pub async fn discover(client: &Client, settings: &Settings) -> mongodb::error::R
                 match get_path(&entry, field) {
                     Some(Bson::String(name)) => names.push(name.clone()),
                     other => rejected.push(Rejected {
-                        database: format!("{public}.{collection} _id {}", entry.get("_id").map(Bson::to_string).unwrap_or_default()),
+                        database: format!(
+                            "{public}.{collection} _id {}",
+                            entry.get("_id").map(Bson::to_string).unwrap_or_default()
+                        ),
                         reason: match other {
                             None => format!("the registry entry has no {field:?} field"),
                             Some(v) => format!("{field:?} is not a string: {v}"),
@@ -160,13 +179,27 @@ mod tests {
     #[test]
     fn reserved_invalid_excluded_and_public_names_are_not_targets() {
         let (kept, rejected) = filter_tenants(
-            names(&["tenant_a", "admin", "local", "config", "bad.name", "tenant_b", "tenant_sandbox", "chat_public", "tenant_a", ""]),
+            names(&[
+                "tenant_a",
+                "admin",
+                "local",
+                "config",
+                "bad.name",
+                "tenant_b",
+                "tenant_sandbox",
+                "chat_public",
+                "tenant_a",
+                "",
+            ]),
             &names(&["tenant_sandbox"]),
             Some("chat_public"),
         );
         assert_eq!(kept, names(&["tenant_a", "tenant_b"]));
         let rejected: Vec<&str> = rejected.iter().map(|r| r.database.as_str()).collect();
-        assert_eq!(rejected, vec!["admin", "local", "config", "bad.name", "chat_public", ""]);
+        assert_eq!(
+            rejected,
+            vec!["admin", "local", "config", "bad.name", "chat_public", ""]
+        );
     }
 
     #[test]
@@ -180,7 +213,10 @@ mod tests {
     #[test]
     fn registry_fields_may_be_paths() {
         let d = doc! {"billing": {"schema": "t1"}, "schema": "t2"};
-        assert_eq!(get_path(&d, "billing.schema"), Some(&Bson::String("t1".into())));
+        assert_eq!(
+            get_path(&d, "billing.schema"),
+            Some(&Bson::String("t1".into()))
+        );
         assert_eq!(get_path(&d, "schema"), Some(&Bson::String("t2".into())));
         assert_eq!(get_path(&d, "missing.x"), None);
     }

@@ -125,11 +125,7 @@ impl MarkedEventReceiver for YamlLocator {
                 }
                 Some(_) => self.value_done(),
             },
-            Event::Alias(_) => {
-                if self.node_path(mark).is_some() {
-                    self.value_done();
-                }
-            }
+            Event::Alias(_) if self.node_path(mark).is_some() => self.value_done(),
             Event::MappingStart(..) => {
                 let path = self.node_path(mark).unwrap_or_default();
                 self.stack.push(Frame::Map { path, key: None });
@@ -168,7 +164,12 @@ impl LineIndex {
     }
 }
 
-fn walk_toml_table(table: &toml::de::DeTable<'_>, path: &str, lines: &LineIndex, out: &mut Locations) {
+fn walk_toml_table(
+    table: &toml::de::DeTable<'_>,
+    path: &str,
+    lines: &LineIndex,
+    out: &mut Locations,
+) {
     for (key, value) in table {
         let p = child(path, key.get_ref());
         out.record(p.clone(), lines.position(key.span().start));
@@ -176,7 +177,12 @@ fn walk_toml_table(table: &toml::de::DeTable<'_>, path: &str, lines: &LineIndex,
     }
 }
 
-fn walk_toml_value(value: &toml::de::DeValue<'_>, path: &str, lines: &LineIndex, out: &mut Locations) {
+fn walk_toml_value(
+    value: &toml::de::DeValue<'_>,
+    path: &str,
+    lines: &LineIndex,
+    out: &mut Locations,
+) {
     match value {
         toml::de::DeValue::Table(t) => walk_toml_table(t, path, lines, out),
         toml::de::DeValue::Array(items) => {
@@ -216,7 +222,10 @@ mod tests {
         let l = Locations::of_toml(src);
         assert_eq!(l.find("scope").unwrap().line, 1);
         assert_eq!(l.find("collections[0].name").unwrap().line, 4);
-        assert_eq!(l.find("collections[0].indexes[0].keys.b.c").unwrap().line, 8);
+        assert_eq!(
+            l.find("collections[0].indexes[0].keys.b.c").unwrap().line,
+            8
+        );
         assert_eq!(l.find("collections[0].indexes[1].unique").unwrap().line, 12);
     }
 

@@ -71,7 +71,11 @@ impl Format {
     }
 
     /// Deserializes `source`; a failure names the file, the line and the field.
-    pub fn parse<T: serde::de::DeserializeOwned>(self, path: &Path, source: &str) -> Result<T, Problem> {
+    pub fn parse<T: serde::de::DeserializeOwned>(
+        self,
+        path: &Path,
+        source: &str,
+    ) -> Result<T, Problem> {
         let fail = |field: String, position: Option<Position>, message: String| Problem {
             file: path.to_path_buf(),
             position,

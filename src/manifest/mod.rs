@@ -101,7 +101,9 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
     let mut problems = Vec::new();
     let mut declared: Vec<(Scope, String, Vec<Declared>)> = Vec::new();
     for (path, source) in sources {
-        let Some(format) = Format::of(path) else { continue };
+        let Some(format) = Format::of(path) else {
+            continue;
+        };
         let parsed: ManifestFile = match format.parse(path, source) {
             Ok(m) => m,
             Err(p) => {
@@ -120,7 +122,10 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
         for (ci, coll) in parsed.collections.iter().enumerate() {
             let cpath = format!("collections[{ci}]");
             for key in coll.unknown.keys() {
-                problems.push(src.problem(format!("{cpath}.{key}"), "unknown field (expected name, indexes)"));
+                problems.push(src.problem(
+                    format!("{cpath}.{key}"),
+                    "unknown field (expected name, indexes)",
+                ));
             }
             if let Err(why) = validate::collection_name(&coll.name) {
                 problems.push(src.problem(format!("{cpath}.name"), why));
@@ -142,7 +147,10 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
                 }
             }
             for scope in parsed.scope.scopes() {
-                match declared.iter_mut().find(|(s, n, _)| *s == scope && *n == coll.name) {
+                match declared
+                    .iter_mut()
+                    .find(|(s, n, _)| *s == scope && *n == coll.name)
+                {
                     Some((_, _, existing)) => existing.extend(indexes.iter().cloned()),
                     None => declared.push((scope, coll.name.clone(), indexes.clone())),
                 }
@@ -197,12 +205,18 @@ fn manifest_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn convert_index(decl: &IndexDecl, src: &SourceFile, path: &str) -> Result<IndexSpec, Vec<Problem>> {
+fn convert_index(
+    decl: &IndexDecl,
+    src: &SourceFile,
+    path: &str,
+) -> Result<IndexSpec, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut keys = Document::new();
     for (field, value) in &decl.keys {
         let bson = match value {
-            KeyValue::Number(n) if n.fract() == 0.0 && n.abs() <= i32::MAX as f64 => Bson::Int32(*n as i32),
+            KeyValue::Number(n) if n.fract() == 0.0 && n.abs() <= i32::MAX as f64 => {
+                Bson::Int32(*n as i32)
+            }
             KeyValue::Number(n) => Bson::Double(*n),
             KeyValue::Kind(k) => Bson::String(k.clone()),
         };
@@ -219,7 +233,10 @@ fn convert_index(decl: &IndexDecl, src: &SourceFile, path: &str) -> Result<Index
         }
     };
     let spec = IndexSpec {
-        name: decl.name.clone().unwrap_or_else(|| IndexSpec::default_name(&keys)),
+        name: decl
+            .name
+            .clone()
+            .unwrap_or_else(|| IndexSpec::default_name(&keys)),
         unique: decl.unique.unwrap_or(false),
         sparse: decl.sparse.unwrap_or(false),
         hidden: decl.hidden.unwrap_or(false),

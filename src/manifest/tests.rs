@@ -6,7 +6,10 @@ use proptest::prelude::*;
 use super::*;
 
 fn load(files: &[(&str, &str)]) -> (Manifests, Vec<Problem>) {
-    let sources: Vec<(PathBuf, String)> = files.iter().map(|(p, s)| (PathBuf::from(p), s.to_string())).collect();
+    let sources: Vec<(PathBuf, String)> = files
+        .iter()
+        .map(|(p, s)| (PathBuf::from(p), s.to_string()))
+        .collect();
     load_sources(&sources)
 }
 
@@ -69,7 +72,10 @@ fn yaml_and_toml_yield_the_same_model() {
     assert_eq!(y.tenant, t.tenant);
     assert!(y.public.is_empty());
     let messages = &y.tenant[0];
-    assert_eq!(messages.indexes[0].keys, doc! {"conversationId": 1, "timestamp": -1});
+    assert_eq!(
+        messages.indexes[0].keys,
+        doc! {"conversationId": 1, "timestamp": -1}
+    );
     assert_eq!(messages.indexes[2].name, "readAt_1", "default name");
     assert!(messages.indexes[2].sparse);
     assert_eq!(
@@ -96,7 +102,10 @@ fn quoted_dotted_toml_keys_are_paths() {
         "scope = \"public\"\n[[collections]]\nname = \"c\"\n[[collections.indexes]]\nkeys = { \"billing.status\" = 1, updatedAt = -1 }\n",
     )]);
     assert!(p.is_empty(), "{p:?}");
-    assert_eq!(m.public[0].indexes[0].keys, doc! {"billing.status": 1, "updatedAt": -1});
+    assert_eq!(
+        m.public[0].indexes[0].keys,
+        doc! {"billing.status": 1, "updatedAt": -1}
+    );
     assert_eq!(m.public[0].indexes[0].name, "billing.status_1_updatedAt_-1");
 }
 
@@ -108,7 +117,11 @@ fn unquoted_dotted_toml_keys_get_a_hint() {
     )]);
     assert_eq!(p.len(), 1);
     assert!(p[0].starts_with("m.toml:5:"), "{}", p[0]);
-    assert!(p[0].contains("collections[0].indexes[0].keys.billing"), "{}", p[0]);
+    assert!(
+        p[0].contains("collections[0].indexes[0].keys.billing"),
+        "{}",
+        p[0]
+    );
     assert!(p[0].contains("must be quoted"), "{}", p[0]);
 }
 
@@ -123,8 +136,14 @@ collections:
 "#;
     let (m, p) = load(&[("m.yaml", yaml)]);
     assert!(p.is_empty(), "{p:?}");
-    let f = m.public[0].indexes[0].partial_filter_expression.as_ref().unwrap();
-    assert!(matches!(f.get_document("at").unwrap().get("$gt"), Some(Bson::DateTime(_))));
+    let f = m.public[0].indexes[0]
+        .partial_filter_expression
+        .as_ref()
+        .unwrap();
+    assert!(matches!(
+        f.get_document("at").unwrap().get("$gt"),
+        Some(Bson::DateTime(_))
+    ));
     assert!(matches!(f.get("owner"), Some(Bson::ObjectId(_))));
 }
 
@@ -139,8 +158,10 @@ fn both_scopes_share_a_file() {
 
 #[test]
 fn same_collection_in_two_scopes_can_differ() {
-    let public = "scope: public\ncollections:\n  - name: config\n    indexes:\n      - keys: { a: 1 }\n";
-    let tenant = "scope: tenant\ncollections:\n  - name: config\n    indexes:\n      - keys: { b: 1 }\n";
+    let public =
+        "scope: public\ncollections:\n  - name: config\n    indexes:\n      - keys: { a: 1 }\n";
+    let tenant =
+        "scope: tenant\ncollections:\n  - name: config\n    indexes:\n      - keys: { b: 1 }\n";
     let (m, p) = load(&[("p.yaml", public), ("t.yaml", tenant)]);
     assert!(p.is_empty());
     assert_eq!(m.public[0].indexes[0].name, "a_1");
@@ -162,7 +183,11 @@ fn wrong_types_name_the_field() {
     let p = problems(&[("m.yaml", yaml)]);
     assert_eq!(p.len(), 1);
     assert!(p[0].starts_with("m.yaml:6:"), "{}", p[0]);
-    assert!(p[0].contains("collections[0].indexes[0].unique"), "{}", p[0]);
+    assert!(
+        p[0].contains("collections[0].indexes[0].unique"),
+        "{}",
+        p[0]
+    );
 }
 
 #[test]
@@ -170,9 +195,15 @@ fn unknown_fields_are_all_reported_with_lines() {
     let yaml = "scope: tenant\nversion: 2\ncollections:\n  - name: m\n    capped: true\n    indexes:\n      - keys: { a: 1 }\n        uniqe: true\n        expireAfterSecond: 5\n";
     let p = problems(&[("m.yaml", yaml)]);
     assert_eq!(p.len(), 4, "{p:#?}");
-    assert!(p.iter().any(|s| s.starts_with("m.yaml:2:") && s.contains("version")));
-    assert!(p.iter().any(|s| s.starts_with("m.yaml:5:") && s.contains("collections[0].capped")));
-    assert!(p.iter().any(|s| s.starts_with("m.yaml:8:") && s.contains("uniqe")));
+    assert!(p
+        .iter()
+        .any(|s| s.starts_with("m.yaml:2:") && s.contains("version")));
+    assert!(p
+        .iter()
+        .any(|s| s.starts_with("m.yaml:5:") && s.contains("collections[0].capped")));
+    assert!(p
+        .iter()
+        .any(|s| s.starts_with("m.yaml:8:") && s.contains("uniqe")));
     assert!(p
         .iter()
         .any(|s| s.starts_with("m.yaml:9:") && s.contains("did you mean \"expireAfterSeconds\"")));
@@ -185,34 +216,86 @@ fn one_index(options: &str) -> String {
 fn assert_rejected(options: &str, needle: &str) {
     let p = problems(&[("m.yaml", &one_index(options))]);
     assert!(
-        p.iter().any(|s| s.contains(needle) && s.starts_with("m.yaml:5:")),
+        p.iter()
+            .any(|s| s.contains(needle) && s.starts_with("m.yaml:5:")),
         "expected {needle:?} for {options}, got {p:#?}"
     );
 }
 
 #[test]
 fn invalid_specs_are_rejected_offline() {
-    assert_rejected("{ keys: { a: 1 }, sparse: true, partialFilterExpression: { a: 1 } }", "sparse cannot be combined");
-    assert_rejected("{ keys: { a: 1, b: 1 }, expireAfterSeconds: 10 }", "exactly one key field");
-    assert_rejected("{ keys: { _id: 1 }, name: ttl, expireAfterSeconds: 10 }", "cannot be on _id");
-    assert_rejected("{ keys: { a: hashed }, unique: true }", "hashed index cannot be unique");
-    assert_rejected("{ keys: { $**: 1 }, unique: true }", "wildcard index cannot be unique");
-    assert_rejected("{ keys: { $**: 1 }, sparse: true }", "wildcard index cannot be sparse");
-    assert_rejected("{ keys: { $**: 1 }, expireAfterSeconds: 5 }", "wildcard index cannot be expireAfterSeconds");
-    assert_rejected("{ keys: { a: 1 }, wildcardProjection: { a: 1 } }", "only allowed with a \"$**\" key");
-    assert_rejected("{ keys: { a: 1 }, partialFilterExpression: { a: { $exists: false } } }", "$exists: false");
-    assert_rejected("{ keys: { a: 1 }, partialFilterExpression: { $expr: { $gt: [1, 0] } } }", "$expr");
-    assert_rejected("{ keys: { a: 1 }, partialFilterExpression: { $jsonSchema: {} } }", "$jsonSchema");
-    assert_rejected("{ keys: { a: 1 }, collation: { strength: 2 } }", "needs a locale");
-    assert_rejected("{ keys: { a: 1 }, collation: { locale: en, strength: 9 } }", "invalid collation strength");
-    assert_rejected("{ keys: { a: 1 }, collation: { locale: en, colour: red } }", "unknown collation field");
-    assert_rejected("{ keys: { _id: 1 }, name: _id_, unique: true }", "cannot be redefined");
+    assert_rejected(
+        "{ keys: { a: 1 }, sparse: true, partialFilterExpression: { a: 1 } }",
+        "sparse cannot be combined",
+    );
+    assert_rejected(
+        "{ keys: { a: 1, b: 1 }, expireAfterSeconds: 10 }",
+        "exactly one key field",
+    );
+    assert_rejected(
+        "{ keys: { _id: 1 }, name: ttl, expireAfterSeconds: 10 }",
+        "cannot be on _id",
+    );
+    assert_rejected(
+        "{ keys: { a: hashed }, unique: true }",
+        "hashed index cannot be unique",
+    );
+    assert_rejected(
+        "{ keys: { $**: 1 }, unique: true }",
+        "wildcard index cannot be unique",
+    );
+    assert_rejected(
+        "{ keys: { $**: 1 }, sparse: true }",
+        "wildcard index cannot be sparse",
+    );
+    assert_rejected(
+        "{ keys: { $**: 1 }, expireAfterSeconds: 5 }",
+        "wildcard index cannot be expireAfterSeconds",
+    );
+    assert_rejected(
+        "{ keys: { a: 1 }, wildcardProjection: { a: 1 } }",
+        "only allowed with a \"$**\" key",
+    );
+    assert_rejected(
+        "{ keys: { a: 1 }, partialFilterExpression: { a: { $exists: false } } }",
+        "$exists: false",
+    );
+    assert_rejected(
+        "{ keys: { a: 1 }, partialFilterExpression: { $expr: { $gt: [1, 0] } } }",
+        "$expr",
+    );
+    assert_rejected(
+        "{ keys: { a: 1 }, partialFilterExpression: { $jsonSchema: {} } }",
+        "$jsonSchema",
+    );
+    assert_rejected(
+        "{ keys: { a: 1 }, collation: { strength: 2 } }",
+        "needs a locale",
+    );
+    assert_rejected(
+        "{ keys: { a: 1 }, collation: { locale: en, strength: 9 } }",
+        "invalid collation strength",
+    );
+    assert_rejected(
+        "{ keys: { a: 1 }, collation: { locale: en, colour: red } }",
+        "unknown collation field",
+    );
+    assert_rejected(
+        "{ keys: { _id: 1 }, name: _id_, unique: true }",
+        "cannot be redefined",
+    );
     assert_rejected("{ keys: { a: 2 } }", "must be 1 or -1");
     assert_rejected("{ keys: { a: geoHaystack } }", "unknown index type");
     assert_rejected("{ keys: {} }", "at least one key");
     assert_rejected("{ keys: { a: 1 }, name: '' }", "cannot be empty");
-    assert_rejected("{ keys: { a: 1 }, weights: { a: 2 } }", "only applies to a text index");
-    assert_rejected("{ keys: { a: 1 }, partialFilterExpression: '{\"a\": ' }", "invalid Extended JSON");
+    assert_rejected(
+        "{ keys: { a: 1 }, weights: { a: 2 } }",
+        "only applies to a text index",
+    );
+    assert_rejected(
+        "{ keys: { a: 1 }, partialFilterExpression: '{\"a\": ' }",
+        "invalid Extended JSON",
+    );
 }
 
 #[test]
@@ -226,9 +309,15 @@ fn collection_level_problems_are_reported_across_files() {
     let b = "scope: tenant\ncollections:\n  - name: m\n    indexes:\n      - { name: x, keys: { b: 1 } }\n      - { name: y, keys: { a: 1 }, expireAfterSeconds: 5 }\n      - { name: t2, keys: { body: text } }\n";
     let p = problems(&[("a.yaml", a), ("b.yaml", b)]);
     assert_eq!(p.len(), 3, "{p:#?}");
-    assert!(p.iter().any(|s| s.starts_with("b.yaml:5:") && s.contains("duplicate index name \"x\"") && s.contains("a.yaml:5")));
-    assert!(p.iter().any(|s| s.starts_with("b.yaml:6:") && s.contains("same key and options as index \"x\"")));
-    assert!(p.iter().any(|s| s.starts_with("b.yaml:7:") && s.contains("only one text index")));
+    assert!(p.iter().any(|s| s.starts_with("b.yaml:5:")
+        && s.contains("duplicate index name \"x\"")
+        && s.contains("a.yaml:5")));
+    assert!(p
+        .iter()
+        .any(|s| s.starts_with("b.yaml:6:") && s.contains("same key and options as index \"x\"")));
+    assert!(p
+        .iter()
+        .any(|s| s.starts_with("b.yaml:7:") && s.contains("only one text index")));
 }
 
 #[test]
@@ -244,7 +333,10 @@ fn too_many_indexes_are_rejected() {
 
 #[test]
 fn invalid_collection_names_are_rejected() {
-    let p = problems(&[("m.yaml", "scope: public\ncollections:\n  - name: system.users\n  - name: a$b\n")]);
+    let p = problems(&[(
+        "m.yaml",
+        "scope: public\ncollections:\n  - name: system.users\n  - name: a$b\n",
+    )]);
     assert_eq!(p.len(), 2, "{p:#?}");
     assert!(p[0].starts_with("m.yaml:3:") && p[0].contains("reserved"));
     assert!(p[1].starts_with("m.yaml:4:"));
@@ -255,7 +347,10 @@ fn problems_in_several_files_are_all_reported() {
     let p = problems(&[
         ("a.yaml", "scope: nowhere\n"),
         ("b.toml", "scope = \"tenant\"\nextra = 1\n"),
-        ("c.yaml", &one_index("{ keys: { a: hashed }, unique: true }")),
+        (
+            "c.yaml",
+            &one_index("{ keys: { a: hashed }, unique: true }"),
+        ),
     ]);
     assert_eq!(p.len(), 3, "{p:#?}");
 }
@@ -263,7 +358,10 @@ fn problems_in_several_files_are_all_reported() {
 // Any manifest written in YAML and in TOML yields the same model.
 fn arb_index() -> impl Strategy<Value = (Vec<(String, i32)>, bool, bool, Option<u32>)> {
     (
-        prop::collection::vec(("[a-z]{1,5}(\\.[a-z]{1,3})?", prop_oneof![Just(1), Just(-1)]), 1..4),
+        prop::collection::vec(
+            ("[a-z]{1,5}(\\.[a-z]{1,3})?", prop_oneof![Just(1), Just(-1)]),
+            1..4,
+        ),
         any::<bool>(),
         any::<bool>(),
         prop::option::of(0u32..100_000),

@@ -19,11 +19,17 @@ pub fn collection_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         Err("a collection name cannot be empty".into())
     } else if name.contains('$') || name.contains('\0') {
-        Err(format!("invalid collection name {name:?}: it cannot contain '$' or a null character"))
+        Err(format!(
+            "invalid collection name {name:?}: it cannot contain '$' or a null character"
+        ))
     } else if name.starts_with("system.") {
-        Err(format!("invalid collection name {name:?}: the system. prefix is reserved"))
+        Err(format!(
+            "invalid collection name {name:?}: the system. prefix is reserved"
+        ))
     } else if name.len() > 235 {
-        Err(format!("invalid collection name {name:?}: longer than 235 bytes"))
+        Err(format!(
+            "invalid collection name {name:?}: longer than 235 bytes"
+        ))
     } else {
         Ok(())
     }
@@ -41,7 +47,10 @@ pub fn index(spec: &IndexSpec, decl: &IndexDecl, src: &SourceFile, path: &str) -
         out.push(src.problem(at, message));
     };
     for key in decl.unknown.keys() {
-        bad(key, format!("unknown index option {key:?}{}", suggestion(key)));
+        bad(
+            key,
+            format!("unknown index option {key:?}{}", suggestion(key)),
+        );
     }
     if decl.name.as_deref() == Some("") {
         bad("name", "an index name cannot be empty".into());
@@ -61,12 +70,20 @@ pub fn index(spec: &IndexSpec, decl: &IndexDecl, src: &SourceFile, path: &str) -
             Bson::String(s) if KEY_KINDS.contains(&s.as_str()) => {}
             Bson::String(s) => bad(
                 &kpath,
-                format!("unknown index type {s:?} (expected one of {})", KEY_KINDS.join(", ")),
+                format!(
+                    "unknown index type {s:?} (expected one of {})",
+                    KEY_KINDS.join(", ")
+                ),
             ),
-            other => bad(&kpath, format!("key direction must be 1 or -1, found {other}")),
+            other => bad(
+                &kpath,
+                format!("key direction must be 1 or -1, found {other}"),
+            ),
         }
     }
-    if spec.is_id_index() || spec.keys == bson::doc! {"_id": 1} && decl.name.as_deref() == Some(ID_INDEX) {
+    if spec.is_id_index()
+        || spec.keys == bson::doc! {"_id": 1} && decl.name.as_deref() == Some(ID_INDEX)
+    {
         let plain = IndexSpec {
             name: ID_INDEX.into(),
             keys: bson::doc! {"_id": 1},
@@ -77,7 +94,11 @@ pub fn index(spec: &IndexSpec, decl: &IndexDecl, src: &SourceFile, path: &str) -
         }
     }
     if spec.sparse && spec.partial_filter_expression.is_some() {
-        bad("sparse", "sparse cannot be combined with partialFilterExpression (use the partial filter alone)".into());
+        bad(
+            "sparse",
+            "sparse cannot be combined with partialFilterExpression (use the partial filter alone)"
+                .into(),
+        );
     }
     if let Some(ttl) = spec.expire_after_seconds {
         if spec.keys.len() != 1 {
@@ -86,14 +107,23 @@ pub fn index(spec: &IndexSpec, decl: &IndexDecl, src: &SourceFile, path: &str) -
             bad("expireAfterSeconds", "a TTL index cannot be on _id".into());
         }
         if !(0..=i32::MAX as i64).contains(&ttl) {
-            bad("expireAfterSeconds", format!("must be between 0 and {}, found {ttl}", i32::MAX));
+            bad(
+                "expireAfterSeconds",
+                format!("must be between 0 and {}, found {ttl}", i32::MAX),
+            );
         }
     }
     if spec.is_hashed() {
         if spec.unique {
             bad("unique", "a hashed index cannot be unique".into());
         }
-        if spec.keys.values().filter(|v| v.as_str() == Some("hashed")).count() > 1 {
+        if spec
+            .keys
+            .values()
+            .filter(|v| v.as_str() == Some("hashed"))
+            .count()
+            > 1
+        {
             bad("keys", "only one field of an index can be hashed".into());
         }
     }
@@ -109,7 +139,10 @@ pub fn index(spec: &IndexSpec, decl: &IndexDecl, src: &SourceFile, path: &str) -
         }
     }
     if spec.wildcard_projection.is_some() && !spec.keys.contains_key("$**") {
-        bad("wildcardProjection", "wildcardProjection is only allowed with a \"$**\" key".into());
+        bad(
+            "wildcardProjection",
+            "wildcardProjection is only allowed with a \"$**\" key".into(),
+        );
     }
     if !spec.is_text() {
         for (set, option) in [
@@ -135,7 +168,10 @@ pub fn index(spec: &IndexSpec, decl: &IndexDecl, src: &SourceFile, path: &str) -
     }
     if let Some(filter) = &spec.partial_filter_expression {
         if let Some(op) = unsupported_filter_operator(filter) {
-            bad("partialFilterExpression", format!("{op} is not supported in a partial filter expression"));
+            bad(
+                "partialFilterExpression",
+                format!("{op} is not supported in a partial filter expression"),
+            );
         }
     }
     if let Some(collation) = &spec.collation {
@@ -167,7 +203,9 @@ pub(super) fn collection(scope: Scope, name: &str, indexes: &[Declared]) -> Vec<
                         earlier.at()
                     ),
                 ));
-            } else if !(earlier.spec.is_text() && d.spec.is_text()) && same_declared_identity(&earlier.spec, &d.spec) {
+            } else if !(earlier.spec.is_text() && d.spec.is_text())
+                && same_declared_identity(&earlier.spec, &d.spec)
+            {
                 out.push(problem(
                     d,
                     ".keys",
@@ -186,7 +224,11 @@ pub(super) fn collection(scope: Scope, name: &str, indexes: &[Declared]) -> Vec<
             out.push(problem(
                 d,
                 ".keys",
-                format!("a collection can have only one text index; {:?} is declared at {}", first.spec.name, first.at()),
+                format!(
+                    "a collection can have only one text index; {:?} is declared at {}",
+                    first.spec.name,
+                    first.at()
+                ),
             ));
         }
     }
@@ -206,7 +248,9 @@ pub(super) fn collection(scope: Scope, name: &str, indexes: &[Declared]) -> Vec<
 fn unsupported_filter_operator(filter: &Document) -> Option<String> {
     for (key, value) in filter {
         match key.as_str() {
-            "$expr" | "$jsonSchema" | "$where" | "$text" | "$near" | "$nearSphere" => return Some(key.clone()),
+            "$expr" | "$jsonSchema" | "$where" | "$text" | "$near" | "$nearSphere" => {
+                return Some(key.clone())
+            }
             "$exists" if !truthy(value) => return Some("$exists: false".into()),
             _ => {}
         }
@@ -240,7 +284,9 @@ fn check_collation(c: &Document) -> Result<(), String> {
     for (key, value) in c {
         let ok = match key.as_str() {
             "locale" => true,
-            "caseLevel" | "numericOrdering" | "normalization" | "backwards" => matches!(value, Bson::Boolean(_)),
+            "caseLevel" | "numericOrdering" | "normalization" | "backwards" => {
+                matches!(value, Bson::Boolean(_))
+            }
             "strength" => matches!(crate::model::index::as_i64(value), Some(1..=5)),
             "caseFirst" => matches!(value.as_str(), Some("upper" | "lower" | "off")),
             "alternate" => matches!(value.as_str(), Some("non-ignorable" | "shifted")),
@@ -272,7 +318,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         let mut prev = row[0];
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
-            let next = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            let next = (prev + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
             prev = row[j + 1];
             row[j + 1] = next;
         }

@@ -45,7 +45,11 @@ const IDENTITY: &[&str] = &[
 
 /// Compares a declared index with a live one, on a collection whose default
 /// collation is `collection_collation`.
-pub fn compare(desired: &IndexSpec, live: &IndexSpec, collection_collation: Option<&Document>) -> Verdict {
+pub fn compare(
+    desired: &IndexSpec,
+    live: &IndexSpec,
+    collection_collation: Option<&Document>,
+) -> Verdict {
     let diffs = differences(desired, live, collection_collation);
     if diffs.is_empty() {
         return Verdict::Same;
@@ -54,7 +58,9 @@ pub fn compare(desired: &IndexSpec, live: &IndexSpec, collection_collation: Opti
         "hidden" => true,
         // collMod changes a TTL value; it can't remove one, and adding one
         // is left to a rebuild so older servers behave the same.
-        "expireAfterSeconds" => desired.expire_after_seconds.is_some() && live.expire_after_seconds.is_some(),
+        "expireAfterSeconds" => {
+            desired.expire_after_seconds.is_some() && live.expire_after_seconds.is_some()
+        }
         _ => false,
     });
     if !in_place {
@@ -71,7 +77,11 @@ pub fn compare(desired: &IndexSpec, live: &IndexSpec, collection_collation: Opti
 
 /// True when the server would take `desired` and `live` for the same index
 /// (so one can't be built while the other exists), names aside.
-pub fn same_identity(desired: &IndexSpec, live: &IndexSpec, collection_collation: Option<&Document>) -> bool {
+pub fn same_identity(
+    desired: &IndexSpec,
+    live: &IndexSpec,
+    collection_collation: Option<&Document>,
+) -> bool {
     differences(desired, live, collection_collation)
         .iter()
         .all(|f| !IDENTITY.contains(f))
@@ -83,24 +93,38 @@ pub fn same_declared_identity(a: &IndexSpec, b: &IndexSpec) -> bool {
 }
 
 /// The names of the fields that differ, in a stable order.
-pub fn differences(desired: &IndexSpec, live: &IndexSpec, collection_collation: Option<&Document>) -> Vec<&'static str> {
+pub fn differences(
+    desired: &IndexSpec,
+    live: &IndexSpec,
+    collection_collation: Option<&Document>,
+) -> Vec<&'static str> {
     let mut diffs = Vec::new();
     let mut check = |field: &'static str, same: bool| {
         if !same {
             diffs.push(field);
         }
     };
-    check("key", canonical_bytes(&canonical_key(desired)) == canonical_bytes(&canonical_key(live)));
+    check(
+        "key",
+        canonical_bytes(&canonical_key(desired)) == canonical_bytes(&canonical_key(live)),
+    );
     check("unique", desired.unique == live.unique);
     check("sparse", desired.sparse == live.sparse);
     check(
         "partialFilterExpression",
-        desired.partial_filter_expression.as_ref().map(canonical_bytes)
+        desired
+            .partial_filter_expression
+            .as_ref()
+            .map(canonical_bytes)
             == live.partial_filter_expression.as_ref().map(canonical_bytes),
     );
     check(
         "collation",
-        collation_matches(desired.collation.as_ref(), live.collation.as_ref(), collection_collation),
+        collation_matches(
+            desired.collation.as_ref(),
+            live.collation.as_ref(),
+            collection_collation,
+        ),
     );
     check(
         "wildcardProjection",
@@ -108,23 +132,42 @@ pub fn differences(desired: &IndexSpec, live: &IndexSpec, collection_collation: 
             == live.wildcard_projection.as_ref().map(canonical_bytes),
     );
     let text = desired.is_text() || live.is_text();
-    check("weights", !text || text_weights(desired) == text_weights(live));
+    check(
+        "weights",
+        !text || text_weights(desired) == text_weights(live),
+    );
     check(
         "default_language",
-        !text || language(&desired.default_language, "english") == language(&live.default_language, "english"),
+        !text
+            || language(&desired.default_language, "english")
+                == language(&live.default_language, "english"),
     );
     check(
         "language_override",
-        !text || language(&desired.language_override, "language") == language(&live.language_override, "language"),
+        !text
+            || language(&desired.language_override, "language")
+                == language(&live.language_override, "language"),
     );
     let geo = desired.is_2d() || live.is_2d();
-    let (db, lb) = (desired.bits.or(geo.then_some(26)), live.bits.or(geo.then_some(26)));
+    let (db, lb) = (
+        desired.bits.or(geo.then_some(26)),
+        live.bits.or(geo.then_some(26)),
+    );
     check("bits", db == lb);
-    let (dmin, lmin) = (desired.min.or(geo.then_some(-180.0)), live.min.or(geo.then_some(-180.0)));
+    let (dmin, lmin) = (
+        desired.min.or(geo.then_some(-180.0)),
+        live.min.or(geo.then_some(-180.0)),
+    );
     check("min", dmin == lmin);
-    let (dmax, lmax) = (desired.max.or(geo.then_some(180.0)), live.max.or(geo.then_some(180.0)));
+    let (dmax, lmax) = (
+        desired.max.or(geo.then_some(180.0)),
+        live.max.or(geo.then_some(180.0)),
+    );
     check("max", dmax == lmax);
-    check("expireAfterSeconds", desired.expire_after_seconds == live.expire_after_seconds);
+    check(
+        "expireAfterSeconds",
+        desired.expire_after_seconds == live.expire_after_seconds,
+    );
     check("hidden", desired.hidden == live.hidden);
     diffs
 }
@@ -172,12 +215,20 @@ fn is_simple(collation: &Document) -> bool {
 /// The server reports a collation with every field resolved, so a declared
 /// collation matches when each field it names has the same value. An index
 /// declared without one inherits the collection's default collation.
-fn collation_matches(declared: Option<&Document>, reported: Option<&Document>, collection_default: Option<&Document>) -> bool {
-    let declared = declared.filter(|c| !is_simple(c)).or(collection_default.filter(|c| !is_simple(c)));
+fn collation_matches(
+    declared: Option<&Document>,
+    reported: Option<&Document>,
+    collection_default: Option<&Document>,
+) -> bool {
+    let declared = declared
+        .filter(|c| !is_simple(c))
+        .or(collection_default.filter(|c| !is_simple(c)));
     let reported = reported.filter(|c| !is_simple(c));
     match (declared, reported) {
         (None, None) => true,
-        (Some(d), Some(r)) => d.iter().all(|(k, v)| r.get(k).map(normalize) == Some(normalize(v))),
+        (Some(d), Some(r)) => d
+            .iter()
+            .all(|(k, v)| r.get(k).map(normalize) == Some(normalize(v))),
         _ => false,
     }
 }
@@ -229,7 +280,11 @@ mod tests {
     #[test]
     fn key_order_matters() {
         assert_eq!(
-            compare(&spec(doc! {"a": 1, "b": 1}), &spec(doc! {"b": 1, "a": 1}), None),
+            compare(
+                &spec(doc! {"a": 1, "b": 1}),
+                &spec(doc! {"b": 1, "a": 1}),
+                None
+            ),
             Verdict::Rebuild(vec!["key"])
         );
     }
@@ -262,8 +317,14 @@ mod tests {
         let d = spec(doc! {"createdAt": 1});
         let mut l = d.clone();
         l.expire_after_seconds = Some(3600);
-        assert_eq!(compare(&d, &l, None), Verdict::Rebuild(vec!["expireAfterSeconds"]));
-        assert_eq!(compare(&l, &d, None), Verdict::Rebuild(vec!["expireAfterSeconds"]));
+        assert_eq!(
+            compare(&d, &l, None),
+            Verdict::Rebuild(vec!["expireAfterSeconds"])
+        );
+        assert_eq!(
+            compare(&l, &d, None),
+            Verdict::Rebuild(vec!["expireAfterSeconds"])
+        );
     }
 
     #[test]
@@ -350,7 +411,10 @@ mod tests {
         assert_eq!(compare(&d, &live, None), Verdict::Rebuild(vec!["weights"]));
         d.weights = Some(doc! {"title": 10});
         d.default_language = Some("french".into());
-        assert_eq!(compare(&d, &live, None), Verdict::Rebuild(vec!["default_language"]));
+        assert_eq!(
+            compare(&d, &live, None),
+            Verdict::Rebuild(vec!["default_language"])
+        );
     }
 
     #[test]
@@ -388,11 +452,13 @@ mod tests {
     }
 
     fn arb_keys() -> impl Strategy<Value = Vec<(String, i32)>> {
-        prop::collection::vec(("[a-z]{1,6}", prop_oneof![Just(1), Just(-1)]), 1..5).prop_map(|mut v| {
-            let mut seen = std::collections::HashSet::new();
-            v.retain(|(k, _)| seen.insert(k.clone()));
-            v
-        })
+        prop::collection::vec(("[a-z]{1,6}", prop_oneof![Just(1), Just(-1)]), 1..5).prop_map(
+            |mut v| {
+                let mut seen = std::collections::HashSet::new();
+                v.retain(|(k, _)| seen.insert(k.clone()));
+                v
+            },
+        )
     }
 
     proptest! {

@@ -20,7 +20,13 @@ pub const KNOWN_OPTIONS: &[&str] = &[
 ];
 
 /// Fields the server adds by itself: never declared, compared or shown in diffs.
-pub const SERVER_ASSIGNED: &[&str] = &["v", "ns", "textIndexVersion", "2dsphereIndexVersion", "background"];
+pub const SERVER_ASSIGNED: &[&str] = &[
+    "v",
+    "ns",
+    "textIndexVersion",
+    "2dsphereIndexVersion",
+    "background",
+];
 
 /// The name of the index every collection has and `mig` never touches.
 pub const ID_INDEX: &str = "_id_";
@@ -78,9 +84,7 @@ impl IndexSpec {
     }
 
     pub fn is_wildcard(&self) -> bool {
-        self.keys
-            .keys()
-            .any(|k| k == "$**" || k.ends_with(".$**"))
+        self.keys.keys().any(|k| k == "$**" || k.ends_with(".$**"))
     }
 
     pub fn is_2d(&self) -> bool {
@@ -180,8 +184,7 @@ impl IndexSpec {
                         Some(value.as_str().ok_or_else(|| err(field, value))?.into())
                 }
                 "wildcardProjection" => {
-                    spec.wildcard_projection =
-                        Some(as_doc(value).ok_or_else(|| err(field, value))?)
+                    spec.wildcard_projection = Some(as_doc(value).ok_or_else(|| err(field, value))?)
                 }
                 "bits" => {
                     spec.bits = Some(
@@ -280,7 +283,10 @@ mod tests {
         };
         let spec = IndexSpec::from_server(&reported).unwrap();
         assert!(spec.unique && !spec.sparse);
-        assert_eq!(spec.other, doc! {"v": 2, "storageEngine": {"wiredTiger": {}}});
+        assert_eq!(
+            spec.other,
+            doc! {"v": 2, "storageEngine": {"wiredTiger": {}}}
+        );
         let mut shown = spec.to_document();
         assert_eq!(shown.remove("v"), Some(Bson::Int32(2)));
         let mut expected = reported.clone();
@@ -290,7 +296,8 @@ mod tests {
 
     #[test]
     fn server_fields_of_the_wrong_type_are_reported() {
-        let e = IndexSpec::from_server(&doc! {"key": {"a": 1}, "name": "x", "weights": 3}).unwrap_err();
+        let e =
+            IndexSpec::from_server(&doc! {"key": {"a": 1}, "name": "x", "weights": 3}).unwrap_err();
         assert_eq!(e.field, "weights");
     }
 }

@@ -50,7 +50,10 @@ pub struct Change {
 impl Change {
     /// A replace that converges an index found under another name.
     pub fn renames(&self) -> Option<&str> {
-        self.live.as_ref().map(|l| l.name.as_str()).filter(|n| *n != self.index)
+        self.live
+            .as_ref()
+            .map(|l| l.name.as_str())
+            .filter(|n| *n != self.index)
     }
 }
 
@@ -88,7 +91,13 @@ pub struct PlanOptions {
 }
 
 /// Plans one database: `desired` are the declared collections for its scope.
-pub fn plan_database(database: &str, scope: Scope, desired: &[Collection], live: &DatabaseState, options: PlanOptions) -> DatabasePlan {
+pub fn plan_database(
+    database: &str,
+    scope: Scope,
+    desired: &[Collection],
+    live: &DatabaseState,
+    options: PlanOptions,
+) -> DatabasePlan {
     let mut plan = DatabasePlan {
         database: database.to_string(),
         scope,
@@ -104,21 +113,26 @@ pub fn plan_database(database: &str, scope: Scope, desired: &[Collection], live:
     plan
 }
 
-fn plan_collection(declared: &Collection, live: Option<&Collection>, options: PlanOptions) -> (Vec<Change>, Vec<Unmanaged>) {
+fn plan_collection(
+    declared: &Collection,
+    live: Option<&Collection>,
+    options: PlanOptions,
+) -> (Vec<Change>, Vec<Unmanaged>) {
     let exists = live.is_some_and(|c| c.exists);
     let live_indexes: &[IndexSpec] = live.map(|c| c.indexes.as_slice()).unwrap_or_default();
     let default_collation = live.and_then(|c| c.default_collation.as_ref());
     let declared_names: HashSet<&str> = declared.indexes.iter().map(|i| i.name.as_str()).collect();
-    let change = |action, index: &str, desired: Option<&IndexSpec>, live: Option<&IndexSpec>| Change {
-        collection: declared.name.clone(),
-        action,
-        index: index.to_string(),
-        desired: desired.cloned(),
-        live: live.cloned(),
-        modification: None,
-        differences: Vec::new(),
-        creates_collection: !exists,
-    };
+    let change =
+        |action, index: &str, desired: Option<&IndexSpec>, live: Option<&IndexSpec>| Change {
+            collection: declared.name.clone(),
+            action,
+            index: index.to_string(),
+            desired: desired.cloned(),
+            live: live.cloned(),
+            modification: None,
+            differences: Vec::new(),
+            creates_collection: !exists,
+        };
 
     let mut changes = Vec::new();
     let mut unmanaged = Vec::new();

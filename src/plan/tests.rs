@@ -35,11 +35,20 @@ fn live(indexes: Vec<IndexSpec>) -> DatabaseState {
 }
 
 fn plan(desired: Vec<IndexSpec>, current: Vec<IndexSpec>, prune: bool) -> DatabasePlan {
-    plan_database("t1", Scope::Tenant, &declared(desired), &live(current), PlanOptions { prune })
+    plan_database(
+        "t1",
+        Scope::Tenant,
+        &declared(desired),
+        &live(current),
+        PlanOptions { prune },
+    )
 }
 
 fn actions(p: &DatabasePlan) -> Vec<(Action, &str)> {
-    p.changes.iter().map(|c| (c.action, c.index.as_str())).collect()
+    p.changes
+        .iter()
+        .map(|c| (c.action, c.index.as_str()))
+        .collect()
 }
 
 #[test]
@@ -62,7 +71,13 @@ fn missing_index_is_created() {
 #[test]
 fn missing_collection_is_created_by_its_first_build() {
     let desired = declared(vec![index("a_1", doc! {"a": 1})]);
-    let p = plan_database("t1", Scope::Tenant, &desired, &DatabaseState::default(), PlanOptions::default());
+    let p = plan_database(
+        "t1",
+        Scope::Tenant,
+        &desired,
+        &DatabaseState::default(),
+        PlanOptions::default(),
+    );
     assert_eq!(actions(&p), vec![(Action::Create, "a_1")]);
     assert!(p.changes[0].creates_collection);
 }
@@ -93,7 +108,11 @@ fn changed_key_under_the_same_name_is_a_replace() {
 
 #[test]
 fn undeclared_live_indexes_are_unmanaged_and_kept() {
-    let p = plan(vec![], vec![id_index(), index("legacy", doc! {"z": 1})], false);
+    let p = plan(
+        vec![],
+        vec![id_index(), index("legacy", doc! {"z": 1})],
+        false,
+    );
     assert!(p.is_empty());
     assert_eq!(p.unmanaged.len(), 1);
     assert_eq!(p.unmanaged[0].index.name, "legacy");
@@ -102,7 +121,11 @@ fn undeclared_live_indexes_are_unmanaged_and_kept() {
 
 #[test]
 fn prune_drops_undeclared_indexes_but_never_id() {
-    let p = plan(vec![], vec![id_index(), index("legacy", doc! {"z": 1})], true);
+    let p = plan(
+        vec![],
+        vec![id_index(), index("legacy", doc! {"z": 1})],
+        true,
+    );
     assert_eq!(actions(&p), vec![(Action::Drop, "legacy")]);
     assert!(p.unmanaged.is_empty());
 }
@@ -132,7 +155,11 @@ fn equivalent_index_under_another_name_is_reported_not_duplicated() {
 fn same_key_with_other_options_is_a_separate_index() {
     let mut want = index("a_unique", doc! {"a": 1});
     want.unique = true;
-    let p = plan(vec![want], vec![id_index(), index("a_1", doc! {"a": 1})], false);
+    let p = plan(
+        vec![want],
+        vec![id_index(), index("a_1", doc! {"a": 1})],
+        false,
+    );
     assert_eq!(actions(&p), vec![(Action::Create, "a_unique")]);
     assert_eq!(p.unmanaged[0].equivalent_to, None);
 }
@@ -145,12 +172,22 @@ fn changes_are_ordered_modify_replace_create_drop() {
     ttl_live.expire_after_seconds = Some(6);
     let p = plan(
         vec![index("new", doc! {"n": 1}), index("x", doc! {"x": -1}), ttl],
-        vec![id_index(), index("old", doc! {"o": 1}), index("x", doc! {"x": 1}), ttl_live],
+        vec![
+            id_index(),
+            index("old", doc! {"o": 1}),
+            index("x", doc! {"x": 1}),
+            ttl_live,
+        ],
         true,
     );
     assert_eq!(
         actions(&p),
-        vec![(Action::Modify, "ttl"), (Action::Replace, "x"), (Action::Create, "new"), (Action::Drop, "old")]
+        vec![
+            (Action::Modify, "ttl"),
+            (Action::Replace, "x"),
+            (Action::Create, "new"),
+            (Action::Drop, "old")
+        ]
     );
 }
 
@@ -181,7 +218,13 @@ fn other_collections_are_not_touched() {
         default_collation: None,
         indexes: vec![id_index(), index("z_1", doc! {"z": 1})],
     });
-    let p = plan_database("t1", Scope::Tenant, &declared(vec![]), &state, PlanOptions { prune: true });
+    let p = plan_database(
+        "t1",
+        Scope::Tenant,
+        &declared(vec![]),
+        &state,
+        PlanOptions { prune: true },
+    );
     assert!(p.is_empty());
     assert!(p.unmanaged.is_empty());
 }

@@ -16,8 +16,14 @@ fn change(c: &Change) -> Value {
     m.insert("collection".into(), json!(c.collection));
     m.insert("action".into(), json!(c.action.as_str()));
     m.insert("index".into(), json!(c.index));
-    m.insert("desired".into(), c.desired.as_ref().map(spec).unwrap_or(Value::Null));
-    m.insert("live".into(), c.live.as_ref().map(spec).unwrap_or(Value::Null));
+    m.insert(
+        "desired".into(),
+        c.desired.as_ref().map(spec).unwrap_or(Value::Null),
+    );
+    m.insert(
+        "live".into(),
+        c.live.as_ref().map(spec).unwrap_or(Value::Null),
+    );
     m.insert("differences".into(), json!(c.differences));
     m.insert("creates_collection".into(), json!(c.creates_collection));
     if let Some(old) = c.renames() {

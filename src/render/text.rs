@@ -49,7 +49,7 @@ pub fn one_line(spec: &IndexSpec) -> String {
     let mut doc = shown.to_document();
     doc.remove("name");
     let key = doc.remove("key").unwrap_or(bson::Bson::Null);
-    let mut out = bson::Bson::from(key).into_relaxed_extjson().to_string();
+    let mut out = key.into_relaxed_extjson().to_string();
     for (k, v) in doc {
         match v {
             bson::Bson::Boolean(true) => {
@@ -123,11 +123,18 @@ fn plan_text(plan: &DatabasePlan, steps: &[StepResult], style: Style, out: &mut 
             (Action::Create, _) => one_line(change.desired.as_ref().expect("a create has a spec")),
             (Action::Drop, _) => one_line(change.live.as_ref().expect("a drop has a spec")),
             (Action::Modify, _) => format!("in place (collMod): {}", change.differences.join(", ")),
-            (Action::Replace, None) => format!("drop and rebuild: {} changed", change.differences.join(", ")),
+            (Action::Replace, None) => format!(
+                "drop and rebuild: {} changed",
+                change.differences.join(", ")
+            ),
         };
         let outcome = steps
             .iter()
-            .find(|s| s.collection == change.collection && s.index == change.index && s.action == change.action)
+            .find(|s| {
+                s.collection == change.collection
+                    && s.index == change.index
+                    && s.action == change.action
+            })
             .map(|s| match &s.error {
                 None => format!("  {}", style.green("done")),
                 Some(e) => format!("\n        {}", style.red(&format!("FAILED: {e}"))),
@@ -163,7 +170,12 @@ fn plan_text(plan: &DatabasePlan, steps: &[StepResult], style: Style, out: &mut 
 fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) {
     let header = format!("{} ({})", t.target.database, t.target.scope);
     if let Some(e) = &t.error {
-        let _ = writeln!(out, "{}: {}", style.bold(&header), style.red(&format!("failed: {e}")));
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            style.bold(&header),
+            style.red(&format!("failed: {e}"))
+        );
         return;
     }
     let Some(plan) = &t.plan else { return };
@@ -187,7 +199,13 @@ fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) 
 pub fn report(report: &Report, style: Style) -> String {
     let mut out = String::new();
     for r in &report.rejected {
-        let _ = writeln!(out, "{} {}: {}", style.yellow("skipped tenant"), r.database, r.reason);
+        let _ = writeln!(
+            out,
+            "{} {}: {}",
+            style.yellow("skipped tenant"),
+            r.database,
+            r.reason
+        );
     }
     for t in &report.targets {
         target_text(t, report.applied, style, &mut out);
@@ -200,14 +218,23 @@ pub fn report(report: &Report, style: Style) -> String {
             .map(|p| p.count(a))
             .sum::<usize>()
     };
-    let unmanaged: usize = report.targets.iter().filter_map(|t| t.plan.as_ref()).map(|p| p.unmanaged.len()).sum();
+    let unmanaged: usize = report
+        .targets
+        .iter()
+        .filter_map(|t| t.plan.as_ref())
+        .map(|p| p.unmanaged.len())
+        .sum();
     let changed = report
         .targets
         .iter()
         .filter(|t| t.plan.as_ref().is_some_and(|p| !p.is_empty()))
         .count();
     let failed = report.targets.iter().filter(|t| t.failed()).count();
-    let verb = if report.applied { "applied" } else { "to apply" };
+    let verb = if report.applied {
+        "applied"
+    } else {
+        "to apply"
+    };
     let _ = write!(
         out,
         "\n{} {} database(s), {changed} with changes {verb}: {} create, {} modify, {} replace, {} drop",
@@ -222,7 +249,11 @@ pub fn report(report: &Report, style: Style) -> String {
         let _ = write!(out, "; {unmanaged} unmanaged index(es) left alone");
     }
     if failed > 0 {
-        let _ = write!(out, "; {}", style.red(&format!("{failed} database(s) failed")));
+        let _ = write!(
+            out,
+            "; {}",
+            style.red(&format!("{failed} database(s) failed"))
+        );
     }
     out.push('\n');
     if !report.applied && changed == 0 && failed == 0 {
@@ -299,11 +330,17 @@ mod tests {
         };
         let text = report(&r, Style { color: false });
         assert!(text.contains("t1 (tenant): 2 change(s)"), "{text}");
-        assert!(text.contains("~ modify  ttl  in place (collMod): expireAfterSeconds"), "{text}");
+        assert!(
+            text.contains("~ modify  ttl  in place (collMod): expireAfterSeconds"),
+            "{text}"
+        );
         assert!(text.contains("- \"expireAfterSeconds\": 30"), "{text}");
         assert!(text.contains("+ \"expireAfterSeconds\": 60"), "{text}");
         assert!(text.contains("+ create  a_1  {\"a\":1,\"b\":-1}"), "{text}");
         assert!(text.contains("m.legacy"), "{text}");
-        assert!(text.contains("1 create, 1 modify, 0 replace, 0 drop; 1 unmanaged"), "{text}");
+        assert!(
+            text.contains("1 create, 1 modify, 0 replace, 0 drop; 1 unmanaged"),
+            "{text}"
+        );
     }
 }

@@ -14,7 +14,10 @@ pub fn code(err: &Error) -> Option<i32> {
 }
 
 pub fn is_unreachable(err: &Error) -> bool {
-    matches!(err.kind.as_ref(), ErrorKind::ServerSelection { .. } | ErrorKind::Io(_))
+    matches!(
+        err.kind.as_ref(),
+        ErrorKind::ServerSelection { .. } | ErrorKind::Io(_)
+    )
 }
 
 /// One line that says what went wrong; secrets scrubbed.
@@ -59,7 +62,10 @@ fn explain_code(code: i32, name: &str, message: &str) -> String {
 pub fn duplicate_key(message: &str) -> Option<(String, String)> {
     let after = message.split("index: ").nth(1)?;
     let (index, rest) = after.split_once(' ')?;
-    let key = rest.split_once("dup key: ").map(|(_, k)| k.trim().to_string()).unwrap_or_default();
+    let key = rest
+        .split_once("dup key: ")
+        .map(|(_, k)| k.trim().to_string())
+        .unwrap_or_default();
     Some((index.to_string(), key))
 }
 
@@ -75,7 +81,10 @@ mod tests {
             Some(("idx_users_email".into(), "{ email: \"a@x.io\" }".into()))
         );
         let text = explain_code(11000, "DuplicateKey", m);
-        assert!(text.contains("\"idx_users_email\"") && text.contains("a@x.io"), "{text}");
+        assert!(
+            text.contains("\"idx_users_email\"") && text.contains("a@x.io"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -25,7 +25,11 @@ pub async fn apply(db: &Database, plan: &DatabasePlan) -> Vec<StepResult> {
     let mut collections: Vec<&str> = plan.changes.iter().map(|c| c.collection.as_str()).collect();
     collections.dedup();
     for collection in collections {
-        let changes: Vec<&Change> = plan.changes.iter().filter(|c| c.collection == collection).collect();
+        let changes: Vec<&Change> = plan
+            .changes
+            .iter()
+            .filter(|c| c.collection == collection)
+            .collect();
         results.extend(apply_collection(db, collection, &changes).await);
     }
     results
@@ -49,10 +53,17 @@ async fn apply_collection(db: &Database, collection: &str, changes: &[&Change]) 
                 record(change, error);
             }
             Action::Replace => {
-                let old = change.live.as_ref().map(|l| l.name.as_str()).unwrap_or(&change.index);
+                let old = change
+                    .live
+                    .as_ref()
+                    .map(|l| l.name.as_str())
+                    .unwrap_or(&change.index);
                 match drop_index(db, collection, old).await {
                     Ok(()) => builds.push(change),
-                    Err(e) => record(change, Some(format!("dropping {old:?} before rebuilding: {e}"))),
+                    Err(e) => record(
+                        change,
+                        Some(format!("dropping {old:?} before rebuilding: {e}")),
+                    ),
                 }
             }
             Action::Create => builds.push(change),
@@ -85,7 +96,10 @@ async fn modify(db: &Database, collection: &str, change: &Change) -> Result<(), 
 }
 
 async fn drop_index(db: &Database, collection: &str, name: &str) -> Result<(), String> {
-    match db.run_command(doc! {"dropIndexes": collection, "index": name}).await {
+    match db
+        .run_command(doc! {"dropIndexes": collection, "index": name})
+        .await
+    {
         Ok(_) => Ok(()),
         // Already gone: the goal of a drop is reached.
         Err(e) if super::errors::code(&e) == Some(27) => Ok(()),
@@ -95,7 +109,11 @@ async fn drop_index(db: &Database, collection: &str, name: &str) -> Result<(), S
 
 /// Builds all of a collection's new indexes with one `createIndexes`. If that
 /// fails, each is built on its own, so one bad index doesn't hold back the rest.
-async fn build<'a>(db: &Database, collection: &str, builds: &[&'a Change]) -> Vec<(&'a Change, Option<String>)> {
+async fn build<'a>(
+    db: &Database,
+    collection: &str,
+    builds: &[&'a Change],
+) -> Vec<(&'a Change, Option<String>)> {
     if builds.is_empty() {
         return Vec::new();
     }
@@ -109,8 +127,13 @@ async fn build<'a>(db: &Database, collection: &str, builds: &[&'a Change]) -> Ve
         Err(_) => {
             let mut out = Vec::new();
             for change in builds {
-                let spec = change.desired.as_ref().map(|d| d.to_document()).unwrap_or_default();
-                let result = create_indexes(db, collection, vec![spec], change.creates_collection).await;
+                let spec = change
+                    .desired
+                    .as_ref()
+                    .map(|d| d.to_document())
+                    .unwrap_or_default();
+                let result =
+                    create_indexes(db, collection, vec![spec], change.creates_collection).await;
                 out.push((*change, result.err()));
             }
             out
@@ -118,12 +141,20 @@ async fn build<'a>(db: &Database, collection: &str, builds: &[&'a Change]) -> Ve
     }
 }
 
-async fn create_indexes(db: &Database, collection: &str, specs: Vec<Document>, expect_new_collection: bool) -> Result<(), String> {
+async fn create_indexes(
+    db: &Database,
+    collection: &str,
+    specs: Vec<Document>,
+    expect_new_collection: bool,
+) -> Result<(), String> {
     let reply = db
         .run_command(doc! {"createIndexes": collection, "indexes": specs})
         .await
         .map_err(|e| explain(&e))?;
-    let created = matches!(reply.get("createdCollectionAutomatically"), Some(Bson::Boolean(true)));
+    let created = matches!(
+        reply.get("createdCollectionAutomatically"),
+        Some(Bson::Boolean(true))
+    );
     if created && !expect_new_collection {
         return Err(format!(
             "collection {}.{collection} disappeared during the run (dropped concurrently?); \

@@ -31,7 +31,8 @@ pub async fn connect(settings: &Settings) -> Result<Client, String> {
     if settings.min_pool_size.is_some() {
         options.min_pool_size = settings.min_pool_size;
     }
-    let client = Client::with_options(options).map_err(|e| format!("cannot connect to {shown}: {}", errors::explain(&e)))?;
+    let client = Client::with_options(options)
+        .map_err(|e| format!("cannot connect to {shown}: {}", errors::explain(&e)))?;
     client.database("admin").run_command(doc! {"ping": 1}).await.map_err(|e| {
         if errors::is_unreachable(&e) {
             format!(
@@ -47,7 +48,7 @@ pub async fn connect(settings: &Settings) -> Result<Client, String> {
 }
 
 fn human(d: Duration) -> String {
-    if d.as_millis() % 1000 == 0 {
+    if d.as_millis().is_multiple_of(1000) {
         format!("{} s", d.as_secs())
     } else {
         format!("{} ms", d.as_millis())
@@ -65,7 +66,12 @@ pub async fn within<T>(
         None => Ok(op.await),
         Some(limit) => tokio::time::timeout(limit, op.into_future())
             .await
-            .map_err(|_| format!("{what} took longer than {} (MONGODB_SOCKET_TIMEOUT_MS)", human(limit))),
+            .map_err(|_| {
+                format!(
+                    "{what} took longer than {} (MONGODB_SOCKET_TIMEOUT_MS)",
+                    human(limit)
+                )
+            }),
     }
 }
 
@@ -75,5 +81,7 @@ pub async fn bounded<T>(
     what: &str,
     op: impl IntoFuture<Output = mongodb::error::Result<T>>,
 ) -> Result<T, String> {
-    within(limit, what, op).await?.map_err(|e| errors::explain(&e))
+    within(limit, what, op)
+        .await?
+        .map_err(|e| errors::explain(&e))
 }

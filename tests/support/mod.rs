@@ -1,0 +1,209 @@
+//! Test harness: a project directory with manifests, the `mig` binary run
+//! against the real `mongod` at `$MONGODB_URI` (scripts/test starts one), and
+//! databases of its own that are dropped afterwards.
+
+#![allow(dead_code)]
+
+pub mod mongod;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use mongodb::bson::{doc, Document};
+use mongodb::Client;
+use serde_json::Value;
+
+pub fn uri() -> String {
+    std::env::var("MONGODB_URI").expect(
+        "MONGODB_URI is not set: run the suite with scripts/test, which starts a real mongod, \
+         or point MONGODB_URI at a MongoDB of your own",
+    )
+}
+
+pub async fn client() -> Client {
+    Client::with_uri_str(uri())
+        .await
+        .expect("connect to MONGODB_URI")
+}
+
+/// A database name no other test uses.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// A project: `mig.toml`, a manifests directory, and the databases it uses.
+pub struct Project {
+    dir: tempfile::TempDir,
+    pub public: String,
+    databases: Mutex<Vec<String>>,
+}
+
+impl Project {
+    /// A project whose public database is fresh and which has no tenants.
+    pub fn new() -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("manifests")).unwrap();
+        let p = Project {
+            dir,
+            public: unique("pub"),
+            databases: Mutex::new(Vec::new()),
+        };
+        p.track(&p.public.clone());
+        p.config("");
+        p
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `mig.toml`: the public database, then `extra`.
+    pub fn config(&self, extra: &str) {
+        let text = format!("[public]\ndatabase = \"{}\"\n{extra}", self.public);
+        std::fs::write(self.path().join("mig.toml"), text).unwrap();
+    }
+
+    pub fn manifest(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path().join("manifests").join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Remembers a database to drop when the project goes away.
+    pub fn track(&self, db: &str) -> String {
+        self.databases.lock().unwrap().push(db.to_string());
+        db.to_string()
+    }
+
+    /// A fresh tenant database name, dropped afterwards.
+    pub fn tenant(&self) -> String {
+        self.track(&unique("ten"))
+    }
+
+    /// Runs `mig` in the project directory against `$MONGODB_URI`.
+    pub fn mig(&self, args: &[&str]) -> Output {
+        self.mig_env(args, &[])
+    }
+
+    pub fn mig_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mig"));
+        cmd.current_dir(self.path()).args(args).env("NO_COLOR", "1");
+        for var in [
+            "MONGODB_PUBLIC_DATABASE",
+            "MIGRATION_DRY_RUN",
+            "MIGRATION_LOG_LEVEL",
+            "MONGODB_MAX_POOL_SIZE",
+            "MONGODB_MIN_POOL_SIZE",
+            "MONGODB_SERVER_SELECTION_TIMEOUT_MS",
+            "MONGODB_SOCKET_TIMEOUT_MS",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("MONGODB_URI", uri());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run mig")
+    }
+
+    /// Runs `mig ... --format json`; the parsed stdout and the exit code.
+    pub fn json(&self, args: &[&str]) -> (Value, i32) {
+        let mut all = args.to_vec();
+        all.extend(["--format", "json"]);
+        let out = self.mig(&all);
+        let value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "mig {args:?} printed no JSON ({e}):\nstdout: {}\nstderr: {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (value, out.status.code().unwrap_or(-1))
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        let dbs = std::mem::take(&mut *self.databases.lock().unwrap());
+        // Drop runs outside any runtime the test may have; use a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let client = client().await;
+                for db in dbs {
+                    let _ = client.database(&db).drop().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Text of an output, both streams, for assertion messages.
+pub fn show(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The live indexes of a collection, as the server reports them.
+pub async fn live_indexes(db: &str, collection: &str) -> Vec<Document> {
+    let reply = client()
+        .await
+        .database(db)
+        .run_command(doc! {"listIndexes": collection})
+        .await
+        .expect("listIndexes");
+    reply
+        .get_document("cursor")
+        .unwrap()
+        .get_array("firstBatch")
+        .unwrap()
+        .iter()
+        .map(|d| d.as_document().unwrap().clone())
+        .collect()
+}
+
+pub async fn live_index(db: &str, collection: &str, name: &str) -> Option<Document> {
+    live_indexes(db, collection)
+        .await
+        .into_iter()
+        .find(|d| d.get_str("name") == Ok(name))
+}
+
+/// The summary counts of a JSON plan: (create, modify, replace, drop, unmanaged).
+pub fn summary(plan: &Value) -> (u64, u64, u64, u64, u64) {
+    let s = &plan["summary"];
+    let n = |k: &str| {
+        s[k].as_u64()
+            .unwrap_or_else(|| panic!("summary.{k} missing in {plan}"))
+    };
+    (
+        n("create"),
+        n("modify"),
+        n("replace"),
+        n("drop"),
+        n("unmanaged"),
+    )
+}

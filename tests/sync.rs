@@ -1,0 +1,544 @@
+//! `mig plan` / `sync-indexes` / `apply` / `list` / `validate` end to end,
+//! against the real server.
+
+mod support;
+
+use mongodb::bson::{doc, Document};
+use support::*;
+
+const MESSAGES: &str = "scope: tenant
+collections:
+  - name: messages
+    indexes:
+      - name: idx_messages_conversation_timestamp_desc
+        keys: { conversationId: 1, timestamp: -1 }
+      - name: idx_messages_message_id
+        keys: { messageId: 1 }
+        unique: true
+";
+
+const CLIENT_CONFIGS: &str = "scope: public
+collections:
+  - name: client_configs
+    indexes:
+      - name: idx_config_schema
+        keys: { schema: 1 }
+        unique: true
+";
+
+/// A project with a registry of tenants in its public database.
+async fn fleet(tenants: usize) -> (Project, Vec<String>) {
+    let p = Project::new();
+    let names: Vec<String> = (0..tenants).map(|_| p.tenant()).collect();
+    let mut entries: Vec<Document> = names
+        .iter()
+        .map(|n| doc! {"schema": n, "billing": {"status": "active"}})
+        .collect();
+    entries
+        .push(doc! {"schema": p.track("suspended_tenant_db"), "billing": {"status": "suspended"}});
+    entries.push(doc! {"schema": "admin", "billing": {"status": "active"}});
+    entries.push(doc! {"schema": "bad.name", "billing": {"status": "active"}});
+    client()
+        .await
+        .database(&p.public)
+        .collection::<Document>("client_configs")
+        .insert_many(entries)
+        .await
+        .unwrap();
+    p.config(
+        "[tenants]\nsource = \"registry\"\ncollection = \"client_configs\"\nfield = \"schema\"\nfilter = { \"billing.status\" = \"active\" }\n",
+    );
+    p.manifest("public.yaml", CLIENT_CONFIGS);
+    p.manifest("tenant.yaml", MESSAGES);
+    (p, names)
+}
+
+#[tokio::test]
+async fn registry_fleet_converges_and_the_second_run_does_nothing() {
+    let (p, tenants) = fleet(3).await;
+    let (plan, code) = p.json(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "changes pending: {plan:#}");
+    let dbs: Vec<&str> = plan["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["database"].as_str().unwrap())
+        .collect();
+    let mut expected = vec![p.public.as_str()];
+    expected.extend(tenants.iter().map(String::as_str));
+    assert_eq!(dbs, expected, "public first, then the active tenants only");
+    assert_eq!(summary(&plan), (1 + 2 * 3, 0, 0, 0, 0));
+    let rejected: Vec<&str> = plan["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["database"].as_str().unwrap())
+        .collect();
+    assert_eq!(rejected, vec!["admin", "bad.name"]);
+    let change = &plan["targets"][1]["changes"][0];
+    assert_eq!(change["collection"], "messages");
+    assert_eq!(change["action"], "create");
+    assert_eq!(change["creates_collection"], true);
+    assert_eq!(
+        change["desired"]["key"],
+        serde_json::json!({"conversationId": 1, "timestamp": -1})
+    );
+    assert!(change["live"].is_null());
+
+    let (applied, code) = p.json(&["apply"]);
+    assert_eq!(code, 0, "{applied:#}");
+    assert!(applied["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["status"] == "applied"));
+    for t in &tenants {
+        assert!(live_index(t, "messages", "idx_messages_message_id")
+            .await
+            .is_some());
+    }
+
+    let (again, code) = p.json(&["apply"]);
+    assert_eq!(code, 0);
+    assert_eq!(summary(&again), (0, 0, 0, 0, 0));
+    assert!(
+        again["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["status"] == "unchanged"),
+        "{again:#}"
+    );
+    let out = p.mig(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert!(stdout(&out).contains("Nothing to do"), "{}", show(&out));
+}
+
+#[tokio::test]
+async fn unmanaged_indexes_are_kept_unless_pruned_and_id_is_never_touched() {
+    let p = Project::new();
+    p.manifest("public.yaml", CLIENT_CONFIGS);
+    let coll = client()
+        .await
+        .database(&p.public)
+        .collection::<Document>("client_configs");
+    coll.create_index(
+        mongodb::IndexModel::builder()
+            .keys(doc! {"legacy": 1})
+            .build(),
+    )
+    .await
+    .unwrap();
+
+    let (plan, _) = p.json(&["sync-indexes"]);
+    assert_eq!(
+        plan["targets"][0]["unmanaged"][0]["index"], "legacy_1",
+        "{plan:#}"
+    );
+    assert!(
+        live_index(&p.public, "client_configs", "legacy_1")
+            .await
+            .is_some(),
+        "kept without --prune"
+    );
+
+    let (plan, code) = p.json(&["plan", "--prune"]);
+    assert_eq!(code, 0);
+    assert_eq!(summary(&plan), (0, 0, 0, 1, 0));
+    assert_eq!(
+        plan["targets"][0]["changes"][0]["live"]["key"],
+        serde_json::json!({"legacy": 1})
+    );
+
+    let (_, code) = p.json(&["sync-indexes", "--prune"]);
+    assert_eq!(code, 0);
+    let names: Vec<String> = live_indexes(&p.public, "client_configs")
+        .await
+        .iter()
+        .map(|d| d.get_str("name").unwrap().to_string())
+        .collect();
+    assert_eq!(names, vec!["_id_", "idx_config_schema"]);
+}
+
+#[tokio::test]
+async fn ttl_change_is_made_in_place_with_collmod() {
+    let p = Project::new();
+    let ttl = |secs: u32| {
+        format!("scope: public\ncollections:\n  - name: sessions\n    indexes:\n      - name: ttl\n        keys: {{ at: 1 }}\n        expireAfterSeconds: {secs}\n")
+    };
+    p.manifest("m.yaml", &ttl(60));
+    assert!(p.mig(&["sync-indexes"]).status.success());
+    p.manifest("m.yaml", &ttl(120));
+    let (plan, code) = p.json(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2);
+    let change = &plan["targets"][0]["changes"][0];
+    assert_eq!(change["action"], "modify", "{plan:#}");
+    assert_eq!(change["live"]["expireAfterSeconds"], 60);
+    assert_eq!(change["desired"]["expireAfterSeconds"], 120);
+    let out = p.mig(&["sync-indexes"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let live = live_index(&p.public, "sessions", "ttl").await.unwrap();
+    assert_eq!(
+        live.get_i32("expireAfterSeconds")
+            .ok()
+            .map(i64::from)
+            .or(live.get_i64("expireAfterSeconds").ok()),
+        Some(120)
+    );
+    assert_eq!(p.json(&["plan", "--detailed-exitcode"]).1, 0);
+}
+
+#[tokio::test]
+async fn changed_key_under_the_same_name_is_replaced() {
+    let p = Project::new();
+    let keys = |k: &str| {
+        format!("scope: public\ncollections:\n  - name: c\n    indexes:\n      - name: x\n        keys: {k}\n")
+    };
+    p.manifest("m.yaml", &keys("{ a: 1 }"));
+    assert!(p.mig(&["sync-indexes"]).status.success());
+    p.manifest("m.yaml", &keys("{ a: 1, b: -1 }"));
+    let out = p.mig(&["plan"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("± replace x  drop and rebuild: key changed"),
+        "{text}"
+    );
+    assert!(text.contains("+     \"b\": -1"), "diff shown: {text}");
+    assert!(p.mig(&["sync-indexes"]).status.success());
+    assert_eq!(
+        live_index(&p.public, "c", "x")
+            .await
+            .unwrap()
+            .get_document("key")
+            .unwrap(),
+        &doc! {"a": 1, "b": -1}
+    );
+    assert_eq!(p.json(&["plan", "--detailed-exitcode"]).1, 0);
+}
+
+#[tokio::test]
+async fn same_index_under_another_name_is_reported_and_renamed_with_prune() {
+    let p = Project::new();
+    let coll = client()
+        .await
+        .database(&p.public)
+        .collection::<Document>("client_configs");
+    coll.create_index(
+        mongodb::IndexModel::builder()
+            .keys(doc! {"schema": 1})
+            .options(
+                mongodb::options::IndexOptions::builder()
+                    .unique(true)
+                    .build(),
+            )
+            .build(),
+    )
+    .await
+    .unwrap();
+    p.manifest("public.yaml", CLIENT_CONFIGS);
+    let (plan, code) = p.json(&["sync-indexes"]);
+    assert_eq!(code, 0, "no 85 conflict: {plan:#}");
+    assert_eq!(summary(&plan), (0, 0, 0, 0, 1));
+    assert_eq!(
+        plan["targets"][0]["unmanaged"][0]["equivalent_to"],
+        "idx_config_schema"
+    );
+
+    let (plan, code) = p.json(&["sync-indexes", "--prune"]);
+    assert_eq!(code, 0, "{plan:#}");
+    assert_eq!(plan["targets"][0]["changes"][0]["renamed_from"], "schema_1");
+    assert!(live_index(&p.public, "client_configs", "idx_config_schema")
+        .await
+        .is_some());
+    assert!(live_index(&p.public, "client_configs", "schema_1")
+        .await
+        .is_none());
+}
+
+#[tokio::test]
+async fn duplicate_keys_fail_that_index_only_and_say_where() {
+    let (p, tenants) = fleet(2).await;
+    // The first tenant has duplicate message ids; the second is clean.
+    let bad = &tenants[0];
+    client()
+        .await
+        .database(bad)
+        .collection::<Document>("messages")
+        .insert_many(vec![
+            doc! {"messageId": "dup-1"},
+            doc! {"messageId": "dup-1"},
+        ])
+        .await
+        .unwrap();
+    let out = p.mig(&["apply"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let text = stdout(&out);
+    assert!(text.contains(&format!("{bad} (tenant): failed")), "{text}");
+    assert!(
+        text.contains("idx_messages_message_id") && text.contains("dup-1"),
+        "index and key named: {text}"
+    );
+    assert!(text.contains("duplicate key"), "{text}");
+    // The other index of the same collection was built; the other tenant is done.
+    assert!(
+        live_index(bad, "messages", "idx_messages_conversation_timestamp_desc")
+            .await
+            .is_some()
+    );
+    assert!(
+        live_index(&tenants[1], "messages", "idx_messages_message_id")
+            .await
+            .is_some()
+    );
+    // Once the data is fixed, the next run converges.
+    client()
+        .await
+        .database(bad)
+        .collection::<Document>("messages")
+        .delete_one(doc! {"messageId": "dup-1"})
+        .await
+        .unwrap();
+    assert!(p.mig(&["apply"]).status.success());
+    assert_eq!(p.json(&["plan", "--detailed-exitcode"]).1, 0);
+}
+
+#[tokio::test]
+async fn a_malformed_manifest_names_file_line_field_and_touches_nothing() {
+    let p = Project::new();
+    p.manifest(
+        "public.yaml",
+        "scope: public\ncollections:\n  - name: c\n    indexes:\n      - keys: { a: 1 }\n        sparse: true\n        partialFilterExpression: { a: 1 }\n",
+    );
+    p.manifest(
+        "other.toml",
+        "scope = \"public\"\n[[collections]]\nname = \"d\"\nshards = 3\n",
+    );
+    let out = p.mig(&["apply"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("public.yaml:6:") && err.contains("collections[0].indexes[0].sparse"),
+        "{err}"
+    );
+    assert!(
+        err.contains("other.toml:4:") && err.contains("collections[0].shards"),
+        "{err}"
+    );
+    let dbs = client().await.list_database_names().await.unwrap();
+    assert!(!dbs.contains(&p.public), "no database was created");
+}
+
+#[tokio::test]
+async fn validate_is_offline_and_reports_every_problem() {
+    let p = Project::new();
+    p.manifest("a.yaml", "scope: public\ncollections:\n  - name: c\n    indexes:\n      - { keys: { a: hashed }, unique: true }\n");
+    p.manifest("b.yaml", "scope: tenant\ncollections:\n  - name: c\n    indexes:\n      - { keys: { a: 1, b: 1 }, expireAfterSeconds: 1 }\n");
+    let out = p.mig_env(&["validate"], &[("MONGODB_URI", "mongodb://127.0.0.1:1")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("a.yaml:5:") && err.contains("cannot be unique"),
+        "{err}"
+    );
+    assert!(
+        err.contains("b.yaml:5:") && err.contains("exactly one key field"),
+        "{err}"
+    );
+    assert!(err.contains("2 problem(s)"), "{err}");
+
+    let good = Project::new();
+    good.manifest("m.yaml", MESSAGES);
+    let out = good.mig_env(&["validate"], &[("MONGODB_URI", "mongodb://127.0.0.1:1")]);
+    assert!(out.status.success(), "{}", show(&out));
+}
+
+#[tokio::test]
+async fn unreachable_server_is_one_clear_error_with_the_password_hidden() {
+    let p = Project::new();
+    p.manifest("m.yaml", CLIENT_CONFIGS);
+    let out = p.mig_env(
+        &[
+            "plan",
+            "--uri",
+            "mongodb://admin:hunter2secret@127.0.0.1:1/?directConnection=true",
+        ],
+        &[
+            ("MONGODB_SERVER_SELECTION_TIMEOUT_MS", "300"),
+            ("MIGRATION_LOG_LEVEL", "debug"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let all = show(&out);
+    assert!(!all.contains("hunter2secret"), "{all}");
+    assert!(
+        all.contains("cannot reach MongoDB at mongodb://admin:****@127.0.0.1:1"),
+        "{all}"
+    );
+    assert!(all.contains("300 ms"), "timeout said: {all}");
+}
+
+#[tokio::test]
+async fn target_selection_flags() {
+    let (p, tenants) = fleet(2).await;
+    let dbs = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["plan"];
+        all.extend(args);
+        let (plan, _) = p.json(&all);
+        plan["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["database"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(dbs(&["--public-only"]), vec![p.public.clone()]);
+    assert_eq!(dbs(&["--tenants-only"]), tenants);
+    assert_eq!(dbs(&["--tenant", &tenants[1]]), vec![tenants[1].clone()]);
+    let (plan, _) = p.json(&["plan", "--tenants-only", "--collection", "nothing_declared"]);
+    assert_eq!(summary(&plan), (0, 0, 0, 0, 0));
+    let out = p.mig(&["plan", "--tenant", "not_a_tenant"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not_a_tenant"), "{}", show(&out));
+}
+
+#[tokio::test]
+async fn prefix_and_regex_discovery_with_exclude() {
+    let p = Project::new();
+    let stem = unique("pfx");
+    let names: Vec<String> = ["a", "b", "sandbox"]
+        .iter()
+        .map(|s| p.track(&format!("{stem}_{s}")))
+        .collect();
+    let c = client().await;
+    for n in &names {
+        c.database(n)
+            .collection::<Document>("seed")
+            .insert_one(doc! {"x": 1})
+            .await
+            .unwrap();
+    }
+    p.manifest("m.yaml", MESSAGES);
+    p.config(&format!(
+        "[tenants]\nsource = \"prefix\"\nprefix = \"{stem}_\"\nexclude = [\"{stem}_sandbox\"]\n"
+    ));
+    let (plan, _) = p.json(&["plan", "--tenants-only"]);
+    let found: Vec<&str> = plan["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["database"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, vec![names[0].as_str(), names[1].as_str()]);
+
+    p.config(&format!(
+        "[tenants]\nsource = \"regex\"\nregex = \"^{stem}_(a|sandbox)$\"\n"
+    ));
+    let (plan, _) = p.json(&["plan", "--tenants-only"]);
+    let found: Vec<&str> = plan["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["database"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, vec![names[0].as_str(), names[2].as_str()]);
+}
+
+#[tokio::test]
+async fn list_shows_manifests_and_discovered_databases() {
+    let (p, tenants) = fleet(1).await;
+    let out = p.mig(&["list"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("idx_messages_message_id  {\"messageId\":1} unique"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{} (tenant)", tenants[0])), "{text}");
+    assert!(text.contains("skipped admin"), "{text}");
+}
+
+#[tokio::test]
+async fn dry_run_writes_nothing() {
+    let p = Project::new();
+    p.manifest("public.yaml", CLIENT_CONFIGS);
+    let out = p.mig(&["sync-indexes", "--dry-run"]);
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).contains("+ create  idx_config_schema"),
+        "{}",
+        show(&out)
+    );
+    let out = p.mig_env(&["apply"], &[("MIGRATION_DRY_RUN", "true")]);
+    assert!(out.status.success());
+    let dbs = client().await.list_database_names().await.unwrap();
+    assert!(!dbs.contains(&p.public), "nothing written");
+}
+
+#[tokio::test]
+async fn conflict_codes_from_the_real_server_are_explained() {
+    let db = client().await.database(&unique("conflict"));
+    let coll = "c";
+    db.run_command(doc! {"createIndexes": coll, "indexes": [{"key": {"a": 1}, "name": "one"}]})
+        .await
+        .unwrap();
+    let e85 = db
+        .run_command(doc! {"createIndexes": coll, "indexes": [{"key": {"a": 1}, "name": "two"}]})
+        .await
+        .unwrap_err();
+    let e86 = db
+        .run_command(doc! {"createIndexes": coll, "indexes": [{"key": {"b": 1}, "name": "one"}]})
+        .await
+        .unwrap_err();
+    let _ = db.drop().await;
+    assert_eq!(mig::server::errors::code(&e85), Some(85));
+    assert!(mig::server::errors::explain(&e85).contains("exists under another name"));
+    assert_eq!(mig::server::errors::code(&e86), Some(86));
+    assert!(mig::server::errors::explain(&e86).contains("different key"));
+}
+
+#[tokio::test]
+async fn a_tenant_database_dropped_after_discovery_is_reported() {
+    // Discovery by prefix sees the database; it is dropped before it is read.
+    let p = Project::new();
+    let name = p.tenant();
+    p.manifest("m.yaml", MESSAGES);
+    p.config(&format!(
+        "[tenants]\nsource = \"list\"\ndatabases = [\"{name}\"]\n"
+    ));
+    // A listed tenant that does not exist yet is a new tenant: it is created.
+    let (plan, _) = p.json(&["plan", "--tenants-only"]);
+    assert_eq!(plan["targets"][0]["changes"][0]["creates_collection"], true);
+
+    let settings = mig::config::Settings {
+        discovery: mig::config::Discovery::Prefix(name.clone()),
+        ..mig::config::resolve(&Default::default(), &|k| {
+            if k == "MONGODB_URI" {
+                Some(uri())
+            } else {
+                None
+            }
+        })
+        .unwrap()
+    };
+    let manifests = mig::manifest::load_dir(&p.path().join("manifests")).unwrap();
+    let client = client().await;
+    let target = mig::targets::Target {
+        database: name.clone(),
+        scope: mig::model::Scope::Tenant,
+    };
+    let reports = mig::run::run(
+        &client,
+        &settings,
+        &manifests,
+        vec![target],
+        Default::default(),
+        true,
+    )
+    .await;
+    let error = reports[0].error.as_deref().expect("reported as an error");
+    assert!(error.contains("no longer exists"), "{error}");
+    assert!(
+        !client.list_database_names().await.unwrap().contains(&name),
+        "not recreated"
+    );
+}
