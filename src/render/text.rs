@@ -334,8 +334,8 @@ mod tests {
             text.contains("~ modify  ttl  in place (collMod): expireAfterSeconds"),
             "{text}"
         );
-        assert!(text.contains("- \"expireAfterSeconds\": 30"), "{text}");
-        assert!(text.contains("+ \"expireAfterSeconds\": 60"), "{text}");
+        assert!(text.contains("-   \"expireAfterSeconds\": 30"), "{text}");
+        assert!(text.contains("+   \"expireAfterSeconds\": 60"), "{text}");
         assert!(text.contains("+ create  a_1  {\"a\":1,\"b\":-1}"), "{text}");
         assert!(text.contains("m.legacy"), "{text}");
         assert!(
