@@ -4,6 +4,7 @@
 mod support;
 
 use mongodb::bson::{doc, Document};
+use support::mongod;
 use support::*;
 
 const MESSAGES: &str = "scope: tenant
@@ -540,5 +541,61 @@ async fn a_tenant_database_dropped_after_discovery_is_reported() {
     assert!(
         !client.list_database_names().await.unwrap().contains(&name),
         "not recreated"
+    );
+}
+
+#[tokio::test]
+async fn authentication_failure_reads_well() {
+    let dir = tempfile::tempdir().unwrap();
+    let node =
+        mongod::Mongod::start_with(dir.path(), &["--auth"]).expect("start a mongod with --auth");
+    let p = Project::new();
+    p.manifest("m.yaml", CLIENT_CONFIGS);
+    let uri = format!(
+        "mongodb://nobody:wrongpass123@127.0.0.1:{}/?directConnection=true",
+        node.port
+    );
+    let out = p.mig(&["plan", "--uri", &uri]);
+    node.stop();
+    assert_eq!(out.status.code(), Some(1));
+    let all = show(&out);
+    assert!(all.contains("authentication failed"), "{all}");
+    assert!(all.contains("nobody:****@127.0.0.1"), "{all}");
+    assert!(!all.contains("wrongpass123"), "{all}");
+}
+
+#[tokio::test]
+async fn dotenv_is_read_and_the_environment_wins_over_it() {
+    let p = Project::new();
+    p.manifest("public.yaml", CLIENT_CONFIGS);
+    let from_dotenv = p.track(&unique("dotenv"));
+    std::fs::write(
+        p.path().join(".env"),
+        format!("MONGODB_PUBLIC_DATABASE={from_dotenv}\n"),
+    )
+    .unwrap();
+    let (plan, _) = p.json(&["plan"]);
+    assert_eq!(
+        plan["targets"][0]["database"],
+        from_dotenv.as_str(),
+        ".env beats mig.toml"
+    );
+    let out = p.mig_env(
+        &["plan", "--format", "json"],
+        &[("MONGODB_PUBLIC_DATABASE", "from_env")],
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        plan["targets"][0]["database"], "from_env",
+        "the environment beats .env"
+    );
+    let out = p.mig_env(
+        &["plan", "--format", "json", "--public-db", "from_flag"],
+        &[("MONGODB_PUBLIC_DATABASE", "from_env")],
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        plan["targets"][0]["database"], "from_flag",
+        "a flag beats the environment"
     );
 }

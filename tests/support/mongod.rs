@@ -102,6 +102,11 @@ impl Mongod {
 
     /// Starts `mongod` with its data and log under `dir`, as member of `replset`.
     pub fn start(dir: &Path, replset: &str) -> Result<Mongod> {
+        Self::start_with(dir, &["--replSet", replset])
+    }
+
+    /// Starts `mongod` with its data and log under `dir` and `args` added.
+    pub fn start_with(dir: &Path, args: &[&str]) -> Result<Mongod> {
         let bin = binary()?;
         let mut last = String::new();
         for _ in 0..5 {
@@ -117,10 +122,9 @@ impl Mongod {
                     &port.to_string(),
                     "--bind_ip",
                     "127.0.0.1",
-                    "--replSet",
-                    replset,
                     "--fork",
                 ])
+                .args(args)
                 .arg("--logpath")
                 .arg(data.join("mongod.log"))
                 .arg("--pidfilepath")
