@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
@@ -11,9 +12,12 @@ use crate::config::{self, Overrides, Settings};
 use crate::diagnostics::Problem;
 use crate::manifest::{self, Manifests};
 use crate::plan::PlanOptions;
+use crate::progress::Progress;
 use crate::redact::scrub;
 use crate::render::{json as render_json, text as render_text};
-use crate::run::{self, Report};
+use crate::run::{self, Context, OnError, Report, RunOptions};
+use crate::server::inspect;
+use crate::server::{journal, lock, lock::LockOptions};
 use crate::targets::Selection;
 
 /// Exit codes.
@@ -98,13 +102,34 @@ pub enum Command {
     List,
     /// Check mig.toml and the manifests offline.
     Validate,
+    /// The journal of a database: every step `mig` ran there, newest first.
+    History {
+        database: String,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Remove a database's lock, whoever holds it (after a crashed run, if
+    /// you can't wait for its lease to lapse).
+    Unlock {
+        database: String,
+        /// Required: this can let two runs write at once if the holder is alive.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Also drop live indexes the manifests don't declare (never `_id_`).
+    /// Retire live indexes the manifests don't declare (never `_id_`): hide
+    /// them now, drop them on a run after --drop-after.
     #[arg(long)]
     pub prune: bool,
+    /// With --prune: drop at once instead of hiding first.
+    #[arg(long)]
+    pub drop_now: bool,
+    /// How long a retired index stays hidden before it is dropped.
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = humantime::parse_duration)]
+    pub drop_after: Duration,
     /// Databases worked on at once (default: mig.toml's `concurrency`, then 4).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
@@ -117,6 +142,21 @@ pub struct ApplyArgs {
     /// Print the plan and change nothing (also: MIGRATION_DRY_RUN=true).
     #[arg(long)]
     pub dry_run: bool,
+    /// Wait this long for a database locked by another run (default: fail at once).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub lock_wait: Option<Duration>,
+    /// How long a lock lasts unless renewed; a killed run's lock is free after it.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub lock_lease: Duration,
+    /// After a database fails: go on with the others, or start no more.
+    #[arg(long, value_enum, default_value_t = OnError::Continue)]
+    pub on_error: OnError,
+    /// Apply to the public database and N tenants first; stop if any of them fails.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub canary: usize,
+    /// `commitQuorum` for index builds: votingMembers, majority, a number or a tag.
+    #[arg(long, value_name = "QUORUM")]
+    pub commit_quorum: Option<String>,
 }
 
 /// Parses the command line and runs it; returns the exit code.
@@ -164,20 +204,37 @@ pub async fn main() -> i32 {
     match cli.command {
         Command::Validate => validate(&cli.global, &manifests),
         Command::List => list(&cli.global, &settings, &manifests).await,
+        Command::History { database, limit } => {
+            history(&cli.global, &settings, &database, limit).await
+        }
+        Command::Unlock { database, force } => unlock(&settings, &database, force).await,
         Command::Plan {
             run,
             detailed_exitcode,
         } => {
-            let code = plan_or_apply(&cli.global, &settings, &manifests, &run, false).await;
+            let code = plan_or_apply(&cli.global, &settings, &manifests, &run, None).await;
             match code {
                 Ok(report) if detailed_exitcode && report.has_changes() => EXIT_CHANGES,
                 Ok(_) => EXIT_OK,
                 Err(code) => code,
             }
         }
-        Command::SyncIndexes(args) | Command::Apply(args) => {
-            let dry_run = args.dry_run || settings.dry_run;
-            match plan_or_apply(&cli.global, &settings, &manifests, &args.run, !dry_run).await {
+        Command::SyncIndexes(ref args) | Command::Apply(ref args) => {
+            let name = if matches!(cli.command, Command::Apply(_)) {
+                "apply"
+            } else {
+                "sync-indexes"
+            };
+            let apply = (!(args.dry_run || settings.dry_run)).then_some(args);
+            match plan_or_apply(
+                &cli.global,
+                &settings,
+                &manifests,
+                &args.run,
+                apply.map(|a| (a, name)),
+            )
+            .await
+            {
                 Ok(_) => EXIT_OK,
                 Err(code) => code,
             }
@@ -192,28 +249,153 @@ async fn plan_or_apply(
     settings: &Settings,
     manifests: &Manifests,
     args: &RunArgs,
-    apply: bool,
+    apply: Option<(&ApplyArgs, &str)>,
 ) -> Result<Report, i32> {
     let client = crate::server::connect(settings)
         .await
         .map_err(|e| fail(&e))?;
+    let server = inspect::server_info(&client).await.map_err(|e| fail(&e))?;
     let selection = selection(global);
     let (targets, rejected) = run::resolve_targets(&client, settings, &selection)
         .await
         .map_err(|e| fail(&e))?;
-    tracing::info!(databases = targets.len(), apply, "starting");
-    let options = PlanOptions { prune: args.prune };
-    let reports = run::run(&client, settings, manifests, targets, options, apply).await;
+    tracing::info!(
+        databases = targets.len(),
+        apply = apply.is_some(),
+        "starting"
+    );
+    let options = RunOptions {
+        plan: PlanOptions {
+            prune: args.prune,
+            drop_now: args.drop_now,
+            drop_after: args.drop_after,
+            now: bson::DateTime::now(),
+            unique_conversion: server.unique_conversion(),
+        },
+        apply: apply.map(|(a, name)| LockOptions {
+            lease: a.lock_lease.max(Duration::from_secs(1)),
+            wait: a.lock_wait,
+            command: format!("mig {name}"),
+            run_id: bson::oid::ObjectId::new().to_hex(),
+        }),
+        on_error: apply.map(|(a, _)| a.on_error).unwrap_or_default(),
+        canary: apply.map(|(a, _)| a.canary).unwrap_or(0),
+        commit_quorum: apply
+            .and_then(|(a, _)| a.commit_quorum.as_deref())
+            .map(commit_quorum),
+    };
+    let progress = Progress::new(targets.len(), std::io::stderr().is_terminal(), global.quiet);
+    let ctx = Context {
+        client: &client,
+        settings,
+        manifests,
+        server: &server,
+        progress: Some(&progress),
+    };
+    let reports = run::run(&ctx, targets, &options).await;
+    progress.finish();
     let report = Report {
         targets: reports,
         rejected,
-        applied: apply,
+        applied: options.apply.is_some(),
+        read_path: Some(server.read_path),
     };
     print_report(global, &report);
     if report.failed() {
         Err(EXIT_ERROR)
     } else {
         Ok(report)
+    }
+}
+
+/// `majority`, `votingMembers` and tags are strings; a number is a number.
+fn commit_quorum(value: &str) -> bson::Bson {
+    value
+        .parse::<i32>()
+        .map(bson::Bson::Int32)
+        .unwrap_or_else(|_| bson::Bson::String(value.to_string()))
+}
+
+async fn history(global: &Global, settings: &Settings, database: &str, limit: i64) -> i32 {
+    let client = match crate::server::connect(settings).await {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let entries = match journal::history(&client.database(database), limit).await {
+        Ok(e) => e,
+        Err(e) => return fail(&e),
+    };
+    match global.format {
+        OutputFormat::Json => {
+            let items: Vec<serde_json::Value> = entries
+                .into_iter()
+                .map(|d| bson::Bson::Document(d).into_relaxed_extjson())
+                .collect();
+            println!(
+                "{}",
+                scrub(&serde_json::to_string_pretty(&items).unwrap_or_default())
+            );
+        }
+        OutputFormat::Text => {
+            if entries.is_empty() {
+                println!("{database}: no journal entries");
+            }
+            for e in entries {
+                let time = e
+                    .get_datetime("startedAt")
+                    .ok()
+                    .and_then(|t| t.try_to_rfc3339_string().ok())
+                    .unwrap_or_default();
+                let took = match (e.get_datetime("startedAt"), e.get_datetime("endedAt")) {
+                    (Ok(a), Ok(b)) => format!("{} ms", b.timestamp_millis() - a.timestamp_millis()),
+                    _ => "-".into(),
+                };
+                let error = e
+                    .get_str("error")
+                    .map(|m| format!("  {m}"))
+                    .unwrap_or_default();
+                println!(
+                    "{time}  {:<7} {:<14} {}.{}  {took}  ({}, run {}){error}",
+                    e.get_str("outcome").unwrap_or("?"),
+                    e.get_str("step").unwrap_or("?"),
+                    e.get_str("collection").unwrap_or("?"),
+                    e.get_str("index").unwrap_or("?"),
+                    e.get_str("command").unwrap_or("?"),
+                    e.get_str("run").unwrap_or("?"),
+                );
+            }
+        }
+    }
+    EXIT_OK
+}
+
+async fn unlock(settings: &Settings, database: &str, force: bool) -> i32 {
+    let client = match crate::server::connect(settings).await {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let db = client.database(database);
+    if !force {
+        return match lock::holder(&db).await {
+            Some(h) => fail(&format!(
+                "{database}: {h}; run `mig unlock {database} --force` to remove it"
+            )),
+            None => {
+                println!("{database}: not locked");
+                EXIT_OK
+            }
+        };
+    }
+    match lock::force_unlock(&db).await {
+        Ok(Some(h)) => {
+            println!("{database}: removed the {h}");
+            EXIT_OK
+        }
+        Ok(None) => {
+            println!("{database}: not locked");
+            EXIT_OK
+        }
+        Err(e) => fail(&e),
     }
 }
 

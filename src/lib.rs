@@ -15,6 +15,7 @@ pub mod diagnostics;
 pub mod manifest;
 pub mod model;
 pub mod plan;
+pub mod progress;
 pub mod redact;
 pub mod render;
 pub mod run;

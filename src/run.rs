@@ -1,16 +1,23 @@
-//! One run over the fleet: resolve the targets, then per database (several at
-//! once) inspect → plan → apply. A database that fails is reported and the
-//! others go on.
+//! One run over the fleet: resolve the targets, then per database inspect →
+//! plan → preflight (→ lock → apply). Databases are worked on concurrently,
+//! bounded; one that fails is reported and, unless told to stop, the others go on.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bson::Bson;
 use futures::stream::{self, StreamExt};
 use mongodb::Client;
 
 use crate::config::{Discovery, Settings};
 use crate::manifest::Manifests;
-use crate::model::Scope;
+use crate::model::{DatabaseState, Scope};
 use crate::plan::{plan_database, DatabasePlan, PlanOptions};
-use crate::server::execute::{self, StepResult};
-use crate::server::{errors, inspect};
+use crate::progress::Progress;
+use crate::server::execute::{Executor, StepResult};
+use crate::server::inspect::{self, ReadPath, Request, ServerInfo};
+use crate::server::journal::Journal;
+use crate::server::lock::{Lock, LockError, LockOptions};
+use crate::server::{errors, preflight};
 use crate::targets::{self, Rejected, Selection, Target};
 
 /// What happened to one database.
@@ -22,11 +29,73 @@ pub struct TargetReport {
     pub steps: Vec<StepResult>,
     /// The database could not be read (or vanished); nothing was changed.
     pub error: Option<String>,
+    /// Not worked on, and why (lock held, an earlier failure, a drifted saved plan).
+    pub skipped: Option<String>,
 }
 
 impl TargetReport {
+    fn new(target: Target) -> TargetReport {
+        TargetReport {
+            target,
+            plan: None,
+            steps: Vec::new(),
+            error: None,
+            skipped: None,
+        }
+    }
+
+    /// Failed, or not done: either way the database did not converge.
     pub fn failed(&self) -> bool {
-        self.error.is_some() || self.steps.iter().any(|s| s.error.is_some())
+        self.error.is_some()
+            || self.skipped.is_some()
+            || self.steps.iter().any(|s| s.error.is_some())
+            || self
+                .plan
+                .as_ref()
+                .is_some_and(|p| p.changes.iter().any(|c| c.blocked.is_some()))
+    }
+
+    /// One line: ok / changed n / failed: why / skipped: why.
+    pub fn outcome(&self, applied: bool) -> String {
+        if let Some(why) = &self.skipped {
+            return format!("skipped: {why}");
+        }
+        if let Some(e) = &self.error {
+            return format!("failed: {e}");
+        }
+        let errors: Vec<String> = self
+            .steps
+            .iter()
+            .filter_map(|s| {
+                s.error
+                    .as_ref()
+                    .map(|e| format!("{}.{}: {e}", s.collection, s.index))
+            })
+            .collect();
+        let blocked: Vec<String> = self
+            .plan
+            .iter()
+            .flat_map(|p| &p.changes)
+            .filter_map(|c| {
+                c.blocked
+                    .as_ref()
+                    .map(|b| format!("{}.{} blocked: {b}", c.collection, c.index))
+            })
+            .collect();
+        if let Some(first) = errors.first().or(blocked.first()) {
+            let more = errors.len().max(blocked.len()) - 1;
+            return if more > 0 {
+                format!("failed: {first} (and {more} more)")
+            } else {
+                format!("failed: {first}")
+            };
+        }
+        let n = self.plan.as_ref().map_or(0, |p| p.changes.len());
+        match (n, applied) {
+            (0, _) => "ok".into(),
+            (n, true) => format!("changed {n}"),
+            (n, false) => format!("{n} pending"),
+        }
     }
 }
 
@@ -35,6 +104,8 @@ pub struct Report {
     pub targets: Vec<TargetReport>,
     pub rejected: Vec<Rejected>,
     pub applied: bool,
+    /// How the live state was read.
+    pub read_path: Option<ReadPath>,
 }
 
 impl Report {
@@ -47,6 +118,36 @@ impl Report {
             .iter()
             .any(|t| t.plan.as_ref().is_some_and(|p| !p.is_empty()))
     }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OnError {
+    /// Go on with the other databases.
+    #[default]
+    Continue,
+    /// Start no further database after a failure.
+    Stop,
+}
+
+/// How a run plans and applies.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub plan: PlanOptions,
+    /// Lock, then apply; without it the run only plans.
+    pub apply: Option<LockOptions>,
+    pub on_error: OnError,
+    /// Apply to the public database and this many tenants first; stop if any fails.
+    pub canary: usize,
+    pub commit_quorum: Option<Bson>,
+}
+
+/// What every database of a run shares.
+pub struct Context<'a> {
+    pub client: &'a Client,
+    pub settings: &'a Settings,
+    pub manifests: &'a Manifests,
+    pub server: &'a ServerInfo,
+    pub progress: Option<&'a Progress>,
 }
 
 /// The databases to work on, in order: the public one, then the tenants.
@@ -79,19 +180,16 @@ pub async fn resolve_targets(
             .await
             .map_err(|e| format!("tenant discovery failed: {}", errors::explain(&e)))?;
         rejected = why;
-        let unknown: Vec<&String> = selection
+        let unknown: Vec<&str> = selection
             .tenants
             .iter()
             .filter(|t| !tenants.contains(t))
+            .map(String::as_str)
             .collect();
         if !unknown.is_empty() {
             return Err(format!(
                 "not among the tenant databases discovery found: {}",
-                unknown
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                unknown.join(", ")
             ));
         }
         out.extend(
@@ -107,86 +205,247 @@ pub async fn resolve_targets(
     Ok((out, rejected))
 }
 
-/// Inspects and plans every target, and applies the plans when `apply`.
+fn request(ctx: &Context, target: &Target) -> Request {
+    Request {
+        database: target.database.clone(),
+        collections: ctx
+            .manifests
+            .for_scope(target.scope)
+            .iter()
+            .map(|c| c.name.clone())
+            .collect(),
+    }
+}
+
+/// Plans every target (and applies, with `options.apply`); one report per target, in order.
 pub async fn run(
-    client: &Client,
-    settings: &Settings,
-    manifests: &Manifests,
+    ctx: &Context<'_>,
     targets: Vec<Target>,
-    options: PlanOptions,
-    apply: bool,
+    options: &RunOptions,
 ) -> Vec<TargetReport> {
     let order: Vec<String> = targets.iter().map(|t| t.database.clone()).collect();
-    let mut reports: Vec<TargetReport> = stream::iter(targets)
-        .map(|target| run_one(client, settings, manifests, target, options, apply))
-        .buffer_unordered(settings.concurrency)
-        .collect()
-        .await;
+    let mut reports = match &options.apply {
+        None => plan_all(ctx, targets, options).await,
+        Some(lock) => apply_all(ctx, targets, options, lock).await,
+    };
     reports.sort_by_key(|r| order.iter().position(|d| *d == r.target.database));
     reports
 }
 
-async fn run_one(
-    client: &Client,
-    settings: &Settings,
-    manifests: &Manifests,
-    target: Target,
-    options: PlanOptions,
-    apply: bool,
-) -> TargetReport {
-    let mut report = TargetReport {
-        target: target.clone(),
-        plan: None,
-        steps: Vec::new(),
-        error: None,
+/// Plans: the live state of every target comes from one catalog read when the
+/// server allows it, else from concurrent per-database reads.
+async fn plan_all(
+    ctx: &Context<'_>,
+    targets: Vec<Target>,
+    options: &RunOptions,
+) -> Vec<TargetReport> {
+    let requests: Vec<Request> = targets.iter().map(|t| request(ctx, t)).collect();
+    let reads = inspect::read(
+        ctx.client,
+        ctx.server.read_path,
+        &requests,
+        ctx.settings.concurrency,
+        ctx.settings.socket_timeout,
+    )
+    .await;
+    stream::iter(targets.into_iter().zip(reads))
+        .map(|(target, read)| async move {
+            let mut report = TargetReport::new(target);
+            match read {
+                Ok(live) => match finish_plan(ctx, &report.target, live, options, true).await {
+                    Ok(plan) => report.plan = Some(plan),
+                    Err(e) => report.error = Some(e),
+                },
+                Err(e) => report.error = Some(e),
+            }
+            if let Some(p) = ctx.progress {
+                p.database_done(&report.target.database, &report.outcome(false));
+            }
+            report
+        })
+        .buffer_unordered(ctx.settings.concurrency)
+        .collect()
+        .await
+}
+
+/// Live state → plan → preflight, for one database.
+async fn finish_plan(
+    ctx: &Context<'_>,
+    target: &Target,
+    mut live: DatabaseState,
+    options: &RunOptions,
+    check_vanished: bool,
+) -> Result<DatabasePlan, String> {
+    let declared = ctx.manifests.for_scope(target.scope);
+    let db = ctx.client.database(&target.database);
+    if check_vanished && !live.collections.iter().any(|c| c.exists) {
+        vanished_check(ctx, target).await?;
+    }
+    if inspect::may_be_retiring(&live, declared) {
+        live.retiring = inspect::read_retiring(&db).await?;
+    }
+    let mut plan = plan_database(
+        &target.database,
+        target.scope,
+        declared,
+        &live,
+        options.plan,
+    );
+    preflight::check(&db, &mut plan, &live).await?;
+    Ok(plan)
+}
+
+/// Discovery by prefix or regex found this database in `listDatabases`;
+/// check it still exists rather than recreate a database someone just dropped.
+async fn vanished_check(ctx: &Context<'_>, target: &Target) -> Result<(), String> {
+    let listed = matches!(
+        ctx.settings.discovery,
+        Discovery::Prefix(_) | Discovery::Regex(_)
+    ) && target.scope == Scope::Tenant;
+    if !listed {
+        return Ok(());
+    }
+    let found = ctx
+        .client
+        .list_database_names()
+        .filter(bson::doc! {"name": &target.database})
+        .await
+        .map_err(|e| errors::explain(&e))?;
+    if found.is_empty() {
+        return Err(format!(
+            "database {} no longer exists (dropped after discovery); nothing was done",
+            target.database
+        ));
+    }
+    Ok(())
+}
+
+/// Applies: the public database and the canaries first, then the rest.
+async fn apply_all(
+    ctx: &Context<'_>,
+    targets: Vec<Target>,
+    options: &RunOptions,
+    lock: &LockOptions,
+) -> Vec<TargetReport> {
+    let stop = AtomicBool::new(false);
+    let first = if options.canary > 0 {
+        targets.iter().filter(|t| t.scope == Scope::Public).count() + options.canary
+    } else {
+        0
     };
-    let declared = manifests.for_scope(target.scope);
-    let names: Vec<String> = declared.iter().map(|c| c.name.clone()).collect();
-    let db = client.database(&target.database);
-    let live = match inspect::read_database(&db, &names, settings.socket_timeout).await {
-        Ok(live) => live,
+    let mut rest = targets;
+    let canaries: Vec<Target> = rest.drain(..first.min(rest.len())).collect();
+    let mut reports = apply_phase(ctx, canaries, options, lock, &stop).await;
+    if options.canary > 0 && reports.iter().any(TargetReport::failed) {
+        for target in rest {
+            reports.push(TargetReport {
+                skipped: Some("not started: a canary database failed".into()),
+                ..TargetReport::new(target)
+            });
+        }
+        return reports;
+    }
+    reports.extend(apply_phase(ctx, rest, options, lock, &stop).await);
+    reports
+}
+
+async fn apply_phase(
+    ctx: &Context<'_>,
+    targets: Vec<Target>,
+    options: &RunOptions,
+    lock: &LockOptions,
+    stop: &AtomicBool,
+) -> Vec<TargetReport> {
+    stream::iter(targets)
+        .map(|target| async move {
+            let report = if stop.load(Ordering::SeqCst) {
+                TargetReport {
+                    skipped: Some(
+                        "not started: an earlier database failed (--on-error stop)".into(),
+                    ),
+                    ..TargetReport::new(target)
+                }
+            } else {
+                apply_one(ctx, target, options, lock).await
+            };
+            if report.failed() && options.on_error == OnError::Stop {
+                stop.store(true, Ordering::SeqCst);
+            }
+            if let Some(p) = ctx.progress {
+                p.database_done(&report.target.database, &report.outcome(true));
+            }
+            report
+        })
+        .buffer_unordered(ctx.settings.concurrency)
+        .collect()
+        .await
+}
+
+/// Lock → read → plan → preflight → apply → unlock, for one database.
+async fn apply_one(
+    ctx: &Context<'_>,
+    target: Target,
+    options: &RunOptions,
+    lock_options: &LockOptions,
+) -> TargetReport {
+    let mut report = TargetReport::new(target);
+    let db = ctx.client.database(&report.target.database);
+    // Before the lock, whose document would bring a dropped database back.
+    if let Err(e) = vanished_check(ctx, &report.target).await {
+        report.error = Some(e);
+        return report;
+    }
+    let lock = match Lock::acquire(&db, lock_options).await {
+        Ok(lock) => lock,
+        Err(LockError::Held(holder)) => {
+            report.skipped = Some(holder.to_string());
+            return report;
+        }
         Err(e) => {
-            tracing::warn!(database = %target.database, "cannot read: {e}");
-            report.error = Some(e);
+            report.error = Some(e.to_string());
             return report;
         }
     };
-    // Discovery by prefix or regex found this database in listDatabases; if
-    // none of its collections are there now, check it still exists rather than
-    // recreate a database someone just dropped.
-    let listed = matches!(
-        settings.discovery,
-        Discovery::Prefix(_) | Discovery::Regex(_)
-    ) && target.scope == Scope::Tenant;
-    if listed && !live.collections.iter().any(|c| c.exists) {
-        match client
-            .list_database_names()
-            .filter(bson::doc! {"name": &target.database})
-            .await
-        {
-            Ok(found) if found.is_empty() => {
-                report.error = Some(format!(
-                    "database {} no longer exists (dropped after discovery); nothing was done",
-                    target.database
-                ));
-                return report;
+    let read = inspect::read(
+        ctx.client,
+        ctx.server.read_path,
+        &[request(ctx, &report.target)],
+        1,
+        ctx.settings.socket_timeout,
+    )
+    .await
+    .pop()
+    .unwrap_or_else(|| Err("nothing read".into()));
+    let plan = match read {
+        Ok(live) => finish_plan(ctx, &report.target, live, options, false).await,
+        Err(e) => Err(e),
+    };
+    match plan {
+        Ok(plan) => {
+            if !plan.is_empty() {
+                let executor = Executor {
+                    db: db.clone(),
+                    fence: &lock,
+                    journal: Some(Journal::new(
+                        &db,
+                        &lock_options.run_id,
+                        &lock_options.command,
+                    )),
+                    commit_quorum: options.commit_quorum.clone(),
+                    progress: ctx.progress,
+                };
+                report.steps = executor.apply(&plan).await;
+                for step in report.steps.iter().filter(|s| s.error.is_some()) {
+                    tracing::warn!(
+                        database = %report.target.database, collection = %step.collection, index = %step.index,
+                        "failed: {}", step.error.as_deref().unwrap_or_default()
+                    );
+                }
             }
-            Ok(_) => {}
-            Err(e) => {
-                report.error = Some(errors::explain(&e));
-                return report;
-            }
+            report.plan = Some(plan);
         }
+        Err(e) => report.error = Some(e),
     }
-    let plan = plan_database(&target.database, target.scope, declared, &live, options);
-    tracing::debug!(database = %target.database, changes = plan.changes.len(), "planned");
-    if apply && !plan.is_empty() {
-        report.steps = execute::apply(&db, &plan).await;
-        for step in report.steps.iter().filter(|s| s.error.is_some()) {
-            tracing::warn!(database = %target.database, collection = %step.collection, index = %step.index, "failed: {}", step.error.as_deref().unwrap_or_default());
-        }
-        tracing::info!(database = %target.database, steps = report.steps.len(), "applied");
-    }
-    report.plan = Some(plan);
+    lock.release().await;
     report
 }

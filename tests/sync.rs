@@ -143,7 +143,7 @@ async fn unmanaged_indexes_are_kept_unless_pruned_and_id_is_never_touched() {
         "kept without --prune"
     );
 
-    let (plan, code) = p.json(&["plan", "--prune"]);
+    let (plan, code) = p.json(&["plan", "--prune", "--drop-now"]);
     assert_eq!(code, 0);
     assert_eq!(summary(&plan), (0, 0, 0, 1, 0));
     assert_eq!(
@@ -151,7 +151,7 @@ async fn unmanaged_indexes_are_kept_unless_pruned_and_id_is_never_touched() {
         serde_json::json!({"legacy": 1})
     );
 
-    let (_, code) = p.json(&["sync-indexes", "--prune"]);
+    let (_, code) = p.json(&["sync-indexes", "--prune", "--drop-now"]);
     assert_eq!(code, 0);
     let names: Vec<String> = live_indexes(&p.public, "client_configs")
         .await
@@ -201,7 +201,7 @@ async fn changed_key_under_the_same_name_is_replaced() {
     let out = p.mig(&["plan"]);
     let text = stdout(&out);
     assert!(
-        text.contains("± replace x  drop and rebuild: key changed"),
+        text.contains("± replace x  rebuild beside, then swap: key changed (covered throughout)"),
         "{text}"
     );
     assert!(text.contains("+     \"b\": -1"), "diff shown: {text}");
@@ -527,15 +527,27 @@ async fn a_tenant_database_dropped_after_discovery_is_reported() {
         database: name.clone(),
         scope: mig::model::Scope::Tenant,
     };
-    let reports = mig::run::run(
-        &client,
-        &settings,
-        &manifests,
-        vec![target],
-        Default::default(),
-        true,
-    )
-    .await;
+    let server = mig::server::inspect::server_info(&client).await.unwrap();
+    let ctx = mig::run::Context {
+        client: &client,
+        settings: &settings,
+        manifests: &manifests,
+        server: &server,
+        progress: None,
+    };
+    let options = mig::run::RunOptions {
+        plan: Default::default(),
+        apply: Some(mig::server::lock::LockOptions {
+            lease: std::time::Duration::from_secs(30),
+            wait: None,
+            command: "test".into(),
+            run_id: "test-run".into(),
+        }),
+        on_error: Default::default(),
+        canary: 0,
+        commit_quorum: None,
+    };
+    let reports = mig::run::run(&ctx, vec![target], &options).await;
     let error = reports[0].error.as_deref().expect("reported as an error");
     assert!(error.contains("no longer exists"), "{error}");
     assert!(

@@ -20,10 +20,24 @@ pub struct ManifestFile {
     pub scope: ScopeDecl,
     #[serde(default)]
     pub collections: Vec<CollectionDecl>,
+    /// What happens to live indexes of these collections that no manifest
+    /// declares: `keep` (default; `--prune` retires them) or `staged` (always
+    /// retired: hidden first, dropped by a later run).
+    pub drop: Option<DropPolicy>,
+    /// Regular expressions of index names that are never pruned, e.g. `^atlas_`.
+    #[serde(default)]
+    pub unmanaged: Vec<String>,
     /// Unknown fields, collected so that all of them are reported at once.
     #[serde(flatten)]
     #[schemars(skip)]
     pub unknown: BTreeMap<String, IgnoredAny>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DropPolicy {
+    Keep,
+    Staged,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -56,6 +56,15 @@ impl Declared {
     }
 }
 
+/// A collection as the files of one scope declare it, before validation.
+struct DeclaredCollection {
+    scope: Scope,
+    name: String,
+    indexes: Vec<Declared>,
+    drop_undeclared: bool,
+    protected: Vec<String>,
+}
+
 /// Loads every `.yaml`, `.yml` and `.toml` file under `dir`, recursively.
 pub fn load_dir(dir: &Path) -> Result<Manifests, Vec<Problem>> {
     let files = manifest_files(dir).map_err(|e| {
@@ -99,7 +108,7 @@ pub fn load_dir(dir: &Path) -> Result<Manifests, Vec<Problem>> {
 /// Parses, converts and validates manifests given as (path, content) pairs.
 pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) {
     let mut problems = Vec::new();
-    let mut declared: Vec<(Scope, String, Vec<Declared>)> = Vec::new();
+    let mut declared: Vec<DeclaredCollection> = Vec::new();
     for (path, source) in sources {
         let Some(format) = Format::of(path) else {
             continue;
@@ -117,8 +126,20 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
             locations: &locations,
         };
         for key in parsed.unknown.keys() {
-            problems.push(src.problem(key.clone(), "unknown field (expected scope, collections)"));
+            problems.push(src.problem(
+                key.clone(),
+                "unknown field (expected scope, collections, drop, unmanaged)",
+            ));
         }
+        for (i, pattern) in parsed.unmanaged.iter().enumerate() {
+            if let Err(e) = regex::Regex::new(pattern) {
+                problems.push(src.problem(
+                    format!("unmanaged[{i}]"),
+                    format!("invalid regular expression: {e}"),
+                ));
+            }
+        }
+        let drop_undeclared = parsed.drop == Some(file::DropPolicy::Staged);
         for (ci, coll) in parsed.collections.iter().enumerate() {
             let cpath = format!("collections[{ci}]");
             for key in coll.unknown.keys() {
@@ -149,10 +170,20 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
             for scope in parsed.scope.scopes() {
                 match declared
                     .iter_mut()
-                    .find(|(s, n, _)| *s == scope && *n == coll.name)
+                    .find(|d| d.scope == scope && d.name == coll.name)
                 {
-                    Some((_, _, existing)) => existing.extend(indexes.iter().cloned()),
-                    None => declared.push((scope, coll.name.clone(), indexes.clone())),
+                    Some(existing) => {
+                        existing.indexes.extend(indexes.iter().cloned());
+                        existing.drop_undeclared |= drop_undeclared;
+                        existing.protected.extend(parsed.unmanaged.iter().cloned());
+                    }
+                    None => declared.push(DeclaredCollection {
+                        scope,
+                        name: coll.name.clone(),
+                        indexes: indexes.clone(),
+                        drop_undeclared,
+                        protected: parsed.unmanaged.clone(),
+                    }),
                 }
             }
         }
@@ -161,14 +192,19 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
         files: sources.iter().map(|(p, _)| p.clone()).collect(),
         ..Default::default()
     };
-    for (scope, name, indexes) in declared {
-        problems.extend(validate::collection(scope, &name, &indexes));
+    for d in declared {
+        problems.extend(validate::collection(d.scope, &d.name, &d.indexes));
+        let mut protected = d.protected;
+        protected.sort();
+        protected.dedup();
         let collection = Collection {
-            name,
-            indexes: indexes.into_iter().map(|d| d.spec).collect(),
+            name: d.name,
+            indexes: d.indexes.into_iter().map(|d| d.spec).collect(),
+            drop_undeclared: d.drop_undeclared,
+            protected,
             ..Default::default()
         };
-        match scope {
+        match d.scope {
             Scope::Public => manifests.public.push(collection),
             Scope::Tenant => manifests.tenant.push(collection),
         }

@@ -395,3 +395,22 @@ proptest! {
         prop_assert_eq!(y.tenant[0].indexes.len(), indexes.len());
     }
 }
+
+#[test]
+fn drop_policy_and_unmanaged_patterns_apply_to_the_files_collections() {
+    let a = "scope: tenant\ndrop: staged\nunmanaged: ['^atlas_', '^tmp_']\ncollections:\n  - name: m\n    indexes:\n      - keys: { a: 1 }\n";
+    let b = "scope: tenant\ncollections:\n  - name: other\n";
+    let (m, p) = load(&[("a.yaml", a), ("b.yaml", b)]);
+    assert!(p.is_empty(), "{p:?}");
+    assert!(m.tenant[0].drop_undeclared);
+    assert_eq!(m.tenant[0].protected, vec!["^atlas_", "^tmp_"]);
+    assert!(!m.tenant[1].drop_undeclared && m.tenant[1].protected.is_empty());
+    let p = problems(&[("c.yaml", "scope: tenant\nunmanaged: ['(']\ndrop: always\n")]);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].contains("drop"), "{p:?}");
+    let p = problems(&[("c.yaml", "scope: tenant\nunmanaged: ['(']\n")]);
+    assert!(
+        p[0].starts_with("c.yaml:2:") && p[0].contains("invalid regular expression"),
+        "{p:?}"
+    );
+}

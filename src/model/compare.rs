@@ -30,6 +30,8 @@ pub enum Verdict {
 pub struct Modification {
     pub expire_after_seconds: Option<i64>,
     pub hidden: Option<bool>,
+    /// Non-unique → unique: `prepareUnique`, then `unique` (MongoDB 6.0+).
+    pub unique: bool,
 }
 
 /// The fields that make two indexes the same index to the server: two indexes
@@ -56,6 +58,8 @@ pub fn compare(
     }
     let in_place = diffs.iter().all(|f| match *f {
         "hidden" => true,
+        // collMod converts to unique (never back), after a duplicate check.
+        "unique" => desired.unique && !live.unique,
         // collMod changes a TTL value; it can't remove one, and adding one
         // is left to a rebuild so older servers behave the same.
         "expireAfterSeconds" => {
@@ -72,6 +76,7 @@ pub fn compare(
             .then_some(desired.expire_after_seconds)
             .flatten(),
         hidden: diffs.contains(&"hidden").then_some(desired.hidden),
+        unique: diffs.contains(&"unique"),
     })
 }
 
@@ -307,7 +312,8 @@ mod tests {
             compare(&d, &l, None),
             Verdict::Modify(Modification {
                 expire_after_seconds: Some(7200),
-                hidden: None
+                hidden: None,
+                unique: false,
             })
         );
     }
@@ -336,7 +342,8 @@ mod tests {
             compare(&d, &l, None),
             Verdict::Modify(Modification {
                 expire_after_seconds: None,
-                hidden: Some(true)
+                hidden: Some(true),
+                unique: false,
             })
         );
         assert!(same_identity(&d, &l, None));
@@ -353,8 +360,21 @@ mod tests {
         partial.partial_filter_expression = Some(doc! {"deletedAt": null});
         let mut collated = base.clone();
         collated.collation = Some(doc! {"locale": "en", "strength": 2});
+        assert_eq!(
+            compare(&unique, &base, None),
+            Verdict::Modify(Modification {
+                unique: true,
+                ..Default::default()
+            }),
+            "non-unique to unique is a collMod conversion"
+        );
+        assert_eq!(
+            compare(&base, &unique, None),
+            Verdict::Rebuild(vec!["unique"]),
+            "unique can't be undone in place"
+        );
+        assert!(!same_identity(&unique, &base, None));
         for (other, field) in [
-            (unique, "unique"),
             (sparse, "sparse"),
             (partial, "partialFilterExpression"),
             (collated, "collation"),

@@ -42,11 +42,25 @@ impl std::fmt::Display for Scope {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Collection {
     pub name: String,
+    pub indexes: Vec<IndexSpec>,
     /// Live only: whether the collection exists on the server.
     pub exists: bool,
     /// Live only: the collection's default collation, which its indexes inherit.
     pub default_collation: Option<Document>,
-    pub indexes: Vec<IndexSpec>,
+    /// Live only: a time-series collection, whose internal indexes are never touched.
+    pub timeseries: bool,
+    /// Declared only: retire undeclared indexes even without `--prune` (`drop: staged`).
+    pub drop_undeclared: bool,
+    /// Declared only: patterns of index names that are never pruned (`unmanaged`).
+    pub protected: Vec<String>,
+}
+
+/// An undeclared index `mig` hid on the way to dropping it, and when.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Retiring {
+    pub collection: String,
+    pub index: String,
+    pub hidden_at: bson::DateTime,
 }
 
 /// The live state of the collections `mig` manages in one database.
@@ -54,6 +68,8 @@ pub struct Collection {
 pub struct DatabaseState {
     pub name: String,
     pub collections: Vec<Collection>,
+    /// Indexes being retired (from the database's `mig.state`).
+    pub retiring: Vec<Retiring>,
 }
 
 impl DatabaseState {

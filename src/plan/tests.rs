@@ -28,9 +28,10 @@ fn live(indexes: Vec<IndexSpec>) -> DatabaseState {
         collections: vec![Collection {
             name: "messages".into(),
             exists: true,
-            default_collation: None,
             indexes,
+            ..Default::default()
         }],
+        retiring: vec![],
     }
 }
 
@@ -40,7 +41,11 @@ fn plan(desired: Vec<IndexSpec>, current: Vec<IndexSpec>, prune: bool) -> Databa
         Scope::Tenant,
         &declared(desired),
         &live(current),
-        PlanOptions { prune },
+        PlanOptions {
+            prune,
+            drop_now: true,
+            ..Default::default()
+        },
     )
 }
 
@@ -93,6 +98,7 @@ fn ttl_change_is_a_modify_with_the_new_value() {
     let m = p.changes[0].modification.as_ref().unwrap();
     assert_eq!(m.expire_after_seconds, Some(60));
     assert_eq!(m.hidden, None);
+    assert!(!m.unique);
     assert_eq!(p.changes[0].differences, vec!["expireAfterSeconds"]);
 }
 
@@ -104,6 +110,10 @@ fn changed_key_under_the_same_name_is_a_replace() {
     assert_eq!(actions(&p), vec![(Action::Replace, "x")]);
     assert_eq!(p.changes[0].differences, vec!["key"]);
     assert_eq!(p.changes[0].renames(), None);
+    assert!(!p.changes[0].gap, "old and new keys can coexist");
+    let temp = p.changes[0].temporary().unwrap();
+    assert_eq!(temp.name, "x__mig_tmp");
+    assert_eq!(temp.keys, doc! {"a": 1, "b": -1, "__mig_tmp": 1});
 }
 
 #[test]
@@ -215,16 +225,218 @@ fn other_collections_are_not_touched() {
     state.collections.push(Collection {
         name: "undeclared".into(),
         exists: true,
-        default_collation: None,
         indexes: vec![id_index(), index("z_1", doc! {"z": 1})],
+        ..Default::default()
     });
     let p = plan_database(
         "t1",
         Scope::Tenant,
         &declared(vec![]),
         &state,
-        PlanOptions { prune: true },
+        PlanOptions {
+            prune: true,
+            ..Default::default()
+        },
     );
     assert!(p.is_empty());
     assert!(p.unmanaged.is_empty());
+}
+
+fn staged(prune: bool, now_ms: i64) -> PlanOptions {
+    PlanOptions {
+        prune,
+        drop_now: false,
+        drop_after: std::time::Duration::from_secs(60),
+        now: bson::DateTime::from_millis(now_ms),
+        unique_conversion: true,
+    }
+}
+
+#[test]
+fn non_unique_to_unique_is_converted_in_place_on_6_0() {
+    let mut want = index("e", doc! {"email": 1});
+    want.unique = true;
+    let have = index("e", doc! {"email": 1});
+    let p = plan(vec![want.clone()], vec![id_index(), have.clone()], false);
+    assert_eq!(actions(&p), vec![(Action::Modify, "e")]);
+    assert!(p.changes[0].modification.as_ref().unwrap().unique);
+    assert!(
+        p.changes[0].builds_unique(),
+        "the duplicate preflight runs for it"
+    );
+
+    let old_server = PlanOptions {
+        unique_conversion: false,
+        ..Default::default()
+    };
+    let p = plan_database(
+        "t1",
+        Scope::Tenant,
+        &declared(vec![want]),
+        &live(vec![id_index(), have]),
+        old_server,
+    );
+    assert_eq!(actions(&p), vec![(Action::Replace, "e")]);
+    assert!(p.changes[0]
+        .note
+        .as_deref()
+        .unwrap()
+        .contains("older than 6.0"));
+}
+
+#[test]
+fn replacements_that_cannot_coexist_are_marked_as_leaving_a_gap() {
+    // Only the text weights differ: same identity, so the old one must go first.
+    let mut want = index("search", doc! {"title": "text"});
+    want.weights = Some(doc! {"title": 5});
+    let have = index("search", doc! {"title": "text"});
+    let p = plan(vec![want], vec![id_index(), have], false);
+    assert_eq!(actions(&p), vec![(Action::Replace, "search")]);
+    assert!(p.changes[0].gap);
+    assert!(p.changes[0].temporary().is_none());
+
+    // Adding a TTL: a TTL index can't get an extra key field.
+    let mut want = index("at", doc! {"at": 1});
+    want.expire_after_seconds = Some(5);
+    let p = plan(
+        vec![want],
+        vec![id_index(), index("at", doc! {"at": 1})],
+        false,
+    );
+    assert!(p.changes[0].gap);
+}
+
+#[test]
+fn a_temporary_index_left_by_an_interrupted_replace_is_cleaned_up() {
+    let want = index("x", doc! {"a": 1, "b": 1});
+    let temp = index("x__mig_tmp", doc! {"a": 1, "b": 1, "__mig_tmp": 1});
+    // Crashed after dropping the old index: build the final one, then drop the temporary.
+    let p = plan(vec![want.clone()], vec![id_index(), temp.clone()], false);
+    assert_eq!(
+        actions(&p),
+        vec![(Action::Create, "x"), (Action::Drop, "x__mig_tmp")]
+    );
+    assert!(p.unmanaged.is_empty(), "never reported as unmanaged");
+    // Crashed before dropping the old one: the replace runs again and drops it itself.
+    let p = plan(
+        vec![want],
+        vec![id_index(), index("x", doc! {"a": 1}), temp],
+        false,
+    );
+    assert_eq!(actions(&p), vec![(Action::Replace, "x")]);
+}
+
+#[test]
+fn pruning_is_staged_hide_wait_then_drop() {
+    let legacy = index("legacy", doc! {"z": 1});
+    let options = staged(true, 1_000_000);
+    let p = plan_database(
+        "t1",
+        Scope::Tenant,
+        &declared(vec![]),
+        &live(vec![id_index(), legacy.clone()]),
+        options,
+    );
+    assert_eq!(actions(&p), vec![(Action::Hide, "legacy")]);
+
+    let mut hidden = legacy.clone();
+    hidden.hidden = true;
+    let mut state = live(vec![id_index(), hidden]);
+    state.retiring.push(crate::model::Retiring {
+        collection: "messages".into(),
+        index: "legacy".into(),
+        hidden_at: bson::DateTime::from_millis(1_000_000),
+    });
+    let waiting = plan_database(
+        "t1",
+        Scope::Tenant,
+        &declared(vec![]),
+        &state,
+        staged(true, 1_030_000),
+    );
+    assert!(waiting.is_empty(), "hidden 30 s of the 60 s");
+    let (hidden_at, drops_at) = waiting.unmanaged[0].retiring.unwrap();
+    assert_eq!(
+        (hidden_at.timestamp_millis(), drops_at.timestamp_millis()),
+        (1_000_000, 1_060_000)
+    );
+
+    let due = plan_database(
+        "t1",
+        Scope::Tenant,
+        &declared(vec![]),
+        &state,
+        staged(true, 1_060_000),
+    );
+    assert_eq!(actions(&due), vec![(Action::Drop, "legacy")]);
+}
+
+#[test]
+fn an_index_hidden_by_someone_else_is_hidden_again_to_start_its_clock() {
+    let mut hidden = index("legacy", doc! {"z": 1});
+    hidden.hidden = true;
+    let p = plan_database(
+        "t1",
+        Scope::Tenant,
+        &declared(vec![]),
+        &live(vec![id_index(), hidden]),
+        staged(true, 0),
+    );
+    assert_eq!(actions(&p), vec![(Action::Hide, "legacy")]);
+}
+
+#[test]
+fn protected_patterns_are_never_pruned() {
+    let mut coll = declared(vec![]);
+    coll[0].protected = vec!["^atlas_".into(), "^tmp_".into()];
+    let state = live(vec![
+        id_index(),
+        index("atlas_search_1", doc! {"s": 1}),
+        index("old", doc! {"o": 1}),
+    ]);
+    let p = plan_database("t1", Scope::Tenant, &coll, &state, staged(true, 0));
+    assert_eq!(actions(&p), vec![(Action::Hide, "old")]);
+    assert_eq!(p.unmanaged.len(), 1);
+    assert!(p.unmanaged[0].protected);
+}
+
+#[test]
+fn staged_drop_policy_retires_without_prune() {
+    let mut coll = declared(vec![]);
+    coll[0].drop_undeclared = true;
+    let p = plan_database(
+        "t1",
+        Scope::Tenant,
+        &coll,
+        &live(vec![id_index(), index("old", doc! {"o": 1})]),
+        staged(false, 0),
+    );
+    assert_eq!(actions(&p), vec![(Action::Hide, "old")]);
+}
+
+#[test]
+fn timeseries_and_clustered_internals_are_never_touched() {
+    let mut state = live(vec![index("meta_1_time_1", doc! {"meta": 1, "time": 1})]);
+    state.collections[0].timeseries = true;
+    let p = plan_database(
+        "t1",
+        Scope::Tenant,
+        &declared(vec![]),
+        &state,
+        staged(true, 0),
+    );
+    assert!(p.is_empty());
+
+    let mut clustered = index("_id_", doc! {"_id": 1});
+    clustered.other.insert("clustered", true);
+    let mut named = index("cluster_key", doc! {"_id": 1});
+    named.other.insert("clustered", true);
+    let p = plan_database(
+        "t1",
+        Scope::Tenant,
+        &declared(vec![]),
+        &live(vec![clustered, named]),
+        staged(true, 0),
+    );
+    assert!(p.is_empty() && p.unmanaged.is_empty());
 }

@@ -26,14 +26,25 @@ fn change(c: &Change) -> Value {
     );
     m.insert("differences".into(), json!(c.differences));
     m.insert("creates_collection".into(), json!(c.creates_collection));
+    m.insert("gap".into(), json!(c.gap));
+    m.insert("blocked".into(), json!(c.blocked));
     if let Some(old) = c.renames() {
         m.insert("renamed_from".into(), json!(old));
+    }
+    if let Some(note) = &c.note {
+        m.insert("note".into(), json!(note));
+    }
+    if let Some(u) = &c.usage {
+        m.insert(
+            "usage".into(),
+            json!({"ops": u.ops, "since": u.since.and_then(|s| s.try_to_rfc3339_string().ok())}),
+        );
     }
     Value::Object(m)
 }
 
 pub fn report(report: &Report) -> Value {
-    let mut summary = [0usize; 4];
+    let mut summary = [0usize; Action::ALL.len()];
     let mut unmanaged = 0;
     let mut failed = 0;
     let targets: Vec<Value> = report
@@ -61,6 +72,18 @@ pub fn report(report: &Report) -> Value {
                                 if let Some(e) = &u.equivalent_to {
                                     m.insert("equivalent_to".into(), json!(e));
                                 }
+                                if u.protected {
+                                    m.insert("protected".into(), json!(true));
+                                }
+                                if let Some((hidden_at, drops_at)) = u.retiring {
+                                    m.insert(
+                                        "retiring".into(),
+                                        json!({
+                                            "hidden_at": hidden_at.try_to_rfc3339_string().ok(),
+                                            "drops_after": drops_at.try_to_rfc3339_string().ok(),
+                                        }),
+                                    );
+                                }
                                 Value::Object(m)
                             })
                             .collect::<Vec<_>>(),
@@ -73,7 +96,9 @@ pub fn report(report: &Report) -> Value {
             if t.failed() {
                 failed += 1;
             }
-            let status = if t.failed() {
+            let status = if t.skipped.is_some() {
+                "skipped"
+            } else if t.failed() {
                 "failed"
             } else if t.plan.as_ref().is_none_or(|p| p.is_empty()) {
                 "unchanged"
@@ -86,6 +111,13 @@ pub fn report(report: &Report) -> Value {
             if let Some(e) = &t.error {
                 m.insert("error".into(), json!(crate::redact::scrub(e)));
             }
+            if let Some(why) = &t.skipped {
+                m.insert("skipped".into(), json!(crate::redact::scrub(why)));
+            }
+            m.insert(
+                "outcome".into(),
+                json!(crate::redact::scrub(&t.outcome(report.applied))),
+            );
             if report.applied {
                 let steps: Vec<Value> = t
                     .steps
@@ -111,6 +143,10 @@ pub fn report(report: &Report) -> Value {
         .map(|r| json!({"database": r.database, "reason": r.reason}))
         .collect();
     json!({
+        "read_path": report.read_path.map(|p| match p {
+            crate::server::inspect::ReadPath::Catalog => "listCatalog",
+            crate::server::inspect::ReadPath::ListIndexes => "listIndexes",
+        }),
         "targets": targets,
         "rejected": rejected,
         "summary": {
@@ -118,6 +154,9 @@ pub fn report(report: &Report) -> Value {
             "drop": summary[Action::Drop as usize],
             "modify": summary[Action::Modify as usize],
             "replace": summary[Action::Replace as usize],
+            "hide": summary[Action::Hide as usize],
+            "blocked": report.targets.iter().filter_map(|t| t.plan.as_ref()).flat_map(|p| &p.changes).filter(|c| c.blocked.is_some()).count(),
+            "skipped": report.targets.iter().filter(|t| t.skipped.is_some()).count(),
             "unmanaged": unmanaged,
             "databases": report.targets.len(),
             "failed": failed,

@@ -102,6 +102,7 @@ fn symbol(action: Action, style: Style) -> String {
         Action::Drop => style.red("- drop   "),
         Action::Modify => style.yellow("~ modify "),
         Action::Replace => style.yellow("± replace"),
+        Action::Hide => style.yellow("- hide   "),
     }
 }
 
@@ -119,15 +120,41 @@ fn plan_text(plan: &DatabasePlan, steps: &[StepResult], style: Style, out: &mut 
             let _ = writeln!(out, "  {}{note}", change.collection);
         }
         let what = match (change.action, change.renames()) {
-            (Action::Replace, Some(old)) => format!("renames {old:?}, same key and options"),
+            (Action::Replace, Some(old)) => {
+                format!("renames {old:?}, same key and options (leaves a gap)")
+            }
             (Action::Create, _) => one_line(change.desired.as_ref().expect("a create has a spec")),
-            (Action::Drop, _) => one_line(change.live.as_ref().expect("a drop has a spec")),
+            (Action::Drop | Action::Hide, _) => {
+                one_line(change.live.as_ref().expect("a drop has a spec"))
+            }
             (Action::Modify, _) => format!("in place (collMod): {}", change.differences.join(", ")),
+            (Action::Replace, None) if change.gap => format!(
+                "drop, then rebuild: {} changed (leaves a gap: old and new can't coexist)",
+                change.differences.join(", ")
+            ),
             (Action::Replace, None) => format!(
-                "drop and rebuild: {} changed",
+                "rebuild beside, then swap: {} changed (covered throughout)",
                 change.differences.join(", ")
             ),
         };
+        let mut extra = String::new();
+        if let Some(note) = &change.note {
+            let _ = write!(extra, "\n        {}", style.dim(note));
+        }
+        if let Some(u) = &change.usage {
+            let since = u
+                .since
+                .and_then(|s| s.try_to_rfc3339_string().ok())
+                .unwrap_or_default();
+            let _ = write!(
+                extra,
+                "\n        {}",
+                style.dim(&format!("used {} time(s) since {since}", u.ops))
+            );
+        }
+        if let Some(why) = &change.blocked {
+            let _ = write!(extra, "\n        {}", style.red(&format!("BLOCKED: {why}")));
+        }
         let outcome = steps
             .iter()
             .find(|s| {
@@ -142,7 +169,7 @@ fn plan_text(plan: &DatabasePlan, steps: &[StepResult], style: Style, out: &mut 
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "    {} {}  {what}{outcome}",
+            "    {} {}  {what}{outcome}{extra}",
             symbol(change.action, style),
             style.bold(&change.index)
         );
@@ -151,9 +178,18 @@ fn plan_text(plan: &DatabasePlan, steps: &[StepResult], style: Style, out: &mut 
         }
     }
     for u in &plan.unmanaged {
-        let why = match &u.equivalent_to {
-            Some(name) => format!("same key and options as declared {name:?}; --prune renames it"),
-            None => "not in the manifests; kept (--prune drops it)".into(),
+        let why = match (&u.equivalent_to, u.protected, u.retiring) {
+            (Some(name), _, _) => {
+                format!("same key and options as declared {name:?}; --prune renames it")
+            }
+            (None, true, _) => {
+                "not in the manifests; protected (unmanaged pattern or time-series)".into()
+            }
+            (None, false, Some((_, at))) => format!(
+                "hidden, retiring: dropped by a run after {}",
+                at.try_to_rfc3339_string().unwrap_or_default()
+            ),
+            (None, false, None) => "not in the manifests; kept (--prune retires it)".into(),
         };
         let _ = writeln!(
             out,
@@ -169,6 +205,15 @@ fn plan_text(plan: &DatabasePlan, steps: &[StepResult], style: Style, out: &mut 
 
 fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) {
     let header = format!("{} ({})", t.target.database, t.target.scope);
+    if let Some(why) = &t.skipped {
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            style.bold(&header),
+            style.yellow(&format!("skipped: {why}"))
+        );
+        return;
+    }
     if let Some(e) = &t.error {
         let _ = writeln!(
             out,
@@ -230,6 +275,20 @@ pub fn report(report: &Report, style: Style) -> String {
         .filter(|t| t.plan.as_ref().is_some_and(|p| !p.is_empty()))
         .count();
     let failed = report.targets.iter().filter(|t| t.failed()).count();
+    if report.applied {
+        let _ = writeln!(out, "\n{}", style.bold("Result:"));
+        for t in &report.targets {
+            let line = t.outcome(true);
+            let line = if t.failed() {
+                style.red(&line)
+            } else if line == "ok" {
+                style.dim(&line)
+            } else {
+                style.green(&line)
+            };
+            let _ = writeln!(out, "  {}: {line}", t.target.database);
+        }
+    }
     let verb = if report.applied {
         "applied"
     } else {
@@ -237,12 +296,13 @@ pub fn report(report: &Report, style: Style) -> String {
     };
     let _ = write!(
         out,
-        "\n{} {} database(s), {changed} with changes {verb}: {} create, {} modify, {} replace, {} drop",
+        "\n{} {} database(s), {changed} with changes {verb}: {} create, {} modify, {} replace, {} hide, {} drop",
         style.bold("Summary:"),
         report.targets.len(),
         count(Action::Create),
         count(Action::Modify),
         count(Action::Replace),
+        count(Action::Hide),
         count(Action::Drop),
     );
     if unmanaged > 0 {
@@ -252,7 +312,7 @@ pub fn report(report: &Report, style: Style) -> String {
         let _ = write!(
             out,
             "; {}",
-            style.red(&format!("{failed} database(s) failed"))
+            style.red(&format!("{failed} database(s) failed or skipped"))
         );
     }
     out.push('\n');
@@ -289,30 +349,22 @@ mod tests {
             scope: Scope::Tenant,
             changes: vec![
                 Change {
-                    collection: "m".into(),
-                    action: Action::Modify,
-                    index: "ttl".into(),
                     desired: Some(desired),
                     live: Some(live),
-                    modification: None,
                     differences: vec!["expireAfterSeconds"],
-                    creates_collection: false,
+                    ..Change::new("m", Action::Modify, "ttl")
                 },
                 Change {
-                    collection: "m".into(),
-                    action: Action::Create,
-                    index: "a_1".into(),
                     desired: Some(spec("a_1", doc! {"a": 1, "b": -1})),
-                    live: None,
-                    modification: None,
-                    differences: vec![],
-                    creates_collection: false,
+                    ..Change::new("m", Action::Create, "a_1")
                 },
             ],
             unmanaged: vec![Unmanaged {
                 collection: "m".into(),
                 index: spec("legacy", doc! {"z": 1}),
                 equivalent_to: None,
+                protected: false,
+                retiring: None,
             }],
         };
         let r = Report {
@@ -324,9 +376,11 @@ mod tests {
                 plan: Some(plan),
                 steps: vec![],
                 error: None,
+                skipped: None,
             }],
             rejected: vec![],
             applied: false,
+            read_path: None,
         };
         let text = report(&r, Style { color: false });
         assert!(text.contains("t1 (tenant): 2 change(s)"), "{text}");
@@ -339,7 +393,7 @@ mod tests {
         assert!(text.contains("+ create  a_1  {\"a\":1,\"b\":-1}"), "{text}");
         assert!(text.contains("m.legacy"), "{text}");
         assert!(
-            text.contains("1 create, 1 modify, 0 replace, 0 drop; 1 unmanaged"),
+            text.contains("1 create, 1 modify, 0 replace, 0 hide, 0 drop; 1 unmanaged"),
             "{text}"
         );
     }

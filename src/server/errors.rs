@@ -26,7 +26,14 @@ pub fn explain(err: &Error) -> String {
         ErrorKind::Command(c) => explain_code(c.code, &c.code_name, &c.message),
         ErrorKind::Authentication { message, .. } => format!("authentication failed: {message}"),
         ErrorKind::ServerSelection { message, .. } => format!("server selection failed: {message}"),
-        _ => err.to_string(),
+        ErrorKind::Write(mongodb::error::WriteFailure::WriteError(w)) => {
+            explain_code(w.code, "", &w.message)
+        }
+        ErrorKind::Write(mongodb::error::WriteFailure::WriteConcernError(w)) => {
+            format!("write concern error ({}): {}", w.code, w.message)
+        }
+        // The kind alone: the full error carries the raw server reply.
+        kind => kind.to_string(),
     };
     scrub(&text)
 }

@@ -1,20 +1,258 @@
-//! Reads the live state of a database into the shared model: which of the
+//! Reads the live state of databases into the shared model: which of the
 //! managed collections exist, their default collation, and their indexes.
+//!
+//! Two paths give the same model (a test proves it):
+//! - `$listCatalog` (MongoDB 6.0+): one aggregation on `admin` returns the
+//!   catalog of every target database at once;
+//! - otherwise one `listCollections` per database and one `listIndexes` per
+//!   collection, concurrently.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use bson::{doc, Document};
-use futures::future::try_join_all;
-use mongodb::Database;
+use futures::stream::{self, StreamExt};
+use futures::TryStreamExt;
+use mongodb::{Client, Database};
 
 use super::errors::{code, explain};
 use super::{bounded, within};
-use crate::model::{Collection, DatabaseState, IndexSpec};
+use crate::model::{Collection, DatabaseState, IndexSpec, Retiring};
+
+pub const STATE_COLLECTION: &str = "mig.state";
+
+/// How live indexes are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadPath {
+    Catalog,
+    ListIndexes,
+}
+
+/// What `mig` needs to know about the server.
+#[derive(Clone, Debug)]
+pub struct ServerInfo {
+    pub version: String,
+    pub major: u32,
+    pub minor: u32,
+    pub read_path: ReadPath,
+    /// Replica set name, when the deployment is one.
+    pub replica_set: Option<String>,
+}
+
+impl ServerInfo {
+    /// `collMod` converts an index to unique (`prepareUnique`) from 6.0.
+    pub fn unique_conversion(&self) -> bool {
+        self.major >= 6
+    }
+}
+
+/// Asks the server its version and whether `$listCatalog` may be used.
+pub async fn server_info(client: &Client) -> Result<ServerInfo, String> {
+    let admin = client.database("admin");
+    let build = admin
+        .run_command(doc! {"buildInfo": 1})
+        .await
+        .map_err(|e| explain(&e))?;
+    let version = build.get_str("version").unwrap_or("0.0").to_string();
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    let hello = admin
+        .run_command(doc! {"hello": 1})
+        .await
+        .map_err(|e| explain(&e))?;
+    let replica_set = hello.get_str("setName").ok().map(String::from);
+    let read_path = if major < 6 {
+        tracing::info!("reading indexes with listIndexes: $listCatalog needs MongoDB 6.0 (server is {version})");
+        ReadPath::ListIndexes
+    } else {
+        match admin
+            .aggregate(vec![doc! {"$listCatalog": {}}, doc! {"$limit": 1}])
+            .await
+        {
+            Ok(_) => {
+                tracing::info!(
+                    "reading indexes with one $listCatalog aggregation (server {version})"
+                );
+                ReadPath::Catalog
+            }
+            Err(e) => {
+                tracing::info!("reading indexes with listIndexes: $listCatalog is not available to this user ({})", explain(&e));
+                ReadPath::ListIndexes
+            }
+        }
+    };
+    Ok(ServerInfo {
+        version,
+        major,
+        minor,
+        read_path,
+        replica_set,
+    })
+}
+
+/// What to read: a database and the collections `mig` manages in it.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub database: String,
+    pub collections: Vec<String>,
+}
+
+/// Reads every requested database, by the given path; one result per request, in order.
+pub async fn read(
+    client: &Client,
+    path: ReadPath,
+    requests: &[Request],
+    concurrency: usize,
+    timeout: Option<Duration>,
+) -> Vec<Result<DatabaseState, String>> {
+    match path {
+        ReadPath::Catalog => match read_catalog(client, requests, timeout).await {
+            Ok(states) => states,
+            Err(e) => requests.iter().map(|_| Err(e.clone())).collect(),
+        },
+        ReadPath::ListIndexes => {
+            stream::iter(requests)
+                .map(|r| read_database(client.database(&r.database), &r.collections, timeout))
+                .buffered(concurrency.max(1))
+                .collect()
+                .await
+        }
+    }
+}
+
+async fn read_catalog(
+    client: &Client,
+    requests: &[Request],
+    timeout: Option<Duration>,
+) -> Result<Vec<Result<DatabaseState, String>>, String> {
+    let databases: Vec<&str> = requests.iter().map(|r| r.database.as_str()).collect();
+    let mut names: Vec<&str> = requests
+        .iter()
+        .flat_map(|r| r.collections.iter().map(String::as_str))
+        .collect();
+    names.sort();
+    names.dedup();
+    let pipeline = vec![
+        doc! {"$listCatalog": {}},
+        doc! {"$match": {"db": {"$in": &databases}, "name": {"$in": &names}}},
+        doc! {"$project": {
+            "db": 1, "name": 1, "type": 1,
+            "md.options.collation": 1, "md.options.clusteredIndex": 1, "md.indexes.spec": 1,
+        }},
+    ];
+    let admin = client.database("admin");
+    let entries: Vec<Document> = bounded(timeout, "$listCatalog", async {
+        admin.aggregate(pipeline).await?.try_collect().await
+    })
+    .await?;
+    let mut by_db: HashMap<&str, Vec<&Document>> = HashMap::new();
+    for e in &entries {
+        if let Ok(db) = e.get_str("db") {
+            by_db.entry(db).or_default().push(e);
+        }
+    }
+    let mut out = Vec::new();
+    for request in requests {
+        let found = by_db
+            .get(request.database.as_str())
+            .cloned()
+            .unwrap_or_default();
+        out.push(state_from_catalog(client, request, &found, timeout).await);
+    }
+    Ok(out)
+}
+
+async fn state_from_catalog(
+    client: &Client,
+    request: &Request,
+    found: &[&Document],
+    timeout: Option<Duration>,
+) -> Result<DatabaseState, String> {
+    let db = client.database(&request.database);
+    let mut collections = Vec::new();
+    for name in &request.collections {
+        let entry = found
+            .iter()
+            .find(|e| e.get_str("name") == Ok(name.as_str()));
+        let Some(entry) = entry else {
+            collections.push(Collection {
+                name: name.clone(),
+                ..Default::default()
+            });
+            continue;
+        };
+        let kind = entry.get_str("type").unwrap_or("collection");
+        check_kind(&request.database, name, kind)?;
+        if kind == "timeseries" {
+            // The catalog lists a time-series collection's indexes on its
+            // buckets, in internal form; listIndexes translates them.
+            collections.push(Collection {
+                name: name.clone(),
+                exists: true,
+                timeseries: true,
+                indexes: read_indexes(&db, name, timeout).await?,
+                ..Default::default()
+            });
+            continue;
+        }
+        let md = entry.get_document("md").cloned().unwrap_or_default();
+        let options = md.get_document("options").cloned().unwrap_or_default();
+        let mut indexes = Vec::new();
+        if let Ok(clustered) = options.get_document("clusteredIndex") {
+            let mut spec = clustered.clone();
+            spec.insert("clustered", true);
+            indexes.push(spec);
+        }
+        for index in md
+            .get_array("indexes")
+            .map(|a| a.as_slice())
+            .unwrap_or_default()
+        {
+            if let Some(spec) = index
+                .as_document()
+                .and_then(|d| d.get_document("spec").ok())
+            {
+                indexes.push(spec.clone());
+            }
+        }
+        collections.push(Collection {
+            name: name.clone(),
+            exists: true,
+            default_collation: options.get_document("collation").ok().cloned(),
+            indexes: specs(&request.database, name, &indexes)?,
+            ..Default::default()
+        });
+    }
+    Ok(DatabaseState {
+        name: request.database.clone(),
+        collections,
+        retiring: Vec::new(),
+    })
+}
+
+fn check_kind(database: &str, collection: &str, kind: &str) -> Result<(), String> {
+    if kind == "view" {
+        Err(format!(
+            "{database}.{collection} is a view, not a collection; views have no indexes"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn specs(database: &str, collection: &str, docs: &[Document]) -> Result<Vec<IndexSpec>, String> {
+    let mut specs = docs
+        .iter()
+        .map(|d| IndexSpec::from_server(d).map_err(|e| format!("{database}.{collection}: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    specs.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(specs)
+}
 
 /// Reads `collections` of `db`: one `listCollections`, then one `listIndexes`
 /// per existing collection, concurrently.
 pub async fn read_database(
-    db: &Database,
+    db: Database,
     collections: &[String],
     timeout: Option<Duration>,
 ) -> Result<DatabaseState, String> {
@@ -34,37 +272,33 @@ pub async fn read_database(
         let info = found
             .iter()
             .find(|c| c.get_str("name") == Ok(name.as_str()));
-        if let Some(info) = info {
-            let kind = info.get_str("type").unwrap_or("collection");
-            if kind == "view" {
-                return Err(format!(
-                    "{}.{name} is a view, not a collection; views have no indexes",
-                    db.name()
-                ));
-            }
-        }
-        let default_collation = info
-            .and_then(|i| i.get_document("options").ok())
-            .and_then(|o| o.get_document("collation").ok())
-            .cloned();
+        let kind = info
+            .and_then(|i| i.get_str("type").ok())
+            .unwrap_or("collection");
+        check_kind(db.name(), name, kind)?;
         states.push(Collection {
             name: name.clone(),
             exists: info.is_some(),
-            default_collation,
-            indexes: Vec::new(),
+            timeseries: kind == "timeseries",
+            default_collation: info
+                .and_then(|i| i.get_document("options").ok())
+                .and_then(|o| o.get_document("collation").ok())
+                .cloned(),
+            ..Default::default()
         });
     }
     let reads = states
         .iter()
         .filter(|c| c.exists)
-        .map(|c| read_indexes(db, &c.name, timeout));
-    let indexes = try_join_all(reads).await?;
+        .map(|c| read_indexes(&db, &c.name, timeout));
+    let indexes = futures::future::try_join_all(reads).await?;
     for (state, indexes) in states.iter_mut().filter(|c| c.exists).zip(indexes) {
         state.indexes = indexes;
     }
     Ok(DatabaseState {
         name: db.name().to_string(),
         collections: states,
+        retiring: Vec::new(),
     })
 }
 
@@ -91,10 +325,7 @@ async fn read_indexes(
             ))
         }
     };
-    first_batch(&reply)?
-        .iter()
-        .map(|d| IndexSpec::from_server(d).map_err(|e| format!("{}.{collection}: {e}", db.name())))
-        .collect()
+    specs(db.name(), collection, &first_batch(&reply)?)
 }
 
 /// A collection has at most 64 indexes and `mig` filters collections by name,
@@ -113,4 +344,65 @@ fn first_batch(reply: &Document) -> Result<Vec<Document>, String> {
         .iter()
         .filter_map(|b| b.as_document().cloned())
         .collect())
+}
+
+/// The indexes `mig` is retiring in `db` (hidden, to be dropped later).
+pub async fn read_retiring(db: &Database) -> Result<Vec<Retiring>, String> {
+    let docs: Vec<Document> = async {
+        db.collection::<Document>(STATE_COLLECTION)
+            .find(doc! {"kind": "retiring"})
+            .await?
+            .try_collect()
+            .await
+    }
+    .await
+    .map_err(|e| explain(&e))?;
+    Ok(docs
+        .iter()
+        .filter_map(|d| {
+            Some(Retiring {
+                collection: d.get_str("collection").ok()?.to_string(),
+                index: d.get_str("index").ok()?.to_string(),
+                hidden_at: *d.get_datetime("hiddenAt").ok()?,
+            })
+        })
+        .collect())
+}
+
+/// Records that `mig` hid an index to retire it (or forgets it, once dropped).
+pub async fn record_retiring(
+    db: &Database,
+    collection: &str,
+    index: &str,
+    hidden: bool,
+) -> Result<(), String> {
+    let coll = db.collection::<Document>(STATE_COLLECTION);
+    let id = format!("retiring/{collection}/{index}");
+    let result = if hidden {
+        coll.update_one(
+            doc! {"_id": &id},
+            doc! {"$set": {"kind": "retiring", "collection": collection, "index": index, "hiddenAt": bson::DateTime::now()}},
+        )
+        .upsert(true)
+        .await
+        .map(|_| ())
+    } else {
+        coll.delete_one(doc! {"_id": &id}).await.map(|_| ())
+    };
+    result.map_err(|e| explain(&e))
+}
+
+/// True when some live index of a declared collection is hidden and not
+/// declared: only then is `mig.state` worth a round trip.
+pub fn may_be_retiring(live: &DatabaseState, declared: &[Collection]) -> bool {
+    live.collections.iter().any(|c| {
+        let names: Vec<&str> = declared
+            .iter()
+            .filter(|d| d.name == c.name)
+            .flat_map(|d| d.indexes.iter().map(|i| i.name.as_str()))
+            .collect();
+        c.indexes
+            .iter()
+            .any(|i| i.hidden && !names.contains(&i.name.as_str()))
+    })
 }

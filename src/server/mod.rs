@@ -5,6 +5,9 @@
 pub mod errors;
 pub mod execute;
 pub mod inspect;
+pub mod journal;
+pub mod lock;
+pub mod preflight;
 
 use std::future::IntoFuture;
 use std::time::Duration;

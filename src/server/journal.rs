@@ -1,0 +1,97 @@
+//! Every step the executor runs is journaled in that database's
+//! `mig.journal` collection: written as `running` before the step and closed
+//! with its outcome after, so a crash leaves a visible trace. `mig history`
+//! reads it back.
+
+use bson::{doc, oid::ObjectId, Bson, DateTime, Document};
+use futures::TryStreamExt;
+use mongodb::Database;
+
+use crate::redact::scrub;
+
+pub const JOURNAL_COLLECTION: &str = "mig.journal";
+
+/// Writes one database's journal for one run.
+#[derive(Clone)]
+pub struct Journal {
+    db: Database,
+    run_id: String,
+    command: String,
+}
+
+impl Journal {
+    pub fn new(db: &Database, run_id: &str, command: &str) -> Journal {
+        Journal {
+            db: db.clone(),
+            run_id: run_id.to_string(),
+            command: command.to_string(),
+        }
+    }
+
+    /// Records that a step starts; returns its entry id.
+    pub async fn start(
+        &self,
+        step: &str,
+        collection: &str,
+        index: &str,
+        spec: Option<&Document>,
+    ) -> Option<ObjectId> {
+        let id = ObjectId::new();
+        let entry = doc! {
+            "_id": id,
+            "run": &self.run_id,
+            "command": &self.command,
+            "host": gethostname::gethostname().to_string_lossy().into_owned(),
+            "pid": std::process::id() as i64,
+            "step": step,
+            "collection": collection,
+            "index": index,
+            "spec": spec.cloned().map(Bson::Document).unwrap_or(Bson::Null),
+            "startedAt": DateTime::now(),
+            "outcome": "running",
+        };
+        // The journal is a record, not a gate: a failure to write it is logged.
+        match self
+            .db
+            .collection::<Document>(JOURNAL_COLLECTION)
+            .insert_one(entry)
+            .await
+        {
+            Ok(_) => Some(id),
+            Err(e) => {
+                tracing::warn!(database = %self.db.name(), "cannot write the journal: {}", super::errors::explain(&e));
+                None
+            }
+        }
+    }
+
+    /// Closes an entry with its outcome.
+    pub async fn finish(&self, id: Option<ObjectId>, error: Option<&str>) {
+        let Some(id) = id else { return };
+        let update = doc! {"$set": {
+            "endedAt": DateTime::now(),
+            "outcome": if error.is_some() { "failed" } else { "ok" },
+            "error": error.map(scrub).map(Bson::String).unwrap_or(Bson::Null),
+        }};
+        let _ = self
+            .db
+            .collection::<Document>(JOURNAL_COLLECTION)
+            .update_one(doc! {"_id": id}, update)
+            .await;
+    }
+}
+
+/// The newest `limit` journal entries of `db`, newest first.
+pub async fn history(db: &Database, limit: i64) -> Result<Vec<Document>, String> {
+    let cursor = db
+        .collection::<Document>(JOURNAL_COLLECTION)
+        .find(doc! {})
+        .sort(doc! {"startedAt": -1, "_id": -1})
+        .limit(limit)
+        .await
+        .map_err(|e| super::errors::explain(&e))?;
+    cursor
+        .try_collect()
+        .await
+        .map_err(|e| super::errors::explain(&e))
+}
