@@ -194,6 +194,14 @@ pub async fn main() -> i32 {
         Err(problems) => return report_problems(&cli.global, &problems),
     };
     crate::redact::register(&settings.uri);
+    // These read only the server.
+    match &cli.command {
+        Command::History { database, limit } => {
+            return history(&cli.global, &settings, database, *limit).await
+        }
+        Command::Unlock { database, force } => return unlock(&settings, database, *force).await,
+        _ => {}
+    }
     let manifests = match manifest::load_dir(&settings.manifests) {
         Ok(mut m) => {
             m.retain_collections(&cli.global.collection);

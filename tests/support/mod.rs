@@ -70,6 +70,11 @@ impl Project {
         std::fs::write(self.path().join("mig.toml"), text).unwrap();
     }
 
+    /// Writes `mig.toml` as given, without a public database.
+    pub fn config_without_public(&self, text: &str) {
+        std::fs::write(self.path().join("mig.toml"), text).unwrap();
+    }
+
     pub fn manifest(&self, name: &str, text: &str) -> PathBuf {
         let path = self.path().join("manifests").join(name);
         std::fs::write(&path, text).unwrap();
@@ -206,4 +211,52 @@ pub fn summary(plan: &Value) -> (u64, u64, u64, u64, u64) {
         n("drop"),
         n("unmanaged"),
     )
+}
+
+/// Inserts `n` documents `{i, group: i % 100, text}` into `db.collection`.
+pub async fn seed(db: &str, collection: &str, n: usize) {
+    let coll = client()
+        .await
+        .database(db)
+        .collection::<Document>(collection);
+    let mut i = 0;
+    while i < n {
+        let batch: Vec<Document> = (i..(i + 10_000).min(n))
+            .map(|k| doc! {"i": k as i64, "group": (k % 100) as i64, "text": format!("message number {k}")})
+            .collect();
+        i += batch.len();
+        coll.insert_many(batch).await.expect("seed");
+    }
+}
+
+/// A database's `mig.journal`, oldest first.
+pub async fn journal(db: &str) -> Vec<Document> {
+    use futures::TryStreamExt;
+    client()
+        .await
+        .database(db)
+        .collection::<Document>("mig.journal")
+        .find(doc! {})
+        .sort(doc! {"startedAt": 1, "_id": 1})
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap()
+}
+
+/// Waits until `check` holds, polling; panics after `limit`.
+pub async fn eventually<F, Fut>(limit: std::time::Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + limit;
+    while !check().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
