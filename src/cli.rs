@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::config::{self, Overrides, Settings};
 use crate::diagnostics::Problem;
 use crate::manifest::{self, Manifests};
+use crate::plan::saved::{self, SavedPlan, SavedTarget};
 use crate::plan::PlanOptions;
 use crate::progress::Progress;
 use crate::redact::scrub;
@@ -93,6 +94,9 @@ pub enum Command {
         /// Exit 0 when nothing is pending, 2 when changes are, 1 on error.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Also write the exact plan to FILE, for `mig apply FILE`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Apply the index plan to every target database.
     SyncIndexes(ApplyArgs),
@@ -137,6 +141,10 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// A plan saved by `mig plan --out`: apply exactly it, to the databases
+    /// whose live indexes are still as they were when it was made.
+    #[arg(value_name = "PLAN")]
+    pub saved: Option<PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
     /// Print the plan and change nothing (also: MIGRATION_DRY_RUN=true).
@@ -219,8 +227,14 @@ pub async fn main() -> i32 {
         Command::Plan {
             run,
             detailed_exitcode,
+            out,
         } => {
             let code = plan_or_apply(&cli.global, &settings, &manifests, &run, None).await;
+            if let (Ok(report), Some(path)) = (&code, &out) {
+                if let Err(e) = save_plan(report, path) {
+                    return fail(&e);
+                }
+            }
             match code {
                 Ok(report) if detailed_exitcode && report.has_changes() => EXIT_CHANGES,
                 Ok(_) => EXIT_OK,
@@ -263,10 +277,26 @@ async fn plan_or_apply(
         .await
         .map_err(|e| fail(&e))?;
     let server = inspect::server_info(&client).await.map_err(|e| fail(&e))?;
-    let selection = selection(global);
-    let (targets, rejected) = run::resolve_targets(&client, settings, &selection)
-        .await
-        .map_err(|e| fail(&e))?;
+    let saved = match apply.and_then(|(a, _)| a.saved.as_deref()) {
+        Some(path) => Some(SavedPlan::read(path).map_err(|e| fail(&e))?),
+        None => None,
+    };
+    // A saved plan names its databases; otherwise discovery does.
+    let (targets, rejected) = match &saved {
+        Some(s) => (
+            s.targets
+                .iter()
+                .map(|t| crate::targets::Target {
+                    database: t.database.clone(),
+                    scope: t.scope,
+                })
+                .collect(),
+            Vec::new(),
+        ),
+        None => run::resolve_targets(&client, settings, &selection(global))
+            .await
+            .map_err(|e| fail(&e))?,
+    };
     tracing::info!(
         databases = targets.len(),
         apply = apply.is_some(),
@@ -300,7 +330,10 @@ async fn plan_or_apply(
         server: &server,
         progress: Some(&progress),
     };
-    let reports = run::run(&ctx, targets, &options).await;
+    let reports = match &saved {
+        Some(saved) => run::apply_saved(&ctx, saved, &options).await,
+        None => run::run(&ctx, targets, &options).await,
+    };
     progress.finish();
     let report = Report {
         targets: reports,
@@ -314,6 +347,28 @@ async fn plan_or_apply(
     } else {
         Ok(report)
     }
+}
+
+fn save_plan(report: &Report, path: &std::path::Path) -> Result<(), String> {
+    let saved = SavedPlan {
+        format: saved::FORMAT,
+        mig_version: env!("CARGO_PKG_VERSION").to_string(),
+        created_at: bson::DateTime::now()
+            .try_to_rfc3339_string()
+            .unwrap_or_default(),
+        targets: report
+            .targets
+            .iter()
+            .filter_map(|t| {
+                let (collections, fingerprint) = t.read.clone()?;
+                Some(SavedTarget::new(t.plan.as_ref()?, collections, fingerprint))
+            })
+            .collect(),
+    };
+    let text = scrub(&serde_json::to_string_pretty(&saved).map_err(|e| e.to_string())?);
+    std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    tracing::info!("plan saved to {}", path.display());
+    Ok(())
 }
 
 /// `majority`, `votingMembers` and tags are strings; a number is a number.

@@ -11,6 +11,7 @@ use mongodb::Client;
 use crate::config::{Discovery, Settings};
 use crate::manifest::Manifests;
 use crate::model::{DatabaseState, Scope};
+use crate::plan::saved::{fingerprint, SavedPlan, SavedTarget};
 use crate::plan::{plan_database, DatabasePlan, PlanOptions};
 use crate::progress::Progress;
 use crate::server::execute::{Executor, StepResult};
@@ -31,6 +32,8 @@ pub struct TargetReport {
     pub error: Option<String>,
     /// Not worked on, and why (lock held, an earlier failure, a drifted saved plan).
     pub skipped: Option<String>,
+    /// The collections read and the fingerprint of what was read (for saved plans).
+    pub read: Option<(Vec<String>, String)>,
 }
 
 impl TargetReport {
@@ -41,6 +44,7 @@ impl TargetReport {
             steps: Vec::new(),
             error: None,
             skipped: None,
+            read: None,
         }
     }
 
@@ -253,7 +257,10 @@ async fn plan_all(
             let mut report = TargetReport::new(target);
             match read {
                 Ok(live) => match finish_plan(ctx, &report.target, live, options, true).await {
-                    Ok(plan) => report.plan = Some(plan),
+                    Ok((plan, read)) => {
+                        report.plan = Some(plan);
+                        report.read = Some(read);
+                    }
                     Err(e) => report.error = Some(e),
                 },
                 Err(e) => report.error = Some(e),
@@ -275,7 +282,7 @@ async fn finish_plan(
     mut live: DatabaseState,
     options: &RunOptions,
     check_vanished: bool,
-) -> Result<DatabasePlan, String> {
+) -> Result<(DatabasePlan, (Vec<String>, String)), String> {
     let declared = ctx.manifests.for_scope(target.scope);
     let db = ctx.client.database(&target.database);
     if check_vanished && !live.collections.iter().any(|c| c.exists) {
@@ -292,7 +299,11 @@ async fn finish_plan(
         options.plan,
     );
     preflight::check(&db, &mut plan, &live).await?;
-    Ok(plan)
+    let read = (
+        live.collections.iter().map(|c| c.name.clone()).collect(),
+        fingerprint(&live),
+    );
+    Ok((plan, read))
 }
 
 /// Discovery by prefix or regex found this database in `listDatabases`;
@@ -320,24 +331,69 @@ async fn vanished_check(ctx: &Context<'_>, target: &Target) -> Result<(), String
     Ok(())
 }
 
-/// Applies: the public database and the canaries first, then the rest.
 async fn apply_all(
     ctx: &Context<'_>,
     targets: Vec<Target>,
     options: &RunOptions,
     lock: &LockOptions,
 ) -> Vec<TargetReport> {
+    let targets = targets.into_iter().map(|t| (t, None)).collect();
+    apply_targets(ctx, targets, options, lock).await
+}
+
+/// Applies a saved plan: each database's saved changes, where its live state
+/// still has the fingerprint the plan was made from.
+pub async fn apply_saved(
+    ctx: &Context<'_>,
+    saved: &SavedPlan,
+    options: &RunOptions,
+) -> Vec<TargetReport> {
+    let Some(lock) = &options.apply else {
+        return Vec::new();
+    };
+    let targets = saved
+        .targets
+        .iter()
+        .map(|t| {
+            let target = Target {
+                database: t.database.clone(),
+                scope: t.scope,
+            };
+            (target, Some(t))
+        })
+        .collect();
+    let mut reports = apply_targets(ctx, targets, options, lock).await;
+    reports.sort_by_key(|r| {
+        saved
+            .targets
+            .iter()
+            .position(|t| t.database == r.target.database)
+    });
+    reports
+}
+
+/// Applies: the public database and the canaries first, then the rest.
+async fn apply_targets(
+    ctx: &Context<'_>,
+    targets: Vec<(Target, Option<&SavedTarget>)>,
+    options: &RunOptions,
+    lock: &LockOptions,
+) -> Vec<TargetReport> {
     let stop = AtomicBool::new(false);
     let first = if options.canary > 0 {
-        targets.iter().filter(|t| t.scope == Scope::Public).count() + options.canary
+        targets
+            .iter()
+            .filter(|(t, _)| t.scope == Scope::Public)
+            .count()
+            + options.canary
     } else {
         0
     };
     let mut rest = targets;
-    let canaries: Vec<Target> = rest.drain(..first.min(rest.len())).collect();
+    let canaries: Vec<_> = rest.drain(..first.min(rest.len())).collect();
     let mut reports = apply_phase(ctx, canaries, options, lock, &stop).await;
     if options.canary > 0 && reports.iter().any(TargetReport::failed) {
-        for target in rest {
+        for (target, _) in rest {
             reports.push(TargetReport {
                 skipped: Some("not started: a canary database failed".into()),
                 ..TargetReport::new(target)
@@ -351,13 +407,13 @@ async fn apply_all(
 
 async fn apply_phase(
     ctx: &Context<'_>,
-    targets: Vec<Target>,
+    targets: Vec<(Target, Option<&SavedTarget>)>,
     options: &RunOptions,
     lock: &LockOptions,
     stop: &AtomicBool,
 ) -> Vec<TargetReport> {
     stream::iter(targets)
-        .map(|target| async move {
+        .map(|(target, saved)| async move {
             let report = if stop.load(Ordering::SeqCst) {
                 TargetReport {
                     skipped: Some(
@@ -366,7 +422,7 @@ async fn apply_phase(
                     ..TargetReport::new(target)
                 }
             } else {
-                apply_one(ctx, target, options, lock).await
+                apply_one(ctx, target, saved, options, lock).await
             };
             if report.failed() && options.on_error == OnError::Stop {
                 stop.store(true, Ordering::SeqCst);
@@ -381,10 +437,33 @@ async fn apply_phase(
         .await
 }
 
+const DRIFTED: &str = "drifted since the plan was made";
+
+/// The saved plan of one database, if its live state is still the one the
+/// plan was computed from; the preflight runs again (the data may have changed).
+async fn saved_plan(
+    db: &mongodb::Database,
+    live: DatabaseState,
+    saved: &SavedTarget,
+) -> Result<DatabasePlan, String> {
+    let now = fingerprint(&live);
+    if now != saved.fingerprint {
+        return Err(format!(
+            "{DRIFTED} (live indexes fingerprint {} ≠ planned {}); not applied: plan again",
+            &now[..12],
+            &saved.fingerprint[..12.min(saved.fingerprint.len())]
+        ));
+    }
+    let mut plan = saved.plan()?;
+    preflight::check(db, &mut plan, &live).await?;
+    Ok(plan)
+}
+
 /// Lock → read → plan → preflight → apply → unlock, for one database.
 async fn apply_one(
     ctx: &Context<'_>,
     target: Target,
+    saved: Option<&SavedTarget>,
     options: &RunOptions,
     lock_options: &LockOptions,
 ) -> TargetReport {
@@ -406,21 +485,32 @@ async fn apply_one(
             return report;
         }
     };
+    let request = match saved {
+        Some(s) => Request {
+            database: s.database.clone(),
+            collections: s.collections.clone(),
+        },
+        None => request(ctx, &report.target),
+    };
     let read = inspect::read(
         ctx.client,
         ctx.server.read_path,
-        &[request(ctx, &report.target)],
+        &[request],
         1,
         ctx.settings.socket_timeout,
     )
     .await
     .pop()
     .unwrap_or_else(|| Err("nothing read".into()));
-    let plan = match read {
-        Ok(live) => finish_plan(ctx, &report.target, live, options, false).await,
-        Err(e) => Err(e),
+    let plan = match (read, saved) {
+        (Ok(live), None) => finish_plan(ctx, &report.target, live, options, false)
+            .await
+            .map(|(p, _)| p),
+        (Ok(live), Some(saved)) => saved_plan(&db, live, saved).await,
+        (Err(e), _) => Err(e),
     };
     match plan {
+        Err(e) if e.starts_with(DRIFTED) => report.skipped = Some(e),
         Ok(plan) => {
             if !plan.is_empty() {
                 let executor = Executor {

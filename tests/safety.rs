@@ -655,3 +655,56 @@ async fn catalog_and_list_indexes_read_the_same_model() {
     assert!(catalog.collections[3].timeseries);
     assert!(!catalog.collections[4].exists);
 }
+
+#[tokio::test]
+async fn a_saved_plan_is_applied_exactly_and_drifted_databases_are_skipped() {
+    let (p, tenants) = tenants_project(2);
+    p.manifest("tenant.yaml", MESSAGES);
+    let saved = p.path().join("plan.json");
+    let out = p.mig(&["plan", "--out", saved.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", show(&out));
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert!(
+        !text.contains("mongodb://"),
+        "no connection string in a saved plan"
+    );
+    // The manifests change after the plan was made: the saved plan still applies as planned.
+    p.manifest("tenant.yaml", "scope: tenant\ncollections:\n  - name: messages\n    indexes:\n      - { name: other, keys: { z: 1 } }\n");
+    // The second tenant drifts: someone builds an index the plan didn't see.
+    client()
+        .await
+        .database(&tenants[1])
+        .run_command(doc! {"createIndexes": "messages", "indexes": [{"key": {"manual": 1}, "name": "manual_1"}]})
+        .await
+        .unwrap();
+    let (report, code) = p.json(&["apply", saved.to_str().unwrap()]);
+    assert_eq!(code, 1, "a skipped database fails the run: {report:#}");
+    assert_eq!(report["targets"][0]["status"], "applied", "{report:#}");
+    assert!(report["targets"][1]["skipped"]
+        .as_str()
+        .unwrap()
+        .contains("drifted since the plan was made"));
+    let names: Vec<String> = live_indexes(&tenants[0], "messages")
+        .await
+        .iter()
+        .map(|d| d.get_str("name").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["_id_", "idx_group_i", "idx_i", "idx_text"],
+        "the saved plan, not the new manifests"
+    );
+    assert!(
+        live_index(&tenants[1], "messages", "idx_i").await.is_none(),
+        "nothing done where it drifted"
+    );
+    // Applied once, the saved plan has drifted everywhere: nothing happens twice.
+    let (again, _) = p.json(&["apply", saved.to_str().unwrap()]);
+    assert!(
+        again["targets"][0]["skipped"]
+            .as_str()
+            .unwrap()
+            .contains("drifted"),
+        "{again:#}"
+    );
+}

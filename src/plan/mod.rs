@@ -417,5 +417,7 @@ fn add(t: DateTime, d: Duration) -> DateTime {
     DateTime::from_millis(t.timestamp_millis().saturating_add(d.as_millis() as i64))
 }
 
+pub mod saved;
+
 #[cfg(test)]
 mod tests;
