@@ -149,7 +149,7 @@ impl SavedTarget {
                 .into_iter()
                 .find(|a| a.as_str() == c.action)
                 .ok_or_else(|| format!("unknown action {:?}", c.action))?;
-            let modification = (action == Action::Modify).then(|| Modification {
+            let modification = (action == Action::Modify).then_some(Modification {
                 expire_after_seconds: c.expire_after_seconds,
                 hidden: c.hidden,
                 unique: c.unique,

@@ -377,6 +377,7 @@ mod tests {
                 steps: vec![],
                 error: None,
                 skipped: None,
+                read: None,
             }],
             rejected: vec![],
             applied: false,

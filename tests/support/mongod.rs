@@ -185,6 +185,15 @@ fn is_zombie(pid: u32) -> bool {
 /// Initiates a replica set of `members` (the first is preferred as primary)
 /// and waits until it has a writable primary.
 pub async fn initiate(members: &[&Mongod], replset: &str) -> Result<()> {
+    initiate_with(members, replset, mongodb::bson::doc! {}).await
+}
+
+/// [`initiate`] with replica set `settings` (e.g. a short `electionTimeoutMillis`).
+pub async fn initiate_with(
+    members: &[&Mongod],
+    replset: &str,
+    settings: mongodb::bson::Document,
+) -> Result<()> {
     use mongodb::bson::doc;
     let list: Vec<_> = members
         .iter()
@@ -196,7 +205,9 @@ pub async fn initiate(members: &[&Mongod], replset: &str) -> Result<()> {
         .map_err(|e| e.to_string())?;
     let admin = client.database("admin");
     admin
-        .run_command(doc! {"replSetInitiate": {"_id": replset, "members": list}})
+        .run_command(
+            doc! {"replSetInitiate": {"_id": replset, "members": list, "settings": settings}},
+        )
         .await
         .map_err(|e| format!("replSetInitiate: {e}"))?;
     let deadline = Instant::now() + Duration::from_secs(60);
