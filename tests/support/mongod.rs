@@ -154,6 +154,14 @@ impl Mongod {
     pub fn stop(&self) {
         stop_pid(self.pid);
     }
+
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub fn kill(&self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.pid.to_string()])
+            .status();
+        stop_pid(self.pid);
+    }
 }
 
 pub fn stop_pid(pid: u32) {
