@@ -4,6 +4,7 @@
 //!                         replica set under DIR; print its URI
 //!   devdb stop DIR        stop the mongod started under DIR
 //!   devdb seed-demo       (re)create the demo databases at $MONGODB_URI
+//!   devdb fleet PREFIX N  (re)create N empty tenant databases PREFIX00000…
 
 #[path = "../tests/support/mongod.rs"]
 mod mongod;
@@ -30,6 +31,7 @@ async fn main() {
         ["start", dir] => start(dir.as_ref()).await,
         ["stop", dir] => stop(dir.as_ref()),
         ["seed-demo"] => seed_demo().await,
+        ["fleet", prefix, n] => fleet(prefix, n.parse().unwrap_or(0)).await,
         _ => Err("usage: devdb start DIR | stop DIR | seed-demo".into()),
     };
     if let Err(e) = result {
@@ -57,6 +59,35 @@ fn stop(dir: &std::path::Path) -> mongod::Result<()> {
             .parse()
             .map_err(|e| format!("bad pid file: {e}"))?,
     );
+    Ok(())
+}
+
+async fn fleet(prefix: &str, n: usize) -> mongod::Result<()> {
+    let uri = std::env::var("MONGODB_URI").map_err(|_| "MONGODB_URI is not set".to_string())?;
+    let client = mongodb::Client::with_uri_str(&uri)
+        .await
+        .map_err(|e| e.to_string())?;
+    for name in client
+        .list_database_names()
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        if name.starts_with(prefix) {
+            client
+                .database(&name)
+                .drop()
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    for i in 0..n {
+        client
+            .database(&format!("{prefix}{i:05}"))
+            .collection::<Document>("seed")
+            .insert_one(doc! {"_id": 1})
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     Ok(())
 }
 

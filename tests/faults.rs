@@ -166,8 +166,8 @@ async fn killed_at_random_points_the_next_run_converges_and_nothing_is_lost() {
         );
         let locks = c
             .database(t)
-            .collection::<Document>("mig.lock")
-            .count_documents(doc! {})
+            .collection::<Document>("mig")
+            .count_documents(doc! {"_id": "lock"})
             .await
             .unwrap();
         assert_eq!(locks, 0, "{t}: the lock was recovered and released");
@@ -196,12 +196,16 @@ async fn the_server_going_away_mid_run_is_a_clear_error_per_database() {
         .env("MONGODB_SERVER_SELECTION_TIMEOUT_MS", "1000")
         .spawn()
         .unwrap();
-    let journal = client
-        .database(&tenants[0])
-        .collection::<Document>("mig.journal");
+    let journal = client.database(&tenants[0]).collection::<Document>("mig");
     eventually(Duration::from_secs(30), "the first build to start", || {
         let journal = journal.clone();
-        async move { journal.count_documents(doc! {}).await.unwrap_or(0) > 0 }
+        async move {
+            journal
+                .count_documents(doc! {"kind": "journal"})
+                .await
+                .unwrap_or(0)
+                > 0
+        }
     })
     .await;
     node.kill();
@@ -261,15 +265,19 @@ async fn stopping_the_primary_mid_apply_fails_cleanly_or_finishes_and_the_next_r
     )
     .spawn()
     .unwrap();
-    let journal = client
-        .database(&tenants[0])
-        .collection::<Document>("mig.journal");
+    let journal = client.database(&tenants[0]).collection::<Document>("mig");
     eventually(
         Duration::from_secs(60),
         "the apply to start writing",
         || {
             let journal = journal.clone();
-            async move { journal.count_documents(doc! {}).await.unwrap_or(0) > 0 }
+            async move {
+                journal
+                    .count_documents(doc! {"kind": "journal"})
+                    .await
+                    .unwrap_or(0)
+                    > 0
+            }
         },
     )
     .await;
@@ -334,8 +342,8 @@ async fn credentials_never_show_in_output_logs_journal_or_saved_plans() {
         use futures::TryStreamExt;
         admin
             .database("secret_t1")
-            .collection::<Document>("mig.journal")
-            .find(doc! {})
+            .collection::<Document>("mig")
+            .find(doc! {"kind": "journal"})
             .await
             .unwrap()
             .try_collect()

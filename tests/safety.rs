@@ -93,13 +93,10 @@ async fn a_killed_runs_lock_is_taken_over_after_its_lease() {
     p.manifest("tenant.yaml", MESSAGES);
     let mut run = spawn(&p, &["apply", "--lock-lease", "2s"]);
     let pid = run.id();
-    let locks = client()
-        .await
-        .database(t)
-        .collection::<Document>("mig.lock");
+    let locks = client().await.database(t).collection::<Document>("mig");
     eventually(Duration::from_secs(30), "the run to take its lock", || {
         let locks = locks.clone();
-        async move { locks.count_documents(doc! {}).await.unwrap() == 1 }
+        async move { locks.count_documents(doc! {"_id": "lock"}).await.unwrap() == 1 }
     })
     .await;
     run.kill().unwrap();
@@ -125,7 +122,11 @@ async fn a_killed_runs_lock_is_taken_over_after_its_lease() {
         show(&out)
     );
     assert_eq!(p.json(&["plan", "--detailed-exitcode"]).1, 0);
-    assert_eq!(locks.count_documents(doc! {}).await.unwrap(), 0, "released");
+    assert_eq!(
+        locks.count_documents(doc! {"_id": "lock"}).await.unwrap(),
+        0,
+        "released"
+    );
 }
 
 #[tokio::test]
@@ -135,7 +136,7 @@ async fn unlock_needs_force_and_names_the_holder() {
     client()
         .await
         .database(t)
-        .collection::<Document>("mig.lock")
+        .collection::<Document>("mig")
         .insert_one(doc! {
             "_id": "lock",
             "owner": {"host": "elsewhere", "pid": 4242_i64, "command": "mig apply", "run": "r1"},
@@ -160,8 +161,8 @@ async fn unlock_needs_force_and_names_the_holder() {
     let left = client()
         .await
         .database(t)
-        .collection::<Document>("mig.lock")
-        .count_documents(doc! {})
+        .collection::<Document>("mig")
+        .count_documents(doc! {"_id": "lock"})
         .await
         .unwrap();
     assert_eq!(left, 0);
@@ -180,7 +181,7 @@ async fn a_run_that_lost_its_lease_stops_before_its_next_write() {
     let lock = Lock::acquire(&db, &options).await.unwrap();
     assert!(lock.check().is_ok());
     // Another run takes the lock (as if ours had lapsed).
-    db.collection::<Document>("mig.lock")
+    db.collection::<Document>("mig")
         .update_one(doc! {"_id": "lock"}, doc! {"$set": {"owner.run": "theirs"}})
         .await
         .unwrap();

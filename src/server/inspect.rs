@@ -19,7 +19,7 @@ use super::errors::{code, explain};
 use super::{bounded, within};
 use crate::model::{Collection, DatabaseState, IndexSpec, Retiring};
 
-pub const STATE_COLLECTION: &str = "mig.state";
+use super::MIG_COLLECTION as STATE_COLLECTION;
 
 /// How live indexes are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! Every step the executor runs is journaled in that database's
-//! `mig.journal` collection: written as `running` before the step and closed
+//! `mig` collection (`kind: "journal"`): written as `running` before the step and closed
 //! with its outcome after, so a crash leaves a visible trace. `mig history`
 //! reads it back.
 
@@ -9,7 +9,7 @@ use mongodb::Database;
 
 use crate::redact::scrub;
 
-pub const JOURNAL_COLLECTION: &str = "mig.journal";
+use super::MIG_COLLECTION as JOURNAL_COLLECTION;
 
 /// Writes one database's journal for one run.
 #[derive(Clone)]
@@ -28,6 +28,22 @@ impl Journal {
         }
     }
 
+    /// The journal is a log of what this process did, read after the fact:
+    /// acknowledged by the primary alone, so it doesn't wait on the durability
+    /// machinery at every step (the lock and the index commands do).
+    fn collection(&self) -> mongodb::Collection<Document> {
+        let ack = mongodb::options::WriteConcern::builder()
+            .w(mongodb::options::Acknowledgment::Nodes(1))
+            .journal(false)
+            .build();
+        self.db.collection_with_options::<Document>(
+            JOURNAL_COLLECTION,
+            mongodb::options::CollectionOptions::builder()
+                .write_concern(ack)
+                .build(),
+        )
+    }
+
     /// Records that a step starts; returns its entry id.
     pub async fn start(
         &self,
@@ -39,6 +55,7 @@ impl Journal {
         let id = ObjectId::new();
         let entry = doc! {
             "_id": id,
+            "kind": "journal",
             "run": &self.run_id,
             "command": &self.command,
             "host": gethostname::gethostname().to_string_lossy().into_owned(),
@@ -73,11 +90,7 @@ impl Journal {
             "outcome": if error.is_some() { "failed" } else { "ok" },
             "error": error.map(scrub).map(Bson::String).unwrap_or(Bson::Null),
         }};
-        let _ = self
-            .db
-            .collection::<Document>(JOURNAL_COLLECTION)
-            .update_one(doc! {"_id": id}, update)
-            .await;
+        let _ = self.collection().update_one(doc! {"_id": id}, update).await;
     }
 }
 
@@ -85,7 +98,7 @@ impl Journal {
 pub async fn history(db: &Database, limit: i64) -> Result<Vec<Document>, String> {
     let cursor = db
         .collection::<Document>(JOURNAL_COLLECTION)
-        .find(doc! {})
+        .find(doc! {"kind": "journal"})
         .sort(doc! {"startedAt": -1, "_id": -1})
         .limit(limit)
         .await

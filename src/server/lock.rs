@@ -1,4 +1,4 @@
-//! One lock per managed database: a document in its `mig.lock` collection,
+//! One lock per managed database: the document `_id: "lock"` in its `mig` collection,
 //! taken with a single conditional upsert (never find-then-insert), holding
 //! who has it and a lease that a live run renews. Expiry is judged by the
 //! server's clock (`$$NOW`), so the clocks of the machines running `mig` don't
@@ -15,7 +15,7 @@ use mongodb::Database;
 
 use super::errors::{code, explain};
 
-pub const LOCK_COLLECTION: &str = "mig.lock";
+use super::MIG_COLLECTION as LOCK_COLLECTION;
 const LOCK_ID: &str = "lock";
 
 /// How a run takes its locks.
@@ -207,6 +207,7 @@ async fn try_acquire(db: &Database, options: &LockOptions) -> Result<(), LockErr
     ]};
     let take = |new: Bson, old: &str| Bson::Document(doc! {"$cond": [free.clone(), new, old]});
     let update = vec![doc! {"$set": {
+        "kind": "lock",
         "owner": take(Bson::Document(doc! {"$literal": owner}), "$owner"),
         "acquiredAt": take(Bson::String("$$NOW".into()), "$acquiredAt"),
         "renewedAt": take(Bson::String("$$NOW".into()), "$renewedAt"),

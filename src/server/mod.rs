@@ -2,6 +2,11 @@
 //! ([`inspect`]), applying a plan ([`execute`]), and explaining server errors
 //! in words ([`errors`]).
 
+/// The one collection `mig` keeps in each database it manages: the lock
+/// (`_id: "lock"`), the journal (`kind: "journal"`) and retiring indexes
+/// (`kind: "retiring"`). One collection, so a tenant database gains one, not three.
+pub const MIG_COLLECTION: &str = "mig";
+
 pub mod errors;
 pub mod execute;
 pub mod inspect;

@@ -229,14 +229,14 @@ pub async fn seed(db: &str, collection: &str, n: usize) {
     }
 }
 
-/// A database's `mig.journal`, oldest first.
+/// A database's journal, oldest first.
 pub async fn journal(db: &str) -> Vec<Document> {
     use futures::TryStreamExt;
     client()
         .await
         .database(db)
-        .collection::<Document>("mig.journal")
-        .find(doc! {})
+        .collection::<Document>("mig")
+        .find(doc! {"kind": "journal"})
         .sort(doc! {"startedAt": 1, "_id": 1})
         .await
         .unwrap()
