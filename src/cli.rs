@@ -11,12 +11,13 @@ use serde_json::json;
 use crate::config::{self, Overrides, Settings};
 use crate::diagnostics::Problem;
 use crate::manifest::{self, Manifests};
+use crate::migrate::{self, file::MigrationScope};
 use crate::plan::saved::{self, SavedPlan, SavedTarget};
 use crate::plan::PlanOptions;
 use crate::progress::Progress;
 use crate::redact::scrub;
 use crate::render::{json as render_json, text as render_text};
-use crate::run::{self, Context, OnError, Report, RunOptions};
+use crate::run::{self, Context, Migrations, OnError, Report, RunOptions};
 use crate::server::inspect;
 use crate::server::{journal, lock, lock::LockOptions};
 use crate::targets::Selection;
@@ -54,6 +55,9 @@ pub struct Global {
     /// The manifests directory (default: mig.toml's `manifests`, then ./manifests).
     #[arg(long, global = true, value_name = "DIR")]
     pub manifests: Option<PathBuf>,
+    /// The migrations directory (default: mig.toml's `migrations`, then ./migrations).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub migrations: Option<PathBuf>,
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
     /// More log output on stderr (-v info, -vv debug).
@@ -100,8 +104,38 @@ pub enum Command {
     },
     /// Apply the index plan to every target database.
     SyncIndexes(ApplyArgs),
-    /// Apply everything pending (today: the index sync).
-    Apply(ApplyArgs),
+    /// Apply everything pending: data migrations, then the index sync.
+    Apply {
+        #[command(flatten)]
+        args: ApplyArgs,
+        #[command(flatten)]
+        migrate: MigrateArgs,
+    },
+    /// Create a migration file from a template.
+    New {
+        /// Lowercase letters, digits and `_`: `backfill_status`.
+        name: String,
+        #[arg(long, value_enum, default_value_t = MigrationScope::Tenant)]
+        scope: MigrationScope,
+        /// Write TOML instead of YAML.
+        #[arg(long)]
+        toml: bool,
+    },
+    /// Per database: each migration applied, pending or failed, and whether the index sync is clean.
+    Status {
+        #[arg(long, value_name = "N")]
+        concurrency: Option<usize>,
+    },
+    /// Revert the last batch of migrations (or back to, not including, --to) in every target.
+    Down {
+        /// Revert every migration applied after this id.
+        #[arg(long, value_name = "ID")]
+        to: Option<String>,
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        lock_wait: Option<Duration>,
+        #[arg(long, value_name = "N")]
+        concurrency: Option<usize>,
+    },
     /// What the manifests declare, and which databases tenant discovery finds.
     List,
     /// Check mig.toml and the manifests offline.
@@ -137,6 +171,19 @@ pub struct RunArgs {
     /// Databases worked on at once (default: mig.toml's `concurrency`, then 4).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Stop after this migration.
+    #[arg(long, value_name = "ID")]
+    pub to: Option<String>,
+    /// Run although an applied migration's file changed since.
+    #[arg(long)]
+    pub allow_changed: bool,
+    /// Run a failed migration again.
+    #[arg(long)]
+    pub retry_failed: bool,
 }
 
 #[derive(Debug, Args)]
@@ -182,7 +229,8 @@ pub async fn main() -> i32 {
     }
     let concurrency = match &cli.command {
         Command::Plan { run, .. } => run.concurrency,
-        Command::SyncIndexes(a) | Command::Apply(a) => a.run.concurrency,
+        Command::SyncIndexes(a) | Command::Apply { args: a, .. } => a.run.concurrency,
+        Command::Status { concurrency } | Command::Down { concurrency, .. } => *concurrency,
         _ => None,
     };
     let overrides = Overrides {
@@ -190,6 +238,7 @@ pub async fn main() -> i32 {
         uri: cli.global.uri.clone(),
         public_db: cli.global.public_db.clone(),
         manifests: cli.global.manifests.clone(),
+        migrations: cli.global.migrations.clone(),
         concurrency,
     };
     let settings = config::resolve(&overrides, &|k| std::env::var(k).ok());
@@ -208,18 +257,59 @@ pub async fn main() -> i32 {
             return history(&cli.global, &settings, database, *limit).await
         }
         Command::Unlock { database, force } => return unlock(&settings, database, *force).await,
+        Command::New { name, scope, toml } => return new_migration(&settings, name, *scope, *toml),
         _ => {}
     }
-    let manifests = match manifest::load_dir(&settings.manifests) {
-        Ok(mut m) => {
+    // Every problem of every file, manifests and migrations, in one report.
+    let (manifests, migrations) = match (
+        manifest::load_dir(&settings.manifests),
+        migrate::load_dir(&settings.migrations),
+    ) {
+        (Ok(mut m), Ok(list)) => {
             m.retain_collections(&cli.global.collection);
-            m
+            (m, list)
         }
-        Err(problems) => return report_problems(&cli.global, &problems),
+        (m, list) => {
+            let mut problems = m.err().unwrap_or_default();
+            problems.extend(list.err().unwrap_or_default());
+            return report_problems(&cli.global, &problems);
+        }
     };
+    let mut migrations = Migrations {
+        list: migrations,
+        ..Default::default()
+    };
+    if let Command::Apply { migrate, .. } = &cli.command {
+        if let Some(to) = &migrate.to {
+            if !migrations.list.iter().any(|m| &m.id == to) {
+                return fail(&format!(
+                    "--to {to}: no such migration in {}",
+                    settings.migrations.display()
+                ));
+            }
+        }
+        migrations.to = migrate.to.clone();
+        migrations.allow_changed = migrate.allow_changed;
+        migrations.retry_failed = migrate.retry_failed;
+    }
     match cli.command {
-        Command::Validate => validate(&cli.global, &manifests),
-        Command::List => list(&cli.global, &settings, &manifests).await,
+        Command::Validate => validate(&cli.global, &manifests, &migrations),
+        Command::List => list(&cli.global, &settings, &manifests, &migrations).await,
+        Command::New { .. } => unreachable!("handled above"),
+        Command::Status { .. } => status(&cli.global, &settings, &manifests, &migrations).await,
+        Command::Down {
+            ref to, lock_wait, ..
+        } => {
+            down(
+                &cli.global,
+                &settings,
+                &manifests,
+                &migrations,
+                to.as_deref(),
+                lock_wait,
+            )
+            .await
+        }
         Command::History { database, limit } => {
             history(&cli.global, &settings, &database, limit).await
         }
@@ -229,7 +319,15 @@ pub async fn main() -> i32 {
             detailed_exitcode,
             out,
         } => {
-            let code = plan_or_apply(&cli.global, &settings, &manifests, &run, None).await;
+            let code = plan_or_apply(
+                &cli.global,
+                &settings,
+                &manifests,
+                Some(&migrations),
+                &run,
+                None,
+            )
+            .await;
             if let (Ok(report), Some(path)) = (&code, &out) {
                 if let Err(e) = save_plan(report, path) {
                     return fail(&e);
@@ -241,17 +339,17 @@ pub async fn main() -> i32 {
                 Err(code) => code,
             }
         }
-        Command::SyncIndexes(ref args) | Command::Apply(ref args) => {
-            let name = if matches!(cli.command, Command::Apply(_)) {
-                "apply"
-            } else {
-                "sync-indexes"
+        Command::SyncIndexes(ref args) | Command::Apply { ref args, .. } => {
+            let (name, migrations) = match cli.command {
+                Command::Apply { .. } => ("apply", Some(&migrations)),
+                _ => ("sync-indexes", None),
             };
             let apply = (!(args.dry_run || settings.dry_run)).then_some(args);
             match plan_or_apply(
                 &cli.global,
                 &settings,
                 &manifests,
+                migrations,
                 &args.run,
                 apply.map(|a| (a, name)),
             )
@@ -270,6 +368,7 @@ async fn plan_or_apply(
     global: &Global,
     settings: &Settings,
     manifests: &Manifests,
+    migrations: Option<&Migrations>,
     args: &RunArgs,
     apply: Option<(&ApplyArgs, &str)>,
 ) -> Result<Report, i32> {
@@ -329,6 +428,7 @@ async fn plan_or_apply(
         manifests,
         server: &server,
         progress: Some(&progress),
+        migrations,
     };
     let reports = match &saved {
         Some(saved) => run::apply_saved(&ctx, saved, &options).await,
@@ -523,7 +623,7 @@ fn report_problems(global: &Global, problems: &[Problem]) -> i32 {
     EXIT_ERROR
 }
 
-fn validate(global: &Global, manifests: &Manifests) -> i32 {
+fn validate(global: &Global, manifests: &Manifests, migrations: &Migrations) -> i32 {
     let collections = manifests.public.len() + manifests.tenant.len();
     let indexes: usize = manifests
         .public
@@ -531,20 +631,189 @@ fn validate(global: &Global, manifests: &Manifests) -> i32 {
         .chain(&manifests.tenant)
         .map(|c| c.indexes.len())
         .sum();
+    let n = migrations.list.len();
     match global.format {
         OutputFormat::Json => println!(
             "{}",
-            json!({"valid": true, "problems": [], "files": manifests.files.len(), "collections": collections, "indexes": indexes})
+            json!({"valid": true, "problems": [], "files": manifests.files.len(), "collections": collections,
+                   "indexes": indexes, "migrations": n})
         ),
         OutputFormat::Text => println!(
-            "ok: {} manifest file(s), {collections} collection(s), {indexes} index(es)",
+            "ok: {} manifest file(s), {collections} collection(s), {indexes} index(es); {n} migration(s)",
             manifests.files.len()
         ),
     }
     EXIT_OK
 }
 
-async fn list(global: &Global, settings: &Settings, manifests: &Manifests) -> i32 {
+/// `mig new NAME`: `migrations/<YYYYMMDDHHMMSS>_<name>.yaml` from the template.
+fn new_migration(settings: &Settings, name: &str, scope: MigrationScope, toml: bool) -> i32 {
+    let stamp: String = bson::DateTime::now()
+        .try_to_rfc3339_string()
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(14)
+        .collect();
+    let id = format!("{stamp}_{name}");
+    if !migrate::valid_id(&id) {
+        return fail(&format!(
+            "{name:?}: a migration name is lowercase letters, digits and _"
+        ));
+    }
+    let dir = &settings.migrations;
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return fail(&format!("{}: {e}", dir.display()));
+    }
+    let path = dir.join(format!("{id}.{}", if toml { "toml" } else { "yaml" }));
+    if path.exists() {
+        return fail(&format!("{} already exists", path.display()));
+    }
+    match std::fs::write(&path, migrate::template(name, scope, toml)) {
+        Ok(()) => {
+            println!("{}", path.display());
+            EXIT_OK
+        }
+        Err(e) => fail(&format!("{}: {e}", path.display())),
+    }
+}
+
+/// A connection and the targets, for the commands that don't plan (status, down).
+struct Fleet {
+    client: mongodb::Client,
+    server: inspect::ServerInfo,
+    targets: Vec<crate::targets::Target>,
+}
+
+async fn fleet(global: &Global, settings: &Settings) -> Result<Fleet, i32> {
+    let client = crate::server::connect(settings)
+        .await
+        .map_err(|e| fail(&e))?;
+    let server = inspect::server_info(&client).await.map_err(|e| fail(&e))?;
+    let (targets, _) = run::resolve_targets(&client, settings, &selection(global))
+        .await
+        .map_err(|e| fail(&e))?;
+    Ok(Fleet {
+        client,
+        server,
+        targets,
+    })
+}
+
+/// `mig status`: migrations per database, and whether the index sync is clean.
+async fn status(
+    global: &Global,
+    settings: &Settings,
+    manifests: &Manifests,
+    migrations: &Migrations,
+) -> i32 {
+    let fleet = match fleet(global, settings).await {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let progress = Progress::new(
+        fleet.targets.len(),
+        std::io::stderr().is_terminal(),
+        global.quiet,
+    );
+    let ctx = Context {
+        client: &fleet.client,
+        settings,
+        manifests,
+        server: &fleet.server,
+        progress: Some(&progress),
+        migrations: Some(migrations),
+    };
+    {
+        let options = RunOptions {
+            plan: PlanOptions::default(),
+            apply: None,
+            on_error: OnError::Continue,
+            canary: 0,
+            commit_quorum: None,
+        };
+        let reports = run::run(&ctx, fleet.targets, &options).await;
+        progress.finish();
+        let text = match global.format {
+            OutputFormat::Json => {
+                serde_json::to_string_pretty(&render_json::status(&reports, &migrations.list))
+                    .unwrap_or_default()
+                    + "\n"
+            }
+            OutputFormat::Text => render_text::status(&reports, &migrations.list, style(global)),
+        };
+        print!("{}", scrub(&text));
+        if reports.iter().any(|r| r.error.is_some()) {
+            EXIT_ERROR
+        } else {
+            EXIT_OK
+        }
+    }
+}
+
+/// `mig down`: reverts the last batch of migrations in every target.
+async fn down(
+    global: &Global,
+    settings: &Settings,
+    manifests: &Manifests,
+    migrations: &Migrations,
+    to: Option<&str>,
+    lock_wait: Option<Duration>,
+) -> i32 {
+    if let Some(to) = to {
+        if !migrations.list.iter().any(|m| m.id == to) {
+            return fail(&format!(
+                "--to {to}: no such migration in {}",
+                settings.migrations.display()
+            ));
+        }
+    }
+    let fleet = match fleet(global, settings).await {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let progress = Progress::new(
+        fleet.targets.len(),
+        std::io::stderr().is_terminal(),
+        global.quiet,
+    );
+    let ctx = Context {
+        client: &fleet.client,
+        settings,
+        manifests,
+        server: &fleet.server,
+        progress: Some(&progress),
+        migrations: Some(migrations),
+    };
+    {
+        let lock = LockOptions {
+            lease: Duration::from_secs(60),
+            wait: lock_wait,
+            command: "mig down".into(),
+            run_id: bson::oid::ObjectId::new().to_hex(),
+        };
+        let reports = run::down(&ctx, fleet.targets, to, &lock).await;
+        progress.finish();
+        let report = Report {
+            targets: reports,
+            applied: true,
+            ..Default::default()
+        };
+        print_report(global, &report);
+        if report.failed() {
+            EXIT_ERROR
+        } else {
+            EXIT_OK
+        }
+    }
+}
+
+async fn list(
+    global: &Global,
+    settings: &Settings,
+    manifests: &Manifests,
+    migrations: &Migrations,
+) -> i32 {
     let selection = selection(global);
     let discovered = match crate::server::connect(settings).await {
         Ok(client) => run::resolve_targets(&client, settings, &selection).await,
@@ -570,8 +839,14 @@ async fn list(global: &Global, settings: &Settings, manifests: &Manifests) -> i3
                 ),
                 Err(e) => (Vec::new(), Vec::new(), Some(scrub(e))),
             };
+            let list: Vec<_> = migrations
+                .list
+                .iter()
+                .map(|m| json!({"id": m.id, "scope": m.scope.as_str(), "description": m.description, "file": m.file.display().to_string()}))
+                .collect();
             let out = json!({
                 "manifests": {"public": scope(&manifests.public), "tenant": scope(&manifests.tenant)},
+                "migrations": list,
                 "targets": targets,
                 "rejected": rejected,
                 "error": error,
@@ -590,6 +865,15 @@ async fn list(global: &Global, settings: &Settings, manifests: &Manifests) -> i3
                         out.push_str(&format!("    {}  {}\n", i.name, render_text::one_line(i)));
                     }
                 }
+            }
+            out.push_str("migrations:\n");
+            for m in &migrations.list {
+                out.push_str(&format!(
+                    "  {}  {:<6}  {}\n",
+                    m.id,
+                    m.scope.as_str(),
+                    m.description
+                ));
             }
             if let Ok((targets, rejected)) = &discovered {
                 out.push_str("databases:\n");

@@ -27,6 +27,10 @@ pub struct ConfigFile {
     pub tenants: Option<TenantsConfig>,
     /// How many databases are worked on at once. Default: 4.
     pub concurrency: Option<usize>,
+    /// The migrations directory, relative to this file. Default: `migrations`.
+    pub migrations: Option<String>,
+    /// The collection, in each database, recording its migrations. Default: `mig.changelog`.
+    pub changelog: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -98,6 +102,7 @@ pub struct Overrides {
     pub uri: Option<String>,
     pub public_db: Option<String>,
     pub manifests: Option<PathBuf>,
+    pub migrations: Option<PathBuf>,
     pub concurrency: Option<usize>,
 }
 
@@ -107,6 +112,9 @@ pub struct Settings {
     pub uri: String,
     pub public_database: Option<String>,
     pub manifests: PathBuf,
+    pub migrations: PathBuf,
+    /// The changelog collection's name.
+    pub changelog: String,
     pub discovery: Discovery,
     pub exclude: Vec<String>,
     pub max_pool_size: Option<u32>,
@@ -185,6 +193,18 @@ pub fn resolve(
         (None, Some(dir)) => base_dir.join(dir),
         (None, None) => base_dir.join("manifests"),
     };
+    let migrations = match (&overrides.migrations, &file.migrations) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(dir)) => base_dir.join(dir),
+        (None, None) => base_dir.join("migrations"),
+    };
+    let changelog = file
+        .changelog
+        .clone()
+        .unwrap_or_else(|| "mig.changelog".to_string());
+    if let Err(why) = crate::manifest::check_collection_name(&changelog) {
+        problems.push(src.problem("changelog", why));
+    }
     let max_pool_size = env_num("MONGODB_MAX_POOL_SIZE", &mut problems)
         .map(|n| n as u32)
         .or(file.connection.max_pool_size);
@@ -223,6 +243,8 @@ pub fn resolve(
         uri,
         public_database,
         manifests,
+        migrations,
+        changelog,
         discovery,
         exclude,
         max_pool_size,

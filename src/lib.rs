@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostics;
 pub mod manifest;
+pub mod migrate;
 pub mod model;
 pub mod plan;
 pub mod progress;

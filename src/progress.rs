@@ -65,6 +65,17 @@ impl Progress {
         }
     }
 
+    /// A line about work in progress (e.g. a batched migration step).
+    pub fn note(&self, line: &str) {
+        match &self.multi {
+            Some(multi) => {
+                let _ = multi.println(line);
+            }
+            None if self.lines => eprintln!("{line}"),
+            None => {}
+        }
+    }
+
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();

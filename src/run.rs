@@ -10,6 +10,7 @@ use mongodb::Client;
 
 use crate::config::{Discovery, Settings};
 use crate::manifest::Manifests;
+use crate::migrate::{pending, runner, Migration};
 use crate::model::{DatabaseState, Scope};
 use crate::plan::saved::{fingerprint, SavedPlan, SavedTarget};
 use crate::plan::{plan_database, DatabasePlan, PlanOptions};
@@ -34,10 +35,28 @@ pub struct TargetReport {
     pub skipped: Option<String>,
     /// The collections read and the fingerprint of what was read (for saved plans).
     pub read: Option<(Vec<String>, String)>,
+    /// Data migrations: pending (plan), run (apply) or reverted (down).
+    pub migrations: Vec<MigrationOutcome>,
+    /// The database's changelog, when it was read.
+    pub changelog: Vec<pending::Entry>,
+    /// Things to know that are not failures (a changelog entry without a file).
+    pub warnings: Vec<String>,
+}
+
+/// What happened to one migration in one database.
+#[derive(Clone, Debug)]
+pub struct MigrationOutcome {
+    pub id: String,
+    pub description: String,
+    /// `pending`, `applied`, `reverted` or `failed`.
+    pub status: &'static str,
+    pub error: Option<String>,
+    /// What it does, step by step (for dry runs).
+    pub steps: Vec<String>,
 }
 
 impl TargetReport {
-    fn new(target: Target) -> TargetReport {
+    pub fn new(target: Target) -> TargetReport {
         TargetReport {
             target,
             plan: None,
@@ -45,6 +64,9 @@ impl TargetReport {
             error: None,
             skipped: None,
             read: None,
+            migrations: Vec::new(),
+            changelog: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -52,6 +74,7 @@ impl TargetReport {
     pub fn failed(&self) -> bool {
         self.error.is_some()
             || self.skipped.is_some()
+            || self.migrations.iter().any(|m| m.status == "failed")
             || self.steps.iter().any(|s| s.error.is_some())
             || self
                 .plan
@@ -94,7 +117,12 @@ impl TargetReport {
                 format!("failed: {first}")
             };
         }
-        let n = self.plan.as_ref().map_or(0, |p| p.changes.len());
+        let n = self.plan.as_ref().map_or(0, |p| p.changes.len())
+            + self
+                .migrations
+                .iter()
+                .filter(|m| matches!(m.status, "pending" | "applied" | "reverted"))
+                .count();
         match (n, applied) {
             (0, _) => "ok".into(),
             (n, true) => format!("changed {n}"),
@@ -152,6 +180,206 @@ pub struct Context<'a> {
     pub manifests: &'a Manifests,
     pub server: &'a ServerInfo,
     pub progress: Option<&'a Progress>,
+    /// Data migrations to run before the index sync (`apply`), if any.
+    pub migrations: Option<&'a Migrations>,
+}
+
+/// The migration files and how to run them.
+#[derive(Clone, Debug, Default)]
+pub struct Migrations {
+    pub list: Vec<Migration>,
+    pub to: Option<String>,
+    pub allow_changed: bool,
+    pub retry_failed: bool,
+}
+
+impl Migrations {
+    fn options(&self) -> pending::Options<'_> {
+        pending::Options {
+            to: self.to.as_deref(),
+            allow_changed: self.allow_changed,
+            retry_failed: self.retry_failed,
+        }
+    }
+
+    fn any_for(&self, scope: Scope) -> bool {
+        self.list.iter().any(|m| m.scope.includes(scope))
+    }
+}
+
+fn outcome(m: &Migration, status: &'static str, error: Option<String>) -> MigrationOutcome {
+    MigrationOutcome {
+        id: m.id.clone(),
+        description: m.description.clone(),
+        status,
+        error,
+        steps: m.up.iter().map(|op| op.describe()).collect(),
+    }
+}
+
+/// Reads a database's changelog and says what it needs (plan, status).
+async fn migrations_pending(ctx: &Context<'_>, report: &mut TargetReport) -> Result<(), String> {
+    let Some(migrations) = ctx.migrations else {
+        return Ok(());
+    };
+    let db = ctx.client.database(&report.target.database);
+    let log = runner::read_changelog(&db, &ctx.settings.changelog).await?;
+    let need = pending::pending(
+        &migrations.list,
+        report.target.scope,
+        &log,
+        &migrations.options(),
+    );
+    report.warnings.extend(
+        need.missing
+            .iter()
+            .map(|id| format!("migration {id} is in the changelog but its file is missing")),
+    );
+    report.migrations = need
+        .run
+        .iter()
+        .map(|m| outcome(m, "pending", None))
+        .collect();
+    report.changelog = log;
+    match need.blocked {
+        Some(why) => Err(why),
+        None => Ok(()),
+    }
+}
+
+/// Runs the pending migrations of a locked database; `Err` stops its run.
+async fn migrations_apply(
+    ctx: &Context<'_>,
+    report: &mut TargetReport,
+    lock: &Lock,
+) -> Result<(), String> {
+    let Some(migrations) = ctx.migrations else {
+        return Ok(());
+    };
+    if !migrations.any_for(report.target.scope) {
+        return Ok(());
+    }
+    let db = ctx.client.database(&report.target.database);
+    let log = runner::read_changelog(&db, &ctx.settings.changelog).await?;
+    let need = pending::pending(
+        &migrations.list,
+        report.target.scope,
+        &log,
+        &migrations.options(),
+    );
+    report.warnings.extend(
+        need.missing
+            .iter()
+            .map(|id| format!("migration {id} is in the changelog but its file is missing")),
+    );
+    if let Some(why) = need.blocked {
+        return Err(why);
+    }
+    let note = |line: &str| {
+        if let Some(p) = ctx.progress {
+            p.note(line);
+        }
+    };
+    let runner = runner::Runner {
+        db: db.clone(),
+        changelog: ctx.settings.changelog.clone(),
+        fence: lock,
+        batch: runner::next_batch(&log),
+        transactions: ctx.server.replica_set.is_some(),
+        progress: &note,
+    };
+    for m in need.run {
+        let entry = log.iter().find(|e| e.id == m.id);
+        match runner.up(m, entry).await {
+            Ok(()) => report.migrations.push(outcome(m, "applied", None)),
+            Err(e) => {
+                report
+                    .migrations
+                    .push(outcome(m, "failed", Some(e.clone())));
+                return Err(format!(
+                    "migration {} failed; the index sync was not run: {e}",
+                    m.id
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `mig down`: reverts the last batch (or back to `to`) in every target.
+pub async fn down(
+    ctx: &Context<'_>,
+    targets: Vec<Target>,
+    to: Option<&str>,
+    lock: &LockOptions,
+) -> Vec<TargetReport> {
+    let order: Vec<String> = targets.iter().map(|t| t.database.clone()).collect();
+    let mut reports: Vec<TargetReport> = stream::iter(targets)
+        .map(|target| async move {
+            let mut report = TargetReport::new(target);
+            let db = ctx.client.database(&report.target.database);
+            let lock = match Lock::acquire(&db, lock).await {
+                Ok(l) => l,
+                Err(LockError::Held(h)) => {
+                    report.skipped = Some(h.to_string());
+                    return report;
+                }
+                Err(e) => {
+                    report.error = Some(e.to_string());
+                    return report;
+                }
+            };
+            if let Err(e) = down_one(ctx, &mut report, to, &lock).await {
+                report.error = Some(e);
+            }
+            lock.release().await;
+            if let Some(p) = ctx.progress {
+                p.database_done(&report.target.database, &report.outcome(true));
+            }
+            report
+        })
+        .buffer_unordered(ctx.settings.concurrency)
+        .collect()
+        .await;
+    reports.sort_by_key(|r| order.iter().position(|d| *d == r.target.database));
+    reports
+}
+
+async fn down_one(
+    ctx: &Context<'_>,
+    report: &mut TargetReport,
+    to: Option<&str>,
+    lock: &Lock,
+) -> Result<(), String> {
+    let Some(migrations) = ctx.migrations else {
+        return Ok(());
+    };
+    let db = ctx.client.database(&report.target.database);
+    let log = runner::read_changelog(&db, &ctx.settings.changelog).await?;
+    let revert = pending::to_revert(&migrations.list, &log, to)?;
+    let runner = runner::Runner {
+        db: db.clone(),
+        changelog: ctx.settings.changelog.clone(),
+        fence: lock,
+        batch: log
+            .iter()
+            .find(|e| revert.first().is_some_and(|m| m.id == e.id))
+            .map_or(0, |e| e.batch),
+        transactions: ctx.server.replica_set.is_some(),
+        progress: &|_| {},
+    };
+    for m in revert {
+        match runner.down(m).await {
+            Ok(()) => report.migrations.push(outcome(m, "reverted", None)),
+            Err(e) => {
+                report
+                    .migrations
+                    .push(outcome(m, "failed", Some(e.clone())));
+                return Err(format!("reverting {} failed: {e}", m.id));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The databases to work on, in order: the public one, then the tenants.
@@ -264,6 +492,15 @@ async fn plan_all(
                     Err(e) => report.error = Some(e),
                 },
                 Err(e) => report.error = Some(e),
+            }
+            if report.error.is_none()
+                && ctx
+                    .migrations
+                    .is_some_and(|m| m.any_for(report.target.scope))
+            {
+                if let Err(e) = migrations_pending(ctx, &mut report).await {
+                    report.error = Some(e);
+                }
             }
             if let Some(p) = ctx.progress {
                 p.database_done(&report.target.database, &report.outcome(false));
@@ -485,6 +722,13 @@ async fn apply_one(
             return report;
         }
     };
+    if saved.is_none() {
+        if let Err(e) = migrations_apply(ctx, &mut report, &lock).await {
+            report.error = Some(e);
+            lock.release().await;
+            return report;
+        }
+    }
     let request = match saved {
         Some(s) => Request {
             database: s.database.clone(),
@@ -492,9 +736,11 @@ async fn apply_one(
         },
         None => request(ctx, &report.target),
     };
+    // One database: listCollections + listIndexes cost two round trips,
+    // where a catalog read would scan the whole cluster's catalog each time.
     let read = inspect::read(
         ctx.client,
-        ctx.server.read_path,
+        ReadPath::ListIndexes,
         &[request],
         1,
         ctx.settings.socket_timeout,

@@ -95,7 +95,7 @@ pub fn filter_tenants(
 }
 
 /// The value at a dotted path of a document (`billing.schema`).
-fn get_path<'a>(doc: &'a Document, path: &str) -> Option<&'a Bson> {
+pub fn get_path<'a>(doc: &'a Document, path: &str) -> Option<&'a Bson> {
     let mut parts = path.split('.');
     let mut value = doc.get(parts.next()?)?;
     for part in parts {

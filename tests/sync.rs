@@ -534,6 +534,7 @@ async fn a_tenant_database_dropped_after_discovery_is_reported() {
         manifests: &manifests,
         server: &server,
         progress: None,
+        migrations: None,
     };
     let options = mig::run::RunOptions {
         plan: Default::default(),

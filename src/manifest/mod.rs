@@ -56,6 +56,11 @@ impl Declared {
     }
 }
 
+/// MongoDB's rules for a collection name, for other files that name collections.
+pub fn check_collection_name(name: &str) -> Result<(), String> {
+    validate::collection_name(name)
+}
+
 /// A collection as the files of one scope declare it, before validation.
 struct DeclaredCollection {
     scope: Scope,

@@ -43,6 +43,54 @@ fn change(c: &Change) -> Value {
     Value::Object(m)
 }
 
+fn migrations(t: &crate::run::TargetReport) -> Value {
+    json!(t
+        .migrations
+        .iter()
+        .map(|m| json!({
+            "id": m.id,
+            "description": m.description,
+            "status": m.status,
+            "error": m.error.as_deref().map(crate::redact::scrub),
+            "steps": m.steps,
+        }))
+        .collect::<Vec<_>>())
+}
+
+/// `mig status --format json`.
+pub fn status(reports: &[crate::run::TargetReport], all: &[crate::migrate::Migration]) -> Value {
+    let mut summary = [0usize; 3];
+    let databases: Vec<Value> = reports
+        .iter()
+        .map(|t| {
+            let rows = super::status_rows(t, all);
+            let state = super::status_of(t, &rows);
+            summary[state as usize] += 1;
+            json!({
+                "database": t.target.database,
+                "scope": t.target.scope.to_string(),
+                "status": state.as_str(),
+                "error": t.error.as_deref().map(crate::redact::scrub),
+                "index_changes": t.plan.as_ref().map_or(0, |p| p.changes.len()),
+                "indexes_clean": t.plan.as_ref().is_some_and(|p| p.is_empty()),
+                "warnings": t.warnings,
+                "migrations": rows.iter().map(|r| json!({
+                    "id": r.id,
+                    "state": r.state,
+                    "batch": r.entry.map(|e| e.batch),
+                    "applied_at": r.entry.and_then(|e| e.applied_at).and_then(|d| d.try_to_rfc3339_string().ok()),
+                    "duration_ms": r.entry.and_then(|e| e.duration_ms),
+                    "error": r.entry.and_then(|e| e.error.as_deref()).map(crate::redact::scrub),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "databases": databases,
+        "summary": {"databases": reports.len(), "migrated": summary[0], "behind": summary[1], "failed": summary[2]},
+    })
+}
+
 pub fn report(report: &Report) -> Value {
     let mut summary = [0usize; Action::ALL.len()];
     let mut unmanaged = 0;
@@ -92,6 +140,10 @@ pub fn report(report: &Report) -> Value {
                 None => (Vec::new(), Vec::new()),
             };
             m.insert("changes".into(), json!(changes));
+            m.insert("migrations".into(), migrations(t));
+            if !t.warnings.is_empty() {
+                m.insert("warnings".into(), json!(t.warnings));
+            }
             m.insert("unmanaged".into(), json!(left));
             if t.failed() {
                 failed += 1;

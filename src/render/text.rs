@@ -221,24 +221,126 @@ fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) 
             style.bold(&header),
             style.red(&format!("failed: {e}"))
         );
+        migrations_text(t, style, out);
         return;
     }
-    let Some(plan) = &t.plan else { return };
-    if plan.is_empty() && plan.unmanaged.is_empty() {
+    let Some(plan) = &t.plan else {
+        if !t.migrations.is_empty() {
+            let _ = writeln!(out, "{}:", style.bold(&header));
+            migrations_text(t, style, out);
+        }
+        return;
+    };
+    if plan.is_empty() && plan.unmanaged.is_empty() && t.migrations.is_empty() && !t.failed() {
         let _ = writeln!(out, "{}: {}", style.bold(&header), style.dim("no changes"));
+        for w in &t.warnings {
+            let _ = writeln!(out, "  {}", style.yellow(w));
+        }
         return;
     }
-    let state = if plan.is_empty() {
-        style.dim("no changes")
+    let pending = t
+        .migrations
+        .iter()
+        .filter(|m| m.status == "pending")
+        .count();
+    let state = if plan.is_empty() && pending == 0 && !t.failed() {
+        if t.migrations.is_empty() {
+            style.dim("no changes")
+        } else {
+            style.green("migrated; no index changes")
+        }
     } else if !applied {
-        format!("{} change(s)", plan.changes.len())
+        match (pending, plan.changes.len()) {
+            (0, n) => format!("{n} change(s)"),
+            (m, 0) => format!("{m} migration(s) pending"),
+            (m, n) => format!("{m} migration(s) pending, {n} index change(s)"),
+        }
     } else if t.failed() {
         style.red("failed")
     } else {
         style.green("applied")
     };
     let _ = writeln!(out, "{}: {state}", style.bold(&header));
+    migrations_text(t, style, out);
     plan_text(plan, &t.steps, style, out);
+}
+
+/// `mig status`.
+pub fn status(reports: &[TargetReport], all: &[crate::migrate::Migration], style: Style) -> String {
+    let mut out = String::new();
+    let mut counts = [0usize; 3];
+    for t in reports {
+        let rows = super::status_rows(t, all);
+        let state = super::status_of(t, &rows);
+        counts[state as usize] += 1;
+        let pending = rows.iter().filter(|r| r.state != "applied").count();
+        let indexes = match &t.plan {
+            Some(p) if p.is_empty() => "indexes clean".to_string(),
+            Some(p) => format!("{} index change(s) pending", p.changes.len()),
+            None => "indexes not read".to_string(),
+        };
+        let head = match (&t.error, pending) {
+            (Some(e), _) => style.red(&format!("failed: {e}")),
+            (None, 0) => format!("up to date; {indexes}"),
+            (None, n) => format!("{n} migration(s) not applied; {indexes}"),
+        };
+        let _ = writeln!(
+            out,
+            "{} ({}): {head}",
+            style.bold(&t.target.database),
+            t.target.scope
+        );
+        for r in rows {
+            let detail = match (r.state, r.entry) {
+                ("applied", Some(e)) => format!(
+                    "{} ({} ms, batch {})",
+                    e.applied_at
+                        .and_then(|d| d.try_to_rfc3339_string().ok())
+                        .unwrap_or_default(),
+                    e.duration_ms.unwrap_or(0),
+                    e.batch
+                ),
+                ("failed", Some(e)) => style.red(e.error.as_deref().unwrap_or("")),
+                _ => String::new(),
+            };
+            let _ = writeln!(out, "  {}  {:<8} {detail}", r.id, r.state);
+        }
+        for w in &t.warnings {
+            let _ = writeln!(out, "  {}", style.yellow(w));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n{} {} database(s): {} fully migrated, {} behind, {} failed",
+        style.bold("Summary:"),
+        reports.len(),
+        counts[0],
+        counts[1],
+        counts[2]
+    );
+    out
+}
+
+fn migrations_text(t: &TargetReport, style: Style, out: &mut String) {
+    for m in &t.migrations {
+        let mark = match m.status {
+            "applied" | "reverted" => style.green(m.status),
+            "failed" => style.red(m.status),
+            other => style.yellow(other),
+        };
+        let _ = writeln!(out, "  migration {}  {mark}  {}", m.id, m.description);
+        if m.status == "pending" {
+            for (i, step) in m.steps.iter().enumerate() {
+                let _ = writeln!(out, "    {}. {step}", i + 1);
+            }
+        }
+        if let Some(e) = &m.error {
+            let _ = writeln!(out, "    {}", style.red(e));
+        }
+    }
+    for w in &t.warnings {
+        let _ = writeln!(out, "  {}", style.yellow(w));
+    }
 }
 
 pub fn report(report: &Report, style: Style) -> String {
@@ -305,6 +407,17 @@ pub fn report(report: &Report, style: Style) -> String {
         count(Action::Hide),
         count(Action::Drop),
     );
+    for status in ["pending", "applied", "reverted", "failed"] {
+        let n = report
+            .targets
+            .iter()
+            .flat_map(|t| &t.migrations)
+            .filter(|m| m.status == status)
+            .count();
+        if n > 0 {
+            let _ = write!(out, "; {n} migration run(s) {status}");
+        }
+    }
     if unmanaged > 0 {
         let _ = write!(out, "; {unmanaged} unmanaged index(es) left alone");
     }
@@ -369,15 +482,11 @@ mod tests {
         };
         let r = Report {
             targets: vec![TargetReport {
-                target: Target {
+                plan: Some(plan),
+                ..TargetReport::new(Target {
                     database: "t1".into(),
                     scope: Scope::Tenant,
-                },
-                plan: Some(plan),
-                steps: vec![],
-                error: None,
-                skipped: None,
-                read: None,
+                })
             }],
             rejected: vec![],
             applied: false,
