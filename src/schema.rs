@@ -11,6 +11,12 @@ pub fn manifest() -> String {
     pretty(serde_json::to_value(schema_for!(ManifestFile)).unwrap_or_default())
 }
 
+pub fn migration() -> String {
+    pretty(
+        serde_json::to_value(schema_for!(crate::migrate::file::MigrationFile)).unwrap_or_default(),
+    )
+}
+
 pub fn config() -> String {
     pretty(serde_json::to_value(schema_for!(ConfigFile)).unwrap_or_default())
 }

@@ -24,6 +24,11 @@ fn manifest_schema_is_current() {
 }
 
 #[test]
+fn migration_schema_is_current() {
+    check("migration.schema.json", mig::schema::migration());
+}
+
+#[test]
 fn config_schema_is_current() {
     check("mig.schema.json", mig::schema::config());
 }

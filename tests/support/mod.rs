@@ -174,12 +174,19 @@ pub fn stderr(out: &Output) -> String {
 
 /// The live indexes of a collection, as the server reports them.
 pub async fn live_indexes(db: &str, collection: &str) -> Vec<Document> {
-    let reply = client()
+    let reply = match client()
         .await
         .database(db)
         .run_command(doc! {"listIndexes": collection})
         .await
-        .expect("listIndexes");
+    {
+        Ok(r) => r,
+        // No such collection: no indexes.
+        Err(e) if matches!(*e.kind, mongodb::error::ErrorKind::Command(ref c) if c.code == 26) => {
+            return Vec::new()
+        }
+        Err(e) => panic!("listIndexes: {e}"),
+    };
     reply
         .get_document("cursor")
         .unwrap()
