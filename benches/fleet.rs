@@ -81,18 +81,7 @@ async fn main() {
         Ok(uri) => (uri, None),
         Err(_) => {
             let dir = tempfile::tempdir().expect("temp dir");
-            // Thousands of collections: let WiredTiger close idle files early,
-            // as the open-file limit here is 20000.
-            let node = mongod::Mongod::start_with(
-                dir.path(),
-                &[
-                    "--replSet",
-                    "rsbench",
-                    "--wiredTigerEngineConfigString",
-                    "file_manager=(close_idle_time=5,close_scan_interval=1,close_handle_minimum=1000)",
-                ],
-            )
-            .expect("start mongod");
+            let node = mongod::Mongod::start(dir.path(), "rsbench").expect("start mongod");
             mongod::initiate(&[&node], "rsbench")
                 .await
                 .expect("initiate");

@@ -206,10 +206,11 @@ impl Executor<'_> {
         index: &str,
         spec: Option<&Document>,
         command: Document,
+        quick: bool,
     ) -> Result<Document, String> {
         self.fence.check()?;
         let entry = match &self.journal {
-            Some(j) => j.start(step, collection, index, spec).await,
+            Some(j) => Some(j.start(step, collection, index, spec, quick).await),
             None => None,
         };
         let ns = format!("{}.{collection}", self.db.name());
@@ -219,7 +220,7 @@ impl Executor<'_> {
             _ => run.await,
         };
         let result = result.map_err(|e| (code(&e), explain(&e)));
-        if let Some(j) = &self.journal {
+        if let (Some(j), Some(entry)) = (&self.journal, entry) {
             j.finish(entry, result.as_ref().err().map(|(_, e)| e.as_str()))
                 .await;
         }
@@ -251,6 +252,7 @@ impl Executor<'_> {
                 &change.index,
                 Some(&spec),
                 doc! {"collMod": collection, "index": index},
+                false,
             )
             .await?;
         }
@@ -259,7 +261,7 @@ impl Executor<'_> {
 
     async fn hide(&self, collection: &str, index: &str) -> Result<(), String> {
         let command = doc! {"collMod": collection, "index": {"name": index, "hidden": true}};
-        self.write("collMod (hide)", collection, index, None, command)
+        self.write("collMod (hide)", collection, index, None, command, false)
             .await?;
         record_retiring(&self.db, collection, index, true).await
     }
@@ -272,6 +274,7 @@ impl Executor<'_> {
                 name,
                 None,
                 doc! {"dropIndexes": collection, "index": name},
+                false,
             )
             .await
         {
@@ -332,7 +335,14 @@ impl Executor<'_> {
             command.insert("commitQuorum", q.clone());
         }
         let reply = self
-            .write("createIndexes", collection, &label, spec.as_ref(), command)
+            .write(
+                "createIndexes",
+                collection,
+                &label,
+                spec.as_ref(),
+                command,
+                expect_new_collection,
+            )
             .await?;
         let created = matches!(
             reply.get("createdCollectionAutomatically"),

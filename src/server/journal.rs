@@ -44,14 +44,18 @@ impl Journal {
         )
     }
 
-    /// Records that a step starts; returns its entry id.
+    /// Records that a step starts. A `quick` step (an index build on a
+    /// collection that doesn't exist yet: milliseconds) is written once, when
+    /// it finishes, to spare a round trip; any other is written now as
+    /// `running`, so a crash mid-step leaves a trace.
     pub async fn start(
         &self,
         step: &str,
         collection: &str,
         index: &str,
         spec: Option<&Document>,
-    ) -> Option<ObjectId> {
+        quick: bool,
+    ) -> Entry {
         let id = ObjectId::new();
         let entry = doc! {
             "_id": id,
@@ -67,31 +71,48 @@ impl Journal {
             "startedAt": DateTime::now(),
             "outcome": "running",
         };
+        if quick {
+            return Entry::Unwritten(entry);
+        }
         // The journal is a record, not a gate: a failure to write it is logged.
-        match self
-            .db
-            .collection::<Document>(JOURNAL_COLLECTION)
-            .insert_one(entry)
-            .await
-        {
-            Ok(_) => Some(id),
+        match self.collection().insert_one(entry).await {
+            Ok(_) => Entry::Written(id),
             Err(e) => {
                 tracing::warn!(database = %self.db.name(), "cannot write the journal: {}", super::errors::explain(&e));
-                None
+                Entry::Lost
             }
         }
     }
 
     /// Closes an entry with its outcome.
-    pub async fn finish(&self, id: Option<ObjectId>, error: Option<&str>) {
-        let Some(id) = id else { return };
-        let update = doc! {"$set": {
+    pub async fn finish(&self, entry: Entry, error: Option<&str>) {
+        let outcome = doc! {
             "endedAt": DateTime::now(),
             "outcome": if error.is_some() { "failed" } else { "ok" },
             "error": error.map(scrub).map(Bson::String).unwrap_or(Bson::Null),
-        }};
-        let _ = self.collection().update_one(doc! {"_id": id}, update).await;
+        };
+        let _ = match entry {
+            Entry::Written(id) => self
+                .collection()
+                .update_one(doc! {"_id": id}, doc! {"$set": outcome})
+                .await
+                .map(|_| ()),
+            Entry::Unwritten(mut doc) => {
+                doc.extend(outcome);
+                self.collection().insert_one(doc).await.map(|_| ())
+            }
+            Entry::Lost => Ok(()),
+        };
     }
+}
+
+/// A journal entry for a step in progress.
+pub enum Entry {
+    Written(ObjectId),
+    /// A quick step's entry, written when it finishes.
+    Unwritten(Document),
+    /// The journal could not be written.
+    Lost,
 }
 
 /// The newest `limit` journal entries of `db`, newest first.
