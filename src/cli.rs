@@ -678,26 +678,47 @@ fn new_migration(settings: &Settings, name: &str, scope: MigrationScope, toml: b
     }
 }
 
-/// A connection and the targets, for the commands that don't plan (status, down).
+/// A connection, the targets and a progress display, for `status` and `down`.
 struct Fleet {
     client: mongodb::Client,
     server: inspect::ServerInfo,
     targets: Vec<crate::targets::Target>,
+    progress: Progress,
 }
 
-async fn fleet(global: &Global, settings: &Settings) -> Result<Fleet, i32> {
-    let client = crate::server::connect(settings)
-        .await
-        .map_err(|e| fail(&e))?;
-    let server = inspect::server_info(&client).await.map_err(|e| fail(&e))?;
-    let (targets, _) = run::resolve_targets(&client, settings, &selection(global))
-        .await
-        .map_err(|e| fail(&e))?;
-    Ok(Fleet {
-        client,
-        server,
-        targets,
-    })
+impl Fleet {
+    async fn connect(global: &Global, settings: &Settings) -> Result<Fleet, i32> {
+        let client = crate::server::connect(settings)
+            .await
+            .map_err(|e| fail(&e))?;
+        let server = inspect::server_info(&client).await.map_err(|e| fail(&e))?;
+        let (targets, _) = run::resolve_targets(&client, settings, &selection(global))
+            .await
+            .map_err(|e| fail(&e))?;
+        let progress = Progress::new(targets.len(), std::io::stderr().is_terminal(), global.quiet);
+        Ok(Fleet {
+            client,
+            server,
+            targets,
+            progress,
+        })
+    }
+
+    fn context<'a>(
+        &'a self,
+        settings: &'a Settings,
+        manifests: &'a Manifests,
+        migrations: &'a Migrations,
+    ) -> Context<'a> {
+        Context {
+            client: &self.client,
+            settings,
+            manifests,
+            server: &self.server,
+            progress: Some(&self.progress),
+            migrations: Some(migrations),
+        }
+    }
 }
 
 /// `mig status`: migrations per database, and whether the index sync is clean.
@@ -707,47 +728,33 @@ async fn status(
     manifests: &Manifests,
     migrations: &Migrations,
 ) -> i32 {
-    let fleet = match fleet(global, settings).await {
+    let fleet = match Fleet::connect(global, settings).await {
         Ok(f) => f,
         Err(code) => return code,
     };
-    let progress = Progress::new(
-        fleet.targets.len(),
-        std::io::stderr().is_terminal(),
-        global.quiet,
-    );
-    let ctx = Context {
-        client: &fleet.client,
-        settings,
-        manifests,
-        server: &fleet.server,
-        progress: Some(&progress),
-        migrations: Some(migrations),
+    let ctx = fleet.context(settings, manifests, migrations);
+    let options = RunOptions {
+        plan: PlanOptions::default(),
+        apply: None,
+        on_error: OnError::Continue,
+        canary: 0,
+        commit_quorum: None,
     };
-    {
-        let options = RunOptions {
-            plan: PlanOptions::default(),
-            apply: None,
-            on_error: OnError::Continue,
-            canary: 0,
-            commit_quorum: None,
-        };
-        let reports = run::run(&ctx, fleet.targets, &options).await;
-        progress.finish();
-        let text = match global.format {
-            OutputFormat::Json => {
-                serde_json::to_string_pretty(&render_json::status(&reports, &migrations.list))
-                    .unwrap_or_default()
-                    + "\n"
-            }
-            OutputFormat::Text => render_text::status(&reports, &migrations.list, style(global)),
-        };
-        print!("{}", scrub(&text));
-        if reports.iter().any(|r| r.error.is_some()) {
-            EXIT_ERROR
-        } else {
-            EXIT_OK
+    let reports = run::run(&ctx, fleet.targets.clone(), &options).await;
+    fleet.progress.finish();
+    let text = match global.format {
+        OutputFormat::Json => {
+            serde_json::to_string_pretty(&render_json::status(&reports, &migrations.list))
+                .unwrap_or_default()
+                + "\n"
         }
+        OutputFormat::Text => render_text::status(&reports, &migrations.list, style(global)),
+    };
+    print!("{}", scrub(&text));
+    if reports.iter().any(|r| r.error.is_some()) {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
     }
 }
 
@@ -768,43 +775,29 @@ async fn down(
             ));
         }
     }
-    let fleet = match fleet(global, settings).await {
+    let fleet = match Fleet::connect(global, settings).await {
         Ok(f) => f,
         Err(code) => return code,
     };
-    let progress = Progress::new(
-        fleet.targets.len(),
-        std::io::stderr().is_terminal(),
-        global.quiet,
-    );
-    let ctx = Context {
-        client: &fleet.client,
-        settings,
-        manifests,
-        server: &fleet.server,
-        progress: Some(&progress),
-        migrations: Some(migrations),
+    let ctx = fleet.context(settings, manifests, migrations);
+    let lock = LockOptions {
+        lease: Duration::from_secs(60),
+        wait: lock_wait,
+        command: "mig down".into(),
+        run_id: bson::oid::ObjectId::new().to_hex(),
     };
-    {
-        let lock = LockOptions {
-            lease: Duration::from_secs(60),
-            wait: lock_wait,
-            command: "mig down".into(),
-            run_id: bson::oid::ObjectId::new().to_hex(),
-        };
-        let reports = run::down(&ctx, fleet.targets, to, &lock).await;
-        progress.finish();
-        let report = Report {
-            targets: reports,
-            applied: true,
-            ..Default::default()
-        };
-        print_report(global, &report);
-        if report.failed() {
-            EXIT_ERROR
-        } else {
-            EXIT_OK
-        }
+    let reports = run::down(&ctx, fleet.targets.clone(), to, &lock).await;
+    fleet.progress.finish();
+    let report = Report {
+        targets: reports,
+        applied: true,
+        ..Default::default()
+    };
+    print_report(global, &report);
+    if report.failed() {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
     }
 }
 

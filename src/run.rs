@@ -217,11 +217,13 @@ fn outcome(m: &Migration, status: &'static str, error: Option<String>) -> Migrat
     }
 }
 
-/// Reads a database's changelog and says what it needs (plan, status).
-async fn migrations_pending(ctx: &Context<'_>, report: &mut TargetReport) -> Result<(), String> {
-    let Some(migrations) = ctx.migrations else {
-        return Ok(());
-    };
+/// Reads a database's changelog and decides what it needs; files missing
+/// on disk become warnings.
+async fn read_pending<'m>(
+    ctx: &Context<'m>,
+    migrations: &'m Migrations,
+    report: &mut TargetReport,
+) -> Result<(Vec<pending::Entry>, pending::Pending<'m>), String> {
     let db = ctx.client.database(&report.target.database);
     let log = runner::read_changelog(&db, &ctx.settings.changelog).await?;
     let need = pending::pending(
@@ -235,6 +237,15 @@ async fn migrations_pending(ctx: &Context<'_>, report: &mut TargetReport) -> Res
             .iter()
             .map(|id| format!("migration {id} is in the changelog but its file is missing")),
     );
+    Ok((log, need))
+}
+
+/// What a database needs (plan, status).
+async fn migrations_pending(ctx: &Context<'_>, report: &mut TargetReport) -> Result<(), String> {
+    let Some(migrations) = ctx.migrations else {
+        return Ok(());
+    };
+    let (log, need) = read_pending(ctx, migrations, report).await?;
     report.migrations = need
         .run
         .iter()
@@ -259,22 +270,11 @@ async fn migrations_apply(
     if !migrations.any_for(report.target.scope) {
         return Ok(());
     }
-    let db = ctx.client.database(&report.target.database);
-    let log = runner::read_changelog(&db, &ctx.settings.changelog).await?;
-    let need = pending::pending(
-        &migrations.list,
-        report.target.scope,
-        &log,
-        &migrations.options(),
-    );
-    report.warnings.extend(
-        need.missing
-            .iter()
-            .map(|id| format!("migration {id} is in the changelog but its file is missing")),
-    );
+    let (log, need) = read_pending(ctx, migrations, report).await?;
     if let Some(why) = need.blocked {
         return Err(why);
     }
+    let db = ctx.client.database(&report.target.database);
     let note = |line: &str| {
         if let Some(p) = ctx.progress {
             p.note(line);

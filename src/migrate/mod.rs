@@ -406,9 +406,9 @@ fn convert_step(step: &Step, at: &str) -> Result<Op, (String, String)> {
             drop_target: r.drop_target,
         },
         Step::CreateCollection(c) => {
-            let mut options = Document::new();
+            let mut options =
+                validation(&c.validator, &c.validation_level, &c.validation_action, at)?;
             for (field, value) in [
-                ("validator", &c.validator),
                 ("collation", &c.collation),
                 ("timeseries", &c.timeseries),
                 ("clusteredIndex", &c.clustered_index),
@@ -416,12 +416,6 @@ fn convert_step(step: &Step, at: &str) -> Result<Op, (String, String)> {
                 if let Some(v) = value {
                     options.insert(field, doc(v, at, field)?);
                 }
-            }
-            if let Some(l) = &c.validation_level {
-                options.insert("validationLevel", l.as_str());
-            }
-            if let Some(a) = &c.validation_action {
-                options.insert("validationAction", a.as_str());
             }
             if let Some(capped) = c.capped {
                 options.insert("capped", capped);
@@ -438,16 +432,7 @@ fn convert_step(step: &Step, at: &str) -> Result<Op, (String, String)> {
             }
         }
         Step::ModifyCollection(m) => {
-            let mut options = Document::new();
-            if let Some(v) = &m.validator {
-                options.insert("validator", doc(v, at, "validator")?);
-            }
-            if let Some(l) = &m.validation_level {
-                options.insert("validationLevel", l.as_str());
-            }
-            if let Some(a) = &m.validation_action {
-                options.insert("validationAction", a.as_str());
-            }
+            let options = validation(&m.validator, &m.validation_level, &m.validation_action, at)?;
             if options.is_empty() {
                 return Err((
                     at.to_string(),
@@ -500,6 +485,26 @@ fn convert_step(step: &Step, at: &str) -> Result<Op, (String, String)> {
             }
         }
     })
+}
+
+/// The validation options shared by `create_collection` and `modify_collection`.
+fn validation(
+    validator: &Option<DocValue>,
+    level: &Option<String>,
+    action: &Option<String>,
+    at: &str,
+) -> Result<Document, (String, String)> {
+    let mut options = Document::new();
+    if let Some(v) = validator {
+        options.insert("validator", doc(v, at, "validator")?);
+    }
+    if let Some(l) = level {
+        options.insert("validationLevel", l.as_str());
+    }
+    if let Some(a) = action {
+        options.insert("validationAction", a.as_str());
+    }
+    Ok(options)
 }
 
 fn docs(values: &[DocValue], at: &str) -> Result<Vec<Document>, (String, String)> {

@@ -275,14 +275,8 @@ impl Runner<'_> {
                 update,
                 ..
             } => {
-                let u = doc! {"q": filter.clone(), "u": update_bson(update), "multi": true};
-                self.command(
-                    db,
-                    doc! {"update": collection, "updates": [u]},
-                    &mut session,
-                )
-                .await
-                .map(|_| ())
+                self.update(collection, filter, update, true, false, &mut session)
+                    .await
             }
             Op::UpdateOne {
                 collection,
@@ -290,14 +284,8 @@ impl Runner<'_> {
                 update,
                 upsert,
             } => {
-                let u = doc! {"q": filter.clone(), "u": update_bson(update), "multi": false, "upsert": *upsert};
-                self.command(
-                    db,
-                    doc! {"update": collection, "updates": [u]},
-                    &mut session,
-                )
-                .await
-                .map(|_| ())
+                self.update(collection, filter, update, false, *upsert, &mut session)
+                    .await
             }
             Op::InsertMany {
                 collection,
@@ -405,6 +393,26 @@ impl Runner<'_> {
                 .map(|_| ()),
             Op::CollectionExists(_) | Op::DocumentCount { .. } => Ok(()),
         }
+    }
+
+    async fn update(
+        &self,
+        collection: &str,
+        filter: &Document,
+        update: &Update,
+        multi: bool,
+        upsert: bool,
+        session: &mut Option<&mut ClientSession>,
+    ) -> Result<(), String> {
+        let u =
+            doc! {"q": filter.clone(), "u": update_bson(update), "multi": multi, "upsert": upsert};
+        self.command(
+            &self.db,
+            doc! {"update": collection, "updates": [u]},
+            session,
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Walks `_id` ranges so a large backfill never runs as one operation;
