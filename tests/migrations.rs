@@ -508,3 +508,59 @@ async fn down_refuses_a_migration_without_down_steps_and_reports_missing_files()
         show(&out)
     );
 }
+
+#[tokio::test]
+async fn a_transactional_migration_is_refused_where_transactions_are_not_supported() {
+    let dir = tempfile::tempdir().unwrap();
+    // A standalone server: no replica set, no transactions.
+    let node = support::mongod::Mongod::start_with(dir.path(), &[]).unwrap();
+    let uri = format!("mongodb://127.0.0.1:{}/", node.port);
+    let tx = "description: needs a transaction\nscope: tenant\ntransactional: true\nup:\n  - insert_many: { collection: ledger, documents: [{ _id: 1 }] }\n";
+    let (p, tenants) = project(1, &[("20250101000000_tx.yaml", tx)]);
+    let out = p.mig_env(&["apply", "--tenants-only"], &[("MONGODB_URI", &uri)]);
+    let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
+    let written = client
+        .database(&tenants[0])
+        .collection::<Document>("ledger")
+        .count_documents(doc! {})
+        .await
+        .unwrap();
+    let _ = client.database(&tenants[0]).drop().await;
+    node.stop();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        stdout(&out).contains("needs a deployment with transactions"),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(written, 0);
+}
+
+#[tokio::test]
+async fn down_to_reverts_back_to_but_not_including_an_id() {
+    let step = |n: u32| {
+        format!("description: step {n}\nscope: tenant\nup:\n  - insert_many: {{ collection: log, documents: [{{ _id: {n} }}] }}\ndown:\n  - delete_many: {{ collection: log, filter: {{ _id: {n} }} }}\nallow_destructive: true\n")
+    };
+    let files: Vec<(String, String)> = (1..=3)
+        .map(|n| (format!("2025010100000{n}_s{n}.yaml"), step(n)))
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let (p, tenants) = project(1, &refs);
+    assert!(p.mig(&["apply", "--tenants-only"]).status.success());
+    let out = p.mig(&["down", "--tenants-only", "--to", "20250101000001_s1"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let log = changelog(&tenants[0]).await;
+    let states: Vec<&str> = log.iter().map(|e| e.get_str("state").unwrap()).collect();
+    assert_eq!(states, vec!["applied", "reverted", "reverted"]);
+    let left = client()
+        .await
+        .database(&tenants[0])
+        .collection::<Document>("log")
+        .count_documents(doc! {})
+        .await
+        .unwrap();
+    assert_eq!(left, 1);
+}
