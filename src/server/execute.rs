@@ -42,15 +42,6 @@ impl Fence for super::lock::Lock {
     }
 }
 
-/// No lock: for callers that hold none (tests of the executor itself).
-pub struct Unfenced;
-
-impl Fence for Unfenced {
-    fn check(&self) -> Result<(), String> {
-        Ok(())
-    }
-}
-
 pub struct Executor<'a> {
     pub db: Database,
     pub fence: &'a dyn Fence,

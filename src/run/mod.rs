@@ -2,6 +2,11 @@
 //! plan → preflight (→ lock → apply). Databases are worked on concurrently,
 //! bounded; one that fails is reported and, unless told to stop, the others go on.
 
+mod migrations;
+
+pub use migrations::{down, MigrationOutcome, Migrations};
+use migrations::{migrations_apply, migrations_pending};
+
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bson::Bson;
@@ -10,7 +15,7 @@ use mongodb::Client;
 
 use crate::config::{Discovery, Settings};
 use crate::manifest::Manifests;
-use crate::migrate::{pending, runner, Migration};
+use crate::migrate::pending;
 use crate::model::{DatabaseState, Scope};
 use crate::plan::saved::{fingerprint, SavedPlan, SavedTarget};
 use crate::plan::{plan_database, DatabasePlan, PlanOptions};
@@ -41,18 +46,6 @@ pub struct TargetReport {
     pub changelog: Vec<pending::Entry>,
     /// Things to know that are not failures (a changelog entry without a file).
     pub warnings: Vec<String>,
-}
-
-/// What happened to one migration in one database.
-#[derive(Clone, Debug)]
-pub struct MigrationOutcome {
-    pub id: String,
-    pub description: String,
-    /// `pending`, `applied`, `reverted` or `failed`.
-    pub status: &'static str,
-    pub error: Option<String>,
-    /// What it does, step by step (for dry runs).
-    pub steps: Vec<String>,
 }
 
 impl TargetReport {
@@ -182,204 +175,6 @@ pub struct Context<'a> {
     pub progress: Option<&'a Progress>,
     /// Data migrations to run before the index sync (`apply`), if any.
     pub migrations: Option<&'a Migrations>,
-}
-
-/// The migration files and how to run them.
-#[derive(Clone, Debug, Default)]
-pub struct Migrations {
-    pub list: Vec<Migration>,
-    pub to: Option<String>,
-    pub allow_changed: bool,
-    pub retry_failed: bool,
-}
-
-impl Migrations {
-    fn options(&self) -> pending::Options<'_> {
-        pending::Options {
-            to: self.to.as_deref(),
-            allow_changed: self.allow_changed,
-            retry_failed: self.retry_failed,
-        }
-    }
-
-    fn any_for(&self, scope: Scope) -> bool {
-        self.list.iter().any(|m| m.scope.includes(scope))
-    }
-}
-
-fn outcome(m: &Migration, status: &'static str, error: Option<String>) -> MigrationOutcome {
-    MigrationOutcome {
-        id: m.id.clone(),
-        description: m.description.clone(),
-        status,
-        error,
-        steps: m.up.iter().map(|op| op.describe()).collect(),
-    }
-}
-
-/// Reads a database's changelog and decides what it needs; files missing
-/// on disk become warnings.
-async fn read_pending<'m>(
-    ctx: &Context<'m>,
-    migrations: &'m Migrations,
-    report: &mut TargetReport,
-) -> Result<(Vec<pending::Entry>, pending::Pending<'m>), String> {
-    let db = ctx.client.database(&report.target.database);
-    let log = runner::read_changelog(&db, &ctx.settings.changelog).await?;
-    let need = pending::pending(
-        &migrations.list,
-        report.target.scope,
-        &log,
-        &migrations.options(),
-    );
-    report.warnings.extend(
-        need.missing
-            .iter()
-            .map(|id| format!("migration {id} is in the changelog but its file is missing")),
-    );
-    Ok((log, need))
-}
-
-/// What a database needs (plan, status).
-async fn migrations_pending(ctx: &Context<'_>, report: &mut TargetReport) -> Result<(), String> {
-    let Some(migrations) = ctx.migrations else {
-        return Ok(());
-    };
-    let (log, need) = read_pending(ctx, migrations, report).await?;
-    report.migrations = need
-        .run
-        .iter()
-        .map(|m| outcome(m, "pending", None))
-        .collect();
-    report.changelog = log;
-    match need.blocked {
-        Some(why) => Err(why),
-        None => Ok(()),
-    }
-}
-
-/// Runs the pending migrations of a locked database; `Err` stops its run.
-async fn migrations_apply(
-    ctx: &Context<'_>,
-    report: &mut TargetReport,
-    lock: &Lock,
-) -> Result<(), String> {
-    let Some(migrations) = ctx.migrations else {
-        return Ok(());
-    };
-    if !migrations.any_for(report.target.scope) {
-        return Ok(());
-    }
-    let (log, need) = read_pending(ctx, migrations, report).await?;
-    if let Some(why) = need.blocked {
-        return Err(why);
-    }
-    let db = ctx.client.database(&report.target.database);
-    let note = |line: &str| {
-        if let Some(p) = ctx.progress {
-            p.note(line);
-        }
-    };
-    let runner = runner::Runner {
-        db: db.clone(),
-        changelog: ctx.settings.changelog.clone(),
-        fence: lock,
-        batch: runner::next_batch(&log),
-        transactions: ctx.server.replica_set.is_some(),
-        progress: &note,
-    };
-    for m in need.run {
-        let entry = log.iter().find(|e| e.id == m.id);
-        match runner.up(m, entry).await {
-            Ok(()) => report.migrations.push(outcome(m, "applied", None)),
-            Err(e) => {
-                report
-                    .migrations
-                    .push(outcome(m, "failed", Some(e.clone())));
-                return Err(format!(
-                    "migration {} failed; the index sync was not run: {e}",
-                    m.id
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// `mig down`: reverts the last batch (or back to `to`) in every target.
-pub async fn down(
-    ctx: &Context<'_>,
-    targets: Vec<Target>,
-    to: Option<&str>,
-    lock: &LockOptions,
-) -> Vec<TargetReport> {
-    let order: Vec<String> = targets.iter().map(|t| t.database.clone()).collect();
-    let mut reports: Vec<TargetReport> = stream::iter(targets)
-        .map(|target| async move {
-            let mut report = TargetReport::new(target);
-            let db = ctx.client.database(&report.target.database);
-            let lock = match Lock::acquire(&db, lock).await {
-                Ok(l) => l,
-                Err(LockError::Held(h)) => {
-                    report.skipped = Some(h.to_string());
-                    return report;
-                }
-                Err(e) => {
-                    report.error = Some(e.to_string());
-                    return report;
-                }
-            };
-            if let Err(e) = down_one(ctx, &mut report, to, &lock).await {
-                report.error = Some(e);
-            }
-            lock.release().await;
-            if let Some(p) = ctx.progress {
-                p.database_done(&report.target.database, &report.outcome(true));
-            }
-            report
-        })
-        .buffer_unordered(ctx.settings.concurrency)
-        .collect()
-        .await;
-    reports.sort_by_key(|r| order.iter().position(|d| *d == r.target.database));
-    reports
-}
-
-async fn down_one(
-    ctx: &Context<'_>,
-    report: &mut TargetReport,
-    to: Option<&str>,
-    lock: &Lock,
-) -> Result<(), String> {
-    let Some(migrations) = ctx.migrations else {
-        return Ok(());
-    };
-    let db = ctx.client.database(&report.target.database);
-    let log = runner::read_changelog(&db, &ctx.settings.changelog).await?;
-    let revert = pending::to_revert(&migrations.list, &log, to)?;
-    let runner = runner::Runner {
-        db: db.clone(),
-        changelog: ctx.settings.changelog.clone(),
-        fence: lock,
-        batch: log
-            .iter()
-            .find(|e| revert.first().is_some_and(|m| m.id == e.id))
-            .map_or(0, |e| e.batch),
-        transactions: ctx.server.replica_set.is_some(),
-        progress: &|_| {},
-    };
-    for m in revert {
-        match runner.down(m).await {
-            Ok(()) => report.migrations.push(outcome(m, "reverted", None)),
-            Err(e) => {
-                report
-                    .migrations
-                    .push(outcome(m, "failed", Some(e.clone())));
-                return Err(format!("reverting {} failed: {e}", m.id));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The databases to work on, in order: the public one, then the tenants.
