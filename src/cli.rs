@@ -573,12 +573,11 @@ fn selection(global: &Global) -> Selection {
 fn print_report(global: &Global, report: &Report) {
     let text = match global.format {
         OutputFormat::Json => {
-            scrub(&serde_json::to_string_pretty(&render_json::report(report)).unwrap_or_default())
-                + "\n"
+            serde_json::to_string_pretty(&render_json::report(report)).unwrap_or_default() + "\n"
         }
         OutputFormat::Text => render_text::report(report, style(global)),
     };
-    let _ = std::io::stdout().write_all(text.as_bytes());
+    let _ = std::io::stdout().write_all(scrub(&text).as_bytes());
 }
 
 fn style(global: &Global) -> render_text::Style {

@@ -127,8 +127,6 @@ pub struct Settings {
     pub dry_run: bool,
     /// `MIGRATION_LOG_LEVEL`.
     pub log_level: Option<String>,
-    /// The config file that was read, if any.
-    pub config_file: Option<PathBuf>,
 }
 
 /// Resolves the settings; `env` looks up an environment variable.
@@ -254,7 +252,6 @@ pub fn resolve(
         concurrency,
         dry_run,
         log_level: env("MIGRATION_LOG_LEVEL"),
-        config_file: path,
     })
 }
 

@@ -10,7 +10,7 @@ use mongodb::{ClientSession, Database};
 
 use super::pending::{Entry, State};
 use super::{Migration, Op, Update};
-use crate::server::errors::explain;
+use crate::server::errors::{explain, Failure};
 use crate::server::execute::Fence;
 
 pub struct Runner<'a> {
@@ -227,24 +227,27 @@ impl Runner<'_> {
         db: &Database,
         command: Document,
         session: &mut Option<&mut ClientSession>,
-    ) -> Result<Document, String> {
+    ) -> Result<Document, Failure> {
         self.fence.check()?;
         let reply = match session {
             Some(s) => db.run_command(command).session(&mut **s).await,
             None => db.run_command(command).await,
         }
-        .map_err(|e| explain(&e))?;
+        .map_err(|e| Failure::of(&e))?;
         if let Ok(errors) = reply.get_array("writeErrors") {
             let first = errors
                 .first()
                 .and_then(Bson::as_document)
                 .cloned()
                 .unwrap_or_default();
-            return Err(format!(
-                "write error {}: {}",
-                first.get_i32("code").unwrap_or(0),
-                first.get_str("errmsg").unwrap_or("?")
-            ));
+            let code = first.get_i32("code").unwrap_or(0);
+            return Err(Failure {
+                code: Some(code),
+                message: format!(
+                    "write error {code}: {}",
+                    first.get_str("errmsg").unwrap_or("?")
+                ),
+            });
         }
         Ok(reply)
     }
@@ -256,7 +259,7 @@ impl Runner<'_> {
         op: &Op,
         session: Option<&mut ClientSession>,
         resume_after: Option<Bson>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let mut session = session;
         let db = &self.db;
         match op {
@@ -265,10 +268,10 @@ impl Runner<'_> {
                 filter,
                 update,
                 batch_size: Some(size),
-            } if session.is_none() => {
-                self.batched_update(m, index, collection, filter, update, *size, resume_after)
-                    .await
-            }
+            } if session.is_none() => self
+                .batched_update(m, index, collection, filter, update, *size, resume_after)
+                .await
+                .map_err(Failure::from),
             Op::UpdateMany {
                 collection,
                 filter,
@@ -349,7 +352,7 @@ impl Runner<'_> {
                 match self.command(db, cmd, &mut session).await {
                     // Already there (a re-run): the goal is reached when the options
                     // can be set; set them in place.
-                    Err(e) if e.contains("(48)") || e.contains("NamespaceExists") => {
+                    Err(f) if f.code == Some(48) => {
                         let settable: Document = options
                             .iter()
                             .filter(|(k, _)| {
@@ -383,7 +386,8 @@ impl Runner<'_> {
                 .map(|_| ()),
             Op::DropCollection { name } => {
                 match self.command(db, doc! {"drop": name}, &mut session).await {
-                    Err(e) if e.contains("(26)") => Ok(()),
+                    // Already gone (NamespaceNotFound).
+                    Err(f) if f.code == Some(26) => Ok(()),
                     other => other.map(|_| ()),
                 }
             }
@@ -403,7 +407,7 @@ impl Runner<'_> {
         multi: bool,
         upsert: bool,
         session: &mut Option<&mut ClientSession>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let u =
             doc! {"q": filter.clone(), "u": update_bson(update), "multi": multi, "upsert": upsert};
         self.command(

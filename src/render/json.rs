@@ -1,5 +1,6 @@
 //! The JSON shape of a plan or an apply (`--format json`). Documented in the
-//! README; change it only by adding fields.
+//! README; change it only by adding fields. Secrets are scrubbed where the
+//! output is printed (`cli`), once, for every format.
 
 use serde_json::{json, Map, Value};
 
@@ -51,7 +52,7 @@ fn migrations(t: &crate::run::TargetReport) -> Value {
             "id": m.id,
             "description": m.description,
             "status": m.status,
-            "error": m.error.as_deref().map(crate::redact::scrub),
+            "error": m.error,
             "steps": m.steps,
         }))
         .collect::<Vec<_>>())
@@ -70,7 +71,7 @@ pub fn status(reports: &[crate::run::TargetReport], all: &[crate::migrate::Migra
                 "database": t.target.database,
                 "scope": t.target.scope.to_string(),
                 "status": state.as_str(),
-                "error": t.error.as_deref().map(crate::redact::scrub),
+                "error": t.error,
                 "index_changes": t.plan.as_ref().map_or(0, |p| p.changes.len()),
                 "indexes_clean": t.plan.as_ref().is_some_and(|p| p.is_empty()),
                 "warnings": t.warnings,
@@ -80,7 +81,7 @@ pub fn status(reports: &[crate::run::TargetReport], all: &[crate::migrate::Migra
                     "batch": r.entry.map(|e| e.batch),
                     "applied_at": r.entry.and_then(|e| e.applied_at).and_then(|d| d.try_to_rfc3339_string().ok()),
                     "duration_ms": r.entry.and_then(|e| e.duration_ms),
-                    "error": r.entry.and_then(|e| e.error.as_deref()).map(crate::redact::scrub),
+                    "error": r.entry.and_then(|e| e.error.as_deref()),
                 })).collect::<Vec<_>>(),
             })
         })
@@ -161,15 +162,12 @@ pub fn report(report: &Report) -> Value {
             };
             m.insert("status".into(), json!(status));
             if let Some(e) = &t.error {
-                m.insert("error".into(), json!(crate::redact::scrub(e)));
+                m.insert("error".into(), json!(e));
             }
             if let Some(why) = &t.skipped {
-                m.insert("skipped".into(), json!(crate::redact::scrub(why)));
+                m.insert("skipped".into(), json!(why));
             }
-            m.insert(
-                "outcome".into(),
-                json!(crate::redact::scrub(&t.outcome(report.applied))),
-            );
+            m.insert("outcome".into(), json!(t.outcome(report.applied)));
             if report.applied {
                 let steps: Vec<Value> = t
                     .steps
@@ -180,7 +178,7 @@ pub fn report(report: &Report) -> Value {
                             "action": s.action.as_str(),
                             "index": s.index,
                             "ok": s.error.is_none(),
-                            "error": s.error.as_deref().map(crate::redact::scrub),
+                            "error": s.error,
                         })
                     })
                     .collect();

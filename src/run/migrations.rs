@@ -181,7 +181,7 @@ pub async fn down(
         .buffer_unordered(ctx.settings.concurrency)
         .collect()
         .await;
-    reports.sort_by_key(|r| order.iter().position(|d| *d == r.target.database));
+    super::in_order(&mut reports, &order);
     reports
 }
 

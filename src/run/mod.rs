@@ -255,8 +255,13 @@ pub async fn run(
         None => plan_all(ctx, targets, options).await,
         Some(lock) => apply_all(ctx, targets, options, lock).await,
     };
-    reports.sort_by_key(|r| order.iter().position(|d| *d == r.target.database));
+    in_order(&mut reports, &order);
     reports
+}
+
+/// Databases finish in any order; reports follow the order of `databases`.
+fn in_order(reports: &mut [TargetReport], databases: &[String]) {
+    reports.sort_by_key(|r| databases.iter().position(|d| *d == r.target.database));
 }
 
 /// Plans: the live state of every target comes from one catalog read when the
@@ -395,12 +400,8 @@ pub async fn apply_saved(
         })
         .collect();
     let mut reports = apply_targets(ctx, targets, options, lock).await;
-    reports.sort_by_key(|r| {
-        saved
-            .targets
-            .iter()
-            .position(|t| t.database == r.target.database)
-    });
+    let order: Vec<String> = saved.targets.iter().map(|t| t.database.clone()).collect();
+    in_order(&mut reports, &order);
     reports
 }
 

@@ -13,6 +13,44 @@ pub fn code(err: &Error) -> Option<i32> {
     }
 }
 
+/// A failed command: the server's code, when it gave one, and the explanation,
+/// so callers decide on the code, not on the wording.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub code: Option<i32>,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn of(err: &Error) -> Failure {
+        Failure {
+            code: code(err),
+            message: explain(err),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure {
+            code: None,
+            message,
+        }
+    }
+}
+
+impl From<Failure> for String {
+    fn from(f: Failure) -> String {
+        f.message
+    }
+}
+
 pub fn is_unreachable(err: &Error) -> bool {
     matches!(
         err.kind.as_ref(),

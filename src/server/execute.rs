@@ -15,7 +15,7 @@
 use bson::{doc, Bson, Document};
 use mongodb::Database;
 
-use super::errors::{code, explain};
+use super::errors::Failure;
 use super::inspect::record_retiring;
 use super::journal::Journal;
 use super::preflight::refusal;
@@ -198,7 +198,7 @@ impl Executor<'_> {
         spec: Option<&Document>,
         command: Document,
         quick: bool,
-    ) -> Result<Document, String> {
+    ) -> Result<Document, Failure> {
         self.fence.check()?;
         let entry = match &self.journal {
             Some(j) => Some(j.start(step, collection, index, spec, quick).await),
@@ -210,15 +210,12 @@ impl Executor<'_> {
             (Some(p), true) => p.watch_build(&self.db, &ns, run).await,
             _ => run.await,
         };
-        let result = result.map_err(|e| (code(&e), explain(&e)));
+        let result = result.map_err(|e| Failure::of(&e));
         if let (Some(j), Some(entry)) = (&self.journal, entry) {
-            j.finish(entry, result.as_ref().err().map(|(_, e)| e.as_str()))
+            j.finish(entry, result.as_ref().err().map(|f| f.message.as_str()))
                 .await;
         }
-        result.map_err(|(code, e)| match code {
-            Some(27) => "IndexNotFound".to_string(),
-            _ => e,
-        })
+        result
     }
 
     async fn modify(&self, collection: &str, change: &Change) -> Result<(), String> {
@@ -270,9 +267,9 @@ impl Executor<'_> {
             .await
         {
             Ok(_) => Ok(()),
-            // Already gone: the goal of a drop is reached.
-            Err(e) if e == "IndexNotFound" => Ok(()),
-            Err(e) => Err(e),
+            // Already gone (IndexNotFound): the goal of a drop is reached.
+            Err(f) if f.code == Some(27) => Ok(()),
+            Err(f) => Err(f.message),
         }
     }
 
