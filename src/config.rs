@@ -164,6 +164,7 @@ pub fn resolve(
                     position: None,
                     field: String::new(),
                     message: format!("expected a whole number, found {raw:?}"),
+                    ..Default::default()
                 });
                 None
             }
@@ -340,6 +341,7 @@ fn read_config(explicit: Option<&Path>) -> Result<(ConfigFile, Option<PathBuf>),
             position: None,
             field: String::new(),
             message: format!("cannot read the config file: {e}"),
+            ..Default::default()
         }]
     })?;
     let file = Format::Toml.parse(&path, &source).map_err(|p| vec![p])?;

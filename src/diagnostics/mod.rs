@@ -7,12 +7,18 @@ pub mod locate;
 
 use locate::{LineIndex, Locations, Position};
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Problem {
     pub file: PathBuf,
     pub position: Option<Position>,
-    /// The field path, e.g. `collections[0].indexes[2].unique`.
+    /// The field path, e.g. `collections[0].indexes[2].unique`: kept for JSON
+    /// output and positions; people are shown [`Problem::subject`] instead.
     pub field: String,
+    /// What the problem is about, by name: `users.ix_email` (collection and
+    /// index), `users` (a collection), or empty for the file itself.
+    pub subject: String,
+    /// The option within the subject: `unique`, `keys.a`, `collation.locale`.
+    pub option: String,
     pub message: String,
 }
 
@@ -22,8 +28,17 @@ impl fmt::Display for Problem {
         if let Some(p) = self.position {
             write!(f, ":{}:{}", p.line, p.column)?;
         }
-        if !self.field.is_empty() {
-            write!(f, ": {}", self.field)?;
+        // By name where the names are known, else by position in the file.
+        let (what, option) = if self.subject.is_empty() {
+            (self.field.as_str(), "")
+        } else {
+            (self.subject.as_str(), self.option.as_str())
+        };
+        if !what.is_empty() {
+            write!(f, ": {what}")?;
+        }
+        if !option.is_empty() {
+            write!(f, ": {option}")?;
         }
         write!(f, ": {}", self.message)
     }
@@ -43,6 +58,7 @@ impl SourceFile<'_> {
             position: self.locations.find(&field),
             field,
             message: message.into(),
+            ..Default::default()
         }
     }
 }
@@ -81,6 +97,7 @@ impl Format {
             position,
             field,
             message,
+            ..Default::default()
         };
         match self {
             Format::Yaml => {

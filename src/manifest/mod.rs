@@ -18,9 +18,51 @@ pub struct Manifests {
     pub public: Vec<Collection>,
     pub tenant: Vec<Collection>,
     pub files: Vec<PathBuf>,
+    /// Where each declared index was written, for messages about it.
+    pub origins: Vec<Origin>,
+    /// Declarations the server accepts but that deserve a second look
+    /// (`background: true`, `unique: 1`, a fractional weight).
+    pub warnings: Vec<Problem>,
+}
+
+/// Where one declared index was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Origin {
+    pub scope: Scope,
+    pub collection: String,
+    pub index: String,
+    pub file: PathBuf,
+    /// The index's path in its file (`collections[0].indexes[2]`).
+    pub field: String,
+    pub position: Option<crate::diagnostics::locate::Position>,
+}
+
+impl Origin {
+    /// A problem about this index (or one of its options, when `option` is not empty).
+    pub fn problem(&self, option: &str, message: impl Into<String>) -> Problem {
+        Problem {
+            file: self.file.clone(),
+            position: self.position,
+            field: if option.is_empty() {
+                self.field.clone()
+            } else {
+                format!("{}.{option}", self.field)
+            },
+            subject: format!("{}.{}", self.collection, self.index),
+            option: option.to_string(),
+            message: message.into(),
+        }
+    }
 }
 
 impl Manifests {
+    /// Where an index of a collection of `scope` was declared.
+    pub fn origin(&self, scope: Scope, collection: &str, index: &str) -> Option<&Origin> {
+        self.origins
+            .iter()
+            .find(|o| o.scope == scope && o.collection == collection && o.index == index)
+    }
+
     pub fn for_scope(&self, scope: Scope) -> &[Collection] {
         match scope {
             Scope::Public => &self.public,
@@ -78,6 +120,7 @@ pub fn load_dir(dir: &Path) -> Result<Manifests, Vec<Problem>> {
             position: None,
             field: String::new(),
             message: format!("cannot read the manifests directory: {e}"),
+            ..Default::default()
         }]
     })?;
     if files.is_empty() {
@@ -86,6 +129,7 @@ pub fn load_dir(dir: &Path) -> Result<Manifests, Vec<Problem>> {
             position: None,
             field: String::new(),
             message: "no manifest files (.yaml, .yml, .toml) found".into(),
+            ..Default::default()
         }]);
     }
     let mut sources = Vec::new();
@@ -98,6 +142,7 @@ pub fn load_dir(dir: &Path) -> Result<Manifests, Vec<Problem>> {
                 position: None,
                 field: String::new(),
                 message: format!("cannot read: {e}"),
+                ..Default::default()
             }),
         }
     }
@@ -202,6 +247,16 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
         let mut protected = d.protected;
         protected.sort();
         protected.dedup();
+        manifests
+            .origins
+            .extend(d.indexes.iter().map(|i| Origin {
+                scope: d.scope,
+                collection: d.name.clone(),
+                index: i.spec.name.clone(),
+                file: i.file.clone(),
+                field: i.field.clone(),
+                position: i.position,
+            }));
         let collection = Collection {
             name: d.name,
             indexes: d.indexes.into_iter().map(|d| d.spec).collect(),
@@ -293,6 +348,7 @@ fn convert_index(
         max: decl.max,
         keys,
         other: Document::new(),
+        server_form: None,
     };
     if problems.is_empty() {
         Ok(spec)

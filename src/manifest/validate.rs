@@ -190,6 +190,7 @@ pub(super) fn collection(scope: Scope, name: &str, indexes: &[Declared]) -> Vec<
         position: d.position,
         field: format!("{}{field}", d.field),
         message,
+        ..Default::default()
     };
     for (i, d) in indexes.iter().enumerate() {
         for earlier in &indexes[..i] {

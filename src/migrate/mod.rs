@@ -186,6 +186,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Migration>, Vec<Problem>> {
         position: None,
         field: String::new(),
         message,
+        ..Default::default()
     };
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -253,6 +254,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Vec<Migration>, Vec<Probl
             position: None,
             field: String::new(),
             message,
+            ..Default::default()
         };
         if !valid_id(&id) {
             problems.push(named(format!(

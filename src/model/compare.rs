@@ -103,6 +103,7 @@ pub fn differences(
     live: &IndexSpec,
     collection_collation: Option<&Document>,
 ) -> Vec<&'static str> {
+    let desired = desired.server_form.as_deref().unwrap_or(desired);
     let mut diffs = Vec::new();
     let mut check = |field: &'static str, same: bool| {
         if !same {

@@ -53,6 +53,10 @@ pub struct IndexSpec {
     /// Everything else the server reports (`v`, `textIndexVersion`,
     /// `storageEngine`, `prepareUnique`, …): shown, never compared, never declared.
     pub other: Document,
+    /// Declared only: this declaration as a dev server reported it after
+    /// building it (`listIndexes` form). When present it is what the
+    /// comparison looks at, so normalization is the server's own.
+    pub server_form: Option<Box<IndexSpec>>,
 }
 
 /// Why a server-reported index document could not be read into the model.
