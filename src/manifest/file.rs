@@ -40,11 +40,50 @@ pub enum DropPolicy {
     Staged,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+/// `public`, `tenant`, or a list of them.
+#[derive(Debug, JsonSchema)]
 #[serde(untagged)]
 pub enum ScopeDecl {
     One(Scope),
     Many(Vec<Scope>),
+}
+
+impl<'de> Deserialize<'de> for ScopeDecl {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        const EXPECTED: &str = "public, tenant, or a list of them ([public, tenant])";
+        fn one<E: de::Error>(s: &str) -> Result<Scope, E> {
+            match s {
+                "public" => Ok(Scope::Public),
+                "tenant" => Ok(Scope::Tenant),
+                other => Err(E::custom(format!(
+                    "unknown scope {other:?}: expected {EXPECTED}"
+                ))),
+            }
+        }
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = ScopeDecl;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(EXPECTED)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ScopeDecl, E> {
+                one(v).map(ScopeDecl::One)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<ScopeDecl, A::Error> {
+                let mut all = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    all.push(one(&s)?);
+                }
+                if all.is_empty() {
+                    return Err(de::Error::custom(format!(
+                        "an empty list: expected {EXPECTED}"
+                    )));
+                }
+                Ok(ScopeDecl::Many(all))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl ScopeDecl {
@@ -70,34 +109,159 @@ pub struct CollectionDecl {
     pub unknown: BTreeMap<String, IgnoredAny>,
 }
 
-/// One index. Option names are MongoDB's own, as in `createIndex`.
+/// One index. Option names are MongoDB's own, as in `createIndex`. Values are
+/// read as leniently as the server reads them (`unique: 1`, a float TTL);
+/// `manifest::validate` then applies the server's rules and normalizes.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct IndexDecl {
     /// Defaults to MongoDB's generated name (`field_1_other_-1`).
     pub name: Option<String>,
-    /// Fields in order: `1`, `-1`, `"text"`, `"2d"`, `"2dsphere"`, `"hashed"`.
-    /// In TOML, quote dotted paths: `{ "billing.status" = 1 }`.
+    /// Fields in order: a non-zero number (`1`, `-1`), or `"text"`, `"2d"`,
+    /// `"2dsphere"`, `"hashed"`. In TOML, quote dotted paths: `{ "billing.status" = 1 }`.
     pub keys: IndexMap<String, KeyValue>,
-    pub unique: Option<bool>,
-    pub sparse: Option<bool>,
+    pub unique: Option<Flag>,
+    pub sparse: Option<Flag>,
     pub hidden: Option<bool>,
     #[serde(rename = "partialFilterExpression")]
     pub partial_filter_expression: Option<DocValue>,
+    /// Seconds, 0 to 2147483647; a fraction is truncated, as the server does.
     #[serde(rename = "expireAfterSeconds")]
-    pub expire_after_seconds: Option<i64>,
+    pub expire_after_seconds: Option<Number>,
     pub collation: Option<DocValue>,
     pub weights: Option<DocValue>,
     pub default_language: Option<String>,
     pub language_override: Option<String>,
     #[serde(rename = "wildcardProjection")]
     pub wildcard_projection: Option<DocValue>,
-    pub bits: Option<i32>,
+    pub bits: Option<Number>,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// Accepted and ignored: index builds don't block since MongoDB 4.2.
+    pub background: Option<Flag>,
+    /// The 2dsphere index version (1, 2 or 3; the server's default is 3).
+    #[serde(rename = "2dsphereIndexVersion")]
+    pub sphere_version: Option<Number>,
+    /// The text index version (1, 2 or 3; the server's default is 3).
+    #[serde(rename = "textIndexVersion")]
+    pub text_version: Option<Number>,
     #[serde(flatten)]
     #[schemars(skip)]
     pub unknown: BTreeMap<String, IgnoredAny>,
+}
+
+/// A number as written: integers stay integers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Number {
+    Int(i64),
+    Float(f64),
+}
+
+impl Number {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Number::Int(i) => i as f64,
+            Number::Float(f) => f,
+        }
+    }
+}
+
+impl std::fmt::Display for Number {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Number::Int(i) => write!(f, "{i}"),
+            Number::Float(x) => write!(f, "{x:?}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = Number;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Number, E> {
+                Ok(Number::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Number, E> {
+                i64::try_from(v)
+                    .map(Number::Int)
+                    .or(Ok(Number::Float(v as f64)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Number, E> {
+                Ok(Number::Float(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for Number {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Number".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "number"})
+    }
+}
+
+/// A boolean option as the server reads it: `true`/`false`, or a number
+/// (non-zero is true).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Flag {
+    Bool(bool),
+    Number(Number),
+}
+
+impl Flag {
+    pub fn value(self) -> bool {
+        match self {
+            Flag::Bool(b) => b,
+            Flag::Number(n) => n.as_f64() != 0.0,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = Flag;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("true or false")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Flag, E> {
+                Ok(Flag::Bool(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Flag, E> {
+                Ok(Flag::Number(Number::Int(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Flag, E> {
+                Ok(Flag::Number(
+                    i64::try_from(v).map_or(Number::Float(v as f64), Number::Int),
+                ))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Flag, E> {
+                Ok(Flag::Number(Number::Float(v)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for Flag {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Flag".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "true or false (a number is read as the server reads it: non-zero is true)",
+            "type": ["boolean", "number"]
+        })
+    }
 }
 
 /// A key direction or index type.
@@ -113,7 +277,9 @@ impl<'de> Deserialize<'de> for KeyValue {
         impl<'de> de::Visitor<'de> for V {
             type Value = KeyValue;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("1, -1, \"text\", \"2d\", \"2dsphere\" or \"hashed\"")
+                f.write_str(
+                    "a non-zero number (1, -1) or \"text\", \"2d\", \"2dsphere\", \"hashed\"",
+                )
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<KeyValue, E> {
                 Ok(KeyValue::Number(v as f64))
@@ -129,7 +295,7 @@ impl<'de> Deserialize<'de> for KeyValue {
             }
             fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<KeyValue, A::Error> {
                 Err(de::Error::custom(
-                    "a key value must be 1, -1 or an index type, not a table; \
+                    "a key value must be a number (1, -1) or an index type, not a table; \
                      in TOML a dotted field path must be quoted: { \"a.b\" = 1 }",
                 ))
             }
@@ -145,7 +311,7 @@ impl JsonSchema for KeyValue {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "oneOf": [
-                {"type": "integer", "enum": [1, -1]},
+                {"type": "number", "not": {"const": 0}},
                 {"type": "string", "enum": ["text", "2d", "2dsphere", "hashed"]}
             ]
         })

@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 
 use bson::{Bson, Document};
 
+use crate::diagnostics::locate::Locations;
 use crate::diagnostics::{Format, Problem, SourceFile};
 use crate::model::{Collection, IndexSpec, Scope};
-use file::{DocValue, IndexDecl, KeyValue, ManifestFile};
+use file::{DocValue, Flag, IndexDecl, KeyValue, ManifestFile, Number};
 
 /// What the manifests declare, per scope, in the order written.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -84,7 +85,9 @@ impl Manifests {
 #[derive(Debug, Clone)]
 pub(crate) struct Declared {
     pub spec: IndexSpec,
+    pub collection: String,
     pub file: PathBuf,
+    /// Its path in the file: `collections[0].indexes[2]`.
     pub field: String,
     pub position: Option<crate::diagnostics::locate::Position>,
 }
@@ -94,6 +97,29 @@ impl Declared {
         match self.position {
             Some(p) => format!("{}:{}", self.file.display(), p.line),
             None => self.file.display().to_string(),
+        }
+    }
+
+    /// A problem about this index, named `collection.index`, at the line of
+    /// `option` when it has one (else of the index).
+    fn problem(
+        &self,
+        option: &str,
+        message: impl Into<String>,
+        locations: Option<&Locations>,
+    ) -> Problem {
+        let field = if option.is_empty() {
+            self.field.clone()
+        } else {
+            format!("{}.{option}", self.field)
+        };
+        Problem {
+            file: self.file.clone(),
+            position: locations.and_then(|l| l.find(&field)).or(self.position),
+            field,
+            subject: format!("{}.{}", self.collection, self.spec.name),
+            option: option.to_string(),
+            message: message.into(),
         }
     }
 }
@@ -158,6 +184,7 @@ pub fn load_dir(dir: &Path) -> Result<Manifests, Vec<Problem>> {
 /// Parses, converts and validates manifests given as (path, content) pairs.
 pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) {
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     let mut declared: Vec<DeclaredCollection> = Vec::new();
     for (path, source) in sources {
         let Some(format) = Format::of(path) else {
@@ -166,7 +193,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
         let parsed: ManifestFile = match format.parse(path, source) {
             Ok(m) => m,
             Err(p) => {
-                problems.push(p);
+                problems.push(by_name(format, source, p));
                 continue;
             }
         };
@@ -192,30 +219,44 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
         let drop_undeclared = parsed.drop == Some(file::DropPolicy::Staged);
         for (ci, coll) in parsed.collections.iter().enumerate() {
             let cpath = format!("collections[{ci}]");
+            let about_collection = |option: &str, message: String| Problem {
+                subject: coll.name.clone(),
+                option: option.to_string(),
+                ..src.problem(format!("{cpath}.{option}"), message)
+            };
             for key in coll.unknown.keys() {
-                problems.push(src.problem(
-                    format!("{cpath}.{key}"),
-                    "unknown field (expected name, indexes)",
+                problems.push(about_collection(
+                    key,
+                    format!("unknown field {key:?} (a collection has name and indexes)"),
                 ));
             }
             if let Err(why) = validate::collection_name(&coll.name) {
-                problems.push(src.problem(format!("{cpath}.name"), why));
+                problems.push(about_collection("name", why));
             }
             let mut indexes = Vec::new();
             for (ii, decl) in coll.indexes.iter().enumerate() {
                 let ipath = format!("{cpath}.indexes[{ii}]");
-                match convert_index(decl, &src, &ipath) {
-                    Ok(spec) => {
-                        problems.extend(validate::index(&spec, decl, &src, &ipath));
-                        indexes.push(Declared {
-                            spec,
-                            file: path.clone(),
-                            position: src.locations.find(&ipath),
-                            field: ipath,
-                        });
-                    }
-                    Err(mut p) => problems.append(&mut p),
+                let (spec, conversion) = convert_index(decl);
+                let declared = Declared {
+                    spec,
+                    collection: coll.name.clone(),
+                    file: path.clone(),
+                    position: src.locations.find(&ipath),
+                    field: ipath,
+                };
+                let mut findings = conversion;
+                if findings.is_empty() {
+                    findings = validate::index(&declared.spec, decl);
                 }
+                for f in findings {
+                    let p = declared.problem(&f.option, f.message, Some(src.locations));
+                    if f.warning {
+                        warnings.push(p);
+                    } else {
+                        problems.push(p);
+                    }
+                }
+                indexes.push(declared);
             }
             for scope in parsed.scope.scopes() {
                 match declared
@@ -247,16 +288,14 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
         let mut protected = d.protected;
         protected.sort();
         protected.dedup();
-        manifests
-            .origins
-            .extend(d.indexes.iter().map(|i| Origin {
-                scope: d.scope,
-                collection: d.name.clone(),
-                index: i.spec.name.clone(),
-                file: i.file.clone(),
-                field: i.field.clone(),
-                position: i.position,
-            }));
+        manifests.origins.extend(d.indexes.iter().map(|i| Origin {
+            scope: d.scope,
+            collection: d.name.clone(),
+            index: i.spec.name.clone(),
+            file: i.file.clone(),
+            field: i.field.clone(),
+            position: i.position,
+        }));
         let collection = Collection {
             name: d.name,
             indexes: d.indexes.into_iter().map(|d| d.spec).collect(),
@@ -270,7 +309,79 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
         }
     }
     dedup_problems(&mut problems);
+    dedup_problems(&mut warnings);
+    manifests.warnings = warnings;
     (manifests, problems)
+}
+
+/// A parse error names its field by position (`collections[0].indexes[2].unique`);
+/// people are told the collection and the index by name (`users.ix_email: unique`).
+fn by_name(format: Format, source: &str, mut problem: Problem) -> Problem {
+    // Some parsers repeat the path at the start of their message.
+    if let Some(rest) = problem
+        .message
+        .strip_prefix(&format!("{}: ", problem.field))
+    {
+        problem.message = rest.to_string();
+    }
+    let tree: Option<serde_json::Value> = match format {
+        Format::Yaml => serde_yaml::from_str(source).ok(),
+        Format::Toml => toml::from_str(source).ok(),
+    };
+    let Some(tree) = tree else {
+        return problem;
+    };
+    let Some(rest) = problem.field.strip_prefix("collections[") else {
+        return problem;
+    };
+    let Some((ci, rest)) = rest.split_once(']') else {
+        return problem;
+    };
+    let Some(coll) = ci
+        .parse::<usize>()
+        .ok()
+        .and_then(|i| tree["collections"].get(i))
+    else {
+        return problem;
+    };
+    let Some(cname) = coll["name"].as_str() else {
+        return problem;
+    };
+    let rest = rest.trim_start_matches('.');
+    let index = rest
+        .strip_prefix("indexes[")
+        .and_then(|r| r.split_once(']'))
+        .and_then(|(ii, tail)| Some((coll["indexes"].get(ii.parse::<usize>().ok()?)?, tail)));
+    match index {
+        Some((index, tail)) => {
+            // Unnamed: MongoDB's default name, when the keys are readable.
+            let default_name = || {
+                let keys = index["keys"].as_object()?;
+                let parts: Option<Vec<String>> = keys
+                    .iter()
+                    .map(|(k, v)| match v {
+                        serde_json::Value::String(s) => Some(format!("{k}_{s}")),
+                        serde_json::Value::Number(n) => Some(format!("{k}_{n}")),
+                        _ => None,
+                    })
+                    .collect();
+                parts.map(|p| p.join("_"))
+            };
+            let name = match index["name"].as_str() {
+                Some(n) => n.to_string(),
+                None => default_name().unwrap_or_else(|| {
+                    rest.split(']').next().unwrap_or_default().to_string() + "]"
+                }),
+            };
+            problem.subject = format!("{cname}.{name}");
+            problem.option = tail.trim_start_matches('.').to_string();
+        }
+        None => {
+            problem.subject = cname.to_string();
+            problem.option = rest.to_string();
+        }
+    }
+    problem
 }
 
 /// A file declared for both scopes reports its own problems once.
@@ -301,12 +412,11 @@ fn manifest_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn convert_index(
-    decl: &IndexDecl,
-    src: &SourceFile,
-    path: &str,
-) -> Result<IndexSpec, Vec<Problem>> {
-    let mut problems = Vec::new();
+/// The model of one declaration, normalized the way the server stores it
+/// (a fractional TTL, `bits` or text weight is truncated; `unique: 1` is
+/// true). Problems reading a document-valued option come back as findings.
+fn convert_index(decl: &IndexDecl) -> (IndexSpec, Vec<validate::Finding>) {
+    let mut findings = Vec::new();
     let mut keys = Document::new();
     for (field, value) in &decl.keys {
         let bson = match value {
@@ -323,37 +433,80 @@ fn convert_index(
         match to_document(&value.0) {
             Ok(d) => Some(d),
             Err(why) => {
-                problems.push(src.problem(format!("{path}.{field}"), why));
+                findings.push(validate::Finding {
+                    option: field.to_string(),
+                    message: why,
+                    warning: false,
+                });
                 None
             }
         }
     };
+    let partial_filter_expression = doc(&decl.partial_filter_expression, "partialFilterExpression");
+    // The server keeps a whole strength (2.5 is stored as 2).
+    let collation = doc(&decl.collation, "collation").map(|mut c| {
+        if let Some(Bson::Double(f)) = c.get("strength") {
+            if f.is_finite() {
+                let whole = f.trunc() as i32;
+                c.insert("strength", whole);
+            }
+        }
+        c
+    });
+    // Weights are whole numbers on the server: 2.5 is stored as 2.
+    let weights = doc(&decl.weights, "weights").map(|w| {
+        w.into_iter()
+            .map(|(k, v)| match v {
+                Bson::Double(f) if f.is_finite() && f.trunc().abs() <= i32::MAX as f64 => {
+                    (k, Bson::Int32(f.trunc() as i32))
+                }
+                other => (k, other),
+            })
+            .collect()
+    });
+    let wildcard_projection = doc(&decl.wildcard_projection, "wildcardProjection");
+    let mut other = Document::new();
+    if let Some(v) = decl.sphere_version {
+        other.insert("2dsphereIndexVersion", whole(v));
+    }
+    if let Some(v) = decl.text_version {
+        other.insert("textIndexVersion", whole(v));
+    }
     let spec = IndexSpec {
         name: decl
             .name
             .clone()
             .unwrap_or_else(|| IndexSpec::default_name(&keys)),
-        unique: decl.unique.unwrap_or(false),
-        sparse: decl.sparse.unwrap_or(false),
+        unique: decl.unique.is_some_and(Flag::value),
+        sparse: decl.sparse.is_some_and(Flag::value),
         hidden: decl.hidden.unwrap_or(false),
-        partial_filter_expression: doc(&decl.partial_filter_expression, "partialFilterExpression"),
-        expire_after_seconds: decl.expire_after_seconds,
-        collation: doc(&decl.collation, "collation"),
-        weights: doc(&decl.weights, "weights"),
+        partial_filter_expression,
+        // The server truncates toward zero; the range is checked on the value as written.
+        expire_after_seconds: decl.expire_after_seconds.map(|n| match n {
+            Number::Int(i) => i,
+            Number::Float(f) if f.is_nan() => i32::MAX as i64,
+            Number::Float(f) => f.trunc() as i64,
+        }),
+        collation,
+        weights,
         default_language: decl.default_language.clone(),
         language_override: decl.language_override.clone(),
-        wildcard_projection: doc(&decl.wildcard_projection, "wildcardProjection"),
-        bits: decl.bits,
+        wildcard_projection,
+        bits: decl.bits.map(|b| b.as_f64().trunc() as i32),
         min: decl.min,
         max: decl.max,
         keys,
-        other: Document::new(),
+        other,
         server_form: None,
     };
-    if problems.is_empty() {
-        Ok(spec)
-    } else {
-        Err(problems)
+    (spec, findings)
+}
+
+/// A version number as the server stores it.
+fn whole(n: Number) -> Bson {
+    match n {
+        Number::Int(i) => i32::try_from(i).map(Bson::Int32).unwrap_or(Bson::Int64(i)),
+        Number::Float(f) => Bson::Double(f),
     }
 }
 

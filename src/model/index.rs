@@ -81,6 +81,13 @@ impl IndexSpec {
         self.name == ID_INDEX
     }
 
+    /// The key of the `_id` index, by value (`{_id: 1.0}` is it too; `{_id: 2}`
+    /// is an ordinary index). Declared under any name, it *is* `_id_`: the
+    /// server answers "all indexes already exist" and keeps `_id_`.
+    pub fn has_id_key(&self) -> bool {
+        self.keys.len() == 1 && self.keys.get("_id").and_then(as_f64) == Some(1.0)
+    }
+
     pub fn is_text(&self) -> bool {
         self.keys
             .iter()

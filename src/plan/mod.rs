@@ -235,7 +235,12 @@ fn plan_collection(
     let mut unmanaged = Vec::new();
     // Live indexes accounted for: by name, or as an equivalent under another name.
     let mut claimed: HashSet<&str> = HashSet::new();
-    for want in declared.indexes.iter().filter(|i| !i.is_id_index()) {
+    // `{_id: 1}` under any name is the `_id_` index every collection has.
+    for want in declared
+        .indexes
+        .iter()
+        .filter(|i| !i.is_id_index() && !i.has_id_key())
+    {
         if let Some(have) = live_indexes.iter().find(|l| l.name == want.name) {
             claimed.insert(&have.name);
             let verdict = match compare(want, have, default_collation) {
