@@ -267,6 +267,12 @@ pub async fn main() -> i32 {
     ) {
         (Ok(mut m), Ok(list)) => {
             m.retain_collections(&cli.global.collection);
+            // JSON carries them in its document; text shows them here, once.
+            if cli.global.format == OutputFormat::Text {
+                for w in &m.warnings {
+                    eprintln!("warning: {}", scrub(&w.to_string()));
+                }
+            }
             (m, list)
         }
         (m, list) => {
@@ -440,6 +446,7 @@ async fn plan_or_apply(
         rejected,
         applied: options.apply.is_some(),
         read_path: Some(server.read_path),
+        warnings: manifests.warnings.clone(),
     };
     print_report(global, &report);
     if report.failed() {
@@ -594,18 +601,7 @@ fn fail(message: &str) -> i32 {
 
 fn report_problems(global: &Global, problems: &[Problem]) -> i32 {
     if global.format == OutputFormat::Json {
-        let items: Vec<_> = problems
-            .iter()
-            .map(|p| {
-                json!({
-                    "file": p.file.display().to_string(),
-                    "line": p.position.map(|p| p.line),
-                    "column": p.position.map(|p| p.column),
-                    "field": p.field,
-                    "message": p.message,
-                })
-            })
-            .collect();
+        let items: Vec<_> = problems.iter().map(|p| render_json::problem(p)).collect();
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({"valid": false, "problems": items}))
@@ -635,7 +631,8 @@ fn validate(global: &Global, manifests: &Manifests, migrations: &Migrations) -> 
         OutputFormat::Json => println!(
             "{}",
             json!({"valid": true, "problems": [], "files": manifests.files.len(), "collections": collections,
-                   "indexes": indexes, "migrations": n})
+                   "indexes": indexes, "migrations": n,
+                   "warnings": manifests.warnings.iter().map(render_json::problem).collect::<Vec<_>>()})
         ),
         OutputFormat::Text => println!(
             "ok: {} manifest file(s), {collections} collection(s), {indexes} index(es); {n} migration(s)",

@@ -617,7 +617,23 @@ fn field_conditions(field: &str, value: &Bson) -> Result<Vec<usize>, String> {
                 // One equality per value, in an $and of their own when several.
                 out.push(if items.len() > 1 { 2 } else { 1 })
             }
-            "$geoWithin" | "$geoIntersects" => out.push(1),
+            // The shape itself is the server's to check (a dev server does).
+            "$geoWithin" | "$geoIntersects" => {
+                let shapes: &[&str] = if op == "$geoWithin" {
+                    &["$geometry", "$box", "$polygon", "$center", "$centerSphere"]
+                } else {
+                    &["$geometry"]
+                };
+                match arg.as_document() {
+                    Some(d)
+                        if d.len() == 1
+                            && shapes.contains(&d.keys().next().map_or("", String::as_str)) =>
+                    {
+                        out.push(1)
+                    }
+                    _ => return Err(format!("{field}: {op} takes one of {}", shapes.join(", "))),
+                }
+            }
             "$ne" | "$nin" | "$not" => {
                 return unsupported(" (it is a negation, which partial indexes can't use)")
             }

@@ -92,10 +92,26 @@ pub fn status(reports: &[crate::run::TargetReport], all: &[crate::migrate::Migra
     })
 }
 
+/// A problem (or warning) in a file the user wrote: where, what it is about, what is wrong.
+pub fn problem(p: &crate::diagnostics::Problem) -> Value {
+    let mut m = Map::new();
+    m.insert("file".into(), json!(p.file.display().to_string()));
+    m.insert("line".into(), json!(p.position.map(|p| p.line)));
+    m.insert("column".into(), json!(p.position.map(|p| p.column)));
+    m.insert("field".into(), json!(p.field));
+    if !p.subject.is_empty() {
+        m.insert("subject".into(), json!(p.subject));
+        m.insert("option".into(), json!(p.option));
+    }
+    m.insert("message".into(), json!(p.message));
+    Value::Object(m)
+}
+
 pub fn report(report: &Report) -> Value {
     let mut summary = [0usize; Action::ALL.len()];
     let mut unmanaged = 0;
     let mut failed = 0;
+    let mut failed_steps = 0;
     let targets: Vec<Value> = report
         .targets
         .iter()
@@ -103,11 +119,12 @@ pub fn report(report: &Report) -> Value {
             let mut m = Map::new();
             m.insert("database".into(), json!(t.target.database));
             m.insert("scope".into(), json!(t.target.scope.to_string()));
+            for c in t.counted(report.applied) {
+                summary[c.action as usize] += 1;
+            }
+            failed_steps += t.steps.iter().filter(|s| s.error.is_some()).count();
             let (changes, left) = match &t.plan {
                 Some(p) => {
-                    for c in &p.changes {
-                        summary[c.action as usize] += 1;
-                    }
                     unmanaged += p.unmanaged.len();
                     (
                         p.changes.iter().map(change).collect::<Vec<_>>(),
@@ -193,6 +210,7 @@ pub fn report(report: &Report) -> Value {
         .map(|r| json!({"database": r.database, "reason": r.reason}))
         .collect();
     json!({
+        "warnings": report.warnings.iter().map(problem).collect::<Vec<_>>(),
         "read_path": report.read_path.map(|p| match p {
             crate::server::inspect::ReadPath::Catalog => "listCatalog",
             crate::server::inspect::ReadPath::ListIndexes => "listIndexes",
@@ -210,6 +228,7 @@ pub fn report(report: &Report) -> Value {
             "unmanaged": unmanaged,
             "databases": report.targets.len(),
             "failed": failed,
+            "failed_steps": failed_steps,
         },
     })
 }

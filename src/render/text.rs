@@ -357,13 +357,14 @@ pub fn report(report: &Report, style: Style) -> String {
     for t in &report.targets {
         target_text(t, report.applied, style, &mut out);
     }
+    // After an apply, only the changes that succeeded are counted as applied.
     let count = |a: Action| {
         report
             .targets
             .iter()
-            .filter_map(|t| t.plan.as_ref())
-            .map(|p| p.count(a))
-            .sum::<usize>()
+            .flat_map(|t| t.counted(report.applied))
+            .filter(|c| c.action == a)
+            .count()
     };
     let unmanaged: usize = report
         .targets
@@ -374,8 +375,13 @@ pub fn report(report: &Report, style: Style) -> String {
     let changed = report
         .targets
         .iter()
-        .filter(|t| t.plan.as_ref().is_some_and(|p| !p.is_empty()))
+        .filter(|t| !t.counted(report.applied).is_empty())
         .count();
+    let failed_steps: usize = report
+        .targets
+        .iter()
+        .map(|t| t.steps.iter().filter(|s| s.error.is_some()).count())
+        .sum();
     let failed = report.targets.iter().filter(|t| t.failed()).count();
     if report.applied {
         let _ = writeln!(out, "\n{}", style.bold("Result:"));
@@ -417,6 +423,13 @@ pub fn report(report: &Report, style: Style) -> String {
         if n > 0 {
             let _ = write!(out, "; {n} migration run(s) {status}");
         }
+    }
+    if failed_steps > 0 {
+        let _ = write!(
+            out,
+            "; {}",
+            style.red(&format!("{failed_steps} change(s) failed"))
+        );
     }
     if unmanaged > 0 {
         let _ = write!(out, "; {unmanaged} unmanaged index(es) left alone");
@@ -491,6 +504,7 @@ mod tests {
             rejected: vec![],
             applied: false,
             read_path: None,
+            warnings: vec![],
         };
         let text = report(&r, Style { color: false });
         assert!(text.contains("t1 (tenant): 2 change(s)"), "{text}");

@@ -18,7 +18,7 @@ use crate::manifest::Manifests;
 use crate::migrate::pending;
 use crate::model::{DatabaseState, Scope};
 use crate::plan::saved::{fingerprint, SavedPlan, SavedTarget};
-use crate::plan::{plan_database, DatabasePlan, PlanOptions};
+use crate::plan::{plan_database, Change, DatabasePlan, PlanOptions};
 use crate::progress::Progress;
 use crate::server::execute::{Executor, StepResult};
 use crate::server::inspect::{self, ReadPath, Request, ServerInfo};
@@ -75,6 +75,25 @@ impl TargetReport {
                 .is_some_and(|p| p.changes.iter().any(|c| c.blocked.is_some()))
     }
 
+    /// The changes to count: after an apply, only those whose step succeeded
+    /// (a failed or blocked one is never counted as applied); in a plan, all.
+    pub fn counted(&self, applied: bool) -> Vec<&Change> {
+        let changes = self.plan.iter().flat_map(|p| &p.changes);
+        if !applied {
+            return changes.collect();
+        }
+        changes
+            .filter(|c| {
+                self.steps.iter().any(|s| {
+                    s.error.is_none()
+                        && s.action == c.action
+                        && s.collection == c.collection
+                        && s.index == c.index
+                })
+            })
+            .collect()
+    }
+
     /// One line: ok / changed n / failed: why / skipped: why.
     pub fn outcome(&self, applied: bool) -> String {
         if let Some(why) = &self.skipped {
@@ -110,7 +129,7 @@ impl TargetReport {
                 format!("failed: {first}")
             };
         }
-        let n = self.plan.as_ref().map_or(0, |p| p.changes.len())
+        let n = self.counted(applied).len()
             + self
                 .migrations
                 .iter()
@@ -131,6 +150,8 @@ pub struct Report {
     pub applied: bool,
     /// How the live state was read.
     pub read_path: Option<ReadPath>,
+    /// Declarations the server accepts but that deserve a second look.
+    pub warnings: Vec<crate::diagnostics::Problem>,
 }
 
 impl Report {
