@@ -601,7 +601,7 @@ fn fail(message: &str) -> i32 {
 
 fn report_problems(global: &Global, problems: &[Problem]) -> i32 {
     if global.format == OutputFormat::Json {
-        let items: Vec<_> = problems.iter().map(|p| render_json::problem(p)).collect();
+        let items: Vec<_> = problems.iter().map(render_json::problem).collect();
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({"valid": false, "problems": items}))

@@ -2,7 +2,7 @@
 //! problem in every file is collected; nothing talks to a server.
 
 pub mod file;
-mod validate;
+mod rules;
 
 use std::path::{Path, PathBuf};
 
@@ -126,7 +126,7 @@ impl Declared {
 
 /// MongoDB's rules for a collection name, for other files that name collections.
 pub fn check_collection_name(name: &str) -> Result<(), String> {
-    validate::collection_name(name)
+    rules::collection_name(name)
 }
 
 /// A collection as the files of one scope declare it, before validation.
@@ -230,7 +230,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
                     format!("unknown field {key:?} (a collection has name and indexes)"),
                 ));
             }
-            if let Err(why) = validate::collection_name(&coll.name) {
+            if let Err(why) = rules::collection_name(&coll.name) {
                 problems.push(about_collection("name", why));
             }
             let mut indexes = Vec::new();
@@ -246,7 +246,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
                 };
                 let mut findings = conversion;
                 if findings.is_empty() {
-                    findings = validate::index(&declared.spec, decl);
+                    findings = rules::index(&declared.spec, decl);
                 }
                 for f in findings {
                     let p = declared.problem(&f.option, f.message, Some(src.locations));
@@ -284,7 +284,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
         ..Default::default()
     };
     for d in declared {
-        problems.extend(validate::collection(d.scope, &d.name, &d.indexes));
+        problems.extend(rules::collection(d.scope, &d.name, &d.indexes));
         let mut protected = d.protected;
         protected.sort();
         protected.dedup();
@@ -415,7 +415,7 @@ fn manifest_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 /// The model of one declaration, normalized the way the server stores it
 /// (a fractional TTL, `bits` or text weight is truncated; `unique: 1` is
 /// true). Problems reading a document-valued option come back as findings.
-fn convert_index(decl: &IndexDecl) -> (IndexSpec, Vec<validate::Finding>) {
+fn convert_index(decl: &IndexDecl) -> (IndexSpec, Vec<rules::Finding>) {
     let mut findings = Vec::new();
     let mut keys = Document::new();
     for (field, value) in &decl.keys {
@@ -433,7 +433,7 @@ fn convert_index(decl: &IndexDecl) -> (IndexSpec, Vec<validate::Finding>) {
         match to_document(&value.0) {
             Ok(d) => Some(d),
             Err(why) => {
-                findings.push(validate::Finding {
+                findings.push(rules::Finding {
                     option: field.to_string(),
                     message: why,
                     warning: false,

@@ -1,0 +1,412 @@
+//! MongoDB's own rules for an index spec, checked before anything is sent to a
+//! server: what the server would refuse is an error, what it accepts but
+//! ignores or rewrites is a warning. The rules model MongoDB 6.0 (the server
+//! the tests run against); each cites the server source it comes from, in
+//! `mongodb/mongo` at r6.0.5, and was checked against a real `mongod` 6.0.5.
+//! Where a later release differs, the comment says so. A dev server
+//! (`--dev-uri`) is the final word for any version.
+
+mod filter;
+mod keys;
+mod options;
+
+use bson::Bson;
+
+use super::file::{Flag, IndexDecl, Number};
+use super::Declared;
+use crate::diagnostics::Problem;
+use crate::model::compare::same_declared_identity;
+use crate::model::index::ID_INDEX;
+use crate::model::{IndexSpec, Scope};
+use keys::{key_pattern, plugin_of, Plugin};
+
+/// The server's limit, `_id_` included (`index_catalog_impl.cpp`, kMaxNumIndexesAllowed).
+const MAX_INDEXES: usize = 64;
+
+/// One thing wrong with (or worth knowing about) a declared index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// The option it is about (`unique`, `keys.a`, `collation.locale`), or empty.
+    pub option: String,
+    pub message: String,
+    /// The server accepts it; the declaration is unusual.
+    pub warning: bool,
+}
+
+impl Finding {
+    fn error(option: &str, message: impl Into<String>) -> Finding {
+        Finding {
+            option: option.to_string(),
+            message: message.into(),
+            warning: false,
+        }
+    }
+    fn warning(option: &str, message: impl Into<String>) -> Finding {
+        Finding {
+            option: option.to_string(),
+            message: message.into(),
+            warning: true,
+        }
+    }
+}
+
+pub fn collection_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        Err("a collection name cannot be empty".into())
+    } else if name.contains('$') || name.contains('\0') {
+        Err(format!(
+            "invalid collection name {name:?}: it cannot contain '$' or a null character"
+        ))
+    } else if name.starts_with("system.") {
+        Err(format!(
+            "invalid collection name {name:?}: the system. prefix is reserved"
+        ))
+    } else if name.len() > 235 {
+        Err(format!(
+            "invalid collection name {name:?}: longer than 235 bytes"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks one declared index. `spec` is the normalized model of `decl`.
+pub fn index(spec: &IndexSpec, decl: &IndexDecl) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for key in decl.unknown.keys() {
+        out.push(Finding::error(
+            key,
+            format!(
+                "unknown index option {key:?}{}; the options are MongoDB's own names",
+                suggestion(key)
+            ),
+        ));
+    }
+    name(spec, decl, &mut out);
+    let key_ok = key_pattern(&spec.keys, &mut out);
+    let plugin = plugin_of(&spec.keys);
+    if spec.has_id_key() {
+        id_index(spec, decl, &mut out);
+        return out;
+    }
+    flags(spec, decl, plugin, &mut out);
+    ttl(spec, decl, plugin, &mut out);
+    if let Some(filter) = &spec.partial_filter_expression {
+        if let Err(why) = filter::partial_filter(filter) {
+            out.push(Finding::error("partialFilterExpression", why));
+        }
+    }
+    if let Some(collation) = &spec.collation {
+        options::collation_rules(collation, plugin, &mut out);
+    }
+    options::text_options(spec, decl, plugin, &mut out);
+    options::geo_options(spec, decl, plugin, key_ok, &mut out);
+    options::wildcard_projection(spec, &mut out);
+    if decl.background.is_some() {
+        out.push(Finding::warning(
+            "background",
+            "ignored: index builds have not blocked the collection since MongoDB 4.2 (remove it)",
+        ));
+    }
+    out
+}
+
+fn name(spec: &IndexSpec, decl: &IndexDecl, out: &mut Vec<Finding>) {
+    // `index_catalog_impl.cpp` `_isSpecOk` and `index_key_validate.cpp`.
+    if decl.name.as_deref() == Some("") {
+        out.push(Finding::error("name", "an index name cannot be empty"));
+    } else if spec.name == "*" {
+        out.push(Finding::error(
+            "name",
+            "\"*\" is not a valid index name (dropIndexes reads it as \"all indexes\")",
+        ));
+    } else if spec.name.contains('\0') {
+        out.push(Finding::error(
+            "name",
+            "an index name cannot contain a NUL byte",
+        ));
+    } else if spec.name == ID_INDEX && !spec.has_id_key() {
+        out.push(Finding::error(
+            "name",
+            "the name _id_ is reserved for the _id index, whose key is { _id: 1 }",
+        ));
+    }
+}
+
+/// The `_id` index (key `{_id: 1}`): only its name and a collation may be
+/// given (`index_key_validate.cpp` `validateIdIndexSpec`, allowedIdIndexFieldNames).
+/// It exists on every collection: under any other name the server answers
+/// "all indexes already exist" and keeps `_id_`.
+fn id_index(spec: &IndexSpec, decl: &IndexDecl, out: &mut Vec<Finding>) {
+    let given: Vec<&str> = [
+        ("unique", decl.unique.is_some()),
+        ("sparse", decl.sparse.is_some()),
+        ("hidden", decl.hidden.is_some()),
+        (
+            "partialFilterExpression",
+            decl.partial_filter_expression.is_some(),
+        ),
+        ("expireAfterSeconds", decl.expire_after_seconds.is_some()),
+        ("weights", decl.weights.is_some()),
+        ("default_language", decl.default_language.is_some()),
+        ("language_override", decl.language_override.is_some()),
+        ("wildcardProjection", decl.wildcard_projection.is_some()),
+        ("bits", decl.bits.is_some()),
+        ("min", decl.min.is_some()),
+        ("max", decl.max.is_some()),
+        ("background", decl.background.is_some()),
+        ("2dsphereIndexVersion", decl.sphere_version.is_some()),
+        ("textIndexVersion", decl.text_version.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, set)| *set)
+    .map(|(o, _)| o)
+    .collect();
+    for option in given {
+        out.push(Finding::error(
+            option,
+            format!(
+                "the _id index ({{ _id: 1 }}) takes no {option}: it is always unique and always there; remove the option"
+            ),
+        ));
+    }
+    if spec.collation.is_some() {
+        out.push(Finding::warning(
+            "collation",
+            "the _id index always has the collection's default collation; this one is not compared",
+        ));
+    }
+    if spec.name != ID_INDEX {
+        out.push(Finding::warning(
+            "keys",
+            format!(
+                "{{ _id: 1 }} is the _id index every collection has: the server keeps it as _id_, not {:?}, so mig treats this declaration as _id_ and never builds it",
+                spec.name
+            ),
+        ));
+    }
+}
+
+/// `unique`, `sparse`, `hidden` (`index_key_validate.cpp`: booleans "convertible
+/// to bool", so numbers count; `hidden` must be a real boolean).
+fn flags(spec: &IndexSpec, decl: &IndexDecl, plugin: Plugin, out: &mut Vec<Finding>) {
+    for (option, flag) in [("unique", decl.unique), ("sparse", decl.sparse)] {
+        if let Some(Flag::Number(n)) = flag {
+            out.push(Finding::warning(
+                option,
+                format!(
+                    "{n} is read as {}: write {}",
+                    n.as_f64() != 0.0,
+                    n.as_f64() != 0.0
+                ),
+            ));
+        }
+    }
+    if let Some(Flag::Number(n)) = decl.background {
+        if n.as_f64().is_nan() {
+            out.push(Finding::error("background", "must be true or false"));
+        }
+    }
+    if spec.sparse && spec.partial_filter_expression.is_some() {
+        out.push(Finding::error(
+            "sparse",
+            "sparse cannot be combined with partialFilterExpression: the partial filter alone says which documents are indexed",
+        ));
+    }
+    // `hash_access_method.cpp`: code 16764.
+    if spec.unique && plugin == Plugin::Hashed {
+        out.push(Finding::error(
+            "unique",
+            "a hashed index cannot be unique: add a separate unique index on the field",
+        ));
+    }
+    // `index_catalog_impl.cpp` `validateWildcardSpec`.
+    if plugin == Plugin::Wildcard {
+        for (set, option) in [(spec.unique, "unique"), (spec.sparse, "sparse")] {
+            if set {
+                out.push(Finding::error(
+                    option,
+                    format!("a wildcard index cannot be {option}"),
+                ));
+            }
+        }
+    }
+}
+
+/// `index_key_validate.cpp` `validateExpireAfterSeconds` and `_isSpecOk`: one
+/// key field, not a wildcard, 0 to 2147483647 (a fraction is truncated).
+fn ttl(spec: &IndexSpec, decl: &IndexDecl, plugin: Plugin, out: &mut Vec<Finding>) {
+    let Some(raw) = decl.expire_after_seconds else {
+        return;
+    };
+    let seconds = raw.as_f64();
+    if seconds < 0.0 {
+        out.push(Finding::error(
+            "expireAfterSeconds",
+            format!("must be 0 or more, found {raw}"),
+        ));
+    } else if seconds > i32::MAX as f64 + 0.999_999 {
+        out.push(Finding::error(
+            "expireAfterSeconds",
+            format!("must be at most {} (about 68 years), found {raw}", i32::MAX),
+        ));
+    } else if seconds.is_nan() {
+        out.push(Finding::error(
+            "expireAfterSeconds",
+            "must be a number of seconds, found NaN",
+        ));
+    } else if let Number::Float(f) = raw {
+        if f.fract() != 0.0 {
+            out.push(Finding::warning(
+                "expireAfterSeconds",
+                format!(
+                    "{raw} is stored as {}: the server keeps whole seconds",
+                    spec.expire_after_seconds.unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    if spec.keys.len() != 1 {
+        out.push(Finding::error(
+            "expireAfterSeconds",
+            "a TTL index has exactly one key field: compound indexes cannot expire documents",
+        ));
+    } else if plugin == Plugin::Wildcard {
+        out.push(Finding::error(
+            "expireAfterSeconds",
+            "a wildcard index cannot be a TTL index",
+        ));
+    }
+}
+
+/// Checks across all indexes declared for one collection in one scope.
+pub(super) fn collection(scope: Scope, name: &str, indexes: &[Declared]) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for (i, d) in indexes.iter().enumerate() {
+        for earlier in &indexes[..i] {
+            if earlier.spec.name == d.spec.name {
+                out.push(d.problem(
+                    "name",
+                    format!(
+                        "the name is used twice in {scope} collection {name:?} (also at {}): give each index its own name",
+                        earlier.at()
+                    ),
+                    None,
+                ));
+            } else if !(earlier.spec.is_text() && d.spec.is_text())
+                && same_declared_identity(&earlier.spec, &d.spec)
+            {
+                out.push(d.problem(
+                    "keys",
+                    format!(
+                        "same key and options as {name}.{} (declared at {}); MongoDB keeps only one of them: remove one",
+                        earlier.spec.name,
+                        earlier.at()
+                    ),
+                    None,
+                ));
+            }
+        }
+    }
+    let text: Vec<_> = indexes.iter().filter(|d| d.spec.is_text()).collect();
+    if let [first, rest @ ..] = text.as_slice() {
+        for d in rest {
+            out.push(d.problem(
+                "keys",
+                format!(
+                    "a collection can have only one text index, and {name}.{} is declared at {}: put all text fields in one index",
+                    first.spec.name,
+                    first.at()
+                ),
+                None,
+            ));
+        }
+    }
+    let count = indexes.len()
+        + usize::from(
+            !indexes
+                .iter()
+                .any(|d| d.spec.is_id_index() || d.spec.has_id_key()),
+        );
+    if count > MAX_INDEXES {
+        if let Some(d) = indexes.get(MAX_INDEXES - 1) {
+            out.push(d.problem(
+                "",
+                format!("{scope} collection {name:?} declares {count} indexes with _id_; MongoDB allows {MAX_INDEXES}"),
+                None,
+            ));
+        }
+    }
+    out
+}
+
+/// A BSON number as f64.
+pub(super) fn number(v: &Bson) -> Option<f64> {
+    match v {
+        Bson::Int32(i) => Some(*i as f64),
+        Bson::Int64(i) => Some(*i as f64),
+        Bson::Double(f) => Some(*f),
+        Bson::Decimal128(d) => d.to_string().parse().ok(),
+        _ => None,
+    }
+}
+
+/// How the query parser reads `$exists`' argument (`BSONElement::trueValue`).
+pub(super) fn truthy(v: &Bson) -> bool {
+    match v {
+        Bson::Boolean(b) => *b,
+        Bson::Null | Bson::Undefined => false,
+        other => number(other).is_none_or(|n| n != 0.0),
+    }
+}
+
+fn suggestion(key: &str) -> String {
+    let known = [
+        "name",
+        "keys",
+        "unique",
+        "sparse",
+        "partialFilterExpression",
+        "expireAfterSeconds",
+        "collation",
+        "hidden",
+        "weights",
+        "default_language",
+        "language_override",
+        "wildcardProjection",
+        "bits",
+        "min",
+        "max",
+        "background",
+        "2dsphereIndexVersion",
+        "textIndexVersion",
+    ];
+    let lower = key.to_ascii_lowercase();
+    match known
+        .iter()
+        .min_by_key(|o| edit_distance(&lower, &o.to_ascii_lowercase()))
+    {
+        Some(o) if edit_distance(&lower, &o.to_ascii_lowercase()) <= 3 => {
+            format!(" (did you mean {o:?}?)")
+        }
+        _ => String::new(),
+    }
+}
+
+/// Levenshtein distance, for "did you mean" hints.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (prev + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}

@@ -1,0 +1,363 @@
+//! Options that belong to one kind of index: collation, text, 2d/2dsphere,
+//! wildcard projection.
+
+use bson::{Bson, Document};
+
+use super::keys::{plugin_of, Plugin};
+use super::{number, Finding};
+use crate::manifest::file::{IndexDecl, Number};
+use crate::model::IndexSpec;
+
+/// The locales MongoDB 6.0 accepts in a collation (its ICU build; checked one
+/// by one against `mongod` 6.0.5, which refuses e.g. `en_us`, `root`,
+/// `zh@collation=pinyin`). `collator_factory_icu.cpp` validates the locale.
+#[rustfmt::skip]
+const LOCALES: &[&str] = &[
+    "af", "am", "ar", "ar@collation=compat", "as", "az", "az@collation=search", "be", "bg",
+    "bn", "bn@collation=traditional", "bo", "bs", "bs@collation=search", "bs_Cyrl", "ca",
+    "ca@collation=search", "chr", "cs", "cs@collation=search", "cy", "da",
+    "da@collation=search", "de", "de@collation=eor", "de@collation=phonebook",
+    "de@collation=search", "de_AT", "de_AT@collation=phonebook", "dsb", "dz", "ee", "el", "en",
+    "en_US", "en_US_POSIX", "eo", "es", "es@collation=search", "es@collation=traditional",
+    "et", "fa", "fa_AF", "fi", "fi@collation=search", "fi@collation=traditional", "fil", "fo",
+    "fr", "fr_CA", "ga", "gl", "gl@collation=search", "gu", "ha", "haw", "he",
+    "he@collation=search", "hi", "hr", "hr@collation=search", "hsb", "hu", "hy", "id", "ig",
+    "is", "is@collation=search", "it", "ja", "ja@collation=unihan", "ka", "kk", "kl",
+    "kl@collation=search", "km", "kn", "kn@collation=traditional", "ko", "ko@collation=search",
+    "ko@collation=searchjl", "ko@collation=unihan", "kok", "ky", "lb", "lkt", "ln",
+    "ln@collation=phonetic", "lo", "lt", "lv", "mk", "ml", "mn", "mr", "ms", "mt", "my", "nb",
+    "nb@collation=search", "ne", "nl", "nn", "nn@collation=search", "om", "or", "pa", "pl",
+    "ps", "pt", "ro", "ru", "se", "se@collation=search", "si", "si@collation=dictionary", "sk",
+    "sk@collation=search", "sl", "smn", "smn@collation=search", "sq", "sr", "sr_Latn",
+    "sr_Latn@collation=search", "sv", "sv@collation=search", "sw", "ta", "te", "th", "to",
+    "tr", "tr@collation=search", "ug", "uk", "ur", "vi", "vi@collation=traditional", "wae",
+    "yi", "yi@collation=search", "yo", "zh", "zh@collation=big5han", "zh@collation=gb2312han",
+    "zh@collation=stroke", "zh@collation=unihan", "zh@collation=zhuyin", "zh_Hant", "zu",
+];
+
+/// The ICU version `mongod` 6.0 reports in a resolved collation.
+const ICU_VERSION: &str = "57.1";
+
+/// `query/collation/collation_spec.h` and `collator_factory_icu.cpp`; a
+/// collation applies to ordinary, 2dsphere, hashed and wildcard indexes
+/// only (`index_catalog_impl.cpp` `_isSpecOk`).
+pub(super) fn collation_rules(c: &Document, plugin: Plugin, out: &mut Vec<Finding>) {
+    let bad = |out: &mut Vec<Finding>, field: &str, message: String| {
+        out.push(Finding::error(&format!("collation.{field}"), message))
+    };
+    if c.is_empty() {
+        out.push(Finding::error(
+            "collation",
+            "a collation cannot be empty: give a locale",
+        ));
+        return;
+    }
+    let simple = c.get_str("locale") == Ok("simple");
+    match c.get("locale") {
+        Some(Bson::String(l)) if l.is_empty() => bad(out, "locale", "cannot be empty".into()),
+        Some(Bson::String(l)) if l == "simple" || LOCALES.contains(&l.as_str()) => {}
+        Some(Bson::String(l)) => {
+            let close = LOCALES
+                .iter()
+                .find(|k| k.eq_ignore_ascii_case(l))
+                .map(|k| format!(" (did you mean {k:?}?)"))
+                .unwrap_or_default();
+            bad(
+                out,
+                "locale",
+                format!("{l:?} is not a locale MongoDB supports{close}"),
+            )
+        }
+        Some(other) => bad(out, "locale", format!("must be a string, found {other}")),
+        None => out.push(Finding::error("collation", "a collation needs a locale")),
+    }
+    for (key, value) in c {
+        let ok = match key.as_str() {
+            "locale" => true,
+            "caseLevel" | "numericOrdering" | "normalization" | "backwards" => {
+                matches!(value, Bson::Boolean(_))
+            }
+            "strength" => number(value).is_some_and(|n| (1.0..6.0).contains(&n)),
+            "caseFirst" => matches!(value.as_str(), Some("upper" | "lower" | "off")),
+            "alternate" => matches!(value.as_str(), Some("non-ignorable" | "shifted")),
+            "maxVariable" => matches!(value.as_str(), Some("punct" | "space")),
+            "version" => value.as_str() == Some(ICU_VERSION),
+            _ => {
+                bad(out, key, format!("unknown collation field {key:?}"));
+                continue;
+            }
+        };
+        if !ok {
+            let expected = match key.as_str() {
+                "strength" => "1 to 5",
+                "caseFirst" => "upper, lower or off",
+                "alternate" => "non-ignorable or shifted",
+                "maxVariable" => "punct or space",
+                "version" => "the server's ICU version, 57.1 (or leave it out)",
+                _ => "true or false",
+            };
+            bad(out, key, format!("must be {expected}, found {value}"));
+        }
+    }
+    if simple && c.len() > 1 {
+        out.push(Finding::warning(
+            "collation",
+            "the simple locale ignores every other collation field",
+        ));
+    }
+    if !simple && matches!(plugin, Plugin::Text | Plugin::Geo2d) {
+        out.push(Finding::error(
+            "collation",
+            format!(
+                "a {} index cannot have a collation",
+                if plugin == Plugin::Text { "text" } else { "2d" }
+            ),
+        ));
+    }
+}
+
+/// The languages of MongoDB's text search (`fts/fts_language.cpp`, Community
+/// edition), by name or ISO code, in any case.
+#[rustfmt::skip]
+const TEXT_LANGUAGES: &[&str] = &[
+    "none", "danish", "da", "dutch", "nl", "english", "en", "finnish", "fi", "french", "fr",
+    "german", "de", "hungarian", "hu", "italian", "it", "norwegian", "nb", "portuguese", "pt",
+    "romanian", "ro", "russian", "ru", "spanish", "es", "swedish", "sv", "turkish", "tr",
+];
+
+/// `fts/fts_spec.cpp` `FTSSpec::fixSpec` for text indexes; the server stores
+/// these options on other indexes too, where they do nothing (and `weights`
+/// is refused, `index_key_validate.cpp`).
+pub(super) fn text_options(
+    spec: &IndexSpec,
+    decl: &IndexDecl,
+    plugin: Plugin,
+    out: &mut Vec<Finding>,
+) {
+    let text = plugin == Plugin::Text;
+    if let Some(weights) = &spec.weights {
+        if !text {
+            out.push(Finding::error(
+                "weights",
+                "weights only apply to a text index",
+            ));
+        }
+        for (field, w) in weights {
+            let at = format!("weights.{field}");
+            if field.split('.').any(|p| p.starts_with('$')) && field != "$**" {
+                out.push(Finding::error(
+                    &at,
+                    "a weighted field cannot start with '$'",
+                ));
+            }
+            match number(w) {
+                // The server truncates, then wants 1 to 99999.
+                Some(n) if n.trunc() >= 1.0 && n.trunc() < 100_000.0 => {}
+                Some(_) => out.push(Finding::error(
+                    &at,
+                    format!("a weight must be from 1 to 99999, found {w}"),
+                )),
+                None => out.push(Finding::error(
+                    &at,
+                    format!("a weight must be a number, found {w}"),
+                )),
+            }
+        }
+    }
+    if let Some(Some(weights)) = decl
+        .weights
+        .as_ref()
+        .map(|w| crate::manifest::to_document(&w.0).ok())
+    {
+        for (field, w) in &weights {
+            if let Some(n) = number(w).filter(|n| n.fract() != 0.0 && n.trunc() >= 1.0) {
+                out.push(Finding::warning(
+                    &format!("weights.{field}"),
+                    format!(
+                        "{n} is stored as {}: text weights are whole numbers",
+                        n.trunc()
+                    ),
+                ));
+            }
+        }
+    }
+    match (&spec.default_language, text) {
+        (Some(l), true) if !TEXT_LANGUAGES.contains(&l.to_ascii_lowercase().as_str()) => {
+            out.push(Finding::error(
+                "default_language",
+                format!(
+                    "{l:?} is not a text search language; use one of {} (or none)",
+                    TEXT_LANGUAGES
+                        .iter()
+                        .filter(|l| l.len() > 2 && **l != "none")
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ))
+        }
+        (Some(_), false) => out.push(Finding::warning(
+            "default_language",
+            "has no effect on an index that is not a text index",
+        )),
+        _ => {}
+    }
+    match (&spec.language_override, text) {
+        (Some(l), true) if l.is_empty() || l.contains('.') || l.starts_with('$') => {
+            out.push(Finding::error(
+                "language_override",
+                format!("{l:?} must be a top-level field name (no dots, no leading $)"),
+            ))
+        }
+        (Some(_), false) => out.push(Finding::warning(
+            "language_override",
+            "has no effect on an index that is not a text index",
+        )),
+        _ => {}
+    }
+    if let Some(v) = decl.text_version {
+        if text && !matches!(v, Number::Int(1..=3)) && ![1.0, 2.0, 3.0].contains(&v.as_f64()) {
+            out.push(Finding::error(
+                "textIndexVersion",
+                format!("must be 1, 2 or 3, found {v}"),
+            ));
+        } else if !text {
+            out.push(Finding::warning(
+                "textIndexVersion",
+                "has no effect on an index that is not a text index",
+            ));
+        }
+    }
+}
+
+/// `2d`: `bits` 1 to 32 (truncated), `min` < `max` (defaults -180 and 180)
+/// (`index/2d_common.cpp`); `2dsphereIndexVersion` 1 to 3 (`s2_common.cpp`).
+/// On other indexes the server stores these and ignores them.
+pub(super) fn geo_options(
+    spec: &IndexSpec,
+    decl: &IndexDecl,
+    plugin: Plugin,
+    key_ok: bool,
+    out: &mut Vec<Finding>,
+) {
+    let geo = plugin == Plugin::Geo2d;
+    for (option, set) in [
+        ("bits", decl.bits.is_some()),
+        ("min", decl.min.is_some()),
+        ("max", decl.max.is_some()),
+    ] {
+        if set && !geo {
+            out.push(Finding::warning(
+                option,
+                "has no effect on an index that is not a 2d index",
+            ));
+        }
+    }
+    if geo && key_ok {
+        if let Some(b) = decl.bits {
+            if !(1.0..33.0).contains(&b.as_f64()) {
+                out.push(Finding::error(
+                    "bits",
+                    format!("must be from 1 to 32, found {b}"),
+                ));
+            }
+        }
+        let min = spec.min.unwrap_or(-180.0);
+        let max = spec.max.unwrap_or(180.0);
+        if min >= max {
+            out.push(Finding::error(
+                if decl.min.is_some() { "min" } else { "max" },
+                format!("min ({min}) must be less than max ({max}); unset, they are -180 and 180"),
+            ));
+        }
+    }
+    if let Some(v) = decl.sphere_version {
+        if plugin == Plugin::Geo2dSphere {
+            if ![1.0, 2.0, 3.0].contains(&v.as_f64()) {
+                out.push(Finding::error(
+                    "2dsphereIndexVersion",
+                    format!("must be 1, 2 or 3, found {v}"),
+                ));
+            }
+        } else {
+            out.push(Finding::warning(
+                "2dsphereIndexVersion",
+                "has no effect on an index that is not a 2dsphere index",
+            ));
+        }
+    }
+}
+
+/// `index_key_validate.cpp` (`wildcardProjection` only with `{"$**": 1}`) and
+/// `wildcard_key_generator.cpp` / projection parsing: not empty, all
+/// inclusions or all exclusions (`_id` aside), no computed values.
+pub(super) fn wildcard_projection(spec: &IndexSpec, out: &mut Vec<Finding>) {
+    let Some(projection) = &spec.wildcard_projection else {
+        return;
+    };
+    let bad = |out: &mut Vec<Finding>, message: String| {
+        out.push(Finding::error("wildcardProjection", message))
+    };
+    if !(spec.keys.len() == 1
+        && spec.keys.contains_key("$**")
+        && plugin_of(&spec.keys) == Plugin::Wildcard)
+    {
+        bad(
+            out,
+            "wildcardProjection is only allowed with the key { \"$**\": 1 } (for \"a.$**\", the path already says what is indexed)".into(),
+        );
+        return;
+    }
+    if projection.is_empty() {
+        bad(
+            out,
+            "cannot be empty: leave it out to index every field".into(),
+        );
+        return;
+    }
+    let mut leaves = Vec::new();
+    if let Err(why) = projection_leaves("", projection, &mut leaves) {
+        bad(out, why);
+        return;
+    }
+    let included: Vec<&(String, bool)> = leaves.iter().filter(|(p, _)| p != "_id").collect();
+    if included.iter().any(|(_, i)| *i) && included.iter().any(|(_, i)| !*i) {
+        bad(
+            out,
+            "cannot mix inclusions (1) and exclusions (0), except for _id".into(),
+        );
+    }
+}
+
+fn projection_leaves(
+    prefix: &str,
+    d: &Document,
+    out: &mut Vec<(String, bool)>,
+) -> Result<(), String> {
+    for (field, value) in d {
+        let path = if prefix.is_empty() {
+            field.clone()
+        } else {
+            format!("{prefix}.{field}")
+        };
+        if field.is_empty() || field.split('.').any(|p| p.is_empty() || p.starts_with('$')) {
+            return Err(format!("{path:?} is not a valid field path"));
+        }
+        match value {
+            Bson::Boolean(b) => out.push((path, *b)),
+            Bson::Document(sub) if sub.is_empty() => {
+                return Err(format!("{path}: an empty document is not a projection"))
+            }
+            Bson::Document(sub) => projection_leaves(&path, sub, out)?,
+            other => match number(other) {
+                Some(n) => out.push((path, n != 0.0)),
+                None => {
+                    return Err(format!(
+                        "{path}: a projection value must be 1, 0, true or false, found {other}"
+                    ))
+                }
+            },
+        }
+    }
+    Ok(())
+}
