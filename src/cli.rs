@@ -385,12 +385,16 @@ async fn plan_or_apply(
         .await
         .map_err(|e| fail(&e))?;
     let server = inspect::server_info(&client).await.map_err(|e| fail(&e))?;
+    let saved = match apply.and_then(|(a, _)| a.saved.as_deref()) {
+        Some(path) => Some(SavedPlan::read(path).map_err(|e| fail(&e))?),
+        None => None,
+    };
     // With a dev server, the declarations are compared in its form; nothing
-    // is read or written in production if it is unusable or refuses one.
+    // is read or written in production if it is unusable or refuses one. (A
+    // saved plan is applied as it is: nothing is compared.)
     let normalized;
-    let manifests = match &settings.dev_uri {
-        None => manifests,
-        Some(dev_uri) => match dev::for_run(dev_uri, settings, &server, manifests).await {
+    let manifests = match (&settings.dev_uri, &saved) {
+        (Some(dev_uri), None) => match dev::for_run(dev_uri, settings, &server, manifests).await {
             Ok(Ok(m)) => {
                 normalized = m;
                 &normalized
@@ -398,10 +402,7 @@ async fn plan_or_apply(
             Ok(Err(problems)) => return Err(report_problems(global, &problems)),
             Err(e) => return Err(fail(&e.to_string())),
         },
-    };
-    let saved = match apply.and_then(|(a, _)| a.saved.as_deref()) {
-        Some(path) => Some(SavedPlan::read(path).map_err(|e| fail(&e))?),
-        None => None,
+        _ => manifests,
     };
     // A saved plan names its databases; otherwise discovery does.
     let (targets, rejected) = match &saved {

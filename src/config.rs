@@ -578,9 +578,8 @@ exclude = ["tenant_sandbox"]
             ..Default::default()
         };
         let env = with_env(&[("MIG_DEV_URI", "mongodb://env-dev")]);
-        let dev = |o: Overrides, env: &dyn Fn(&str) -> Option<String>| {
-            resolve(&o, env).unwrap().dev_uri
-        };
+        let dev =
+            |o: Overrides, env: &dyn Fn(&str) -> Option<String>| resolve(&o, env).unwrap().dev_uri;
         assert_eq!(
             dev(o(Some("mongodb://flag-dev")), &env).as_deref(),
             Some("mongodb://flag-dev")

@@ -241,11 +241,21 @@ pub async fn normalize(dev: &DevServer, manifests: &Manifests) -> Result<DevOutc
     let run = random_hex();
     let scopes: Vec<(Scope, String)> = [Scope::Public, Scope::Tenant]
         .into_iter()
-        .filter(|s| manifests.for_scope(*s).iter().any(|c| !c.indexes.is_empty()))
+        .filter(|s| {
+            manifests
+                .for_scope(*s)
+                .iter()
+                .any(|c| !c.indexes.is_empty())
+        })
         .map(|s| (s, format!("mig_dev_{run}_{s}")))
         .collect();
     let names: Vec<String> = scopes.iter().map(|(_, n)| n.clone()).collect();
     interrupt::guard(&dev.client, &names);
+    tracing::info!(
+        "the dev server (MongoDB {}) builds the declarations in {}",
+        dev.version,
+        names.join(", ")
+    );
     let mut outcome = DevOutcome {
         version: dev.version.clone(),
         declarations: Vec::new(),
@@ -282,19 +292,18 @@ async fn build_scope(
     // Not try_collect: a failure must not abandon the other collections'
     // commands in flight (one landing after the drop would recreate the
     // database); they see `stop` and return before their next command.
-    let built: Vec<Result<Vec<Declaration>, DevError>> =
-        stream::iter(manifests.for_scope(scope))
-            .filter(|c| std::future::ready(!c.indexes.is_empty()))
-            .map(|c| async move {
-                let result = build_collection(dev, db, scope, c, manifests, stop).await;
-                if result.is_err() {
-                    stop.store(true, Ordering::SeqCst);
-                }
-                result
-            })
-            .buffered(CONCURRENCY)
-            .collect()
-            .await;
+    let built: Vec<Result<Vec<Declaration>, DevError>> = stream::iter(manifests.for_scope(scope))
+        .filter(|c| std::future::ready(!c.indexes.is_empty()))
+        .map(|c| async move {
+            let result = build_collection(dev, db, scope, c, manifests, stop).await;
+            if result.is_err() {
+                stop.store(true, Ordering::SeqCst);
+            }
+            result
+        })
+        .buffered(CONCURRENCY)
+        .collect()
+        .await;
     let mut out = Vec::new();
     let mut stopped = None;
     for result in built {
@@ -396,13 +405,15 @@ async fn build_collection(
         let answer = match problem {
             Some(p) => Answer::Refused(p),
             None => match listed.iter().find(|d| d.get_str("name") == Ok(index)) {
-                Some(d) => Answer::Built(Some(Box::new(IndexSpec::from_server(d).map_err(
-                    |e| DevError::Command {
-                        uri: dev.shown.clone(),
-                        what: format!("listIndexes on {}.{name}", db.name()),
-                        why: e.to_string(),
-                    },
-                )?))),
+                Some(d) => {
+                    Answer::Built(Some(Box::new(IndexSpec::from_server(d).map_err(|e| {
+                        DevError::Command {
+                            uri: dev.shown.clone(),
+                            what: format!("listIndexes on {}.{name}", db.name()),
+                            why: e.to_string(),
+                        }
+                    })?)))
+                }
                 None => Answer::Built(None),
             },
         };
@@ -646,7 +657,10 @@ mod tests {
             ],
         };
         outcome.apply(&mut manifests);
-        assert_eq!(manifests.tenant[0].indexes[0].server_form.as_deref(), Some(&form));
+        assert_eq!(
+            manifests.tenant[0].indexes[0].server_form.as_deref(),
+            Some(&form)
+        );
         assert_eq!(manifests.tenant[0].indexes[1].server_form, None);
         assert_eq!(manifests.public[0].indexes[0].server_form, None);
         assert_eq!(outcome.built(), 2);
