@@ -18,7 +18,7 @@ use crate::progress::Progress;
 use crate::redact::scrub;
 use crate::render::{json as render_json, text as render_text};
 use crate::run::{self, Context, Migrations, OnError, Report, RunOptions};
-use crate::server::inspect;
+use crate::server::{dev, inspect};
 use crate::server::{journal, lock, lock::LockOptions};
 use crate::targets::Selection;
 
@@ -49,6 +49,11 @@ pub struct Global {
     /// MongoDB connection string (default: $MONGODB_URI, then mig.toml, then mongodb://localhost:27017).
     #[arg(long, global = true, value_name = "URI", hide_env_values = true)]
     pub uri: Option<String>,
+    /// A throw-away MongoDB of production's version: `validate` builds every
+    /// declared index there; `plan`/`apply`/`sync-indexes` compare in its form
+    /// (default: $MIG_DEV_URI, then mig.toml's `dev_uri`; none: offline).
+    #[arg(long = "dev-uri", global = true, value_name = "URI")]
+    pub dev_uri: Option<String>,
     /// The public database (default: $MONGODB_PUBLIC_DATABASE, then mig.toml).
     #[arg(long = "public-db", global = true, value_name = "NAME")]
     pub public_db: Option<String>,
@@ -240,6 +245,7 @@ pub async fn main() -> i32 {
         manifests: cli.global.manifests.clone(),
         migrations: cli.global.migrations.clone(),
         concurrency,
+        dev_uri: cli.global.dev_uri.clone(),
     };
     let settings = config::resolve(&overrides, &|k| std::env::var(k).ok());
     init_logging(
@@ -251,6 +257,9 @@ pub async fn main() -> i32 {
         Err(problems) => return report_problems(&cli.global, &problems),
     };
     crate::redact::register(&settings.uri);
+    if let Some(dev_uri) = &settings.dev_uri {
+        crate::redact::register(dev_uri);
+    }
     // These read only the server.
     match &cli.command {
         Command::History { database, limit } => {
@@ -299,7 +308,7 @@ pub async fn main() -> i32 {
         migrations.retry_failed = migrate.retry_failed;
     }
     match cli.command {
-        Command::Validate => validate(&cli.global, &manifests, &migrations),
+        Command::Validate => validate(&cli.global, &settings, &manifests, &migrations).await,
         Command::List => list(&cli.global, &settings, &manifests, &migrations).await,
         Command::New { .. } => unreachable!("handled above"),
         Command::Status { .. } => status(&cli.global, &settings, &manifests, &migrations).await,
@@ -385,6 +394,21 @@ async fn plan_or_apply(
     let saved = match apply.and_then(|(a, _)| a.saved.as_deref()) {
         Some(path) => Some(SavedPlan::read(path).map_err(|e| fail(&e))?),
         None => None,
+    };
+    // With a dev server, the declarations are compared in its form; nothing
+    // is read or written in production if it is unusable or refuses one. (A
+    // saved plan is applied as it is: nothing is compared.)
+    let normalized;
+    let manifests = match (&settings.dev_uri, &saved) {
+        (Some(dev_uri), None) => match dev::for_run(dev_uri, settings, &server, manifests).await {
+            Ok(Ok(m)) => {
+                normalized = m;
+                &normalized
+            }
+            Ok(Err(problems)) => return Err(report_problems(global, &problems)),
+            Err(e) => return Err(fail(&e.to_string())),
+        },
+        _ => manifests,
     };
     // A saved plan names its databases; otherwise discovery does.
     let (targets, rejected) = match &saved {
@@ -618,7 +642,21 @@ fn report_problems(global: &Global, problems: &[Problem]) -> i32 {
     EXIT_ERROR
 }
 
-fn validate(global: &Global, manifests: &Manifests, migrations: &Migrations) -> i32 {
+async fn validate(
+    global: &Global,
+    settings: &Settings,
+    manifests: &Manifests,
+    migrations: &Migrations,
+) -> i32 {
+    // Offline checks passed; a dev server, if any, builds every declaration.
+    let dev = match &settings.dev_uri {
+        None => None,
+        Some(dev_uri) => match dev::for_validate(dev_uri, settings, manifests).await {
+            Ok(outcome) if outcome.problems().is_empty() => Some(outcome),
+            Ok(outcome) => return report_problems(global, &outcome.problems()),
+            Err(e) => return fail(&e.to_string()),
+        },
+    };
     let collections = manifests.public.len() + manifests.tenant.len();
     let indexes: usize = manifests
         .public
@@ -628,15 +666,24 @@ fn validate(global: &Global, manifests: &Manifests, migrations: &Migrations) -> 
         .sum();
     let n = migrations.list.len();
     match global.format {
-        OutputFormat::Json => println!(
-            "{}",
-            json!({"valid": true, "problems": [], "files": manifests.files.len(), "collections": collections,
+        OutputFormat::Json => {
+            let mut out = json!({"valid": true, "problems": [], "files": manifests.files.len(), "collections": collections,
                    "indexes": indexes, "migrations": n,
-                   "warnings": manifests.warnings.iter().map(render_json::problem).collect::<Vec<_>>()})
-        ),
+                   "warnings": manifests.warnings.iter().map(render_json::problem).collect::<Vec<_>>()});
+            if let Some(d) = &dev {
+                out["dev_server"] = json!({"version": d.version, "built": d.built()});
+            }
+            println!("{out}")
+        }
         OutputFormat::Text => println!(
-            "ok: {} manifest file(s), {collections} collection(s), {indexes} index(es); {n} migration(s)",
-            manifests.files.len()
+            "ok: {} manifest file(s), {collections} collection(s), {indexes} index(es); {n} migration(s){}",
+            manifests.files.len(),
+            dev.map(|d| format!(
+                "; the dev server (MongoDB {}) built all {} index(es)",
+                d.version,
+                d.built()
+            ))
+            .unwrap_or_default()
         ),
     }
     EXIT_OK

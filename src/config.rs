@@ -20,6 +20,10 @@ pub const DEFAULT_CONFIG: &str = "mig.toml";
 pub struct ConfigFile {
     /// The manifests directory, relative to this file. Default: `manifests`.
     pub manifests: Option<String>,
+    /// A throw-away MongoDB of production's version that builds every declared
+    /// index on empty collections (`mig validate`) and gives the server's form
+    /// of each for comparison (`plan`, `apply`). `MIG_DEV_URI` wins over this.
+    pub dev_uri: Option<String>,
     #[serde(default)]
     pub connection: ConnectionConfig,
     #[serde(default)]
@@ -68,8 +72,8 @@ pub enum TenantSource {
 #[serde(deny_unknown_fields)]
 pub struct TenantsConfig {
     pub source: TenantSource,
-    #[serde(default)]
-    pub databases: Vec<String>,
+    /// `source = "list"`: the tenant databases; `[]` means no tenants.
+    pub databases: Option<Vec<String>>,
     pub prefix: Option<String>,
     pub regex: Option<String>,
     pub collection: Option<String>,
@@ -104,12 +108,15 @@ pub struct Overrides {
     pub manifests: Option<PathBuf>,
     pub migrations: Option<PathBuf>,
     pub concurrency: Option<usize>,
+    pub dev_uri: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Secret: print only through `redact::redact_uri`.
     pub uri: String,
+    /// The dev server (`--dev-uri`, `MIG_DEV_URI`, `dev_uri`); secret like `uri`.
+    pub dev_uri: Option<String>,
     pub public_database: Option<String>,
     pub manifests: PathBuf,
     pub migrations: PathBuf,
@@ -177,6 +184,12 @@ pub fn resolve(
         .or_else(|| env("MONGODB_URI"))
         .or(file.connection.uri.clone())
         .unwrap_or_else(|| DEFAULT_URI.to_string());
+    let dev_uri = overrides
+        .dev_uri
+        .clone()
+        .or_else(|| env("MIG_DEV_URI"))
+        .or(file.dev_uri.clone())
+        .filter(|u| !u.trim().is_empty());
     let public_database = overrides
         .public_db
         .clone()
@@ -240,6 +253,7 @@ pub fn resolve(
     }
     Ok(Settings {
         uri,
+        dev_uri,
         public_database,
         manifests,
         migrations,
@@ -267,12 +281,13 @@ fn tenant_discovery(t: &TenantsConfig, src: &SourceFile, problems: &mut Vec<Prob
         ));
     };
     match t.source {
-        TenantSource::List => {
-            if t.databases.is_empty() {
+        TenantSource::List => match &t.databases {
+            Some(names) => Discovery::List(names.clone()),
+            None => {
                 missing("databases");
+                Discovery::None
             }
-            Discovery::List(t.databases.clone())
-        }
+        },
         TenantSource::Prefix => match &t.prefix {
             Some(p) if !p.is_empty() => Discovery::Prefix(p.clone()),
             _ => {
@@ -524,5 +539,61 @@ exclude = ["tenant_sandbox"]
         )
         .unwrap_err();
         assert!(err[0].to_string().contains("conection"), "{}", err[0]);
+    }
+    #[test]
+    fn an_empty_tenant_list_means_no_tenants_but_a_missing_one_is_an_error() {
+        let (_dir, path) = config("[tenants]\nsource = \"list\"\ndatabases = []\n");
+        let s = resolve(
+            &Overrides {
+                config: Some(path),
+                ..Default::default()
+            },
+            &with_env(&[]),
+        )
+        .unwrap();
+        assert_eq!(s.discovery, Discovery::List(Vec::new()));
+
+        let (_dir, path) = config("[tenants]\nsource = \"list\"\n");
+        let err = resolve(
+            &Overrides {
+                config: Some(path),
+                ..Default::default()
+            },
+            &with_env(&[]),
+        )
+        .unwrap_err();
+        assert!(
+            err[0].to_string().contains("needs `databases`"),
+            "{}",
+            err[0]
+        );
+    }
+
+    #[test]
+    fn the_dev_uri_comes_from_the_flag_then_the_environment_then_the_file() {
+        let (_dir, path) = config("dev_uri = \"mongodb://file-dev\"\n");
+        let o = |dev: Option<&str>| Overrides {
+            config: Some(path.clone()),
+            dev_uri: dev.map(String::from),
+            ..Default::default()
+        };
+        let env = with_env(&[("MIG_DEV_URI", "mongodb://env-dev")]);
+        let dev =
+            |o: Overrides, env: &dyn Fn(&str) -> Option<String>| resolve(&o, env).unwrap().dev_uri;
+        assert_eq!(
+            dev(o(Some("mongodb://flag-dev")), &env).as_deref(),
+            Some("mongodb://flag-dev")
+        );
+        assert_eq!(dev(o(None), &env).as_deref(), Some("mongodb://env-dev"));
+        assert_eq!(
+            dev(o(None), &with_env(&[])).as_deref(),
+            Some("mongodb://file-dev")
+        );
+        let (_d2, empty) = config("");
+        let none = Overrides {
+            config: Some(empty),
+            ..Default::default()
+        };
+        assert_eq!(dev(none, &with_env(&[])), None);
     }
 }

@@ -87,6 +87,8 @@ impl Format {
     }
 
     /// Deserializes `source`; a failure names the file, the line and the field.
+    // A problem is the error of every reader here; once per file, size is no concern.
+    #[allow(clippy::result_large_err)]
     pub fn parse<T: serde::de::DeserializeOwned>(
         self,
         path: &Path,

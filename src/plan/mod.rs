@@ -118,6 +118,7 @@ impl Change {
         }
         let mut temp = self.desired.clone()?;
         temp.name = format!("{}{TEMP_SUFFIX}", self.index);
+        temp.server_form = None;
         temp.keys.insert(TEMP_FIELD, 1);
         Some(temp)
     }

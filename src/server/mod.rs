@@ -1,12 +1,14 @@
 //! Everything that talks to MongoDB: connecting, reading live indexes
-//! ([`inspect`]), applying a plan ([`execute`]), and explaining server errors
-//! in words ([`errors`]).
+//! ([`inspect`]), applying a plan ([`execute`]), explaining server errors
+//! in words ([`errors`]), and asking a dev server for its form of the
+//! declarations ([`dev`]).
 
 /// The one collection `mig` keeps in each database it manages: the lock
 /// (`_id: "lock"`), the journal (`kind: "journal"`) and retiring indexes
 /// (`kind: "retiring"`). One collection, so a tenant database gains one, not three.
 pub const MIG_COLLECTION: &str = "mig";
 
+pub mod dev;
 pub mod errors;
 pub mod execute;
 pub mod inspect;
