@@ -394,6 +394,8 @@ fn own_option(rng: &mut Rng, kind: Kind, k: &Document) -> (&'static str, Bson) {
                             (6, i(1)),
                             (6, i(10)),
                             (3, f(2.5)),
+                            (1, f(0.5)),
+                            (1, f(1.9)),
                             (2, i(0)),
                             (2, i(-1)),
                             (2, i(99999)),
