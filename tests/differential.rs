@@ -49,7 +49,10 @@ enum Verdict {
     /// `note`: the server's remark, e.g. "all indexes already exist".
     Accept { note: Option<String> },
     /// The server: code and errmsg; mig: no code, one message per problem.
-    Refuse { code: Option<i32>, messages: Vec<String> },
+    Refuse {
+        code: Option<i32>,
+        messages: Vec<String>,
+    },
 }
 
 impl Verdict {
@@ -68,7 +71,15 @@ impl fmt::Display for Verdict {
                 if let Some(c) = code {
                     write!(f, " [{c}]")?;
                 }
-                write!(f, ": {}", messages.iter().map(|m| short(m)).collect::<Vec<_>>().join(" | "))
+                write!(
+                    f,
+                    ": {}",
+                    messages
+                        .iter()
+                        .map(|m| short(m))
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                )
             }
         }
     }
@@ -147,7 +158,10 @@ async fn server_verdicts(db: &str, prefix: &str, specs: &[Document]) -> Vec<Verd
 /// the wrong type stops `mig` reading the rest of its file.
 fn write_manifests(p: &Project, prefix: &str, specs: &[(usize, &Document)]) {
     for (j, spec) in specs {
-        p.manifest(&format!("{prefix}{j}.yaml"), &manifest(&format!("{prefix}{j}"), spec));
+        p.manifest(
+            &format!("{prefix}{j}.yaml"),
+            &manifest(&format!("{prefix}{j}"), spec),
+        );
     }
 }
 
@@ -194,7 +208,10 @@ fn mig_verdicts(prefix: &str, specs: &[Document]) -> Vec<Verdict> {
             if m.is_empty() {
                 Verdict::Accept { note: None }
             } else {
-                Verdict::Refuse { code: None, messages: m }
+                Verdict::Refuse {
+                    code: None,
+                    messages: m,
+                }
             }
         })
         .collect()
@@ -226,9 +243,22 @@ fn reason(message: &str) -> String {
 /// the server for the same reason, mig with at least one same message.
 fn same_disagreement(a: &(Verdict, Verdict), b: &(Verdict, Verdict)) -> bool {
     match (a, b) {
-        ((Verdict::Refuse { code: c1, messages: m1 }, m), (Verdict::Refuse { code: c2, messages: m2 }, n)) => {
-            m.accepts() && n.accepts() && c1 == c2 && reason(&m1[0]) == reason(&m2[0])
-        }
+        (
+            (
+                Verdict::Refuse {
+                    code: c1,
+                    messages: m1,
+                },
+                m,
+            ),
+            (
+                Verdict::Refuse {
+                    code: c2,
+                    messages: m2,
+                },
+                n,
+            ),
+        ) => m.accepts() && n.accepts() && c1 == c2 && reason(&m1[0]) == reason(&m2[0]),
         ((s, Verdict::Refuse { messages: m1, .. }), (t, Verdict::Refuse { messages: m2, .. })) => {
             s.accepts() && t.accepts() && m1.iter().any(|m| m2.contains(m))
         }
@@ -240,7 +270,11 @@ fn same_disagreement(a: &(Verdict, Verdict), b: &(Verdict, Verdict)) -> bool {
 fn signature(v: &(Verdict, Verdict)) -> String {
     match v {
         (Verdict::Refuse { code, messages }, _) => {
-            format!("server refuses, mig accepts: [{}] {}", code.unwrap_or(0), reason(&messages[0]))
+            format!(
+                "server refuses, mig accepts: [{}] {}",
+                code.unwrap_or(0),
+                reason(&messages[0])
+            )
         }
         (_, Verdict::Refuse { messages, .. }) => {
             let mut m = messages.clone();
@@ -275,7 +309,16 @@ fn candidates(spec: &Document) -> Vec<Document> {
         if f != canonical && plain_name(f) && !keys.contains_key(canonical) {
             let renamed: Document = keys
                 .iter()
-                .map(|(k, v)| (if k == f { canonical.to_string() } else { k.clone() }, v.clone()))
+                .map(|(k, v)| {
+                    (
+                        if k == f {
+                            canonical.to_string()
+                        } else {
+                            k.clone()
+                        },
+                        v.clone(),
+                    )
+                })
                 .collect();
             let mut d = spec.clone();
             d.insert("key", renamed);
@@ -353,12 +396,18 @@ fn plain_name(f: &str) -> bool {
         && !f.starts_with('.')
         && !f.ends_with('.')
         && !f.contains("..")
-        && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+        && f.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
 }
 
 /// Shrinks greedily, one round of candidates at a time (one `mig validate`
 /// and concurrent server builds per round), while the disagreement persists.
-async fn shrink(db: &str, round: &mut usize, spec: &Document, verdict: &(Verdict, Verdict)) -> (Document, (Verdict, Verdict)) {
+async fn shrink(
+    db: &str,
+    round: &mut usize,
+    spec: &Document,
+    verdict: &(Verdict, Verdict),
+) -> (Document, (Verdict, Verdict)) {
     let mut best = (spec.clone(), verdict.clone());
     loop {
         let tries = candidates(&best.0);
@@ -430,7 +479,10 @@ fn changes_by_collection(plan: &Value) -> BTreeMap<String, Vec<Value>> {
     let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for target in plan["targets"].as_array().into_iter().flatten() {
         for change in target["changes"].as_array().into_iter().flatten() {
-            let coll = change["collection"].as_str().unwrap_or_default().to_string();
+            let coll = change["collection"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             out.entry(coll).or_default().push(change.clone());
         }
     }
@@ -511,7 +563,9 @@ async fn mig_validate_agrees_with_mongod() {
             }
         }
         if code != 0 && left.is_empty() {
-            nonconverging.push(format!("mig sync-indexes exited {code} yet the plan after it is empty: {synced}"));
+            nonconverging.push(format!(
+                "mig sync-indexes exited {code} yet the plan after it is empty: {synced}"
+            ));
         }
 
         // Convergence (b): the driver built them (in the server verdict step); mig plans.
@@ -557,7 +611,10 @@ async fn mig_validate_agrees_with_mongod() {
         }
     }
 
-    let known: Vec<String> = cases[..n_regressions].iter().map(|c| ejson_doc(&c.spec)).collect();
+    let known: Vec<String> = cases[..n_regressions]
+        .iter()
+        .map(|c| ejson_doc(&c.spec))
+        .collect();
     let mut new_entries = String::new();
     let mut new_count = 0;
     for (spec, v, n, origin) in &minimal {
@@ -566,7 +623,10 @@ async fn mig_validate_agrees_with_mongod() {
         println!("  server: {}", v.0);
         println!("  mig:    {}", v.1);
         let entry = regression_entry(spec, v);
-        print!("  regression entry:\n    {}", entry.replace('\n', "\n    ").trim_end_matches(' '));
+        print!(
+            "  regression entry:\n    {}",
+            entry.replace('\n', "\n    ").trim_end_matches(' ')
+        );
         println!();
         if !known.contains(&ejson_doc(spec)) {
             new_entries.push_str(&entry);
@@ -585,7 +645,10 @@ async fn mig_validate_agrees_with_mongod() {
             .unwrap();
         writeln!(f, "# found with MIG_DIFF_SEED={seed}").unwrap();
         f.write_all(new_entries.as_bytes()).unwrap();
-        println!("\nrecorded {new_count} new case(s) in {}", regression_file().display());
+        println!(
+            "\nrecorded {new_count} new case(s) in {}",
+            regression_file().display()
+        );
     }
 
     let summary = format!(
@@ -611,9 +674,20 @@ fn grammar_is_deterministic_and_round_trips() {
     for i in 0..200 {
         let spec = grammar::spec(&mut a, i);
         assert_eq!(spec, grammar::spec(&mut b, i));
-        assert_eq!(parse_ejson(&ejson_doc(&spec)).unwrap(), spec, "{}", ejson_doc(&spec));
+        assert_eq!(
+            parse_ejson(&ejson_doc(&spec)).unwrap(),
+            spec,
+            "{}",
+            ejson_doc(&spec)
+        );
     }
     assert_eq!(ejson(&Bson::Double(3600.0)), "3600.0");
-    assert_eq!(ejson(&Bson::Int64(2_147_483_648)), "{\"$numberLong\": \"2147483648\"}");
-    assert_eq!(grammar::default_name(&doc! {"a": 1, "b": -1, "c": 0.5, "t": "text"}), "a_1_b_-1_c_0.5_t_text");
+    assert_eq!(
+        ejson(&Bson::Int64(2_147_483_648)),
+        "{\"$numberLong\": \"2147483648\"}"
+    );
+    assert_eq!(
+        grammar::default_name(&doc! {"a": 1, "b": -1, "c": 0.5, "t": "text"}),
+        "a_1_b_-1_c_0.5_t_text"
+    );
 }

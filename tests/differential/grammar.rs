@@ -143,7 +143,11 @@ fn keys(rng: &mut Rng, kind: Kind) -> Document {
                 push(&mut k, "p".into(), i(1));
                 push(&mut k, "title".into(), s("text"));
             }
-            _ => push(&mut k, rng.pick(&["body", "title", "a.b"]).into(), s("text")),
+            _ => push(
+                &mut k,
+                rng.pick(&["body", "title", "a.b"]).into(),
+                s("text"),
+            ),
         },
         Kind::TwoD => match rng.below(10) {
             0 => {
@@ -206,7 +210,11 @@ fn keys(rng: &mut Rng, kind: Kind) -> Document {
             }
         }
         Kind::Id => {
-            push(&mut k, "_id".into(), rng.weighted(&[(8, i(1)), (1, i(-1)), (1, s("hashed"))]));
+            push(
+                &mut k,
+                "_id".into(),
+                rng.weighted(&[(8, i(1)), (1, i(-1)), (1, s("hashed"))]),
+            );
         }
     }
     k
@@ -236,7 +244,8 @@ pub fn filter(rng: &mut Rng, depth: u32) -> Document {
 }
 
 fn predicate(rng: &mut Rng) -> Bson {
-    let scalar = |rng: &mut Rng| rng.pick(&[i(0), i(1), f(0.5), s("x"), Bson::Null, Bson::Boolean(true)]);
+    let scalar =
+        |rng: &mut Rng| rng.pick(&[i(0), i(1), f(0.5), s("x"), Bson::Null, Bson::Boolean(true)]);
     let op = rng.weighted(&[
         (20, "eq"),
         (6, "$eq"),
@@ -361,7 +370,14 @@ pub fn spec(rng: &mut Rng, n: usize) -> Document {
     let k = keys(rng, kind);
     let mut d = doc! {"key": k.clone()};
     if rng.chance(88) {
-        d.insert("name", rng.weighted(&[(20, format!("ix{n}")), (1, "my_id".into()), (1, "_id_".into())]));
+        d.insert(
+            "name",
+            rng.weighted(&[
+                (20, format!("ix{n}")),
+                (1, "my_id".into()),
+                (1, "_id_".into()),
+            ]),
+        );
     }
     // How many options, mostly those the kind takes.
     let count = rng.weighted(&[(25, 0), (40, 1), (25, 2), (10, 3)]);
@@ -407,14 +423,26 @@ fn own_option(rng: &mut Rng, kind: Kind, k: &Document) -> (&'static str, Bson) {
             }
             2 => (
                 "default_language",
-                rng.weighted(&[(4, s("english")), (3, s("french")), (2, s("none")), (3, s("spanish")), (2, s("klingon"))]),
+                rng.weighted(&[
+                    (4, s("english")),
+                    (3, s("french")),
+                    (2, s("none")),
+                    (3, s("spanish")),
+                    (2, s("klingon")),
+                ]),
             ),
-            3 => ("language_override", rng.weighted(&[(4, s("lang")), (1, s("a.b")), (1, s("$x"))])),
+            3 => (
+                "language_override",
+                rng.weighted(&[(4, s("lang")), (1, s("a.b")), (1, s("$x"))]),
+            ),
             4 => ("textIndexVersion", rng.pick(&[i(1), i(2), i(3), i(4)])),
             _ => any_option(rng, kind, k),
         },
         Kind::TwoD => match rng.below(5) {
-            0 | 1 => ("bits", rng.weighted(&[(1, i(0)), (3, i(1)), (3, i(26)), (3, i(32)), (2, i(33))])),
+            0 | 1 => (
+                "bits",
+                rng.weighted(&[(1, i(0)), (3, i(1)), (3, i(26)), (3, i(32)), (2, i(33))]),
+            ),
             2 => ("min", f(rng.pick(&[-180.0, -90.0, 0.0, 5.0, 200.0]))),
             3 => ("max", f(rng.pick(&[180.0, 90.0, 0.0, 5.0, -200.0]))),
             _ => any_option(rng, kind, k),
@@ -473,7 +501,14 @@ fn any_option(rng: &mut Rng, kind: Kind, k: &Document) -> (&'static str, Bson) {
         (1, "min"),
         (1, "2dsphereIndexVersion"),
     ]);
-    let boolish = |rng: &mut Rng| rng.weighted(&[(8, Bson::Boolean(true)), (2, Bson::Boolean(false)), (1, i(1)), (1, i(0))]);
+    let boolish = |rng: &mut Rng| {
+        rng.weighted(&[
+            (8, Bson::Boolean(true)),
+            (2, Bson::Boolean(false)),
+            (1, i(1)),
+            (1, i(0)),
+        ])
+    };
     let v = match which {
         "unique" | "sparse" | "hidden" => boolish(rng),
         "partialFilterExpression" => Bson::Document(filter(rng, 0)),
@@ -547,7 +582,10 @@ pub fn ejson(b: &Bson) -> String {
             items.iter().map(ejson).collect::<Vec<_>>().join(", ")
         ),
         Bson::Document(d) => ejson_doc(d),
-        Bson::DateTime(t) => format!("{{\"$date\": {{\"$numberLong\": \"{}\"}}}}", t.timestamp_millis()),
+        Bson::DateTime(t) => format!(
+            "{{\"$date\": {{\"$numberLong\": \"{}\"}}}}",
+            t.timestamp_millis()
+        ),
         other => other.clone().into_canonical_extjson().to_string(),
     }
 }
@@ -592,7 +630,11 @@ pub fn manifest(coll: &str, spec: &Document) -> String {
         match k.as_str() {
             "name" => {}
             "key" => line(format!("keys: {}", ejson(v))),
-            _ => line(format!("{}: {}", serde_json::to_string(k).unwrap(), yaml_scalar(v))),
+            _ => line(format!(
+                "{}: {}",
+                serde_json::to_string(k).unwrap(),
+                yaml_scalar(v)
+            )),
         }
     }
     out

@@ -85,6 +85,13 @@ pub fn index(spec: &IndexSpec, decl: &IndexDecl) -> Vec<Finding> {
     name(spec, decl, &mut out);
     let key_ok = key_pattern(&spec.keys, &mut out);
     let plugin = plugin_of(&spec.keys);
+    // `{_id: -1}` alone is refused as a malformed _id index (`_isSpecOk`).
+    if spec.keys.len() == 1 && spec.keys.get("_id").and_then(number) == Some(-1.0) {
+        out.push(Finding::error(
+            "keys",
+            "{ _id: -1 } is refused: the _id index is { _id: 1 }, which every collection has",
+        ));
+    }
     if spec.has_id_key() {
         id_index(spec, decl, &mut out);
         return out;
@@ -170,10 +177,16 @@ fn id_index(spec: &IndexSpec, decl: &IndexDecl, out: &mut Vec<Finding>) {
             ),
         ));
     }
-    if spec.collation.is_some() {
-        out.push(Finding::warning(
+    // It must equal the collection's default collation (`_isSpecOk`), and
+    // the collections mig creates have none.
+    if spec
+        .collation
+        .as_ref()
+        .is_some_and(|c| c.get_str("locale") != Ok("simple"))
+    {
+        out.push(Finding::error(
             "collation",
-            "the _id index always has the collection's default collation; this one is not compared",
+            "the _id index has the collection's default collation, and collections mig creates have none: remove it",
         ));
     }
     if spec.name != ID_INDEX {
