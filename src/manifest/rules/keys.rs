@@ -127,19 +127,7 @@ pub(super) fn key_pattern(keys: &Document, out: &mut Vec<Finding>) -> bool {
             "a wildcard index cannot be compound on MongoDB 6.0 (compound wildcard indexes need 7.0)",
         )),
         Some("text") => {
-            // The text fields must be one run (`fts_spec.cpp`).
-            let positions: Vec<usize> = keys
-                .values()
-                .enumerate()
-                .filter(|(_, v)| v.as_str() == Some("text"))
-                .map(|(i, _)| i)
-                .collect();
-            if positions.windows(2).any(|w| w[1] != w[0] + 1) {
-                out.push(Finding::error(
-                    "keys",
-                    "the \"text\" fields of an index must be next to each other",
-                ));
-            }
+            // The rest of the text rules depend on textIndexVersion: `options::text_options`.
             let text_fields = keys
                 .iter()
                 .any(|(k, v)| k != "_fts" && v.as_str() == Some("text"));

@@ -94,6 +94,9 @@ pub fn index(spec: &IndexSpec, decl: &IndexDecl) -> Vec<Finding> {
     }
     if spec.has_id_key() {
         id_index(spec, decl, &mut out);
+        if let Some(collation) = &spec.collation {
+            options::collation_rules(collation, plugin, &mut out);
+        }
         return out;
     }
     flags(spec, decl, plugin, &mut out);

@@ -5,7 +5,7 @@ use bson::{Bson, Document};
 
 use super::keys::{plugin_of, Plugin};
 use super::{number, Finding};
-use crate::manifest::file::{IndexDecl, Number};
+use crate::manifest::file::IndexDecl;
 use crate::model::IndexSpec;
 
 /// The locales MongoDB 6.0 accepts in a collation (its ICU build; checked one
@@ -140,7 +140,13 @@ pub(super) fn text_options(
     plugin: Plugin,
     out: &mut Vec<Finding>,
 ) {
+    // textIndexVersion 1 is parsed by the legacy rules (`fts_spec_legacy.cpp`),
+    // which check neither key layout nor languages.
     let text = plugin == Plugin::Text;
+    let strict = text && decl.text_version.is_none_or(|v| v.as_f64() != 1.0);
+    if strict {
+        text_keys(&spec.keys, out);
+    }
     if let Some(weights) = &spec.weights {
         if !text {
             out.push(Finding::error(
@@ -188,7 +194,7 @@ pub(super) fn text_options(
         }
     }
     match (&spec.default_language, text) {
-        (Some(l), true) if !TEXT_LANGUAGES.contains(&l.to_ascii_lowercase().as_str()) => {
+        (Some(l), true) if strict && !TEXT_LANGUAGES.contains(&l.to_ascii_lowercase().as_str()) => {
             out.push(Finding::error(
                 "default_language",
                 format!(
@@ -209,12 +215,11 @@ pub(super) fn text_options(
         _ => {}
     }
     match (&spec.language_override, text) {
-        (Some(l), true) if l.is_empty() || l.contains('.') || l.starts_with('$') => {
-            out.push(Finding::error(
+        (Some(l), true) if strict && (l.is_empty() || l.contains('.') || l.starts_with('$')) => out
+            .push(Finding::error(
                 "language_override",
                 format!("{l:?} must be a top-level field name (no dots, no leading $)"),
-            ))
-        }
+            )),
         (Some(_), false) => out.push(Finding::warning(
             "language_override",
             "has no effect on an index that is not a text index",
@@ -222,7 +227,7 @@ pub(super) fn text_options(
         _ => {}
     }
     if let Some(v) = decl.text_version {
-        if text && !matches!(v, Number::Int(1..=3)) && ![1.0, 2.0, 3.0].contains(&v.as_f64()) {
+        if text && ![1.0, 2.0, 3.0].contains(&v.as_f64()) {
             out.push(Finding::error(
                 "textIndexVersion",
                 format!("must be 1, 2 or 3, found {v}"),
@@ -231,6 +236,31 @@ pub(super) fn text_options(
             out.push(Finding::warning(
                 "textIndexVersion",
                 "has no effect on an index that is not a text index",
+            ));
+        }
+    }
+}
+
+/// `fts_spec.cpp`: the text fields are one run, and the other fields of a
+/// compound text index are plain 1 or -1.
+fn text_keys(keys: &Document, out: &mut Vec<Finding>) {
+    let positions: Vec<usize> = keys
+        .values()
+        .enumerate()
+        .filter(|(_, v)| v.as_str() == Some("text"))
+        .map(|(i, _)| i)
+        .collect();
+    if positions.windows(2).any(|w| w[1] != w[0] + 1) {
+        out.push(Finding::error(
+            "keys",
+            "the \"text\" fields of an index must be next to each other",
+        ));
+    }
+    for (field, value) in keys {
+        if field != "_ftsx" && number(value).is_some_and(|n| n != 1.0 && n != -1.0) {
+            out.push(Finding::error(
+                &format!("keys.{field}"),
+                "the other fields of a text index must be 1 or -1",
             ));
         }
     }
