@@ -77,13 +77,11 @@ pub(super) fn collation_rules(c: &Document, plugin: Plugin, out: &mut Vec<Findin
             "caseLevel" | "numericOrdering" | "normalization" | "backwards" => {
                 matches!(value, Bson::Boolean(_))
             }
-            // The simple locale is parsed (field names, types, strength at
-            // most 5) but its values are never resolved, so 0 passes there.
+            // The simple locale is parsed (field names, types, enumerations,
+            // strength at most 5) but never resolved by ICU, so 0 passes there.
             "strength" if simple => number(value).is_some_and(|n| (0.0..6.0).contains(&n)),
             "strength" => number(value).is_some_and(|n| (1.0..6.0).contains(&n)),
-            "caseFirst" | "alternate" | "maxVariable" | "version" if simple => {
-                value.as_str().is_some()
-            }
+            "version" if simple => value.as_str().is_some(),
             "caseFirst" => matches!(value.as_str(), Some("upper" | "lower" | "off")),
             "alternate" => matches!(value.as_str(), Some("non-ignorable" | "shifted")),
             "maxVariable" => matches!(value.as_str(), Some("punct" | "space")),
