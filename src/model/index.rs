@@ -2,7 +2,7 @@
 
 use bson::{doc, Bson, Document};
 
-/// Index options `mig` understands and compares, as MongoDB names them.
+/// Index options a manifest may declare, as MongoDB names them.
 pub const KNOWN_OPTIONS: &[&str] = &[
     "unique",
     "sparse",
@@ -17,6 +17,9 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "bits",
     "min",
     "max",
+    "background",
+    "2dsphereIndexVersion",
+    "textIndexVersion",
 ];
 
 /// Fields the server adds by itself: never declared, compared or shown in diffs.

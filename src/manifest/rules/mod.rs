@@ -16,7 +16,7 @@ use super::file::{Flag, IndexDecl, Number};
 use super::Declared;
 use crate::diagnostics::Problem;
 use crate::model::compare::same_declared_identity;
-use crate::model::index::ID_INDEX;
+use crate::model::index::{ID_INDEX, KNOWN_OPTIONS};
 use crate::model::{IndexSpec, Scope};
 use keys::{key_pattern, plugin_of, Plugin};
 
@@ -377,26 +377,10 @@ pub(super) fn truthy(v: &Bson) -> bool {
 }
 
 fn suggestion(key: &str) -> String {
-    let known = [
-        "name",
-        "keys",
-        "unique",
-        "sparse",
-        "partialFilterExpression",
-        "expireAfterSeconds",
-        "collation",
-        "hidden",
-        "weights",
-        "default_language",
-        "language_override",
-        "wildcardProjection",
-        "bits",
-        "min",
-        "max",
-        "background",
-        "2dsphereIndexVersion",
-        "textIndexVersion",
-    ];
+    let known: Vec<&str> = ["name", "keys"]
+        .into_iter()
+        .chain(KNOWN_OPTIONS.iter().copied())
+        .collect();
     let lower = key.to_ascii_lowercase();
     match known
         .iter()
