@@ -15,7 +15,9 @@
 //! ```
 //!
 //! Knobs: `MIG_DIFF_SEED` (a number, or `random`: one is picked and printed),
-//! `MIG_DIFF_CASES` (random cases, default 300), `MIG_DIFF_RECORD=1` (append
+//! `MIG_DIFF_CASES` (random cases, default 300), `MIG_DIFF_SECONDS` (the time
+//! after which cases are no longer shrunk but printed as found, default 120),
+//! `MIG_DIFF_RECORD=1` (append
 //! newly found minimal cases to the regression file).
 
 mod support;
@@ -407,11 +409,13 @@ async fn shrink(
     round: &mut usize,
     spec: &Document,
     verdict: &(Verdict, Verdict),
+    deadline: std::time::Instant,
 ) -> (Document, (Verdict, Verdict)) {
     let mut best = (spec.clone(), verdict.clone());
     loop {
         let tries = candidates(&best.0);
-        if tries.is_empty() {
+        // Past the time budget a case is printed as small as it got.
+        if tries.is_empty() || std::time::Instant::now() > deadline {
             return best;
         }
         *round += 1;
@@ -508,6 +512,11 @@ async fn mig_validate_agrees_with_mongod() {
         .ok()
         .map(|n| n.parse().expect("MIG_DIFF_CASES: a number"))
         .unwrap_or(DEFAULT_CASES);
+    let budget: u64 = std::env::var("MIG_DIFF_SECONDS")
+        .ok()
+        .map(|n| n.parse().expect("MIG_DIFF_SECONDS: a number"))
+        .unwrap_or(120);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(budget);
     println!("differential: seed {seed} (MIG_DIFF_SEED={seed} reproduces), {count} random cases");
 
     let mut cases = regressions();
@@ -600,7 +609,14 @@ async fn mig_validate_agrees_with_mongod() {
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (_, members) in &groups {
         let first = members[0];
-        let (spec, v) = shrink(&shr, &mut round, &cases[first].spec, &results[first]).await;
+        let (spec, v) = shrink(
+            &shr,
+            &mut round,
+            &cases[first].spec,
+            &results[first],
+            deadline,
+        )
+        .await;
         let key = signature(&v);
         match seen.get(&key) {
             Some(&k) => minimal[k].2 += members.len(),
