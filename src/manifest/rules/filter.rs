@@ -131,8 +131,9 @@ fn field_conditions(field: &str, value: &Bson) -> Result<Vec<usize>, String> {
                 }) {
                     return unsupported(" with operators or regular expressions");
                 }
-                // One equality per value, in an $and of their own when several.
-                out.push(if items.len() > 1 { 2 } else { 1 })
+                // An $and of one equality per value, even for one value
+                // (checked against mongod 6.0.5: it counts as a level).
+                out.push(2)
             }
             // The shape itself is the server's to check (a dev server does).
             "$geoWithin" | "$geoIntersects" => {
