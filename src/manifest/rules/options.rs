@@ -103,6 +103,23 @@ pub(super) fn collation_rules(c: &Document, plugin: Plugin, out: &mut Vec<Findin
             bad(out, key, format!("must be {expected}, found {value}"));
         }
     }
+    // Cross-field rules of the ICU collator factory (`collator_factory_icu.cpp`).
+    if !simple {
+        let strength = c.get("strength").and_then(number).unwrap_or(3.0);
+        let case_level = c.get_bool("caseLevel").unwrap_or(false);
+        if c.get_str("caseFirst").is_ok_and(|f| f != "off") && !case_level && strength <= 2.0 {
+            out.push(Finding::error(
+                "collation.caseFirst",
+                "caseFirst needs caseLevel: true or a strength of 3 or more",
+            ));
+        }
+        if c.get_bool("backwards") == Ok(true) && strength == 1.0 {
+            out.push(Finding::error(
+                "collation.backwards",
+                "backwards needs a strength of 2 or more",
+            ));
+        }
+    }
     if simple && c.len() > 1 {
         out.push(Finding::warning(
             "collation",
