@@ -281,8 +281,9 @@ fn text_keys(keys: &Document, out: &mut Vec<Finding>) {
     }
 }
 
-/// `2d`: `bits` 1 to 32 (truncated), `min` < `max` (defaults -180 and 180)
-/// (`index/2d_common.cpp`); `2dsphereIndexVersion` 1 to 3 (`s2_common.cpp`).
+/// `2d`: `bits` 1 to 32 (truncated), finite `min` < `max` (defaults -180 and
+/// 180) (`geo/hash.cpp`, GeoHashConverter); `2dsphereIndexVersion` 1 to 3
+/// (`index/s2_common.cpp`).
 /// On other indexes the server stores these and ignores them.
 pub(super) fn geo_options(
     spec: &IndexSpec,
@@ -315,7 +316,7 @@ pub(super) fn geo_options(
         }
         let min = spec.min.unwrap_or(-180.0);
         let max = spec.max.unwrap_or(180.0);
-        if min >= max {
+        if min >= max || min.is_infinite() || max.is_infinite() {
             out.push(Finding::error(
                 if decl.min.is_some() { "min" } else { "max" },
                 format!("min ({min}) must be less than max ({max}); unset, they are -180 and 180"),
