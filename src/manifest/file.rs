@@ -158,6 +158,11 @@ pub enum Number {
 }
 
 impl Number {
+    /// An unsigned integer as written: an integer where it fits.
+    fn from_u64(v: u64) -> Number {
+        i64::try_from(v).map_or(Number::Float(v as f64), Number::Int)
+    }
+
     pub fn as_f64(self) -> f64 {
         match self {
             Number::Int(i) => i as f64,
@@ -187,9 +192,7 @@ impl<'de> Deserialize<'de> for Number {
                 Ok(Number::Int(v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Number, E> {
-                i64::try_from(v)
-                    .map(Number::Int)
-                    .or(Ok(Number::Float(v as f64)))
+                Ok(Number::from_u64(v))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Number, E> {
                 Ok(Number::Float(v))
@@ -240,9 +243,7 @@ impl<'de> Deserialize<'de> for Flag {
                 Ok(Flag::Number(Number::Int(v)))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Flag, E> {
-                Ok(Flag::Number(
-                    i64::try_from(v).map_or(Number::Float(v as f64), Number::Int),
-                ))
+                Ok(Flag::Number(Number::from_u64(v)))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Flag, E> {
                 Ok(Flag::Number(Number::Float(v)))

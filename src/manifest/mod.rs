@@ -41,18 +41,39 @@ pub struct Origin {
 impl Origin {
     /// A problem about this index (or one of its options, when `option` is not empty).
     pub fn problem(&self, option: &str, message: impl Into<String>) -> Problem {
-        Problem {
-            file: self.file.clone(),
-            position: self.position,
-            field: if option.is_empty() {
-                self.field.clone()
-            } else {
-                format!("{}.{option}", self.field)
-            },
-            subject: format!("{}.{}", self.collection, self.index),
-            option: option.to_string(),
-            message: message.into(),
-        }
+        index_problem(
+            &self.file,
+            &self.field,
+            |_| self.position,
+            format!("{}.{}", self.collection, self.index),
+            option,
+            message,
+        )
+    }
+}
+
+/// A problem about a declared index, named `collection.index`; `at` finds
+/// the line of the option's path in the file, if it can.
+fn index_problem(
+    file: &Path,
+    index_field: &str,
+    at: impl Fn(&str) -> Option<crate::diagnostics::locate::Position>,
+    subject: String,
+    option: &str,
+    message: impl Into<String>,
+) -> Problem {
+    let field = if option.is_empty() {
+        index_field.to_string()
+    } else {
+        format!("{index_field}.{option}")
+    };
+    Problem {
+        file: file.to_path_buf(),
+        position: at(&field),
+        field,
+        subject,
+        option: option.to_string(),
+        message: message.into(),
     }
 }
 
@@ -108,19 +129,14 @@ impl Declared {
         message: impl Into<String>,
         locations: Option<&Locations>,
     ) -> Problem {
-        let field = if option.is_empty() {
-            self.field.clone()
-        } else {
-            format!("{}.{option}", self.field)
-        };
-        Problem {
-            file: self.file.clone(),
-            position: locations.and_then(|l| l.find(&field)).or(self.position),
-            field,
-            subject: format!("{}.{}", self.collection, self.spec.name),
-            option: option.to_string(),
-            message: message.into(),
-        }
+        index_problem(
+            &self.file,
+            &self.field,
+            |field| locations.and_then(|l| l.find(field)).or(self.position),
+            format!("{}.{}", self.collection, self.spec.name),
+            option,
+            message,
+        )
     }
 }
 
@@ -354,18 +370,12 @@ fn by_name(format: Format, source: &str, mut problem: Problem) -> Problem {
         .and_then(|(ii, tail)| Some((coll["indexes"].get(ii.parse::<usize>().ok()?)?, tail)));
     match index {
         Some((index, tail)) => {
-            // Unnamed: MongoDB's default name, when the keys are readable.
+            // Unnamed: MongoDB's default name, when the keys are plain values.
             let default_name = || {
                 let keys = index["keys"].as_object()?;
-                let parts: Option<Vec<String>> = keys
-                    .iter()
-                    .map(|(k, v)| match v {
-                        serde_json::Value::String(s) => Some(format!("{k}_{s}")),
-                        serde_json::Value::Number(n) => Some(format!("{k}_{n}")),
-                        _ => None,
-                    })
-                    .collect();
-                parts.map(|p| p.join("_"))
+                let plain = keys.values().all(|v| v.is_string() || v.is_number());
+                let keys = Document::try_from(keys.clone()).ok()?;
+                plain.then(|| IndexSpec::default_name(&keys))
             };
             let name = match index["name"].as_str() {
                 Some(n) => n.to_string(),

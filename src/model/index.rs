@@ -254,19 +254,18 @@ pub(crate) fn as_f64(v: &Bson) -> Option<f64> {
         Bson::Int32(i) => Some(*i as f64),
         Bson::Int64(i) => Some(*i as f64),
         Bson::Double(f) => Some(*f),
+        Bson::Decimal128(d) => d.to_string().parse().ok(),
         _ => None,
     }
 }
 
-/// How the server reads a boolean option: numbers count, absent is false.
-fn truthy(v: &Bson) -> bool {
+/// How the server reads a boolean (`BSONElement::trueValue`): numbers count,
+/// null and undefined are false, anything else is true.
+pub(crate) fn truthy(v: &Bson) -> bool {
     match v {
         Bson::Boolean(b) => *b,
-        Bson::Int32(i) => *i != 0,
-        Bson::Int64(i) => *i != 0,
-        Bson::Double(f) => *f != 0.0,
-        Bson::Null => false,
-        _ => true,
+        Bson::Null | Bson::Undefined => false,
+        other => as_f64(other).is_none_or(|n| n != 0.0),
     }
 }
 

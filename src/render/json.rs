@@ -122,7 +122,7 @@ pub fn report(report: &Report) -> Value {
             for c in t.counted(report.applied) {
                 summary[c.action as usize] += 1;
             }
-            failed_steps += t.steps.iter().filter(|s| s.error.is_some()).count();
+            failed_steps += t.failed_steps();
             let (changes, left) = match &t.plan {
                 Some(p) => {
                     unmanaged += p.unmanaged.len();

@@ -377,11 +377,7 @@ pub fn report(report: &Report, style: Style) -> String {
         .iter()
         .filter(|t| !t.counted(report.applied).is_empty())
         .count();
-    let failed_steps: usize = report
-        .targets
-        .iter()
-        .map(|t| t.steps.iter().filter(|s| s.error.is_some()).count())
-        .sum();
+    let failed_steps: usize = report.targets.iter().map(TargetReport::failed_steps).sum();
     let failed = report.targets.iter().filter(|t| t.failed()).count();
     if report.applied {
         let _ = writeln!(out, "\n{}", style.bold("Result:"));

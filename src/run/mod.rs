@@ -94,6 +94,11 @@ impl TargetReport {
             .collect()
     }
 
+    /// How many steps of an apply failed.
+    pub fn failed_steps(&self) -> usize {
+        self.steps.iter().filter(|s| s.error.is_some()).count()
+    }
+
     /// One line: ok / changed n / failed: why / skipped: why.
     pub fn outcome(&self, applied: bool) -> String {
         if let Some(why) = &self.skipped {

@@ -10,8 +10,6 @@ mod filter;
 mod keys;
 mod options;
 
-use bson::Bson;
-
 use super::file::{Flag, IndexDecl, Number};
 use super::Declared;
 use crate::diagnostics::Problem;
@@ -357,24 +355,7 @@ pub(super) fn collection(scope: Scope, name: &str, indexes: &[Declared]) -> Vec<
 }
 
 /// A BSON number as f64.
-pub(super) fn number(v: &Bson) -> Option<f64> {
-    match v {
-        Bson::Int32(i) => Some(*i as f64),
-        Bson::Int64(i) => Some(*i as f64),
-        Bson::Double(f) => Some(*f),
-        Bson::Decimal128(d) => d.to_string().parse().ok(),
-        _ => None,
-    }
-}
-
-/// How the query parser reads `$exists`' argument (`BSONElement::trueValue`).
-pub(super) fn truthy(v: &Bson) -> bool {
-    match v {
-        Bson::Boolean(b) => *b,
-        Bson::Null | Bson::Undefined => false,
-        other => number(other).is_none_or(|n| n != 0.0),
-    }
-}
+pub(super) use crate::model::index::{as_f64 as number, truthy};
 
 fn suggestion(key: &str) -> String {
     let known: Vec<&str> = ["name", "keys"]
