@@ -392,7 +392,7 @@ async fn plan_or_apply(
         .map_err(|e| fail(&e))?;
     let server = inspect::server_info(&client).await.map_err(|e| fail(&e))?;
     let saved = match apply.and_then(|(a, _)| a.saved.as_deref()) {
-        Some(path) => Some(SavedPlan::read(path).map_err(|e| fail(&e))?),
+        Some(path) => Some(SavedPlan::read(path).map_err(|e| fail(&e.to_string()))?),
         None => None,
     };
     // With a dev server, the declarations are compared in its form; nothing

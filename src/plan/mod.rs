@@ -1,137 +1,26 @@
 //! The planner: declared collections + live state → the changes for one
-//! database. Pure: no I/O, so every decision is unit-tested. The server-side
-//! checks that need data (duplicate keys, index usage) are added afterwards by
-//! `server::preflight`, which only annotates the changes.
+//! database ([`change`]) and the steps that carry them out ([`steps`]). Pure:
+//! no I/O, so every decision is unit-tested. What needs the data (duplicate
+//! keys, index usage) is found by `server::preflight` and comes back as
+//! [`Findings`], which leave the blocked changes without steps.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
 
 use bson::DateTime;
 
-use crate::model::compare::{compare, differences, same_identity, Modification, Verdict};
+use crate::model::compare::{compare, differences, same_identity, Verdict};
 use crate::model::index::ID_INDEX;
 use crate::model::{Collection, DatabaseState, IndexSpec, Scope};
 
-/// Suffix of the temporary index a coverage-keeping replace builds first.
-pub const TEMP_SUFFIX: &str = "__mig_tmp";
-/// The key field appended to a temporary index: no document has it, so the
-/// temporary index enforces exactly what the final one will, yet the server
-/// sees a different key and lets both exist.
-pub const TEMP_FIELD: &str = "__mig_tmp";
+pub mod change;
+mod findings;
+pub mod saved;
+pub mod steps;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Action {
-    /// `collMod` in place (TTL value, hidden, unique conversion).
-    Modify,
-    /// Build the new form, then remove the old one (see [`Change::gap`]).
-    Replace,
-    Create,
-    /// First stage of a staged drop: hide the index, drop it on a later run.
-    Hide,
-    Drop,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Create => "create",
-            Action::Drop => "drop",
-            Action::Hide => "hide",
-            Action::Modify => "modify",
-            Action::Replace => "replace",
-        }
-    }
-
-    pub const ALL: [Action; 5] = [
-        Action::Create,
-        Action::Modify,
-        Action::Replace,
-        Action::Hide,
-        Action::Drop,
-    ];
-}
-
-/// How often an index was used since the server (re)started, from `$indexStats`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Usage {
-    pub ops: i64,
-    pub since: Option<DateTime>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Change {
-    pub collection: String,
-    pub action: Action,
-    /// The index's name after the change (before it, for a drop or hide).
-    pub index: String,
-    /// As it will be sent to the server (create, modify, replace).
-    pub desired: Option<IndexSpec>,
-    /// As the server reports it (modify, replace, hide, drop).
-    pub live: Option<IndexSpec>,
-    /// Modify: what `collMod` sets.
-    pub modification: Option<Modification>,
-    /// Modify and replace: the fields that differ.
-    pub differences: Vec<&'static str>,
-    /// The collection does not exist; its first index build creates it.
-    pub creates_collection: bool,
-    /// Replace: the old and new index can't coexist, so the old one is dropped
-    /// before the new one is built and the collection goes without for that time.
-    pub gap: bool,
-    /// Why this change is there when the reason isn't obvious.
-    pub note: Option<String>,
-    /// Set by the preflight: why this change must not be applied.
-    pub blocked: Option<String>,
-    /// Set by the preflight for hides and drops.
-    pub usage: Option<Usage>,
-}
-
-impl Change {
-    pub fn new(collection: &str, action: Action, index: &str) -> Change {
-        Change {
-            collection: collection.to_string(),
-            action,
-            index: index.to_string(),
-            desired: None,
-            live: None,
-            modification: None,
-            differences: Vec::new(),
-            creates_collection: false,
-            gap: false,
-            note: None,
-            blocked: None,
-            usage: None,
-        }
-    }
-
-    /// A replace that converges an index found under another name.
-    pub fn renames(&self) -> Option<&str> {
-        self.live
-            .as_ref()
-            .map(|l| l.name.as_str())
-            .filter(|n| *n != self.index)
-    }
-
-    /// The temporary index a coverage-keeping replace builds first.
-    pub fn temporary(&self) -> Option<IndexSpec> {
-        if self.action != Action::Replace || self.gap {
-            return None;
-        }
-        let mut temp = self.desired.clone()?;
-        temp.name = format!("{}{TEMP_SUFFIX}", self.index);
-        temp.server_form = None;
-        temp.keys.insert(TEMP_FIELD, 1);
-        Some(temp)
-    }
-
-    /// True if the change builds a unique index over existing documents.
-    pub fn builds_unique(&self) -> bool {
-        let unique_build = matches!(self.action, Action::Create | Action::Replace)
-            && self.desired.as_ref().is_some_and(|d| d.unique)
-            && !self.creates_collection;
-        let conversion = self.modification.as_ref().is_some_and(|m| m.unique);
-        unique_build || conversion
-    }
-}
+pub use change::{Action, Change, TEMP_FIELD, TEMP_SUFFIX};
+pub use findings::{limits, Findings, Usage};
+pub use steps::{Command, IndexMod, Step, Why};
 
 /// A live index the manifests don't declare: left alone unless pruned.
 #[derive(Clone, Debug, PartialEq)]
@@ -146,21 +35,56 @@ pub struct Unmanaged {
     pub retiring: Option<(DateTime, DateTime)>,
 }
 
+/// One database's plan: what differs, and the steps that change it, in order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DatabasePlan {
     pub database: String,
     pub scope: Scope,
     pub changes: Vec<Change>,
     pub unmanaged: Vec<Unmanaged>,
+    /// What the preflight found (blocked changes, index usage).
+    pub findings: Findings,
+    /// The steps, in the order they run; blocked changes have none.
+    pub steps: Vec<Step>,
 }
 
 impl DatabasePlan {
+    /// A plan of `changes`, scheduled, before any preflight.
+    pub fn new(database: &str, scope: Scope, changes: Vec<Change>) -> DatabasePlan {
+        DatabasePlan {
+            database: database.to_string(),
+            scope,
+            steps: steps::schedule(&changes),
+            changes,
+            unmanaged: Vec::new(),
+            findings: Findings::default(),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
 
     pub fn count(&self, action: Action) -> usize {
-        self.changes.iter().filter(|c| c.action == action).count()
+        self.changes.iter().filter(|c| c.action() == action).count()
+    }
+
+    /// The preflight's findings: a blocked change loses exactly its steps.
+    pub fn with_findings(mut self, findings: Findings) -> DatabasePlan {
+        let blocked: BTreeSet<usize> = findings.blocked.keys().copied().collect();
+        self.steps = steps::without(&self.steps, &blocked);
+        self.findings = findings;
+        self
+    }
+
+    /// Why the change at `i` is blocked, if it is.
+    pub fn blocked(&self, i: usize) -> Option<&str> {
+        self.findings.blocked.get(&i).map(String::as_str)
+    }
+
+    /// The steps serving each change.
+    pub fn steps_by_change(&self) -> BTreeMap<usize, Vec<usize>> {
+        steps::by_change(&self.steps)
     }
 }
 
@@ -201,19 +125,18 @@ pub fn plan_database(
     live: &DatabaseState,
     options: PlanOptions,
 ) -> DatabasePlan {
-    let mut plan = DatabasePlan {
-        database: database.to_string(),
-        scope,
-        changes: Vec::new(),
-        unmanaged: Vec::new(),
-    };
+    let mut changes = Vec::new();
+    let mut unmanaged = Vec::new();
     for declared in desired {
         let current = live.collection(&declared.name);
-        let (changes, unmanaged) = plan_collection(declared, current, &live.retiring, options);
-        plan.changes.extend(changes);
-        plan.unmanaged.extend(unmanaged);
+        let (c, u) = plan_collection(declared, current, &live.retiring, options);
+        changes.extend(c);
+        unmanaged.extend(u);
     }
-    plan
+    DatabasePlan {
+        unmanaged,
+        ..DatabasePlan::new(database, scope, changes)
+    }
 }
 
 fn plan_collection(
@@ -226,11 +149,7 @@ fn plan_collection(
     let live_indexes: &[IndexSpec] = live.map(|c| c.indexes.as_slice()).unwrap_or_default();
     let default_collation = live.and_then(|c| c.default_collation.as_ref());
     let declared_names: HashSet<&str> = declared.indexes.iter().map(|i| i.name.as_str()).collect();
-    let name = declared.name.as_str();
-    let change = |action, index: &str| Change {
-        creates_collection: !exists,
-        ..Change::new(name, action, index)
-    };
+    let collection = declared.name.clone();
 
     let mut changes = Vec::new();
     let mut unmanaged = Vec::new();
@@ -252,21 +171,21 @@ fn plan_collection(
             };
             match verdict {
                 Verdict::Same => {}
-                Verdict::Modify(m) => changes.push(Change {
-                    desired: Some(want.clone()),
-                    live: Some(have.clone()),
-                    modification: Some(m),
+                Verdict::Modify(set) => changes.push(Change::Modify {
+                    collection: collection.clone(),
+                    from: have.clone(),
+                    to: want.clone(),
+                    set,
                     differences: differences(want, have, default_collation),
-                    ..change(Action::Modify, &want.name)
                 }),
-                Verdict::Rebuild(diffs) => changes.push(Change {
-                    desired: Some(want.clone()),
-                    live: Some(have.clone()),
-                    differences: diffs,
+                Verdict::Rebuild(differences) => changes.push(Change::Replace {
+                    collection: collection.clone(),
+                    from: have.clone(),
+                    to: want.clone(),
+                    differences,
                     gap: !can_coexist(want, have, live_indexes.len(), default_collation),
                     note: (!options.unique_conversion && want.unique && !have.unique)
                         .then(|| "the server is older than 6.0: no in-place unique conversion, so it is rebuilt".into()),
-                    ..change(Action::Replace, &want.name)
                 }),
             }
             continue;
@@ -277,23 +196,21 @@ fn plan_collection(
             l.name != ID_INDEX
                 && !declared_names.contains(l.name.as_str())
                 && !claimed.contains(l.name.as_str())
-                && !is_temporary(l)
+                && !change::is_twin(l)
                 && same_identity(want, l, default_collation)
         });
         match twin {
             Some(twin) => {
                 claimed.insert(&twin.name);
                 if options.prune || declared.drop_undeclared {
-                    changes.push(Change {
-                        desired: Some(want.clone()),
-                        live: Some(twin.clone()),
-                        differences: vec!["name"],
-                        gap: true,
-                        ..change(Action::Replace, &want.name)
+                    changes.push(Change::Rename {
+                        collection: collection.clone(),
+                        from: twin.clone(),
+                        to: want.clone(),
                     });
                 } else {
                     unmanaged.push(Unmanaged {
-                        collection: declared.name.clone(),
+                        collection: collection.clone(),
                         index: twin.clone(),
                         equivalent_to: Some(want.name.clone()),
                         protected: false,
@@ -301,18 +218,24 @@ fn plan_collection(
                     });
                 }
             }
-            None => changes.push(Change {
-                desired: Some(want.clone()),
-                ..change(Action::Create, &want.name)
+            None => changes.push(Change::Create {
+                collection: collection.clone(),
+                index: want.clone(),
+                new_collection: !exists,
             }),
         }
     }
     let replaced: HashSet<String> = changes
         .iter()
-        .filter(|c| c.action == Action::Replace)
-        .map(|c| c.index.clone())
+        .filter(|c| matches!(c, Change::Replace { .. }))
+        .map(|c| c.index().to_string())
         .collect();
     let timeseries = live.is_some_and(|c| c.timeseries);
+    let drop = |index: &IndexSpec, note: Option<String>| Change::Drop {
+        collection: collection.clone(),
+        index: index.clone(),
+        note,
+    };
     for have in live_indexes {
         let iname = have.name.as_str();
         if iname == ID_INDEX
@@ -322,17 +245,12 @@ fn plan_collection(
         {
             continue;
         }
-        if is_temporary(have) {
+        if change::is_twin(have) {
             // Left over from an interrupted replace; a replace of its index drops it itself.
             let base = iname.trim_end_matches(TEMP_SUFFIX);
             if !replaced.contains(base) {
-                changes.push(Change {
-                    live: Some(have.clone()),
-                    note: Some(format!(
-                        "temporary index left by an interrupted replace of {base:?}"
-                    )),
-                    ..change(Action::Drop, iname)
-                });
+                let note = format!("temporary index left by an interrupted replace of {base:?}");
+                changes.push(drop(have, Some(note)));
             }
             continue;
         }
@@ -347,7 +265,7 @@ fn plan_collection(
             .find(|r| r.collection == declared.name && r.index == iname);
         let drops_at = record.map(|r| add(r.hidden_at, options.drop_after));
         let entry = Unmanaged {
-            collection: declared.name.clone(),
+            collection: collection.clone(),
             index: have.clone(),
             equivalent_to: None,
             protected,
@@ -356,30 +274,24 @@ fn plan_collection(
         if !retire {
             unmanaged.push(entry);
         } else if options.drop_now {
-            changes.push(Change {
-                live: Some(have.clone()),
-                ..change(Action::Drop, iname)
-            });
+            changes.push(drop(have, None));
         } else if !have.hidden || record.is_none() {
-            changes.push(Change {
-                live: Some(have.clone()),
-                note: Some(format!(
+            changes.push(Change::Hide {
+                collection: collection.clone(),
+                index: have.clone(),
+                note: format!(
                     "staged drop: hidden now, dropped by a run after {}",
                     humantime::format_duration(options.drop_after)
-                )),
-                ..change(Action::Hide, iname)
+                ),
             });
         } else if drops_at.is_some_and(|at| at <= options.now) {
-            changes.push(Change {
-                live: Some(have.clone()),
-                note: record.map(|r| {
-                    format!(
-                        "hidden since {}",
-                        r.hidden_at.try_to_rfc3339_string().unwrap_or_default()
-                    )
-                }),
-                ..change(Action::Drop, iname)
+            let note = record.map(|r| {
+                format!(
+                    "hidden since {}",
+                    r.hidden_at.try_to_rfc3339_string().unwrap_or_default()
+                )
             });
+            changes.push(drop(have, note));
         } else {
             unmanaged.push(Unmanaged {
                 retiring: record.zip(drops_at).map(|(r, at)| (r.hidden_at, at)),
@@ -387,7 +299,7 @@ fn plan_collection(
             });
         }
     }
-    changes.sort_by_key(|c| c.action);
+    changes.sort_by_key(Change::action);
     (changes, unmanaged)
 }
 
@@ -410,10 +322,6 @@ fn can_coexist(
         && live_count < MAX_INDEXES
 }
 
-fn is_temporary(spec: &IndexSpec) -> bool {
-    spec.name.ends_with(TEMP_SUFFIX) && spec.keys.contains_key(TEMP_FIELD)
-}
-
 /// The clustered index of a clustered collection is part of the collection.
 fn is_clustered(spec: &IndexSpec) -> bool {
     spec.other.get_bool("clustered").unwrap_or(false)
@@ -423,7 +331,6 @@ fn add(t: DateTime, d: Duration) -> DateTime {
     DateTime::from_millis(t.timestamp_millis().saturating_add(d.as_millis() as i64))
 }
 
-pub mod saved;
 
 #[cfg(test)]
 mod tests;

@@ -1,18 +1,20 @@
-//! Saved plans: `mig plan --out plan.json` writes the exact changes per
-//! database with a fingerprint of the live state they were computed from;
-//! `mig apply plan.json` applies those changes only where the live state still
-//! has that fingerprint. Index specs are canonical Extended JSON, so every
-//! BSON type survives the round trip. No connection string is ever written.
+//! Saved plans: `mig plan --out plan.json` writes, per database, the changes
+//! and the exact steps that carry them out, with a fingerprint of the live
+//! state they were computed from; `mig apply plan.json` runs those steps, and
+//! nothing else, only where the live state still has that fingerprint. Index
+//! specs are canonical Extended JSON, so every BSON type survives the round
+//! trip. No connection string is ever written.
 
 use bson::{Bson, Document};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Action, Change, DatabasePlan};
+use super::{Change, Command, DatabasePlan, IndexMod, Step, Why};
 use crate::model::compare::Modification;
 use crate::model::{DatabaseState, IndexSpec, Scope};
 
-pub const FORMAT: u32 = 1;
+/// 2: the steps are saved (1 saved the changes only).
+pub const FORMAT: u32 = 2;
 
 /// The names `Change::differences` uses, to read them back.
 const FIELDS: &[&str] = &[
@@ -50,29 +52,74 @@ pub struct SavedTarget {
     /// sha256 of the live state the plan was computed from.
     pub fingerprint: String,
     pub changes: Vec<SavedChange>,
+    /// Every step, blocked or not: the preflight runs again at apply time.
+    pub steps: Vec<SavedStep>,
 }
 
+/// A [`Change`]: `kind` says which of the fields mean something.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SavedChange {
+    pub kind: String,
     pub collection: String,
-    pub action: String,
-    pub index: String,
     pub desired: Option<serde_json::Value>,
     pub live: Option<serde_json::Value>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expire_after_seconds: Option<i64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<bool>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unique: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub differences: Vec<String>,
-    #[serde(default)]
-    pub creates_collection: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub new_collection: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub gap: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// A [`Step`]: `command` says which of the fields mean something.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SavedStep {
+    pub collection: String,
+    /// `collMod`, `hide`, `createIndexes` or `dropIndexes`.
+    pub command: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<String>,
+    /// `collMod`: the option set, `{"expireAfterSeconds": 60}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<serde_json::Value>,
+    /// `createIndexes`: each index with the change it serves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<(usize, serde_json::Value)>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub new_collection: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forget_retiring: bool,
+    pub serves: Vec<usize>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<usize>,
+    pub why: String,
+}
+
+/// A saved plan that can't be used, and why.
+#[derive(Debug, thiserror::Error)]
+pub enum SavedPlanError {
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a saved plan: {source}")]
+    Parse {
+        path: String,
+        source: serde_json::Error,
+    },
+    #[error("{path}: saved plan format {found}; this mig reads format {FORMAT} (plans with their steps): make it again with `mig plan --out`")]
+    Format { path: String, found: u32 },
+    #[error("{database}: {what}")]
+    Invalid { database: String, what: String },
 }
 
 /// A stable digest of what the planner saw: every managed collection and its
@@ -109,88 +156,250 @@ fn spec_from(value: &serde_json::Value) -> Result<IndexSpec, String> {
     IndexSpec::from_server(&doc).map_err(|e| e.to_string())
 }
 
+fn saved_change(c: &Change) -> SavedChange {
+    let (kind, set) = match c {
+        Change::Create { .. } => ("create", None),
+        Change::Modify { set, .. } => ("modify", Some(set)),
+        Change::Replace { .. } => ("replace", None),
+        Change::Rename { .. } => ("rename", None),
+        Change::Hide { .. } => ("hide", None),
+        Change::Drop { .. } => ("drop", None),
+    };
+    SavedChange {
+        kind: kind.into(),
+        collection: c.collection().to_string(),
+        desired: c.desired().map(spec_json),
+        live: c.live().map(spec_json),
+        expire_after_seconds: set.and_then(|m| m.expire_after_seconds),
+        hidden: set.and_then(|m| m.hidden),
+        unique: set.is_some_and(|m| m.unique),
+        differences: match c {
+            Change::Modify { differences, .. } | Change::Replace { differences, .. } => {
+                differences.iter().map(|d| d.to_string()).collect()
+            }
+            _ => Vec::new(),
+        },
+        new_collection: c.new_collection(),
+        gap: matches!(c, Change::Replace { gap: true, .. }),
+        note: c.note().map(str::to_string),
+    }
+}
+
+fn change_from(c: &SavedChange) -> Result<Change, String> {
+    let spec = |v: &Option<serde_json::Value>, what: &str| {
+        v.as_ref()
+            .ok_or_else(|| format!("a {} change without its {what} index", c.kind))
+            .and_then(spec_from)
+    };
+    let collection = c.collection.clone();
+    let differences = || {
+        c.differences
+            .iter()
+            .filter_map(|d| FIELDS.iter().find(|f| **f == d.as_str()).copied())
+            .collect()
+    };
+    Ok(match c.kind.as_str() {
+        "create" => Change::Create {
+            collection,
+            index: spec(&c.desired, "desired")?,
+            new_collection: c.new_collection,
+        },
+        "modify" => Change::Modify {
+            collection,
+            from: spec(&c.live, "live")?,
+            to: spec(&c.desired, "desired")?,
+            set: Modification {
+                expire_after_seconds: c.expire_after_seconds,
+                hidden: c.hidden,
+                unique: c.unique,
+            },
+            differences: differences(),
+        },
+        "replace" => Change::Replace {
+            collection,
+            from: spec(&c.live, "live")?,
+            to: spec(&c.desired, "desired")?,
+            differences: differences(),
+            gap: c.gap,
+            note: c.note.clone(),
+        },
+        "rename" => Change::Rename {
+            collection,
+            from: spec(&c.live, "live")?,
+            to: spec(&c.desired, "desired")?,
+        },
+        "hide" => Change::Hide {
+            collection,
+            index: spec(&c.live, "live")?,
+            note: c.note.clone().unwrap_or_default(),
+        },
+        "drop" => Change::Drop {
+            collection,
+            index: spec(&c.live, "live")?,
+            note: c.note.clone(),
+        },
+        other => return Err(format!("unknown change kind {other:?}")),
+    })
+}
+
+fn saved_step(s: &Step) -> SavedStep {
+    let mut out = SavedStep {
+        collection: s.collection.clone(),
+        command: String::new(),
+        index: None,
+        set: None,
+        indexes: Vec::new(),
+        new_collection: false,
+        forget_retiring: false,
+        serves: s.serves.clone(),
+        requires: s.requires.clone(),
+        why: s.why.as_str().to_string(),
+    };
+    match &s.command {
+        Command::CollMod { index, set } => {
+            let (option, value) = set.option();
+            out.command = "collMod".into();
+            out.index = Some(index.clone());
+            out.set = Some(serde_json::json!({ option: value.into_relaxed_extjson() }));
+        }
+        Command::Hide { index } => {
+            out.command = "hide".into();
+            out.index = Some(index.clone());
+        }
+        Command::DropIndex {
+            index,
+            forget_retiring,
+        } => {
+            out.command = "dropIndexes".into();
+            out.index = Some(index.clone());
+            out.forget_retiring = *forget_retiring;
+        }
+        Command::CreateIndexes {
+            indexes,
+            new_collection,
+        } => {
+            out.command = "createIndexes".into();
+            out.indexes = indexes.iter().map(|(i, s)| (*i, spec_json(s))).collect();
+            out.new_collection = *new_collection;
+        }
+    }
+    out
+}
+
+fn step_from(s: &SavedStep, changes: usize) -> Result<Step, String> {
+    let index = || {
+        s.index
+            .clone()
+            .ok_or_else(|| format!("a {} step without its index", s.command))
+    };
+    let command = match s.command.as_str() {
+        "collMod" => {
+            let set = s.set.as_ref().and_then(|v| v.as_object());
+            let option = set.and_then(|o| o.iter().next());
+            let set = match option.map(|(k, v)| (k.as_str(), v)) {
+                Some(("expireAfterSeconds", v)) => {
+                    IndexMod::ExpireAfterSeconds(v.as_i64().ok_or("expireAfterSeconds: a number")?)
+                }
+                Some(("hidden", v)) => IndexMod::Hidden(v.as_bool().ok_or("hidden: true or false")?),
+                Some(("prepareUnique", _)) => IndexMod::PrepareUnique,
+                Some(("unique", _)) => IndexMod::Unique,
+                _ => return Err(format!("a collMod step with an unknown option: {:?}", s.set)),
+            };
+            Command::CollMod { index: index()?, set }
+        }
+        "hide" => Command::Hide { index: index()? },
+        "dropIndexes" => Command::DropIndex {
+            index: index()?,
+            forget_retiring: s.forget_retiring,
+        },
+        "createIndexes" => Command::CreateIndexes {
+            indexes: s
+                .indexes
+                .iter()
+                .map(|(i, v)| Ok((*i, spec_from(v)?)))
+                .collect::<Result<_, String>>()?,
+            new_collection: s.new_collection,
+        },
+        other => return Err(format!("unknown step command {other:?}")),
+    };
+    let why = Why::ALL
+        .into_iter()
+        .find(|w| w.as_str() == s.why)
+        .ok_or_else(|| format!("unknown step reason {:?}", s.why))?;
+    let refs = s.serves.iter().chain(&s.requires).chain(s.indexes.iter().map(|(i, _)| i));
+    if let Some(bad) = refs.into_iter().find(|i| **i >= changes) {
+        return Err(format!("a step refers to change {bad}, of {changes}"));
+    }
+    Ok(Step {
+        collection: s.collection.clone(),
+        command,
+        serves: s.serves.clone(),
+        requires: s.requires.clone(),
+        why,
+    })
+}
+
 impl SavedTarget {
     /// `collections` were read and had `fingerprint` when `plan` was made.
     pub fn new(plan: &DatabasePlan, collections: Vec<String>, fingerprint: String) -> SavedTarget {
+        // Every step: a change blocked now may not be blocked at apply time.
+        let steps = super::steps::schedule(&plan.changes);
         SavedTarget {
             database: plan.database.clone(),
             scope: plan.scope,
             collections,
             fingerprint,
-            changes: plan
-                .changes
-                .iter()
-                .map(|c| SavedChange {
-                    collection: c.collection.clone(),
-                    action: c.action.as_str().to_string(),
-                    index: c.index.clone(),
-                    desired: c.desired.as_ref().map(spec_json),
-                    live: c.live.as_ref().map(spec_json),
-                    expire_after_seconds: c
-                        .modification
-                        .as_ref()
-                        .and_then(|m| m.expire_after_seconds),
-                    hidden: c.modification.as_ref().and_then(|m| m.hidden),
-                    unique: c.modification.as_ref().is_some_and(|m| m.unique),
-                    differences: c.differences.iter().map(|d| d.to_string()).collect(),
-                    creates_collection: c.creates_collection,
-                    gap: c.gap,
-                    note: c.note.clone(),
-                })
-                .collect(),
+            changes: plan.changes.iter().map(saved_change).collect(),
+            steps: steps.iter().map(saved_step).collect(),
         }
     }
 
-    /// The plan as saved, ready for the preflight and the executor.
-    pub fn plan(&self) -> Result<DatabasePlan, String> {
-        let mut changes = Vec::new();
-        for c in &self.changes {
-            let action = Action::ALL
-                .into_iter()
-                .find(|a| a.as_str() == c.action)
-                .ok_or_else(|| format!("unknown action {:?}", c.action))?;
-            let modification = (action == Action::Modify).then_some(Modification {
-                expire_after_seconds: c.expire_after_seconds,
-                hidden: c.hidden,
-                unique: c.unique,
-            });
-            changes.push(Change {
-                desired: c.desired.as_ref().map(spec_from).transpose()?,
-                live: c.live.as_ref().map(spec_from).transpose()?,
-                modification,
-                differences: c
-                    .differences
-                    .iter()
-                    .filter_map(|d| FIELDS.iter().find(|f| **f == d.as_str()).copied())
-                    .collect(),
-                creates_collection: c.creates_collection,
-                gap: c.gap,
-                note: c.note.clone(),
-                ..Change::new(&c.collection, action, &c.index)
-            });
-        }
-        Ok(DatabasePlan {
+    /// The plan as saved, with its steps, ready for the preflight and the executor.
+    pub fn plan(&self) -> Result<DatabasePlan, SavedPlanError> {
+        let invalid = |what: String| SavedPlanError::Invalid {
             database: self.database.clone(),
-            scope: self.scope,
-            changes,
-            unmanaged: Vec::new(),
+            what,
+        };
+        let changes = self
+            .changes
+            .iter()
+            .map(change_from)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(invalid)?;
+        let steps = self
+            .steps
+            .iter()
+            .map(|s| step_from(s, changes.len()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(invalid)?;
+        Ok(DatabasePlan {
+            steps,
+            ..DatabasePlan::new(&self.database, self.scope, changes)
         })
     }
 }
 
 impl SavedPlan {
-    pub fn read(path: &std::path::Path) -> Result<SavedPlan, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let plan: SavedPlan = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not a saved plan: {e}", path.display()))?;
-        if plan.format != FORMAT {
-            return Err(format!(
-                "{}: saved plan format {} (this mig reads {FORMAT})",
-                path.display(),
-                plan.format
-            ));
+    pub fn read(path: &std::path::Path) -> Result<SavedPlan, SavedPlanError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| SavedPlanError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        // The format first, so an older plan gets the message that says so.
+        let format = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("format").and_then(|f| f.as_u64()));
+        if let Some(found) = format.filter(|f| *f != u64::from(FORMAT)) {
+            return Err(SavedPlanError::Format {
+                path: shown,
+                found: found as u32,
+            });
         }
-        Ok(plan)
+        serde_json::from_str(&text).map_err(|source| SavedPlanError::Parse {
+            path: shown,
+            source,
+        })
     }
 }
 
@@ -222,39 +431,118 @@ mod tests {
         assert_ne!(fingerprint(&state(5)), fingerprint(&state(6)));
     }
 
-    #[test]
-    fn a_plan_survives_the_round_trip_exactly() {
-        let mut desired = IndexSpec::from_server(&doc! {"key": {"at": 1, "n": Bson::Int64(-1)}, "name": "x", "unique": true,
-            "partialFilterExpression": {"deletedAt": null, "d": {"$gt": bson::DateTime::from_millis(5)}, "f": 1.5}})
-        .unwrap();
+    fn spec(d: bson::Document) -> IndexSpec {
+        IndexSpec::from_server(&d).unwrap()
+    }
+
+    /// One change of every kind, on two collections.
+    fn every_kind() -> DatabasePlan {
+        let mut desired = spec(doc! {"key": {"at": 1, "n": Bson::Int64(-1)}, "name": "x", "unique": true,
+            "partialFilterExpression": {"deletedAt": null, "d": {"$gt": bson::DateTime::from_millis(5)}, "f": 1.5}});
         desired.collation = Some(doc! {"locale": "en", "strength": 2});
-        let plan = DatabasePlan {
-            database: "t".into(),
-            scope: Scope::Tenant,
-            changes: vec![
-                Change {
-                    desired: Some(desired),
-                    live: state(5).collections[0].indexes.first().cloned(),
-                    differences: vec!["key", "unique"],
-                    gap: true,
-                    ..Change::new("c", Action::Replace, "x")
+        let live = state(5).collections[0].indexes[0].clone();
+        let changes = vec![
+            Change::Modify {
+                collection: "c".into(),
+                from: spec(doc! {"key": {"y": 1}, "name": "y"}),
+                to: spec(doc! {"key": {"y": 1}, "name": "y", "unique": true, "expireAfterSeconds": 9}),
+                set: Modification {
+                    expire_after_seconds: Some(9),
+                    hidden: Some(false),
+                    unique: true,
                 },
-                Change {
-                    modification: Some(Modification {
-                        expire_after_seconds: Some(9),
-                        hidden: Some(false),
-                        unique: true,
-                    }),
-                    ..Change::new("c", Action::Modify, "y")
-                },
-            ],
-            unmanaged: vec![],
-        };
+                differences: vec!["unique", "expireAfterSeconds"],
+            },
+            Change::Replace {
+                collection: "c".into(),
+                from: live.clone(),
+                to: desired.clone(),
+                differences: vec!["key", "unique"],
+                gap: false,
+                note: Some("why".into()),
+            },
+            Change::Replace {
+                collection: "c".into(),
+                from: spec(doc! {"key": {"g": 1}, "name": "g"}),
+                to: spec(doc! {"key": {"g": 1}, "name": "g", "expireAfterSeconds": 3}),
+                differences: vec!["expireAfterSeconds"],
+                gap: true,
+                note: None,
+            },
+            Change::Rename {
+                collection: "c".into(),
+                from: spec(doc! {"key": {"r": 1}, "name": "r_1"}),
+                to: spec(doc! {"key": {"r": 1}, "name": "r"}),
+            },
+            Change::Create {
+                collection: "d".into(),
+                index: spec(doc! {"key": {"a": "text"}, "name": "a", "weights": {"a": 2}}),
+                new_collection: true,
+            },
+            Change::Hide {
+                collection: "c".into(),
+                index: spec(doc! {"key": {"h": 1}, "name": "h"}),
+                note: "staged".into(),
+            },
+            Change::Drop {
+                collection: "c".into(),
+                index: spec(doc! {"key": {"o": 1}, "name": "o", "hidden": true}),
+                note: None,
+            },
+        ];
+        DatabasePlan::new("t", Scope::Tenant, changes)
+    }
+
+    #[test]
+    fn a_plan_and_its_steps_survive_the_round_trip_exactly() {
+        let plan = every_kind();
         let live = state(5);
         let saved = SavedTarget::new(&plan, vec!["c".into()], fingerprint(&live));
         let text = serde_json::to_string(&saved).unwrap();
         let back: SavedTarget = serde_json::from_str(&text).unwrap();
-        assert_eq!(back.plan().unwrap(), plan);
+        let read = back.plan().unwrap();
+        assert_eq!(read, plan);
+        assert_eq!(read.steps, plan.steps, "the same steps run");
+        assert!(read.steps.len() >= 10, "{:#?}", read.steps);
         assert_eq!(back.collections, vec!["c"]);
+    }
+
+    #[test]
+    fn the_saved_steps_are_the_ones_that_run_not_a_new_schedule() {
+        let plan = every_kind();
+        let mut saved = SavedTarget::new(&plan, vec![], String::new());
+        // What the file says runs, even where a fresh schedule would differ.
+        saved.steps.truncate(1);
+        let read = saved.plan().unwrap();
+        assert_eq!(read.steps, plan.steps[..1]);
+    }
+
+    #[test]
+    fn blocked_changes_saved_with_their_steps_lose_them_at_apply_time() {
+        let plan = every_kind();
+        let saved = SavedTarget::new(&plan, vec![], String::new());
+        let mut findings = crate::plan::Findings::default();
+        findings.blocked.insert(1, "duplicates".into());
+        let read = saved.plan().unwrap().with_findings(findings);
+        assert!(read.steps.iter().all(|s| !s.serves.contains(&1)));
+        assert_eq!(
+            read.steps.len(),
+            plan.steps.len() - 3,
+            "the twin leaves the shared build; its swap drop, final build and twin drop go"
+        );
+    }
+
+    #[test]
+    fn plans_of_another_format_or_broken_are_refused_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("old.json");
+        std::fs::write(&old, r#"{"format": 1, "mig_version": "0.1.0", "created_at": "", "targets": []}"#).unwrap();
+        let e = SavedPlan::read(&old).unwrap_err().to_string();
+        assert!(e.contains("format 1") && e.contains("mig plan --out"), "{e}");
+
+        let mut saved = SavedTarget::new(&every_kind(), vec![], String::new());
+        saved.steps[0].serves = vec![99];
+        let e = saved.plan().unwrap_err().to_string();
+        assert!(e.contains("change 99"), "{e}");
     }
 }

@@ -52,7 +52,7 @@ fn plan(desired: Vec<IndexSpec>, current: Vec<IndexSpec>, prune: bool) -> Databa
 fn actions(p: &DatabasePlan) -> Vec<(Action, &str)> {
     p.changes
         .iter()
-        .map(|c| (c.action, c.index.as_str()))
+        .map(|c| (c.action(), c.index()))
         .collect()
 }
 
@@ -68,9 +68,9 @@ fn identical_state_plans_nothing() {
 fn missing_index_is_created() {
     let p = plan(vec![index("a_1", doc! {"a": 1})], vec![id_index()], false);
     assert_eq!(actions(&p), vec![(Action::Create, "a_1")]);
-    assert!(!p.changes[0].creates_collection);
-    assert_eq!(p.changes[0].desired.as_ref().unwrap().name, "a_1");
-    assert!(p.changes[0].live.is_none());
+    assert!(!p.changes[0].new_collection());
+    assert_eq!(p.changes[0].desired().unwrap().name, "a_1");
+    assert!(p.changes[0].live().is_none());
 }
 
 #[test]
@@ -84,7 +84,7 @@ fn missing_collection_is_created_by_its_first_build() {
         PlanOptions::default(),
     );
     assert_eq!(actions(&p), vec![(Action::Create, "a_1")]);
-    assert!(p.changes[0].creates_collection);
+    assert!(p.changes[0].new_collection());
 }
 
 #[test]
@@ -95,11 +95,13 @@ fn ttl_change_is_a_modify_with_the_new_value() {
     have.expire_after_seconds = Some(30);
     let p = plan(vec![want], vec![id_index(), have], false);
     assert_eq!(actions(&p), vec![(Action::Modify, "ttl")]);
-    let m = p.changes[0].modification.as_ref().unwrap();
+    let Change::Modify { set: m, .. } = &p.changes[0] else {
+        panic!("a modify")
+    };
     assert_eq!(m.expire_after_seconds, Some(60));
     assert_eq!(m.hidden, None);
     assert!(!m.unique);
-    assert_eq!(p.changes[0].differences, vec!["expireAfterSeconds"]);
+    assert_eq!(p.changes[0].differences(), vec!["expireAfterSeconds"]);
 }
 
 #[test]
@@ -108,10 +110,10 @@ fn changed_key_under_the_same_name_is_a_replace() {
     let have = index("x", doc! {"a": 1});
     let p = plan(vec![want], vec![id_index(), have], false);
     assert_eq!(actions(&p), vec![(Action::Replace, "x")]);
-    assert_eq!(p.changes[0].differences, vec!["key"]);
+    assert_eq!(p.changes[0].differences(), vec!["key"]);
     assert_eq!(p.changes[0].renames(), None);
-    assert!(!p.changes[0].gap, "old and new keys can coexist");
-    let temp = p.changes[0].temporary().unwrap();
+    assert!(!p.changes[0].gap(), "old and new keys can coexist");
+    let temp = p.changes[0].twin().unwrap();
     assert_eq!(temp.name, "x__mig_tmp");
     assert_eq!(temp.keys, doc! {"a": 1, "b": -1, "__mig_tmp": 1});
 }
@@ -259,7 +261,7 @@ fn non_unique_to_unique_is_converted_in_place_on_6_0() {
     let have = index("e", doc! {"email": 1});
     let p = plan(vec![want.clone()], vec![id_index(), have.clone()], false);
     assert_eq!(actions(&p), vec![(Action::Modify, "e")]);
-    assert!(p.changes[0].modification.as_ref().unwrap().unique);
+    assert!(matches!(&p.changes[0], Change::Modify { set, .. } if set.unique));
     assert!(
         p.changes[0].builds_unique(),
         "the duplicate preflight runs for it"
@@ -277,11 +279,7 @@ fn non_unique_to_unique_is_converted_in_place_on_6_0() {
         old_server,
     );
     assert_eq!(actions(&p), vec![(Action::Replace, "e")]);
-    assert!(p.changes[0]
-        .note
-        .as_deref()
-        .unwrap()
-        .contains("older than 6.0"));
+    assert!(p.changes[0].note().unwrap().contains("older than 6.0"));
 }
 
 #[test]
@@ -292,8 +290,8 @@ fn replacements_that_cannot_coexist_are_marked_as_leaving_a_gap() {
     let have = index("search", doc! {"title": "text"});
     let p = plan(vec![want], vec![id_index(), have], false);
     assert_eq!(actions(&p), vec![(Action::Replace, "search")]);
-    assert!(p.changes[0].gap);
-    assert!(p.changes[0].temporary().is_none());
+    assert!(p.changes[0].gap());
+    assert!(p.changes[0].twin().is_none());
 
     // Adding a TTL: a TTL index can't get an extra key field.
     let mut want = index("at", doc! {"at": 1});
@@ -303,7 +301,7 @@ fn replacements_that_cannot_coexist_are_marked_as_leaving_a_gap() {
         vec![id_index(), index("at", doc! {"at": 1})],
         false,
     );
-    assert!(p.changes[0].gap);
+    assert!(p.changes[0].gap());
 }
 
 #[test]

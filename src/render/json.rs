@@ -5,43 +5,92 @@
 use serde_json::{json, Map, Value};
 
 use crate::model::IndexSpec;
-use crate::plan::{Action, Change};
+use crate::plan::{Action, Command, DatabasePlan};
 use crate::run::Report;
+use crate::server::execute::{Applied, StepOutcome};
 
 pub fn spec(spec: &IndexSpec) -> Value {
     bson::Bson::Document(spec.to_document()).into_relaxed_extjson()
 }
 
-fn change(c: &Change) -> Value {
+fn change(plan: &DatabasePlan, i: usize, steps: &[usize]) -> Value {
+    let c = &plan.changes[i];
     let mut m = Map::new();
-    m.insert("collection".into(), json!(c.collection));
-    m.insert("action".into(), json!(c.action.as_str()));
-    m.insert("index".into(), json!(c.index));
+    m.insert("collection".into(), json!(c.collection()));
+    m.insert("action".into(), json!(c.action().as_str()));
+    m.insert("index".into(), json!(c.index()));
     m.insert(
         "desired".into(),
-        c.desired.as_ref().map(spec).unwrap_or(Value::Null),
+        c.desired().map(spec).unwrap_or(Value::Null),
     );
-    m.insert(
-        "live".into(),
-        c.live.as_ref().map(spec).unwrap_or(Value::Null),
-    );
-    m.insert("differences".into(), json!(c.differences));
-    m.insert("creates_collection".into(), json!(c.creates_collection));
-    m.insert("gap".into(), json!(c.gap));
-    m.insert("blocked".into(), json!(c.blocked));
+    m.insert("live".into(), c.live().map(spec).unwrap_or(Value::Null));
+    m.insert("differences".into(), json!(c.differences()));
+    m.insert("creates_collection".into(), json!(c.new_collection()));
+    m.insert("gap".into(), json!(c.gap()));
+    m.insert("blocked".into(), json!(plan.blocked(i)));
     if let Some(old) = c.renames() {
         m.insert("renamed_from".into(), json!(old));
     }
-    if let Some(note) = &c.note {
+    if let Some(note) = c.note() {
         m.insert("note".into(), json!(note));
     }
-    if let Some(u) = &c.usage {
+    if let Some(u) = plan.findings.usage.get(&i) {
         m.insert(
             "usage".into(),
             json!({"ops": u.ops, "since": u.since.and_then(|s| s.try_to_rfc3339_string().ok())}),
         );
     }
+    // The steps that carry it out, by their number in the target's `steps`.
+    m.insert(
+        "steps".into(),
+        json!(steps.iter().map(|n| n + 1).collect::<Vec<_>>()),
+    );
     Value::Object(m)
+}
+
+/// The steps of a database, in order; after an apply, with how each went.
+fn steps(plan: &DatabasePlan, applied: Option<&Applied>) -> Value {
+    let steps: Vec<Value> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(n, step)| {
+            let mut m = Map::new();
+            m.insert("n".into(), json!(n + 1));
+            m.insert("collection".into(), json!(step.collection));
+            m.insert("command".into(), json!(step.command.name()));
+            let first = step.serves.first().map(|&i| &plan.changes[i]);
+            m.insert("action".into(), json!(first.map(|c| c.action().as_str())));
+            m.insert("index".into(), json!(step.command.indexes().join(", ")));
+            m.insert("indexes".into(), json!(step.command.indexes()));
+            if let Command::CollMod { set, .. } = &step.command {
+                let (option, value) = set.option();
+                m.insert("set".into(), json!({ option: value.into_relaxed_extjson() }));
+            }
+            m.insert(
+                "serves".into(),
+                json!(step
+                    .serves
+                    .iter()
+                    .map(|&i| format!("{}.{}", plan.changes[i].collection(), plan.changes[i].index()))
+                    .collect::<Vec<_>>()),
+            );
+            m.insert("why".into(), json!(step.why.as_str()));
+            m.insert("explain".into(), json!(step.why.explain()));
+            if let Some(outcome) = applied.and_then(|a| a.steps.get(n)) {
+                let (ok, error, skipped) = match outcome {
+                    StepOutcome::Done => (true, None, false),
+                    StepOutcome::Failed(e) => (false, Some(e.as_str()), false),
+                    StepOutcome::Skipped => (false, None, true),
+                };
+                m.insert("ok".into(), json!(ok));
+                m.insert("error".into(), json!(error));
+                m.insert("skipped".into(), json!(skipped));
+            }
+            Value::Object(m)
+        })
+        .collect();
+    json!(steps)
 }
 
 fn migrations(t: &crate::run::TargetReport) -> Value {
@@ -120,14 +169,18 @@ pub fn report(report: &Report) -> Value {
             m.insert("database".into(), json!(t.target.database));
             m.insert("scope".into(), json!(t.target.scope.to_string()));
             for c in t.counted(report.applied) {
-                summary[c.action as usize] += 1;
+                summary[c.action() as usize] += 1;
             }
             failed_steps += t.failed_steps();
             let (changes, left) = match &t.plan {
                 Some(p) => {
                     unmanaged += p.unmanaged.len();
+                    let by_change = p.steps_by_change();
+                    m.insert("steps".into(), steps(p, t.applied.as_ref()));
                     (
-                        p.changes.iter().map(change).collect::<Vec<_>>(),
+                        (0..p.changes.len())
+                            .map(|i| change(p, i, by_change.get(&i).map_or(&[], Vec::as_slice)))
+                            .collect::<Vec<_>>(),
                         p.unmanaged
                             .iter()
                             .map(|u| {
@@ -185,22 +238,6 @@ pub fn report(report: &Report) -> Value {
                 m.insert("skipped".into(), json!(why));
             }
             m.insert("outcome".into(), json!(t.outcome(report.applied)));
-            if report.applied {
-                let steps: Vec<Value> = t
-                    .steps
-                    .iter()
-                    .map(|s| {
-                        json!({
-                            "collection": s.collection,
-                            "action": s.action.as_str(),
-                            "index": s.index,
-                            "ok": s.error.is_none(),
-                            "error": s.error,
-                        })
-                    })
-                    .collect();
-                m.insert("steps".into(), json!(steps));
-            }
             Value::Object(m)
         })
         .collect();
@@ -223,7 +260,7 @@ pub fn report(report: &Report) -> Value {
             "modify": summary[Action::Modify as usize],
             "replace": summary[Action::Replace as usize],
             "hide": summary[Action::Hide as usize],
-            "blocked": report.targets.iter().filter_map(|t| t.plan.as_ref()).flat_map(|p| &p.changes).filter(|c| c.blocked.is_some()).count(),
+            "blocked": report.targets.iter().filter_map(|t| t.plan.as_ref()).map(|p| p.findings.blocked.len()).sum::<usize>(),
             "skipped": report.targets.iter().filter(|t| t.skipped.is_some()).count(),
             "unmanaged": unmanaged,
             "databases": report.targets.len(),

@@ -7,9 +7,9 @@ use similar::{ChangeTag, TextDiff};
 use super::json::spec as spec_json;
 use crate::model::index::SERVER_ASSIGNED;
 use crate::model::IndexSpec;
-use crate::plan::{Action, Change, DatabasePlan};
+use crate::plan::{Action, Change, Command, DatabasePlan, Step};
 use crate::run::{Report, TargetReport};
-use crate::server::execute::StepResult;
+use crate::server::execute::{Applied, StepOutcome};
 
 /// ANSI colours, or none.
 #[derive(Clone, Copy)]
@@ -81,8 +81,8 @@ fn diff(change: &Change, style: Style, indent: &str) -> String {
         })
         .unwrap_or_default()
     };
-    let live = render(change.live.as_ref());
-    let desired = render(change.desired.as_ref());
+    let live = render(change.live());
+    let desired = render(change.desired());
     let mut out = String::new();
     let _ = writeln!(out, "{indent}{}", style.dim("--- live   +++ declared"));
     for line in TextDiff::from_lines(&live, &desired).iter_all_changes() {
@@ -106,42 +106,62 @@ fn symbol(action: Action, style: Style) -> String {
     }
 }
 
-/// The plan of one database; after an apply, each change says how it went.
-fn plan_text(plan: &DatabasePlan, steps: &[StepResult], style: Style, out: &mut String) {
+/// One step as a line: the server command and what it is about.
+pub fn step_line(step: &Step) -> String {
+    match &step.command {
+        Command::CollMod { index, set } => {
+            let (option, value) = set.option();
+            format!("collMod {index} {option}={}", value.into_relaxed_extjson())
+        }
+        Command::Hide { index } => format!("collMod {index} hidden=true"),
+        Command::CreateIndexes { indexes, .. } => {
+            let names: Vec<&str> = indexes.iter().map(|(_, s)| s.name.as_str()).collect();
+            format!("createIndexes {}", names.join(", "))
+        }
+        Command::DropIndex { index, .. } => format!("dropIndexes {index}"),
+    }
+}
+
+/// What the change does, after its name.
+fn what(change: &Change) -> String {
+    let differences = change.differences().join(", ");
+    match change {
+        Change::Rename { from, .. } => format!(
+            "renames {:?}, same key and options (leaves a gap)",
+            from.name
+        ),
+        Change::Create { index, .. } => one_line(index),
+        Change::Drop { index, .. } | Change::Hide { index, .. } => one_line(index),
+        Change::Modify { .. } => format!("in place (collMod): {differences}"),
+        Change::Replace { gap: true, .. } => format!(
+            "drop, then rebuild: {differences} changed (leaves a gap: old and new can't coexist)"
+        ),
+        Change::Replace { .. } => {
+            format!("rebuild beside, then swap: {differences} changed (covered throughout)")
+        }
+    }
+}
+
+/// The plan of one database; after an apply, each change and step says how it went.
+fn plan_text(plan: &DatabasePlan, applied: Option<&Applied>, style: Style, out: &mut String) {
     let mut current: Option<&str> = None;
-    for change in &plan.changes {
-        if current != Some(change.collection.as_str()) {
-            current = Some(&change.collection);
-            let note = if change.creates_collection {
+    let by_change = plan.steps_by_change();
+    let mut shown = vec![false; plan.steps.len()];
+    for (i, change) in plan.changes.iter().enumerate() {
+        if current != Some(change.collection()) {
+            current = Some(change.collection());
+            let note = if change.new_collection() {
                 style.dim(" (does not exist yet: its first index build creates it)")
             } else {
                 String::new()
             };
-            let _ = writeln!(out, "  {}{note}", change.collection);
+            let _ = writeln!(out, "  {}{note}", change.collection());
         }
-        let what = match (change.action, change.renames()) {
-            (Action::Replace, Some(old)) => {
-                format!("renames {old:?}, same key and options (leaves a gap)")
-            }
-            (Action::Create, _) => one_line(change.desired.as_ref().expect("a create has a spec")),
-            (Action::Drop | Action::Hide, _) => {
-                one_line(change.live.as_ref().expect("a drop has a spec"))
-            }
-            (Action::Modify, _) => format!("in place (collMod): {}", change.differences.join(", ")),
-            (Action::Replace, None) if change.gap => format!(
-                "drop, then rebuild: {} changed (leaves a gap: old and new can't coexist)",
-                change.differences.join(", ")
-            ),
-            (Action::Replace, None) => format!(
-                "rebuild beside, then swap: {} changed (covered throughout)",
-                change.differences.join(", ")
-            ),
-        };
         let mut extra = String::new();
-        if let Some(note) = &change.note {
+        if let Some(note) = change.note() {
             let _ = write!(extra, "\n        {}", style.dim(note));
         }
-        if let Some(u) = &change.usage {
+        if let Some(u) = plan.findings.usage.get(&i) {
             let since = u
                 .since
                 .and_then(|s| s.try_to_rfc3339_string().ok())
@@ -152,29 +172,46 @@ fn plan_text(plan: &DatabasePlan, steps: &[StepResult], style: Style, out: &mut 
                 style.dim(&format!("used {} time(s) since {since}", u.ops))
             );
         }
-        if let Some(why) = &change.blocked {
+        if let Some(why) = plan.blocked(i) {
             let _ = write!(extra, "\n        {}", style.red(&format!("BLOCKED: {why}")));
         }
-        let outcome = steps
-            .iter()
-            .find(|s| {
-                s.collection == change.collection
-                    && s.index == change.index
-                    && s.action == change.action
-            })
-            .map(|s| match &s.error {
-                None => format!("  {}", style.green("done")),
-                Some(e) => format!("\n        {}", style.red(&format!("FAILED: {e}"))),
-            })
-            .unwrap_or_default();
+        let outcome = match applied {
+            Some(a) if a.done(i) => format!("  {}", style.green("done")),
+            Some(a) => a
+                .error(i)
+                .map(|e| format!("\n        {}", style.red(&format!("FAILED: {e}"))))
+                .unwrap_or_default(),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "    {} {}  {what}{outcome}{extra}",
-            symbol(change.action, style),
-            style.bold(&change.index)
+            "    {} {}  {}{outcome}{extra}",
+            symbol(change.action(), style),
+            style.bold(change.index()),
+            what(change)
         );
-        if matches!(change.action, Action::Modify | Action::Replace) {
+        if matches!(change, Change::Modify { .. } | Change::Replace { .. }) {
             out.push_str(&diff(change, style, "        "));
+        }
+        for &n in by_change.get(&i).into_iter().flatten() {
+            let step = &plan.steps[n];
+            let line = if std::mem::replace(&mut shown[n], true) {
+                format!("{}. {}", n + 1, style.dim("(the same step, above)"))
+            } else {
+                format!(
+                    "{}. {}  {}",
+                    n + 1,
+                    step_line(step),
+                    style.dim(step.why.explain())
+                )
+            };
+            let status = match applied.and_then(|a| a.steps.get(n)) {
+                Some(StepOutcome::Done) => format!("  {}", style.green("done")),
+                Some(StepOutcome::Failed(_)) => format!("  {}", style.red("failed")),
+                Some(StepOutcome::Skipped) => format!("  {}", style.yellow("skipped")),
+                None => String::new(),
+            };
+            let _ = writeln!(out, "        {line}{status}");
         }
     }
     for u in &plan.unmanaged {
@@ -262,7 +299,7 @@ fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) 
     };
     let _ = writeln!(out, "{}: {state}", style.bold(&header));
     migrations_text(t, style, out);
-    plan_text(plan, &t.steps, style, out);
+    plan_text(plan, t.applied.as_ref(), style, out);
 }
 
 /// `mig status`.
@@ -363,7 +400,7 @@ pub fn report(report: &Report, style: Style) -> String {
             .targets
             .iter()
             .flat_map(|t| t.counted(report.applied))
-            .filter(|c| c.action == a)
+            .filter(|c| c.action() == a)
             .count()
     };
     let unmanaged: usize = report
@@ -466,21 +503,21 @@ mod tests {
         live.expire_after_seconds = Some(30);
         let mut desired = live.clone();
         desired.expire_after_seconds = Some(60);
+        let changes = vec![
+            Change::Modify {
+                collection: "m".into(),
+                from: live,
+                to: desired,
+                set: Default::default(),
+                differences: vec!["expireAfterSeconds"],
+            },
+            Change::Create {
+                collection: "m".into(),
+                index: spec("a_1", doc! {"a": 1, "b": -1}),
+                new_collection: false,
+            },
+        ];
         let plan = DatabasePlan {
-            database: "t1".into(),
-            scope: Scope::Tenant,
-            changes: vec![
-                Change {
-                    desired: Some(desired),
-                    live: Some(live),
-                    differences: vec!["expireAfterSeconds"],
-                    ..Change::new("m", Action::Modify, "ttl")
-                },
-                Change {
-                    desired: Some(spec("a_1", doc! {"a": 1, "b": -1})),
-                    ..Change::new("m", Action::Create, "a_1")
-                },
-            ],
             unmanaged: vec![Unmanaged {
                 collection: "m".into(),
                 index: spec("legacy", doc! {"z": 1}),
@@ -488,6 +525,7 @@ mod tests {
                 protected: false,
                 retiring: None,
             }],
+            ..DatabasePlan::new("t1", Scope::Tenant, changes)
         };
         let r = Report {
             targets: vec![TargetReport {

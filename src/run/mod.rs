@@ -20,7 +20,7 @@ use crate::model::{DatabaseState, Scope};
 use crate::plan::saved::{fingerprint, SavedPlan, SavedTarget};
 use crate::plan::{plan_database, Change, DatabasePlan, PlanOptions};
 use crate::progress::Progress;
-use crate::server::execute::{Executor, StepResult};
+use crate::server::execute::{Applied, Executor, StepOutcome};
 use crate::server::inspect::{self, ReadPath, Request, ServerInfo};
 use crate::server::journal::Journal;
 use crate::server::lock::{Lock, LockError, LockOptions};
@@ -32,8 +32,8 @@ use crate::targets::{self, Rejected, Selection, Target};
 pub struct TargetReport {
     pub target: Target,
     pub plan: Option<DatabasePlan>,
-    /// Empty unless the plan was applied.
-    pub steps: Vec<StepResult>,
+    /// What the steps did, when the plan was applied.
+    pub applied: Option<Applied>,
     /// The database could not be read (or vanished); nothing was changed.
     pub error: Option<String>,
     /// Not worked on, and why (lock held, an earlier failure, a drifted saved plan).
@@ -53,7 +53,7 @@ impl TargetReport {
         TargetReport {
             target,
             plan: None,
-            steps: Vec::new(),
+            applied: None,
             error: None,
             skipped: None,
             read: None,
@@ -68,35 +68,32 @@ impl TargetReport {
         self.error.is_some()
             || self.skipped.is_some()
             || self.migrations.iter().any(|m| m.status == "failed")
-            || self.steps.iter().any(|s| s.error.is_some())
+            || self.failed_steps() > 0
             || self
                 .plan
                 .as_ref()
-                .is_some_and(|p| p.changes.iter().any(|c| c.blocked.is_some()))
+                .is_some_and(|p| !p.findings.blocked.is_empty())
     }
 
-    /// The changes to count: after an apply, only those whose step succeeded
-    /// (a failed or blocked one is never counted as applied); in a plan, all.
+    /// The changes to count: after an apply, only those whose steps all
+    /// succeeded (a failed or blocked one is never counted as applied); in a plan, all.
     pub fn counted(&self, applied: bool) -> Vec<&Change> {
-        let changes = self.plan.iter().flat_map(|p| &p.changes);
+        let Some(plan) = &self.plan else {
+            return Vec::new();
+        };
         if !applied {
-            return changes.collect();
+            return plan.changes.iter().collect();
         }
-        changes
-            .filter(|c| {
-                self.steps.iter().any(|s| {
-                    s.error.is_none()
-                        && s.action == c.action
-                        && s.collection == c.collection
-                        && s.index == c.index
-                })
-            })
+        let done = |i: usize| self.applied.as_ref().is_some_and(|a| a.done(i));
+        (0..plan.changes.len())
+            .filter(|&i| done(i))
+            .map(|i| &plan.changes[i])
             .collect()
     }
 
     /// How many steps of an apply failed.
     pub fn failed_steps(&self) -> usize {
-        self.steps.iter().filter(|s| s.error.is_some()).count()
+        self.applied.as_ref().map_or(0, Applied::failed_steps)
     }
 
     /// One line: ok / changed n / failed: why / skipped: why.
@@ -107,25 +104,17 @@ impl TargetReport {
         if let Some(e) = &self.error {
             return format!("failed: {e}");
         }
-        let errors: Vec<String> = self
-            .steps
-            .iter()
-            .filter_map(|s| {
-                s.error
-                    .as_ref()
-                    .map(|e| format!("{}.{}: {e}", s.collection, s.index))
-            })
-            .collect();
-        let blocked: Vec<String> = self
-            .plan
-            .iter()
-            .flat_map(|p| &p.changes)
-            .filter_map(|c| {
-                c.blocked
-                    .as_ref()
-                    .map(|b| format!("{}.{} blocked: {b}", c.collection, c.index))
-            })
-            .collect();
+        let mut errors: Vec<String> = Vec::new();
+        let mut blocked: Vec<String> = Vec::new();
+        for (i, c) in self.plan.iter().flat_map(|p| p.changes.iter().enumerate()) {
+            let (collection, index) = (c.collection(), c.index());
+            if let Some(e) = self.applied.as_ref().and_then(|a| a.error(i)) {
+                errors.push(format!("{collection}.{index}: {e}"));
+            }
+            if let Some(b) = self.plan.as_ref().and_then(|p| p.blocked(i)) {
+                blocked.push(format!("{collection}.{index} blocked: {b}"));
+            }
+        }
         if let Some(first) = errors.first().or(blocked.first()) {
             let more = errors.len().max(blocked.len()) - 1;
             return if more > 0 {
@@ -354,14 +343,15 @@ async fn finish_plan(
     if inspect::may_be_retiring(&live, declared) {
         live.retiring = inspect::read_retiring(&db).await?;
     }
-    let mut plan = plan_database(
+    let plan = plan_database(
         &target.database,
         target.scope,
         declared,
         &live,
         options.plan,
     );
-    preflight::check(&db, &mut plan, &live).await?;
+    let findings = preflight::check(&db, &plan.changes, &live).await?;
+    let plan = plan.with_findings(findings);
     let read = (
         live.collections.iter().map(|c| c.name.clone()).collect(),
         fingerprint(&live),
@@ -513,9 +503,9 @@ async fn saved_plan(
             &saved.fingerprint[..12.min(saved.fingerprint.len())]
         ));
     }
-    let mut plan = saved.plan()?;
-    preflight::check(db, &mut plan, &live).await?;
-    Ok(plan)
+    let plan = saved.plan().map_err(|e| e.to_string())?;
+    let findings = preflight::check(db, &plan.changes, &live).await?;
+    Ok(plan.with_findings(findings))
 }
 
 /// Lock → read → plan → preflight → apply → unlock, for one database.
@@ -592,13 +582,16 @@ async fn apply_one(
                     commit_quorum: options.commit_quorum.clone(),
                     progress: ctx.progress,
                 };
-                report.steps = executor.apply(&plan).await;
-                for step in report.steps.iter().filter(|s| s.error.is_some()) {
-                    tracing::warn!(
-                        database = %report.target.database, collection = %step.collection, index = %step.index,
-                        "failed: {}", step.error.as_deref().unwrap_or_default()
-                    );
+                let applied = executor.apply(&plan).await;
+                for (step, outcome) in plan.steps.iter().zip(&applied.steps) {
+                    if let StepOutcome::Failed(e) = outcome {
+                        tracing::warn!(
+                            database = %report.target.database, collection = %step.collection,
+                            index = %step.command.indexes().join(", "), "failed: {e}"
+                        );
+                    }
                 }
+                report.applied = Some(applied);
             }
             report.plan = Some(plan);
         }

@@ -1,16 +1,11 @@
-//! Applies a database's plan, collection by collection, in an order that keeps
-//! indexes in place as long as it can:
-//! 1. in-place changes (`collMod`: TTL, hidden, unique conversion);
-//! 2. the drops of replacements that can't coexist with their new form, then
-//!    one `createIndexes` (one collection scan) with every new index, the
-//!    temporary twins of the other replacements, and the rebuilt ones;
-//! 3. for each replacement with a temporary twin: drop the old index, build
-//!    the final one, drop the twin: the collection is covered all along;
-//! 4. hides and drops.
+//! Runs a database's steps, in the order the planner gave them: for each,
+//! fence, journal, run, record the outcome. It decides no order. It follows
+//! one rule: a change that failed at one step gets no further steps, and a
+//! step that requires a change that failed is skipped.
 //!
-//! Every write is fenced by the run's lock and journaled. A failed step is
-//! reported and the rest go on, so a run leaves a database as it was or further
-//! along, and the next run converges.
+//! A failed step is reported and the rest go on, so a run leaves a database
+//! as it was or further along, and the next run plans again from the live
+//! state and converges.
 
 use bson::{doc, Bson, Document};
 use mongodb::Database;
@@ -18,17 +13,58 @@ use mongodb::Database;
 use super::errors::Failure;
 use super::inspect::record_retiring;
 use super::journal::Journal;
-use super::preflight::refusal;
-use crate::plan::{Action, Change, DatabasePlan, TEMP_SUFFIX};
+use crate::plan::{Command, DatabasePlan, Step, Why};
 use crate::progress::Progress;
 
-/// What happened to one change.
+/// What happened to one step.
 #[derive(Clone, Debug, PartialEq)]
-pub struct StepResult {
-    pub collection: String,
-    pub action: Action,
-    pub index: String,
-    pub error: Option<String>,
+pub enum StepOutcome {
+    Done,
+    /// Failed, in whole or (a build's batch) in part: what went wrong.
+    Failed(String),
+    /// Not run: a change it serves or requires had failed.
+    Skipped,
+}
+
+/// What happened to one change: the outcome of its steps together.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChangeOutcome {
+    /// No step of it ran (blocked by the preflight).
+    NotRun,
+    /// Every step of it ran so far succeeded.
+    Done,
+    Failed(String),
+}
+
+/// What happened to a database's steps and to the changes they serve.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Applied {
+    /// One per step of the plan, in order.
+    pub steps: Vec<StepOutcome>,
+    /// One per change of the plan.
+    pub changes: Vec<ChangeOutcome>,
+}
+
+impl Applied {
+    /// The change at `i` was carried out completely.
+    pub fn done(&self, i: usize) -> bool {
+        self.changes.get(i) == Some(&ChangeOutcome::Done)
+    }
+
+    /// Why the change at `i` failed, if it did.
+    pub fn error(&self, i: usize) -> Option<&str> {
+        match self.changes.get(i) {
+            Some(ChangeOutcome::Failed(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub fn failed_steps(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| matches!(s, StepOutcome::Failed(_)))
+            .count()
+    }
 }
 
 /// Checked before every write: `Err` stops the run before it writes.
@@ -51,142 +87,120 @@ pub struct Executor<'a> {
     pub progress: Option<&'a Progress>,
 }
 
+/// The journal's name for a step.
+fn label(step: &Step) -> &'static str {
+    match (&step.command, step.why) {
+        (Command::CollMod { .. }, _) => "collMod",
+        (Command::Hide { .. }, _) => "collMod (hide)",
+        (Command::CreateIndexes { .. }, _) => "createIndexes",
+        (Command::DropIndex { .. }, Why::GapDrop | Why::SwapDrop) => "drop (replaced)",
+        (Command::DropIndex { .. }, Why::TwinDrop) => "drop (temporary)",
+        (Command::DropIndex { .. }, _) => "drop",
+    }
+}
+
 impl Executor<'_> {
-    /// Applies every change of `plan` that the preflight didn't block.
-    pub async fn apply(&self, plan: &DatabasePlan) -> Vec<StepResult> {
-        let mut results = Vec::new();
-        let mut collections: Vec<&str> =
-            plan.changes.iter().map(|c| c.collection.as_str()).collect();
-        collections.dedup();
-        for collection in collections {
-            let changes: Vec<&Change> = plan
-                .changes
+    /// Runs every step of `plan`.
+    pub async fn apply(&self, plan: &DatabasePlan) -> Applied {
+        let mut changes = vec![ChangeOutcome::NotRun; plan.changes.len()];
+        let mut outcomes = Vec::with_capacity(plan.steps.len());
+        let failed = |changes: &Vec<ChangeOutcome>, i: usize| {
+            matches!(changes.get(i), Some(ChangeOutcome::Failed(_)))
+        };
+        for step in &plan.steps {
+            let live: Vec<usize> = step
+                .serves
                 .iter()
-                .filter(|c| c.collection == collection)
+                .copied()
+                .filter(|&i| !failed(&changes, i))
                 .collect();
-            results.extend(self.apply_collection(collection, &changes).await);
+            if live.is_empty() || step.requires.iter().any(|&r| failed(&changes, r)) {
+                outcomes.push(StepOutcome::Skipped);
+                continue;
+            }
+            let errors = self.run(step, &live).await;
+            for &i in &live {
+                changes[i] = match errors.iter().find(|(j, _)| *j == i) {
+                    Some((_, e)) => ChangeOutcome::Failed(e.clone()),
+                    None => ChangeOutcome::Done,
+                };
+            }
+            outcomes.push(match errors.is_empty() {
+                true => StepOutcome::Done,
+                false => StepOutcome::Failed(
+                    errors
+                        .iter()
+                        .map(|(_, e)| e.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+            });
         }
-        results
+        Applied {
+            steps: outcomes,
+            changes,
+        }
     }
 
-    async fn apply_collection(&self, collection: &str, changes: &[&Change]) -> Vec<StepResult> {
-        let mut errors: Vec<Option<String>> = changes.iter().map(|c| refusal(c)).collect();
-        let pending = |errors: &Vec<Option<String>>, i: usize| errors[i].is_none();
-
-        // 1. In place.
-        for (i, change) in changes.iter().enumerate() {
-            if change.action == Action::Modify && pending(&errors, i) {
-                errors[i] = self.modify(collection, change).await.err();
-            }
-        }
-        // 2. Gap drops, then one build of everything new.
-        for (i, change) in changes.iter().enumerate() {
-            if change.action == Action::Replace && change.gap && pending(&errors, i) {
-                let old = change
-                    .live
-                    .as_ref()
-                    .map(|l| l.name.as_str())
-                    .unwrap_or(&change.index);
-                if let Err(e) = self.drop_index(collection, old, "drop (replaced)").await {
-                    errors[i] = Some(format!("dropping {old:?} before rebuilding it: {e}"));
-                }
-            }
-        }
-        let mut builds: Vec<(usize, Document)> = Vec::new();
-        for (i, change) in changes.iter().enumerate() {
-            if !pending(&errors, i) {
-                continue;
-            }
-            let spec = match change.action {
-                Action::Create => change.desired.as_ref().map(|d| d.to_document()),
-                Action::Replace if change.gap => change.desired.as_ref().map(|d| d.to_document()),
-                Action::Replace => change.temporary().map(|t| t.to_document()),
-                _ => None,
-            };
-            if let Some(spec) = spec {
-                builds.push((i, spec));
-            }
-        }
-        for (i, error) in self.build(collection, &builds, changes).await {
-            errors[i] = error;
-        }
-        // 3. Replacements with a temporary twin: the old goes only once the twin stands.
-        let swaps: Vec<usize> = (0..changes.len())
-            .filter(|&i| {
-                changes[i].action == Action::Replace && !changes[i].gap && pending(&errors, i)
-            })
-            .collect();
-        let mut finals = Vec::new();
-        for &i in &swaps {
-            let old = changes[i]
-                .live
-                .as_ref()
-                .map(|l| l.name.clone())
-                .unwrap_or_default();
-            match self.drop_index(collection, &old, "drop (replaced)").await {
-                Ok(()) => finals.push((
-                    i,
-                    changes[i]
-                        .desired
-                        .as_ref()
-                        .map(|d| d.to_document())
-                        .unwrap_or_default(),
-                )),
-                Err(e) => errors[i] = Some(format!("dropping the old {old:?}: {e}")),
-            }
-        }
-        for (i, error) in self.build(collection, &finals, changes).await {
-            errors[i] = error;
-        }
-        for &i in &swaps {
-            if pending(&errors, i) {
-                let temp = format!("{}{TEMP_SUFFIX}", changes[i].index);
-                errors[i] = self
-                    .drop_index(collection, &temp, "drop (temporary)")
+    /// Runs one step for the changes in `live` (those of its changes that
+    /// have not failed); returns the error of each change it failed.
+    async fn run(&self, step: &Step, live: &[usize]) -> Vec<(usize, String)> {
+        let collection = step.collection.as_str();
+        let all = |e: String| live.iter().map(|&i| (i, e.clone())).collect();
+        match &step.command {
+            Command::CollMod { index, set } => {
+                let (option, value) = set.option();
+                let spec = doc! {"name": index, option: value};
+                let command = doc! {"collMod": collection, "index": spec.clone()};
+                match self
+                    .write(label(step), collection, index, Some(&spec), command, false)
                     .await
-                    .err();
-            }
-        }
-        // 4. Hides and drops, last.
-        let failed_builds: Vec<&str> = changes
-            .iter()
-            .zip(&errors)
-            .filter(|(c, e)| e.is_some() && matches!(c.action, Action::Create | Action::Replace))
-            .map(|(c, _)| c.index.as_str())
-            .collect();
-        for (i, change) in changes.iter().enumerate() {
-            if !pending(&errors, i) {
-                continue;
-            }
-            match change.action {
-                Action::Hide => errors[i] = self.hide(collection, &change.index).await.err(),
-                Action::Drop => {
-                    // A temporary twin keeps covering while its final index is missing.
-                    let base = change.index.strip_suffix(TEMP_SUFFIX);
-                    if base.is_some_and(|b| failed_builds.contains(&b)) {
-                        continue;
-                    }
-                    errors[i] = self
-                        .drop_index(collection, &change.index, "drop")
-                        .await
-                        .err();
-                    if errors[i].is_none() && change.live.as_ref().is_some_and(|l| l.hidden) {
-                        let _ = record_retiring(&self.db, collection, &change.index, false).await;
-                    }
+                {
+                    Ok(_) => Vec::new(),
+                    Err(f) => all(f.message),
                 }
-                _ => {}
+            }
+            Command::Hide { index } => {
+                let command = doc! {"collMod": collection, "index": {"name": index, "hidden": true}};
+                let hidden = self
+                    .write(label(step), collection, index, None, command, false)
+                    .await;
+                match hidden.map_err(|f| f.message) {
+                    Ok(_) => match record_retiring(&self.db, collection, index, true).await {
+                        Ok(()) => Vec::new(),
+                        Err(e) => all(e),
+                    },
+                    Err(e) => all(e),
+                }
+            }
+            Command::DropIndex {
+                index,
+                forget_retiring,
+            } => match self.drop_index(label(step), collection, index).await {
+                Ok(()) => {
+                    if *forget_retiring {
+                        let _ = record_retiring(&self.db, collection, index, false).await;
+                    }
+                    Vec::new()
+                }
+                Err(e) => all(match step.why {
+                    Why::GapDrop => format!("dropping {index:?} before rebuilding it: {e}"),
+                    Why::SwapDrop => format!("dropping the old {index:?}: {e}"),
+                    _ => e,
+                }),
+            },
+            Command::CreateIndexes {
+                indexes,
+                new_collection,
+            } => {
+                let specs: Vec<(usize, Document)> = indexes
+                    .iter()
+                    .filter(|(i, _)| live.contains(i))
+                    .map(|(i, s)| (*i, s.to_document()))
+                    .collect();
+                self.build(collection, &specs, *new_collection).await
             }
         }
-        changes
-            .iter()
-            .zip(errors)
-            .map(|(c, error)| StepResult {
-                collection: collection.to_string(),
-                action: c.action,
-                index: c.index.clone(),
-                error,
-            })
-            .collect()
     }
 
     /// Runs one write, fenced and journaled.
@@ -218,54 +232,9 @@ impl Executor<'_> {
         result
     }
 
-    async fn modify(&self, collection: &str, change: &Change) -> Result<(), String> {
-        let m = change.modification.clone().unwrap_or_default();
-        let mut steps: Vec<Document> = Vec::new();
-        if let Some(ttl) = m.expire_after_seconds {
-            steps.push(doc! {"name": &change.index, "expireAfterSeconds": ttl});
-        }
-        if let Some(hidden) = m.hidden {
-            steps.push(doc! {"name": &change.index, "hidden": hidden});
-        }
-        if m.unique {
-            // New duplicates are refused from here on, then the index is checked and converted.
-            steps.push(doc! {"name": &change.index, "prepareUnique": true});
-            steps.push(doc! {"name": &change.index, "unique": true});
-        }
-        for index in steps {
-            let spec = index.clone();
-            self.write(
-                "collMod",
-                collection,
-                &change.index,
-                Some(&spec),
-                doc! {"collMod": collection, "index": index},
-                false,
-            )
-            .await?;
-        }
-        Ok(())
-    }
-
-    async fn hide(&self, collection: &str, index: &str) -> Result<(), String> {
-        let command = doc! {"collMod": collection, "index": {"name": index, "hidden": true}};
-        self.write("collMod (hide)", collection, index, None, command, false)
-            .await?;
-        record_retiring(&self.db, collection, index, true).await
-    }
-
-    async fn drop_index(&self, collection: &str, name: &str, step: &str) -> Result<(), String> {
-        match self
-            .write(
-                step,
-                collection,
-                name,
-                None,
-                doc! {"dropIndexes": collection, "index": name},
-                false,
-            )
-            .await
-        {
+    async fn drop_index(&self, step: &str, collection: &str, name: &str) -> Result<(), String> {
+        let command = doc! {"dropIndexes": collection, "index": name};
+        match self.write(step, collection, name, None, command, false).await {
             Ok(_) => Ok(()),
             // Already gone (IndexNotFound): the goal of a drop is reached.
             Err(f) if f.code == Some(27) => Ok(()),
@@ -273,35 +242,31 @@ impl Executor<'_> {
         }
     }
 
-    /// One `createIndexes` for all `specs`; if it fails, each on its own, so
-    /// one bad index doesn't hold back the rest. Returns an error per change.
+    /// One `createIndexes` for all `specs`; if the server refuses it, each on
+    /// its own, so one bad index doesn't hold back the rest. Returns the
+    /// error of each change whose index was not built.
     async fn build(
         &self,
         collection: &str,
         specs: &[(usize, Document)],
-        changes: &[&Change],
-    ) -> Vec<(usize, Option<String>)> {
+        new_collection: bool,
+    ) -> Vec<(usize, String)> {
         if specs.is_empty() {
             return Vec::new();
         }
-        let expect_new = specs.iter().all(|(i, _)| changes[*i].creates_collection);
         let all: Vec<Document> = specs.iter().map(|(_, s)| s.clone()).collect();
-        match self.create_indexes(collection, all, expect_new).await {
-            Ok(()) => specs.iter().map(|(i, _)| (*i, None)).collect(),
-            Err(e) if specs.len() == 1 => vec![(specs[0].0, Some(e))],
+        match self.create_indexes(collection, all, new_collection).await {
+            Ok(()) => Vec::new(),
+            Err(e) if specs.len() == 1 => vec![(specs[0].0, e)],
             Err(_) => {
-                let mut out = Vec::new();
+                let mut errors = Vec::new();
                 for (i, spec) in specs {
-                    let result = self
-                        .create_indexes(
-                            collection,
-                            vec![spec.clone()],
-                            changes[*i].creates_collection,
-                        )
-                        .await;
-                    out.push((*i, result.err()));
+                    let one = vec![spec.clone()];
+                    if let Err(e) = self.create_indexes(collection, one, new_collection).await {
+                        errors.push((*i, e));
+                    }
                 }
-                out
+                errors
             }
         }
     }
@@ -331,7 +296,8 @@ impl Executor<'_> {
                 command,
                 expect_new_collection,
             )
-            .await?;
+            .await
+            .map_err(|f| f.message)?;
         let created = matches!(
             reply.get("createdCollectionAutomatically"),
             Some(Bson::Boolean(true))

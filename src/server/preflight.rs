@@ -1,9 +1,10 @@
 //! Checks before any write (and during `plan`), against the live data:
 //! duplicate keys for unique builds and conversions, the 64-index limit, the
 //! one-text-index rule, and how much each index to be dropped is used. They
-//! only annotate the plan's changes; a blocked change is refused by `apply`.
+//! only read, and return [`Findings`]: the plan leaves a blocked change
+//! without steps.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use bson::{doc, Bson, Document};
 use futures::TryStreamExt;
@@ -11,24 +12,31 @@ use mongodb::Database;
 
 use super::errors::explain;
 use crate::model::{DatabaseState, IndexSpec};
-use crate::plan::{Action, Change, DatabasePlan, Usage, MAX_INDEXES};
+use crate::plan::{limits, Change, Findings, Usage};
 
 /// How many duplicate keys a blocked change shows.
 const SAMPLES: i32 = 5;
 
+/// Everything the preflight finds about `changes`: it only reads.
 pub async fn check(
     db: &Database,
-    plan: &mut DatabasePlan,
+    changes: &[Change],
     live: &DatabaseState,
-) -> Result<(), String> {
-    for change in plan.changes.iter_mut().filter(|c| c.builds_unique()) {
-        let spec = change.desired.clone().expect("a unique build has a spec");
-        if let Some(found) = duplicates(db, &change.collection, &spec).await? {
-            change.blocked = Some(found);
+) -> Result<Findings, String> {
+    let mut blocked = BTreeMap::new();
+    for (i, change) in changes.iter().enumerate() {
+        if let Some(spec) = change.desired().filter(|_| change.builds_unique()) {
+            if let Some(found) = duplicates(db, change.collection(), spec).await? {
+                blocked.insert(i, found);
+            }
         }
     }
-    limits(plan, live);
-    usage(db, plan).await
+    let over = limits(changes, live, &blocked);
+    blocked.extend(over);
+    Ok(Findings {
+        blocked,
+        usage: usage(db, changes).await?,
+    })
 }
 
 /// Groups the documents the index would cover by its key; any group of two
@@ -132,73 +140,18 @@ async fn duplicates(
     )))
 }
 
-/// The 64-index limit and the one-text-index rule, against the live collection.
-fn limits(plan: &mut DatabasePlan, live: &DatabaseState) {
-    let mut collections: Vec<String> = plan.changes.iter().map(|c| c.collection.clone()).collect();
-    collections.dedup();
-    for name in collections {
-        let live_indexes = live
-            .collection(&name)
-            .map(|c| c.indexes.clone())
-            .unwrap_or_default();
-        let dropped: Vec<&str> = plan
-            .changes
-            .iter()
-            .filter(|c| c.collection == name && matches!(c.action, Action::Drop | Action::Replace))
-            .filter_map(|c| c.live.as_ref().map(|l| l.name.as_str()))
-            .collect();
-        let mut count = live_indexes.len().max(1);
-        count -= plan
-            .changes
-            .iter()
-            .filter(|c| c.collection == name && c.action == Action::Drop)
-            .count();
-        let live_text: Option<String> = live_indexes
-            .iter()
-            .find(|i| i.is_text() && !dropped.contains(&i.name.as_str()))
-            .map(|i| i.name.clone());
-        for change in plan
-            .changes
-            .iter_mut()
-            .filter(|c| c.collection == name && c.blocked.is_none())
-        {
-            let Some(desired) = change.desired.as_ref() else {
-                continue;
-            };
-            if change.action == Action::Create {
-                count += 1;
-                if count > MAX_INDEXES {
-                    change.blocked = Some(format!(
-                        "{}.{name} would have {count} indexes; MongoDB allows {MAX_INDEXES} (drop unused ones first)",
-                        live.name
-                    ));
-                    continue;
-                }
-            }
-            if matches!(change.action, Action::Create | Action::Replace) && desired.is_text() {
-                if let Some(other) = live_text.as_deref().filter(|t| *t != desired.name) {
-                    change.blocked = Some(format!(
-                        "{}.{name} already has the text index {other:?}; a collection has only one",
-                        live.name
-                    ));
-                }
-            }
-        }
-    }
-}
-
 /// `$indexStats` for the indexes about to be hidden or dropped.
-async fn usage(db: &Database, plan: &mut DatabasePlan) -> Result<(), String> {
-    let mut collections: Vec<String> = plan
-        .changes
+async fn usage(db: &Database, changes: &[Change]) -> Result<BTreeMap<usize, Usage>, String> {
+    let mut found = BTreeMap::new();
+    let mut collections: Vec<&str> = changes
         .iter()
-        .filter(|c| matches!(c.action, Action::Drop | Action::Hide))
-        .map(|c| c.collection.clone())
+        .filter(|c| matches!(c, Change::Drop { .. } | Change::Hide { .. }))
+        .map(Change::collection)
         .collect();
     collections.dedup();
     for name in collections {
         let stats: Vec<Document> = match async {
-            db.collection::<Document>(&name)
+            db.collection::<Document>(name)
                 .aggregate(vec![doc! {"$indexStats": {}}])
                 .await?
                 .try_collect()
@@ -217,16 +170,14 @@ async fn usage(db: &Database, plan: &mut DatabasePlan) -> Result<(), String> {
             .iter()
             .filter_map(|s| Some((s.get_str("name").ok()?, s)))
             .collect();
-        for change in plan
-            .changes
-            .iter_mut()
-            .filter(|c| c.collection == name && matches!(c.action, Action::Drop | Action::Hide))
-        {
+        for (i, change) in changes.iter().enumerate().filter(|(_, c)| {
+            c.collection() == name && matches!(c, Change::Drop { .. } | Change::Hide { .. })
+        }) {
             if let Some(accesses) = by_name
-                .get(change.index.as_str())
+                .get(change.index())
                 .and_then(|s| s.get_document("accesses").ok())
             {
-                change.usage = Some(Usage {
+                found.insert(i, Usage {
                     ops: accesses
                         .get_i64("ops")
                         .or_else(|_| accesses.get_i32("ops").map(i64::from))
@@ -236,13 +187,5 @@ async fn usage(db: &Database, plan: &mut DatabasePlan) -> Result<(), String> {
             }
         }
     }
-    Ok(())
-}
-
-/// A change the preflight blocked, if any, for the executor's refusal.
-pub fn refusal(change: &Change) -> Option<String> {
-    change
-        .blocked
-        .as_ref()
-        .map(|why| format!("refused by the preflight: {why}"))
+    Ok(found)
 }

@@ -1,0 +1,244 @@
+//! What differs between the declared and the live indexes of one collection:
+//! a sum type whose variants carry exactly their data. How each change is
+//! carried out, and in which order, is the job of [`super::steps`].
+
+use crate::model::compare::Modification;
+use crate::model::IndexSpec;
+
+/// Suffix of the temporary twin a coverage-keeping replace builds first.
+pub const TEMP_SUFFIX: &str = "__mig_tmp";
+/// The key field appended to a twin: no document has it, so the twin enforces
+/// exactly what the final index will, yet the server sees a different key and
+/// lets both exist (two indexes of the same spec are refused, code 85).
+pub const TEMP_FIELD: &str = "__mig_tmp";
+
+/// One change to one index.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    /// A declared index the collection lacks.
+    Create {
+        collection: String,
+        index: IndexSpec,
+        /// The collection does not exist: this build creates it.
+        new_collection: bool,
+    },
+    /// Changed in place by `collMod`.
+    Modify {
+        collection: String,
+        from: IndexSpec,
+        to: IndexSpec,
+        /// What `collMod` sets.
+        set: Modification,
+        differences: Vec<&'static str>,
+    },
+    /// Built in its new form, the old one removed.
+    Replace {
+        collection: String,
+        from: IndexSpec,
+        to: IndexSpec,
+        differences: Vec<&'static str>,
+        /// Old and new can't coexist: the old one is dropped before the new one
+        /// is built, and the collection goes without it meanwhile. Otherwise a
+        /// twin covers the collection throughout.
+        gap: bool,
+        /// Why it is a replace when the reason isn't obvious.
+        note: Option<String>,
+    },
+    /// A live index equal to a declared one under another name, renamed to the
+    /// declared name (`--prune`): dropped, then built, so it leaves a gap.
+    Rename {
+        collection: String,
+        from: IndexSpec,
+        to: IndexSpec,
+    },
+    /// First stage of a staged drop: hidden now, dropped by a later run.
+    Hide {
+        collection: String,
+        index: IndexSpec,
+        note: String,
+    },
+    Drop {
+        collection: String,
+        index: IndexSpec,
+        /// Why it goes when the reason isn't obvious (a leftover twin, hidden since).
+        note: Option<String>,
+    },
+}
+
+/// The kinds of change, in the order the summary counts them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    Modify,
+    Replace,
+    Create,
+    Hide,
+    Drop,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Drop => "drop",
+            Action::Hide => "hide",
+            Action::Modify => "modify",
+            Action::Replace => "replace",
+        }
+    }
+
+    pub const ALL: [Action; 5] = [
+        Action::Modify,
+        Action::Replace,
+        Action::Create,
+        Action::Hide,
+        Action::Drop,
+    ];
+}
+
+impl Change {
+    pub fn collection(&self) -> &str {
+        match self {
+            Change::Create { collection, .. }
+            | Change::Modify { collection, .. }
+            | Change::Replace { collection, .. }
+            | Change::Rename { collection, .. }
+            | Change::Hide { collection, .. }
+            | Change::Drop { collection, .. } => collection,
+        }
+    }
+
+    /// The index's name after the change (before it, for a hide or drop).
+    pub fn index(&self) -> &str {
+        &self.target().name
+    }
+
+    /// What the summary counts it as: a rename is a replace.
+    pub fn action(&self) -> Action {
+        match self {
+            Change::Create { .. } => Action::Create,
+            Change::Modify { .. } => Action::Modify,
+            Change::Replace { .. } | Change::Rename { .. } => Action::Replace,
+            Change::Hide { .. } => Action::Hide,
+            Change::Drop { .. } => Action::Drop,
+        }
+    }
+
+    /// The index as it will be sent to the server (create, modify, replace, rename).
+    pub fn desired(&self) -> Option<&IndexSpec> {
+        match self {
+            Change::Create { index, .. } => Some(index),
+            Change::Modify { to, .. } | Change::Replace { to, .. } | Change::Rename { to, .. } => {
+                Some(to)
+            }
+            Change::Hide { .. } | Change::Drop { .. } => None,
+        }
+    }
+
+    /// The index as the server reports it (all but a create).
+    pub fn live(&self) -> Option<&IndexSpec> {
+        match self {
+            Change::Create { .. } => None,
+            Change::Modify { from, .. }
+            | Change::Replace { from, .. }
+            | Change::Rename { from, .. } => Some(from),
+            Change::Hide { index, .. } | Change::Drop { index, .. } => Some(index),
+        }
+    }
+
+    fn target(&self) -> &IndexSpec {
+        match (self.desired(), self.live()) {
+            (Some(d), _) => d,
+            (None, Some(l)) => l,
+            (None, None) => unreachable!("every change has an index"),
+        }
+    }
+
+    /// The fields that differ (modify, replace, rename).
+    pub fn differences(&self) -> Vec<&'static str> {
+        match self {
+            Change::Modify { differences, .. } | Change::Replace { differences, .. } => {
+                differences.clone()
+            }
+            Change::Rename { .. } => vec!["name"],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether the collection goes without the index for a while.
+    pub fn gap(&self) -> bool {
+        match self {
+            Change::Replace { gap, .. } => *gap,
+            Change::Rename { .. } => true,
+            _ => false,
+        }
+    }
+
+    pub fn note(&self) -> Option<&str> {
+        match self {
+            Change::Replace { note, .. } | Change::Drop { note, .. } => note.as_deref(),
+            Change::Hide { note, .. } => Some(note),
+            _ => None,
+        }
+    }
+
+    /// The collection does not exist yet.
+    pub fn new_collection(&self) -> bool {
+        matches!(
+            self,
+            Change::Create {
+                new_collection: true,
+                ..
+            }
+        )
+    }
+
+    /// A rename: the live name it had.
+    pub fn renames(&self) -> Option<&str> {
+        match self {
+            Change::Rename { from, .. } => Some(&from.name),
+            _ => None,
+        }
+    }
+
+    /// The twin a coverage-keeping replace builds first: the new form under
+    /// a temporary name, with a key field no document has.
+    pub fn twin(&self) -> Option<IndexSpec> {
+        match self {
+            Change::Replace { to, gap: false, .. } => Some(twin_of(to)),
+            _ => None,
+        }
+    }
+
+    /// True if the change builds a unique index over existing documents, so
+    /// the duplicate-key preflight must check it.
+    pub fn builds_unique(&self) -> bool {
+        match self {
+            Change::Create {
+                index,
+                new_collection,
+                ..
+            } => index.unique && !new_collection,
+            Change::Replace { to, .. } | Change::Rename { to, .. } => to.unique,
+            Change::Modify { set, .. } => set.unique,
+            Change::Hide { .. } | Change::Drop { .. } => false,
+        }
+    }
+}
+
+/// The twin of `index` (see [`TEMP_FIELD`]).
+pub fn twin_of(index: &IndexSpec) -> IndexSpec {
+    let mut twin = index.clone();
+    twin.name = twin_name(&index.name);
+    twin.server_form = None;
+    twin.keys.insert(TEMP_FIELD, 1);
+    twin
+}
+
+pub fn twin_name(index: &str) -> String {
+    format!("{index}{TEMP_SUFFIX}")
+}
+
+/// A twin left by a replace, by its name and key.
+pub fn is_twin(spec: &IndexSpec) -> bool {
+    spec.name.ends_with(TEMP_SUFFIX) && spec.keys.contains_key(TEMP_FIELD)
+}

@@ -1,0 +1,165 @@
+//! What the preflight finds before anything is written, as a value the plan
+//! takes in ([`super::DatabasePlan::with_findings`]): changes that must not be
+//! applied, and how much the indexes about to go are used. The checks that
+//! need data run on the server (`server::preflight`); the ones the live
+//! catalog answers are here, pure.
+
+use std::collections::BTreeMap;
+
+use bson::DateTime;
+
+use super::{Change, MAX_INDEXES};
+use crate::model::DatabaseState;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Findings {
+    /// Changes (by position) that must not be applied, and why.
+    pub blocked: BTreeMap<usize, String>,
+    /// How much each index to be hidden or dropped is used (by change position).
+    pub usage: BTreeMap<usize, Usage>,
+}
+
+/// How often an index was used since the server (re)started, from `$indexStats`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Usage {
+    pub ops: i64,
+    pub since: Option<DateTime>,
+}
+
+/// The 64-index limit and the one-text-index rule, against the live
+/// collections: the changes (by position) that would break them, and why.
+/// `skip` are changes already blocked for another reason.
+pub fn limits(
+    changes: &[Change],
+    live: &DatabaseState,
+    skip: &BTreeMap<usize, String>,
+) -> BTreeMap<usize, String> {
+    let mut blocked = BTreeMap::new();
+    let mut collections: Vec<&str> = changes.iter().map(Change::collection).collect();
+    collections.dedup();
+    for name in collections {
+        let live_indexes = live
+            .collection(name)
+            .map(|c| c.indexes.as_slice())
+            .unwrap_or_default();
+        let mine = || {
+            changes
+                .iter()
+                .enumerate()
+                .filter(move |(_, c)| c.collection() == name)
+        };
+        let leaving: Vec<&str> = mine()
+            .filter(|(_, c)| matches!(c, Change::Drop { .. }) || c.gap() || c.twin().is_some())
+            .filter_map(|(_, c)| c.live().map(|l| l.name.as_str()))
+            .collect();
+        let mut count = live_indexes.len().max(1);
+        count -= mine()
+            .filter(|(_, c)| matches!(c, Change::Drop { .. }))
+            .count();
+        let live_text = live_indexes
+            .iter()
+            .find(|i| i.is_text() && !leaving.contains(&i.name.as_str()))
+            .map(|i| i.name.as_str());
+        for (i, change) in mine().filter(|(i, _)| !skip.contains_key(i)) {
+            let builds = match change {
+                Change::Create { index, .. } => {
+                    count += 1;
+                    if count > MAX_INDEXES {
+                        blocked.insert(i, format!(
+                            "{}.{name} would have {count} indexes; MongoDB allows {MAX_INDEXES} (drop unused ones first)",
+                            live.name
+                        ));
+                        continue;
+                    }
+                    index
+                }
+                Change::Replace { to, .. } | Change::Rename { to, .. } => to,
+                _ => continue,
+            };
+            if let Some(other) = live_text.filter(|t| builds.is_text() && *t != builds.name) {
+                blocked.insert(
+                    i,
+                    format!(
+                        "{}.{name} already has the text index {other:?}; a collection has only one",
+                        live.name
+                    ),
+                );
+            }
+        }
+    }
+    blocked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Collection, IndexSpec};
+    use bson::doc;
+
+    fn spec(name: &str, keys: bson::Document) -> IndexSpec {
+        IndexSpec {
+            name: name.into(),
+            keys,
+            ..Default::default()
+        }
+    }
+
+    fn state(indexes: Vec<IndexSpec>) -> DatabaseState {
+        DatabaseState {
+            name: "t".into(),
+            collections: vec![Collection {
+                name: "c".into(),
+                exists: true,
+                indexes,
+                ..Default::default()
+            }],
+            retiring: vec![],
+        }
+    }
+
+    fn create(name: &str, keys: bson::Document) -> Change {
+        Change::Create {
+            collection: "c".into(),
+            index: spec(name, keys),
+            new_collection: false,
+        }
+    }
+
+    #[test]
+    fn the_65th_index_is_blocked_unless_a_drop_makes_room() {
+        let live: Vec<IndexSpec> = (0..64)
+            .map(|i| spec(&format!("i{i}"), doc! {format!("f{i}"): 1}))
+            .collect();
+        let changes = vec![create("new", doc! {"n": 1})];
+        let blocked = limits(&changes, &state(live.clone()), &BTreeMap::new());
+        assert!(blocked[&0].contains("would have 65 indexes"), "{blocked:?}");
+
+        let with_drop = vec![
+            create("new", doc! {"n": 1}),
+            Change::Drop {
+                collection: "c".into(),
+                index: live[3].clone(),
+                note: None,
+            },
+        ];
+        assert!(limits(&with_drop, &state(live), &BTreeMap::new()).is_empty());
+    }
+
+    #[test]
+    fn a_second_text_index_is_blocked_unless_the_first_is_replaced() {
+        let text = spec("search", doc! {"_fts": "text", "_ftsx": 1});
+        let live = state(vec![spec("_id_", doc! {"_id": 1}), text.clone()]);
+        let other = create("other", doc! {"_fts": "text", "_ftsx": 1});
+        let blocked = limits(std::slice::from_ref(&other), &live, &BTreeMap::new());
+        assert!(blocked[&0].contains("already has the text index \"search\""));
+        let replace = Change::Replace {
+            collection: "c".into(),
+            from: text.clone(),
+            to: spec("search", doc! {"_fts": "text", "_ftsx": 1, "a": 1}),
+            differences: vec!["key"],
+            gap: true,
+            note: None,
+        };
+        assert!(limits(&[replace], &live, &BTreeMap::new()).is_empty());
+    }
+}

@@ -1,0 +1,337 @@
+//! Changes → steps: the server commands that carry a database's changes out,
+//! in the order they run. Pure. Per collection, the order keeps indexes in
+//! place as long as it can:
+//! 1. in-place changes (`collMod`: TTL, hidden, unique conversion);
+//! 2. the drops of replacements that can't coexist with their new form, then
+//!    one `createIndexes` (one collection scan) with every new index, the
+//!    twins of the other replacements, and the rebuilt ones;
+//! 3. replacements with a twin: the old forms go, the final forms are built
+//!    in one `createIndexes`, the twins go: the collection is covered all along;
+//! 4. hides and drops, last, so nothing goes before what replaces it stands.
+//!
+//! A step names the changes it serves. When one of its steps fails, a change
+//! gets no further steps, and a step that `requires` a change that failed is
+//! skipped: the executor follows that rule and has no ordering policy of its own.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::change::{twin_name, Change, TEMP_SUFFIX};
+use crate::model::IndexSpec;
+
+/// One server command.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    pub collection: String,
+    pub command: Command,
+    /// The changes it serves (positions in the plan's changes).
+    pub serves: Vec<usize>,
+    /// Other changes that must not have failed for it to run.
+    pub requires: Vec<usize>,
+    /// Why it is at this place.
+    pub why: Why,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// `collMod` of one index option.
+    CollMod { index: String, set: IndexMod },
+    /// One `createIndexes`: each index with the change it serves. If the
+    /// server refuses the batch, each index is built on its own, so one bad
+    /// index doesn't hold back the rest.
+    CreateIndexes {
+        indexes: Vec<(usize, IndexSpec)>,
+        /// The collection does not exist yet; if it appears with the build
+        /// when this is false, someone dropped it meanwhile: an error.
+        new_collection: bool,
+    },
+    /// `dropIndexes` of one index (already gone counts as done).
+    DropIndex {
+        index: String,
+        /// The index was hidden on its way out: forget when it was hidden.
+        forget_retiring: bool,
+    },
+    /// `collMod` hidden, and the time it was hidden recorded for the later drop.
+    Hide { index: String },
+}
+
+/// What one `collMod` sets on an index.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum IndexMod {
+    ExpireAfterSeconds(i64),
+    Hidden(bool),
+    /// New duplicates are refused from here on (the first half of a unique conversion).
+    PrepareUnique,
+    /// The index is checked and converted (the second half).
+    Unique,
+}
+
+/// Why a step is where it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Why {
+    InPlace,
+    GapDrop,
+    Build,
+    SwapDrop,
+    SwapBuild,
+    TwinDrop,
+    Retire,
+}
+
+impl Why {
+    pub const ALL: [Why; 7] = [
+        Why::InPlace,
+        Why::GapDrop,
+        Why::Build,
+        Why::SwapDrop,
+        Why::SwapBuild,
+        Why::TwinDrop,
+        Why::Retire,
+    ];
+
+    /// A stable name (saved plans, JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Why::InPlace => "in_place",
+            Why::GapDrop => "gap_drop",
+            Why::Build => "build",
+            Why::SwapDrop => "swap_drop",
+            Why::SwapBuild => "swap_build",
+            Why::TwinDrop => "twin_drop",
+            Why::Retire => "retire",
+        }
+    }
+
+    /// In words, for the plan.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Why::InPlace => "in place, first: it moves nothing",
+            Why::GapDrop => "the old form goes first: old and new can't coexist",
+            Why::Build => "one build for the collection: one scan for all its new indexes",
+            Why::SwapDrop => "the old form goes: its twin covers the collection",
+            Why::SwapBuild => "the final form, built while the twin covers",
+            Why::TwinDrop => "the twin goes: the final form stands",
+            Why::Retire => "last: nothing goes before what replaces it stands",
+        }
+    }
+}
+
+impl IndexMod {
+    /// The `collMod` `index` document's option.
+    pub fn option(self) -> (&'static str, bson::Bson) {
+        match self {
+            IndexMod::ExpireAfterSeconds(s) => ("expireAfterSeconds", s.into()),
+            IndexMod::Hidden(h) => ("hidden", h.into()),
+            IndexMod::PrepareUnique => ("prepareUnique", true.into()),
+            IndexMod::Unique => ("unique", true.into()),
+        }
+    }
+}
+
+impl Command {
+    /// The server command's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::CollMod { .. } | Command::Hide { .. } => "collMod",
+            Command::CreateIndexes { .. } => "createIndexes",
+            Command::DropIndex { .. } => "dropIndexes",
+        }
+    }
+
+    /// The indexes it is about, by name.
+    pub fn indexes(&self) -> Vec<&str> {
+        match self {
+            Command::CollMod { index, .. }
+            | Command::DropIndex { index, .. }
+            | Command::Hide { index } => vec![index],
+            Command::CreateIndexes { indexes, .. } => {
+                indexes.iter().map(|(_, s)| s.name.as_str()).collect()
+            }
+        }
+    }
+}
+
+/// The steps that carry `changes` out, collection by collection, in the
+/// order the collections first appear.
+pub fn schedule(changes: &[Change]) -> Vec<Step> {
+    let mut collections: Vec<&str> = Vec::new();
+    for c in changes {
+        if !collections.contains(&c.collection()) {
+            collections.push(c.collection());
+        }
+    }
+    let mut steps = Vec::new();
+    for collection in collections {
+        let mine: Vec<(usize, &Change)> = changes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.collection() == collection)
+            .collect();
+        schedule_collection(collection, changes, &mine, &mut steps);
+    }
+    steps
+}
+
+fn schedule_collection(
+    collection: &str,
+    all: &[Change],
+    changes: &[(usize, &Change)],
+    steps: &mut Vec<Step>,
+) {
+    let step = |command, serves: Vec<usize>, why| Step {
+        collection: collection.to_string(),
+        command,
+        serves,
+        requires: Vec::new(),
+        why,
+    };
+    // 1. In place: one collMod per option, in the order collMod needs them.
+    for &(i, change) in changes {
+        if let Change::Modify { to, set, .. } = change {
+            let mut mods = Vec::new();
+            if let Some(ttl) = set.expire_after_seconds {
+                mods.push(IndexMod::ExpireAfterSeconds(ttl));
+            }
+            if let Some(hidden) = set.hidden {
+                mods.push(IndexMod::Hidden(hidden));
+            }
+            if set.unique {
+                mods.extend([IndexMod::PrepareUnique, IndexMod::Unique]);
+            }
+            for set in mods {
+                let index = to.name.clone();
+                steps.push(step(Command::CollMod { index, set }, vec![i], Why::InPlace));
+            }
+        }
+    }
+    // 2. Drops that leave a gap, then one build of everything new.
+    for &(i, change) in changes {
+        if change.gap() {
+            let old = change.live().expect("a replace has a live index").name.clone();
+            let command = Command::DropIndex {
+                index: old,
+                forget_retiring: false,
+            };
+            steps.push(step(command, vec![i], Why::GapDrop));
+        }
+    }
+    let mut builds = Vec::new();
+    for &(i, change) in changes {
+        match change {
+            Change::Create { index, .. } => builds.push((i, index.clone())),
+            Change::Replace { gap: true, to, .. } | Change::Rename { to, .. } => {
+                builds.push((i, to.clone()))
+            }
+            Change::Replace { .. } => builds.push((i, change.twin().expect("covered replace"))),
+            _ => {}
+        }
+    }
+    if !builds.is_empty() {
+        let new_collection = builds.iter().all(|(i, _)| all[*i].new_collection());
+        let serves = builds.iter().map(|(i, _)| *i).collect();
+        let command = Command::CreateIndexes {
+            indexes: builds,
+            new_collection,
+        };
+        steps.push(step(command, serves, Why::Build));
+    }
+    // 3. Swaps: every old form goes once its twin stands, the final forms are
+    // built in one scan, then the twins go.
+    let swaps: Vec<(usize, &Change)> = changes
+        .iter()
+        .copied()
+        .filter(|(_, c)| c.twin().is_some())
+        .collect();
+    for &(i, change) in &swaps {
+        let old = change.live().expect("a replace has a live index").name.clone();
+        let command = Command::DropIndex {
+            index: old,
+            forget_retiring: false,
+        };
+        steps.push(step(command, vec![i], Why::SwapDrop));
+    }
+    if !swaps.is_empty() {
+        let finals: Vec<(usize, IndexSpec)> = swaps
+            .iter()
+            .map(|(i, c)| (*i, c.desired().expect("a replace has a spec").clone()))
+            .collect();
+        let serves = finals.iter().map(|(i, _)| *i).collect();
+        let command = Command::CreateIndexes {
+            indexes: finals,
+            new_collection: false,
+        };
+        steps.push(step(command, serves, Why::SwapBuild));
+    }
+    for &(i, change) in &swaps {
+        let command = Command::DropIndex {
+            index: twin_name(change.index()),
+            forget_retiring: false,
+        };
+        steps.push(step(command, vec![i], Why::TwinDrop));
+    }
+    // 4. Hides and drops.
+    for &(i, change) in changes {
+        match change {
+            Change::Hide { index, .. } => {
+                let command = Command::Hide {
+                    index: index.name.clone(),
+                };
+                steps.push(step(command, vec![i], Why::Retire));
+            }
+            Change::Drop { index, .. } => {
+                let command = Command::DropIndex {
+                    index: index.name.clone(),
+                    forget_retiring: index.hidden,
+                };
+                let mut drop = step(command, vec![i], Why::Retire);
+                // A leftover twin keeps covering until its final index stands.
+                if let Some(base) = index.name.strip_suffix(TEMP_SUFFIX) {
+                    drop.requires = changes
+                        .iter()
+                        .filter(|(_, c)| c.desired().is_some_and(|d| d.name == base))
+                        .map(|(j, _)| *j)
+                        .collect();
+                }
+                steps.push(drop);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The steps without those of `blocked` changes: a step serving only blocked
+/// changes goes, a build leaves their indexes out, and a step that requires
+/// a blocked change goes too (it would wait for a change that never comes).
+pub fn without(steps: &[Step], blocked: &BTreeSet<usize>) -> Vec<Step> {
+    steps
+        .iter()
+        .filter(|s| !s.requires.iter().any(|r| blocked.contains(r)))
+        .filter_map(|s| {
+            let serves: Vec<usize> = s
+                .serves
+                .iter()
+                .copied()
+                .filter(|i| !blocked.contains(i))
+                .collect();
+            if serves.is_empty() {
+                return None;
+            }
+            let mut step = s.clone();
+            if let Command::CreateIndexes { indexes, .. } = &mut step.command {
+                indexes.retain(|(i, _)| !blocked.contains(i));
+            }
+            step.serves = serves;
+            Some(step)
+        })
+        .collect()
+}
+
+/// The steps serving each change, by position in `steps`.
+pub fn by_change(steps: &[Step]) -> BTreeMap<usize, Vec<usize>> {
+    let mut out: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (n, step) in steps.iter().enumerate() {
+        for &i in &step.serves {
+            out.entry(i).or_default().push(n);
+        }
+    }
+    out
+}
