@@ -334,3 +334,6 @@ fn add(t: DateTime, d: Duration) -> DateTime {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod schedule_tests;

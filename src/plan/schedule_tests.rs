@@ -1,0 +1,301 @@
+//! The step order, for every kind of change alone and for every pair of kinds
+//! on one collection: each change gets exactly its sequence of commands, the
+//! phases never interleave (in place, gap drops, one build, swaps, retires),
+//! and no index goes before what covers for it stands.
+
+use std::collections::BTreeSet;
+
+use bson::doc;
+
+use super::steps::{schedule, without};
+use super::*;
+use crate::model::compare::Modification;
+
+fn spec(name: &str, field: &str) -> IndexSpec {
+    IndexSpec {
+        name: name.into(),
+        keys: doc! {field: 1},
+        ..Default::default()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Create,
+    CreateInNewCollection,
+    ModifyTtl,
+    ModifyHiddenAndUnique,
+    ReplaceCovered,
+    ReplaceGap,
+    Rename,
+    Hide,
+    Drop,
+    DropHidden,
+    DropLeftoverTwin,
+}
+
+const KINDS: [Kind; 11] = [
+    Kind::Create,
+    Kind::CreateInNewCollection,
+    Kind::ModifyTtl,
+    Kind::ModifyHiddenAndUnique,
+    Kind::ReplaceCovered,
+    Kind::ReplaceGap,
+    Kind::Rename,
+    Kind::Hide,
+    Kind::Drop,
+    Kind::DropHidden,
+    Kind::DropLeftoverTwin,
+];
+
+/// A change of `kind` on collection `c`, its names made unique by `tag`.
+fn change(kind: Kind, tag: &str) -> Change {
+    let c = "c".to_string();
+    let name = format!("{tag}{kind:?}");
+    let field = format!("f{tag}{kind:?}");
+    let index = spec(&name, &field);
+    match kind {
+        Kind::Create | Kind::CreateInNewCollection => Change::Create {
+            collection: c,
+            index,
+            new_collection: kind == Kind::CreateInNewCollection,
+        },
+        Kind::ModifyTtl | Kind::ModifyHiddenAndUnique => Change::Modify {
+            collection: c,
+            from: index.clone(),
+            to: index,
+            set: if kind == Kind::ModifyTtl {
+                Modification {
+                    expire_after_seconds: Some(60),
+                    ..Default::default()
+                }
+            } else {
+                Modification {
+                    hidden: Some(false),
+                    unique: true,
+                    ..Default::default()
+                }
+            },
+            differences: vec!["expireAfterSeconds"],
+        },
+        Kind::ReplaceCovered | Kind::ReplaceGap => Change::Replace {
+            collection: c,
+            from: index.clone(),
+            to: spec(&name, &format!("{field}_new")),
+            differences: vec!["key"],
+            gap: kind == Kind::ReplaceGap,
+            note: None,
+        },
+        Kind::Rename => Change::Rename {
+            collection: c,
+            from: spec(&format!("{name}_old"), &field),
+            to: index,
+        },
+        Kind::Hide => Change::Hide {
+            collection: c,
+            index,
+            note: String::new(),
+        },
+        Kind::Drop | Kind::DropHidden => Change::Drop {
+            collection: c,
+            index: IndexSpec {
+                hidden: kind == Kind::DropHidden,
+                ..index
+            },
+            note: None,
+        },
+        Kind::DropLeftoverTwin => Change::Drop {
+            collection: c,
+            index: change::twin_of(&index),
+            note: None,
+        },
+    }
+}
+
+/// What a step does to which index, in a form easy to compare.
+fn shape(step: &Step) -> (&'static str, Vec<String>) {
+    let what = match &step.command {
+        Command::CollMod { set, .. } => set.option().0,
+        Command::Hide { .. } => "hide",
+        Command::CreateIndexes { .. } => "create",
+        Command::DropIndex { .. } => "drop",
+    };
+    let names = step
+        .command
+        .indexes()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    (what, names)
+}
+
+/// The commands one change of `kind` needs, in order, on the index names it involves.
+fn expected(change: &Change) -> Vec<(&'static str, String)> {
+    let name = change.index().to_string();
+    let old = change.live().map(|l| l.name.clone()).unwrap_or_default();
+    match change {
+        Change::Create { .. } => vec![("create", name)],
+        Change::Modify { set, .. } if set.unique => vec![
+            ("hidden", name.clone()),
+            ("prepareUnique", name.clone()),
+            ("unique", name),
+        ],
+        Change::Modify { .. } => vec![("expireAfterSeconds", name)],
+        Change::Replace { gap: false, .. } => vec![
+            ("create", change::twin_name(&name)),
+            ("drop", old),
+            ("create", name.clone()),
+            ("drop", change::twin_name(&name)),
+        ],
+        Change::Replace { .. } | Change::Rename { .. } => vec![("drop", old), ("create", name)],
+        Change::Hide { .. } => vec![("hide", name)],
+        Change::Drop { .. } => vec![("drop", name)],
+    }
+}
+
+/// The phase of a step: they must come in this order.
+fn phase(step: &Step) -> usize {
+    match step.why {
+        Why::InPlace => 0,
+        Why::GapDrop => 1,
+        Why::Build => 2,
+        Why::SwapDrop => 3,
+        Why::SwapBuild => 4,
+        Why::TwinDrop => 5,
+        Why::Retire => 6,
+    }
+}
+
+fn check(changes: &[Change]) {
+    let steps = schedule(changes);
+    let context = format!("{changes:#?}\n{steps:#?}");
+    // Each change: exactly its commands, in its order.
+    for (i, change) in changes.iter().enumerate() {
+        let mine: Vec<(&'static str, String)> = steps
+            .iter()
+            .filter(|s| s.serves.contains(&i))
+            .map(|s| {
+                let (what, names) = shape(s);
+                // Its own index in a shared build.
+                let own = match &s.command {
+                    Command::CreateIndexes { indexes, .. } => indexes
+                        .iter()
+                        .find(|(j, _)| *j == i)
+                        .map(|(_, s)| s.name.clone())
+                        .expect("a build serves its change with an index"),
+                    _ => names[0].clone(),
+                };
+                (what, own)
+            })
+            .collect();
+        assert_eq!(mine, expected(change), "change {i}\n{context}");
+    }
+    // Phases in order, so in-place changes come first, nothing is dropped
+    // before the build that covers for it, and retires come last.
+    let phases: Vec<usize> = steps.iter().map(phase).collect();
+    assert!(phases.windows(2).all(|w| w[0] <= w[1]), "{context}");
+    // One build for everything new: one collection scan.
+    assert!(
+        steps.iter().filter(|s| s.why == Why::Build).count() <= 1,
+        "{context}"
+    );
+    // A covered replace drops its old form only after its twin stands.
+    for (i, change) in changes.iter().enumerate() {
+        if change.twin().is_some() {
+            let at = |why| steps.iter().position(|s| s.why == why && s.serves.contains(&i));
+            assert!(at(Why::Build) < at(Why::SwapDrop), "{context}");
+            assert!(at(Why::SwapBuild) < at(Why::TwinDrop), "{context}");
+        }
+    }
+    // A leftover twin goes only if its index's build succeeded.
+    for (i, change) in changes.iter().enumerate() {
+        let Change::Drop { index, .. } = change else {
+            continue;
+        };
+        let step = steps.iter().find(|s| s.serves.contains(&i)).unwrap();
+        let base = index.name.strip_suffix(TEMP_SUFFIX);
+        let builds_base: Vec<usize> = (0..changes.len())
+            .filter(|&j| base.is_some() && changes[j].desired().map(|d| d.name.as_str()) == base)
+            .collect();
+        assert_eq!(step.requires, builds_base, "{context}");
+        assert_eq!(
+            step.command,
+            Command::DropIndex {
+                index: index.name.clone(),
+                forget_retiring: index.hidden
+            },
+            "a hidden index's retiring record is forgotten with it"
+        );
+    }
+}
+
+#[test]
+fn every_kind_of_change_alone_gets_exactly_its_steps() {
+    for kind in KINDS {
+        check(&[change(kind, "a")]);
+    }
+}
+
+#[test]
+fn every_pair_of_kinds_on_one_collection_keeps_the_order() {
+    for a in KINDS {
+        for b in KINDS {
+            let mut pair = vec![change(a, "a"), change(b, "b")];
+            check(&pair);
+            // As the planner sorts them, too.
+            pair.sort_by_key(Change::action);
+            check(&pair);
+        }
+    }
+}
+
+#[test]
+fn a_leftover_twin_waits_for_its_index_to_be_built() {
+    let create = change(Kind::Create, "a");
+    let leftover = Change::Drop {
+        collection: "c".into(),
+        index: change::twin_of(create.desired().unwrap()),
+        note: None,
+    };
+    let steps = schedule(&[create, leftover]);
+    assert_eq!(steps.last().unwrap().requires, vec![0]);
+}
+
+#[test]
+fn collections_are_scheduled_one_after_the_other_in_order() {
+    let mut other = change(Kind::Create, "z");
+    if let Change::Create { collection, .. } = &mut other {
+        *collection = "b".into();
+    }
+    let changes = vec![change(Kind::Drop, "a"), other, change(Kind::Create, "a")];
+    let steps = schedule(&changes);
+    let order: Vec<&str> = steps.iter().map(|s| s.collection.as_str()).collect();
+    assert_eq!(order, vec!["c", "c", "b"]);
+}
+
+#[test]
+fn a_blocked_change_loses_exactly_its_steps() {
+    for a in KINDS {
+        for b in KINDS {
+            let changes = vec![change(a, "a"), change(b, "b")];
+            let all = schedule(&changes);
+            let blocked = BTreeSet::from([0]);
+            let kept = without(&all, &blocked);
+            let context = format!("{a:?} blocked, {b:?} kept\n{kept:#?}");
+            assert!(kept.iter().all(|s| !s.serves.contains(&0)), "{context}");
+            // The other change keeps its steps, unless it waits for the blocked one.
+            let others: Vec<(&'static str, Vec<String>)> = all
+                .iter()
+                .filter(|s| s.serves.contains(&1) && !s.requires.contains(&0))
+                .map(|s| {
+                    let mut s = s.clone();
+                    if let Command::CreateIndexes { indexes, .. } = &mut s.command {
+                        indexes.retain(|(i, _)| *i == 1);
+                    }
+                    shape(&s)
+                })
+                .collect();
+            assert_eq!(kept.iter().map(shape).collect::<Vec<_>>(), others, "{context}");
+        }
+    }
+}
