@@ -92,8 +92,8 @@ async fn fleet(prefix: &str, n: usize) -> mongod::Result<()> {
 }
 
 /// A public database whose `client_configs` registry lists the tenants, in
-/// the shape of the chat service's, plus some tenant data and one index the
-/// manifests don't know.
+/// the shape of the chat service's, plus some tenant data, one index the
+/// manifests don't know and one in an older form than they declare.
 async fn seed_demo() -> mongod::Result<()> {
     let uri = std::env::var("MONGODB_URI").map_err(|_| "MONGODB_URI is not set".to_string())?;
     let client = mongodb::Client::with_uri_str(&uri)
@@ -136,19 +136,27 @@ async fn seed_demo() -> mongod::Result<()> {
         )
         .await
         .map_err(|e| e.to_string())?;
-    messages
-        .create_index(
-            mongodb::IndexModel::builder()
-                .keys(doc! {"legacyField": 1})
-                .options(
-                    mongodb::options::IndexOptions::builder()
-                        .name("legacy_field_1".to_string())
-                        .build(),
-                )
-                .build(),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+    // An index the manifests don't know, and an older form of a declared one
+    // (the plan replaces it, keeping the collection covered by a twin).
+    for (name, keys) in [
+        ("legacy_field_1", doc! {"legacyField": 1}),
+        (
+            "idx_messages_conversation_timestamp_desc",
+            doc! {"conversationId": 1},
+        ),
+    ] {
+        let options = mongodb::options::IndexOptions::builder()
+            .name(name.to_string())
+            .build();
+        let index = mongodb::IndexModel::builder()
+            .keys(keys)
+            .options(options)
+            .build();
+        messages
+            .create_index(index)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     eprintln!(
         "seeded {DEMO_PUBLIC}.client_configs with 5 registry entries (2 active tenants, 1 suspended, 1 excluded, 1 naming 'admin')"
     );

@@ -331,7 +331,6 @@ fn add(t: DateTime, d: Duration) -> DateTime {
     DateTime::from_millis(t.timestamp_millis().saturating_add(d.as_millis() as i64))
 }
 
-
 #[cfg(test)]
 mod tests;
 

@@ -300,12 +300,22 @@ fn step_from(s: &SavedStep, changes: usize) -> Result<Step, String> {
                 Some(("expireAfterSeconds", v)) => {
                     IndexMod::ExpireAfterSeconds(v.as_i64().ok_or("expireAfterSeconds: a number")?)
                 }
-                Some(("hidden", v)) => IndexMod::Hidden(v.as_bool().ok_or("hidden: true or false")?),
+                Some(("hidden", v)) => {
+                    IndexMod::Hidden(v.as_bool().ok_or("hidden: true or false")?)
+                }
                 Some(("prepareUnique", _)) => IndexMod::PrepareUnique,
                 Some(("unique", _)) => IndexMod::Unique,
-                _ => return Err(format!("a collMod step with an unknown option: {:?}", s.set)),
+                _ => {
+                    return Err(format!(
+                        "a collMod step with an unknown option: {:?}",
+                        s.set
+                    ))
+                }
             };
-            Command::CollMod { index: index()?, set }
+            Command::CollMod {
+                index: index()?,
+                set,
+            }
         }
         "hide" => Command::Hide { index: index()? },
         "dropIndexes" => Command::DropIndex {
@@ -326,7 +336,11 @@ fn step_from(s: &SavedStep, changes: usize) -> Result<Step, String> {
         .into_iter()
         .find(|w| w.as_str() == s.why)
         .ok_or_else(|| format!("unknown step reason {:?}", s.why))?;
-    let refs = s.serves.iter().chain(&s.requires).chain(s.indexes.iter().map(|(i, _)| i));
+    let refs = s
+        .serves
+        .iter()
+        .chain(&s.requires)
+        .chain(s.indexes.iter().map(|(i, _)| i));
     if let Some(bad) = refs.into_iter().find(|i| **i >= changes) {
         return Err(format!("a step refers to change {bad}, of {changes}"));
     }
@@ -437,15 +451,19 @@ mod tests {
 
     /// One change of every kind, on two collections.
     fn every_kind() -> DatabasePlan {
-        let mut desired = spec(doc! {"key": {"at": 1, "n": Bson::Int64(-1)}, "name": "x", "unique": true,
-            "partialFilterExpression": {"deletedAt": null, "d": {"$gt": bson::DateTime::from_millis(5)}, "f": 1.5}});
+        let mut desired = spec(
+            doc! {"key": {"at": 1, "n": Bson::Int64(-1)}, "name": "x", "unique": true,
+            "partialFilterExpression": {"deletedAt": null, "d": {"$gt": bson::DateTime::from_millis(5)}, "f": 1.5}},
+        );
         desired.collation = Some(doc! {"locale": "en", "strength": 2});
         let live = state(5).collections[0].indexes[0].clone();
         let changes = vec![
             Change::Modify {
                 collection: "c".into(),
                 from: spec(doc! {"key": {"y": 1}, "name": "y"}),
-                to: spec(doc! {"key": {"y": 1}, "name": "y", "unique": true, "expireAfterSeconds": 9}),
+                to: spec(
+                    doc! {"key": {"y": 1}, "name": "y", "unique": true, "expireAfterSeconds": 9},
+                ),
                 set: Modification {
                     expire_after_seconds: Some(9),
                     hidden: Some(false),
@@ -536,9 +554,16 @@ mod tests {
     fn plans_of_another_format_or_broken_are_refused_clearly() {
         let dir = tempfile::tempdir().unwrap();
         let old = dir.path().join("old.json");
-        std::fs::write(&old, r#"{"format": 1, "mig_version": "0.1.0", "created_at": "", "targets": []}"#).unwrap();
+        std::fs::write(
+            &old,
+            r#"{"format": 1, "mig_version": "0.1.0", "created_at": "", "targets": []}"#,
+        )
+        .unwrap();
         let e = SavedPlan::read(&old).unwrap_err().to_string();
-        assert!(e.contains("format 1") && e.contains("mig plan --out"), "{e}");
+        assert!(
+            e.contains("format 1") && e.contains("mig plan --out"),
+            "{e}"
+        );
 
         let mut saved = SavedTarget::new(&every_kind(), vec![], String::new());
         saved.steps[0].serves = vec![99];

@@ -202,7 +202,11 @@ fn check(changes: &[Change]) {
     // A covered replace drops its old form only after its twin stands.
     for (i, change) in changes.iter().enumerate() {
         if change.twin().is_some() {
-            let at = |why| steps.iter().position(|s| s.why == why && s.serves.contains(&i));
+            let at = |why| {
+                steps
+                    .iter()
+                    .position(|s| s.why == why && s.serves.contains(&i))
+            };
             assert!(at(Why::Build) < at(Why::SwapDrop), "{context}");
             assert!(at(Why::SwapBuild) < at(Why::TwinDrop), "{context}");
         }
@@ -295,7 +299,11 @@ fn a_blocked_change_loses_exactly_its_steps() {
                     shape(&s)
                 })
                 .collect();
-            assert_eq!(kept.iter().map(shape).collect::<Vec<_>>(), others, "{context}");
+            assert_eq!(
+                kept.iter().map(shape).collect::<Vec<_>>(),
+                others,
+                "{context}"
+            );
         }
     }
 }

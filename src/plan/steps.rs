@@ -104,13 +104,13 @@ impl Why {
     /// In words, for the plan.
     pub fn explain(self) -> &'static str {
         match self {
-            Why::InPlace => "in place, first: it moves nothing",
-            Why::GapDrop => "the old form goes first: old and new can't coexist",
-            Why::Build => "one build for the collection: one scan for all its new indexes",
-            Why::SwapDrop => "the old form goes: its twin covers the collection",
-            Why::SwapBuild => "the final form, built while the twin covers",
-            Why::TwinDrop => "the twin goes: the final form stands",
-            Why::Retire => "last: nothing goes before what replaces it stands",
+            Why::InPlace => "in place, first",
+            Why::GapDrop => "old and new can't coexist: the old goes first",
+            Why::Build => "one scan builds every new index",
+            Why::SwapDrop => "the twin covers meanwhile",
+            Why::SwapBuild => "the final form, the twin still covering",
+            Why::TwinDrop => "the final form stands",
+            Why::Retire => "last, once every build stands",
         }
     }
 }
@@ -206,7 +206,11 @@ fn schedule_collection(
     // 2. Drops that leave a gap, then one build of everything new.
     for &(i, change) in changes {
         if change.gap() {
-            let old = change.live().expect("a replace has a live index").name.clone();
+            let old = change
+                .live()
+                .expect("a replace has a live index")
+                .name
+                .clone();
             let command = Command::DropIndex {
                 index: old,
                 forget_retiring: false,
@@ -242,7 +246,11 @@ fn schedule_collection(
         .filter(|(_, c)| c.twin().is_some())
         .collect();
     for &(i, change) in &swaps {
-        let old = change.live().expect("a replace has a live index").name.clone();
+        let old = change
+            .live()
+            .expect("a replace has a live index")
+            .name
+            .clone();
         let command = Command::DropIndex {
             index: old,
             forget_retiring: false,

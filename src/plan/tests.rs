@@ -50,10 +50,7 @@ fn plan(desired: Vec<IndexSpec>, current: Vec<IndexSpec>, prune: bool) -> Databa
 }
 
 fn actions(p: &DatabasePlan) -> Vec<(Action, &str)> {
-    p.changes
-        .iter()
-        .map(|c| (c.action(), c.index()))
-        .collect()
+    p.changes.iter().map(|c| (c.action(), c.index())).collect()
 }
 
 #[test]

@@ -65,14 +65,21 @@ fn steps(plan: &DatabasePlan, applied: Option<&Applied>) -> Value {
             m.insert("indexes".into(), json!(step.command.indexes()));
             if let Command::CollMod { set, .. } = &step.command {
                 let (option, value) = set.option();
-                m.insert("set".into(), json!({ option: value.into_relaxed_extjson() }));
+                m.insert(
+                    "set".into(),
+                    json!({ option: value.into_relaxed_extjson() }),
+                );
             }
             m.insert(
                 "serves".into(),
                 json!(step
                     .serves
                     .iter()
-                    .map(|&i| format!("{}.{}", plan.changes[i].collection(), plan.changes[i].index()))
+                    .map(|&i| format!(
+                        "{}.{}",
+                        plan.changes[i].collection(),
+                        plan.changes[i].index()
+                    ))
                     .collect::<Vec<_>>()),
             );
             m.insert("why".into(), json!(step.why.as_str()));

@@ -183,9 +183,20 @@ fn plan_text(plan: &DatabasePlan, applied: Option<&Applied>, style: Style, out: 
                 .unwrap_or_default(),
             None => String::new(),
         };
+        // A step shared with a change above (one build for many) is named, not repeated.
+        let mine = by_change.get(&i).map_or(&[][..], Vec::as_slice);
+        let (above, new): (Vec<usize>, Vec<usize>) = mine.iter().partition(|&&n| shown[n]);
+        let above = match above.as_slice() {
+            [] => String::new(),
+            [n] => format!("  {}", style.dim(&format!("(step {})", n + 1))),
+            many => {
+                let list: Vec<String> = many.iter().map(|n| (n + 1).to_string()).collect();
+                format!("  {}", style.dim(&format!("(steps {})", list.join(", "))))
+            }
+        };
         let _ = writeln!(
             out,
-            "    {} {}  {}{outcome}{extra}",
+            "    {} {}  {}{above}{outcome}{extra}",
             symbol(change.action(), style),
             style.bold(change.index()),
             what(change)
@@ -193,25 +204,21 @@ fn plan_text(plan: &DatabasePlan, applied: Option<&Applied>, style: Style, out: 
         if matches!(change, Change::Modify { .. } | Change::Replace { .. }) {
             out.push_str(&diff(change, style, "        "));
         }
-        for &n in by_change.get(&i).into_iter().flatten() {
-            let step = &plan.steps[n];
-            let line = if std::mem::replace(&mut shown[n], true) {
-                format!("{}. {}", n + 1, style.dim("(the same step, above)"))
-            } else {
-                format!(
-                    "{}. {}  {}",
-                    n + 1,
-                    step_line(step),
-                    style.dim(step.why.explain())
-                )
-            };
+        for n in new {
+            shown[n] = true;
             let status = match applied.and_then(|a| a.steps.get(n)) {
                 Some(StepOutcome::Done) => format!("  {}", style.green("done")),
                 Some(StepOutcome::Failed(_)) => format!("  {}", style.red("failed")),
                 Some(StepOutcome::Skipped) => format!("  {}", style.yellow("skipped")),
                 None => String::new(),
             };
-            let _ = writeln!(out, "        {line}{status}");
+            let _ = writeln!(
+                out,
+                "        {}. {}  {}{status}",
+                n + 1,
+                step_line(&plan.steps[n]),
+                style.dim(&format!("({})", plan.steps[n].why.explain()))
+            );
         }
     }
     for u in &plan.unmanaged {
@@ -554,5 +561,39 @@ mod tests {
             text.contains("1 create, 1 modify, 0 replace, 0 hide, 0 drop; 1 unmanaged"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_replace_shows_its_twin_build_drop_build_and_twin_drop_in_order() {
+        let changes = vec![
+            Change::Replace {
+                collection: "m".into(),
+                from: spec("x", doc! {"a": 1}),
+                to: spec("x", doc! {"a": 1, "b": 1}),
+                differences: vec!["key"],
+                gap: false,
+                note: None,
+            },
+            Change::Create {
+                collection: "m".into(),
+                index: spec("y", doc! {"y": 1}),
+                new_collection: false,
+            },
+        ];
+        let mut out = String::new();
+        let plan = DatabasePlan::new("t1", Scope::Tenant, changes);
+        plan_text(&plan, None, Style { color: false }, &mut out);
+        let at = |needle: &str| {
+            out.find(needle)
+                .unwrap_or_else(|| panic!("{needle:?} in\n{out}"))
+        };
+        let order = [
+            at("1. createIndexes x__mig_tmp, y"),
+            at("2. dropIndexes x  (the twin covers meanwhile)"),
+            at("3. createIndexes x  "),
+            at("4. dropIndexes x__mig_tmp"),
+            at("+ create  y  {\"y\":1}  (step 1)"),
+        ];
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{out}");
     }
 }

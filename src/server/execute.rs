@@ -161,7 +161,8 @@ impl Executor<'_> {
                 }
             }
             Command::Hide { index } => {
-                let command = doc! {"collMod": collection, "index": {"name": index, "hidden": true}};
+                let command =
+                    doc! {"collMod": collection, "index": {"name": index, "hidden": true}};
                 let hidden = self
                     .write(label(step), collection, index, None, command, false)
                     .await;
@@ -234,7 +235,10 @@ impl Executor<'_> {
 
     async fn drop_index(&self, step: &str, collection: &str, name: &str) -> Result<(), String> {
         let command = doc! {"dropIndexes": collection, "index": name};
-        match self.write(step, collection, name, None, command, false).await {
+        match self
+            .write(step, collection, name, None, command, false)
+            .await
+        {
             Ok(_) => Ok(()),
             // Already gone (IndexNotFound): the goal of a drop is reached.
             Err(f) if f.code == Some(27) => Ok(()),

@@ -177,13 +177,16 @@ async fn usage(db: &Database, changes: &[Change]) -> Result<BTreeMap<usize, Usag
                 .get(change.index())
                 .and_then(|s| s.get_document("accesses").ok())
             {
-                found.insert(i, Usage {
-                    ops: accesses
-                        .get_i64("ops")
-                        .or_else(|_| accesses.get_i32("ops").map(i64::from))
-                        .unwrap_or(0),
-                    since: accesses.get_datetime("since").ok().copied(),
-                });
+                found.insert(
+                    i,
+                    Usage {
+                        ops: accesses
+                            .get_i64("ops")
+                            .or_else(|_| accesses.get_i32("ops").map(i64::from))
+                            .unwrap_or(0),
+                        since: accesses.get_datetime("since").ok().copied(),
+                    },
+                );
             }
         }
     }
