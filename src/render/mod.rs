@@ -1,7 +1,13 @@
 //! Renderers of a plan and its outcome: for people ([`text`]) and machines ([`json`]).
 
+pub mod history;
 pub mod json;
+pub mod list;
+pub mod messages;
+pub mod problems;
+pub mod report;
 pub mod text;
+pub mod validate;
 
 use crate::migrate::pending::{Entry, State};
 use crate::migrate::Migration;

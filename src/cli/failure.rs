@@ -1,0 +1,128 @@
+//! The one place where a command's failure becomes a message and an exit code.
+//!
+//! Every command returns an [`Outcome`]. A failure of a layer below (connecting,
+//! reading a server, a lock, a saved plan) is carried as it is, whatever its
+//! error type: [`Failure::other`] takes a `String` as well as any
+//! `std::error::Error`, so a callee switching to a typed error changes nothing here.
+
+use std::error::Error;
+use std::path::PathBuf;
+
+use crate::diagnostics::Problem;
+use crate::render::problems;
+use crate::server::lock::Holder;
+
+use super::output;
+use super::{OutputFormat, EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
+
+/// What a command ends with.
+pub type Outcome = Result<Success, Failure>;
+
+/// A command that did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Success {
+    Done,
+    /// `mig plan --detailed-exitcode`, and changes are pending.
+    ChangesPending,
+}
+
+impl Success {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Success::Done => EXIT_OK,
+            Success::ChangesPending => EXIT_CHANGES,
+        }
+    }
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Problems in mig.toml, the manifests or the migrations (or declarations
+    /// the dev server refused): reported all at once, before any database is touched.
+    #[error("{} problem(s) found; no database was touched", .0.len())]
+    Problems(Vec<Problem>),
+    /// The output already says what failed (a database failed in a report).
+    #[error("a database failed; the report says which")]
+    Reported,
+    #[error(".env: cannot parse a line (at character {0})")]
+    EnvFileLine(usize),
+    #[error(".env: {0}")]
+    EnvFile(String),
+    #[error("--to {to}: no such migration in {}", dir.display())]
+    NoSuchMigration { to: String, dir: PathBuf },
+    #[error("{name:?}: a migration name is lowercase letters, digits and _")]
+    MigrationName { name: String },
+    #[error("{} already exists", .0.display())]
+    Exists(PathBuf),
+    #[error("{}: {source}", path.display())]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{database}: {holder}; run `mig unlock {database} --force` to remove it")]
+    Locked {
+        database: String,
+        holder: Box<Holder>,
+    },
+    /// A failure of a layer below, in its own words.
+    #[error("{0}")]
+    Other(Box<dyn Error + Send + Sync>),
+}
+
+impl Failure {
+    /// A failure of a layer below: a message, or any error.
+    pub fn other(error: impl Into<Box<dyn Error + Send + Sync>>) -> Failure {
+        Failure::Other(error.into())
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        EXIT_ERROR
+    }
+
+    /// Says what failed (stderr; problems also as a JSON document on stdout
+    /// with `--format json`) and returns the exit code.
+    pub fn report(&self, format: OutputFormat) -> i32 {
+        match self {
+            Failure::Problems(list) => {
+                if format == OutputFormat::Json {
+                    output::stdout(&problems::json(list));
+                }
+                output::stderr(&problems::errors(list));
+            }
+            Failure::Reported => {}
+            other => output::stderr(&problems::error(other)),
+        }
+        self.exit_code()
+    }
+}
+
+/// The exit code of an outcome, after saying what failed.
+pub fn exit_code(outcome: Outcome, format: OutputFormat) -> i32 {
+    match outcome {
+        Ok(success) => success.exit_code(),
+        Err(failure) => failure.report(format),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_below_is_shown_in_its_own_words_whatever_its_type() {
+        let message = Failure::other("cannot reach mongodb://h:1".to_string());
+        let typed = Failure::other(std::io::Error::other("cannot reach mongodb://h:1"));
+        assert_eq!(message.to_string(), "cannot reach mongodb://h:1");
+        assert_eq!(typed.to_string(), message.to_string());
+    }
+
+    #[test]
+    fn every_failure_exits_1_and_pending_changes_2() {
+        assert_eq!(Failure::Reported.exit_code(), EXIT_ERROR);
+        assert_eq!(Failure::Problems(Vec::new()).exit_code(), EXIT_ERROR);
+        assert_eq!(Failure::other("x").exit_code(), EXIT_ERROR);
+        assert_eq!(Success::Done.exit_code(), EXIT_OK);
+        assert_eq!(Success::ChangesPending.exit_code(), EXIT_CHANGES);
+    }
+}

@@ -1,0 +1,34 @@
+//! `mig list`: what the manifests declare, the migrations, and which
+//! databases tenant discovery finds.
+
+use crate::config::Settings;
+use crate::manifest::Manifests;
+use crate::render;
+use crate::run::{self, Migrations};
+
+use super::failure::{Failure, Outcome, Success};
+use super::{output, Global, OutputFormat};
+
+/// `mig list`: prints the declarations even when discovery fails, then fails.
+pub async fn run(
+    global: &Global,
+    settings: &Settings,
+    manifests: &Manifests,
+    migrations: &Migrations,
+) -> Outcome {
+    let discovered = match crate::server::connect(settings).await {
+        Ok(client) => run::resolve_targets(&client, settings, &global.selection())
+            .await
+            .map_err(Failure::other),
+        Err(e) => Err(Failure::other(e)),
+    };
+    let shown: render::list::Discovered = match &discovered {
+        Ok((targets, rejected)) => Ok((targets, rejected)),
+        Err(e) => Err(e.to_string()),
+    };
+    output::stdout(&match global.format {
+        OutputFormat::Json => render::list::json(manifests, &migrations.list, &shown),
+        OutputFormat::Text => render::list::text(manifests, &migrations.list, &shown),
+    });
+    discovered.map(|_| Success::Done)
+}

@@ -1,0 +1,102 @@
+//! `mig plan`: what differs between the manifests and the live databases;
+//! `--out` saves it for `mig apply FILE`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::config::Settings;
+use crate::manifest::Manifests;
+use crate::plan::saved::{self, SavedPlan, SavedTarget};
+use crate::redact::scrub;
+use crate::run::{Migrations, Report};
+
+use super::failure::{Failure, Outcome, Success};
+use super::fleet::plan_or_apply;
+use super::Global;
+
+/// `mig plan`'s arguments.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Exit 0 when nothing is pending, 2 when changes are, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Also write the exact plan to FILE, for `mig apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// How a plan is made, for `plan`, `apply` and `sync-indexes`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Retire live indexes the manifests don't declare (never `_id_`): hide
+    /// them now, drop them on a run after --drop-after.
+    #[arg(long)]
+    pub prune: bool,
+    /// With --prune: drop at once instead of hiding first.
+    #[arg(long)]
+    pub drop_now: bool,
+    /// How long a retired index stays hidden before it is dropped.
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = humantime::parse_duration)]
+    pub drop_after: Duration,
+    /// Databases worked on at once (default: mig.toml's `concurrency`, then 4).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+}
+
+/// `mig plan`.
+pub async fn run(
+    global: &Global,
+    settings: &Settings,
+    manifests: &Manifests,
+    migrations: &Migrations,
+    args: &PlanArgs,
+) -> Outcome {
+    let report = plan_or_apply(
+        global,
+        settings,
+        manifests,
+        Some(migrations),
+        &args.run,
+        None,
+    )
+    .await?;
+    if let Some(path) = &args.out {
+        save_plan(&report, path)?;
+    }
+    Ok(if args.detailed_exitcode && report.has_changes() {
+        Success::ChangesPending
+    } else {
+        Success::Done
+    })
+}
+
+/// Writes the plan of every database that has one, with the fingerprints of
+/// what was read, for `mig apply FILE`.
+fn save_plan(report: &Report, path: &Path) -> Result<(), Failure> {
+    let saved = SavedPlan {
+        format: saved::FORMAT,
+        mig_version: env!("CARGO_PKG_VERSION").to_string(),
+        created_at: bson::DateTime::now()
+            .try_to_rfc3339_string()
+            .unwrap_or_default(),
+        targets: report
+            .targets
+            .iter()
+            .filter_map(|t| {
+                let (collections, fingerprint) = t.read.clone()?;
+                Some(SavedTarget::new(t.plan.as_ref()?, collections, fingerprint))
+            })
+            .collect(),
+    };
+    let text = scrub(&serde_json::to_string_pretty(&saved).map_err(Failure::other)?);
+    std::fs::write(path, text + "\n").map_err(|source| Failure::File {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    tracing::info!("plan saved to {}", path.display());
+    Ok(())
+}

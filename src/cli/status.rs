@@ -1,0 +1,52 @@
+//! `mig status`: per database, each migration applied, pending or failed,
+//! and whether the index sync is clean.
+
+use clap::Args;
+
+use crate::config::Settings;
+use crate::manifest::Manifests;
+use crate::plan::PlanOptions;
+use crate::render;
+use crate::run::{self, Migrations, OnError, RunOptions};
+
+use super::failure::{Failure, Outcome, Success};
+use super::fleet::Fleet;
+use super::{output, Global, OutputFormat};
+
+/// `mig status`'s arguments.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+}
+
+/// `mig status`: fails when a database could not be read.
+pub async fn run(
+    global: &Global,
+    settings: &Settings,
+    manifests: &Manifests,
+    migrations: &Migrations,
+) -> Outcome {
+    let fleet = Fleet::connect(global, settings).await?;
+    let ctx = fleet.context(settings, manifests, migrations);
+    let options = RunOptions {
+        plan: PlanOptions::default(),
+        apply: None,
+        on_error: OnError::Continue,
+        canary: 0,
+        commit_quorum: None,
+    };
+    let reports = run::run(&ctx, fleet.targets.clone(), &options).await;
+    fleet.progress.finish();
+    output::stdout(&match global.format {
+        OutputFormat::Json => render::report::status_json(&reports, &migrations.list),
+        OutputFormat::Text => {
+            render::text::status(&reports, &migrations.list, output::style(global))
+        }
+    });
+    if reports.iter().any(|r| r.error.is_some()) {
+        Err(Failure::Reported)
+    } else {
+        Ok(Success::Done)
+    }
+}

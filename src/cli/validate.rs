@@ -1,0 +1,41 @@
+//! `mig validate`: checks mig.toml, the manifests and the migrations offline
+//! (done before any command runs); with a dev server, builds every declared
+//! index there.
+
+use crate::config::Settings;
+use crate::manifest::Manifests;
+use crate::render;
+use crate::run::Migrations;
+use crate::server::dev;
+
+use super::failure::{Failure, Outcome, Success};
+use super::{output, Global, OutputFormat};
+
+/// `mig validate`: the offline checks passed when this runs.
+pub async fn run(
+    global: &Global,
+    settings: &Settings,
+    manifests: &Manifests,
+    migrations: &Migrations,
+) -> Outcome {
+    // Offline checks passed; a dev server, if any, builds every declaration.
+    let dev = match &settings.dev_uri {
+        None => None,
+        Some(dev_uri) => {
+            let outcome = dev::for_validate(dev_uri, settings, manifests)
+                .await
+                .map_err(Failure::other)?;
+            let problems = outcome.problems();
+            if !problems.is_empty() {
+                return Err(Failure::Problems(problems));
+            }
+            Some(outcome)
+        }
+    };
+    let n = migrations.list.len();
+    output::stdout(&match global.format {
+        OutputFormat::Json => render::validate::json(manifests, n, dev.as_ref()),
+        OutputFormat::Text => render::validate::text(manifests, n, dev.as_ref()),
+    });
+    Ok(Success::Done)
+}

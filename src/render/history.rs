@@ -1,0 +1,45 @@
+//! `mig history`: the journal of a database, newest first.
+
+use bson::Document;
+
+/// `--format json`: the entries as relaxed extended JSON.
+pub fn json(entries: &[Document]) -> String {
+    let items: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|d| bson::Bson::Document(d.clone()).into_relaxed_extjson())
+        .collect();
+    serde_json::to_string_pretty(&items).unwrap_or_default() + "\n"
+}
+
+/// For people: one line per step.
+pub fn text(database: &str, entries: &[Document]) -> String {
+    let mut out = String::new();
+    if entries.is_empty() {
+        out.push_str(&format!("{database}: no journal entries\n"));
+    }
+    for e in entries {
+        let time = e
+            .get_datetime("startedAt")
+            .ok()
+            .and_then(|t| t.try_to_rfc3339_string().ok())
+            .unwrap_or_default();
+        let took = match (e.get_datetime("startedAt"), e.get_datetime("endedAt")) {
+            (Ok(a), Ok(b)) => format!("{} ms", b.timestamp_millis() - a.timestamp_millis()),
+            _ => "-".into(),
+        };
+        let error = e
+            .get_str("error")
+            .map(|m| format!("  {m}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{time}  {:<7} {:<14} {}.{}  {took}  ({}, run {}){error}\n",
+            e.get_str("outcome").unwrap_or("?"),
+            e.get_str("step").unwrap_or("?"),
+            e.get_str("collection").unwrap_or("?"),
+            e.get_str("index").unwrap_or("?"),
+            e.get_str("command").unwrap_or("?"),
+            e.get_str("run").unwrap_or("?"),
+        ));
+    }
+    out
+}

@@ -1,0 +1,20 @@
+//! One-line results: `mig unlock` and `mig new`.
+
+use std::path::Path;
+
+use crate::server::lock::Holder;
+
+/// `mig unlock`: the database had no lock.
+pub fn not_locked(database: &str) -> String {
+    format!("{database}: not locked\n")
+}
+
+/// `mig unlock --force`: the lock removed, and whose it was.
+pub fn unlocked(database: &str, holder: &Holder) -> String {
+    format!("{database}: removed the {holder}\n")
+}
+
+/// `mig new`: the file created.
+pub fn created(path: &Path) -> String {
+    format!("{}\n", path.display())
+}
