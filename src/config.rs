@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::diagnostics::{Format, Problem, SourceFile};
 use crate::manifest::file::DocValue;
+use crate::model::names::{check_collection_name, check_database_name};
 
 pub const DEFAULT_URI: &str = "mongodb://localhost:27017";
 pub const DEFAULT_CONFIG: &str = "mig.toml";
@@ -196,8 +197,8 @@ pub fn resolve(
         .or_else(|| env("MONGODB_PUBLIC_DATABASE"))
         .or(file.public.database.clone());
     if let Some(db) = &public_database {
-        if let Err(why) = crate::targets::check_database_name(db) {
-            problems.push(src.problem("public.database", why));
+        if let Err(why) = check_database_name(db) {
+            problems.push(src.problem("public.database", why.to_string()));
         }
     }
     let manifests = match (&overrides.manifests, &file.manifests) {
@@ -214,8 +215,8 @@ pub fn resolve(
         .changelog
         .clone()
         .unwrap_or_else(|| "mig.changelog".to_string());
-    if let Err(why) = crate::manifest::check_collection_name(&changelog) {
-        problems.push(src.problem("changelog", why));
+    if let Err(why) = check_collection_name(&changelog) {
+        problems.push(src.problem("changelog", why.to_string()));
     }
     let max_pool_size = env_num("MONGODB_MAX_POOL_SIZE", &mut problems)
         .map(|n| n as u32)

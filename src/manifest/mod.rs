@@ -10,6 +10,7 @@ use bson::{Bson, Document};
 
 use crate::diagnostics::locate::Locations;
 use crate::diagnostics::{Format, Problem, SourceFile};
+use crate::model::names::check_collection_name;
 use crate::model::{Collection, IndexSpec, Scope};
 use file::{DocValue, Flag, IndexDecl, KeyValue, ManifestFile, Number};
 
@@ -140,11 +141,6 @@ impl Declared {
     }
 }
 
-/// MongoDB's rules for a collection name, for other files that name collections.
-pub fn check_collection_name(name: &str) -> Result<(), String> {
-    rules::collection_name(name)
-}
-
 /// A collection as the files of one scope declare it, before validation.
 struct DeclaredCollection {
     scope: Scope,
@@ -246,8 +242,8 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
                     format!("unknown field {key:?} (a collection has name and indexes)"),
                 ));
             }
-            if let Err(why) = rules::collection_name(&coll.name) {
-                problems.push(about_collection("name", why));
+            if let Err(why) = check_collection_name(&coll.name) {
+                problems.push(about_collection("name", why.to_string()));
             }
             let mut indexes = Vec::new();
             for (ii, decl) in coll.indexes.iter().enumerate() {

@@ -337,9 +337,9 @@ fn doc(value: &DocValue, at: &str, field: &str) -> Result<Document, (String, Str
 }
 
 fn name(value: &str, at: &str, field: &str) -> Result<String, (String, String)> {
-    crate::manifest::check_collection_name(value)
+    crate::model::names::check_collection_name(value)
         .map(|_| value.to_string())
-        .map_err(|e| (format!("{at}.{field}"), e))
+        .map_err(|e| (format!("{at}.{field}"), e.to_string()))
 }
 
 fn update(u: &file::UpdateStep, at: &str) -> Result<Update, (String, String)> {
