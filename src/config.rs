@@ -322,7 +322,7 @@ fn tenant_discovery(t: &TenantsConfig, src: &SourceFile, problems: &mut Vec<Prob
             let filter = match &t.filter {
                 None => bson::Document::new(),
                 Some(f) => crate::manifest::to_document(&f.0).unwrap_or_else(|why| {
-                    problems.push(src.problem("tenants.filter", why));
+                    problems.push(src.problem("tenants.filter", why.to_string()));
                     bson::Document::new()
                 }),
             };

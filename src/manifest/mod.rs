@@ -1,6 +1,25 @@
 //! Reads manifest files into the shared model, and validates them. Every
 //! problem in every file is collected; nothing talks to a server.
 
+/// A value that breaks one of MongoDB's rules, in words: it becomes the
+/// message of a [`Problem`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+impl From<&str> for Invalid {
+    fn from(why: &str) -> Invalid {
+        Invalid(why.to_string())
+    }
+}
+
+/// `invalid!("...", args)`: an [`Invalid`] with a formatted message.
+macro_rules! invalid {
+    ($($arg:tt)*) => {
+        $crate::manifest::Invalid(format!($($arg)*))
+    };
+}
+
 pub mod file;
 mod rules;
 
@@ -441,7 +460,7 @@ fn convert_index(decl: &IndexDecl) -> (IndexSpec, Vec<rules::Finding>) {
             Err(why) => {
                 findings.push(rules::Finding {
                     option: field.to_string(),
-                    message: why,
+                    message: why.0,
                     warning: false,
                 });
                 None
@@ -517,17 +536,17 @@ fn whole(n: Number) -> Bson {
 }
 
 /// A document option: a mapping, or an Extended JSON string of one.
-pub fn to_document(value: &serde_json::Value) -> Result<Document, String> {
+pub fn to_document(value: &serde_json::Value) -> Result<Document, Invalid> {
     let object = match value {
         serde_json::Value::String(s) => serde_json::from_str::<serde_json::Value>(s)
-            .map_err(|e| format!("invalid Extended JSON: {e}"))?,
+            .map_err(|e| invalid!("invalid Extended JSON: {e}"))?,
         other => other.clone(),
     };
     match object {
         serde_json::Value::Object(map) => {
-            Document::try_from(map).map_err(|e| format!("invalid Extended JSON: {e}"))
+            Document::try_from(map).map_err(|e| invalid!("invalid Extended JSON: {e}"))
         }
-        other => Err(format!("expected a document, found {}", json_kind(&other))),
+        other => Err(invalid!("expected a document, found {}", json_kind(&other))),
     }
 }
 

@@ -333,7 +333,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Vec<Migration>, Vec<Probl
 }
 
 fn doc(value: &DocValue, at: &str, field: &str) -> Result<Document, (String, String)> {
-    to_document(&value.0).map_err(|e| (format!("{at}.{field}"), e))
+    to_document(&value.0).map_err(|e| (format!("{at}.{field}"), e.0))
 }
 
 fn name(value: &str, at: &str, field: &str) -> Result<String, (String, String)> {

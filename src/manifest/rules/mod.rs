@@ -81,7 +81,7 @@ pub fn index(spec: &IndexSpec, decl: &IndexDecl) -> Vec<Finding> {
     ttl(spec, decl, plugin, &mut out);
     if let Some(filter) = &spec.partial_filter_expression {
         if let Err(why) = filter::partial_filter(filter) {
-            out.push(Finding::error("partialFilterExpression", why));
+            out.push(Finding::error("partialFilterExpression", why.0));
         }
     }
     if let Some(collation) = &spec.collation {
