@@ -389,8 +389,10 @@ async fn plan_or_apply(
 ) -> Result<Report, i32> {
     let client = crate::server::connect(settings)
         .await
-        .map_err(|e| fail(&e))?;
-    let server = inspect::server_info(&client).await.map_err(|e| fail(&e))?;
+        .map_err(|e| fail(&e.to_string()))?;
+    let server = inspect::server_info(&client)
+        .await
+        .map_err(|e| fail(&e.to_string()))?;
     let saved = match apply.and_then(|(a, _)| a.saved.as_deref()) {
         Some(path) => Some(SavedPlan::read(path).map_err(|e| fail(&e))?),
         None => None,
@@ -513,11 +515,11 @@ fn commit_quorum(value: &str) -> bson::Bson {
 async fn history(global: &Global, settings: &Settings, database: &str, limit: i64) -> i32 {
     let client = match crate::server::connect(settings).await {
         Ok(c) => c,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(&e.to_string()),
     };
     let entries = match journal::history(&client.database(database), limit).await {
         Ok(e) => e,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(&e.to_string()),
     };
     match global.format {
         OutputFormat::Json => {
@@ -566,7 +568,7 @@ async fn history(global: &Global, settings: &Settings, database: &str, limit: i6
 async fn unlock(settings: &Settings, database: &str, force: bool) -> i32 {
     let client = match crate::server::connect(settings).await {
         Ok(c) => c,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(&e.to_string()),
     };
     let db = client.database(database);
     if !force {
@@ -589,7 +591,7 @@ async fn unlock(settings: &Settings, database: &str, force: bool) -> i32 {
             println!("{database}: not locked");
             EXIT_OK
         }
-        Err(e) => fail(&e),
+        Err(e) => fail(&e.to_string()),
     }
 }
 
@@ -733,8 +735,10 @@ impl Fleet {
     async fn connect(global: &Global, settings: &Settings) -> Result<Fleet, i32> {
         let client = crate::server::connect(settings)
             .await
-            .map_err(|e| fail(&e))?;
-        let server = inspect::server_info(&client).await.map_err(|e| fail(&e))?;
+            .map_err(|e| fail(&e.to_string()))?;
+        let server = inspect::server_info(&client)
+            .await
+            .map_err(|e| fail(&e.to_string()))?;
         let (targets, _) = run::resolve_targets(&client, settings, &selection(global))
             .await
             .map_err(|e| fail(&e))?;
@@ -853,7 +857,7 @@ async fn list(
     let selection = selection(global);
     let discovered = match crate::server::connect(settings).await {
         Ok(client) => run::resolve_targets(&client, settings, &selection).await,
-        Err(e) => Err(e),
+        Err(e) => Err(e.to_string()),
     };
     match global.format {
         OutputFormat::Json => {

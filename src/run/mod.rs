@@ -317,7 +317,7 @@ async fn plan_all(
                     }
                     Err(e) => report.error = Some(e),
                 },
-                Err(e) => report.error = Some(e),
+                Err(e) => report.error = Some(e.to_string()),
             }
             if report.error.is_none()
                 && ctx
@@ -352,7 +352,9 @@ async fn finish_plan(
         vanished_check(ctx, target).await?;
     }
     if inspect::may_be_retiring(&live, declared) {
-        live.retiring = inspect::read_retiring(&db).await?;
+        live.retiring = inspect::read_retiring(&db)
+            .await
+            .map_err(|e| e.to_string())?;
     }
     let mut plan = plan_database(
         &target.database,
@@ -575,7 +577,7 @@ async fn apply_one(
             .await
             .map(|(p, _)| p),
         (Ok(live), Some(saved)) => saved_plan(&db, live, saved).await,
-        (Err(e), _) => Err(e),
+        (Err(e), _) => Err(e.to_string()),
     };
     match plan {
         Err(e) if e.starts_with(DRIFTED) => report.skipped = Some(e),

@@ -23,7 +23,7 @@ use mongodb::error::{Error, ErrorKind};
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Database};
 
-use super::errors::{explain, is_unreachable};
+use super::errors::{explain, is_unreachable, ReadError};
 use super::inspect::ServerInfo;
 use crate::config::Settings;
 use crate::diagnostics::Problem;
@@ -225,13 +225,15 @@ async fn server_version(client: &Client) -> Result<String, Error> {
 
 /// Production's version, for `mig validate`: with a short timeout, and an
 /// explanation instead when production can't be asked.
-pub async fn production_version(settings: &Settings) -> Result<String, String> {
+pub async fn production_version(settings: &Settings) -> Result<String, ReadError> {
     let short = Settings {
         server_selection_timeout: settings.server_selection_timeout.min(MAX_WAIT),
         ..settings.clone()
     };
     let client = super::connect(&short).await?;
-    server_version(&client).await.map_err(|e| explain(&e))
+    server_version(&client)
+        .await
+        .map_err(|e| ReadError::server(&e))
 }
 
 /// Builds every declared index on empty collections of throw-away databases

@@ -38,7 +38,7 @@ pub trait Fence: Send + Sync {
 
 impl Fence for super::lock::Lock {
     fn check(&self) -> Result<(), String> {
-        super::lock::Lock::check(self)
+        super::lock::Lock::check(self).map_err(|e| e.to_string())
     }
 }
 
@@ -251,7 +251,9 @@ impl Executor<'_> {
         let command = doc! {"collMod": collection, "index": {"name": index, "hidden": true}};
         self.write("collMod (hide)", collection, index, None, command, false)
             .await?;
-        record_retiring(&self.db, collection, index, true).await
+        record_retiring(&self.db, collection, index, true)
+            .await
+            .map_err(String::from)
     }
 
     async fn drop_index(&self, collection: &str, name: &str, step: &str) -> Result<(), String> {
