@@ -3,12 +3,18 @@
 //! recorded in that database's changelog.
 //!
 //! - [`file`]: the format; this module loads and validates it into [`Migration`]s;
-//! - [`pending`]: which migrations a database needs, from the changelog (pure);
-//! - [`runner`]: runs steps against a database and writes the changelog.
+//! - [`api`]: what the rest of `mig` uses to run them: a database's changelog,
+//!   what it needs (`pending`, pure), and a runner (`runner`, `ops`);
+//! - [`MigrationError`]: why they could not run.
 
+pub mod api;
+mod error;
 pub mod file;
-pub mod pending;
-pub mod runner;
+mod ops;
+mod pending;
+mod runner;
+
+pub use error::MigrationError;
 
 use std::path::{Path, PathBuf};
 

@@ -3,7 +3,7 @@
 pub mod json;
 pub mod text;
 
-use crate::migrate::pending::{Entry, State};
+use crate::migrate::api::{Entry, State};
 use crate::migrate::Migration;
 use crate::run::TargetReport;
 
