@@ -48,7 +48,9 @@ impl Changelog {
         super::pending::pending(migrations, scope, &self.entries, options)
     }
 
-    /// What `mig down` reverts here, newest first (see [`super::pending::to_revert`]).
+    /// What `mig down` reverts here, newest first: the last batch, or every
+    /// applied one after `to`; refused before anything runs when one of them
+    /// has no `down` steps or no file.
     pub fn to_revert<'m>(
         &self,
         migrations: &'m [Migration],
