@@ -6,6 +6,7 @@ use futures::TryStreamExt;
 use mongodb::Client;
 
 use crate::config::{Discovery, Settings};
+use crate::model::names::check_database_name;
 use crate::model::Scope;
 
 /// Never targets, whatever a registry says.
@@ -43,24 +44,6 @@ impl Selection {
     }
 }
 
-/// MongoDB's rules for database names (the stricter, cross-platform set).
-pub fn check_database_name(name: &str) -> Result<(), String> {
-    const FORBIDDEN: &[char] = &[
-        '/', '\\', '.', ' ', '"', '$', '*', '<', '>', ':', '|', '?', '\0',
-    ];
-    if name.is_empty() {
-        Err("a database name cannot be empty".into())
-    } else if name.len() >= 64 {
-        Err(format!(
-            "invalid database name {name:?}: 64 bytes or longer"
-        ))
-    } else if let Some(c) = name.chars().find(|c| FORBIDDEN.contains(c)) {
-        Err(format!("invalid database name {name:?}: it contains {c:?}"))
-    } else {
-        Ok(())
-    }
-}
-
 /// Drops reserved, invalid, excluded and duplicate names, saying why for
 /// the ones a user would wonder about. Keeps the order found.
 pub fn filter_tenants(
@@ -76,7 +59,7 @@ pub fn filter_tenants(
                 "{name:?} is a system database and is never a target"
             ))
         } else if let Err(why) = check_database_name(&name) {
-            Some(why)
+            Some(why.to_string())
         } else if Some(name.as_str()) == public {
             Some(format!("{name:?} is the public database, not a tenant"))
         } else {

@@ -189,7 +189,11 @@ async fn a_run_that_lost_its_lease_stops_before_its_next_write() {
         lock.check().is_err()
     })
     .await;
-    assert!(lock.check().unwrap_err().contains("lost the lock"));
+    assert!(lock
+        .check()
+        .unwrap_err()
+        .to_string()
+        .contains("lost the lock"));
     lock.release().await;
     let holder = mig::server::lock::holder(&db).await.unwrap();
     assert_eq!(

@@ -1,3 +1,6 @@
+//! Long on purpose: many small tests of the manifest rules sharing a few
+//! fixtures; they read best side by side.
+
 use std::path::PathBuf;
 
 use bson::{doc, Bson};

@@ -3,7 +3,7 @@
 
 use bson::{DateTime, Document};
 
-use super::Migration;
+use super::{Migration, MigrationError};
 use crate::model::Scope;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub struct Options<'a> {
 pub struct Pending<'a> {
     pub run: Vec<&'a Migration>,
     /// Why nothing may run here now (a changed or failed migration).
-    pub blocked: Option<String>,
+    pub blocked: Option<MigrationError>,
     /// Changelog entries with no file on disk.
     pub missing: Vec<String>,
 }
@@ -92,24 +92,23 @@ pub fn pending<'a>(
             Some(State::Applied) => {
                 let e = entry.expect("matched");
                 if e.checksum != m.checksum && !options.allow_changed {
-                    out.blocked = Some(format!(
-                        "migration {} changed since it was applied (checksum then {}, now {}); restore it, or run with --allow-changed",
-                        m.id,
-                        short(&e.checksum),
-                        short(&m.checksum)
-                    ));
+                    out.blocked = Some(MigrationError::Changed {
+                        id: m.id.clone(),
+                        then: short(&e.checksum).to_string(),
+                        now: short(&m.checksum).to_string(),
+                    });
                     return out;
                 }
                 false
             }
             Some(State::Failed) if !options.retry_failed => {
-                out.blocked = Some(format!(
-                    "migration {} failed ({}); fix the cause and run with --retry-failed",
-                    m.id,
-                    entry
+                out.blocked = Some(MigrationError::FailedBefore {
+                    id: m.id.clone(),
+                    error: entry
                         .and_then(|e| e.error.as_deref())
                         .unwrap_or("no error recorded")
-                ));
+                        .to_string(),
+                });
                 return out;
             }
             _ => true,
@@ -131,7 +130,7 @@ pub fn to_revert<'a>(
     migrations: &'a [Migration],
     log: &[Entry],
     to: Option<&str>,
-) -> Result<Vec<&'a Migration>, String> {
+) -> Result<Vec<&'a Migration>, MigrationError> {
     let mut applied: Vec<&Entry> = log.iter().filter(|e| e.state == State::Applied).collect();
     applied.sort_by(|a, b| b.id.cmp(&a.id));
     let chosen: Vec<&Entry> = match to {
@@ -147,17 +146,12 @@ pub fn to_revert<'a>(
     chosen
         .iter()
         .map(|e| {
-            let m = migrations.iter().find(|m| m.id == e.id).ok_or_else(|| {
-                format!(
-                    "migration {} is applied but its file is missing: it can't be reverted",
-                    e.id
-                )
-            })?;
+            let m = migrations
+                .iter()
+                .find(|m| m.id == e.id)
+                .ok_or_else(|| MigrationError::FileMissing(e.id.clone()))?;
             if m.down.is_empty() {
-                return Err(format!(
-                    "migration {} has no `down` steps: it can't be reverted (nothing was changed)",
-                    m.id
-                ));
+                return Err(MigrationError::NoDown(m.id.clone()));
             }
             Ok(m)
         })
@@ -251,7 +245,11 @@ mod tests {
         log[0].checksum = "different".into();
         let p = pending(&ms, Scope::Tenant, &log, &Options::default());
         assert!(p.run.is_empty());
-        assert!(p.blocked.unwrap().contains("changed since it was applied"));
+        assert!(p
+            .blocked
+            .unwrap()
+            .to_string()
+            .contains("changed since it was applied"));
         let p = pending(
             &ms,
             Scope::Tenant,
@@ -269,7 +267,7 @@ mod tests {
         let ms = vec![m("1_a", MigrationScope::Tenant, true)];
         let log = vec![e("1_a", State::Failed, 1)];
         let p = pending(&ms, Scope::Tenant, &log, &Options::default());
-        assert!(p.blocked.unwrap().contains("boom"));
+        assert!(p.blocked.unwrap().to_string().contains("boom"));
         let p = pending(
             &ms,
             Scope::Tenant,
@@ -339,6 +337,6 @@ mod tests {
         ];
         let log = vec![e("1_a", State::Applied, 1), e("2_b", State::Applied, 1)];
         let err = to_revert(&ms, &log, None).unwrap_err();
-        assert!(err.contains("2_b has no `down` steps"), "{err}");
+        assert!(err.to_string().contains("2_b has no `down` steps"), "{err}");
     }
 }

@@ -1,8 +1,10 @@
 //! The one model of indexes and collections, shared by what the manifests
-//! declare and what the server reports, and the one comparison between them.
+//! declare and what the server reports, the one comparison between them, and
+//! MongoDB's naming rules ([`names`]).
 
 pub mod compare;
 pub mod index;
+pub mod names;
 
 use bson::Document;
 use serde::{Deserialize, Serialize};

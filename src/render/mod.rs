@@ -9,7 +9,7 @@ pub mod report;
 pub mod text;
 pub mod validate;
 
-use crate::migrate::pending::{Entry, State};
+use crate::migrate::api::{Entry, State};
 use crate::migrate::Migration;
 use crate::run::TargetReport;
 

@@ -4,7 +4,7 @@
 use futures::stream::{self, StreamExt};
 
 use super::{Context, TargetReport};
-use crate::migrate::{pending, runner, Migration};
+use crate::migrate::api::{Changelog, Migration, MigrationError, Options, Pending, Runner};
 use crate::model::Scope;
 use crate::server::lock::{Lock, LockError, LockOptions};
 use crate::targets::Target;
@@ -31,8 +31,8 @@ pub struct Migrations {
 }
 
 impl Migrations {
-    fn options(&self) -> pending::Options<'_> {
-        pending::Options {
+    fn options(&self) -> Options<'_> {
+        Options {
             to: self.to.as_deref(),
             allow_changed: self.allow_changed,
             retry_failed: self.retry_failed,
@@ -60,15 +60,10 @@ async fn read_pending<'m>(
     ctx: &Context<'m>,
     migrations: &'m Migrations,
     report: &mut TargetReport,
-) -> Result<(Vec<pending::Entry>, pending::Pending<'m>), String> {
+) -> Result<(Changelog, Pending<'m>), MigrationError> {
     let db = ctx.client.database(&report.target.database);
-    let log = runner::read_changelog(&db, &ctx.settings.changelog).await?;
-    let need = pending::pending(
-        &migrations.list,
-        report.target.scope,
-        &log,
-        &migrations.options(),
-    );
+    let log = Changelog::read(&db, &ctx.settings.changelog).await?;
+    let need = log.pending(&migrations.list, report.target.scope, &migrations.options());
     report.warnings.extend(
         need.missing
             .iter()
@@ -81,7 +76,7 @@ async fn read_pending<'m>(
 pub(super) async fn migrations_pending(
     ctx: &Context<'_>,
     report: &mut TargetReport,
-) -> Result<(), String> {
+) -> Result<(), MigrationError> {
     let Some(migrations) = ctx.migrations else {
         return Ok(());
     };
@@ -91,7 +86,7 @@ pub(super) async fn migrations_pending(
         .iter()
         .map(|m| outcome(m, "pending", None))
         .collect();
-    report.changelog = log;
+    report.changelog = log.into_entries();
     match need.blocked {
         Some(why) => Err(why),
         None => Ok(()),
@@ -103,7 +98,7 @@ pub(super) async fn migrations_apply(
     ctx: &Context<'_>,
     report: &mut TargetReport,
     lock: &Lock,
-) -> Result<(), String> {
+) -> Result<(), MigrationError> {
     let Some(migrations) = ctx.migrations else {
         return Ok(());
     };
@@ -120,26 +115,25 @@ pub(super) async fn migrations_apply(
             p.note(line);
         }
     };
-    let runner = runner::Runner {
+    let runner = Runner {
         db: db.clone(),
         changelog: ctx.settings.changelog.clone(),
         fence: lock,
-        batch: runner::next_batch(&log),
+        batch: log.next_batch(),
         transactions: ctx.server.replica_set.is_some(),
         progress: &note,
     };
     for m in need.run {
-        let entry = log.iter().find(|e| e.id == m.id);
-        match runner.up(m, entry).await {
+        match runner.up(m, log.entry(&m.id)).await {
             Ok(()) => report.migrations.push(outcome(m, "applied", None)),
             Err(e) => {
                 report
                     .migrations
-                    .push(outcome(m, "failed", Some(e.clone())));
-                return Err(format!(
-                    "migration {} failed; the index sync was not run: {e}",
-                    m.id
-                ));
+                    .push(outcome(m, "failed", Some(e.to_string())));
+                return Err(MigrationError::Apply {
+                    id: m.id.clone(),
+                    source: Box::new(e),
+                });
             }
         }
     }
@@ -170,7 +164,7 @@ pub async fn down(
                 }
             };
             if let Err(e) = down_one(ctx, &mut report, to, &lock).await {
-                report.error = Some(e);
+                report.error = Some(e.to_string());
             }
             lock.release().await;
             if let Some(p) = ctx.progress {
@@ -190,20 +184,20 @@ async fn down_one(
     report: &mut TargetReport,
     to: Option<&str>,
     lock: &Lock,
-) -> Result<(), String> {
+) -> Result<(), MigrationError> {
     let Some(migrations) = ctx.migrations else {
         return Ok(());
     };
     let db = ctx.client.database(&report.target.database);
-    let log = runner::read_changelog(&db, &ctx.settings.changelog).await?;
-    let revert = pending::to_revert(&migrations.list, &log, to)?;
-    let runner = runner::Runner {
+    let log = Changelog::read(&db, &ctx.settings.changelog).await?;
+    let revert = log.to_revert(&migrations.list, to)?;
+    let runner = Runner {
         db: db.clone(),
         changelog: ctx.settings.changelog.clone(),
         fence: lock,
-        batch: log
-            .iter()
-            .find(|e| revert.first().is_some_and(|m| m.id == e.id))
+        batch: revert
+            .first()
+            .and_then(|m| log.entry(&m.id))
             .map_or(0, |e| e.batch),
         transactions: ctx.server.replica_set.is_some(),
         progress: &|_| {},
@@ -214,8 +208,11 @@ async fn down_one(
             Err(e) => {
                 report
                     .migrations
-                    .push(outcome(m, "failed", Some(e.clone())));
-                return Err(format!("reverting {} failed: {e}", m.id));
+                    .push(outcome(m, "failed", Some(e.to_string())));
+                return Err(MigrationError::Revert {
+                    id: m.id.clone(),
+                    source: Box::new(e),
+                });
             }
         }
     }

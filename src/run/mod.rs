@@ -15,7 +15,7 @@ use mongodb::Client;
 
 use crate::config::{Discovery, Settings};
 use crate::manifest::Manifests;
-use crate::migrate::pending;
+use crate::migrate::api::Entry;
 use crate::model::{DatabaseState, Scope};
 use crate::plan::saved::{fingerprint, SavedPlan, SavedTarget};
 use crate::plan::{plan_database, Change, DatabasePlan, PlanOptions};
@@ -43,7 +43,7 @@ pub struct TargetReport {
     /// Data migrations: pending (plan), run (apply) or reverted (down).
     pub migrations: Vec<MigrationOutcome>,
     /// The database's changelog, when it was read.
-    pub changelog: Vec<pending::Entry>,
+    pub changelog: Vec<Entry>,
     /// Things to know that are not failures (a changelog entry without a file).
     pub warnings: Vec<String>,
 }
@@ -306,7 +306,7 @@ async fn plan_all(
                     }
                     Err(e) => report.error = Some(e),
                 },
-                Err(e) => report.error = Some(e),
+                Err(e) => report.error = Some(e.to_string()),
             }
             if report.error.is_none()
                 && ctx
@@ -314,7 +314,7 @@ async fn plan_all(
                     .is_some_and(|m| m.any_for(report.target.scope))
             {
                 if let Err(e) = migrations_pending(ctx, &mut report).await {
-                    report.error = Some(e);
+                    report.error = Some(e.to_string());
                 }
             }
             if let Some(p) = ctx.progress {
@@ -341,7 +341,9 @@ async fn finish_plan(
         vanished_check(ctx, target).await?;
     }
     if inspect::may_be_retiring(&live, declared) {
-        live.retiring = inspect::read_retiring(&db).await?;
+        live.retiring = inspect::read_retiring(&db)
+            .await
+            .map_err(|e| e.to_string())?;
     }
     let plan = plan_database(
         &target.database,
@@ -536,7 +538,7 @@ async fn apply_one(
     };
     if saved.is_none() {
         if let Err(e) = migrations_apply(ctx, &mut report, &lock).await {
-            report.error = Some(e);
+            report.error = Some(e.to_string());
             lock.release().await;
             return report;
         }
@@ -565,7 +567,7 @@ async fn apply_one(
             .await
             .map(|(p, _)| p),
         (Ok(live), Some(saved)) => saved_plan(&db, live, saved).await,
-        (Err(e), _) => Err(e),
+        (Err(e), _) => Err(e.to_string()),
     };
     match plan {
         Err(e) if e.starts_with(DRIFTED) => report.skipped = Some(e),

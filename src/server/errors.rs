@@ -1,4 +1,7 @@
-//! Server errors in words: which index, which database, what to do.
+//! Server errors in words: which index, which database, what to do; and
+//! [`ReadError`], why a read of the server (connecting included) failed.
+
+use std::time::Duration;
 
 use mongodb::error::{Error, ErrorKind};
 
@@ -15,7 +18,8 @@ pub fn code(err: &Error) -> Option<i32> {
 
 /// A failed command: the server's code, when it gave one, and the explanation,
 /// so callers decide on the code, not on the wording.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
 pub struct Failure {
     pub code: Option<i32>,
     pub message: String,
@@ -30,24 +34,59 @@ impl Failure {
     }
 }
 
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
+/// Why reading the server failed: it could not be reached or used, a read
+/// took too long, the server refused, or its reply was not what `mig` reads.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReadError {
+    #[error("invalid MongoDB URI {uri}: {why}")]
+    InvalidUri { uri: String, why: String },
+    /// The driver would not make a client of the options.
+    #[error("cannot connect to {uri}: {why}")]
+    Client { uri: String, why: String },
+    #[error(
+        "cannot reach MongoDB at {uri}: no server answered within {} (MONGODB_SERVER_SELECTION_TIMEOUT_MS): {why}",
+        super::human(*.within)
+    )]
+    Unreachable {
+        uri: String,
+        within: Duration,
+        why: String,
+    },
+    /// The server answered the first command with an error.
+    #[error("cannot use MongoDB at {uri}: {failure}")]
+    Unusable { uri: String, failure: Failure },
+    /// A read outlasted the socket timeout.
+    #[error("{what} took longer than {} (MONGODB_SOCKET_TIMEOUT_MS)", super::human(*.limit))]
+    Timeout { what: String, limit: Duration },
+    /// The server refused a read.
+    #[error("{0}")]
+    Server(Failure),
+    #[error("{database}.{collection} is a view, not a collection; views have no indexes")]
+    View {
+        database: String,
+        collection: String,
+    },
+    /// An index document the model can't read.
+    #[error("{database}.{collection}: {why}")]
+    Malformed {
+        database: String,
+        collection: String,
+        why: String,
+    },
+    /// A reply of another shape than the command's.
+    #[error("{0}")]
+    Unexpected(String),
+}
+
+impl ReadError {
+    pub fn server(err: &Error) -> ReadError {
+        ReadError::Server(Failure::of(err))
     }
 }
 
-impl From<String> for Failure {
-    fn from(message: String) -> Failure {
-        Failure {
-            code: None,
-            message,
-        }
-    }
-}
-
-impl From<Failure> for String {
-    fn from(f: Failure) -> String {
-        f.message
+impl From<&str> for ReadError {
+    fn from(what: &str) -> ReadError {
+        ReadError::Unexpected(what.to_string())
     }
 }
 

@@ -13,6 +13,7 @@ use mongodb::Database;
 use super::errors::Failure;
 use super::inspect::record_retiring;
 use super::journal::Journal;
+use super::lock::LockError;
 use crate::plan::{Command, DatabasePlan, Step, Why};
 use crate::progress::Progress;
 
@@ -26,6 +27,32 @@ pub enum StepOutcome {
     Skipped,
 }
 
+/// Why a step failed for a change.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ApplyError {
+    /// The run's lock was lost or lapsed: nothing more is written.
+    #[error(transparent)]
+    Fenced(#[from] LockError),
+    /// The server refused the command.
+    #[error(transparent)]
+    Server(#[from] Failure),
+    #[error(
+        "collection {database}.{collection} disappeared during the run (dropped concurrently?); \
+         the index was built on a new, empty collection"
+    )]
+    CollectionVanished { database: String, collection: String },
+    #[error("dropping {index:?} before rebuilding it: {source}")]
+    GapDrop {
+        index: String,
+        source: Box<ApplyError>,
+    },
+    #[error("dropping the old {index:?}: {source}")]
+    SwapDrop {
+        index: String,
+        source: Box<ApplyError>,
+    },
+}
+
 /// What happened to one change: the outcome of its steps together.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ChangeOutcome {
@@ -33,7 +60,7 @@ pub enum ChangeOutcome {
     NotRun,
     /// Every step of it ran so far succeeded.
     Done,
-    Failed(String),
+    Failed(ApplyError),
 }
 
 /// What happened to a database's steps and to the changes they serve.
@@ -52,7 +79,7 @@ impl Applied {
     }
 
     /// Why the change at `i` failed, if it did.
-    pub fn error(&self, i: usize) -> Option<&str> {
+    pub fn error(&self, i: usize) -> Option<&ApplyError> {
         match self.changes.get(i) {
             Some(ChangeOutcome::Failed(e)) => Some(e),
             _ => None,
@@ -69,11 +96,11 @@ impl Applied {
 
 /// Checked before every write: `Err` stops the run before it writes.
 pub trait Fence: Send + Sync {
-    fn check(&self) -> Result<(), String>;
+    fn check(&self) -> Result<(), LockError>;
 }
 
 impl Fence for super::lock::Lock {
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), LockError> {
         super::lock::Lock::check(self)
     }
 }
@@ -130,7 +157,7 @@ impl Executor<'_> {
                 false => StepOutcome::Failed(
                     errors
                         .iter()
-                        .map(|(_, e)| e.as_str())
+                        .map(|(_, e)| e.to_string())
                         .collect::<Vec<_>>()
                         .join("; "),
                 ),
@@ -144,9 +171,9 @@ impl Executor<'_> {
 
     /// Runs one step for the changes in `live` (those of its changes that
     /// have not failed); returns the error of each change it failed.
-    async fn run(&self, step: &Step, live: &[usize]) -> Vec<(usize, String)> {
+    async fn run(&self, step: &Step, live: &[usize]) -> Vec<(usize, ApplyError)> {
         let collection = step.collection.as_str();
-        let all = |e: String| live.iter().map(|&i| (i, e.clone())).collect();
+        let all = |e: ApplyError| live.iter().map(|&i| (i, e.clone())).collect();
         match &step.command {
             Command::CollMod { index, set } => {
                 let (option, value) = set.option();
@@ -157,7 +184,7 @@ impl Executor<'_> {
                     .await
                 {
                     Ok(_) => Vec::new(),
-                    Err(f) => all(f.message),
+                    Err(e) => all(e),
                 }
             }
             Command::Hide { index } => {
@@ -166,10 +193,10 @@ impl Executor<'_> {
                 let hidden = self
                     .write(label(step), collection, index, None, command, false)
                     .await;
-                match hidden.map_err(|f| f.message) {
+                match hidden {
                     Ok(_) => match record_retiring(&self.db, collection, index, true).await {
                         Ok(()) => Vec::new(),
-                        Err(e) => all(e),
+                        Err(e) => all(e.into()),
                     },
                     Err(e) => all(e),
                 }
@@ -184,11 +211,14 @@ impl Executor<'_> {
                     }
                     Vec::new()
                 }
-                Err(e) => all(match step.why {
-                    Why::GapDrop => format!("dropping {index:?} before rebuilding it: {e}"),
-                    Why::SwapDrop => format!("dropping the old {index:?}: {e}"),
-                    _ => e,
-                }),
+                Err(e) => {
+                    let (index, source) = (index.clone(), Box::new(e));
+                    all(match step.why {
+                        Why::GapDrop => ApplyError::GapDrop { index, source },
+                        Why::SwapDrop => ApplyError::SwapDrop { index, source },
+                        _ => *source,
+                    })
+                }
             },
             Command::CreateIndexes {
                 indexes,
@@ -213,7 +243,7 @@ impl Executor<'_> {
         spec: Option<&Document>,
         command: Document,
         quick: bool,
-    ) -> Result<Document, Failure> {
+    ) -> Result<Document, ApplyError> {
         self.fence.check()?;
         let entry = match &self.journal {
             Some(j) => Some(j.start(step, collection, index, spec, quick).await),
@@ -230,19 +260,21 @@ impl Executor<'_> {
             j.finish(entry, result.as_ref().err().map(|f| f.message.as_str()))
                 .await;
         }
-        result
+        Ok(result?)
     }
 
-    async fn drop_index(&self, step: &str, collection: &str, name: &str) -> Result<(), String> {
+    async fn drop_index(
+        &self,
+        step: &str,
+        collection: &str,
+        name: &str,
+    ) -> Result<(), ApplyError> {
         let command = doc! {"dropIndexes": collection, "index": name};
-        match self
-            .write(step, collection, name, None, command, false)
-            .await
-        {
+        match self.write(step, collection, name, None, command, false).await {
             Ok(_) => Ok(()),
             // Already gone (IndexNotFound): the goal of a drop is reached.
-            Err(f) if f.code == Some(27) => Ok(()),
-            Err(f) => Err(f.message),
+            Err(ApplyError::Server(f)) if f.code == Some(27) => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
@@ -254,7 +286,7 @@ impl Executor<'_> {
         collection: &str,
         specs: &[(usize, Document)],
         new_collection: bool,
-    ) -> Vec<(usize, String)> {
+    ) -> Vec<(usize, ApplyError)> {
         if specs.is_empty() {
             return Vec::new();
         }
@@ -280,7 +312,7 @@ impl Executor<'_> {
         collection: &str,
         specs: Vec<Document>,
         expect_new_collection: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), ApplyError> {
         let names: Vec<&str> = specs
             .iter()
             .filter_map(|s| s.get_str("name").ok())
@@ -300,18 +332,16 @@ impl Executor<'_> {
                 command,
                 expect_new_collection,
             )
-            .await
-            .map_err(|f| f.message)?;
+            .await?;
         let created = matches!(
             reply.get("createdCollectionAutomatically"),
             Some(Bson::Boolean(true))
         );
         if created && !expect_new_collection {
-            return Err(format!(
-                "collection {}.{collection} disappeared during the run (dropped concurrently?); \
-                 the index was built on a new, empty collection",
-                self.db.name()
-            ));
+            return Err(ApplyError::CollectionVanished {
+                database: self.db.name().to_string(),
+                collection: collection.to_string(),
+            });
         }
         Ok(())
     }

@@ -15,7 +15,7 @@ use futures::stream::{self, StreamExt};
 use futures::TryStreamExt;
 use mongodb::{Client, Database};
 
-use super::errors::{code, explain};
+use super::errors::{code, explain, Failure, ReadError};
 use super::{bounded, within};
 use crate::model::{Collection, DatabaseState, IndexSpec, Retiring};
 
@@ -47,19 +47,19 @@ impl ServerInfo {
 }
 
 /// Asks the server its version and whether `$listCatalog` may be used.
-pub async fn server_info(client: &Client) -> Result<ServerInfo, String> {
+pub async fn server_info(client: &Client) -> Result<ServerInfo, ReadError> {
     let admin = client.database("admin");
     let build = admin
         .run_command(doc! {"buildInfo": 1})
         .await
-        .map_err(|e| explain(&e))?;
+        .map_err(|e| ReadError::server(&e))?;
     let version = build.get_str("version").unwrap_or("0.0").to_string();
     let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
     let hello = admin
         .run_command(doc! {"hello": 1})
         .await
-        .map_err(|e| explain(&e))?;
+        .map_err(|e| ReadError::server(&e))?;
     let replica_set = hello.get_str("setName").ok().map(String::from);
     let read_path = if major < 6 {
         tracing::info!("reading indexes with listIndexes: $listCatalog needs MongoDB 6.0 (server is {version})");
@@ -104,7 +104,7 @@ pub async fn read(
     requests: &[Request],
     concurrency: usize,
     timeout: Option<Duration>,
-) -> Vec<Result<DatabaseState, String>> {
+) -> Vec<Result<DatabaseState, ReadError>> {
     match path {
         ReadPath::Catalog => match read_catalog(client, requests, timeout).await {
             Ok(states) => states,
@@ -124,7 +124,7 @@ async fn read_catalog(
     client: &Client,
     requests: &[Request],
     timeout: Option<Duration>,
-) -> Result<Vec<Result<DatabaseState, String>>, String> {
+) -> Result<Vec<Result<DatabaseState, ReadError>>, ReadError> {
     let databases: Vec<&str> = requests.iter().map(|r| r.database.as_str()).collect();
     let mut names: Vec<&str> = requests
         .iter()
@@ -167,7 +167,7 @@ async fn state_from_catalog(
     request: &Request,
     found: &[&Document],
     timeout: Option<Duration>,
-) -> Result<DatabaseState, String> {
+) -> Result<DatabaseState, ReadError> {
     let db = client.database(&request.database);
     let mut collections = Vec::new();
     for name in &request.collections {
@@ -230,20 +230,27 @@ async fn state_from_catalog(
     })
 }
 
-fn check_kind(database: &str, collection: &str, kind: &str) -> Result<(), String> {
+fn check_kind(database: &str, collection: &str, kind: &str) -> Result<(), ReadError> {
     if kind == "view" {
-        Err(format!(
-            "{database}.{collection} is a view, not a collection; views have no indexes"
-        ))
+        Err(ReadError::View {
+            database: database.to_string(),
+            collection: collection.to_string(),
+        })
     } else {
         Ok(())
     }
 }
 
-fn specs(database: &str, collection: &str, docs: &[Document]) -> Result<Vec<IndexSpec>, String> {
+fn specs(database: &str, collection: &str, docs: &[Document]) -> Result<Vec<IndexSpec>, ReadError> {
     let mut specs = docs
         .iter()
-        .map(|d| IndexSpec::from_server(d).map_err(|e| format!("{database}.{collection}: {e}")))
+        .map(|d| {
+            IndexSpec::from_server(d).map_err(|e| ReadError::Malformed {
+                database: database.to_string(),
+                collection: collection.to_string(),
+                why: e.to_string(),
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     specs.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(specs)
@@ -255,7 +262,7 @@ pub async fn read_database(
     db: Database,
     collections: &[String],
     timeout: Option<Duration>,
-) -> Result<DatabaseState, String> {
+) -> Result<DatabaseState, ReadError> {
     let reply = bounded(
         timeout,
         "listCollections",
@@ -306,7 +313,7 @@ async fn read_indexes(
     db: &Database,
     collection: &str,
     timeout: Option<Duration>,
-) -> Result<Vec<IndexSpec>, String> {
+) -> Result<Vec<IndexSpec>, ReadError> {
     let reply = within(
         timeout,
         "listIndexes",
@@ -318,11 +325,10 @@ async fn read_indexes(
         // Dropped between listCollections and now: it has no indexes.
         Err(e) if code(&e) == Some(26) => return Ok(Vec::new()),
         Err(e) => {
-            return Err(format!(
-                "listIndexes on {}.{collection}: {}",
-                db.name(),
-                explain(&e)
-            ))
+            return Err(ReadError::Server(Failure {
+                code: code(&e),
+                message: format!("listIndexes on {}.{collection}: {}", db.name(), explain(&e)),
+            }))
         }
     };
     specs(db.name(), collection, &first_batch(&reply)?)
@@ -331,23 +337,23 @@ async fn read_indexes(
 /// A collection has at most 64 indexes and `mig` filters collections by name,
 /// so a reply always fits the first batch; a cursor left open would mean
 /// something else is going on, and is reported rather than half-read.
-fn first_batch(reply: &Document) -> Result<Vec<Document>, String> {
+fn first_batch(reply: &Document) -> Result<Vec<Document>, ReadError> {
     let cursor = reply
         .get_document("cursor")
-        .map_err(|_| "reply without a cursor".to_string())?;
+        .map_err(|_| ReadError::from("reply without a cursor"))?;
     if cursor.get_i64("id").unwrap_or(0) != 0 {
         return Err("the server returned more than one batch of catalog entries".into());
     }
     Ok(cursor
         .get_array("firstBatch")
-        .map_err(|_| "reply without firstBatch".to_string())?
+        .map_err(|_| ReadError::from("reply without firstBatch"))?
         .iter()
         .filter_map(|b| b.as_document().cloned())
         .collect())
 }
 
 /// The indexes `mig` is retiring in `db` (hidden, to be dropped later).
-pub async fn read_retiring(db: &Database) -> Result<Vec<Retiring>, String> {
+pub async fn read_retiring(db: &Database) -> Result<Vec<Retiring>, ReadError> {
     let docs: Vec<Document> = async {
         db.collection::<Document>(STATE_COLLECTION)
             .find(doc! {"kind": "retiring"})
@@ -356,7 +362,7 @@ pub async fn read_retiring(db: &Database) -> Result<Vec<Retiring>, String> {
             .await
     }
     .await
-    .map_err(|e| explain(&e))?;
+    .map_err(|e| ReadError::server(&e))?;
     Ok(docs
         .iter()
         .filter_map(|d| {
@@ -375,7 +381,7 @@ pub async fn record_retiring(
     collection: &str,
     index: &str,
     hidden: bool,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let coll = db.collection::<Document>(STATE_COLLECTION);
     let id = format!("retiring/{collection}/{index}");
     let result = if hidden {
@@ -389,7 +395,7 @@ pub async fn record_retiring(
     } else {
         coll.delete_one(doc! {"_id": &id}).await.map(|_| ())
     };
-    result.map_err(|e| explain(&e))
+    result.map_err(|e| Failure::of(&e))
 }
 
 /// True when some live index of a declared collection is hidden and not

@@ -7,6 +7,7 @@ use bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 use futures::TryStreamExt;
 use mongodb::Database;
 
+use super::errors::ReadError;
 use crate::redact::scrub;
 
 use super::MIG_COLLECTION as JOURNAL_COLLECTION;
@@ -116,16 +117,16 @@ pub enum Entry {
 }
 
 /// The newest `limit` journal entries of `db`, newest first.
-pub async fn history(db: &Database, limit: i64) -> Result<Vec<Document>, String> {
+pub async fn history(db: &Database, limit: i64) -> Result<Vec<Document>, ReadError> {
     let cursor = db
         .collection::<Document>(JOURNAL_COLLECTION)
         .find(doc! {"kind": "journal"})
         .sort(doc! {"startedAt": -1, "_id": -1})
         .limit(limit)
         .await
-        .map_err(|e| super::errors::explain(&e))?;
+        .map_err(|e| ReadError::server(&e))?;
     cursor
         .try_collect()
         .await
-        .map_err(|e| super::errors::explain(&e))
+        .map_err(|e| ReadError::server(&e))
 }

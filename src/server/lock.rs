@@ -13,7 +13,7 @@ use bson::{doc, Bson, DateTime, Document};
 use mongodb::options::UpdateModifications;
 use mongodb::Database;
 
-use super::errors::{code, explain};
+use super::errors::{code, explain, Failure};
 
 use super::MIG_COLLECTION as LOCK_COLLECTION;
 const LOCK_ID: &str = "lock";
@@ -95,19 +95,24 @@ impl Holder {
     }
 }
 
-#[derive(Debug)]
+/// Why a lock could not be taken, kept or removed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LockError {
+    /// Another run holds it.
+    #[error("{0}")]
     Held(Holder),
+    /// Taking it failed on the server.
+    #[error("cannot take the lock: {0}")]
     Server(String),
-}
-
-impl std::fmt::Display for LockError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LockError::Held(h) => write!(f, "{h}"),
-            LockError::Server(e) => write!(f, "cannot take the lock: {e}"),
-        }
-    }
+    /// The fence: another run took the lock over; nothing more is written.
+    #[error("lost the lock of {database} to another run; stopped before writing")]
+    Lost { database: String },
+    /// The fence: the lease could not be renewed in time; nothing more is written.
+    #[error("the lock lease of {database} could not be renewed in time; stopped before writing")]
+    Lapsed { database: String },
+    /// `mig unlock --force` could not remove it.
+    #[error("{0}")]
+    Unlock(Failure),
 }
 
 /// A held lock, renewed in the background until released.
@@ -162,20 +167,18 @@ impl Lock {
     }
 
     /// The fence: `Err` when the lease may have lapsed, so no write follows.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), LockError> {
         if self.lost.load(Ordering::SeqCst) {
-            return Err(format!(
-                "lost the lock of {} to another run; stopped before writing",
-                self.db.name()
-            ));
+            return Err(LockError::Lost {
+                database: self.db.name().to_string(),
+            });
         }
         let renewed = *self.renewed.lock().unwrap_or_else(|e| e.into_inner());
         // A margin for the time a write takes to reach the server.
         if renewed.elapsed() + self.lease / 5 > self.lease {
-            return Err(format!(
-                "the lock lease of {} could not be renewed in time; stopped before writing",
-                self.db.name()
-            ));
+            return Err(LockError::Lapsed {
+                database: self.db.name().to_string(),
+            });
         }
         Ok(())
     }
@@ -244,12 +247,12 @@ pub async fn holder(db: &Database) -> Option<Holder> {
 }
 
 /// `mig unlock DB --force`: removes the lock whoever holds it.
-pub async fn force_unlock(db: &Database) -> Result<Option<Holder>, String> {
+pub async fn force_unlock(db: &Database) -> Result<Option<Holder>, LockError> {
     let found = holder(db).await;
     db.collection::<Document>(LOCK_COLLECTION)
         .delete_one(doc! {"_id": LOCK_ID})
         .await
-        .map_err(|e| explain(&e))?;
+        .map_err(|e| LockError::Unlock(Failure::of(&e)))?;
     Ok(found)
 }
 

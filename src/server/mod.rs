@@ -25,14 +25,19 @@ use mongodb::Client;
 
 use crate::config::Settings;
 use crate::redact::redact_uri;
+use errors::{Failure, ReadError};
 
 /// Connects and checks the server answers, so an unreachable or misconfigured
 /// server is one clear error up front rather than one per database.
-pub async fn connect(settings: &Settings) -> Result<Client, String> {
+pub async fn connect(settings: &Settings) -> Result<Client, ReadError> {
     let shown = redact_uri(&settings.uri);
-    let mut options = ClientOptions::parse(&settings.uri)
-        .await
-        .map_err(|e| format!("invalid MongoDB URI {shown}: {}", errors::explain(&e)))?;
+    let mut options =
+        ClientOptions::parse(&settings.uri)
+            .await
+            .map_err(|e| ReadError::InvalidUri {
+                uri: shown.clone(),
+                why: errors::explain(&e),
+            })?;
     options.app_name = Some(format!("mig/{}", env!("CARGO_PKG_VERSION")));
     options.server_selection_timeout = Some(settings.server_selection_timeout);
     if settings.max_pool_size.is_some() {
@@ -41,19 +46,28 @@ pub async fn connect(settings: &Settings) -> Result<Client, String> {
     if settings.min_pool_size.is_some() {
         options.min_pool_size = settings.min_pool_size;
     }
-    let client = Client::with_options(options)
-        .map_err(|e| format!("cannot connect to {shown}: {}", errors::explain(&e)))?;
-    client.database("admin").run_command(doc! {"ping": 1}).await.map_err(|e| {
-        if errors::is_unreachable(&e) {
-            format!(
-                "cannot reach MongoDB at {shown}: no server answered within {} (MONGODB_SERVER_SELECTION_TIMEOUT_MS): {}",
-                human(settings.server_selection_timeout),
-                errors::explain(&e)
-            )
-        } else {
-            format!("cannot use MongoDB at {shown}: {}", errors::explain(&e))
-        }
+    let client = Client::with_options(options).map_err(|e| ReadError::Client {
+        uri: shown.clone(),
+        why: errors::explain(&e),
     })?;
+    client
+        .database("admin")
+        .run_command(doc! {"ping": 1})
+        .await
+        .map_err(|e| {
+            if errors::is_unreachable(&e) {
+                ReadError::Unreachable {
+                    uri: shown.clone(),
+                    within: settings.server_selection_timeout,
+                    why: errors::explain(&e),
+                }
+            } else {
+                ReadError::Unusable {
+                    uri: shown.clone(),
+                    failure: Failure::of(&e),
+                }
+            }
+        })?;
     Ok(client)
 }
 
@@ -71,16 +85,14 @@ pub async fn within<T>(
     limit: Option<Duration>,
     what: &str,
     op: impl IntoFuture<Output = mongodb::error::Result<T>>,
-) -> Result<mongodb::error::Result<T>, String> {
+) -> Result<mongodb::error::Result<T>, ReadError> {
     match limit {
         None => Ok(op.await),
         Some(limit) => tokio::time::timeout(limit, op.into_future())
             .await
-            .map_err(|_| {
-                format!(
-                    "{what} took longer than {} (MONGODB_SOCKET_TIMEOUT_MS)",
-                    human(limit)
-                )
+            .map_err(|_| ReadError::Timeout {
+                what: what.to_string(),
+                limit,
             }),
     }
 }
@@ -90,8 +102,8 @@ pub async fn bounded<T>(
     limit: Option<Duration>,
     what: &str,
     op: impl IntoFuture<Output = mongodb::error::Result<T>>,
-) -> Result<T, String> {
+) -> Result<T, ReadError> {
     within(limit, what, op)
         .await?
-        .map_err(|e| errors::explain(&e))
+        .map_err(|e| ReadError::server(&e))
 }

@@ -3,6 +3,7 @@
 use bson::{Bson, Document};
 
 use super::{number, truthy};
+use crate::manifest::Invalid;
 
 /// The operators a partial filter may use on MongoDB 6.0
 /// (`index_catalog_impl.cpp` `_checkValidFilterExpressions` with
@@ -12,10 +13,10 @@ use super::{number, truthy};
 /// (parsed as equalities); at most 4 levels deep
 /// (`internalPartialFilterExpressionMaxDepth`). MongoDB 5.0 allowed `$and`
 /// at the top level only and no `$or` or `$in`.
-pub fn partial_filter(filter: &Document) -> Result<(), String> {
+pub fn partial_filter(filter: &Document) -> Result<(), Invalid> {
     let depth = filter_depth(filter)?;
     if depth > 4 {
-        return Err(format!(
+        return Err(invalid!(
             "nested {depth} levels deep; MongoDB allows 4 (each $and/$or, and each document with several conditions, is a level)"
         ));
     }
@@ -24,7 +25,7 @@ pub fn partial_filter(filter: &Document) -> Result<(), String> {
 
 /// How many levels the server's parsed form of `doc` has (a document with one
 /// condition is that condition; several make an implicit `$and`).
-fn filter_depth(doc: &Document) -> Result<usize, String> {
+fn filter_depth(doc: &Document) -> Result<usize, Invalid> {
     let mut children = Vec::new();
     for (key, value) in doc {
         match key.as_str() {
@@ -32,27 +33,27 @@ fn filter_depth(doc: &Document) -> Result<usize, String> {
                 let items = value
                     .as_array()
                     .filter(|a| !a.is_empty())
-                    .ok_or_else(|| format!("{key} takes a non-empty list of conditions"))?;
+                    .ok_or_else(|| invalid!("{key} takes a non-empty list of conditions"))?;
                 let mut deepest = 0;
                 for item in items {
                     let sub = item
                         .as_document()
-                        .ok_or_else(|| format!("each item of {key} must be a document"))?;
+                        .ok_or_else(|| invalid!("each item of {key} must be a document"))?;
                     deepest = deepest.max(filter_depth(sub)?);
                 }
                 children.push(1 + deepest);
             }
             "$comment" => {}
             "$nor" | "$not" => {
-                return Err(format!(
+                return Err(invalid!(
                     "{key} is not supported in a partial filter (MongoDB allows no negation there)"
                 ))
             }
             "$expr" | "$jsonSchema" | "$where" | "$text" | "$alwaysTrue" | "$alwaysFalse" => {
-                return Err(format!("{key} is not supported in a partial filter"))
+                return Err(invalid!("{key} is not supported in a partial filter"))
             }
             k if k.starts_with('$') => {
-                return Err(format!(
+                return Err(invalid!(
                     "{key} is not a query operator MongoDB allows at the top of a partial filter"
                 ))
             }
@@ -69,11 +70,11 @@ fn filter_depth(doc: &Document) -> Result<usize, String> {
 /// The conditions on one field: each contributes its own depth to the
 /// enclosing level. A document whose first field starts with `$` is a set of
 /// operators; any other value is an equality.
-fn field_conditions(field: &str, value: &Bson) -> Result<Vec<usize>, String> {
+fn field_conditions(field: &str, value: &Bson) -> Result<Vec<usize>, Invalid> {
     let operators = match value {
         Bson::Document(d) if d.keys().next().is_some_and(|k| k.starts_with('$')) => d,
         Bson::RegularExpression(_) => {
-            return Err(format!(
+            return Err(invalid!(
                 "{field}: a regular expression is not supported in a partial filter"
             ))
         }
@@ -82,7 +83,7 @@ fn field_conditions(field: &str, value: &Bson) -> Result<Vec<usize>, String> {
     let mut out = Vec::new();
     for (op, arg) in operators {
         let unsupported = |why: &str| {
-            Err(format!(
+            Err(invalid!(
                 "{field}: {op} is not supported in a partial filter{why}"
             ))
         };
@@ -102,25 +103,25 @@ fn field_conditions(field: &str, value: &Bson) -> Result<Vec<usize>, String> {
                 out.push(1)
             }
             "$type" => {
-                type_alias(arg).map_err(|why| format!("{field}: $type: {why}"))?;
+                type_alias(arg).map_err(|why| invalid!("{field}: $type: {why}"))?;
                 out.push(1)
             }
             "$in" => {
                 let items = arg
                     .as_array()
-                    .ok_or_else(|| format!("{field}: $in takes a list"))?;
+                    .ok_or_else(|| invalid!("{field}: $in takes a list"))?;
                 if items.iter().any(|i| {
                     i.as_document()
                         .is_some_and(|d| d.keys().next().is_some_and(|k| k.starts_with('$')))
                 }) {
-                    return Err(format!("{field}: $in takes values, not operators"));
+                    return Err(invalid!("{field}: $in takes values, not operators"));
                 }
                 out.push(1)
             }
             "$all" => {
                 let items = arg
                     .as_array()
-                    .ok_or_else(|| format!("{field}: $all takes a list"))?;
+                    .ok_or_else(|| invalid!("{field}: $all takes a list"))?;
                 if items.is_empty() {
                     return unsupported(" with an empty list (it matches nothing)");
                 }
@@ -149,7 +150,7 @@ fn field_conditions(field: &str, value: &Bson) -> Result<Vec<usize>, String> {
                     {
                         out.push(1)
                     }
-                    _ => return Err(format!("{field}: {op} takes one of {}", shapes.join(", "))),
+                    _ => return Err(invalid!("{field}: {op} takes one of {}", shapes.join(", "))),
                 }
             }
             "$ne" | "$nin" | "$not" => {
@@ -158,7 +159,7 @@ fn field_conditions(field: &str, value: &Bson) -> Result<Vec<usize>, String> {
             "$regex" | "$options" | "$mod" | "$size" | "$elemMatch" | "$bitsAllSet"
             | "$bitsAnySet" | "$bitsAllClear" | "$bitsAnyClear" | "$near" | "$nearSphere"
             | "$text" | "$where" | "$expr" | "$jsonSchema" => return unsupported(""),
-            _ => return Err(format!("{field}: unknown operator {op}")),
+            _ => return Err(invalid!("{field}: unknown operator {op}")),
         }
     }
     Ok(out)
@@ -166,7 +167,7 @@ fn field_conditions(field: &str, value: &Bson) -> Result<Vec<usize>, String> {
 
 /// `$type` takes a BSON type name, "number", or a type number
 /// (`matcher/expression_type.h`, `bsontypes.cpp`), or a list of them.
-fn type_alias(arg: &Bson) -> Result<(), String> {
+fn type_alias(arg: &Bson) -> Result<(), Invalid> {
     #[rustfmt::skip]
     const NAMES: &[&str] = &[
     "double", "string", "object", "array", "binData", "undefined", "objectId", "bool", "date",
@@ -175,7 +176,7 @@ fn type_alias(arg: &Bson) -> Result<(), String> {
     ];
     match arg {
         Bson::String(s) if NAMES.contains(&s.as_str()) => Ok(()),
-        Bson::String(s) => Err(format!("unknown type name {s:?}")),
+        Bson::String(s) => Err(invalid!("unknown type name {s:?}")),
         Bson::Array(items) if !items.is_empty() => items.iter().try_for_each(type_alias),
         Bson::Array(_) => Err("an empty list of types".into()),
         other => match number(other) {
@@ -184,7 +185,7 @@ fn type_alias(arg: &Bson) -> Result<(), String> {
             {
                 Ok(())
             }
-            _ => Err(format!("invalid type {other}")),
+            _ => Err(invalid!("invalid type {other}")),
         },
     }
 }

@@ -4,6 +4,7 @@
 use bson::{Bson, Document};
 
 use super::{number, Finding};
+use crate::manifest::Invalid;
 
 /// Index plugins a key value may name (`db/index_names.cpp`; `geoHaystack`
 /// was removed in 5.0, `columnstore` is behind a feature flag in 6.0).
@@ -104,7 +105,7 @@ pub(super) fn key_pattern(keys: &Document, out: &mut Vec<Finding>) -> bool {
             },
         }
         if let Err(why) = key_field(field, value) {
-            out.push(Finding::error(&at, why));
+            out.push(Finding::error(&at, why.0));
         }
     }
     plugins.dedup();
@@ -168,7 +169,7 @@ pub(super) fn key_pattern(keys: &Document, out: &mut Vec<Finding>) -> bool {
 }
 
 /// One field path of a key pattern.
-fn key_field(field: &str, value: &Bson) -> Result<(), String> {
+fn key_field(field: &str, value: &Bson) -> Result<(), Invalid> {
     if field.contains('\0') {
         return Err("a key field cannot contain a NUL byte".into());
     }
@@ -183,7 +184,7 @@ fn key_field(field: &str, value: &Bson) -> Result<(), String> {
     let wildcard = number(value).is_some();
     for (i, part) in parts.iter().enumerate() {
         if part.is_empty() {
-            return Err(format!(
+            return Err(invalid!(
                 "{field:?} has an empty field name (a leading, trailing or doubled dot)"
             ));
         }
@@ -195,9 +196,9 @@ fn key_field(field: &str, value: &Bson) -> Result<(), String> {
         let wildcard_tail = *part == "$**" && i == parts.len() - 1 && wildcard;
         if !dbref && !wildcard_tail {
             return Err(if part.starts_with("$**") || *part == "$**" {
-                format!("{field:?}: \"$**\" may only end a path of a wildcard index (\"a.$**\")")
+                invalid!("{field:?}: \"$**\" may only end a path of a wildcard index (\"a.$**\")")
             } else {
-                format!("{field:?}: a field name cannot start with '$'")
+                invalid!("{field:?}: a field name cannot start with '$'")
             });
         }
     }

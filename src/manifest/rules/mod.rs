@@ -48,26 +48,6 @@ impl Finding {
     }
 }
 
-pub fn collection_name(name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        Err("a collection name cannot be empty".into())
-    } else if name.contains('$') || name.contains('\0') {
-        Err(format!(
-            "invalid collection name {name:?}: it cannot contain '$' or a null character"
-        ))
-    } else if name.starts_with("system.") {
-        Err(format!(
-            "invalid collection name {name:?}: the system. prefix is reserved"
-        ))
-    } else if name.len() > 235 {
-        Err(format!(
-            "invalid collection name {name:?}: longer than 235 bytes"
-        ))
-    } else {
-        Ok(())
-    }
-}
-
 /// Checks one declared index. `spec` is the normalized model of `decl`.
 pub fn index(spec: &IndexSpec, decl: &IndexDecl) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -101,7 +81,7 @@ pub fn index(spec: &IndexSpec, decl: &IndexDecl) -> Vec<Finding> {
     ttl(spec, decl, plugin, &mut out);
     if let Some(filter) = &spec.partial_filter_expression {
         if let Err(why) = filter::partial_filter(filter) {
-            out.push(Finding::error("partialFilterExpression", why));
+            out.push(Finding::error("partialFilterExpression", why.0));
         }
     }
     if let Some(collation) = &spec.collation {

@@ -6,6 +6,7 @@ use bson::{Bson, Document};
 use super::keys::{plugin_of, Plugin};
 use super::{number, Finding};
 use crate::manifest::file::IndexDecl;
+use crate::manifest::Invalid;
 use crate::model::IndexSpec;
 
 /// The locales MongoDB 6.0 accepts in a collation (its ICU build; checked one
@@ -369,7 +370,7 @@ pub(super) fn wildcard_projection(spec: &IndexSpec, out: &mut Vec<Finding>) {
     }
     let mut leaves = Vec::new();
     if let Err(why) = projection_leaves("", projection, &mut leaves) {
-        bad(out, why);
+        bad(out, why.0);
         return;
     }
     let included: Vec<&(String, bool)> = leaves.iter().filter(|(p, _)| p != "_id").collect();
@@ -385,7 +386,7 @@ fn projection_leaves(
     prefix: &str,
     d: &Document,
     out: &mut Vec<(String, bool)>,
-) -> Result<(), String> {
+) -> Result<(), Invalid> {
     for (field, value) in d {
         let path = if prefix.is_empty() {
             field.clone()
@@ -393,18 +394,18 @@ fn projection_leaves(
             format!("{prefix}.{field}")
         };
         if field.is_empty() || field.split('.').any(|p| p.is_empty() || p.starts_with('$')) {
-            return Err(format!("{path:?} is not a valid field path"));
+            return Err(invalid!("{path:?} is not a valid field path"));
         }
         match value {
             Bson::Boolean(b) => out.push((path, *b)),
             Bson::Document(sub) if sub.is_empty() => {
-                return Err(format!("{path}: an empty document is not a projection"))
+                return Err(invalid!("{path}: an empty document is not a projection"))
             }
             Bson::Document(sub) => projection_leaves(&path, sub, out)?,
             other => match number(other) {
                 Some(n) => out.push((path, n != 0.0)),
                 None => {
-                    return Err(format!(
+                    return Err(invalid!(
                         "{path}: a projection value must be 1, 0, true or false, found {other}"
                     ))
                 }

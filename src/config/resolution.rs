@@ -1,140 +1,15 @@
-//! `mig.toml`, the environment and the flags, resolved into one [`Settings`].
-//! Precedence: flag > environment (including `.env`) > file > default.
+//! How [`Settings`] are resolved from flags, the environment, `mig.toml`
+//! and defaults, with every problem collected.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use schemars::JsonSchema;
-use serde::Deserialize;
-
+use super::{
+    ConfigFile, Discovery, Overrides, Settings, TenantSource, TenantsConfig, DEFAULT_CONFIG,
+    DEFAULT_URI,
+};
 use crate::diagnostics::{Format, Problem, SourceFile};
-use crate::manifest::file::DocValue;
-
-pub const DEFAULT_URI: &str = "mongodb://localhost:27017";
-pub const DEFAULT_CONFIG: &str = "mig.toml";
-
-/// The project file, `mig.toml`. The source of `schema/mig.schema.json`.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(title = "mig.toml")]
-pub struct ConfigFile {
-    /// The manifests directory, relative to this file. Default: `manifests`.
-    pub manifests: Option<String>,
-    /// A throw-away MongoDB of production's version that builds every declared
-    /// index on empty collections (`mig validate`) and gives the server's form
-    /// of each for comparison (`plan`, `apply`). `MIG_DEV_URI` wins over this.
-    pub dev_uri: Option<String>,
-    #[serde(default)]
-    pub connection: ConnectionConfig,
-    #[serde(default)]
-    pub public: PublicConfig,
-    pub tenants: Option<TenantsConfig>,
-    /// How many databases are worked on at once. Default: 4.
-    pub concurrency: Option<usize>,
-    /// The migrations directory, relative to this file. Default: `migrations`.
-    pub migrations: Option<String>,
-    /// The collection, in each database, recording its migrations. Default: `mig.changelog`.
-    pub changelog: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConnectionConfig {
-    /// `MONGODB_URI` wins over this.
-    pub uri: Option<String>,
-    pub max_pool_size: Option<u32>,
-    pub min_pool_size: Option<u32>,
-    pub server_selection_timeout_ms: Option<u64>,
-    pub socket_timeout_ms: Option<u64>,
-}
-
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PublicConfig {
-    /// `MONGODB_PUBLIC_DATABASE` wins over this.
-    pub database: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum TenantSource {
-    /// `databases`: explicit names.
-    List,
-    /// `prefix`: matched against `listDatabases`.
-    Prefix,
-    /// `regex`: matched against `listDatabases`.
-    Regex,
-    /// `collection` of the public database, `field` naming the tenant database, optional `filter`.
-    Registry,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TenantsConfig {
-    pub source: TenantSource,
-    /// `source = "list"`: the tenant databases; `[]` means no tenants.
-    pub databases: Option<Vec<String>>,
-    pub prefix: Option<String>,
-    pub regex: Option<String>,
-    pub collection: Option<String>,
-    pub field: Option<String>,
-    pub filter: Option<DocValue>,
-    #[serde(default)]
-    pub exclude: Vec<String>,
-}
-
-/// How tenant databases are found.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Discovery {
-    /// No `[tenants]` section: there are no tenant databases.
-    None,
-    List(Vec<String>),
-    Prefix(String),
-    /// A pattern already checked to compile.
-    Regex(String),
-    Registry {
-        collection: String,
-        field: String,
-        filter: bson::Document,
-    },
-}
-
-/// Flags that override the file and the environment.
-#[derive(Debug, Default, Clone)]
-pub struct Overrides {
-    pub config: Option<PathBuf>,
-    pub uri: Option<String>,
-    pub public_db: Option<String>,
-    pub manifests: Option<PathBuf>,
-    pub migrations: Option<PathBuf>,
-    pub concurrency: Option<usize>,
-    pub dev_uri: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Secret: print only through `redact::redact_uri`.
-    pub uri: String,
-    /// The dev server (`--dev-uri`, `MIG_DEV_URI`, `dev_uri`); secret like `uri`.
-    pub dev_uri: Option<String>,
-    pub public_database: Option<String>,
-    pub manifests: PathBuf,
-    pub migrations: PathBuf,
-    /// The changelog collection's name.
-    pub changelog: String,
-    pub discovery: Discovery,
-    pub exclude: Vec<String>,
-    pub max_pool_size: Option<u32>,
-    pub min_pool_size: Option<u32>,
-    pub server_selection_timeout: Duration,
-    /// The driver has no socket timeout; `mig` bounds each read with it.
-    pub socket_timeout: Option<Duration>,
-    pub concurrency: usize,
-    /// `MIGRATION_DRY_RUN`: writing commands only print their plan.
-    pub dry_run: bool,
-    /// `MIGRATION_LOG_LEVEL`.
-    pub log_level: Option<String>,
-}
+use crate::model::names::{check_collection_name, check_database_name};
 
 /// Resolves the settings; `env` looks up an environment variable.
 pub fn resolve(
@@ -196,8 +71,8 @@ pub fn resolve(
         .or_else(|| env("MONGODB_PUBLIC_DATABASE"))
         .or(file.public.database.clone());
     if let Some(db) = &public_database {
-        if let Err(why) = crate::targets::check_database_name(db) {
-            problems.push(src.problem("public.database", why));
+        if let Err(why) = check_database_name(db) {
+            problems.push(src.problem("public.database", why.to_string()));
         }
     }
     let manifests = match (&overrides.manifests, &file.manifests) {
@@ -214,8 +89,8 @@ pub fn resolve(
         .changelog
         .clone()
         .unwrap_or_else(|| "mig.changelog".to_string());
-    if let Err(why) = crate::manifest::check_collection_name(&changelog) {
-        problems.push(src.problem("changelog", why));
+    if let Err(why) = check_collection_name(&changelog) {
+        problems.push(src.problem("changelog", why.to_string()));
     }
     let max_pool_size = env_num("MONGODB_MAX_POOL_SIZE", &mut problems)
         .map(|n| n as u32)
@@ -321,7 +196,7 @@ fn tenant_discovery(t: &TenantsConfig, src: &SourceFile, problems: &mut Vec<Prob
             let filter = match &t.filter {
                 None => bson::Document::new(),
                 Some(f) => crate::manifest::to_document(&f.0).unwrap_or_else(|why| {
-                    problems.push(src.problem("tenants.filter", why));
+                    problems.push(src.problem("tenants.filter", why.to_string()));
                     bson::Document::new()
                 }),
             };

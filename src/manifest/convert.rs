@@ -1,0 +1,133 @@
+//! A declaration as written into the shared model, normalized the way the
+//! server stores it; document-valued options read from YAML, TOML or
+//! Extended JSON.
+
+use bson::{Bson, Document};
+
+use super::file::{DocValue, Flag, IndexDecl, KeyValue, Number};
+use super::{rules, Invalid};
+use crate::model::IndexSpec;
+
+/// The model of one declaration, normalized the way the server stores it
+/// (a fractional TTL, `bits` or text weight is truncated; `unique: 1` is
+/// true). Problems reading a document-valued option come back as findings.
+pub(super) fn convert_index(decl: &IndexDecl) -> (IndexSpec, Vec<rules::Finding>) {
+    let mut findings = Vec::new();
+    let mut keys = Document::new();
+    for (field, value) in &decl.keys {
+        let bson = match value {
+            KeyValue::Number(n) if n.fract() == 0.0 && n.abs() <= i32::MAX as f64 => {
+                Bson::Int32(*n as i32)
+            }
+            KeyValue::Number(n) => Bson::Double(*n),
+            KeyValue::Kind(k) => Bson::String(k.clone()),
+        };
+        keys.insert(field.clone(), bson);
+    }
+    let mut doc = |value: &Option<DocValue>, field: &str| -> Option<Document> {
+        let value = value.as_ref()?;
+        match to_document(&value.0) {
+            Ok(d) => Some(d),
+            Err(why) => {
+                findings.push(rules::Finding {
+                    option: field.to_string(),
+                    message: why.0,
+                    warning: false,
+                });
+                None
+            }
+        }
+    };
+    let partial_filter_expression = doc(&decl.partial_filter_expression, "partialFilterExpression");
+    // The server keeps a whole strength (2.5 is stored as 2).
+    let collation = doc(&decl.collation, "collation").map(|mut c| {
+        if let Some(Bson::Double(f)) = c.get("strength") {
+            if f.is_finite() {
+                let whole = f.trunc() as i32;
+                c.insert("strength", whole);
+            }
+        }
+        c
+    });
+    // Weights are whole numbers on the server: 2.5 is stored as 2.
+    let weights = doc(&decl.weights, "weights").map(|w| {
+        w.into_iter()
+            .map(|(k, v)| match v {
+                Bson::Double(f) if f.is_finite() && f.trunc().abs() <= i32::MAX as f64 => {
+                    (k, Bson::Int32(f.trunc() as i32))
+                }
+                other => (k, other),
+            })
+            .collect()
+    });
+    let wildcard_projection = doc(&decl.wildcard_projection, "wildcardProjection");
+    let mut other = Document::new();
+    if let Some(v) = decl.sphere_version {
+        other.insert("2dsphereIndexVersion", whole(v));
+    }
+    if let Some(v) = decl.text_version {
+        other.insert("textIndexVersion", whole(v));
+    }
+    let spec = IndexSpec {
+        name: decl
+            .name
+            .clone()
+            .unwrap_or_else(|| IndexSpec::default_name(&keys)),
+        unique: decl.unique.is_some_and(Flag::value),
+        sparse: decl.sparse.is_some_and(Flag::value),
+        hidden: decl.hidden.unwrap_or(false),
+        partial_filter_expression,
+        // The server truncates toward zero; the range is checked on the value as written.
+        expire_after_seconds: decl.expire_after_seconds.map(|n| match n {
+            Number::Int(i) => i,
+            Number::Float(f) if f.is_nan() => i32::MAX as i64,
+            Number::Float(f) => f.trunc() as i64,
+        }),
+        collation,
+        weights,
+        default_language: decl.default_language.clone(),
+        language_override: decl.language_override.clone(),
+        wildcard_projection,
+        bits: decl.bits.map(|b| b.as_f64().trunc() as i32),
+        min: decl.min,
+        max: decl.max,
+        keys,
+        other,
+        server_form: None,
+    };
+    (spec, findings)
+}
+
+/// A version number as the server stores it.
+fn whole(n: Number) -> Bson {
+    match n {
+        Number::Int(i) => i32::try_from(i).map(Bson::Int32).unwrap_or(Bson::Int64(i)),
+        Number::Float(f) => Bson::Double(f),
+    }
+}
+
+/// A document option: a mapping, or an Extended JSON string of one.
+pub fn to_document(value: &serde_json::Value) -> Result<Document, Invalid> {
+    let object = match value {
+        serde_json::Value::String(s) => serde_json::from_str::<serde_json::Value>(s)
+            .map_err(|e| invalid!("invalid Extended JSON: {e}"))?,
+        other => other.clone(),
+    };
+    match object {
+        serde_json::Value::Object(map) => {
+            Document::try_from(map).map_err(|e| invalid!("invalid Extended JSON: {e}"))
+        }
+        other => Err(invalid!("expected a document, found {}", json_kind(&other))),
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "a document",
+    }
+}

@@ -1,0 +1,108 @@
+//! Tests of the text renderer.
+
+use super::*;
+use crate::model::Scope;
+use crate::plan::Unmanaged;
+use crate::targets::Target;
+use bson::doc;
+
+fn spec(name: &str, keys: bson::Document) -> IndexSpec {
+    IndexSpec {
+        name: name.into(),
+        keys,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn plan_text_shows_changes_diffs_and_unmanaged() {
+    let mut live = spec("ttl", doc! {"at": 1});
+    live.expire_after_seconds = Some(30);
+    let mut desired = live.clone();
+    desired.expire_after_seconds = Some(60);
+    let changes = vec![
+        Change::Modify {
+            collection: "m".into(),
+            from: live,
+            to: desired,
+            set: Default::default(),
+            differences: vec!["expireAfterSeconds"],
+        },
+        Change::Create {
+            collection: "m".into(),
+            index: spec("a_1", doc! {"a": 1, "b": -1}),
+            new_collection: false,
+        },
+    ];
+    let plan = DatabasePlan {
+        unmanaged: vec![Unmanaged {
+            collection: "m".into(),
+            index: spec("legacy", doc! {"z": 1}),
+            equivalent_to: None,
+            protected: false,
+            retiring: None,
+        }],
+        ..DatabasePlan::new("t1", Scope::Tenant, changes)
+    };
+    let r = Report {
+        targets: vec![TargetReport {
+            plan: Some(plan),
+            ..TargetReport::new(Target {
+                database: "t1".into(),
+                scope: Scope::Tenant,
+            })
+        }],
+        rejected: vec![],
+        applied: false,
+        read_path: None,
+        warnings: vec![],
+    };
+    let text = report(&r, Style { color: false });
+    assert!(text.contains("t1 (tenant): 2 change(s)"), "{text}");
+    assert!(
+        text.contains("~ modify  ttl  in place (collMod): expireAfterSeconds"),
+        "{text}"
+    );
+    assert!(text.contains("-   \"expireAfterSeconds\": 30"), "{text}");
+    assert!(text.contains("+   \"expireAfterSeconds\": 60"), "{text}");
+    assert!(text.contains("+ create  a_1  {\"a\":1,\"b\":-1}"), "{text}");
+    assert!(text.contains("m.legacy"), "{text}");
+    assert!(
+        text.contains("1 create, 1 modify, 0 replace, 0 hide, 0 drop; 1 unmanaged"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_replace_shows_its_twin_build_drop_build_and_twin_drop_in_order() {
+    let changes = vec![
+        Change::Replace {
+            collection: "m".into(),
+            from: spec("x", doc! {"a": 1}),
+            to: spec("x", doc! {"a": 1, "b": 1}),
+            differences: vec!["key"],
+            gap: false,
+            note: None,
+        },
+        Change::Create {
+            collection: "m".into(),
+            index: spec("y", doc! {"y": 1}),
+            new_collection: false,
+        },
+    ];
+    let mut out = String::new();
+    let plan = DatabasePlan::new("t1", Scope::Tenant, changes);
+    plan_text(&plan, None, Style { color: false }, &mut out);
+    let at = |needle: &str| {
+        out.find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} in\n{out}"))
+    };
+    let order = [
+        at("1. createIndexes x__mig_tmp, y"),
+        at("2. dropIndexes x  (the twin covers meanwhile)"),
+        at("3. createIndexes x  "),
+        at("4. dropIndexes x__mig_tmp"),
+        at("+ create  y  {\"y\":1}  (step 1)"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{out}");
+}
