@@ -24,7 +24,7 @@ pub async fn run(
     };
     let shown: render::list::Discovered = match &discovered {
         Ok((targets, rejected)) => Ok((targets, rejected)),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(e),
     };
     output::stdout(&match global.format {
         OutputFormat::Json => render::list::json(manifests, &migrations.list, &shown),

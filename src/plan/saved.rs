@@ -119,7 +119,7 @@ pub enum SavedPlanError {
     #[error("{path}: saved plan format {found}; this mig reads format {FORMAT} (plans with their steps): make it again with `mig plan --out`")]
     Format { path: String, found: u32 },
     #[error("{database}: {what}")]
-    Invalid { database: String, what: String },
+    Invalid { database: String, what: Malformed },
 }
 
 /// A stable digest of what the planner saw: every managed collection and its
@@ -141,11 +141,28 @@ pub fn fingerprint(live: &DatabaseState) -> String {
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// What is wrong in a saved change or step.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Malformed(String);
+
+impl From<String> for Malformed {
+    fn from(what: String) -> Malformed {
+        Malformed(what)
+    }
+}
+
+impl From<&str> for Malformed {
+    fn from(what: &str) -> Malformed {
+        Malformed(what.to_string())
+    }
+}
+
 fn spec_json(spec: &IndexSpec) -> serde_json::Value {
     Bson::Document(spec.to_document()).into_canonical_extjson()
 }
 
-fn spec_from(value: &serde_json::Value) -> Result<IndexSpec, String> {
+fn spec_from(value: &serde_json::Value) -> Result<IndexSpec, Malformed> {
     let doc = Document::try_from(
         value
             .as_object()
@@ -153,7 +170,7 @@ fn spec_from(value: &serde_json::Value) -> Result<IndexSpec, String> {
             .ok_or("an index spec must be a document")?,
     )
     .map_err(|e| format!("invalid index spec: {e}"))?;
-    IndexSpec::from_server(&doc).map_err(|e| e.to_string())
+    IndexSpec::from_server(&doc).map_err(|e| Malformed(e.to_string()))
 }
 
 fn saved_change(c: &Change) -> SavedChange {
@@ -185,10 +202,10 @@ fn saved_change(c: &Change) -> SavedChange {
     }
 }
 
-fn change_from(c: &SavedChange) -> Result<Change, String> {
+fn change_from(c: &SavedChange) -> Result<Change, Malformed> {
     let spec = |v: &Option<serde_json::Value>, what: &str| {
         v.as_ref()
-            .ok_or_else(|| format!("a {} change without its {what} index", c.kind))
+            .ok_or_else(|| Malformed(format!("a {} change without its {what} index", c.kind)))
             .and_then(spec_from)
     };
     let collection = c.collection.clone();
@@ -238,7 +255,7 @@ fn change_from(c: &SavedChange) -> Result<Change, String> {
             index: spec(&c.live, "live")?,
             note: c.note.clone(),
         },
-        other => return Err(format!("unknown change kind {other:?}")),
+        other => return Err(Malformed::from(format!("unknown change kind {other:?}"))),
     })
 }
 
@@ -286,7 +303,7 @@ fn saved_step(s: &Step) -> SavedStep {
     out
 }
 
-fn step_from(s: &SavedStep, changes: usize) -> Result<Step, String> {
+fn step_from(s: &SavedStep, changes: usize) -> Result<Step, Malformed> {
     let index = || {
         s.index
             .clone()
@@ -306,10 +323,10 @@ fn step_from(s: &SavedStep, changes: usize) -> Result<Step, String> {
                 Some(("prepareUnique", _)) => IndexMod::PrepareUnique,
                 Some(("unique", _)) => IndexMod::Unique,
                 _ => {
-                    return Err(format!(
+                    return Err(Malformed::from(format!(
                         "a collMod step with an unknown option: {:?}",
                         s.set
-                    ))
+                    )))
                 }
             };
             Command::CollMod {
@@ -327,10 +344,10 @@ fn step_from(s: &SavedStep, changes: usize) -> Result<Step, String> {
                 .indexes
                 .iter()
                 .map(|(i, v)| Ok((*i, spec_from(v)?)))
-                .collect::<Result<_, String>>()?,
+                .collect::<Result<_, Malformed>>()?,
             new_collection: s.new_collection,
         },
-        other => return Err(format!("unknown step command {other:?}")),
+        other => return Err(Malformed::from(format!("unknown step command {other:?}"))),
     };
     let why = Why::ALL
         .into_iter()
@@ -342,7 +359,9 @@ fn step_from(s: &SavedStep, changes: usize) -> Result<Step, String> {
         .chain(&s.requires)
         .chain(s.indexes.iter().map(|(i, _)| i));
     if let Some(bad) = refs.into_iter().find(|i| **i >= changes) {
-        return Err(format!("a step refers to change {bad}, of {changes}"));
+        return Err(Malformed::from(format!(
+            "a step refers to change {bad}, of {changes}"
+        )));
     }
     Ok(Step {
         collection: s.collection.clone(),
@@ -370,7 +389,7 @@ impl SavedTarget {
 
     /// The plan as saved, with its steps, ready for the preflight and the executor.
     pub fn plan(&self) -> Result<DatabasePlan, SavedPlanError> {
-        let invalid = |what: String| SavedPlanError::Invalid {
+        let invalid = |what: Malformed| SavedPlanError::Invalid {
             database: self.database.clone(),
             what,
         };

@@ -11,7 +11,7 @@ use crate::targets::{Rejected, Target};
 
 /// The databases discovery found and the names it skipped, or why it could
 /// not look.
-pub type Discovered<'a> = Result<(&'a [Target], &'a [Rejected]), String>;
+pub type Discovered<'a> = Result<(&'a [Target], &'a [Rejected]), &'a dyn std::fmt::Display>;
 
 /// `--format json`.
 pub fn json(manifests: &Manifests, migrations: &[Migration], discovered: &Discovered) -> String {
@@ -31,7 +31,7 @@ pub fn json(manifests: &Manifests, migrations: &[Migration], discovered: &Discov
                 .collect(),
             None,
         ),
-        Err(e) => (Vec::new(), Vec::new(), Some(scrub(e))),
+        Err(e) => (Vec::new(), Vec::new(), Some(scrub(&e.to_string()))),
     };
     let list: Vec<_> = migrations
         .iter()

@@ -40,7 +40,10 @@ pub enum ApplyError {
         "collection {database}.{collection} disappeared during the run (dropped concurrently?); \
          the index was built on a new, empty collection"
     )]
-    CollectionVanished { database: String, collection: String },
+    CollectionVanished {
+        database: String,
+        collection: String,
+    },
     #[error("dropping {index:?} before rebuilding it: {source}")]
     GapDrop {
         index: String,
@@ -263,14 +266,12 @@ impl Executor<'_> {
         Ok(result?)
     }
 
-    async fn drop_index(
-        &self,
-        step: &str,
-        collection: &str,
-        name: &str,
-    ) -> Result<(), ApplyError> {
+    async fn drop_index(&self, step: &str, collection: &str, name: &str) -> Result<(), ApplyError> {
         let command = doc! {"dropIndexes": collection, "index": name};
-        match self.write(step, collection, name, None, command, false).await {
+        match self
+            .write(step, collection, name, None, command, false)
+            .await
+        {
             Ok(_) => Ok(()),
             // Already gone (IndexNotFound): the goal of a drop is reached.
             Err(ApplyError::Server(f)) if f.code == Some(27) => Ok(()),

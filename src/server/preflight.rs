@@ -10,7 +10,7 @@ use bson::{doc, Bson, Document};
 use futures::TryStreamExt;
 use mongodb::Database;
 
-use super::errors::explain;
+use super::errors::{explain, Failure, ReadError};
 use crate::model::{DatabaseState, IndexSpec};
 use crate::plan::{limits, Change, Findings, Usage};
 
@@ -22,7 +22,7 @@ pub async fn check(
     db: &Database,
     changes: &[Change],
     live: &DatabaseState,
-) -> Result<Findings, String> {
+) -> Result<Findings, ReadError> {
     let mut blocked = BTreeMap::new();
     for (i, change) in changes.iter().enumerate() {
         if let Some(spec) = change.desired().filter(|_| change.builds_unique()) {
@@ -45,7 +45,7 @@ async fn duplicates(
     db: &Database,
     collection: &str,
     spec: &IndexSpec,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, ReadError> {
     let fields: Vec<&String> = spec.keys.keys().collect();
     let mut group_key = Document::new();
     for (i, field) in fields.iter().enumerate() {
@@ -74,17 +74,18 @@ async fn duplicates(
     let mut aggregate = coll.aggregate(pipeline).allow_disk_use(true);
     if let Some(c) = &spec.collation {
         let collation: mongodb::options::Collation = bson::from_document(c.clone())
-            .map_err(|e| format!("collation of {}: {e}", spec.name))?;
+            .map_err(|e| ReadError::Unexpected(format!("collation of {}: {e}", spec.name)))?;
         aggregate = aggregate.collation(collation);
     }
     let result: Vec<Document> = async { aggregate.await?.try_collect().await }
         .await
         .map_err(|e| {
-            format!(
+            let mut failure = Failure::of(&e);
+            failure.message = format!(
                 "duplicate-key check for {}.{collection}: {}",
-                spec.name,
-                explain(&e)
-            )
+                spec.name, failure.message
+            );
+            ReadError::Server(failure)
         })?;
     let Some(facet) = result.first() else {
         return Ok(None);
@@ -141,7 +142,7 @@ async fn duplicates(
 }
 
 /// `$indexStats` for the indexes about to be hidden or dropped.
-async fn usage(db: &Database, changes: &[Change]) -> Result<BTreeMap<usize, Usage>, String> {
+async fn usage(db: &Database, changes: &[Change]) -> Result<BTreeMap<usize, Usage>, ReadError> {
     let mut found = BTreeMap::new();
     let mut collections: Vec<&str> = changes
         .iter()

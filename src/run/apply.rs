@@ -1,0 +1,235 @@
+//! Applying: per database lock → migrations → read → plan → preflight →
+//! execute the steps → unlock; the public database and canaries first.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::stream::{self, StreamExt};
+
+use crate::model::{DatabaseState, Scope};
+use crate::plan::saved::{fingerprint, SavedPlan, SavedTarget};
+use crate::plan::DatabasePlan;
+use crate::server::errors::ReadError;
+use crate::server::execute::{Executor, StepOutcome};
+use crate::server::inspect::{self, ReadPath, Request};
+use crate::server::journal::Journal;
+use crate::server::lock::{Lock, LockError, LockOptions};
+use crate::server::preflight;
+use crate::targets::Target;
+
+use super::migrations::migrations_apply;
+use super::plan::{finish_plan, vanished_check};
+use super::{in_order, request, Context, OnError, RunError, RunOptions, TargetReport};
+
+pub(super) async fn apply_all(
+    ctx: &Context<'_>,
+    targets: Vec<Target>,
+    options: &RunOptions,
+    lock: &LockOptions,
+) -> Vec<TargetReport> {
+    let targets = targets.into_iter().map(|t| (t, None)).collect();
+    apply_targets(ctx, targets, options, lock).await
+}
+
+/// Applies a saved plan: each database's saved changes, where its live state
+/// still has the fingerprint the plan was made from.
+pub async fn apply_saved(
+    ctx: &Context<'_>,
+    saved: &SavedPlan,
+    options: &RunOptions,
+) -> Vec<TargetReport> {
+    let Some(lock) = &options.apply else {
+        return Vec::new();
+    };
+    let targets = saved
+        .targets
+        .iter()
+        .map(|t| {
+            let target = Target {
+                database: t.database.clone(),
+                scope: t.scope,
+            };
+            (target, Some(t))
+        })
+        .collect();
+    let mut reports = apply_targets(ctx, targets, options, lock).await;
+    let order: Vec<String> = saved.targets.iter().map(|t| t.database.clone()).collect();
+    in_order(&mut reports, &order);
+    reports
+}
+
+/// Applies: the public database and the canaries first, then the rest.
+async fn apply_targets(
+    ctx: &Context<'_>,
+    targets: Vec<(Target, Option<&SavedTarget>)>,
+    options: &RunOptions,
+    lock: &LockOptions,
+) -> Vec<TargetReport> {
+    let stop = AtomicBool::new(false);
+    let first = if options.canary > 0 {
+        targets
+            .iter()
+            .filter(|(t, _)| t.scope == Scope::Public)
+            .count()
+            + options.canary
+    } else {
+        0
+    };
+    let mut rest = targets;
+    let canaries: Vec<_> = rest.drain(..first.min(rest.len())).collect();
+    let mut reports = apply_phase(ctx, canaries, options, lock, &stop).await;
+    if options.canary > 0 && reports.iter().any(TargetReport::failed) {
+        for (target, _) in rest {
+            reports.push(TargetReport {
+                skipped: Some("not started: a canary database failed".into()),
+                ..TargetReport::new(target)
+            });
+        }
+        return reports;
+    }
+    reports.extend(apply_phase(ctx, rest, options, lock, &stop).await);
+    reports
+}
+
+async fn apply_phase(
+    ctx: &Context<'_>,
+    targets: Vec<(Target, Option<&SavedTarget>)>,
+    options: &RunOptions,
+    lock: &LockOptions,
+    stop: &AtomicBool,
+) -> Vec<TargetReport> {
+    stream::iter(targets)
+        .map(|(target, saved)| async move {
+            let report = if stop.load(Ordering::SeqCst) {
+                TargetReport {
+                    skipped: Some(
+                        "not started: an earlier database failed (--on-error stop)".into(),
+                    ),
+                    ..TargetReport::new(target)
+                }
+            } else {
+                apply_one(ctx, target, saved, options, lock).await
+            };
+            if report.failed() && options.on_error == OnError::Stop {
+                stop.store(true, Ordering::SeqCst);
+            }
+            if let Some(p) = ctx.progress {
+                p.database_done(&report.target.database, &report.outcome(true));
+            }
+            report
+        })
+        .buffer_unordered(ctx.settings.concurrency)
+        .collect()
+        .await
+}
+
+/// The saved plan of one database, if its live state is still the one the
+/// plan was computed from; the preflight runs again (the data may have changed).
+async fn saved_plan(
+    db: &mongodb::Database,
+    live: DatabaseState,
+    saved: &SavedTarget,
+) -> Result<DatabasePlan, RunError> {
+    let now = fingerprint(&live);
+    if now != saved.fingerprint {
+        return Err(RunError::Drifted {
+            now: now[..12].to_string(),
+            planned: saved.fingerprint[..12.min(saved.fingerprint.len())].to_string(),
+        });
+    }
+    let plan = saved.plan()?;
+    let findings = preflight::check(db, &plan.changes, &live).await?;
+    Ok(plan.with_findings(findings))
+}
+
+/// Lock → read → plan → preflight → apply → unlock, for one database.
+async fn apply_one(
+    ctx: &Context<'_>,
+    target: Target,
+    saved: Option<&SavedTarget>,
+    options: &RunOptions,
+    lock_options: &LockOptions,
+) -> TargetReport {
+    let mut report = TargetReport::new(target);
+    let db = ctx.client.database(&report.target.database);
+    // Before the lock, whose document would bring a dropped database back.
+    if let Err(e) = vanished_check(ctx, &report.target).await {
+        report.error = Some(e.to_string());
+        return report;
+    }
+    let lock = match Lock::acquire(&db, lock_options).await {
+        Ok(lock) => lock,
+        Err(LockError::Held(holder)) => {
+            report.skipped = Some(holder.to_string());
+            return report;
+        }
+        Err(e) => {
+            report.error = Some(e.to_string());
+            return report;
+        }
+    };
+    if saved.is_none() {
+        if let Err(e) = migrations_apply(ctx, &mut report, &lock).await {
+            report.error = Some(e.to_string());
+            lock.release().await;
+            return report;
+        }
+    }
+    let request = match saved {
+        Some(s) => Request {
+            database: s.database.clone(),
+            collections: s.collections.clone(),
+        },
+        None => request(ctx, &report.target),
+    };
+    // One database: listCollections + listIndexes cost two round trips,
+    // where a catalog read would scan the whole cluster's catalog each time.
+    let read = inspect::read(
+        ctx.client,
+        ReadPath::ListIndexes,
+        &[request],
+        1,
+        ctx.settings.socket_timeout,
+    )
+    .await
+    .pop()
+    .unwrap_or_else(|| Err(ReadError::Unexpected("nothing read".into())));
+    let plan = match (read, saved) {
+        (Ok(live), None) => finish_plan(ctx, &report.target, live, options, false)
+            .await
+            .map(|(p, _)| p),
+        (Ok(live), Some(saved)) => saved_plan(&db, live, saved).await,
+        (Err(e), _) => Err(e.into()),
+    };
+    match plan {
+        Err(e @ RunError::Drifted { .. }) => report.skipped = Some(e.to_string()),
+        Ok(plan) => {
+            if !plan.is_empty() {
+                let executor = Executor {
+                    db: db.clone(),
+                    fence: &lock,
+                    journal: Some(Journal::new(
+                        &db,
+                        &lock_options.run_id,
+                        &lock_options.command,
+                    )),
+                    commit_quorum: options.commit_quorum.clone(),
+                    progress: ctx.progress,
+                };
+                let applied = executor.apply(&plan).await;
+                for (step, outcome) in plan.steps.iter().zip(&applied.steps) {
+                    if let StepOutcome::Failed(e) = outcome {
+                        tracing::warn!(
+                            database = %report.target.database, collection = %step.collection,
+                            index = %step.command.indexes().join(", "), "failed: {e}"
+                        );
+                    }
+                }
+                report.applied = Some(applied);
+            }
+            report.plan = Some(plan);
+        }
+        Err(e) => report.error = Some(e.to_string()),
+    }
+    lock.release().await;
+    report
+}

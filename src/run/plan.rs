@@ -1,0 +1,118 @@
+//! Planning every target: the live state of all of them read at once where
+//! the server allows it, then per database plan → preflight.
+
+use futures::stream::{self, StreamExt};
+
+use crate::config::Discovery;
+use crate::model::{DatabaseState, Scope};
+use crate::plan::saved::fingerprint;
+use crate::plan::{plan_database, DatabasePlan};
+use crate::server::errors::ReadError;
+use crate::server::inspect::{self, Request};
+use crate::server::preflight;
+use crate::targets::Target;
+
+use super::migrations::migrations_pending;
+use super::{request, Context, RunError, RunOptions, TargetReport};
+
+/// Plans: the live state of every target comes from one catalog read when the
+/// server allows it, else from concurrent per-database reads.
+pub(super) async fn plan_all(
+    ctx: &Context<'_>,
+    targets: Vec<Target>,
+    options: &RunOptions,
+) -> Vec<TargetReport> {
+    let requests: Vec<Request> = targets.iter().map(|t| request(ctx, t)).collect();
+    let reads = inspect::read(
+        ctx.client,
+        ctx.server.read_path,
+        &requests,
+        ctx.settings.concurrency,
+        ctx.settings.socket_timeout,
+    )
+    .await;
+    stream::iter(targets.into_iter().zip(reads))
+        .map(|(target, read)| async move {
+            let mut report = TargetReport::new(target);
+            match read {
+                Ok(live) => match finish_plan(ctx, &report.target, live, options, true).await {
+                    Ok((plan, read)) => {
+                        report.plan = Some(plan);
+                        report.read = Some(read);
+                    }
+                    Err(e) => report.error = Some(e.to_string()),
+                },
+                Err(e) => report.error = Some(e.to_string()),
+            }
+            if report.error.is_none()
+                && ctx
+                    .migrations
+                    .is_some_and(|m| m.any_for(report.target.scope))
+            {
+                if let Err(e) = migrations_pending(ctx, &mut report).await {
+                    report.error = Some(e.to_string());
+                }
+            }
+            if let Some(p) = ctx.progress {
+                p.database_done(&report.target.database, &report.outcome(false));
+            }
+            report
+        })
+        .buffer_unordered(ctx.settings.concurrency)
+        .collect()
+        .await
+}
+
+/// Live state → plan → preflight, for one database.
+pub(super) async fn finish_plan(
+    ctx: &Context<'_>,
+    target: &Target,
+    mut live: DatabaseState,
+    options: &RunOptions,
+    check_vanished: bool,
+) -> Result<(DatabasePlan, (Vec<String>, String)), RunError> {
+    let declared = ctx.manifests.for_scope(target.scope);
+    let db = ctx.client.database(&target.database);
+    if check_vanished && !live.collections.iter().any(|c| c.exists) {
+        vanished_check(ctx, target).await?;
+    }
+    if inspect::may_be_retiring(&live, declared) {
+        live.retiring = inspect::read_retiring(&db).await?;
+    }
+    let plan = plan_database(
+        &target.database,
+        target.scope,
+        declared,
+        &live,
+        options.plan,
+    );
+    let findings = preflight::check(&db, &plan.changes, &live).await?;
+    let plan = plan.with_findings(findings);
+    let read = (
+        live.collections.iter().map(|c| c.name.clone()).collect(),
+        fingerprint(&live),
+    );
+    Ok((plan, read))
+}
+
+/// Discovery by prefix or regex found this database in `listDatabases`;
+/// check it still exists rather than recreate a database someone just dropped.
+pub(super) async fn vanished_check(ctx: &Context<'_>, target: &Target) -> Result<(), RunError> {
+    let listed = matches!(
+        ctx.settings.discovery,
+        Discovery::Prefix(_) | Discovery::Regex(_)
+    ) && target.scope == Scope::Tenant;
+    if !listed {
+        return Ok(());
+    }
+    let found = ctx
+        .client
+        .list_database_names()
+        .filter(bson::doc! {"name": &target.database})
+        .await
+        .map_err(|e| ReadError::server(&e))?;
+    if found.is_empty() {
+        return Err(RunError::Vanished(target.database.clone()));
+    }
+    Ok(())
+}

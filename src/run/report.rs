@@ -1,0 +1,143 @@
+//! What a run reports: per database and for the whole fleet.
+
+use crate::diagnostics::Problem;
+use crate::migrate::api::Entry;
+use crate::plan::{Change, DatabasePlan};
+use crate::server::execute::Applied;
+use crate::server::inspect::ReadPath;
+use crate::targets::{Rejected, Target};
+
+use super::MigrationOutcome;
+
+/// What happened to one database.
+#[derive(Clone, Debug)]
+pub struct TargetReport {
+    pub target: Target,
+    pub plan: Option<DatabasePlan>,
+    /// What the steps did, when the plan was applied.
+    pub applied: Option<Applied>,
+    /// The database could not be read (or vanished); nothing was changed.
+    pub error: Option<String>,
+    /// Not worked on, and why (lock held, an earlier failure, a drifted saved plan).
+    pub skipped: Option<String>,
+    /// The collections read and the fingerprint of what was read (for saved plans).
+    pub read: Option<(Vec<String>, String)>,
+    /// Data migrations: pending (plan), run (apply) or reverted (down).
+    pub migrations: Vec<MigrationOutcome>,
+    /// The database's changelog, when it was read.
+    pub changelog: Vec<Entry>,
+    /// Things to know that are not failures (a changelog entry without a file).
+    pub warnings: Vec<String>,
+}
+
+impl TargetReport {
+    pub fn new(target: Target) -> TargetReport {
+        TargetReport {
+            target,
+            plan: None,
+            applied: None,
+            error: None,
+            skipped: None,
+            read: None,
+            migrations: Vec::new(),
+            changelog: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Failed, or not done: either way the database did not converge.
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+            || self.skipped.is_some()
+            || self.migrations.iter().any(|m| m.status == "failed")
+            || self.failed_steps() > 0
+            || self
+                .plan
+                .as_ref()
+                .is_some_and(|p| !p.findings.blocked.is_empty())
+    }
+
+    /// The changes to count: after an apply, only those whose steps all
+    /// succeeded (a failed or blocked one is never counted as applied); in a plan, all.
+    pub fn counted(&self, applied: bool) -> Vec<&Change> {
+        let Some(plan) = &self.plan else {
+            return Vec::new();
+        };
+        if !applied {
+            return plan.changes.iter().collect();
+        }
+        let done = |i: usize| self.applied.as_ref().is_some_and(|a| a.done(i));
+        (0..plan.changes.len())
+            .filter(|&i| done(i))
+            .map(|i| &plan.changes[i])
+            .collect()
+    }
+
+    /// How many steps of an apply failed.
+    pub fn failed_steps(&self) -> usize {
+        self.applied.as_ref().map_or(0, Applied::failed_steps)
+    }
+
+    /// One line: ok / changed n / failed: why / skipped: why.
+    pub fn outcome(&self, applied: bool) -> String {
+        if let Some(why) = &self.skipped {
+            return format!("skipped: {why}");
+        }
+        if let Some(e) = &self.error {
+            return format!("failed: {e}");
+        }
+        let mut errors: Vec<String> = Vec::new();
+        let mut blocked: Vec<String> = Vec::new();
+        for (i, c) in self.plan.iter().flat_map(|p| p.changes.iter().enumerate()) {
+            let (collection, index) = (c.collection(), c.index());
+            if let Some(e) = self.applied.as_ref().and_then(|a| a.error(i)) {
+                errors.push(format!("{collection}.{index}: {e}"));
+            }
+            if let Some(b) = self.plan.as_ref().and_then(|p| p.blocked(i)) {
+                blocked.push(format!("{collection}.{index} blocked: {b}"));
+            }
+        }
+        if let Some(first) = errors.first().or(blocked.first()) {
+            let more = errors.len().max(blocked.len()) - 1;
+            return if more > 0 {
+                format!("failed: {first} (and {more} more)")
+            } else {
+                format!("failed: {first}")
+            };
+        }
+        let n = self.counted(applied).len()
+            + self
+                .migrations
+                .iter()
+                .filter(|m| matches!(m.status, "pending" | "applied" | "reverted"))
+                .count();
+        match (n, applied) {
+            (0, _) => "ok".into(),
+            (n, true) => format!("changed {n}"),
+            (n, false) => format!("{n} pending"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub targets: Vec<TargetReport>,
+    pub rejected: Vec<Rejected>,
+    pub applied: bool,
+    /// How the live state was read.
+    pub read_path: Option<ReadPath>,
+    /// Declarations the server accepts but that deserve a second look.
+    pub warnings: Vec<Problem>,
+}
+
+impl Report {
+    pub fn failed(&self) -> bool {
+        self.targets.iter().any(TargetReport::failed)
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.targets
+            .iter()
+            .any(|t| t.plan.as_ref().is_some_and(|p| !p.is_empty()))
+    }
+}
