@@ -1,11 +1,13 @@
 //! `mig`: MongoDB indexes and data migrations as code.
 //!
-//! The flow is inspect → diff → plan → apply, each piece behind a small interface:
+//! The flow is inspect → compare → plan → steps → execute → render, each piece
+//! behind a small interface (`ARCHITECTURE.md` is the map):
 //! - [`model`]: one model of an index and a collection, and the one comparison;
 //! - [`manifest`] reads the declared model from files, [`server::inspect`] reads
 //!   the live one from a database;
-//! - [`plan`] turns declared + live into changes (pure);
-//! - [`server::execute`] applies a plan, [`render`] prints it (text, JSON);
+//! - [`plan`] turns declared + live into changes and the ordered steps that
+//!   carry them out (pure);
+//! - [`server::execute`] runs the steps, [`render`] prints the plan and outcome;
 //! - [`run`] drives that over the fleet that [`targets`] resolves, and
 //!   [`cli`] is the command line around it.
 
