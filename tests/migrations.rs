@@ -564,3 +564,59 @@ async fn down_to_reverts_back_to_but_not_including_an_id() {
         .unwrap();
     assert_eq!(left, 1);
 }
+
+/// Pending migrations are the database's first steps, in id order, before the
+/// index steps, in the plan and in what the apply reports; once one fails,
+/// the ones after it are not run.
+#[tokio::test]
+async fn migrations_are_the_first_steps_of_the_plan_and_stop_at_a_failure() {
+    let ok = "description: ok\nscope: tenant\nup:\n  - insert_many: { collection: log, documents: [{ n: 1 }] }\n";
+    let failing = "description: fails\nscope: tenant\nup:\n  - run_command: { command: { collMod: no_such_collection, validator: {} } }\n";
+    let (p, tenants) = project(
+        1,
+        &[
+            ("20250101000000_ok.yaml", ok),
+            ("20250101000001_failing.yaml", failing),
+            ("20250101000002_never.yaml", ok),
+        ],
+    );
+    let (plan, _) = p.json(&["plan"]);
+    let steps = plan["targets"][0]["steps"].as_array().unwrap().clone();
+    let commands: Vec<(&str, &str)> = steps
+        .iter()
+        .map(|s| (s["command"].as_str().unwrap(), s["why"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        commands,
+        vec![
+            ("migration", "migration"),
+            ("migration", "migration"),
+            ("migration", "migration"),
+            ("createIndexes", "build")
+        ],
+        "{plan:#}"
+    );
+    let text = stdout(&p.mig(&["plan"]));
+    let first = text.find("1. migration 20250101000000_ok").expect(&text);
+    let build = text.find("4. createIndexes idx_status").expect(&text);
+    assert!(first < build, "{text}");
+
+    let (applied, code) = p.json(&["apply"]);
+    assert_eq!(code, 1, "{applied:#}");
+    let outcome: Vec<(bool, bool)> = applied["targets"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["ok"].as_bool().unwrap(), s["skipped"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        outcome,
+        vec![(true, false), (false, false), (false, true)],
+        "ran, failed, not run; no index step: {applied:#}"
+    );
+    let log = changelog(&tenants[0]).await;
+    assert_eq!(log.len(), 2, "the third never ran: {log:#?}");
+    assert!(live_index(&tenants[0], "messages", "idx_status")
+        .await
+        .is_none());
+}

@@ -77,6 +77,12 @@ impl DatabasePlan {
         self
     }
 
+    /// Data migrations to run before the index steps (see [`steps::migrations`]).
+    pub fn with_migrations_first(mut self, ids: &[&str]) -> DatabasePlan {
+        self.steps.splice(0..0, steps::migrations(ids));
+        self
+    }
+
     /// Why the change at `i` is blocked, if it is.
     pub fn blocked(&self, i: usize) -> Option<&str> {
         self.findings.blocked.get(&i).map(String::as_str)

@@ -83,8 +83,9 @@ pub struct SavedChange {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SavedStep {
     pub collection: String,
-    /// `collMod`, `hide`, `createIndexes` or `dropIndexes`.
+    /// `collMod`, `hide`, `createIndexes`, `dropIndexes` or `migration`.
     pub command: String,
+    /// The index (the migration's id, for a `migration`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<String>,
     /// `collMod`: the option set, `{"expireAfterSeconds": 60}`.
@@ -299,6 +300,10 @@ fn saved_step(s: &Step) -> SavedStep {
             out.indexes = indexes.iter().map(|(i, s)| (*i, spec_json(s))).collect();
             out.new_collection = *new_collection;
         }
+        Command::Migration { id } => {
+            out.command = "migration".into();
+            out.index = Some(id.clone());
+        }
     }
     out
 }
@@ -335,6 +340,7 @@ fn step_from(s: &SavedStep, changes: usize) -> Result<Step, Malformed> {
             }
         }
         "hide" => Command::Hide { index: index()? },
+        "migration" => Command::Migration { id: index()? },
         "dropIndexes" => Command::DropIndex {
             index: index()?,
             forget_retiring: s.forget_retiring,

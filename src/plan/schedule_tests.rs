@@ -119,6 +119,7 @@ fn shape(step: &Step) -> (&'static str, Vec<String>) {
         Command::Hide { .. } => "hide",
         Command::CreateIndexes { .. } => "create",
         Command::DropIndex { .. } => "drop",
+        Command::Migration { .. } => "migration",
     };
     let names = step
         .command
@@ -156,13 +157,14 @@ fn expected(change: &Change) -> Vec<(&'static str, String)> {
 /// The phase of a step: they must come in this order.
 fn phase(step: &Step) -> usize {
     match step.why {
-        Why::InPlace => 0,
-        Why::GapDrop => 1,
-        Why::Build => 2,
-        Why::SwapDrop => 3,
-        Why::SwapBuild => 4,
-        Why::TwinDrop => 5,
-        Why::Retire => 6,
+        Why::Migration => 0,
+        Why::InPlace => 1,
+        Why::GapDrop => 2,
+        Why::Build => 3,
+        Why::SwapDrop => 4,
+        Why::SwapBuild => 5,
+        Why::TwinDrop => 6,
+        Why::Retire => 7,
     }
 }
 
@@ -306,4 +308,29 @@ fn a_blocked_change_loses_exactly_its_steps() {
             );
         }
     }
+}
+
+#[test]
+fn migrations_lead_and_serve_no_index_change() {
+    let plan = DatabasePlan::new("t", Scope::Tenant, vec![change(Kind::ReplaceCovered, "a")])
+        .with_migrations_first(&["2025_a", "2025_b"]);
+    let phases: Vec<usize> = plan.steps.iter().map(phase).collect();
+    assert!(phases.windows(2).all(|w| w[0] <= w[1]), "{:#?}", plan.steps);
+    assert_eq!(
+        plan.steps[..2]
+            .iter()
+            .map(|s| s.command.clone())
+            .collect::<Vec<_>>(),
+        vec![
+            Command::Migration {
+                id: "2025_a".into()
+            },
+            Command::Migration {
+                id: "2025_b".into()
+            }
+        ]
+    );
+    assert!(plan.steps[..2].iter().all(|s| s.serves.is_empty()));
+    // The index steps still name their change, by position in the changes.
+    assert_eq!(plan.steps_by_change()[&0], vec![2, 3, 4, 5]);
 }

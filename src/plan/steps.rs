@@ -52,6 +52,8 @@ pub enum Command {
     },
     /// `collMod` hidden, and the time it was hidden recorded for the later drop.
     Hide { index: String },
+    /// A data migration, run once and recorded in the database's changelog.
+    Migration { id: String },
 }
 
 /// What one `collMod` sets on an index.
@@ -75,10 +77,11 @@ pub enum Why {
     SwapBuild,
     TwinDrop,
     Retire,
+    Migration,
 }
 
 impl Why {
-    pub const ALL: [Why; 7] = [
+    pub const ALL: [Why; 8] = [
         Why::InPlace,
         Why::GapDrop,
         Why::Build,
@@ -86,6 +89,7 @@ impl Why {
         Why::SwapBuild,
         Why::TwinDrop,
         Why::Retire,
+        Why::Migration,
     ];
 
     /// A stable name (saved plans, JSON).
@@ -98,6 +102,7 @@ impl Why {
             Why::SwapBuild => "swap_build",
             Why::TwinDrop => "twin_drop",
             Why::Retire => "retire",
+            Why::Migration => "migration",
         }
     }
 
@@ -111,6 +116,7 @@ impl Why {
             Why::SwapBuild => "the final form, the twin still covering",
             Why::TwinDrop => "the final form stands",
             Why::Retire => "last, once every build stands",
+            Why::Migration => "data migrations first, in id order, each once",
         }
     }
 }
@@ -134,6 +140,7 @@ impl Command {
             Command::CollMod { .. } | Command::Hide { .. } => "collMod",
             Command::CreateIndexes { .. } => "createIndexes",
             Command::DropIndex { .. } => "dropIndexes",
+            Command::Migration { .. } => "migration",
         }
     }
 
@@ -146,6 +153,7 @@ impl Command {
             Command::CreateIndexes { indexes, .. } => {
                 indexes.iter().map(|(_, s)| s.name.as_str()).collect()
             }
+            Command::Migration { .. } => Vec::new(),
         }
     }
 }
@@ -206,16 +214,7 @@ fn schedule_collection(
     // 2. Drops that leave a gap, then one build of everything new.
     for &(i, change) in changes {
         if change.gap() {
-            let old = change
-                .live()
-                .expect("a replace has a live index")
-                .name
-                .clone();
-            let command = Command::DropIndex {
-                index: old,
-                forget_retiring: false,
-            };
-            steps.push(step(command, vec![i], Why::GapDrop));
+            steps.push(step(drop_old(change), vec![i], Why::GapDrop));
         }
     }
     let mut builds = Vec::new();
@@ -246,16 +245,7 @@ fn schedule_collection(
         .filter(|(_, c)| c.twin().is_some())
         .collect();
     for &(i, change) in &swaps {
-        let old = change
-            .live()
-            .expect("a replace has a live index")
-            .name
-            .clone();
-        let command = Command::DropIndex {
-            index: old,
-            forget_retiring: false,
-        };
-        steps.push(step(command, vec![i], Why::SwapDrop));
+        steps.push(step(drop_old(change), vec![i], Why::SwapDrop));
     }
     if !swaps.is_empty() {
         let finals: Vec<(usize, IndexSpec)> = swaps
@@ -303,6 +293,30 @@ fn schedule_collection(
             }
             _ => {}
         }
+    }
+}
+
+/// The steps that run data migrations `ids`, in that order, before the
+/// index steps. They serve no index change; the executor runs a migration
+/// only while every one before it succeeded.
+pub fn migrations(ids: &[&str]) -> Vec<Step> {
+    ids.iter()
+        .map(|id| Step {
+            collection: String::new(),
+            command: Command::Migration { id: id.to_string() },
+            serves: Vec::new(),
+            requires: Vec::new(),
+            why: Why::Migration,
+        })
+        .collect()
+}
+
+/// Drops the live form of a replace or rename.
+fn drop_old(change: &Change) -> Command {
+    let old = change.live().expect("a replace has a live index");
+    Command::DropIndex {
+        index: old.name.clone(),
+        forget_retiring: false,
     }
 }
 

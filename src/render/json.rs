@@ -61,7 +61,11 @@ fn steps(plan: &DatabasePlan, applied: Option<&Applied>) -> Value {
             m.insert("command".into(), json!(step.command.name()));
             let first = step.serves.first().map(|&i| &plan.changes[i]);
             m.insert("action".into(), json!(first.map(|c| c.action().as_str())));
-            m.insert("index".into(), json!(step.command.indexes().join(", ")));
+            let index = match &step.command {
+                Command::Migration { id } => id.clone(),
+                other => other.indexes().join(", "),
+            };
+            m.insert("index".into(), json!(index));
             m.insert("indexes".into(), json!(step.command.indexes()));
             if let Command::CollMod { set, .. } = &step.command {
                 let (option, value) = set.option();

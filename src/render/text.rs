@@ -119,6 +119,7 @@ pub fn step_line(step: &Step) -> String {
             format!("createIndexes {}", names.join(", "))
         }
         Command::DropIndex { index, .. } => format!("dropIndexes {index}"),
+        Command::Migration { id } => format!("migration {id}"),
     }
 }
 
@@ -373,9 +374,22 @@ fn migrations_text(t: &TargetReport, style: Style, out: &mut String) {
             other => style.yellow(other),
         };
         let _ = writeln!(out, "  migration {}  {mark}  {}", m.id, m.description);
-        if m.status == "pending" {
-            for (i, step) in m.steps.iter().enumerate() {
-                let _ = writeln!(out, "    {}. {step}", i + 1);
+        // Its place among the database's steps.
+        let step = t
+            .plan
+            .iter()
+            .flat_map(|p| p.steps.iter().enumerate())
+            .find(|(_, s)| matches!(&s.command, Command::Migration { id } if *id == m.id));
+        if let Some((n, s)) = step.filter(|_| m.status == "pending") {
+            let _ = writeln!(
+                out,
+                "    {}. {}  {}",
+                n + 1,
+                step_line(s),
+                style.dim(&format!("({})", s.why.explain()))
+            );
+            for op in &m.steps {
+                let _ = writeln!(out, "         - {op}");
             }
         }
         if let Some(e) = &m.error {

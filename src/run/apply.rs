@@ -9,7 +9,7 @@ use crate::model::{DatabaseState, Scope};
 use crate::plan::saved::{fingerprint, SavedPlan, SavedTarget};
 use crate::plan::DatabasePlan;
 use crate::server::errors::ReadError;
-use crate::server::execute::{Executor, StepOutcome};
+use crate::server::execute::{Applied, Executor, StepOutcome};
 use crate::server::inspect::{self, ReadPath, Request};
 use crate::server::journal::Journal;
 use crate::server::lock::{Lock, LockError, LockOptions};
@@ -200,9 +200,15 @@ async fn apply_one(
         (Ok(live), Some(saved)) => saved_plan(&db, live, saved).await,
         (Err(e), _) => Err(e.into()),
     };
+    // The migrations ran first: their steps lead the database's steps.
+    let (migration_steps, migration_outcomes) = match (report.plan.take(), report.applied.take()) {
+        (Some(p), Some(a)) => (p.steps, a.steps),
+        _ => (Vec::new(), Vec::new()),
+    };
     match plan {
         Err(e @ RunError::Drifted { .. }) => report.skipped = Some(e.to_string()),
-        Ok(plan) => {
+        Ok(mut plan) => {
+            let mut applied = Applied::default();
             if !plan.is_empty() {
                 let executor = Executor {
                     db: db.clone(),
@@ -214,8 +220,9 @@ async fn apply_one(
                     )),
                     commit_quorum: options.commit_quorum.clone(),
                     progress: ctx.progress,
+                    migrator: None,
                 };
-                let applied = executor.apply(&plan).await;
+                applied = executor.apply(&plan).await;
                 for (step, outcome) in plan.steps.iter().zip(&applied.steps) {
                     if let StepOutcome::Failed(e) = outcome {
                         tracing::warn!(
@@ -224,9 +231,11 @@ async fn apply_one(
                         );
                     }
                 }
-                report.applied = Some(applied);
             }
+            plan.steps.splice(0..0, migration_steps);
+            applied.steps.splice(0..0, migration_outcomes);
             report.plan = Some(plan);
+            report.applied = Some(applied);
         }
         Err(e) => report.error = Some(e.to_string()),
     }

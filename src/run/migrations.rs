@@ -1,11 +1,16 @@
 //! Data migrations within a fleet run: what each database needs (plan,
 //! status), running them before the index sync (apply), and `mig down`.
 
+use std::sync::Mutex;
+
+use futures::future::BoxFuture;
 use futures::stream::{self, StreamExt};
 
 use super::{Context, TargetReport};
 use crate::migrate::api::{Changelog, Migration, MigrationError, Options, Pending, Runner};
 use crate::model::Scope;
+use crate::plan::DatabasePlan;
+use crate::server::execute::{ApplyError, Executor, Migrator};
 use crate::server::lock::{Lock, LockError, LockOptions};
 use crate::targets::Target;
 
@@ -93,7 +98,9 @@ pub(super) async fn migrations_pending(
     }
 }
 
-/// Runs the pending migrations of a locked database; `Err` stops its run.
+/// Runs the pending migrations of a locked database, as the first steps of
+/// its plan, by the executor; `Err` stops its run. The steps and what they
+/// did are left in `report.plan` and `report.applied`.
 pub(super) async fn migrations_apply(
     ctx: &Context<'_>,
     report: &mut TargetReport,
@@ -115,29 +122,84 @@ pub(super) async fn migrations_apply(
             p.note(line);
         }
     };
-    let runner = Runner {
-        db: db.clone(),
-        changelog: ctx.settings.changelog.clone(),
-        fence: lock,
-        batch: log.next_batch(),
-        transactions: ctx.server.replica_set.is_some(),
-        progress: &note,
+    let ids: Vec<&str> = need.run.iter().map(|m| m.id.as_str()).collect();
+    let plan = DatabasePlan::new(&report.target.database, report.target.scope, Vec::new())
+        .with_migrations_first(&ids);
+    let pass = Pass {
+        runner: Runner {
+            db: db.clone(),
+            changelog: ctx.settings.changelog.clone(),
+            fence: lock,
+            batch: log.next_batch(),
+            transactions: ctx.server.replica_set.is_some(),
+            progress: &note,
+        },
+        log,
+        run: need.run,
+        outcomes: Mutex::new(Vec::new()),
+        failure: Mutex::new(None),
     };
-    for m in need.run {
-        match runner.up(m, log.entry(&m.id)).await {
-            Ok(()) => report.migrations.push(outcome(m, "applied", None)),
-            Err(e) => {
-                report
-                    .migrations
-                    .push(outcome(m, "failed", Some(e.to_string())));
-                return Err(MigrationError::Apply {
+    let executor = Executor {
+        db,
+        fence: lock,
+        // Each migration is recorded in the changelog, not the journal.
+        journal: None,
+        commit_quorum: None,
+        progress: ctx.progress,
+        migrator: Some(&pass),
+    };
+    let applied = executor.apply(&plan).await;
+    report.plan = Some(plan);
+    report.applied = Some(applied);
+    report
+        .migrations
+        .extend(pass.outcomes.into_inner().unwrap_or_default());
+    match pass.failure.into_inner().unwrap_or_default() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// One database's pending migrations in one apply, run by the executor's
+/// migration steps.
+struct Pass<'a> {
+    runner: Runner<'a>,
+    log: Changelog,
+    run: Vec<&'a Migration>,
+    outcomes: Mutex<Vec<MigrationOutcome>>,
+    failure: Mutex<Option<MigrationError>>,
+}
+
+impl Migrator for Pass<'_> {
+    fn up<'b>(&'b self, id: &'b str) -> BoxFuture<'b, Result<(), ApplyError>> {
+        Box::pin(async move {
+            let Some(m) = self.run.iter().find(|m| m.id == id) else {
+                return Err(ApplyError::Migration {
+                    id: id.to_string(),
+                    message: "not among the pending migrations".into(),
+                });
+            };
+            let result = self.runner.up(m, self.log.entry(id)).await;
+            let message = result.as_ref().err().map(ToString::to_string);
+            let status = if result.is_ok() { "applied" } else { "failed" };
+            if let Ok(mut outcomes) = self.outcomes.lock() {
+                outcomes.push(outcome(m, status, message.clone()));
+            }
+            let Err(e) = result else {
+                return Ok(());
+            };
+            if let Ok(mut failure) = self.failure.lock() {
+                *failure = Some(MigrationError::Apply {
                     id: m.id.clone(),
                     source: Box::new(e),
                 });
             }
-        }
+            Err(ApplyError::Migration {
+                id: m.id.clone(),
+                message: message.unwrap_or_default(),
+            })
+        })
     }
-    Ok(())
 }
 
 /// `mig down`: reverts the last batch (or back to `to`) in every target.

@@ -53,6 +53,16 @@ pub(super) async fn plan_all(
                     report.error = Some(e.to_string());
                 }
             }
+            // Pending migrations run first: their steps lead the database's.
+            let pending: Vec<&str> = report
+                .migrations
+                .iter()
+                .filter(|m| m.status == "pending")
+                .map(|m| m.id.as_str())
+                .collect();
+            if let Some(plan) = report.plan.take() {
+                report.plan = Some(plan.with_migrations_first(&pending));
+            }
             if let Some(p) = ctx.progress {
                 p.database_done(&report.target.database, &report.outcome(false));
             }

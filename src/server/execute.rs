@@ -1,13 +1,16 @@
 //! Runs a database's steps, in the order the planner gave them: for each,
 //! fence, journal, run, record the outcome. It decides no order. It follows
-//! one rule: a change that failed at one step gets no further steps, and a
-//! step that requires a change that failed is skipped.
+//! two rules: a change that failed at one step gets no further steps (and a
+//! step that requires a change that failed is skipped), and a data migration
+//! runs only while every one before it succeeded. Migrations are run through
+//! [`Migrator`], fenced by the same lock and recorded in their changelog.
 //!
 //! A failed step is reported and the rest go on, so a run leaves a database
 //! as it was or further along, and the next run plans again from the live
 //! state and converges.
 
 use bson::{doc, Bson, Document};
+use futures::future::BoxFuture;
 use mongodb::Database;
 
 use super::errors::Failure;
@@ -54,6 +57,15 @@ pub enum ApplyError {
         index: String,
         source: Box<ApplyError>,
     },
+    /// A data migration failed (its changelog entry says how).
+    #[error("migration {id} failed: {message}")]
+    Migration { id: String, message: String },
+}
+
+/// Runs one data migration by id: the migrations live outside `server`,
+/// which reports a failure as [`ApplyError::Migration`].
+pub trait Migrator: Send + Sync {
+    fn up<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), ApplyError>>;
 }
 
 /// What happened to one change: the outcome of its steps together.
@@ -115,6 +127,8 @@ pub struct Executor<'a> {
     /// `commitQuorum` passed to `createIndexes` as given.
     pub commit_quorum: Option<Bson>,
     pub progress: Option<&'a Progress>,
+    /// Runs the plan's migration steps (none without it).
+    pub migrator: Option<&'a dyn Migrator>,
 }
 
 /// The journal's name for a step.
@@ -126,6 +140,7 @@ fn label(step: &Step) -> &'static str {
         (Command::DropIndex { .. }, Why::GapDrop | Why::SwapDrop) => "drop (replaced)",
         (Command::DropIndex { .. }, Why::TwinDrop) => "drop (temporary)",
         (Command::DropIndex { .. }, _) => "drop",
+        (Command::Migration { .. }, _) => "migration",
     }
 }
 
@@ -137,7 +152,22 @@ impl Executor<'_> {
         let failed = |changes: &Vec<ChangeOutcome>, i: usize| {
             matches!(changes.get(i), Some(ChangeOutcome::Failed(_)))
         };
+        let mut migration_failed = false;
         for step in &plan.steps {
+            if let Command::Migration { id } = &step.command {
+                let outcome = match (migration_failed, self.migrator) {
+                    (false, Some(m)) => match m.up(id).await {
+                        Ok(()) => StepOutcome::Done,
+                        Err(error) => {
+                            migration_failed = true;
+                            StepOutcome::Failed(error.to_string())
+                        }
+                    },
+                    _ => StepOutcome::Skipped,
+                };
+                outcomes.push(outcome);
+                continue;
+            }
             let live: Vec<usize> = step
                 .serves
                 .iter()
@@ -234,6 +264,8 @@ impl Executor<'_> {
                     .collect();
                 self.build(collection, &specs, *new_collection).await
             }
+            // Run by `apply` above: a migration serves no index change.
+            Command::Migration { .. } => Vec::new(),
         }
     }
 
