@@ -580,7 +580,7 @@ async fn migrations_are_the_first_steps_of_the_plan_and_stop_at_a_failure() {
             ("20250101000002_never.yaml", ok),
         ],
     );
-    let (plan, _) = p.json(&["plan"]);
+    let (plan, _) = p.json(&["plan", "--tenants-only"]);
     let steps = plan["targets"][0]["steps"].as_array().unwrap().clone();
     let commands: Vec<(&str, &str)> = steps
         .iter()
@@ -596,12 +596,12 @@ async fn migrations_are_the_first_steps_of_the_plan_and_stop_at_a_failure() {
         ],
         "{plan:#}"
     );
-    let text = stdout(&p.mig(&["plan"]));
+    let text = stdout(&p.mig(&["plan", "--tenants-only"]));
     let first = text.find("1. migration 20250101000000_ok").expect(&text);
     let build = text.find("4. createIndexes idx_status").expect(&text);
     assert!(first < build, "{text}");
 
-    let (applied, code) = p.json(&["apply"]);
+    let (applied, code) = p.json(&["apply", "--tenants-only"]);
     assert_eq!(code, 1, "{applied:#}");
     let outcome: Vec<(bool, bool)> = applied["targets"][0]["steps"]
         .as_array()

@@ -388,8 +388,9 @@ fn migrations_text(t: &TargetReport, style: Style, out: &mut String) {
                 step_line(s),
                 style.dim(&format!("({})", s.why.explain()))
             );
-            for op in &m.steps {
-                let _ = writeln!(out, "         - {op}");
+            // What it does, in its own order.
+            for (i, op) in m.steps.iter().enumerate() {
+                let _ = writeln!(out, "         {}. {op}", i + 1);
             }
         }
         if let Some(e) = &m.error {
