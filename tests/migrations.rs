@@ -586,6 +586,8 @@ async fn migrations_are_the_first_steps_of_the_plan_and_stop_at_a_failure() {
         .iter()
         .map(|s| (s["command"].as_str().unwrap(), s["why"].as_str().unwrap()))
         .collect();
+    assert_eq!(steps[0]["index"], "20250101000000_ok", "{plan:#}");
+    assert!(steps[0]["collection"].is_null(), "{plan:#}");
     assert_eq!(
         commands,
         vec![

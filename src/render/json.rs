@@ -57,7 +57,9 @@ fn steps(plan: &DatabasePlan, applied: Option<&Applied>) -> Value {
         .map(|(n, step)| {
             let mut m = Map::new();
             m.insert("n".into(), json!(n + 1));
-            m.insert("collection".into(), json!(step.collection));
+            // A migration is about no one collection.
+            let collection = Some(&step.collection).filter(|c| !c.is_empty());
+            m.insert("collection".into(), json!(collection));
             m.insert("command".into(), json!(step.command.name()));
             let first = step.serves.first().map(|&i| &plan.changes[i]);
             m.insert("action".into(), json!(first.map(|c| c.action().as_str())));
