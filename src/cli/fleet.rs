@@ -33,12 +33,7 @@ pub async fn plan_or_apply(
     args: &RunArgs,
     apply: Option<(&ApplyArgs, &str)>,
 ) -> Result<Report, Failure> {
-    let client = crate::server::connect(settings)
-        .await
-        .map_err(Failure::other)?;
-    let server = inspect::server_info(&client)
-        .await
-        .map_err(Failure::other)?;
+    let (client, server) = connect(settings).await?;
     let saved = match apply.and_then(|(a, _)| a.saved.as_deref()) {
         Some(path) => Some(SavedPlan::read(path).map_err(Failure::other)?),
         None => None,
@@ -158,12 +153,7 @@ pub struct Fleet {
 
 impl Fleet {
     pub async fn connect(global: &Global, settings: &Settings) -> Result<Fleet, Failure> {
-        let client = crate::server::connect(settings)
-            .await
-            .map_err(Failure::other)?;
-        let server = inspect::server_info(&client)
-            .await
-            .map_err(Failure::other)?;
+        let (client, server) = connect(settings).await?;
         let (targets, _) = run::resolve_targets(&client, settings, &global.selection())
             .await
             .map_err(Failure::other)?;
@@ -191,4 +181,15 @@ impl Fleet {
             migrations: Some(migrations),
         }
     }
+}
+
+/// A checked connection and what the server is.
+async fn connect(settings: &Settings) -> Result<(mongodb::Client, inspect::ServerInfo), Failure> {
+    let client = crate::server::connect(settings)
+        .await
+        .map_err(Failure::other)?;
+    let server = inspect::server_info(&client)
+        .await
+        .map_err(Failure::other)?;
+    Ok((client, server))
 }
