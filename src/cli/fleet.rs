@@ -138,7 +138,7 @@ fn commit_quorum(value: &str) -> bson::Bson {
 /// A run's report on stdout, as text or JSON.
 pub fn print_report(global: &Global, report: &Report) {
     output::stdout(&match global.format {
-        OutputFormat::Json => render::report::json(report),
+        OutputFormat::Json => render::json::document(&render::json::report(report)),
         OutputFormat::Text => render::text::report(report, output::style(global)),
     });
 }

@@ -39,7 +39,9 @@ pub async fn run(
     let reports = run::run(&ctx, fleet.targets.clone(), &options).await;
     fleet.progress.finish();
     output::stdout(&match global.format {
-        OutputFormat::Json => render::report::status_json(&reports, &migrations.list),
+        OutputFormat::Json => {
+            render::json::document(&render::json::status(&reports, &migrations.list))
+        }
         OutputFormat::Text => {
             render::text::status(&reports, &migrations.list, output::style(global))
         }

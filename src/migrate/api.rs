@@ -25,10 +25,6 @@ impl Changelog {
         })
     }
 
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
-    }
-
     pub fn into_entries(self) -> Vec<Entry> {
         self.entries
     }

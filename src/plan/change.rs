@@ -109,7 +109,8 @@ impl Change {
 
     /// The index's name after the change (before it, for a hide or drop).
     pub fn index(&self) -> &str {
-        &self.target().name
+        let spec = self.desired().or(self.live());
+        &spec.expect("every change has an index").name
     }
 
     /// What the summary counts it as: a rename is a replace.
@@ -142,14 +143,6 @@ impl Change {
             | Change::Replace { from, .. }
             | Change::Rename { from, .. } => Some(from),
             Change::Hide { index, .. } | Change::Drop { index, .. } => Some(index),
-        }
-    }
-
-    fn target(&self) -> &IndexSpec {
-        match (self.desired(), self.live()) {
-            (Some(d), _) => d,
-            (None, Some(l)) => l,
-            (None, None) => unreachable!("every change has an index"),
         }
     }
 

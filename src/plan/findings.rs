@@ -49,7 +49,12 @@ pub fn limits(
                 .filter(move |(_, c)| c.collection() == name)
         };
         let leaving: Vec<&str> = mine()
-            .filter(|(_, c)| matches!(c, Change::Drop { .. }) || c.gap() || c.twin().is_some())
+            .filter(|(_, c)| {
+                matches!(
+                    c,
+                    Change::Drop { .. } | Change::Replace { .. } | Change::Rename { .. }
+                )
+            })
             .filter_map(|(_, c)| c.live().map(|l| l.name.as_str()))
             .collect();
         let mut count = live_indexes.len().max(1);

@@ -65,10 +65,6 @@ impl DatabasePlan {
         self.changes.is_empty()
     }
 
-    pub fn count(&self, action: Action) -> usize {
-        self.changes.iter().filter(|c| c.action() == action).count()
-    }
-
     /// The preflight's findings: a blocked change loses exactly its steps.
     pub fn with_findings(mut self, findings: Findings) -> DatabasePlan {
         let blocked: BTreeSet<usize> = findings.blocked.keys().copied().collect();

@@ -242,7 +242,7 @@ fn schedule_collection(
     let swaps: Vec<(usize, &Change)> = changes
         .iter()
         .copied()
-        .filter(|(_, c)| c.twin().is_some())
+        .filter(|(_, c)| matches!(c, Change::Replace { gap: false, .. }))
         .collect();
     for &(i, change) in &swaps {
         steps.push(step(drop_old(change), vec![i], Why::SwapDrop));

@@ -8,7 +8,7 @@ pub fn json(entries: &[Document]) -> String {
         .iter()
         .map(|d| bson::Bson::Document(d.clone()).into_relaxed_extjson())
         .collect();
-    serde_json::to_string_pretty(&items).unwrap_or_default() + "\n"
+    super::json::document(&serde_json::Value::Array(items))
 }
 
 /// For people: one line per step.

@@ -9,6 +9,11 @@ use crate::plan::{Action, Command, DatabasePlan};
 use crate::run::Report;
 use crate::server::execute::{Applied, StepOutcome};
 
+/// A JSON document as printed: pretty, with a final newline.
+pub fn document(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
+}
+
 pub fn spec(spec: &IndexSpec) -> Value {
     bson::Bson::Document(spec.to_document()).into_relaxed_extjson()
 }

@@ -44,7 +44,7 @@ pub fn json(manifests: &Manifests, migrations: &[Migration], discovered: &Discov
         "rejected": rejected,
         "error": error,
     });
-    serde_json::to_string_pretty(&out).unwrap_or_default() + "\n"
+    super::json::document(&out)
 }
 
 /// For people. Without discovery (it failed), no `databases:` section.

@@ -5,7 +5,6 @@ pub mod json;
 pub mod list;
 pub mod messages;
 pub mod problems;
-pub mod report;
 pub mod text;
 pub mod validate;
 

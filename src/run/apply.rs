@@ -12,13 +12,13 @@ use crate::server::errors::ReadError;
 use crate::server::execute::{Applied, Executor, StepOutcome};
 use crate::server::inspect::{self, ReadPath, Request};
 use crate::server::journal::Journal;
-use crate::server::lock::{Lock, LockError, LockOptions};
+use crate::server::lock::LockOptions;
 use crate::server::preflight;
 use crate::targets::Target;
 
 use super::migrations::migrations_apply;
 use super::plan::{finish_plan, vanished_check};
-use super::{in_order, request, Context, OnError, RunError, RunOptions, TargetReport};
+use super::{in_order, request, take_lock, Context, OnError, RunError, RunOptions, TargetReport};
 
 pub(super) async fn apply_all(
     ctx: &Context<'_>,
@@ -156,16 +156,8 @@ async fn apply_one(
         report.error = Some(e.to_string());
         return report;
     }
-    let lock = match Lock::acquire(&db, lock_options).await {
-        Ok(lock) => lock,
-        Err(LockError::Held(holder)) => {
-            report.skipped = Some(holder.to_string());
-            return report;
-        }
-        Err(e) => {
-            report.error = Some(e.to_string());
-            return report;
-        }
+    let Some(lock) = take_lock(&db, lock_options, &mut report).await else {
+        return report;
     };
     if saved.is_none() {
         if let Err(e) = migrations_apply(ctx, &mut report, &lock).await {

@@ -11,7 +11,7 @@ use crate::migrate::api::{Changelog, Migration, MigrationError, Options, Pending
 use crate::model::Scope;
 use crate::plan::DatabasePlan;
 use crate::server::execute::{ApplyError, Executor, Migrator};
-use crate::server::lock::{Lock, LockError, LockOptions};
+use crate::server::lock::{Lock, LockOptions};
 use crate::targets::Target;
 
 /// What happened to one migration in one database.
@@ -214,16 +214,8 @@ pub async fn down(
         .map(|target| async move {
             let mut report = TargetReport::new(target);
             let db = ctx.client.database(&report.target.database);
-            let lock = match Lock::acquire(&db, lock).await {
-                Ok(l) => l,
-                Err(LockError::Held(h)) => {
-                    report.skipped = Some(h.to_string());
-                    return report;
-                }
-                Err(e) => {
-                    report.error = Some(e.to_string());
-                    return report;
-                }
+            let Some(lock) = super::take_lock(&db, lock, &mut report).await else {
+                return report;
             };
             if let Err(e) = down_one(ctx, &mut report, to, &lock).await {
                 report.error = Some(e.to_string());

@@ -24,7 +24,7 @@ use crate::plan::PlanOptions;
 use crate::progress::Progress;
 use crate::server::errors;
 use crate::server::inspect::{Request, ServerInfo};
-use crate::server::lock::LockOptions;
+use crate::server::lock::{Lock, LockError, LockOptions};
 use crate::targets::{self, Rejected, Selection, Target};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -141,4 +141,24 @@ pub async fn run(
 /// Databases finish in any order; reports follow the order of `databases`.
 fn in_order(reports: &mut [TargetReport], databases: &[String]) {
     reports.sort_by_key(|r| databases.iter().position(|d| *d == r.target.database));
+}
+
+/// Takes a database's lock, or says in its report why not: held by another
+/// run (skipped) or not to be taken (failed).
+async fn take_lock(
+    db: &mongodb::Database,
+    options: &LockOptions,
+    report: &mut TargetReport,
+) -> Option<Lock> {
+    match Lock::acquire(db, options).await {
+        Ok(lock) => Some(lock),
+        Err(LockError::Held(holder)) => {
+            report.skipped = Some(holder.to_string());
+            None
+        }
+        Err(e) => {
+            report.error = Some(e.to_string());
+            None
+        }
+    }
 }
