@@ -6,7 +6,9 @@ use futures::TryStreamExt;
 use mongodb::Client;
 
 use crate::config::{Discovery, Settings};
-use crate::model::names::check_database_name;
+use crate::diagnostics::Problem;
+use crate::manifest::Manifests;
+use crate::model::names::{check_database_name, closest};
 use crate::model::Scope;
 
 /// Never targets, whatever a registry says.
@@ -42,6 +44,124 @@ impl Selection {
     pub fn wants_tenants(&self) -> bool {
         !self.public_only
     }
+}
+
+/// A `--collection` or `--tenant` that names nothing: the run would do
+/// nothing and say "nothing to do", so it is an error, with the near misses.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.lines())]
+pub struct Unmatched {
+    /// `--collection`, `--tenant`.
+    pub flag: &'static str,
+    /// Where the names were looked for: "no manifest declares it".
+    pub looked: &'static str,
+    /// Each name that matched nothing, with the known names closest to it.
+    pub misses: Vec<(String, Vec<String>)>,
+}
+
+impl Unmatched {
+    /// The names of `wanted` not in `known`, if any.
+    pub fn check<'a>(
+        flag: &'static str,
+        looked: &'static str,
+        wanted: &[String],
+        known: impl Iterator<Item = &'a str> + Clone,
+    ) -> Result<(), Unmatched> {
+        let misses: Vec<(String, Vec<String>)> = wanted
+            .iter()
+            .filter(|w| !known.clone().any(|k| k == w.as_str()))
+            .map(|w| {
+                let near = closest(w, known.clone()).into_iter().map(String::from);
+                (w.clone(), near.collect())
+            })
+            .collect();
+        if misses.is_empty() {
+            Ok(())
+        } else {
+            Err(Unmatched {
+                flag,
+                looked,
+                misses,
+            })
+        }
+    }
+
+    fn lines(&self) -> String {
+        let lines: Vec<String> = self
+            .misses
+            .iter()
+            .map(|(name, near)| {
+                let hint = if near.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (did you mean {}?)", near.join(", "))
+                };
+                format!("{} {name}: {}{hint}", self.flag, self.looked)
+            })
+            .collect();
+        lines.join("\n")
+    }
+}
+
+/// `--collection` names only collections the manifests declare.
+pub fn check_collections(manifests: &Manifests, wanted: &[String]) -> Result<(), Unmatched> {
+    let known = manifests
+        .public
+        .iter()
+        .chain(&manifests.tenant)
+        .map(|c| c.name.as_str());
+    Unmatched::check(
+        "--collection",
+        "no manifest declares this collection; nothing was done",
+        wanted,
+        known,
+    )
+}
+
+/// Manifests of a scope that the configuration doesn't target would be
+/// planned nowhere, and `plan` would say "nothing to do": one problem per such
+/// scope, naming its files and the mig.toml section that is missing. A scope
+/// the selection leaves out (`--tenants-only`, `--public-only`) is not asked for.
+pub fn untargeted_scopes(
+    settings: &Settings,
+    manifests: &Manifests,
+    selection: &Selection,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut check = |scope: Scope, targeted: bool, missing: &str| {
+        if targeted || manifests.for_scope(scope).is_empty() {
+            return;
+        }
+        let mut files: Vec<&std::path::Path> = Vec::new();
+        for o in manifests.origins.iter().filter(|o| o.scope == scope) {
+            if !files.contains(&o.file.as_path()) {
+                files.push(&o.file);
+            }
+        }
+        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        problems.push(Problem {
+            file: files
+                .first()
+                .map(|f| f.to_path_buf())
+                .unwrap_or_else(|| settings.manifests.clone()),
+            message: format!(
+                "{scope} manifests ({}) but no {scope} database is configured, so they would apply nowhere: {missing}",
+                names.join(", ")
+            ),
+            ..Default::default()
+        });
+    };
+    check(
+        Scope::Public,
+        !selection.wants_public() || settings.public_database.is_some(),
+        "add `[public] database = \"NAME\"` to mig.toml (or set MONGODB_PUBLIC_DATABASE, or pass --public-db), or run with --tenants-only",
+    );
+    check(
+        Scope::Tenant,
+        !selection.wants_tenants() || settings.discovery != Discovery::None,
+        "add a [tenants] section to mig.toml (source = \"list\", \"prefix\", \"regex\" or \"registry\"; `source = \"list\"` with `databases = []` says there are none yet), or run with --public-only",
+    );
+    problems
 }
 
 /// Drops reserved, invalid, excluded and duplicate names, saying why for

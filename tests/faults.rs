@@ -216,7 +216,7 @@ async fn the_server_going_away_mid_run_is_a_clear_error_per_database() {
     let text = stdout(&out);
     for t in &tenants[1..] {
         assert!(
-            text.contains(&format!("{t}: failed:")),
+            text.contains(&format!("{t} (tenant): failed:")),
             "a clear error per database: {all}"
         );
     }

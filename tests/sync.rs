@@ -348,6 +348,7 @@ async fn validate_is_offline_and_reports_every_problem() {
     assert!(err.contains("2 problem(s)"), "{err}");
 
     let good = Project::new();
+    good.config("[tenants]\nsource = \"list\"\ndatabases = []\n");
     good.manifest("m.yaml", MESSAGES);
     let out = good.mig_env(&["validate"], &[("MONGODB_URI", "mongodb://127.0.0.1:1")]);
     assert!(out.status.success(), "{}", show(&out));
@@ -395,8 +396,9 @@ async fn target_selection_flags() {
     assert_eq!(dbs(&["--public-only"]), vec![p.public.clone()]);
     assert_eq!(dbs(&["--tenants-only"]), tenants);
     assert_eq!(dbs(&["--tenant", &tenants[1]]), vec![tenants[1].clone()]);
-    let (plan, _) = p.json(&["plan", "--tenants-only", "--collection", "nothing_declared"]);
-    assert_eq!(summary(&plan), (0, 0, 0, 0, 0));
+    // A collection no manifest declares would make an empty run: an error.
+    let out = p.mig(&["plan", "--tenants-only", "--collection", "nothing_declared"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let out = p.mig(&["plan", "--tenant", "not_a_tenant"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("not_a_tenant"), "{}", show(&out));

@@ -8,12 +8,15 @@ use clap::Args;
 
 use crate::config::Settings;
 use crate::manifest::Manifests;
+use crate::plan::saved::SavedPlan;
+use crate::render;
 use crate::run::{Migrations, OnError};
 
+use super::confirm;
 use super::failure::{Failure, Outcome, Success};
-use super::fleet::plan_or_apply;
-use super::plan::RunArgs;
-use super::Global;
+use super::fleet::{plan_or_apply, print_report, run_fleet};
+use super::plan::{saved_plan, RunArgs};
+use super::{output, Global, OutputFormat};
 
 /// `mig apply`'s arguments: those of `sync-indexes`, and which migrations.
 #[derive(Debug, Args)]
@@ -51,6 +54,9 @@ pub struct ApplyArgs {
     /// `commitQuorum` for index builds: votingMembers, majority, a number or a tag.
     #[arg(long, value_name = "QUORUM")]
     pub commit_quorum: Option<String>,
+    /// Don't ask before writing. Without a terminal `mig` never asks.
+    #[arg(long, short = 'y', visible_alias = "auto-approve")]
+    pub yes: bool,
 }
 
 /// Which data migrations `mig apply` runs.
@@ -111,7 +117,8 @@ pub async fn sync_indexes(
     apply(global, settings, manifests, None, args, "sync-indexes").await
 }
 
-/// Applies, unless it is a dry run: then only plans.
+/// Applies, unless it is a dry run: then only plans. On a terminal, shows
+/// the plan and asks first, then applies exactly what was shown.
 async fn apply(
     global: &Global,
     settings: &Settings,
@@ -120,7 +127,64 @@ async fn apply(
     args: &ApplyArgs,
     name: &str,
 ) -> Outcome {
-    let apply = (!(args.dry_run || settings.dry_run)).then_some((args, name));
-    plan_or_apply(global, settings, manifests, migrations, &args.run, apply).await?;
+    let run = |apply, saved| {
+        plan_or_apply(
+            global, settings, manifests, migrations, &args.run, apply, saved,
+        )
+    };
+    if args.dry_run || settings.dry_run {
+        let outcome = run(None, None).await.map(|_| Success::Done);
+        if global.format == OutputFormat::Text && !global.quiet {
+            output::stderr("Dry run: nothing was written.\n");
+        }
+        return outcome;
+    }
+    if let Some(path) = &args.saved {
+        // A saved plan was reviewed when it was made: applied without asking.
+        let saved = SavedPlan::read(path).map_err(Failure::other)?;
+        run(Some((args, name)), Some(saved)).await?;
+        return Ok(Success::Done);
+    }
+    if args.yes || !confirm::interactive() {
+        run(Some((args, name)), None).await?;
+        return Ok(Success::Done);
+    }
+    let plan = run_fleet(
+        global, settings, manifests, migrations, &args.run, None, None,
+    )
+    .await?;
+    // JSON keeps stdout for the one document of the apply; the plan to
+    // review goes to the terminal as text.
+    match global.format {
+        OutputFormat::Text => print_report(global, &plan),
+        OutputFormat::Json => output::stderr(&render::text::report(&plan, output::style(global))),
+    }
+    let databases = plan.targets.iter().filter(|t| t.has_work(false)).count();
+    if databases == 0 {
+        return if plan.failed() {
+            Err(Failure::Reported)
+        } else {
+            Ok(Success::Done)
+        };
+    }
+    if !confirm::ask(&format!(
+        "Apply this plan to {databases} database(s)? Nothing has been written yet."
+    )) {
+        return Err(Failure::other(Cancelled(name.to_string())));
+    }
+    // Exactly the plan shown (a database that changed since is skipped, as
+    // with a saved plan); migrations change the data the index plan is made
+    // on, so with migrations pending the index plan is made again after them.
+    let migrating = plan
+        .targets
+        .iter()
+        .any(|t| t.migrations.iter().any(|m| m.status == "pending"));
+    let shown = (!migrating).then(|| saved_plan(&plan));
+    run(Some((args, name)), shown).await?;
     Ok(Success::Done)
 }
+
+/// The user did not answer `yes`.
+#[derive(Debug, thiserror::Error)]
+#[error("mig {0} cancelled: nothing was written")]
+struct Cancelled(String);

@@ -32,12 +32,29 @@ pub async fn plan_or_apply(
     migrations: Option<&Migrations>,
     args: &RunArgs,
     apply: Option<(&ApplyArgs, &str)>,
+    saved: Option<SavedPlan>,
+) -> Result<Report, Failure> {
+    let report = run_fleet(global, settings, manifests, migrations, args, apply, saved).await?;
+    print_report(global, &report);
+    if report.failed() {
+        Err(Failure::Reported)
+    } else {
+        Ok(report)
+    }
+}
+
+/// One run over the fleet, unprinted: a plan, or an apply of the live plan
+/// or of `saved` (a plan file, or the plan the user just confirmed).
+pub async fn run_fleet(
+    global: &Global,
+    settings: &Settings,
+    manifests: &Manifests,
+    migrations: Option<&Migrations>,
+    args: &RunArgs,
+    apply: Option<(&ApplyArgs, &str)>,
+    saved: Option<SavedPlan>,
 ) -> Result<Report, Failure> {
     let (client, server) = connect(settings).await?;
-    let saved = match apply.and_then(|(a, _)| a.saved.as_deref()) {
-        Some(path) => Some(SavedPlan::read(path).map_err(Failure::other)?),
-        None => None,
-    };
     // With a dev server, the declarations are compared in its form; nothing
     // is read or written in production if it is unusable or refuses one. (A
     // saved plan is applied as it is: nothing is compared.)
@@ -112,19 +129,13 @@ pub async fn plan_or_apply(
         None => run::run(&ctx, targets, &options).await,
     };
     progress.finish();
-    let report = Report {
+    Ok(Report {
         targets: reports,
         rejected,
         applied: options.apply.is_some(),
         read_path: Some(server.read_path),
         warnings: manifests.warnings.clone(),
-    };
-    print_report(global, &report);
-    if report.failed() {
-        Err(Failure::Reported)
-    } else {
-        Ok(report)
-    }
+    })
 }
 
 /// `majority`, `votingMembers` and tags are strings; a number is a number.

@@ -9,11 +9,13 @@
 //! message and an exit code in one place, [`Failure`].
 
 mod apply;
+mod confirm;
 mod down;
 mod failure;
 mod fleet;
 mod history;
 mod list;
+mod logging;
 mod new;
 mod output;
 mod plan;
@@ -26,7 +28,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
-use crate::targets::Selection;
+use crate::targets::{self, Selection};
 
 pub use apply::{ApplyAndMigrateArgs, ApplyArgs, MigrateArgs};
 pub use down::DownArgs;
@@ -184,12 +186,19 @@ async fn run(cli: Cli) -> Outcome {
         Command::New(args) => return new::run(&settings, args),
         _ => {}
     }
-    let (manifests, migrations) = setup::load_files(global, &settings)?;
+    let (mut manifests, migrations) = setup::load_files(global, &settings)?;
+    // A flag or a file that would make the run quietly do nothing is an error.
+    targets::check_collections(&manifests, &global.collection).map_err(Failure::other)?;
+    manifests.retain_collections(&global.collection);
+    let untargeted = targets::untargeted_scopes(&settings, &manifests, &global.selection());
+    if !untargeted.is_empty() {
+        return Err(Failure::Problems(untargeted));
+    }
     let (settings, manifests, migrations) = (&settings, &manifests, &migrations);
     match &cli.command {
         Command::Validate => validate::run(global, settings, manifests, migrations).await,
         Command::List => list::run(global, settings, manifests, migrations).await,
-        Command::Status(_) => status::run(global, settings, manifests, migrations).await,
+        Command::Status(args) => status::run(global, settings, manifests, migrations, args).await,
         Command::Down(args) => down::run(global, settings, manifests, migrations, args).await,
         Command::Plan(args) => plan::run(global, settings, manifests, migrations, args).await,
         Command::SyncIndexes(args) => apply::sync_indexes(global, settings, manifests, args).await,

@@ -62,6 +62,7 @@ pub async fn run(
         Some(migrations),
         &args.run,
         None,
+        None,
     )
     .await?;
     if let Some(path) = &args.out {
@@ -77,7 +78,20 @@ pub async fn run(
 /// Writes the plan of every database that has one, with the fingerprints of
 /// what was read, for `mig apply FILE`.
 fn save_plan(report: &Report, path: &Path) -> Result<(), Failure> {
-    let saved = SavedPlan {
+    let saved = saved_plan(report);
+    let text = scrub(&serde_json::to_string_pretty(&saved).map_err(Failure::other)?);
+    std::fs::write(path, text + "\n").map_err(|source| Failure::File {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    tracing::info!("plan saved to {}", path.display());
+    Ok(())
+}
+
+/// The plan of every database that has one, with the fingerprints of what
+/// was read: what `mig apply FILE` applies, and what a confirmed apply applies.
+pub fn saved_plan(report: &Report) -> SavedPlan {
+    SavedPlan {
         format: saved::FORMAT,
         mig_version: env!("CARGO_PKG_VERSION").to_string(),
         created_at: bson::DateTime::now()
@@ -91,12 +105,5 @@ fn save_plan(report: &Report, path: &Path) -> Result<(), Failure> {
                 Some(SavedTarget::new(t.plan.as_ref()?, collections, fingerprint))
             })
             .collect(),
-    };
-    let text = scrub(&serde_json::to_string_pretty(&saved).map_err(Failure::other)?);
-    std::fs::write(path, text + "\n").map_err(|source| Failure::File {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    tracing::info!("plan saved to {}", path.display());
-    Ok(())
+    }
 }

@@ -1,8 +1,6 @@
 //! Before a command runs: `.env`, the settings, logging, and the manifest and
 //! migration files.
 
-use std::io::IsTerminal;
-
 use crate::config::{self, Overrides, Settings};
 use crate::manifest::{self, Manifests};
 use crate::migrate;
@@ -10,7 +8,7 @@ use crate::render::problems;
 use crate::run::Migrations;
 
 use super::failure::Failure;
-use super::output::{self, ScrubbingStderr};
+use super::output;
 use super::{Cli, Global, OutputFormat};
 
 /// Reads `.env` in the working directory; real environment variables win.
@@ -38,7 +36,7 @@ pub fn settings(cli: &Cli) -> Result<Settings, Failure> {
         dev_uri: global.dev_uri.clone(),
     };
     let settings = config::resolve(&overrides, &|k| std::env::var(k).ok());
-    init_logging(
+    super::logging::init(
         global,
         settings.as_ref().ok().and_then(|s| s.log_level.as_deref()),
     );
@@ -59,8 +57,7 @@ pub fn load_files(
         manifest::load_dir(&settings.manifests),
         migrate::load_dir(&settings.migrations),
     ) {
-        (Ok(mut m), Ok(list)) => {
-            m.retain_collections(&global.collection);
+        (Ok(m), Ok(list)) => {
             // JSON carries them in its document; text shows them here, once.
             if global.format == OutputFormat::Text {
                 output::stderr(&problems::warnings(&m.warnings));
@@ -77,28 +74,4 @@ pub fn load_files(
             Err(Failure::Problems(problems))
         }
     }
-}
-
-fn init_logging(global: &Global, env_level: Option<&str>) {
-    let level = if global.quiet {
-        "error"
-    } else {
-        match global.verbose {
-            0 => env_level.unwrap_or("warn"),
-            1 => "info",
-            _ => "debug",
-        }
-    };
-    let filter = tracing_subscriber::EnvFilter::try_new(format!("mig={level}"))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("mig=warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(|| ScrubbingStderr)
-        .with_ansi(
-            std::io::stderr().is_terminal()
-                && !global.no_color
-                && std::env::var_os("NO_COLOR").is_none(),
-        )
-        .with_target(false)
-        .try_init();
 }

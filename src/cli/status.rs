@@ -16,8 +16,12 @@ use super::{output, Global, OutputFormat};
 /// `mig status`'s arguments.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
+    /// Databases read at once (default: mig.toml's `concurrency`, then 4).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Exit 0 when every database is up to date, 2 when any is behind, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
 }
 
 /// `mig status`: fails when a database could not be read.
@@ -26,6 +30,7 @@ pub async fn run(
     settings: &Settings,
     manifests: &Manifests,
     migrations: &Migrations,
+    args: &StatusArgs,
 ) -> Outcome {
     let fleet = Fleet::connect(global, settings).await?;
     let ctx = fleet.context(settings, manifests, migrations);
@@ -46,8 +51,14 @@ pub async fn run(
             render::text::status(&reports, &migrations.list, output::style(global))
         }
     });
-    if reports.iter().any(|r| r.error.is_some()) {
+    let states: Vec<render::DatabaseStatus> = reports
+        .iter()
+        .map(|t| render::status_of(t, &render::status_rows(t, &migrations.list)))
+        .collect();
+    if states.contains(&render::DatabaseStatus::Failed) {
         Err(Failure::Reported)
+    } else if args.detailed_exitcode && states.contains(&render::DatabaseStatus::Behind) {
+        Ok(Success::ChangesPending)
     } else {
         Ok(Success::Done)
     }

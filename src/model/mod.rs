@@ -3,6 +3,7 @@
 //! MongoDB's naming rules ([`names`]).
 
 pub mod compare;
+pub mod declared_form;
 pub mod index;
 pub mod names;
 

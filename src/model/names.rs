@@ -51,6 +51,40 @@ pub fn check_collection_name(name: &str) -> Result<(), NameError> {
     }
 }
 
+/// The names among `known` closest to a misspelt `name`, best first: for
+/// "did you mean" hints. Close means at most a third of the name edited (and
+/// at least 2 edits allowed), case ignored.
+pub fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let lower = name.to_lowercase();
+    let limit = (lower.chars().count() / 3).max(2);
+    let mut near: Vec<(usize, &str)> = known
+        .into_iter()
+        .map(|k| (edit_distance(&lower, &k.to_lowercase()), k))
+        .filter(|(d, _)| *d <= limit)
+        .collect();
+    near.sort();
+    near.dedup_by(|a, b| a.1 == b.1);
+    near.into_iter().take(3).map(|(_, k)| k).collect()
+}
+
+/// Levenshtein distance.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (prev + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +100,18 @@ mod tests {
             "invalid collection name \"system.x\": the system. prefix is reserved"
         );
         assert!(check_collection_name("users").is_ok());
+    }
+
+    #[test]
+    fn closest_names_are_the_near_misses_best_first() {
+        let known = ["customers", "conversations", "messages", "users"];
+        assert_eq!(closest("custmers", known), ["customers"]);
+        assert_eq!(closest("Message", known), ["messages"]);
+        assert!(closest("invoices", known).is_empty());
+        assert_eq!(
+            closest("tenant_c", ["tenant_a", "tenant_b", "other"]),
+            ["tenant_a", "tenant_b"]
+        );
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

@@ -241,7 +241,7 @@ pub fn report(report: &Report) -> Value {
                 "skipped"
             } else if t.failed() {
                 "failed"
-            } else if t.plan.as_ref().is_none_or(|p| p.is_empty()) {
+            } else if !t.has_work(report.applied) {
                 "unchanged"
             } else if report.applied {
                 "applied"
@@ -259,6 +259,14 @@ pub fn report(report: &Report) -> Value {
             Value::Object(m)
         })
         .collect();
+    let migration_runs = |status: &str| {
+        report
+            .targets
+            .iter()
+            .flat_map(|t| &t.migrations)
+            .filter(|m| m.status == status)
+            .count()
+    };
     let rejected: Vec<Value> = report
         .rejected
         .iter()
@@ -284,6 +292,8 @@ pub fn report(report: &Report) -> Value {
             "databases": report.targets.len(),
             "failed": failed,
             "failed_steps": failed_steps,
+            "migrations_pending": migration_runs("pending"),
+            "migrations_applied": migration_runs("applied"),
         },
     })
 }

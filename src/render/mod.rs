@@ -41,7 +41,7 @@ pub(crate) fn status_rows<'a>(t: &'a TargetReport, all: &'a [Migration]) -> Vec<
         .collect()
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DatabaseStatus {
     Migrated = 0,
     Behind = 1,

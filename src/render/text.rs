@@ -5,6 +5,7 @@ use std::fmt::Write;
 use similar::{ChangeTag, TextDiff};
 
 use super::json::spec as spec_json;
+use crate::model::declared_form::declared_form;
 use crate::model::index::SERVER_ASSIGNED;
 use crate::model::IndexSpec;
 use crate::plan::{Action, Change, Command, DatabasePlan, Step};
@@ -73,16 +74,16 @@ fn without_server_fields(other: &bson::Document) -> bson::Document {
 
 /// Declared vs live, line by line.
 fn diff(change: &Change, style: Style, indent: &str) -> String {
-    let render = |s: Option<&IndexSpec>| {
-        s.map(|s| {
-            let mut shown = s.clone();
-            shown.other = without_server_fields(&s.other);
+    let render = |s: Option<IndexSpec>| {
+        s.map(|mut shown| {
+            shown.other = without_server_fields(&shown.other);
             serde_json::to_string_pretty(&spec_json(&shown)).unwrap_or_default() + "\n"
         })
         .unwrap_or_default()
     };
-    let live = render(change.live());
-    let desired = render(change.desired());
+    // The live index in the declaration's terms, not the server's rewritten form.
+    let live = render(change.live().map(|l| declared_form(l, change.desired())));
+    let desired = render(change.desired().cloned());
     let mut out = String::new();
     let _ = writeln!(out, "{indent}{}", style.dim("--- live   +++ declared"));
     for line in TextDiff::from_lines(&live, &desired).iter_all_changes() {
@@ -319,15 +320,27 @@ pub fn status(reports: &[TargetReport], all: &[crate::migrate::Migration], style
         let state = super::status_of(t, &rows);
         counts[state as usize] += 1;
         let pending = rows.iter().filter(|r| r.state != "applied").count();
-        let indexes = match &t.plan {
-            Some(p) if p.is_empty() => "indexes clean".to_string(),
-            Some(p) => format!("{} index change(s) pending", p.changes.len()),
-            None => "indexes not read".to_string(),
-        };
-        let head = match (&t.error, pending) {
+        let mut behind = Vec::new();
+        if pending > 0 {
+            behind.push(format!("{pending} migration(s) not applied"));
+        }
+        match &t.plan {
+            Some(p) if !p.is_empty() => {
+                behind.push(format!("{} index change(s) pending", p.changes.len()))
+            }
+            Some(_) => {}
+            None => behind.push("indexes not read".to_string()),
+        }
+        // "Up to date" only when nothing at all is pending.
+        let head = match (&t.error, state) {
             (Some(e), _) => style.red(&format!("failed: {e}")),
-            (None, 0) => format!("up to date; {indexes}"),
-            (None, n) => format!("{n} migration(s) not applied; {indexes}"),
+            (None, super::DatabaseStatus::Migrated) => style.green("up to date"),
+            (None, super::DatabaseStatus::Behind) => {
+                style.yellow(&format!("behind: {}", behind.join(", ")))
+            }
+            (None, super::DatabaseStatus::Failed) => {
+                style.red(&format!("failed: {}", behind.join(", ")))
+            }
         };
         let _ = writeln!(
             out,
@@ -434,14 +447,14 @@ pub fn report(report: &Report, style: Style) -> String {
     let changed = report
         .targets
         .iter()
-        .filter(|t| !t.counted(report.applied).is_empty())
+        .filter(|t| t.has_work(report.applied))
         .count();
     let failed_steps: usize = report.targets.iter().map(TargetReport::failed_steps).sum();
     let failed = report.targets.iter().filter(|t| t.failed()).count();
     if report.applied {
         let _ = writeln!(out, "\n{}", style.bold("Result:"));
         for t in &report.targets {
-            let line = t.outcome(true);
+            let line = t.brief(true);
             let line = if t.failed() {
                 style.red(&line)
             } else if line == "ok" {

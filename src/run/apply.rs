@@ -113,7 +113,7 @@ async fn apply_phase(
                 stop.store(true, Ordering::SeqCst);
             }
             if let Some(p) = ctx.progress {
-                p.database_done(&report.target.database, &report.outcome(true));
+                p.database_done(&report.target.database, &report.brief(true));
             }
             report
         })
@@ -217,7 +217,8 @@ async fn apply_one(
                 applied = executor.apply(&plan).await;
                 for (step, outcome) in plan.steps.iter().zip(&applied.steps) {
                     if let StepOutcome::Failed(e) = outcome {
-                        tracing::warn!(
+                        // The report says it, once; this is for -v.
+                        tracing::info!(
                             database = %report.target.database, collection = %step.collection,
                             index = %step.command.indexes().join(", "), "failed: {e}"
                         );

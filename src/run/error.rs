@@ -13,8 +13,8 @@ pub enum RunError {
     NoDiscovery,
     #[error("tenant discovery failed: {0}")]
     Discovery(String),
-    #[error("not among the tenant databases discovery found: {}", .0.join(", "))]
-    UnknownTenants(Vec<String>),
+    #[error(transparent)]
+    UnknownTenants(#[from] crate::targets::Unmatched),
     /// Found by prefix or regex, then dropped before the run reached it.
     #[error("database {0} no longer exists (dropped after discovery); nothing was done")]
     Vanished(String),

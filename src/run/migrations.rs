@@ -222,7 +222,7 @@ pub async fn down(
             }
             lock.release().await;
             if let Some(p) = ctx.progress {
-                p.database_done(&report.target.database, &report.outcome(true));
+                p.database_done(&report.target.database, &report.brief(true));
             }
             report
         })

@@ -87,17 +87,12 @@ pub async fn resolve_targets(
             .await
             .map_err(|e| RunError::Discovery(errors::explain(&e)))?;
         rejected = why;
-        let unknown: Vec<&str> = selection
-            .tenants
-            .iter()
-            .filter(|t| !tenants.contains(t))
-            .map(String::as_str)
-            .collect();
-        if !unknown.is_empty() {
-            return Err(RunError::UnknownTenants(
-                unknown.into_iter().map(String::from).collect(),
-            ));
-        }
+        targets::Unmatched::check(
+            "--tenant",
+            "not among the tenant databases discovery found; nothing was done",
+            &selection.tenants,
+            tenants.iter().map(String::as_str),
+        )?;
         out.extend(
             tenants
                 .into_iter()

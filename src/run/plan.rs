@@ -64,7 +64,7 @@ pub(super) async fn plan_all(
                 report.plan = Some(plan.with_migrations_first(&pending));
             }
             if let Some(p) = ctx.progress {
-                p.database_done(&report.target.database, &report.outcome(false));
+                p.database_done(&report.target.database, &report.brief(false));
             }
             report
         })

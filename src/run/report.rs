@@ -73,9 +73,52 @@ impl TargetReport {
             .collect()
     }
 
+    /// Whether this database has work to do (a plan) or had work done (an
+    /// apply): index changes and data migrations alike.
+    pub fn has_work(&self, applied: bool) -> bool {
+        let migration = if applied { "applied" } else { "pending" };
+        !self.counted(applied).is_empty() || self.migrations.iter().any(|m| m.status == migration)
+    }
+
     /// How many steps of an apply failed.
     pub fn failed_steps(&self) -> usize {
         self.applied.as_ref().map_or(0, Applied::failed_steps)
+    }
+
+    /// The outcome in a few words, for lines beside a report that already
+    /// says why (the Result list, progress): each fact is told once.
+    pub fn brief(&self, applied: bool) -> String {
+        if self.skipped.is_some() {
+            return "skipped".into();
+        }
+        if self.error.is_some() {
+            return "failed".into();
+        }
+        let failed = self.applied.as_ref().map_or(0, |a| {
+            (0..a.changes.len())
+                .filter(|&i| a.error(i).is_some())
+                .count()
+        });
+        let blocked = self.plan.as_ref().map_or(0, |p| p.findings.blocked.len());
+        let migrations = self
+            .migrations
+            .iter()
+            .filter(|m| m.status == "failed")
+            .count();
+        let parts: Vec<String> = [
+            (failed, "change(s) failed"),
+            (blocked, "blocked"),
+            (migrations, "migration(s) failed"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        if parts.is_empty() {
+            self.outcome(applied)
+        } else {
+            format!("failed: {}", parts.join(", "))
+        }
     }
 
     /// One line: ok / changed n / failed: why / skipped: why.
@@ -135,9 +178,8 @@ impl Report {
         self.targets.iter().any(TargetReport::failed)
     }
 
+    /// Index changes or data migrations pending (`plan --detailed-exitcode`).
     pub fn has_changes(&self) -> bool {
-        self.targets
-            .iter()
-            .any(|t| t.plan.as_ref().is_some_and(|p| !p.is_empty()))
+        self.targets.iter().any(|t| t.has_work(false))
     }
 }

@@ -17,6 +17,7 @@ use super::errors::Failure;
 use super::inspect::record_retiring;
 use super::journal::Journal;
 use super::lock::LockError;
+use crate::plan::change::{TEMP_FIELD, TEMP_SUFFIX};
 use crate::plan::{Command, DatabasePlan, Step, Why};
 use crate::progress::Progress;
 
@@ -60,6 +61,42 @@ pub enum ApplyError {
     /// A data migration failed (its changelog entry says how).
     #[error("migration {id} failed: {message}")]
     Migration { id: String, message: String },
+}
+
+impl ApplyError {
+    /// The server names a coverage twin by its own name (`NAME__mig_tmp`, key
+    /// field `__mig_tmp`); the user declared `NAME`, so messages say that.
+    fn untwinned(self) -> ApplyError {
+        match self {
+            ApplyError::Server(f) => ApplyError::Server(Failure {
+                code: f.code,
+                message: untwin(&f.message),
+            }),
+            ApplyError::GapDrop { index, source } => ApplyError::GapDrop {
+                index,
+                source: Box::new(source.untwinned()),
+            },
+            ApplyError::SwapDrop { index, source } => ApplyError::SwapDrop {
+                index,
+                source: Box::new(source.untwinned()),
+            },
+            other => other,
+        }
+    }
+}
+
+/// `idx__mig_tmp` → `idx`; `{ a: 1, __mig_tmp: null }` → `{ a: 1 }`.
+fn untwin(message: &str) -> String {
+    use std::sync::LazyLock;
+    static NAME: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(&format!("([^\\s\"'{{,:]){}", TEMP_SUFFIX)).expect("a valid pattern")
+    });
+    static FIELD: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(&format!(",\\s*\"?{}\"?\\s*:\\s*[^,}}\\s]*", TEMP_FIELD))
+            .expect("a valid pattern")
+    });
+    let named = NAME.replace_all(message, "$1");
+    FIELD.replace_all(&named, "").into_owned()
 }
 
 /// Runs one data migration by id: the migrations live outside `server`,
@@ -178,7 +215,12 @@ impl Executor<'_> {
                 outcomes.push(StepOutcome::Skipped);
                 continue;
             }
-            let errors = self.run(step, &live).await;
+            let errors: Vec<(usize, ApplyError)> = self
+                .run(step, &live)
+                .await
+                .into_iter()
+                .map(|(i, e)| (i, e.untwinned()))
+                .collect();
             for &i in &live {
                 changes[i] = match errors.iter().find(|(j, _)| *j == i) {
                     Some((_, e)) => ChangeOutcome::Failed(e.clone()),
@@ -377,5 +419,26 @@ impl Executor<'_> {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::untwin;
+
+    #[test]
+    fn server_messages_name_the_declared_index_not_its_twin() {
+        assert_eq!(
+            untwin(
+                "E11000 duplicate key error collection: db.users index: name_ci__mig_tmp \
+                 dup key: { name: \"a\", __mig_tmp: null }"
+            ),
+            "E11000 duplicate key error collection: db.users index: name_ci dup key: { name: \"a\" }"
+        );
+        assert_eq!(
+            untwin("index \"idx_a__mig_tmp\" has {\"a\": 1, \"__mig_tmp\": 1}"),
+            "index \"idx_a\" has {\"a\": 1}"
+        );
+        assert_eq!(untwin("nothing to see"), "nothing to see");
     }
 }

@@ -1,0 +1,195 @@
+//! A live index in the terms a person declares it. The server rewrites what
+//! it is given: a text index's fields become `_fts`/`_ftsx` plus `weights`,
+//! and a collation is resolved into every one of its fields. A diff that shows
+//! that form lists fields the user never wrote as "removed"; this gives the
+//! live index back the way the declaration (or, without one, a person) says it.
+
+use bson::{Bson, Document};
+
+use super::index::{as_f64, IndexSpec};
+
+/// Whether a resolved collation field is at its ICU default, as
+/// `listIndexes` reports it (`strength` 3 is the default of almost every
+/// locale). `version`, the ICU version the server picked, is never declared.
+fn is_default(field: &str, value: &Bson) -> bool {
+    match field {
+        "caseLevel" | "numericOrdering" | "normalization" | "backwards" => {
+            value.as_bool() == Some(false)
+        }
+        "strength" => as_f64(value) == Some(3.0),
+        "caseFirst" => value.as_str() == Some("off"),
+        "alternate" => value.as_str() == Some("non-ignorable"),
+        "maxVariable" => value.as_str() == Some("punct"),
+        _ => false,
+    }
+}
+
+/// `live` as `declared` would say it: the fields it declares are kept as the
+/// server reports them, what the server filled in by default is left out.
+pub fn declared_form(live: &IndexSpec, declared: Option<&IndexSpec>) -> IndexSpec {
+    let mut shown = live.clone();
+    shown.server_form = None;
+    if live.keys.contains_key("_fts") {
+        text_form(&mut shown, declared);
+    }
+    if let Some(collation) = &live.collation {
+        let wanted = declared.and_then(|d| d.collation.as_ref());
+        shown.collation = Some(collation_form(collation, wanted));
+    }
+    shown
+}
+
+/// `{_fts: "text", _ftsx: 1}` + weights → the text fields in the declared
+/// order; weights of 1 and the default language fields left out unless declared.
+fn text_form(shown: &mut IndexSpec, declared: Option<&IndexSpec>) {
+    let weights = shown.weights.clone().unwrap_or_default();
+    // The declared order first (the server reports weights sorted by name).
+    let mut fields: Vec<&str> = declared
+        .map(|d| {
+            d.keys
+                .iter()
+                .filter(|(k, v)| v.as_str() == Some("text") && weights.contains_key(k.as_str()))
+                .map(|(k, _)| k.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    for field in weights.keys() {
+        if !fields.contains(&field.as_str()) {
+            fields.push(field);
+        }
+    }
+    let mut keys = Document::new();
+    for (k, v) in &shown.keys {
+        match k.as_str() {
+            "_fts" => {
+                for field in &fields {
+                    keys.insert(*field, "text");
+                }
+            }
+            "_ftsx" => {}
+            _ => {
+                keys.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    shown.keys = keys;
+    let declared_weights = declared.and_then(|d| d.weights.as_ref());
+    let kept: Document = weights
+        .iter()
+        .filter(|(k, w)| {
+            as_f64(w) != Some(1.0) || declared_weights.is_some_and(|d| d.contains_key(k.as_str()))
+        })
+        .map(|(k, w)| (k.clone(), w.clone()))
+        .collect();
+    shown.weights = (!kept.is_empty()).then_some(kept);
+    let declares = |f: fn(&IndexSpec) -> bool| declared.is_some_and(f);
+    if shown.default_language.as_deref() == Some("english")
+        && !declares(|d| d.default_language.is_some())
+    {
+        shown.default_language = None;
+    }
+    if shown.language_override.as_deref() == Some("language")
+        && !declares(|d| d.language_override.is_some())
+    {
+        shown.language_override = None;
+    }
+}
+
+/// The locale, the declared fields, and those not at their default.
+fn collation_form(live: &Document, declared: Option<&Document>) -> Document {
+    live.iter()
+        .filter(|(k, v)| {
+            let k = k.as_str();
+            k == "locale"
+                || declared.is_some_and(|d| d.contains_key(k))
+                || (k != "version" && !is_default(k, v))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bson::doc;
+
+    fn spec(keys: Document) -> IndexSpec {
+        IndexSpec {
+            name: "ix".into(),
+            keys,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_text_index_is_shown_by_its_fields_and_the_weights_that_are_not_1() {
+        let mut live = spec(doc! {"tenant": 1, "_fts": "text", "_ftsx": 1});
+        live.weights = Some(doc! {"body": 1, "title": 5});
+        live.default_language = Some("english".into());
+        live.language_override = Some("language".into());
+        let mut declared = spec(doc! {"tenant": 1, "title": "text", "body": "text"});
+        declared.weights = Some(doc! {"title": 5});
+        let shown = declared_form(&live, Some(&declared));
+        assert_eq!(
+            shown.keys,
+            doc! {"tenant": 1, "title": "text", "body": "text"}
+        );
+        assert_eq!(shown.weights, Some(doc! {"title": 5}));
+        assert_eq!(shown.default_language, None);
+        assert_eq!(shown.language_override, None);
+    }
+
+    #[test]
+    fn without_a_declaration_text_fields_follow_the_servers_order() {
+        let mut live = spec(doc! {"_fts": "text", "_ftsx": 1});
+        live.weights = Some(doc! {"a": 1, "b": 1});
+        live.default_language = Some("french".into());
+        let shown = declared_form(&live, None);
+        assert_eq!(shown.keys, doc! {"a": "text", "b": "text"});
+        assert_eq!(shown.weights, None);
+        assert_eq!(shown.default_language.as_deref(), Some("french"));
+    }
+
+    #[test]
+    fn declared_text_options_are_kept_even_at_their_default() {
+        let mut live = spec(doc! {"_fts": "text", "_ftsx": 1});
+        live.weights = Some(doc! {"a": 1});
+        live.default_language = Some("english".into());
+        let mut declared = spec(doc! {"a": "text"});
+        declared.weights = Some(doc! {"a": 1});
+        declared.default_language = Some("english".into());
+        let shown = declared_form(&live, Some(&declared));
+        assert_eq!(shown.weights, Some(doc! {"a": 1}));
+        assert_eq!(shown.default_language.as_deref(), Some("english"));
+    }
+
+    #[test]
+    fn a_resolved_collation_keeps_its_locale_the_declared_fields_and_the_non_defaults() {
+        let mut live = spec(doc! {"name": 1});
+        live.collation = Some(doc! {
+            "locale": "en", "caseLevel": false, "caseFirst": "off", "strength": 2,
+            "numericOrdering": true, "alternate": "non-ignorable", "maxVariable": "punct",
+            "normalization": false, "backwards": false, "version": "57.1",
+        });
+        let mut declared = spec(doc! {"name": 1});
+        declared.collation = Some(doc! {"locale": "en", "strength": 1, "caseLevel": false});
+        let shown = declared_form(&live, Some(&declared)).collation.unwrap();
+        assert_eq!(
+            shown,
+            doc! {"locale": "en", "caseLevel": false, "strength": 2, "numericOrdering": true}
+        );
+        let undeclared = declared_form(&live, None).collation.unwrap();
+        assert_eq!(
+            undeclared,
+            doc! {"locale": "en", "strength": 2, "numericOrdering": true}
+        );
+    }
+
+    #[test]
+    fn other_indexes_are_shown_as_they_are() {
+        let mut live = spec(doc! {"a": 1, "b": -1});
+        live.unique = true;
+        live.partial_filter_expression = Some(doc! {"a": {"$exists": true}});
+        assert_eq!(declared_form(&live, None), live);
+    }
+}

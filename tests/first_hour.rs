@@ -1,0 +1,341 @@
+//! What a new user meets in the first hour, against the real server: runs
+//! that would quietly do nothing are errors, `status` says "behind", `apply`
+//! asks on a terminal, and each fact is told once, in the user's terms.
+
+mod support;
+
+use std::process::{Command, Output, Stdio};
+
+use mongodb::bson::{doc, Document};
+use support::*;
+
+const USERS: &str = "scope: public\ncollections:\n  - name: users\n    indexes:\n      - { name: email_1, keys: { email: 1 } }\n";
+const MESSAGES: &str = "scope: tenant\ncollections:\n  - name: messages\n    indexes:\n      - { name: idx_status, keys: { status: 1 } }\n";
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn databases() -> Vec<String> {
+    client().await.list_database_names().await.unwrap()
+}
+
+async fn index_names(db: &str, collection: &str) -> Vec<String> {
+    client()
+        .await
+        .database(db)
+        .collection::<Document>(collection)
+        .list_index_names()
+        .await
+        .unwrap_or_default()
+}
+
+/// A project with `n` listed tenants and both manifests.
+fn fleet(n: usize) -> (Project, Vec<String>) {
+    let p = Project::new();
+    let tenants: Vec<String> = (0..n).map(|_| p.tenant()).collect();
+    let list: Vec<String> = tenants.iter().map(|t| format!("\"{t}\"")).collect();
+    p.config(&format!(
+        "[tenants]\nsource = \"list\"\ndatabases = [{}]\n",
+        list.join(", ")
+    ));
+    p.manifest("public.yaml", USERS);
+    p.manifest("tenant.yaml", MESSAGES);
+    (p, tenants)
+}
+
+#[tokio::test]
+async fn tenant_manifests_without_a_tenants_section_are_an_error_not_nothing_to_do() {
+    let p = Project::new();
+    p.manifest("public.yaml", USERS);
+    p.manifest("tenant.yaml", MESSAGES);
+    for command in [&["validate"][..], &["plan"], &["apply", "--yes"]] {
+        let out = p.mig(command);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{command:?}: {stdout}{stderr}");
+        assert!(
+            stderr.contains("tenant manifests (")
+                && stderr.contains("tenant.yaml")
+                && stderr.contains("[tenants] section"),
+            "{command:?}: {stderr}"
+        );
+        assert!(!stdout.contains("Nothing to do"), "{stdout}");
+    }
+    assert!(
+        !databases().await.contains(&p.public),
+        "nothing was written"
+    );
+    // Leaving the tenants out on purpose is no error.
+    let out = p.mig(&["plan", "--public-only"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+}
+
+#[tokio::test]
+async fn public_manifests_without_a_public_database_are_an_error() {
+    let p = Project::new();
+    let tenant = p.tenant();
+    p.config_without_public(&format!(
+        "[tenants]\nsource = \"list\"\ndatabases = [\"{tenant}\"]\n"
+    ));
+    p.manifest("public.yaml", USERS);
+    p.manifest("tenant.yaml", MESSAGES);
+    let out = p.mig(&["plan"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("public manifests (") && stderr.contains("[public] database"),
+        "{stderr}"
+    );
+    assert!(!databases().await.contains(&tenant), "nothing was written");
+    let out = p.mig(&["plan", "--tenants-only"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+}
+
+#[tokio::test]
+async fn a_collection_or_tenant_that_names_nothing_is_an_error_with_the_closest_names() {
+    let (p, tenants) = fleet(2);
+    let out = p.mig(&["apply", "--yes", "--collection", "user"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("--collection user: no manifest declares this collection")
+            && stderr.contains("did you mean users?"),
+        "{stderr}"
+    );
+    let typo = format!("{}x", tenants[0]);
+    let out = p.mig(&["apply", "--yes", "--tenant", &typo]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("--tenant {typo}: not among the tenant databases"))
+            && stderr.contains(&format!("did you mean {}", tenants[0])),
+        "{stderr}"
+    );
+    let dbs = databases().await;
+    assert!(
+        !dbs.contains(&p.public) && !tenants.iter().any(|t| dbs.contains(t)),
+        "nothing was written"
+    );
+}
+
+#[tokio::test]
+async fn a_pending_migration_alone_is_something_to_do_and_status_is_behind() {
+    let (p, tenants) = fleet(1);
+    assert_eq!(p.mig(&["apply", "--yes"]).status.code(), Some(0));
+    std::fs::create_dir_all(p.path().join("migrations")).unwrap();
+    std::fs::write(
+        p.path().join("migrations/20250101000000_mark.yaml"),
+        "description: mark\nscope: tenant\nup:\n  - update_many: { collection: messages, filter: {}, update: { $set: { m: 1 } } }\n",
+    )
+    .unwrap();
+    let out = p.mig(&["plan", "--detailed-exitcode"]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("1 migration run(s) pending"), "{stdout}");
+    assert!(!stdout.contains("Nothing to do"), "{stdout}");
+    let (json, code) = p.json(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2);
+    assert_eq!(json["summary"]["migrations_pending"], 1);
+
+    let out = p.mig(&["status", "--detailed-exitcode"]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "{} (tenant): behind: 1 migration(s) not applied",
+            tenants[0]
+        )),
+        "{stdout}"
+    );
+    // Without the flag, behind is not an error.
+    assert_eq!(p.mig(&["status"]).status.code(), Some(0));
+
+    assert_eq!(p.mig(&["apply", "--yes"]).status.code(), Some(0));
+    let out = p.mig(&["status", "--detailed-exitcode"]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{} (tenant): up to date", tenants[0])),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn status_is_behind_when_only_an_index_is_pending() {
+    let (p, _) = fleet(1);
+    let out = p.mig(&["status", "--detailed-exitcode"]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("behind: 1 index change(s) pending"),
+        "{stdout}"
+    );
+}
+
+/// Runs `mig args` on a pseudo-terminal (util-linux `script`), typing `answer`.
+fn on_terminal(p: &Project, args: &str, answer: &str) -> Output {
+    let mig = env!("CARGO_BIN_EXE_mig");
+    let mut child = Command::new("script")
+        .args(["-qec", &format!("{mig} {args}"), "/dev/null"])
+        .current_dir(p.path())
+        .env("MONGODB_URI", uri())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs a command on a pseudo-terminal");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn apply_on_a_terminal_shows_the_plan_and_writes_nothing_unless_told_yes() {
+    let (p, tenants) = fleet(1);
+    for (command, answer) in [("apply", "no\n"), ("sync-indexes", "\n"), ("apply", "")] {
+        let out = on_terminal(&p, command, answer);
+        let (stdout, _) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{command} {answer:?}: {stdout}");
+        assert!(
+            stdout.contains("+ create  email_1")
+                && stdout.contains("Apply this plan to 2 database(s)?")
+                && stdout.contains(&format!("mig {command} cancelled: nothing was written")),
+            "{stdout}"
+        );
+        let dbs = databases().await;
+        assert!(!dbs.contains(&p.public) && !dbs.contains(&tenants[0]));
+    }
+    let out = on_terminal(&p, "apply", "yes\n");
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("Result:"), "{stdout}");
+    assert!(index_names(&p.public, "users")
+        .await
+        .contains(&"email_1".to_string()));
+    assert!(index_names(&tenants[0], "messages")
+        .await
+        .contains(&"idx_status".to_string()));
+}
+
+#[tokio::test]
+async fn apply_applies_exactly_the_plan_that_was_confirmed() {
+    let (p, tenants) = fleet(1);
+    // --yes on a terminal, and a saved plan, are applied without a question.
+    let out = on_terminal(&p, "sync-indexes --yes --public-only", "");
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("Apply this plan"), "{stdout}");
+    assert_eq!(
+        p.mig(&["plan", "--out", "plan.json"]).status.code(),
+        Some(0)
+    );
+    let out = on_terminal(&p, "apply plan.json", "");
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("Apply this plan"), "{stdout}");
+    assert!(index_names(&tenants[0], "messages")
+        .await
+        .contains(&"idx_status".to_string()));
+}
+
+#[tokio::test]
+async fn a_blocked_index_is_told_once_and_no_log_line_repeats_it() {
+    let p = Project::new();
+    p.manifest(
+        "public.yaml",
+        "scope: public\ncollections:\n  - name: users\n    indexes:\n      - { name: email_1, keys: { email: 1 }, unique: true }\n",
+    );
+    let users = client()
+        .await
+        .database(&p.public)
+        .collection::<Document>("users");
+    users
+        .insert_many([doc! {"email": "a@x"}, doc! {"email": "a@x"}])
+        .await
+        .unwrap();
+    let out = p.mig(&["apply", "--yes"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let all = format!("{stdout}{stderr}");
+    assert_eq!(
+        all.matches("duplicate key(s)").count(),
+        1,
+        "the reason once:\n{all}"
+    );
+    assert!(
+        stdout.contains(&format!("{}: failed: 1 blocked", p.public)),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("WARN"), "no tracing line: {stderr}");
+}
+
+#[tokio::test]
+async fn diffs_show_text_and_collation_indexes_in_the_declared_terms() {
+    let p = Project::new();
+    let users = client()
+        .await
+        .database(&p.public)
+        .collection::<Document>("users");
+    users.insert_one(doc! {"bio": "x"}).await.unwrap();
+    for (name, keys, options) in [
+        ("txt", doc! {"bio": "text"}, doc! {}),
+        (
+            "name_ci",
+            doc! {"name": 1},
+            doc! {"collation": {"locale": "en", "strength": 2}},
+        ),
+    ] {
+        let mut spec = doc! {"key": keys, "name": name};
+        spec.extend(options);
+        client()
+            .await
+            .database(&p.public)
+            .run_command(doc! {"createIndexes": "users", "indexes": [spec]})
+            .await
+            .unwrap();
+    }
+    p.manifest(
+        "public.yaml",
+        "scope: public\ncollections:\n  - name: users\n    indexes:\n      - { name: txt, keys: { bio: text, title: text }, weights: { title: 5 } }\n      - { name: name_ci, keys: { name: 1 }, collation: { locale: en, strength: 1 } }\n",
+    );
+    let out = p.mig(&["plan"]);
+    let (stdout, _) = text(&out);
+    for server_only in [
+        "_fts",
+        "_ftsx",
+        "language_override",
+        "default_language",
+        "caseFirst",
+        "maxVariable",
+        "version",
+    ] {
+        assert!(!stdout.contains(server_only), "{server_only}:\n{stdout}");
+    }
+    assert!(
+        stdout.contains("-     \"strength\": 2") && stdout.contains("+     \"strength\": 1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("+     \"title\": \"text\""), "{stdout}");
+}
+
+#[tokio::test]
+async fn a_dry_run_says_that_nothing_was_written() {
+    let (p, tenants) = fleet(1);
+    for command in [&["apply", "--dry-run"][..], &["sync-indexes", "--dry-run"]] {
+        let out = p.mig(command);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+        assert!(stderr.contains("Dry run: nothing was written."), "{stderr}");
+    }
+    let dbs = databases().await;
+    assert!(!dbs.contains(&p.public) && !dbs.contains(&tenants[0]));
+}
