@@ -7,6 +7,16 @@ use schemars::schema_for;
 use crate::config::ConfigFile;
 use crate::manifest::file::ManifestFile;
 
+/// Every schema, by the file name the modelines point at: `mig schema DIR`
+/// writes them, and `schema/` in this repository holds them.
+pub fn files() -> [(&'static str, String); 3] {
+    [
+        ("manifest.schema.json", manifest()),
+        ("migration.schema.json", migration()),
+        ("mig.schema.json", config()),
+    ]
+}
+
 pub fn manifest() -> String {
     pretty(serde_json::to_value(schema_for!(ManifestFile)).unwrap_or_default())
 }

@@ -339,3 +339,99 @@ async fn a_dry_run_says_that_nothing_was_written() {
     let dbs = databases().await;
     assert!(!dbs.contains(&p.public) && !dbs.contains(&tenants[0]));
 }
+
+const MARK: &str = "description: mark every message\nscope: tenant\nup:\n  - update_many: { collection: messages, filter: {}, update: { $set: { m: 1 } } }\ndown:\n  - update_many: { collection: messages, filter: {}, update: { $unset: { m: \"\" } } }\n";
+
+#[tokio::test]
+async fn a_new_migration_runs_nothing_until_written_and_its_schema_can_be_put_in_the_project() {
+    let (p, tenants) = fleet(1);
+    let out = p.mig(&["new", "mark"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("migration.schema.json, which does not exist yet: run `mig schema`"),
+        "{stderr}"
+    );
+    let written = std::fs::read_to_string(p.path().join(stdout.trim())).unwrap();
+    assert!(written.contains("$schema=../schema/migration.schema.json"));
+    assert!(written.contains("\n# up:\n#   - update_many:"), "{written}");
+    let out = p.mig(&["apply", "--yes"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no `up` step yet"), "{stderr}");
+    assert!(
+        !databases().await.contains(&tenants[0]),
+        "nothing was written"
+    );
+
+    let out = p.mig(&["schema"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    for name in ["manifest", "migration", "mig"] {
+        let file = p.path().join(format!("schema/{name}.schema.json"));
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert!(schema.get("properties").is_some(), "{}", file.display());
+    }
+    let out = p.mig(&["new", "another"]);
+    assert!(
+        !text(&out).1.contains("does not exist yet"),
+        "{:?}",
+        text(&out)
+    );
+}
+
+#[tokio::test]
+async fn history_shows_migrations_and_fails_where_mig_never_ran() {
+    let (p, tenants) = fleet(1);
+    std::fs::create_dir_all(p.path().join("migrations")).unwrap();
+    std::fs::write(p.path().join("migrations/20250101000000_mark.yaml"), MARK).unwrap();
+    assert_eq!(p.mig(&["apply", "--yes"]).status.code(), Some(0));
+    let out = p.mig(&["history", &tenants[0]]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("applied migration      20250101000000_mark"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("messages.idx_status"), "{stdout}");
+
+    let typo = format!("{}z", tenants[0]);
+    let out = p.mig(&["history", &typo]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("mig history {typo}: no such database"))
+            && stderr.contains(&format!("did you mean {}", tenants[0])),
+        "{stderr}"
+    );
+    assert!(!databases().await.contains(&typo));
+}
+
+#[tokio::test]
+async fn down_dry_run_shows_what_it_would_revert_and_reverts_nothing() {
+    let (p, tenants) = fleet(1);
+    std::fs::create_dir_all(p.path().join("migrations")).unwrap();
+    std::fs::write(p.path().join("migrations/20250101000000_mark.yaml"), MARK).unwrap();
+    let messages = client()
+        .await
+        .database(&tenants[0])
+        .collection::<Document>("messages");
+    messages.insert_one(doc! {"x": 1}).await.unwrap();
+    assert_eq!(p.mig(&["apply", "--yes"]).status.code(), Some(0));
+    let out = p.mig(&["down", "--dry-run"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("migration 20250101000000_mark  to revert")
+            && stdout.contains("1 migration run(s) to revert"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("Dry run: nothing was written."), "{stderr}");
+    assert_eq!(
+        messages.count_documents(doc! {"m": 1}).await.unwrap(),
+        1,
+        "not reverted"
+    );
+    let out = p.mig(&["status"]);
+    assert!(text(&out).0.contains("20250101000000_mark  applied"));
+}

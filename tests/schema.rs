@@ -1,5 +1,5 @@
 //! `schema/*.json` must match the types that read manifests and mig.toml.
-//! Regenerate with: MIG_UPDATE_SCHEMAS=1 cargo test --test schema
+//! Regenerate with: MIG_UPDATE_SCHEMAS=1 cargo test --test schema (or `mig schema`).
 
 use std::path::Path;
 

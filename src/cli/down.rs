@@ -12,16 +12,21 @@ use crate::server::lock::LockOptions;
 
 use super::failure::{Failure, Outcome, Success};
 use super::fleet::{print_report, Fleet};
-use super::Global;
+use super::{output, Global, OutputFormat};
 
 /// `mig down`'s arguments.
 #[derive(Debug, Args)]
 pub struct DownArgs {
-    /// Revert every migration applied after this id.
+    /// Revert every migration applied after this id (default: the last batch).
     #[arg(long, value_name = "ID")]
     pub to: Option<String>,
+    /// Show what would be reverted, and its `down` steps; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Wait this long for a database locked by another run (default: fail at once).
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub lock_wait: Option<Duration>,
+    /// Databases worked on at once (default: mig.toml's `concurrency`, then 4).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
 }
@@ -51,14 +56,18 @@ pub async fn run(
         command: "mig down".into(),
         run_id: bson::oid::ObjectId::new().to_hex(),
     };
-    let reports = run::down(&ctx, fleet.targets.clone(), to, &lock).await;
+    let lock = (!args.dry_run).then_some(&lock);
+    let reports = run::down(&ctx, fleet.targets.clone(), to, lock).await;
     fleet.progress.finish();
     let report = Report {
         targets: reports,
-        applied: true,
+        applied: !args.dry_run,
         ..Default::default()
     };
     print_report(global, &report);
+    if args.dry_run && global.format == OutputFormat::Text && !global.quiet {
+        output::stderr("Dry run: nothing was written.\n");
+    }
     if report.failed() {
         Err(Failure::Reported)
     } else {

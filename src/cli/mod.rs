@@ -19,6 +19,7 @@ mod logging;
 mod new;
 mod output;
 mod plan;
+mod schema;
 mod setup;
 mod status;
 mod unlock;
@@ -36,6 +37,7 @@ pub use failure::{Failure, Outcome, Success};
 pub use history::HistoryArgs;
 pub use new::NewArgs;
 pub use plan::{PlanArgs, RunArgs};
+pub use schema::SchemaArgs;
 pub use status::StatusArgs;
 pub use unlock::UnlockArgs;
 
@@ -132,6 +134,8 @@ pub enum Command {
     Apply(ApplyAndMigrateArgs),
     /// Create a migration file from a template.
     New(NewArgs),
+    /// Write the JSON Schemas of manifests, migrations and mig.toml, for editors.
+    Schema(SchemaArgs),
     /// Per database: each migration applied, pending or failed, and whether the index sync is clean.
     Status(StatusArgs),
     /// Revert the last batch of migrations (or back to, not including, --to) in every target.
@@ -176,6 +180,10 @@ pub async fn main() -> i32 {
 
 /// Settings, files, then the command.
 async fn run(cli: Cli) -> Outcome {
+    // Needs no project: works before there is a mig.toml.
+    if let Command::Schema(args) = &cli.command {
+        return schema::run(args);
+    }
     setup::load_dotenv()?;
     let settings = setup::settings(&cli)?;
     let global = &cli.global;
@@ -203,7 +211,7 @@ async fn run(cli: Cli) -> Outcome {
         Command::Plan(args) => plan::run(global, settings, manifests, migrations, args).await,
         Command::SyncIndexes(args) => apply::sync_indexes(global, settings, manifests, args).await,
         Command::Apply(args) => apply::run(global, settings, manifests, migrations, args).await,
-        Command::History(_) | Command::Unlock(_) | Command::New(_) => {
+        Command::History(_) | Command::Unlock(_) | Command::New(_) | Command::Schema(_) => {
             unreachable!("handled above")
         }
     }

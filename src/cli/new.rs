@@ -51,5 +51,10 @@ pub fn run(settings: &Settings, args: &NewArgs) -> Outcome {
         }
     })?;
     output::stdout(&messages::created(&path));
+    // The template's modeline points at the project's schema folder.
+    let schema = dir.join("../schema/migration.schema.json");
+    if !args.toml && !schema.exists() {
+        output::stderr(&messages::no_schema(&schema));
+    }
     Ok(Success::Done)
 }

@@ -167,7 +167,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Vec<Migration>, Vec<Probl
         let up = convert(&parsed.up, "up");
         let down = convert(&parsed.down, "down");
         if parsed.up.is_empty() {
-            problems.push(src.problem("up", "a migration needs at least one `up` step"));
+            problems.push(src.problem("up", "no `up` step yet: a migration needs at least one (write its steps, or delete the file)"));
         }
         out.push(Migration {
             id,

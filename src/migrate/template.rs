@@ -2,7 +2,9 @@
 
 use super::file::MigrationScope;
 
-/// The file `mig new` writes, with every step kind shown in comments.
+/// The file `mig new` writes: every step kind and an example in comments,
+/// and no step yet, so nothing runs until the user writes one (a migration
+/// without an `up` step is refused when loaded).
 pub fn template(name: &str, scope: MigrationScope, toml: bool) -> String {
     if toml {
         format!(
@@ -16,18 +18,22 @@ allow_destructive = false    # true: allow delete_many and drop_collection
 # Steps, in order. One of: update_many, update_one, insert_many, upsert_many,
 # rename_collection, create_collection, modify_collection, delete_many,
 # drop_collection, run_command, precondition. Indexes belong in the manifests.
-[[up]]
-[up.update_many]
-collection = "messages"
-filter = '{{"status": {{"$exists": false}}}}'
-update = '{{"$set": {{"status": "sent"}}}}'
-batch_size = 1000
-
-[[down]]
-[down.update_many]
-collection = "messages"
-filter = '{{"status": "sent"}}'
-update = '{{"$unset": {{"status": ""}}}}'
+# Replace `up = []` and `down = []` with steps; for example:
+#
+# [[up]]
+# [up.update_many]
+# collection = "messages"
+# filter = '{{"status": {{"$exists": false}}}}'
+# update = '{{"$set": {{"status": "sent", "statusBackfilled": true}}}}'
+# batch_size = 1000
+#
+# [[down]]
+# [down.update_many]
+# collection = "messages"
+# filter = '{{"statusBackfilled": true}}'
+# update = '{{"$unset": {{"status": "", "statusBackfilled": ""}}}}'
+up = []
+down = []
 "#,
             scope = scope.as_str()
         )
@@ -54,18 +60,22 @@ allow_destructive: false    # true: allow delete_many and drop_collection
 #   run_command {{command}}
 #   precondition {{collection_exists: name}} or {{document_count: {{collection, filter, equals | max}}}}
 # Indexes are not created here: declare them in the manifests.
-up:
-  - update_many:
-      collection: messages
-      filter: {{ status: {{ $exists: false }} }}
-      update: {{ $set: {{ status: sent }} }}
-      batch_size: 1000
-
-down:
-  - update_many:
-      collection: messages
-      filter: {{ status: sent }}
-      update: {{ $unset: {{ status: "" }} }}
+# Replace `up: []` and `down: []` with steps; for example:
+#
+# up:
+#   - update_many:
+#       collection: messages
+#       filter: {{ status: {{ $exists: false }} }}
+#       update: {{ $set: {{ status: sent, statusBackfilled: true }} }}
+#       batch_size: 1000
+#
+# down:
+#   - update_many:
+#       collection: messages
+#       filter: {{ statusBackfilled: true }}
+#       update: {{ $unset: {{ status: "", statusBackfilled: "" }} }}
+up: []
+down: []
 "#,
             scope = scope.as_str()
         )

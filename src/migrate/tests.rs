@@ -188,11 +188,29 @@ fn ids_parse() {
 }
 
 #[test]
-fn the_template_is_a_valid_migration_in_both_formats() {
+fn the_template_runs_nothing_until_its_commented_example_is_written() {
     for toml in [false, true] {
         let ext = if toml { "toml" } else { "yaml" };
+        let name = format!("20250101000000_backfill_status.{ext}");
         let text = template("backfill_status", MigrationScope::Tenant, toml);
-        let (m, p) = load(&[(&format!("20250101000000_backfill_status.{ext}"), &text)]);
+        let (_, p) = load(&[(&name, &text)]);
+        assert_eq!(p.len(), 1, "{ext}: {p:?}");
+        assert!(p[0].contains("no `up` step yet"), "{ext}: {p:?}");
+        // The example, uncommented in place of the empty lists, is a valid migration.
+        let example: String = text
+            .lines()
+            .skip_while(|l| !l.contains("for example:"))
+            .skip(1)
+            .filter(|l| !matches!(l.trim(), "up = []" | "down = []" | "up: []" | "down: []"))
+            .map(|l| l.strip_prefix("# ").unwrap_or(l.trim_start_matches('#')))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let head: String = text
+            .lines()
+            .take_while(|l| !l.contains("for example:"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let (m, p) = load(&[(&name, &format!("{head}\n{example}\n"))]);
         assert!(p.is_empty(), "{ext}: {p:?}");
         assert_eq!(m[0].up.len(), 1);
         assert_eq!(m[0].down.len(), 1);

@@ -1,4 +1,4 @@
-//! One-line results: `mig unlock` and `mig new`.
+//! One-line results: `mig unlock`, `mig new` and `mig schema`.
 
 use std::path::Path;
 
@@ -17,4 +17,12 @@ pub fn unlocked(database: &str, holder: &Holder) -> String {
 /// `mig new`: the file created.
 pub fn created(path: &Path) -> String {
     format!("{}\n", path.display())
+}
+
+/// `mig new`: the schema its modeline names is not there yet.
+pub fn no_schema(path: &Path) -> String {
+    format!(
+        "note: editors check this file against {}, which does not exist yet: run `mig schema` in the project folder to write it\n",
+        path.display()
+    )
 }

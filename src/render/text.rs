@@ -406,6 +406,11 @@ fn migrations_text(t: &TargetReport, style: Style, out: &mut String) {
                 let _ = writeln!(out, "         {}. {op}", i + 1);
             }
         }
+        if m.status == crate::run::TO_REVERT {
+            for (i, op) in m.steps.iter().enumerate() {
+                let _ = writeln!(out, "    {}. {op}", i + 1);
+            }
+        }
         if let Some(e) = &m.error {
             let _ = writeln!(out, "    {}", style.red(e));
         }
@@ -481,7 +486,13 @@ pub fn report(report: &Report, style: Style) -> String {
         count(Action::Hide),
         count(Action::Drop),
     );
-    for status in ["pending", "applied", "reverted", "failed"] {
+    for status in [
+        "pending",
+        "applied",
+        crate::run::TO_REVERT,
+        "reverted",
+        "failed",
+    ] {
         let n = report
             .targets
             .iter()

@@ -49,6 +49,9 @@ impl Migrations {
     }
 }
 
+/// A migration `down --dry-run` would revert.
+pub const TO_REVERT: &str = "to revert";
+
 fn outcome(m: &Migration, status: &'static str, error: Option<String>) -> MigrationOutcome {
     MigrationOutcome {
         id: m.id.clone(),
@@ -202,25 +205,33 @@ impl Migrator for Pass<'_> {
     }
 }
 
-/// `mig down`: reverts the last batch (or back to `to`) in every target.
+/// `mig down`: reverts the last batch (or back to `to`) in every target;
+/// without a lock (`--dry-run`), only says what it would revert.
 pub async fn down(
     ctx: &Context<'_>,
     targets: Vec<Target>,
     to: Option<&str>,
-    lock: &LockOptions,
+    lock: Option<&LockOptions>,
 ) -> Vec<TargetReport> {
     let order: Vec<String> = targets.iter().map(|t| t.database.clone()).collect();
     let mut reports: Vec<TargetReport> = stream::iter(targets)
         .map(|target| async move {
             let mut report = TargetReport::new(target);
             let db = ctx.client.database(&report.target.database);
-            let Some(lock) = super::take_lock(&db, lock, &mut report).await else {
-                return report;
+            let result = match lock {
+                None => would_revert(ctx, &mut report, to).await,
+                Some(lock) => {
+                    let Some(lock) = super::take_lock(&db, lock, &mut report).await else {
+                        return report;
+                    };
+                    let result = down_one(ctx, &mut report, to, &lock).await;
+                    lock.release().await;
+                    result
+                }
             };
-            if let Err(e) = down_one(ctx, &mut report, to, &lock).await {
+            if let Err(e) = result {
                 report.error = Some(e.to_string());
             }
-            lock.release().await;
             if let Some(p) = ctx.progress {
                 p.database_done(&report.target.database, &report.brief(true));
             }
@@ -231,6 +242,25 @@ pub async fn down(
         .await;
     super::in_order(&mut reports, &order);
     reports
+}
+
+/// `mig down --dry-run`: what `down` would revert here, and its steps.
+async fn would_revert(
+    ctx: &Context<'_>,
+    report: &mut TargetReport,
+    to: Option<&str>,
+) -> Result<(), MigrationError> {
+    let Some(migrations) = ctx.migrations else {
+        return Ok(());
+    };
+    let db = ctx.client.database(&report.target.database);
+    let log = Changelog::read(&db, &ctx.settings.changelog).await?;
+    for m in log.to_revert(&migrations.list, to)? {
+        let mut o = outcome(m, TO_REVERT, None);
+        o.steps = m.down.iter().map(|op| op.describe()).collect();
+        report.migrations.push(o);
+    }
+    Ok(())
 }
 
 async fn down_one(

@@ -11,7 +11,7 @@ mod report;
 
 pub use apply::apply_saved;
 pub use error::RunError;
-pub use migrations::{down, MigrationOutcome, Migrations};
+pub use migrations::{down, MigrationOutcome, Migrations, TO_REVERT};
 pub use report::{Report, TargetReport};
 
 use bson::Bson;

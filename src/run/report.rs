@@ -76,8 +76,13 @@ impl TargetReport {
     /// Whether this database has work to do (a plan) or had work done (an
     /// apply): index changes and data migrations alike.
     pub fn has_work(&self, applied: bool) -> bool {
-        let migration = if applied { "applied" } else { "pending" };
-        !self.counted(applied).is_empty() || self.migrations.iter().any(|m| m.status == migration)
+        let work: &[&str] = if applied {
+            &["applied", "reverted"]
+        } else {
+            &["pending", super::TO_REVERT]
+        };
+        !self.counted(applied).is_empty()
+            || self.migrations.iter().any(|m| work.contains(&m.status))
     }
 
     /// How many steps of an apply failed.

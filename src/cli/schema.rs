@@ -1,0 +1,39 @@
+//! `mig schema [DIR]`: writes the JSON Schemas of manifests, migrations and
+//! mig.toml into a project, so the `$schema` modelines of the files `mig`
+//! writes (`../schema/…`) let editors check them as `mig` does.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::render::messages;
+
+use super::failure::{Failure, Outcome, Success};
+use super::output;
+
+/// `mig schema`'s arguments.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Where to write them: the project's `schema` folder, beside `manifests`
+    /// and `migrations`. Existing schema files there are replaced.
+    #[arg(value_name = "DIR", default_value = "schema")]
+    pub dir: PathBuf,
+}
+
+/// Writes the three schemas; prints each path.
+pub fn run(args: &SchemaArgs) -> Outcome {
+    let dir = &args.dir;
+    std::fs::create_dir_all(dir).map_err(|source| Failure::File {
+        path: dir.clone(),
+        source,
+    })?;
+    for (name, text) in crate::schema::files() {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|source| Failure::File {
+            path: path.clone(),
+            source,
+        })?;
+        output::stdout(&messages::created(&path));
+    }
+    Ok(Success::Done)
+}
