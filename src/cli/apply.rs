@@ -14,6 +14,7 @@ use crate::run::{Migrations, OnError};
 
 use super::confirm;
 use super::failure::{Failure, Outcome, Success};
+use super::flags::{CollectionFlag, ConnectionFlags, DatabaseFlags, DevFlags, ProjectFlags};
 use super::fleet::{plan_or_apply, print_report, run_fleet};
 use super::plan::{saved_plan, RunArgs};
 use super::{output, Global, OutputFormat};
@@ -57,7 +58,35 @@ pub struct ApplyArgs {
     /// Don't ask before writing. Without a terminal `mig` never asks.
     #[arg(long, short = 'y', visible_alias = "auto-approve")]
     pub yes: bool,
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub dev: DevFlags,
+    #[command(flatten)]
+    pub project: ProjectFlags,
+    #[command(flatten)]
+    pub databases: DatabaseFlags,
+    #[command(flatten)]
+    pub collection: CollectionFlag,
 }
+
+pub const APPLY_EXAMPLES: &str = "Examples:
+  mig apply                      show the plan, ask, then migrate and sync every database
+  mig apply --tenants-only --canary 5 --yes
+  mig apply plan.json            exactly a plan saved by `mig plan --out plan.json`
+  mig apply --dry-run            the plan only; nothing is written
+
+On a terminal, mig shows the plan and asks before the first write; --yes
+(or --auto-approve) skips the question. Without a terminal (CI, scripts)
+it applies without asking.";
+
+pub const SYNC_EXAMPLES: &str = "Examples:
+  mig sync-indexes                     show the index plan, ask, then apply it
+  mig sync-indexes --dry-run           the plan only; nothing is written
+  mig sync-indexes --prune --yes       also retire indexes the manifests don't declare
+
+On a terminal, mig shows the plan and asks before the first write; --yes
+(or --auto-approve) skips the question. Without a terminal it applies without asking.";
 
 /// Which data migrations `mig apply` runs.
 #[derive(Debug, Args)]

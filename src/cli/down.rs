@@ -11,6 +11,7 @@ use crate::run::{self, Migrations, Report};
 use crate::server::lock::LockOptions;
 
 use super::failure::{Failure, Outcome, Success};
+use super::flags::{ConnectionFlags, DatabaseFlags, ProjectFlags};
 use super::fleet::{print_report, Fleet};
 use super::{output, Global, OutputFormat};
 
@@ -29,7 +30,18 @@ pub struct DownArgs {
     /// Databases worked on at once (default: mig.toml's `concurrency`, then 4).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub project: ProjectFlags,
+    #[command(flatten)]
+    pub databases: DatabaseFlags,
 }
+
+pub const EXAMPLES: &str = "Examples:
+  mig down --dry-run                      what the last batch's `down` steps would do
+  mig down --tenant acme                  revert the last batch in one tenant
+  mig down --to 20250101000000_seed       revert everything applied after that migration";
 
 /// `mig down`: prints what was reverted; fails when a database failed.
 pub async fn run(

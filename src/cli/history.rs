@@ -12,6 +12,7 @@ use crate::server::{journal, MIG_COLLECTION};
 use crate::targets::Unmatched;
 
 use super::failure::{Failure, Outcome, Success};
+use super::flags::ConnectionFlags;
 use super::{output, Global, OutputFormat};
 
 /// `mig history`'s arguments.
@@ -23,7 +24,14 @@ pub struct HistoryArgs {
     /// Show at most this many entries, newest first.
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub limit: i64,
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
 }
+
+pub const EXAMPLES: &str = "Examples:
+  mig history chat_public                 the newest 50 steps and migrations
+  mig history tenant_acme --limit 10
+  mig history tenant_acme --format json";
 
 /// `mig history`: reads only the server; fails for a database `mig` never touched.
 pub async fn run(global: &Global, settings: &Settings, args: &HistoryArgs) -> Outcome {

@@ -7,7 +7,25 @@ use crate::render;
 use crate::run::{self, Migrations};
 
 use super::failure::{Failure, Outcome, Success};
+use super::flags::{CollectionFlag, ConnectionFlags, DatabaseFlags, ProjectFlags};
 use super::{output, Global, OutputFormat};
+
+/// `mig list`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub project: ProjectFlags,
+    #[command(flatten)]
+    pub databases: DatabaseFlags,
+    #[command(flatten)]
+    pub collection: CollectionFlag,
+}
+
+pub const EXAMPLES: &str = "Examples:
+  mig list                      the declared indexes, the migrations, the target databases
+  mig list --tenants-only --format json";
 
 /// `mig list`: prints the declarations even when discovery fails, then fails.
 pub async fn run(

@@ -12,6 +12,7 @@ mod apply;
 mod confirm;
 mod down;
 mod failure;
+mod flags;
 mod fleet;
 mod history;
 mod list;
@@ -35,11 +36,13 @@ pub use apply::{ApplyAndMigrateArgs, ApplyArgs, MigrateArgs};
 pub use down::DownArgs;
 pub use failure::{Failure, Outcome, Success};
 pub use history::HistoryArgs;
+pub use list::ListArgs;
 pub use new::NewArgs;
 pub use plan::{PlanArgs, RunArgs};
 pub use schema::SchemaArgs;
 pub use status::StatusArgs;
 pub use unlock::UnlockArgs;
+pub use validate::ValidateArgs;
 
 /// Exit codes.
 pub const EXIT_OK: i32 = 0;
@@ -51,7 +54,14 @@ pub const EXIT_CHANGES: i32 = 2;
 #[command(
     name = "mig",
     version,
-    about = "MongoDB indexes and data migrations as code, for a public database plus one database per tenant"
+    about = "MongoDB indexes and data migrations as code, for a public database plus one database per tenant",
+    after_help = "Examples:
+  mig validate          check mig.toml, the manifests and the migrations, offline
+  mig plan              what would change in every database
+  mig apply             show the plan, ask, then apply it
+  mig status            which databases are behind
+
+`mig COMMAND --help` shows a command's options and examples."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -62,48 +72,45 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Project file (default: ./mig.toml if present).
-    #[arg(long, global = true, value_name = "PATH")]
+    /// Project file (default: ./mig.toml).
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Global options"
+    )]
     pub config: Option<PathBuf>,
-    /// MongoDB connection string (default: $MONGODB_URI, then mig.toml, then mongodb://localhost:27017).
-    #[arg(long, global = true, value_name = "URI", hide_env_values = true)]
-    pub uri: Option<String>,
-    /// A throw-away MongoDB of production's version: `validate` builds every
-    /// declared index there; `plan`/`apply`/`sync-indexes` compare in its form
-    /// (default: $MIG_DEV_URI, then mig.toml's `dev_uri`; none: offline).
-    #[arg(long = "dev-uri", global = true, value_name = "URI")]
-    pub dev_uri: Option<String>,
-    /// The public database (default: $MONGODB_PUBLIC_DATABASE, then mig.toml).
-    #[arg(long = "public-db", global = true, value_name = "NAME")]
-    pub public_db: Option<String>,
-    /// The manifests directory (default: mig.toml's `manifests`, then ./manifests).
-    #[arg(long, global = true, value_name = "DIR")]
-    pub manifests: Option<PathBuf>,
-    /// The migrations directory (default: mig.toml's `migrations`, then ./migrations).
-    #[arg(long, global = true, value_name = "DIR")]
-    pub migrations: Option<PathBuf>,
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    /// Output: text for people, json for programs (one document on stdout, failures included).
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text, help_heading = "Global options")]
     pub format: OutputFormat,
     /// More log output on stderr (-v info, -vv debug).
-    #[arg(short, long, global = true, action = ArgAction::Count)]
+    #[arg(short, long, global = true, action = ArgAction::Count, help_heading = "Global options")]
     pub verbose: u8,
     /// Only errors on stderr.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
     /// No colours (also: NO_COLOR).
-    #[arg(long = "no-color", global = true)]
+    #[arg(long = "no-color", global = true, help_heading = "Global options")]
     pub no_color: bool,
-    /// Only the public database.
-    #[arg(long, global = true, conflicts_with_all = ["tenants_only", "tenant"])]
+    // The command's own connection, project and target flags, gathered here
+    // after parsing (see `Global::gather`): one place for the code to read them.
+    #[arg(skip)]
+    pub uri: Option<String>,
+    #[arg(skip)]
+    pub dev_uri: Option<String>,
+    #[arg(skip)]
+    pub public_db: Option<String>,
+    #[arg(skip)]
+    pub manifests: Option<PathBuf>,
+    #[arg(skip)]
+    pub migrations: Option<PathBuf>,
+    #[arg(skip)]
     pub public_only: bool,
-    /// Only tenant databases.
-    #[arg(long, global = true)]
+    #[arg(skip)]
     pub tenants_only: bool,
-    /// Only this tenant database (repeatable).
-    #[arg(long = "tenant", global = true, value_name = "NAME")]
+    #[arg(skip)]
     pub tenant: Vec<String>,
-    /// Only this collection (repeatable).
-    #[arg(long = "collection", global = true, value_name = "NAME")]
+    #[arg(skip)]
     pub collection: Vec<String>,
 }
 
@@ -114,6 +121,33 @@ impl Global {
             public_only: self.public_only,
             tenants_only: self.tenants_only,
             tenants: self.tenant.clone(),
+        }
+    }
+
+    /// Takes the flags the command was given.
+    fn gather(&mut self, command: &Command) {
+        let flags = command.flags();
+        if let Some(c) = flags.connection {
+            self.uri = c.uri.clone();
+        }
+        if let Some(d) = flags.dev {
+            self.dev_uri = d.dev_uri.clone();
+        }
+        if let Some(p) = flags.project {
+            self.public_db = p.public_db.clone();
+            self.manifests = p.manifests.clone();
+            self.migrations = p.migrations.clone();
+        }
+        if let Some(m) = flags.migrations {
+            self.migrations = m.migrations.clone();
+        }
+        if let Some(d) = flags.databases {
+            self.public_only = d.public_only;
+            self.tenants_only = d.tenants_only;
+            self.tenant = d.tenant.clone();
+        }
+        if let Some(c) = flags.collection {
+            self.collection = c.collection.clone();
         }
     }
 }
@@ -127,28 +161,50 @@ pub enum OutputFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show what differs between the manifests and the live databases.
+    #[command(after_help = plan::EXAMPLES)]
     Plan(PlanArgs),
     /// Apply the index plan to every target database.
+    #[command(after_help = apply::SYNC_EXAMPLES)]
     SyncIndexes(ApplyArgs),
     /// Apply everything pending: data migrations, then the index sync.
+    #[command(after_help = apply::APPLY_EXAMPLES)]
     Apply(ApplyAndMigrateArgs),
     /// Create a migration file from a template.
+    #[command(after_help = new::EXAMPLES)]
     New(NewArgs),
     /// Write the JSON Schemas of manifests, migrations and mig.toml, for editors.
+    #[command(after_help = schema::EXAMPLES)]
     Schema(SchemaArgs),
     /// Per database: each migration applied, pending or failed, and whether the index sync is clean.
+    #[command(after_help = status::EXAMPLES)]
     Status(StatusArgs),
     /// Revert the last batch of migrations (or back to, not including, --to) in every target.
+    #[command(after_help = down::EXAMPLES)]
     Down(DownArgs),
     /// What the manifests declare, and which databases tenant discovery finds.
-    List,
+    #[command(after_help = list::EXAMPLES)]
+    List(ListArgs),
     /// Check mig.toml and the manifests offline.
-    Validate,
-    /// The journal of a database: every step `mig` ran there, newest first.
+    #[command(after_help = validate::EXAMPLES)]
+    Validate(ValidateArgs),
+    /// What `mig` did in a database, newest first: every step it ran there, and every migration.
+    #[command(after_help = history::EXAMPLES)]
     History(HistoryArgs),
     /// Remove a database's lock, whoever holds it (after a crashed run, if
     /// you can't wait for its lease to lapse).
+    #[command(after_help = unlock::EXAMPLES)]
     Unlock(UnlockArgs),
+}
+
+/// The flag groups a command takes.
+#[derive(Default)]
+struct Flags<'a> {
+    connection: Option<&'a flags::ConnectionFlags>,
+    dev: Option<&'a flags::DevFlags>,
+    project: Option<&'a flags::ProjectFlags>,
+    migrations: Option<&'a flags::MigrationsDirFlag>,
+    databases: Option<&'a flags::DatabaseFlags>,
+    collection: Option<&'a flags::CollectionFlag>,
 }
 
 impl Command {
@@ -163,17 +219,79 @@ impl Command {
             _ => None,
         }
     }
+
+    fn flags(&self) -> Flags<'_> {
+        match self {
+            Command::Plan(a) => Flags {
+                connection: Some(&a.connection),
+                dev: Some(&a.dev),
+                project: Some(&a.project),
+                databases: Some(&a.databases),
+                collection: Some(&a.collection),
+                ..Flags::default()
+            },
+            Command::SyncIndexes(a) | Command::Apply(ApplyAndMigrateArgs { args: a, .. }) => {
+                Flags {
+                    connection: Some(&a.connection),
+                    dev: Some(&a.dev),
+                    project: Some(&a.project),
+                    databases: Some(&a.databases),
+                    collection: Some(&a.collection),
+                    ..Flags::default()
+                }
+            }
+            Command::Status(a) => Flags {
+                connection: Some(&a.connection),
+                project: Some(&a.project),
+                databases: Some(&a.databases),
+                collection: Some(&a.collection),
+                ..Flags::default()
+            },
+            Command::Down(a) => Flags {
+                connection: Some(&a.connection),
+                project: Some(&a.project),
+                databases: Some(&a.databases),
+                ..Flags::default()
+            },
+            Command::List(a) => Flags {
+                connection: Some(&a.connection),
+                project: Some(&a.project),
+                databases: Some(&a.databases),
+                collection: Some(&a.collection),
+                ..Flags::default()
+            },
+            Command::Validate(a) => Flags {
+                dev: Some(&a.dev),
+                project: Some(&a.project),
+                ..Flags::default()
+            },
+            Command::History(a) => Flags {
+                connection: Some(&a.connection),
+                ..Flags::default()
+            },
+            Command::Unlock(a) => Flags {
+                connection: Some(&a.connection),
+                ..Flags::default()
+            },
+            Command::New(a) => Flags {
+                migrations: Some(&a.migrations),
+                ..Flags::default()
+            },
+            Command::Schema(_) => Flags::default(),
+        }
+    }
 }
 
 /// Parses the command line and runs it; returns the exit code.
 pub async fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
         }
     };
+    cli.global.gather(&cli.command);
     let format = cli.global.format;
     failure::exit_code(run(cli).await, format)
 }
@@ -204,8 +322,8 @@ async fn run(cli: Cli) -> Outcome {
     }
     let (settings, manifests, migrations) = (&settings, &manifests, &migrations);
     match &cli.command {
-        Command::Validate => validate::run(global, settings, manifests, migrations).await,
-        Command::List => list::run(global, settings, manifests, migrations).await,
+        Command::Validate(_) => validate::run(global, settings, manifests, migrations).await,
+        Command::List(_) => list::run(global, settings, manifests, migrations).await,
         Command::Status(args) => status::run(global, settings, manifests, migrations, args).await,
         Command::Down(args) => down::run(global, settings, manifests, migrations, args).await,
         Command::Plan(args) => plan::run(global, settings, manifests, migrations, args).await,
@@ -214,5 +332,54 @@ async fn run(cli: Cli) -> Outcome {
         Command::History(_) | Command::Unlock(_) | Command::New(_) | Command::Schema(_) => {
             unreachable!("handled above")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_command_has_examples_and_every_option_and_argument_a_description() {
+        let cli = super::Cli::command();
+        for command in cli.get_subcommands() {
+            let name = command.get_name();
+            let examples = command.get_after_help().map(|h| h.to_string());
+            assert!(
+                examples.is_some_and(|h| h.matches("\n  mig ").count() >= 2),
+                "mig {name} --help has no examples"
+            );
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if arg.is_hide_set() || matches!(id, "help" | "version") {
+                    continue;
+                }
+                assert!(
+                    arg.get_help().is_some(),
+                    "mig {name}: {id} has no description"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn each_command_lists_only_the_options_it_uses() {
+        let mut cli = super::Cli::command();
+        cli.build(); // propagates the global options to every command
+        let options = |name: &str| -> Vec<String> {
+            cli.find_subcommand(name)
+                .unwrap()
+                .get_arguments()
+                .filter_map(|a| a.get_long().map(String::from))
+                .collect()
+        };
+        for offline in ["validate", "new", "schema"] {
+            let list = options(offline);
+            assert!(!list.contains(&"uri".to_string()), "{offline}: {list:?}");
+            assert!(!list.contains(&"tenant".to_string()), "{offline}: {list:?}");
+        }
+        assert!(!options("history").contains(&"manifests".to_string()));
+        assert!(options("plan").contains(&"tenant".to_string()));
+        assert!(options("plan").contains(&"format".to_string()));
     }
 }

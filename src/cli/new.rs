@@ -7,19 +7,29 @@ use crate::migrate::{self, file::MigrationScope};
 use crate::render::messages;
 
 use super::failure::{Failure, Outcome, Success};
+use super::flags::MigrationsDirFlag;
 use super::output;
 
 /// `mig new`'s arguments.
 #[derive(Debug, Args)]
 pub struct NewArgs {
-    /// Lowercase letters, digits and `_`: `backfill_status`.
+    /// What it does, in lowercase letters, digits and `_`: `backfill_status`.
+    #[arg(value_name = "NAME")]
     pub name: String,
+    /// Which databases it runs in.
     #[arg(long, value_enum, default_value_t = MigrationScope::Tenant)]
     pub scope: MigrationScope,
     /// Write TOML instead of YAML.
     #[arg(long)]
     pub toml: bool,
+    #[command(flatten)]
+    pub migrations: MigrationsDirFlag,
 }
+
+pub const EXAMPLES: &str = "Examples:
+  mig new backfill_status                   migrations/<timestamp>_backfill_status.yaml, for tenants
+  mig new seed_plans --scope public
+  mig new rename_field --toml";
 
 /// `mig new`: writes the file and prints its path.
 pub fn run(settings: &Settings, args: &NewArgs) -> Outcome {

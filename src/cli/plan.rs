@@ -13,8 +13,15 @@ use crate::redact::scrub;
 use crate::run::{Migrations, Report};
 
 use super::failure::{Failure, Outcome, Success};
+use super::flags::{CollectionFlag, ConnectionFlags, DatabaseFlags, DevFlags, ProjectFlags};
 use super::fleet::plan_or_apply;
 use super::Global;
+
+pub const EXAMPLES: &str = "Examples:
+  mig plan                               every database: what would change
+  mig plan --tenant acme --collection messages
+  mig plan --detailed-exitcode           in CI: exit 2 when anything is pending
+  mig plan --out plan.json               save it; `mig apply plan.json` applies exactly it";
 
 /// `mig plan`'s arguments.
 #[derive(Debug, Args)]
@@ -27,6 +34,16 @@ pub struct PlanArgs {
     /// Also write the exact plan to FILE, for `mig apply FILE`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub dev: DevFlags,
+    #[command(flatten)]
+    pub project: ProjectFlags,
+    #[command(flatten)]
+    pub databases: DatabaseFlags,
+    #[command(flatten)]
+    pub collection: CollectionFlag,
 }
 
 /// How a plan is made, for `plan`, `apply` and `sync-indexes`.

@@ -20,6 +20,10 @@ pub struct SchemaArgs {
     pub dir: PathBuf,
 }
 
+pub const EXAMPLES: &str = "Examples:
+  mig schema              ./schema/manifest.schema.json, migration.schema.json, mig.schema.json
+  mig schema config/schema";
+
 /// Writes the three schemas; prints each path.
 pub fn run(args: &SchemaArgs) -> Outcome {
     let dir = &args.dir;

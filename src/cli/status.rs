@@ -10,6 +10,7 @@ use crate::render;
 use crate::run::{self, Migrations, OnError, RunOptions};
 
 use super::failure::{Failure, Outcome, Success};
+use super::flags::{CollectionFlag, ConnectionFlags, DatabaseFlags, ProjectFlags};
 use super::fleet::Fleet;
 use super::{output, Global, OutputFormat};
 
@@ -22,7 +23,20 @@ pub struct StatusArgs {
     /// Exit 0 when every database is up to date, 2 when any is behind, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub project: ProjectFlags,
+    #[command(flatten)]
+    pub databases: DatabaseFlags,
+    #[command(flatten)]
+    pub collection: CollectionFlag,
 }
+
+pub const EXAMPLES: &str = "Examples:
+  mig status                         every database: migrations applied or pending, indexes clean or not
+  mig status --tenant acme
+  mig status --detailed-exitcode     exit 2 when any database is behind";
 
 /// `mig status`: fails when a database could not be read.
 pub async fn run(

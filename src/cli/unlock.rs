@@ -7,16 +7,25 @@ use crate::render::messages;
 use crate::server::lock;
 
 use super::failure::{Failure, Outcome, Success};
+use super::flags::ConnectionFlags;
 use super::output;
 
 /// `mig unlock`'s arguments.
 #[derive(Debug, Args)]
 pub struct UnlockArgs {
+    /// The locked database.
+    #[arg(value_name = "DATABASE")]
     pub database: String,
     /// Required: this can let two runs write at once if the holder is alive.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
 }
+
+pub const EXAMPLES: &str = "Examples:
+  mig unlock tenant_acme             who holds the lock, and since when
+  mig unlock tenant_acme --force     remove it (after a crashed run)";
 
 /// `mig unlock`: without `--force`, only says who holds the lock (and fails if someone does).
 pub async fn run(settings: &Settings, args: &UnlockArgs) -> Outcome {

@@ -9,7 +9,23 @@ use crate::run::Migrations;
 use crate::server::dev;
 
 use super::failure::{Failure, Outcome, Success};
+use super::flags::{DevFlags, ProjectFlags};
 use super::{output, Global, OutputFormat};
+
+/// `mig validate`'s arguments: offline, so no connection.
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub dev: DevFlags,
+    #[command(flatten)]
+    pub project: ProjectFlags,
+}
+
+pub const EXAMPLES: &str = "Examples:
+  mig validate                          mig.toml, the manifests and the migrations, offline
+  mig validate --dev-uri mongodb://localhost:27018
+                                        also build every declared index on a dev server
+  mig validate --format json            the problems as a JSON document";
 
 /// `mig validate`: the offline checks passed when this runs.
 pub async fn run(

@@ -1,0 +1,76 @@
+//! The options a command may take besides its own, in groups, so that each
+//! command's `--help` lists only those it uses, under a heading. Parsed per
+//! command, then gathered into [`super::Global`] for the code that reads them.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Where the server is.
+#[derive(Debug, Default, Clone, Args)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnectionFlags {
+    /// MongoDB connection string (default: $MONGODB_URI, then mig.toml's
+    /// [connection] uri, then mongodb://localhost:27017). Never printed unredacted.
+    #[arg(long, value_name = "URI", hide_env_values = true)]
+    pub uri: Option<String>,
+}
+
+/// A dev server to compare in its form.
+#[derive(Debug, Default, Clone, Args)]
+#[command(next_help_heading = "Connection")]
+pub struct DevFlags {
+    /// A throw-away MongoDB of production's version: `validate` builds every
+    /// declared index there; `plan`/`apply`/`sync-indexes` compare in its form
+    /// (default: $MIG_DEV_URI, then mig.toml's `dev_uri`; none: offline).
+    #[arg(long = "dev-uri", value_name = "URI")]
+    pub dev_uri: Option<String>,
+}
+
+/// Where the project's files and public database are.
+#[derive(Debug, Default, Clone, Args)]
+#[command(next_help_heading = "Project")]
+pub struct ProjectFlags {
+    /// The public database (default: $MONGODB_PUBLIC_DATABASE, then mig.toml's [public] database).
+    #[arg(long = "public-db", value_name = "NAME")]
+    pub public_db: Option<String>,
+    /// The manifests directory (default: mig.toml's `manifests`, then ./manifests).
+    #[arg(long, value_name = "DIR")]
+    pub manifests: Option<PathBuf>,
+    /// The migrations directory (default: mig.toml's `migrations`, then ./migrations).
+    #[arg(long, value_name = "DIR")]
+    pub migrations: Option<PathBuf>,
+}
+
+/// `mig new`: only where migrations go.
+#[derive(Debug, Default, Clone, Args)]
+#[command(next_help_heading = "Project")]
+pub struct MigrationsDirFlag {
+    /// The migrations directory (default: mig.toml's `migrations`, then ./migrations).
+    #[arg(long, value_name = "DIR")]
+    pub migrations: Option<PathBuf>,
+}
+
+/// Which databases.
+#[derive(Debug, Default, Clone, Args)]
+#[command(next_help_heading = "Targets")]
+pub struct DatabaseFlags {
+    /// Only the public database.
+    #[arg(long, conflicts_with_all = ["tenants_only", "tenant"])]
+    pub public_only: bool,
+    /// Only tenant databases.
+    #[arg(long)]
+    pub tenants_only: bool,
+    /// Only this tenant database (repeatable); the public database is left out.
+    #[arg(long = "tenant", value_name = "NAME")]
+    pub tenant: Vec<String>,
+}
+
+/// Which collections.
+#[derive(Debug, Default, Clone, Args)]
+#[command(next_help_heading = "Targets")]
+pub struct CollectionFlag {
+    /// Only this collection of the manifests (repeatable).
+    #[arg(long = "collection", value_name = "NAME")]
+    pub collection: Vec<String>,
+}
