@@ -486,3 +486,6 @@ fn manifest_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod messages_tests;
