@@ -21,7 +21,9 @@ async fn project() -> (Project, String) {
     client()
         .await
         .database(&tenant)
-        .run_command(doc! {"createIndexes": "orders", "indexes": [{"key": {"old": 1}, "name": "old_1"}]})
+        .run_command(
+            doc! {"createIndexes": "orders", "indexes": [{"key": {"old": 1}, "name": "old_1"}]},
+        )
         .await
         .unwrap();
     (p, tenant)
@@ -46,7 +48,11 @@ async fn refused(p: &Project, tenant: &str, expected: &[&str]) {
     }
     let dbs = client().await.list_database_names().await.unwrap();
     assert!(!dbs.contains(&p.public), "the public database was created");
-    assert_eq!(live_indexes(tenant, "orders").await, before, "the tenant changed");
+    assert_eq!(
+        live_indexes(tenant, "orders").await,
+        before,
+        "the tenant changed"
+    );
 }
 
 #[tokio::test]
@@ -144,7 +150,13 @@ async fn every_problem_of_every_file_in_one_run() {
         .iter()
         .find(|q| q["option"] == "expireAfterSeconds")
         .unwrap_or_else(|| panic!("{json:#}"));
-    assert!(ttl["file"].as_str().unwrap().ends_with("manifests/users.yaml"), "{ttl}");
+    assert!(
+        ttl["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("manifests/users.yaml"),
+        "{ttl}"
+    );
     assert_eq!(ttl["line"], 7);
     assert_eq!(ttl["column"], 9);
     assert_eq!(ttl["subject"], "users.ix_ttl");

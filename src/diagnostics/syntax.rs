@@ -147,7 +147,9 @@ fn previous_line(lines: &[&str], index: usize) -> Option<(usize, usize)> {
 /// A TOML syntax error: where, and what is wrong in words.
 pub fn toml(error: &toml::de::Error, source: &str) -> (Option<Position>, String) {
     let span = error.span();
-    let position = span.clone().map(|s| LineIndex::new(source).position(s.start));
+    let position = span
+        .clone()
+        .map(|s| LineIndex::new(source).position(s.start));
     let is_null = span.is_some_and(|s| {
         let rest = source.get(s.start..).unwrap_or_default();
         rest.starts_with("null")

@@ -26,9 +26,11 @@ fn a_key_indented_too_far_is_an_indentation_problem() {
     );
     assert_eq!(
         problems("m.yaml", &yaml),
-        ["m.yaml:9:10: bad indentation: this line starts in column 10, but the keys of the \
+        [
+            "m.yaml:9:10: bad indentation: this line starts in column 10, but the keys of the \
           mapping on line 7 start in column 9; YAML nests by indentation, so the keys of one \
-          mapping must start in the same column"]
+          mapping must start in the same column"
+        ]
     );
 }
 
@@ -48,9 +50,11 @@ fn a_key_deeper_than_the_one_above_is_read_as_its_value() {
     let yaml = format!("{YAML_HEAD}      - name: a\n          keys: {{ a: 1 }}\n");
     assert_eq!(
         problems("m.yaml", &yaml),
-        ["m.yaml:6:11: bad indentation: this line starts in column 11, deeper than line 5 \
+        [
+            "m.yaml:6:11: bad indentation: this line starts in column 11, deeper than line 5 \
           (column 7), so YAML reads it as more of the value on line 5; line its key up with the \
-          key above"]
+          key above"
+        ]
     );
 }
 
@@ -59,9 +63,11 @@ fn a_list_item_out_of_line_is_an_indentation_problem() {
     let yaml = format!("{YAML_HEAD}    - name: a\n      keys: {{ a: 1 }}\n   - name: b\n");
     assert_eq!(
         problems("m.yaml", &yaml),
-        ["m.yaml:7:4: bad indentation: this line starts in column 4, but the items of the list \
+        [
+            "m.yaml:7:4: bad indentation: this line starts in column 4, but the items of the list \
           on line 3 start with `-` in column 3; line the `-` up with the other items (YAML nests \
-          by indentation)"]
+          by indentation)"
+        ]
     );
 }
 
@@ -82,7 +88,9 @@ fn a_tab_is_said_to_be_a_tab() {
 #[test]
 fn a_toml_null_in_a_filter_gets_its_extended_json_spelling() {
     let toml = |filter: &str| {
-        format!("{TOML_HEAD}[[collections.indexes]]\nname = \"ix\"\nkeys = {{ email = 1 }}\n{filter}\n")
+        format!(
+            "{TOML_HEAD}[[collections.indexes]]\nname = \"ix\"\nkeys = {{ email = 1 }}\n{filter}\n"
+        )
     };
     let p = problems(
         "m.toml",
@@ -107,7 +115,9 @@ fn a_toml_null_in_a_filter_gets_its_extended_json_spelling() {
     // Nested and beside other values, too.
     let p = problems(
         "m.toml",
-        &toml(r#"partialFilterExpression = { status = "active", "owner.deletedAt" = { "$in" = [null, 0] } }"#),
+        &toml(
+            r#"partialFilterExpression = { status = "active", "owner.deletedAt" = { "$in" = [null, 0] } }"#,
+        ),
     );
     let fix = r#"partialFilterExpression = '{"status": "active", "owner.deletedAt": {"$in": [null, 0]}}'"#;
     assert!(p[0].ends_with(fix), "{p:?}");
@@ -134,14 +144,18 @@ fn key_for_keys_is_a_near_miss() {
     let yaml = format!("{YAML_HEAD}      - name: ix\n        key: {{ a: 1 }}\n");
     assert_eq!(
         problems("m.yaml", &yaml),
-        ["m.yaml:6:9: users.ix: key: unknown field \"key\": did you mean \"keys\"? (an index \
-          needs keys: its fields in order, such as { createdAt: -1 })"]
+        [
+            "m.yaml:6:9: users.ix: key: unknown field \"key\": did you mean \"keys\"? (an index \
+          needs keys: its fields in order, such as { createdAt: -1 })"
+        ]
     );
     let toml = format!("{TOML_HEAD}[[collections.indexes]]\nname = \"ix\"\nkey = {{ a = 1 }}\n");
     assert_eq!(
         problems("m.toml", &toml),
-        ["m.toml:6:1: users.ix: key: unknown field \"key\": did you mean \"keys\"? (an index \
-          needs keys: its fields in order, such as { createdAt = -1 })"]
+        [
+            "m.toml:6:1: users.ix: key: unknown field \"key\": did you mean \"keys\"? (an index \
+          needs keys: its fields in order, such as { createdAt = -1 })"
+        ]
     );
 }
 
@@ -276,7 +290,8 @@ fn lines_and_columns_count_from_one() {
             "m.yaml:5:27: users.a_0: hidden: must be true or false, not 2",
         ]
     );
-    let yaml = "scope: tenant\ncollections:\n  - name: users\n    indexes:\n      - keys: { a: 0 }\n";
+    let yaml =
+        "scope: tenant\ncollections:\n  - name: users\n    indexes:\n      - keys: { a: 0 }\n";
     assert_eq!(
         problems("m.yaml", yaml),
         ["m.yaml:5:17: users.a_0: keys.a: a key direction cannot be 0: use 1 (ascending) or -1 (descending)"]

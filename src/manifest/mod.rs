@@ -443,7 +443,9 @@ fn with_extended_json(format: Format, source: &str, mut problem: Problem) -> Pro
         .position
         .and_then(|p| source.lines().nth(p.line - 1))
         .unwrap_or_default();
-    let key = line.split_once('=').map(|(k, _)| k.trim().trim_matches('"'));
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"'));
     match null_as_json_string(line) {
         Some(fix) if key.is_some_and(|k| DOCUMENTS.contains(&k)) => {
             problem.message = format!(

@@ -241,7 +241,9 @@ impl Reader {
             "indexes" => Some("a list of indexes".into()),
             "unmanaged" => Some("a list of regular expressions".into()),
             "bits" => Some("a number from 1 to 32".into()),
-            "2dsphereIndexVersion" | "textIndexVersion" => Some("a version number: 1, 2 or 3".into()),
+            "2dsphereIndexVersion" | "textIndexVersion" => {
+                Some("a version number: 1, 2 or 3".into())
+            }
             _ => None,
         };
         if let Some(named) = named {

@@ -557,8 +557,14 @@ fn drop_policy_and_unmanaged_patterns_apply_to_the_files_collections() {
     // A bad `drop` hides nothing else of the file.
     let p = problems(&[("c.yaml", "scope: tenant\nunmanaged: ['(']\ndrop: always\n")]);
     assert_eq!(p.len(), 2, "{p:?}");
-    assert!(p[0].starts_with("c.yaml:2:13: unmanaged[0]: invalid regular expression"), "{p:?}");
-    assert_eq!(p[1], "c.yaml:3:1: drop: must be keep or staged, not \"always\"");
+    assert!(
+        p[0].starts_with("c.yaml:2:13: unmanaged[0]: invalid regular expression"),
+        "{p:?}"
+    );
+    assert_eq!(
+        p[1],
+        "c.yaml:3:1: drop: must be keep or staged, not \"always\""
+    );
     let p = problems(&[("c.yaml", "scope: tenant\nunmanaged: ['(']\n")]);
     assert!(
         p[0].starts_with("c.yaml:2:") && p[0].contains("invalid regular expression"),
