@@ -163,7 +163,7 @@ refused! {
     invalid_collation_locale: "keys: { a: 1 }, collation: { locale: xx }",
         doc! {"key": {"a": 1}, "collation": {"locale": "xx"}}, "not a locale MongoDB supports";
     hidden_as_a_number: "keys: { a: 1 }, hidden: 1",
-        doc! {"key": {"a": 1}, "hidden": 1}, "hidden: invalid type";
+        doc! {"key": {"a": 1}, "hidden": 1}, "hidden: must be true or false, not 1";
 }
 
 accepted! {

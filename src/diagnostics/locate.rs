@@ -71,6 +71,14 @@ enum Frame {
     Seq { path: String, next: usize },
 }
 
+/// yaml-rust2 counts lines from 1 but columns from 0.
+fn position_of(mark: Marker) -> Position {
+    Position {
+        line: mark.line(),
+        column: mark.col() + 1,
+    }
+}
+
 #[derive(Default)]
 struct YamlLocator {
     stack: Vec<Frame>,
@@ -80,10 +88,7 @@ struct YamlLocator {
 impl YamlLocator {
     /// The path of the node that starts now, or `None` when it is a mapping key.
     fn node_path(&mut self, mark: Marker) -> Option<String> {
-        let position = Position {
-            line: mark.line(),
-            column: mark.col(),
-        };
+        let position = position_of(mark);
         match self.stack.last_mut() {
             None => Some(String::new()),
             Some(Frame::Map { key: None, .. }) => None,
@@ -113,13 +118,7 @@ impl MarkedEventReceiver for YamlLocator {
                 None => {
                     if let Some(Frame::Map { path, key }) = self.stack.last_mut() {
                         let p = child(path, &value);
-                        self.locations.record(
-                            p,
-                            Position {
-                                line: mark.line(),
-                                column: mark.col(),
-                            },
-                        );
+                        self.locations.record(p, position_of(mark));
                         *key = Some(value);
                     }
                 }
@@ -143,23 +142,28 @@ impl MarkedEventReceiver for YamlLocator {
     }
 }
 
-/// Byte offset → line and column.
-pub struct LineIndex {
+/// Byte offset → line and column; the column counts characters, as the
+/// YAML parsers and editors do.
+pub struct LineIndex<'a> {
+    source: &'a str,
     starts: Vec<usize>,
 }
 
-impl LineIndex {
-    pub fn new(source: &str) -> Self {
+impl<'a> LineIndex<'a> {
+    pub fn new(source: &'a str) -> Self {
         let mut starts = vec![0];
         starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { starts }
+        LineIndex { source, starts }
     }
 
     pub fn position(&self, offset: usize) -> Position {
+        let offset = offset.min(self.source.len());
         let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        let before = self.source.get(start..offset).unwrap_or_default();
         Position {
             line,
-            column: offset - self.starts[line - 1] + 1,
+            column: before.chars().count() + 1,
         }
     }
 }
@@ -234,5 +238,20 @@ mod tests {
         let idx = LineIndex::new("ab\ncd\n");
         assert_eq!(idx.position(0), Position { line: 1, column: 1 });
         assert_eq!(idx.position(4), Position { line: 2, column: 2 });
+        let idx = LineIndex::new("é: 1\n");
+        assert_eq!(idx.position(4), Position { line: 1, column: 4 });
+    }
+
+    #[test]
+    fn yaml_and_toml_columns_count_from_one() {
+        let l = Locations::of_yaml("scope: tenant\ncollections:\n  - name: m\n");
+        assert_eq!(l.find("scope"), Some(Position { line: 1, column: 1 }));
+        assert_eq!(
+            l.find("collections[0].name"),
+            Some(Position { line: 3, column: 5 })
+        );
+        let l = Locations::of_toml("scope = \"tenant\"\n  drop = \"keep\"\n");
+        assert_eq!(l.find("scope"), Some(Position { line: 1, column: 1 }));
+        assert_eq!(l.find("drop"), Some(Position { line: 2, column: 3 }));
     }
 }

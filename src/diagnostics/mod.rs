@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub mod locate;
+pub mod syntax;
 
 use locate::{LineIndex, Locations, Position};
 
@@ -86,14 +87,38 @@ impl Format {
         }
     }
 
-    /// Deserializes `source`; a failure names the file, the line and the field.
+    /// The file as a loose tree, whatever it declares: a failure is a syntax
+    /// error, in words. Both formats read into the YAML tree, which keeps
+    /// order and NaN as written.
     // A problem is the error of every reader here; once per file, size is no concern.
+    #[allow(clippy::result_large_err)]
+    pub fn tree(self, path: &Path, source: &str) -> Result<serde_yaml::Value, Problem> {
+        let (position, message) = match self {
+            Format::Yaml => match serde_yaml::from_str(source) {
+                Ok(tree) => return Ok(tree),
+                Err(e) => syntax::yaml(&e, source),
+            },
+            Format::Toml => match toml::from_str(source) {
+                Ok(tree) => return Ok(tree),
+                Err(e) => syntax::toml(&e, source),
+            },
+        };
+        Err(Problem {
+            file: path.to_path_buf(),
+            position,
+            message,
+            ..Default::default()
+        })
+    }
+
+    /// Deserializes `source`; a failure names the file, the line and the field.
     #[allow(clippy::result_large_err)]
     pub fn parse<T: serde::de::DeserializeOwned>(
         self,
         path: &Path,
         source: &str,
     ) -> Result<T, Problem> {
+        self.tree(path, source)?;
         let fail = |field: String, position: Option<Position>, message: String| Problem {
             file: path.to_path_buf(),
             position,
@@ -107,6 +132,7 @@ impl Format {
                 serde_path_to_error::deserialize(de).map_err(|e| {
                     let field = field_of(e.path());
                     let inner = e.into_inner();
+                    // serde_yaml counts lines and columns from 1.
                     let position = inner.location().map(|l| Position {
                         line: l.line(),
                         column: l.column(),
@@ -116,8 +142,8 @@ impl Format {
             }
             Format::Toml => {
                 let de = toml::de::Deserializer::parse(source).map_err(|e| {
-                    let position = e.span().map(|s| LineIndex::new(source).position(s.start));
-                    fail(String::new(), position, e.message().to_string())
+                    let (position, message) = syntax::toml(&e, source);
+                    fail(String::new(), position, message)
                 })?;
                 serde_path_to_error::deserialize(de).map_err(|e| {
                     let field = field_of(e.path());

@@ -22,6 +22,7 @@ macro_rules! invalid {
 
 mod convert;
 pub mod file;
+mod read;
 mod rules;
 
 use std::path::{Path, PathBuf};
@@ -29,12 +30,12 @@ use std::path::{Path, PathBuf};
 use bson::Document;
 
 use crate::diagnostics::locate::Locations;
+use crate::diagnostics::syntax::{null_as_json_string, TOML_HAS_NO_NULL};
 use crate::diagnostics::{Format, Problem, SourceFile};
 use crate::model::names::check_collection_name;
 use crate::model::{Collection, IndexSpec, Scope};
 use convert::convert_index;
 pub use convert::to_document;
-use file::ManifestFile;
 
 /// What the manifests declare, per scope, in the order written.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -224,34 +225,51 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
         let Some(format) = Format::of(path) else {
             continue;
         };
-        let parsed: ManifestFile = match format.parse(path, source) {
-            Ok(m) => m,
+        let first = problems.len();
+        let tree = match format.tree(path, source) {
+            Ok(tree) => tree,
             Err(p) => {
-                problems.push(by_name(format, source, p));
+                problems.push(with_extended_json(format, source, p));
                 continue;
             }
         };
+        // The tree as JSON names collections and indexes in messages.
+        let named = serde_json::to_value(&tree).ok();
         let locations = format.locations(source);
         let src = SourceFile {
             path,
             locations: &locations,
         };
-        for key in parsed.unknown.keys() {
-            problems.push(src.problem(
-                key.clone(),
-                "unknown field (expected scope, collections, drop, unmanaged)",
-            ));
+        let read = read::manifest(&tree, format);
+        for (field, message) in read.problems {
+            problems.push(by_name(named.as_ref(), src.problem(field, message)));
         }
-        for (i, pattern) in parsed.unmanaged.iter().enumerate() {
-            if let Err(e) = regex::Regex::new(pattern) {
-                problems.push(src.problem(
-                    format!("unmanaged[{i}]"),
-                    format!("invalid regular expression: {e}"),
-                ));
+        let parsed = read.file;
+        if let Some(parsed) = &parsed {
+            for key in parsed.unknown.keys() {
+                let message = match rules::closest(key, read::FILE_FIELDS) {
+                    Some(k) => format!("unknown field {key:?}: did you mean {k:?}?"),
+                    None => "unknown field (expected scope, collections, drop, unmanaged)".into(),
+                };
+                problems.push(src.problem(key.clone(), message));
+            }
+            for (i, pattern) in parsed.unmanaged.iter().enumerate() {
+                if let Err(e) = regex::Regex::new(pattern) {
+                    problems.push(src.problem(
+                        format!("unmanaged[{i}]"),
+                        format!("invalid regular expression: {e}"),
+                    ));
+                }
             }
         }
-        let drop_undeclared = parsed.drop == Some(file::DropPolicy::Staged);
-        for (ci, coll) in parsed.collections.iter().enumerate() {
+        let drop_undeclared = parsed
+            .as_ref()
+            .is_some_and(|p| p.drop == Some(file::DropPolicy::Staged));
+        for read_collection in read.collections {
+            let ci = read_collection.at;
+            let Some(coll) = read_collection.decl else {
+                continue;
+            };
             let cpath = format!("collections[{ci}]");
             let about_collection = |option: &str, message: String| Problem {
                 subject: coll.name.clone(),
@@ -259,16 +277,17 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
                 ..src.problem(format!("{cpath}.{option}"), message)
             };
             for key in coll.unknown.keys() {
-                problems.push(about_collection(
-                    key,
-                    format!("unknown field {key:?} (a collection has name and indexes)"),
-                ));
+                let message = match rules::closest(key, read::COLLECTION_FIELDS) {
+                    Some(k) => format!("unknown field {key:?}: did you mean {k:?}?"),
+                    None => format!("unknown field {key:?} (a collection has name and indexes)"),
+                };
+                problems.push(about_collection(key, message));
             }
             if let Err(why) = check_collection_name(&coll.name) {
                 problems.push(about_collection("name", why.to_string()));
             }
             let mut indexes = Vec::new();
-            for (ii, decl) in coll.indexes.iter().enumerate() {
+            for (ii, decl) in &read_collection.indexes {
                 let ipath = format!("{cpath}.indexes[{ii}]");
                 let (spec, conversion) = convert_index(decl);
                 let declared = Declared {
@@ -292,6 +311,11 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
                 }
                 indexes.push(declared);
             }
+            // Without a scope the file's collections belong nowhere; their
+            // problems are reported all the same.
+            let Some(parsed) = &parsed else {
+                continue;
+            };
             for scope in parsed.scope.scopes() {
                 match declared
                     .iter_mut()
@@ -312,6 +336,8 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
                 }
             }
         }
+        // A file's problems are read top to bottom.
+        problems[first..].sort_by_key(|p| p.position.map(|p| (p.line, p.column)));
     }
     let mut manifests = Manifests {
         files: sources.iter().map(|(p, _)| p.clone()).collect(),
@@ -350,18 +376,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
 
 /// A parse error names its field by position (`collections[0].indexes[2].unique`);
 /// people are told the collection and the index by name (`users.ix_email: unique`).
-fn by_name(format: Format, source: &str, mut problem: Problem) -> Problem {
-    // Some parsers repeat the path at the start of their message.
-    if let Some(rest) = problem
-        .message
-        .strip_prefix(&format!("{}: ", problem.field))
-    {
-        problem.message = rest.to_string();
-    }
-    let tree: Option<serde_json::Value> = match format {
-        Format::Yaml => serde_yaml::from_str(source).ok(),
-        Format::Toml => toml::from_str(source).ok(),
-    };
+fn by_name(tree: Option<&serde_json::Value>, mut problem: Problem) -> Problem {
     let Some(tree) = tree else {
         return problem;
     };
@@ -412,6 +427,37 @@ fn by_name(format: Format, source: &str, mut problem: Problem) -> Problem {
     problem
 }
 
+/// TOML has no null, but a document option may be an Extended JSON string,
+/// which has: a null in one says how to write it.
+fn with_extended_json(format: Format, source: &str, mut problem: Problem) -> Problem {
+    const DOCUMENTS: &[&str] = &[
+        "partialFilterExpression",
+        "collation",
+        "weights",
+        "wildcardProjection",
+    ];
+    if format != Format::Toml || !problem.message.starts_with(TOML_HAS_NO_NULL) {
+        return problem;
+    }
+    let line = problem
+        .position
+        .and_then(|p| source.lines().nth(p.line - 1))
+        .unwrap_or_default();
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"'));
+    match null_as_json_string(line) {
+        Some(fix) if key.is_some_and(|k| DOCUMENTS.contains(&k)) => {
+            problem.message = format!(
+                "{TOML_HAS_NO_NULL}: write this option as an Extended JSON string, which \
+                 has null: {fix}"
+            );
+        }
+        _ => {}
+    }
+    problem
+}
+
 /// A file declared for both scopes reports its own problems once.
 fn dedup_problems(problems: &mut Vec<Problem>) {
     let mut seen = Vec::new();
@@ -442,3 +488,6 @@ fn manifest_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod messages_tests;

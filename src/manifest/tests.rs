@@ -340,7 +340,7 @@ fn what_the_server_refuses_is_refused() {
         ("{ name: ix, keys: { _id: 1 }, sparse: true }", "takes no sparse"),
         ("{ name: ix, keys: { a: 1 }, collation: { locale: xx } }", "m.ix: collation.locale: \"xx\" is not a locale MongoDB supports"),
         ("{ name: ix, keys: { a: 1 }, collation: { locale: en_us } }", "did you mean \"en_US\""),
-        ("{ name: ix, keys: { a: 1 }, hidden: 1 }", "hidden: invalid type"),
+        ("{ name: ix, keys: { a: 1 }, hidden: 1 }", "hidden: must be true or false, not 1"),
         ("{ name: ix, keys: { a: 1 }, expireAfterSeconds: -1 }", "must be 0 or more"),
         ("{ name: ix, keys: { a: 1 }, expireAfterSeconds: 2147483648 }", "must be at most 2147483647"),
         ("{ name: ix, keys: { a: foo } }", "unknown index type \"foo\""),
@@ -554,9 +554,17 @@ fn drop_policy_and_unmanaged_patterns_apply_to_the_files_collections() {
     assert!(m.tenant[0].drop_undeclared);
     assert_eq!(m.tenant[0].protected, vec!["^atlas_", "^tmp_"]);
     assert!(!m.tenant[1].drop_undeclared && m.tenant[1].protected.is_empty());
+    // A bad `drop` hides nothing else of the file.
     let p = problems(&[("c.yaml", "scope: tenant\nunmanaged: ['(']\ndrop: always\n")]);
-    assert_eq!(p.len(), 1, "{p:?}");
-    assert!(p[0].contains("drop"), "{p:?}");
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert!(
+        p[0].starts_with("c.yaml:2:13: unmanaged[0]: invalid regular expression"),
+        "{p:?}"
+    );
+    assert_eq!(
+        p[1],
+        "c.yaml:3:1: drop: must be keep or staged, not \"always\""
+    );
     let p = problems(&[("c.yaml", "scope: tenant\nunmanaged: ['(']\n")]);
     assert!(
         p[0].starts_with("c.yaml:2:") && p[0].contains("invalid regular expression"),

@@ -71,6 +71,10 @@ pub(super) fn key_pattern(keys: &Document, out: &mut Vec<Finding>) -> bool {
                 &at,
                 "an index type cannot be an empty string",
             )),
+            Bson::String(kind) if direction_word(kind).is_some() => out.push(Finding::error(
+                &at,
+                direction_word(kind).unwrap_or_default(),
+            )),
             Bson::String(kind) if !KEY_KINDS.contains(&kind.as_str()) => {
                 out.push(Finding::error(
                     &at,
@@ -203,4 +207,24 @@ fn key_field(field: &str, value: &Bson) -> Result<(), Invalid> {
         }
     }
     Ok(())
+}
+
+/// `desc`, `asc` or a quoted `"-1"` where a direction belongs: MongoDB
+/// takes only numbers, so say which one.
+fn direction_word(kind: &str) -> Option<String> {
+    let number = match kind.trim().to_ascii_lowercase().as_str() {
+        "desc" | "descending" | "-1" => -1,
+        "asc" | "ascending" | "1" | "+1" => 1,
+        _ => return None,
+    };
+    let (way, other) = if number < 0 {
+        ("descending", "1 for ascending")
+    } else {
+        ("ascending", "-1 for descending")
+    };
+    Some(if kind.trim().parse::<i32>().is_ok() {
+        format!("{kind:?} is text, not a number: write {number} without quotes ({way})")
+    } else {
+        format!("a direction is a number: write {number} for {way}, not {kind:?} (or {other})")
+    })
 }

@@ -342,16 +342,21 @@ fn suggestion(key: &str) -> String {
         .into_iter()
         .chain(KNOWN_OPTIONS.iter().copied())
         .collect();
-    let lower = key.to_ascii_lowercase();
-    match known
-        .iter()
-        .min_by_key(|o| edit_distance(&lower, &o.to_ascii_lowercase()))
-    {
-        Some(o) if edit_distance(&lower, &o.to_ascii_lowercase()) <= 3 => {
-            format!(" (did you mean {o:?}?)")
-        }
-        _ => String::new(),
+    match closest(key, &known) {
+        Some(o) => format!(" (did you mean {o:?}?)"),
+        None => String::new(),
     }
+}
+
+/// The known name `word` is most likely a misspelling of, if any: a few
+/// edits away, ignoring case, and not most of the word.
+pub(crate) fn closest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    let distance = |k: &str| edit_distance(&lower, &k.to_ascii_lowercase());
+    let best = known.iter().copied().min_by_key(|k| distance(k))?;
+    let d = distance(best);
+    let longer = lower.chars().count().max(best.chars().count());
+    (d <= 3 && d * 2 <= longer).then_some(best)
 }
 
 /// Levenshtein distance, for "did you mean" hints.
