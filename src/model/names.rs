@@ -51,20 +51,28 @@ pub fn check_collection_name(name: &str) -> Result<(), NameError> {
     }
 }
 
-/// The names among `known` closest to a misspelt `name`, best first: for
-/// "did you mean" hints. Close means at most a third of the name edited (and
-/// at least 2 edits allowed), case ignored.
+/// The names among `known` that a misspelt `name` most likely meant, for
+/// "did you mean" hints: the nearest ones, a few edits away (at most 3, and
+/// at most half the word), case ignored.
 pub fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     let lower = name.to_lowercase();
-    let limit = (lower.chars().count() / 3).max(2);
     let mut near: Vec<(usize, &str)> = known
         .into_iter()
         .map(|k| (edit_distance(&lower, &k.to_lowercase()), k))
-        .filter(|(d, _)| *d <= limit)
+        .filter(|(d, k)| {
+            let longer = lower.chars().count().max(k.chars().count());
+            *d <= 3 && d * 2 <= longer
+        })
         .collect();
     near.sort();
     near.dedup_by(|a, b| a.1 == b.1);
-    near.into_iter().take(3).map(|(_, k)| k).collect()
+    // Only the nearest: a farther one beside it is noise.
+    let best = near.first().map_or(0, |(d, _)| *d);
+    near.into_iter()
+        .take_while(|(d, _)| *d == best)
+        .take(3)
+        .map(|(_, k)| k)
+        .collect()
 }
 
 /// Levenshtein distance.

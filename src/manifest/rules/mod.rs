@@ -348,31 +348,9 @@ fn suggestion(key: &str) -> String {
     }
 }
 
-/// The known name `word` is most likely a misspelling of, if any: a few
-/// edits away, ignoring case, and not most of the word.
+/// The known name `word` is most likely a misspelling of, if any.
 pub(crate) fn closest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
-    let lower = word.to_ascii_lowercase();
-    let distance = |k: &str| edit_distance(&lower, &k.to_ascii_lowercase());
-    let best = known.iter().copied().min_by_key(|k| distance(k))?;
-    let d = distance(best);
-    let longer = lower.chars().count().max(best.chars().count());
-    (d <= 3 && d * 2 <= longer).then_some(best)
-}
-
-/// Levenshtein distance, for "did you mean" hints.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (prev + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(row[j + 1] + 1);
-            prev = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
+    crate::model::names::closest(word, known.iter().copied())
+        .first()
+        .copied()
 }
