@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{
-    ConfigFile, Discovery, Overrides, Settings, TenantSource, TenantsConfig, DEFAULT_CONFIG,
-    DEFAULT_URI,
+    ConfigFile, Discovery, Overrides, Settings, TenantSource, TenantsConfig, UriSource,
+    DEFAULT_CONFIG, DEFAULT_URI,
 };
 use crate::diagnostics::{Format, Problem, SourceFile};
 use crate::model::names::{check_collection_name, check_database_name};
@@ -53,18 +53,42 @@ pub fn resolve(
         }
     };
 
-    let uri = overrides
-        .uri
-        .clone()
-        .or_else(|| env("MONGODB_URI"))
-        .or(file.connection.uri.clone())
-        .unwrap_or_else(|| DEFAULT_URI.to_string());
-    let dev_uri = overrides
-        .dev_uri
-        .clone()
-        .or_else(|| env("MIG_DEV_URI"))
-        .or(file.dev_uri.clone())
-        .filter(|u| !u.trim().is_empty());
+    // An error about a URI says where it came from: the file by its full path.
+    let shown_config = path
+        .as_deref()
+        .map(|p| std::path::absolute(p).unwrap_or(p.into()));
+    let pick = |flag: (&'static str, &Option<String>),
+                var: &'static str,
+                key: (&'static str, &Option<String>)| {
+        if let Some(value) = flag.1 {
+            return Some((value.clone(), UriSource::Flag(flag.0)));
+        }
+        if let Some(value) = env(var) {
+            let source = if overrides.from_dotenv.iter().any(|n| n == var) {
+                UriSource::DotEnv(var)
+            } else {
+                UriSource::Env(var)
+            };
+            return Some((value, source));
+        }
+        let value = key.1.clone()?;
+        let path = shown_config.clone().unwrap_or_else(|| config_path.clone());
+        Some((value, UriSource::File { key: key.0, path }))
+    };
+    let (uri, uri_source) = pick(
+        ("--uri", &overrides.uri),
+        "MONGODB_URI",
+        ("[connection] uri", &file.connection.uri),
+    )
+    .unwrap_or_else(|| (DEFAULT_URI.to_string(), UriSource::Default));
+    let (dev_uri, dev_uri_source) = match pick(
+        ("--dev-uri", &overrides.dev_uri),
+        "MIG_DEV_URI",
+        ("dev_uri", &file.dev_uri),
+    ) {
+        Some((u, source)) if !u.trim().is_empty() => (Some(u), source),
+        _ => (None, UriSource::Default),
+    };
     let public_database = overrides
         .public_db
         .clone()
@@ -128,7 +152,10 @@ pub fn resolve(
     }
     Ok(Settings {
         uri,
+        uri_source,
         dev_uri,
+        dev_uri_source,
+        config: shown_config,
         public_database,
         manifests,
         migrations,
@@ -226,11 +253,16 @@ fn read_config(explicit: Option<&Path>) -> Result<(ConfigFile, Option<PathBuf>),
         None => return Ok((ConfigFile::default(), None)),
     };
     let source = std::fs::read_to_string(&path).map_err(|e| {
+        let message = if e.kind() == std::io::ErrorKind::NotFound && explicit.is_some() {
+            "no such config file (--config)".to_string()
+        } else {
+            format!("cannot read the config file: {e}")
+        };
         vec![Problem {
-            file: path.clone(),
+            file: std::path::absolute(&path).unwrap_or(path.clone()),
             position: None,
             field: String::new(),
-            message: format!("cannot read the config file: {e}"),
+            message,
             ..Default::default()
         }]
     })?;
