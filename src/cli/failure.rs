@@ -182,6 +182,32 @@ mod tests {
     }
 
     #[test]
+    fn a_failure_below_has_the_kind_of_its_type() {
+        use crate::config::UriSource;
+        use crate::server::errors::{ConnectError, Reason, Server};
+        let connect = |reason| ConnectError {
+            server: Server::Production,
+            uri: "mongodb://h:1".into(),
+            from: UriSource::Default,
+            reason,
+        };
+        let read = |reason| Failure::other(ReadError::Connect(connect(reason)));
+        assert_eq!(read(Reason::Refused).kind(), "unreachable");
+        assert_eq!(read(Reason::Auth("x".into())).kind(), "auth");
+        let through_run =
+            Failure::other(RunError::Read(ReadError::Connect(connect(Reason::Refused))));
+        assert_eq!(through_run.kind(), "unreachable");
+        assert_eq!(Failure::other(RunError::NoPublicDatabase).kind(), "config");
+        assert_eq!(
+            Failure::other(DevError::Connect(connect(Reason::Refused))).kind(),
+            "unreachable"
+        );
+        assert_eq!(Failure::other("anything").kind(), "failed");
+        assert_eq!(Failure::Problems(Vec::new()).kind(), "manifest");
+        assert_eq!(Failure::Config(Vec::new()).kind(), "config");
+    }
+
+    #[test]
     fn every_failure_exits_1_and_pending_changes_2() {
         assert_eq!(Failure::Reported.exit_code(), EXIT_ERROR);
         assert_eq!(Failure::Problems(Vec::new()).exit_code(), EXIT_ERROR);

@@ -372,6 +372,92 @@ exclude = ["tenant_sandbox"]
     }
 
     #[test]
+    fn the_uri_says_where_it_came_from() {
+        let (_dir, path) = config(FULL);
+        let file = UriSource::File {
+            key: "[connection] uri",
+            path: std::path::absolute(&path).unwrap(),
+        };
+        let o = |uri: Option<&str>, dotenv: &[&str]| Overrides {
+            config: Some(path.clone()),
+            uri: uri.map(String::from),
+            from_dotenv: dotenv.iter().map(|n| n.to_string()).collect(),
+            ..Default::default()
+        };
+        let env = with_env(&[("MONGODB_URI", "mongodb://env-host")]);
+        let source = |o: Overrides, env: &dyn Fn(&str) -> Option<String>| {
+            let s = resolve(&o, env).unwrap();
+            (s.uri, s.uri_source)
+        };
+        assert_eq!(
+            source(o(Some("mongodb://flag-host"), &["MONGODB_URI"]), &env),
+            ("mongodb://flag-host".into(), UriSource::Flag("--uri"))
+        );
+        assert_eq!(
+            source(o(None, &[]), &env),
+            ("mongodb://env-host".into(), UriSource::Env("MONGODB_URI"))
+        );
+        assert_eq!(
+            source(o(None, &["MONGODB_URI"]), &env).1,
+            UriSource::DotEnv("MONGODB_URI")
+        );
+        assert_eq!(
+            source(o(None, &[]), &with_env(&[])),
+            ("mongodb://file-host:27017".into(), file.clone())
+        );
+        let (_d2, empty) = config("");
+        let none = Overrides {
+            config: Some(empty),
+            ..Default::default()
+        };
+        assert_eq!(
+            source(none, &with_env(&[])),
+            (DEFAULT_URI.into(), UriSource::Default)
+        );
+        // How each reads in an error.
+        assert_eq!(UriSource::Flag("--uri").to_string(), "from --uri");
+        assert_eq!(
+            UriSource::DotEnv("MONGODB_URI").to_string(),
+            "from MONGODB_URI in .env"
+        );
+        assert_eq!(
+            file.to_string(),
+            format!(
+                "from [connection] uri in {}",
+                std::path::absolute(&path).unwrap().display()
+            )
+        );
+        assert!(UriSource::Default.to_string().contains("MONGODB_URI"));
+    }
+
+    #[test]
+    fn a_missing_config_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.toml");
+        let err = resolve(
+            &Overrides {
+                config: Some(missing.clone()),
+                ..Default::default()
+            },
+            &with_env(&[]),
+        )
+        .unwrap_err();
+        assert_eq!(err[0].file, missing);
+        assert!(err[0].message.contains("no such config file"), "{}", err[0]);
+        // Found, it is recorded by its full path; without one, none is.
+        let (_dir, path) = config("");
+        let s = resolve(
+            &Overrides {
+                config: Some(path.clone()),
+                ..Default::default()
+            },
+            &with_env(&[]),
+        )
+        .unwrap();
+        assert_eq!(s.config, Some(std::path::absolute(&path).unwrap()));
+    }
+
+    #[test]
     fn pool_timeouts_and_dry_run_come_from_the_environment() {
         let (_dir, path) = config("[connection]\nmax_pool_size = 3\n");
         let env = with_env(&[
@@ -492,6 +578,18 @@ exclude = ["tenant_sandbox"]
             Some("mongodb://flag-dev")
         );
         assert_eq!(dev(o(None), &env).as_deref(), Some("mongodb://env-dev"));
+        let source = |o: Overrides, env: &dyn Fn(&str) -> Option<String>| {
+            resolve(&o, env).unwrap().dev_uri_source
+        };
+        assert_eq!(
+            source(o(Some("mongodb://flag-dev")), &env),
+            UriSource::Flag("--dev-uri")
+        );
+        assert_eq!(source(o(None), &env), UriSource::Env("MIG_DEV_URI"));
+        assert!(matches!(
+            source(o(None), &with_env(&[])),
+            UriSource::File { key: "dev_uri", .. }
+        ));
         assert_eq!(
             dev(o(None), &with_env(&[])).as_deref(),
             Some("mongodb://file-dev")
