@@ -149,8 +149,11 @@ async fn hear(
     match failure {
         None => heard.answered = true,
         Some(e) => {
-            tracing::info!("{address}: {}", explain(&e));
             let reason = classify(&e, &address, tls, wait).await;
+            // Monitors retry every half second: -v says each new failure once.
+            if heard.failure(&address) != Some(&reason) {
+                tracing::info!("{address}: {}", explain(&e));
+            }
             heard.failed(address, reason);
         }
     }
