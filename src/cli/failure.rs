@@ -10,7 +10,10 @@ use std::path::PathBuf;
 
 use crate::diagnostics::Problem;
 use crate::render::problems;
-use crate::server::lock::Holder;
+use crate::run::RunError;
+use crate::server::dev::DevError;
+use crate::server::errors::ReadError;
+use crate::server::lock::{Holder, LockError};
 
 use super::output;
 use super::{OutputFormat, EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
@@ -42,6 +45,16 @@ pub enum Failure {
     /// the dev server refused): reported all at once, before any database is touched.
     #[error("{} problem(s) found; no database was touched", .0.len())]
     Problems(Vec<Problem>),
+    /// Problems in mig.toml or the environment: reported like [`Failure::Problems`].
+    #[error("{} problem(s) found; no database was touched", .0.len())]
+    Config(Vec<Problem>),
+    /// No mig.toml and no manifests directory: not a project.
+    #[error(
+        "no mig.toml in {} and no manifests directory ({}); run `mig init` to start a project \
+         here, or point --config PATH at a project's mig.toml",
+        dir.display(), manifests.display()
+    )]
+    NoProject { dir: PathBuf, manifests: PathBuf },
     /// The output already says what failed (a database failed in a report).
     #[error("a database failed; the report says which")]
     Reported,
@@ -80,20 +93,71 @@ impl Failure {
         EXIT_ERROR
     }
 
-    /// Says what failed (stderr; problems also as a JSON document on stdout
-    /// with `--format json`) and returns the exit code.
-    pub fn report(&self, format: OutputFormat) -> i32 {
+    /// `--format json`'s `error.kind`: what a script may branch on.
+    pub fn kind(&self) -> &'static str {
         match self {
-            Failure::Problems(list) => {
-                if format == OutputFormat::Json {
-                    output::stdout(&problems::json(list));
+            Failure::Problems(_) => "manifest",
+            Failure::Config(_)
+            | Failure::NoProject { .. }
+            | Failure::EnvFileLine(_)
+            | Failure::EnvFile(_) => "config",
+            Failure::Reported => "failed",
+            Failure::NoSuchMigration { .. } | Failure::MigrationName { .. } => "usage",
+            Failure::Exists(_) | Failure::File { .. } => "file",
+            Failure::Locked { .. } => "locked",
+            Failure::Other(e) => kind_below(e.as_ref()),
+        }
+    }
+
+    /// Says what failed on stderr and returns the exit code. With `--format
+    /// json`, also one document on stdout, `{"error": {"kind", "message"}}`
+    /// (problems add `valid` and `problems`), unless a document is already there.
+    pub fn report(&self, format: OutputFormat) -> i32 {
+        let document = format == OutputFormat::Json && !output::stdout_written();
+        match self {
+            Failure::Problems(list) | Failure::Config(list) => {
+                if document {
+                    output::stdout(&problems::json(self.kind(), list));
                 }
                 output::stderr(&problems::errors(list));
             }
+            // The report on stdout says what failed.
             Failure::Reported => {}
-            other => output::stderr(&problems::error(other)),
+            other => {
+                if document {
+                    output::stdout(&problems::json_error(self.kind(), other));
+                }
+                output::stderr(&problems::error(other));
+            }
         }
         self.exit_code()
+    }
+}
+
+/// The kind of a failure of a layer below, by its type.
+fn kind_below(e: &(dyn Error + Send + Sync + 'static)) -> &'static str {
+    let read = |e: &ReadError| match e {
+        ReadError::Connect(c) => c.kind(),
+        ReadError::InvalidUri { .. } | ReadError::Client { .. } => "config",
+        _ => "failed",
+    };
+    if let Some(e) = e.downcast_ref::<ReadError>() {
+        return read(e);
+    }
+    if let Some(e) = e.downcast_ref::<DevError>() {
+        return match e {
+            DevError::Connect(c) => c.kind(),
+            DevError::InvalidUri { .. } | DevError::WrongVersion { .. } => "config",
+            _ => "failed",
+        };
+    }
+    match e.downcast_ref::<RunError>() {
+        Some(RunError::Read(e)) => read(e),
+        Some(RunError::NoPublicDatabase | RunError::NoDiscovery) => "config",
+        Some(RunError::UnknownTenants(_)) => "usage",
+        Some(RunError::Lock(LockError::Held(_))) => "locked",
+        _ if matches!(e.downcast_ref::<LockError>(), Some(LockError::Held(_))) => "locked",
+        _ => "failed",
     }
 }
 
@@ -115,6 +179,32 @@ mod tests {
         let typed = Failure::other(std::io::Error::other("cannot reach mongodb://h:1"));
         assert_eq!(message.to_string(), "cannot reach mongodb://h:1");
         assert_eq!(typed.to_string(), message.to_string());
+    }
+
+    #[test]
+    fn a_failure_below_has_the_kind_of_its_type() {
+        use crate::config::UriSource;
+        use crate::server::errors::{ConnectError, Reason, Server};
+        let connect = |reason| ConnectError {
+            server: Server::Production,
+            uri: "mongodb://h:1".into(),
+            from: UriSource::Default,
+            reason,
+        };
+        let read = |reason| Failure::other(ReadError::Connect(connect(reason)));
+        assert_eq!(read(Reason::Refused).kind(), "unreachable");
+        assert_eq!(read(Reason::Auth("x".into())).kind(), "auth");
+        let through_run =
+            Failure::other(RunError::Read(ReadError::Connect(connect(Reason::Refused))));
+        assert_eq!(through_run.kind(), "unreachable");
+        assert_eq!(Failure::other(RunError::NoPublicDatabase).kind(), "config");
+        assert_eq!(
+            Failure::other(DevError::Connect(connect(Reason::Refused))).kind(),
+            "unreachable"
+        );
+        assert_eq!(Failure::other("anything").kind(), "failed");
+        assert_eq!(Failure::Problems(Vec::new()).kind(), "manifest");
+        assert_eq!(Failure::Config(Vec::new()).kind(), "config");
     }
 
     #[test]

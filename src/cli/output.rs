@@ -2,15 +2,25 @@
 //! stderr, all of it through the secret scrubber; and whether to colour it.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::redact::scrub;
 use crate::render::text::Style;
 
 use super::Global;
 
+/// Whether anything went to stdout: `--format json` prints one document.
+static STDOUT_WRITTEN: AtomicBool = AtomicBool::new(false);
+
 /// Writes `text` to stdout, scrubbed of secrets.
 pub fn stdout(text: &str) {
+    STDOUT_WRITTEN.store(true, Ordering::Relaxed);
     write(&mut std::io::stdout().lock(), text);
+}
+
+/// Whether [`stdout`] was written to.
+pub fn stdout_written() -> bool {
+    STDOUT_WRITTEN.load(Ordering::Relaxed)
 }
 
 /// Writes `text` to stderr, scrubbed of secrets.

@@ -1,6 +1,10 @@
 //! Before a command runs: `.env`, the settings, logging, and the manifest and
 //! migration files.
 
+use std::collections::HashSet;
+use std::ffi::OsString;
+use std::sync::OnceLock;
+
 use crate::config::{self, Overrides, Settings};
 use crate::manifest::{self, Manifests};
 use crate::migrate;
@@ -11,9 +15,19 @@ use super::failure::Failure;
 use super::output;
 use super::{Cli, Global, OutputFormat};
 
+/// The variables `.env` set, for [`settings`] to say where a URI came from.
+static FROM_DOTENV: OnceLock<Vec<String>> = OnceLock::new();
+
 /// Reads `.env` in the working directory; real environment variables win.
 pub fn load_dotenv() -> Result<(), Failure> {
-    match dotenvy::from_path(".env") {
+    let before: HashSet<OsString> = std::env::vars_os().map(|(k, _)| k).collect();
+    let loaded = dotenvy::from_path(".env");
+    let set = std::env::vars_os()
+        .filter(|(k, _)| !before.contains(k))
+        .filter_map(|(k, _)| k.into_string().ok())
+        .collect();
+    let _ = FROM_DOTENV.set(set);
+    match loaded {
         Ok(()) => Ok(()),
         Err(dotenvy::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         // The offending line may hold a secret: say where, not what.
@@ -34,13 +48,14 @@ pub fn settings(cli: &Cli) -> Result<Settings, Failure> {
         migrations: global.migrations.clone(),
         concurrency: cli.command.concurrency(),
         dev_uri: global.dev_uri.clone(),
+        from_dotenv: FROM_DOTENV.get().cloned().unwrap_or_default(),
     };
     let settings = config::resolve(&overrides, &|k| std::env::var(k).ok());
     super::logging::init(
         global,
         settings.as_ref().ok().and_then(|s| s.log_level.as_deref()),
     );
-    let settings = settings.map_err(Failure::Problems)?;
+    let settings = settings.map_err(Failure::Config)?;
     crate::redact::register(&settings.uri);
     if let Some(dev_uri) = &settings.dev_uri {
         crate::redact::register(dev_uri);
@@ -53,6 +68,7 @@ pub fn load_files(
     global: &Global,
     settings: &Settings,
 ) -> Result<(Manifests, Migrations), Failure> {
+    check_project(global, settings)?;
     match (
         manifest::load_dir(&settings.manifests),
         migrate::load_dir(&settings.migrations),
@@ -74,4 +90,27 @@ pub fn load_files(
             Err(Failure::Problems(problems))
         }
     }
+}
+
+/// Without a mig.toml, a manifests directory makes a project of defaults (a
+/// note says so); without either, this is not a project and nothing is read.
+fn check_project(global: &Global, settings: &Settings) -> Result<(), Failure> {
+    if settings.config.is_some() {
+        return Ok(());
+    }
+    let dir = std::env::current_dir().unwrap_or_default();
+    if !settings.manifests.is_dir() {
+        return Err(Failure::NoProject {
+            manifests: dir.join(&settings.manifests),
+            dir,
+        });
+    }
+    if !global.quiet {
+        output::stderr(&problems::note(&format_args!(
+            "no mig.toml in {}; using the defaults and the manifests in {}",
+            dir.display(),
+            dir.join(&settings.manifests).display()
+        )));
+    }
+    Ok(())
 }

@@ -5,6 +5,7 @@
 
 mod resolution;
 
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -104,7 +105,8 @@ pub enum Discovery {
     },
 }
 
-/// Flags that override the file and the environment.
+/// Flags that override the file and the environment, and which variables of
+/// the environment `.env` set (so a setting can say where it came from).
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
     pub config: Option<PathBuf>,
@@ -114,14 +116,52 @@ pub struct Overrides {
     pub migrations: Option<PathBuf>,
     pub concurrency: Option<usize>,
     pub dev_uri: Option<String>,
+    /// Names of the variables `.env` set (those the real environment lacked).
+    pub from_dotenv: Vec<String>,
+}
+
+/// Where a URI came from, so an error about it names the one place to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UriSource {
+    /// A flag: `--uri`, `--dev-uri`.
+    Flag(&'static str),
+    /// An environment variable: `MONGODB_URI`, `MIG_DEV_URI`.
+    Env(&'static str),
+    /// An environment variable set by `.env` in the working directory.
+    DotEnv(&'static str),
+    /// A key of the config file (`[connection] uri`, `dev_uri`), and the file.
+    File { key: &'static str, path: PathBuf },
+    /// Nothing set it: [`DEFAULT_URI`].
+    Default,
+}
+
+impl fmt::Display for UriSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UriSource::Flag(flag) => write!(f, "from {flag}"),
+            UriSource::Env(name) => write!(f, "from {name}"),
+            UriSource::DotEnv(name) => write!(f, "from {name} in .env"),
+            UriSource::File { key, path } => write!(f, "from {key} in {}", path.display()),
+            UriSource::Default => write!(
+                f,
+                "the default: neither --uri, MONGODB_URI nor mig.toml's [connection] uri is set"
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Secret: print only through `redact::redact_uri`.
     pub uri: String,
+    /// Where `uri` came from.
+    pub uri_source: UriSource,
     /// The dev server (`--dev-uri`, `MIG_DEV_URI`, `dev_uri`); secret like `uri`.
     pub dev_uri: Option<String>,
+    /// Where `dev_uri` came from (`Default` when there is none).
+    pub dev_uri_source: UriSource,
+    /// The config file read, absolute; `None` when there was none.
+    pub config: Option<PathBuf>,
     pub public_database: Option<String>,
     pub manifests: PathBuf,
     pub migrations: PathBuf,

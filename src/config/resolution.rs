@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{
-    ConfigFile, Discovery, Overrides, Settings, TenantSource, TenantsConfig, DEFAULT_CONFIG,
-    DEFAULT_URI,
+    ConfigFile, Discovery, Overrides, Settings, TenantSource, TenantsConfig, UriSource,
+    DEFAULT_CONFIG, DEFAULT_URI,
 };
 use crate::diagnostics::{Format, Problem, SourceFile};
 use crate::model::names::{check_collection_name, check_database_name};
@@ -53,18 +53,42 @@ pub fn resolve(
         }
     };
 
-    let uri = overrides
-        .uri
-        .clone()
-        .or_else(|| env("MONGODB_URI"))
-        .or(file.connection.uri.clone())
-        .unwrap_or_else(|| DEFAULT_URI.to_string());
-    let dev_uri = overrides
-        .dev_uri
-        .clone()
-        .or_else(|| env("MIG_DEV_URI"))
-        .or(file.dev_uri.clone())
-        .filter(|u| !u.trim().is_empty());
+    // An error about a URI says where it came from: the file by its full path.
+    let shown_config = path
+        .as_deref()
+        .map(|p| std::path::absolute(p).unwrap_or(p.into()));
+    let pick = |flag: (&'static str, &Option<String>),
+                var: &'static str,
+                key: (&'static str, &Option<String>)| {
+        if let Some(value) = flag.1 {
+            return Some((value.clone(), UriSource::Flag(flag.0)));
+        }
+        if let Some(value) = env(var) {
+            let source = if overrides.from_dotenv.iter().any(|n| n == var) {
+                UriSource::DotEnv(var)
+            } else {
+                UriSource::Env(var)
+            };
+            return Some((value, source));
+        }
+        let value = key.1.clone()?;
+        let path = shown_config.clone().unwrap_or_else(|| config_path.clone());
+        Some((value, UriSource::File { key: key.0, path }))
+    };
+    let (uri, uri_source) = pick(
+        ("--uri", &overrides.uri),
+        "MONGODB_URI",
+        ("[connection] uri", &file.connection.uri),
+    )
+    .unwrap_or_else(|| (DEFAULT_URI.to_string(), UriSource::Default));
+    let (dev_uri, dev_uri_source) = match pick(
+        ("--dev-uri", &overrides.dev_uri),
+        "MIG_DEV_URI",
+        ("dev_uri", &file.dev_uri),
+    ) {
+        Some((u, source)) if !u.trim().is_empty() => (Some(u), source),
+        _ => (None, UriSource::Default),
+    };
     let public_database = overrides
         .public_db
         .clone()
@@ -128,7 +152,10 @@ pub fn resolve(
     }
     Ok(Settings {
         uri,
+        uri_source,
         dev_uri,
+        dev_uri_source,
+        config: shown_config,
         public_database,
         manifests,
         migrations,
@@ -226,11 +253,16 @@ fn read_config(explicit: Option<&Path>) -> Result<(ConfigFile, Option<PathBuf>),
         None => return Ok((ConfigFile::default(), None)),
     };
     let source = std::fs::read_to_string(&path).map_err(|e| {
+        let message = if e.kind() == std::io::ErrorKind::NotFound && explicit.is_some() {
+            "no such config file (--config)".to_string()
+        } else {
+            format!("cannot read the config file: {e}")
+        };
         vec![Problem {
-            file: path.clone(),
+            file: std::path::absolute(&path).unwrap_or(path.clone()),
             position: None,
             field: String::new(),
-            message: format!("cannot read the config file: {e}"),
+            message,
             ..Default::default()
         }]
     })?;
@@ -337,6 +369,92 @@ exclude = ["tenant_sandbox"]
         .unwrap();
         assert_eq!(s.uri, DEFAULT_URI);
         assert_eq!(s.discovery, Discovery::None);
+    }
+
+    #[test]
+    fn the_uri_says_where_it_came_from() {
+        let (_dir, path) = config(FULL);
+        let file = UriSource::File {
+            key: "[connection] uri",
+            path: std::path::absolute(&path).unwrap(),
+        };
+        let o = |uri: Option<&str>, dotenv: &[&str]| Overrides {
+            config: Some(path.clone()),
+            uri: uri.map(String::from),
+            from_dotenv: dotenv.iter().map(|n| n.to_string()).collect(),
+            ..Default::default()
+        };
+        let env = with_env(&[("MONGODB_URI", "mongodb://env-host")]);
+        let source = |o: Overrides, env: &dyn Fn(&str) -> Option<String>| {
+            let s = resolve(&o, env).unwrap();
+            (s.uri, s.uri_source)
+        };
+        assert_eq!(
+            source(o(Some("mongodb://flag-host"), &["MONGODB_URI"]), &env),
+            ("mongodb://flag-host".into(), UriSource::Flag("--uri"))
+        );
+        assert_eq!(
+            source(o(None, &[]), &env),
+            ("mongodb://env-host".into(), UriSource::Env("MONGODB_URI"))
+        );
+        assert_eq!(
+            source(o(None, &["MONGODB_URI"]), &env).1,
+            UriSource::DotEnv("MONGODB_URI")
+        );
+        assert_eq!(
+            source(o(None, &[]), &with_env(&[])),
+            ("mongodb://file-host:27017".into(), file.clone())
+        );
+        let (_d2, empty) = config("");
+        let none = Overrides {
+            config: Some(empty),
+            ..Default::default()
+        };
+        assert_eq!(
+            source(none, &with_env(&[])),
+            (DEFAULT_URI.into(), UriSource::Default)
+        );
+        // How each reads in an error.
+        assert_eq!(UriSource::Flag("--uri").to_string(), "from --uri");
+        assert_eq!(
+            UriSource::DotEnv("MONGODB_URI").to_string(),
+            "from MONGODB_URI in .env"
+        );
+        assert_eq!(
+            file.to_string(),
+            format!(
+                "from [connection] uri in {}",
+                std::path::absolute(&path).unwrap().display()
+            )
+        );
+        assert!(UriSource::Default.to_string().contains("MONGODB_URI"));
+    }
+
+    #[test]
+    fn a_missing_config_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.toml");
+        let err = resolve(
+            &Overrides {
+                config: Some(missing.clone()),
+                ..Default::default()
+            },
+            &with_env(&[]),
+        )
+        .unwrap_err();
+        assert_eq!(err[0].file, missing);
+        assert!(err[0].message.contains("no such config file"), "{}", err[0]);
+        // Found, it is recorded by its full path; without one, none is.
+        let (_dir, path) = config("");
+        let s = resolve(
+            &Overrides {
+                config: Some(path.clone()),
+                ..Default::default()
+            },
+            &with_env(&[]),
+        )
+        .unwrap();
+        assert_eq!(s.config, Some(std::path::absolute(&path).unwrap()));
     }
 
     #[test]
@@ -460,6 +578,18 @@ exclude = ["tenant_sandbox"]
             Some("mongodb://flag-dev")
         );
         assert_eq!(dev(o(None), &env).as_deref(), Some("mongodb://env-dev"));
+        let source = |o: Overrides, env: &dyn Fn(&str) -> Option<String>| {
+            resolve(&o, env).unwrap().dev_uri_source
+        };
+        assert_eq!(
+            source(o(Some("mongodb://flag-dev")), &env),
+            UriSource::Flag("--dev-uri")
+        );
+        assert_eq!(source(o(None), &env), UriSource::Env("MIG_DEV_URI"));
+        assert!(matches!(
+            source(o(None), &with_env(&[])),
+            UriSource::File { key: "dev_uri", .. }
+        ));
         assert_eq!(
             dev(o(None), &with_env(&[])).as_deref(),
             Some("mongodb://file-dev")

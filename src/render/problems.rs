@@ -7,11 +7,29 @@ use serde_json::json;
 
 use crate::diagnostics::Problem;
 
-/// `--format json`, for stdout: `{"valid": false, "problems": [...]}`.
-pub fn json(problems: &[Problem]) -> String {
+/// `--format json`, for stdout: `{"error": {"kind", "message"}, "valid": false,
+/// "problems": [...]}`; `kind` is `config` or `manifest`.
+pub fn json(kind: &str, problems: &[Problem]) -> String {
     let items: Vec<_> = problems.iter().map(super::json::problem).collect();
-    serde_json::to_string_pretty(&json!({"valid": false, "problems": items})).unwrap_or_default()
-        + "\n"
+    super::json::document(&json!({
+        "error": {"kind": kind, "message": summary(problems)},
+        "valid": false,
+        "problems": items,
+    }))
+}
+
+/// `--format json`, for stdout: a failure as `{"error": {"kind", "message"}}`.
+pub fn json_error(kind: &str, message: &dyn Display) -> String {
+    super::json::document(&json!({
+        "error": {"kind": kind, "message": message.to_string()},
+    }))
+}
+
+fn summary(problems: &[Problem]) -> String {
+    format!(
+        "{} problem(s) found; no database was touched",
+        problems.len()
+    )
 }
 
 /// For stderr: one `error:` line per problem, then how many there are.
@@ -20,10 +38,8 @@ pub fn errors(problems: &[Problem]) -> String {
     for p in problems {
         out.push_str(&error(p));
     }
-    out.push_str(&format!(
-        "{} problem(s) found; no database was touched\n",
-        problems.len()
-    ));
+    out.push_str(&summary(problems));
+    out.push('\n');
     out
 }
 
@@ -35,4 +51,31 @@ pub fn warnings(warnings: &[Problem]) -> String {
 /// For stderr: one failure.
 pub fn error(message: &dyn Display) -> String {
     format!("error: {message}\n")
+}
+
+/// For stderr: a note, such as defaults used for lack of a mig.toml.
+pub fn note(message: &dyn Display) -> String {
+    format!("note: {message}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_is_one_json_error_document() {
+        let doc: serde_json::Value =
+            serde_json::from_str(&json_error("unreachable", &"cannot reach x")).unwrap();
+        assert_eq!(
+            doc,
+            json!({"error": {"kind": "unreachable", "message": "cannot reach x"}})
+        );
+        let doc: serde_json::Value = serde_json::from_str(&json("config", &[])).unwrap();
+        assert_eq!(doc["error"]["kind"], "config");
+        assert_eq!(doc["valid"], false);
+        assert_eq!(
+            doc["error"]["message"],
+            "0 problem(s) found; no database was touched"
+        );
+    }
 }

@@ -1,10 +1,13 @@
-//! Server errors in words: which index, which database, what to do; and
-//! [`ReadError`], why a read of the server (connecting included) failed.
+//! Server errors in words: which index, which database, what to do;
+//! [`ReadError`], why a read of the server (connecting included) failed; and
+//! [`ConnectError`], why no server answered, in one sentence.
 
+use std::fmt;
 use std::time::Duration;
 
 use mongodb::error::{Error, ErrorKind};
 
+use crate::config::UriSource;
 use crate::redact::scrub;
 
 /// The server's error code, if the error carries one.
@@ -38,20 +41,22 @@ impl Failure {
 /// took too long, the server refused, or its reply was not what `mig` reads.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ReadError {
-    #[error("invalid MongoDB URI {uri}: {why}")]
-    InvalidUri { uri: String, why: String },
-    /// The driver would not make a client of the options.
-    #[error("cannot connect to {uri}: {why}")]
-    Client { uri: String, why: String },
-    #[error(
-        "cannot reach MongoDB at {uri}: no server answered within {} (MONGODB_SERVER_SELECTION_TIMEOUT_MS): {why}",
-        super::human(*.within)
-    )]
-    Unreachable {
+    #[error("invalid MongoDB URI {uri} ({from}): {why}")]
+    InvalidUri {
         uri: String,
-        within: Duration,
+        from: UriSource,
         why: String,
     },
+    /// The driver would not make a client of the options.
+    #[error("cannot connect to {uri} ({from}): {why}")]
+    Client {
+        uri: String,
+        from: UriSource,
+        why: String,
+    },
+    /// No server answered, or it refused the credentials.
+    #[error("{0}")]
+    Connect(ConnectError),
     /// The server answered the first command with an error.
     #[error("cannot use MongoDB at {uri}: {failure}")]
     Unusable { uri: String, failure: Failure },
@@ -90,11 +95,118 @@ impl From<&str> for ReadError {
     }
 }
 
-pub fn is_unreachable(err: &Error) -> bool {
-    matches!(
-        err.kind.as_ref(),
-        ErrorKind::ServerSelection { .. } | ErrorKind::Io(_)
-    )
+/// Which server a [`ConnectError`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server {
+    /// The one `--uri` names.
+    Production,
+    /// The dev server (`--dev-uri`).
+    Dev,
+}
+
+/// Why the first command found no server, in words a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// Nothing listens at the host and port.
+    Refused,
+    /// The host name does not resolve (the host, or the SRV name).
+    HostNotFound(String),
+    /// The TLS handshake failed, in the driver's words.
+    Tls(String),
+    /// The server closed the connection before answering (without TLS: it may require it).
+    Closed(String),
+    /// No answer within the server selection wait.
+    TimedOut(Duration),
+    /// Servers answered, but none could serve within the wait: no primary.
+    NoPrimary(Duration),
+    /// The server refused the credentials.
+    Auth(String),
+    /// Anything else, in the driver's words.
+    Other(String),
+}
+
+impl Reason {
+    /// Waiting won't mend it: a refused port, an unknown host, a failed TLS handshake.
+    /// A timeout might be a slow network, and a server that answered may be electing.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Reason::Refused | Reason::HostNotFound(_) | Reason::Tls(_)
+        )
+    }
+}
+
+/// The first contact with a server failed: which URI (redacted), where it
+/// came from, what happened and what to check, in one sentence.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct ConnectError {
+    pub server: Server,
+    /// Redacted.
+    pub uri: String,
+    pub from: UriSource,
+    pub reason: Reason,
+}
+
+impl ConnectError {
+    /// `--format json`'s `error.kind`.
+    pub fn kind(&self) -> &'static str {
+        match self.reason {
+            Reason::Auth(_) => "auth",
+            _ => "unreachable",
+        }
+    }
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let who = match self.server {
+            Server::Production => "MongoDB",
+            Server::Dev => "the dev server",
+        };
+        // The dev server's wait is capped; only production's is the variable's.
+        let wait = |d: &Duration| match self.server {
+            Server::Production => {
+                format!("{} (MONGODB_SERVER_SELECTION_TIMEOUT_MS)", super::human(*d))
+            }
+            Server::Dev => super::human(*d),
+        };
+        let verb = match self.reason {
+            Reason::Auth(_) => "cannot log in to",
+            _ => "cannot reach",
+        };
+        let what = match &self.reason {
+            Reason::Refused if self.from == UriSource::Default => {
+                "connection refused; is mongod running on this machine, or is the database \
+                 elsewhere (set MONGODB_URI or --uri)?"
+                    .to_string()
+            }
+            Reason::Refused => "connection refused; is mongod running there, on that port?".into(),
+            Reason::HostNotFound(host) => {
+                format!("host {host} not found; check the host name in the URI")
+            }
+            Reason::Tls(why) => format!(
+                "TLS handshake failed ({why}); check the URI's tls options (tls, tlsCAFile, \
+                 tlsCertificateKeyFile) and the server's certificate"
+            ),
+            Reason::Closed(why) => format!(
+                "the server closed the connection ({why}); does it require TLS (tls=true in the URI)?"
+            ),
+            Reason::TimedOut(d) => format!(
+                "no answer within {}; check the host, the port and any firewall in between",
+                wait(d)
+            ),
+            Reason::NoPrimary(d) => format!(
+                "servers answered but no primary within {}; is the replica set electing, or is \
+                 replicaSet= in the URI wrong?",
+                wait(d)
+            ),
+            Reason::Auth(why) => format!(
+                "authentication failed ({why}); check the user, the password and authSource in the URI"
+            ),
+            Reason::Other(why) => why.clone(),
+        };
+        write!(f, "{verb} {who} at {} ({}): {what}", self.uri, self.from)
+    }
 }
 
 /// One line that says what went wrong; secrets scrubbed.
@@ -169,6 +281,75 @@ mod tests {
             text.contains("\"idx_users_email\"") && text.contains("a@x.io"),
             "{text}"
         );
+    }
+
+    fn unreachable(from: UriSource, reason: Reason) -> String {
+        ConnectError {
+            server: Server::Production,
+            uri: "mongodb://app:****@db:27017".into(),
+            from,
+            reason,
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn a_connect_error_is_one_sentence_naming_the_uri_its_source_and_what_to_check() {
+        assert_eq!(
+            unreachable(UriSource::Env("MONGODB_URI"), Reason::Refused),
+            "cannot reach MongoDB at mongodb://app:****@db:27017 (from MONGODB_URI): \
+             connection refused; is mongod running there, on that port?"
+        );
+        let default = unreachable(UriSource::Default, Reason::Refused);
+        assert!(
+            default.contains("(the default: ") && default.contains("set MONGODB_URI or --uri"),
+            "{default}"
+        );
+        let file = unreachable(
+            UriSource::File {
+                key: "[connection] uri",
+                path: "/p/mig.toml".into(),
+            },
+            Reason::HostNotFound("db:27017".into()),
+        );
+        assert!(
+            file.contains("(from [connection] uri in /p/mig.toml): host db:27017 not found"),
+            "{file}"
+        );
+        let waited = unreachable(
+            UriSource::Flag("--uri"),
+            Reason::NoPrimary(Duration::from_secs(10)),
+        );
+        assert!(
+            waited.contains("no primary within 10 s (MONGODB_SERVER_SELECTION_TIMEOUT_MS)"),
+            "{waited}"
+        );
+        let auth = ConnectError {
+            server: Server::Dev,
+            uri: "mongodb://u:****@dev".into(),
+            from: UriSource::Flag("--dev-uri"),
+            reason: Reason::Auth("bad".into()),
+        };
+        assert!(
+            auth.to_string().starts_with(
+                "cannot log in to the dev server at mongodb://u:****@dev (from --dev-uri)"
+            ),
+            "{auth}"
+        );
+        assert_eq!(auth.kind(), "auth");
+        for text in [default, file, waited] {
+            assert_eq!(text.lines().count(), 1, "{text}");
+            assert!(!text.contains("Topology"), "{text}");
+        }
+    }
+
+    #[test]
+    fn only_what_waiting_wont_mend_is_final() {
+        assert!(Reason::Refused.is_final());
+        assert!(Reason::HostNotFound("h".into()).is_final());
+        assert!(Reason::Tls("x".into()).is_final());
+        assert!(!Reason::TimedOut(Duration::from_secs(1)).is_final());
+        assert!(!Reason::Closed("x".into()).is_final());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 /// (`kind: "retiring"`). One collection, so a tenant database gains one, not three.
 pub const MIG_COLLECTION: &str = "mig";
 
+mod contact;
 pub mod dev;
 pub mod errors;
 pub mod execute;
@@ -20,24 +21,35 @@ use std::future::IntoFuture;
 use std::time::Duration;
 
 use bson::doc;
-use mongodb::options::ClientOptions;
 use mongodb::Client;
 
 use crate::config::Settings;
 use crate::redact::redact_uri;
+use contact::{Dial, DialError};
 use errors::{Failure, ReadError};
 
 /// Connects and checks the server answers, so an unreachable or misconfigured
-/// server is one clear error up front rather than one per database.
+/// server is one clear error up front rather than one per database; a
+/// refused port or an unknown host says so at once (see `contact.rs`).
 pub async fn connect(settings: &Settings) -> Result<Client, ReadError> {
-    let shown = redact_uri(&settings.uri);
-    let mut options =
-        ClientOptions::parse(&settings.uri)
-            .await
-            .map_err(|e| ReadError::InvalidUri {
-                uri: shown.clone(),
-                why: errors::explain(&e),
-            })?;
+    let dial = Dial {
+        server: errors::Server::Production,
+        uri: &settings.uri,
+        from: &settings.uri_source,
+    };
+    let failed = |e: DialError| {
+        let (uri, from) = (redact_uri(&settings.uri), settings.uri_source.clone());
+        match e {
+            DialError::InvalidUri(why) => ReadError::InvalidUri { uri, from, why },
+            DialError::Client(why) => ReadError::Client { uri, from, why },
+            DialError::Connect(e) => ReadError::Connect(e),
+            DialError::Command(e) => ReadError::Unusable {
+                uri,
+                failure: Failure::of(&e),
+            },
+        }
+    };
+    let mut options = dial.options().await.map_err(failed)?;
     options.app_name = Some(format!("mig/{}", env!("CARGO_PKG_VERSION")));
     options.server_selection_timeout = Some(settings.server_selection_timeout);
     if settings.max_pool_size.is_some() {
@@ -46,28 +58,10 @@ pub async fn connect(settings: &Settings) -> Result<Client, ReadError> {
     if settings.min_pool_size.is_some() {
         options.min_pool_size = settings.min_pool_size;
     }
-    let client = Client::with_options(options).map_err(|e| ReadError::Client {
-        uri: shown.clone(),
-        why: errors::explain(&e),
-    })?;
-    client
-        .database("admin")
-        .run_command(doc! {"ping": 1})
+    let (client, _) = dial
+        .first(options, doc! {"ping": 1})
         .await
-        .map_err(|e| {
-            if errors::is_unreachable(&e) {
-                ReadError::Unreachable {
-                    uri: shown.clone(),
-                    within: settings.server_selection_timeout,
-                    why: errors::explain(&e),
-                }
-            } else {
-                ReadError::Unusable {
-                    uri: shown.clone(),
-                    failure: Failure::of(&e),
-                }
-            }
-        })?;
+        .map_err(failed)?;
     Ok(client)
 }
 

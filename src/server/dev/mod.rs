@@ -19,12 +19,12 @@ use std::time::Duration;
 
 use bson::doc;
 use mongodb::error::Error;
-use mongodb::options::ClientOptions;
 use mongodb::Client;
 
-use super::errors::{explain, is_unreachable, ReadError};
+use super::contact::{Dial, DialError};
+use super::errors::{explain, ConnectError, ReadError, Server};
 use super::inspect::ServerInfo;
-use crate::config::Settings;
+use crate::config::{Settings, UriSource};
 use crate::diagnostics::Problem;
 use crate::manifest::Manifests;
 use crate::model::{IndexSpec, Scope};
@@ -40,14 +40,15 @@ pub const MAX_WAIT: Duration = Duration::from_secs(5);
 /// not one of these: it is a [`Problem`] in the [`DevOutcome`].
 #[derive(Debug, thiserror::Error)]
 pub enum DevError {
-    #[error("invalid dev server URI {uri}: {why}")]
-    InvalidUri { uri: String, why: String },
-    #[error("cannot reach the dev server at {uri}: no server answered within {within}: {why}")]
-    Unreachable {
+    #[error("invalid dev server URI {uri} ({from}): {why}")]
+    InvalidUri {
         uri: String,
-        within: String,
+        from: UriSource,
         why: String,
     },
+    /// No dev server answered, or it refused the credentials.
+    #[error("{0}")]
+    Connect(ConnectError),
     #[error(
         "the dev server is MongoDB {dev}, production is {production}: index builds and their \
          normalized forms differ between releases; point --dev-uri (MIG_DEV_URI, dev_uri) at a \
@@ -173,44 +174,46 @@ pub fn check_versions(dev: &str, production: &str) -> Result<(), DevError> {
 }
 
 /// Connects to the dev server and reads its version. `settings` gives the
-/// server selection timeout, capped at [`MAX_WAIT`].
+/// server selection timeout, capped at [`MAX_WAIT`], and where the URI came from.
 pub async fn connect(uri: &str, settings: &Settings) -> Result<DevServer, DevError> {
     crate::redact::register(uri);
     let shown = redact_uri(uri);
     let wait = settings.server_selection_timeout.min(MAX_WAIT);
-    let mut options = ClientOptions::parse(uri)
-        .await
-        .map_err(|e| DevError::InvalidUri {
+    let dial = Dial {
+        server: Server::Dev,
+        uri,
+        from: &settings.dev_uri_source,
+    };
+    let failed = |e: DialError| match e {
+        DialError::InvalidUri(why) | DialError::Client(why) => DevError::InvalidUri {
             uri: shown.clone(),
+            from: settings.dev_uri_source.clone(),
+            why,
+        },
+        DialError::Connect(e) => DevError::Connect(e),
+        DialError::Command(e) => DevError::Command {
+            uri: shown.clone(),
+            what: "buildInfo".into(),
             why: explain(&e),
-        })?;
+        },
+    };
+    let mut options = dial.options().await.map_err(failed)?;
     options.app_name = Some(format!("mig/{} dev", env!("CARGO_PKG_VERSION")));
     options.server_selection_timeout = Some(wait);
     options.connect_timeout = Some(wait);
-    let client = Client::with_options(options).map_err(|e| DevError::InvalidUri {
-        uri: shown.clone(),
-        why: explain(&e),
-    })?;
-    let version = server_version(&client).await.map_err(|e| {
-        if is_unreachable(&e) {
-            DevError::Unreachable {
-                uri: shown.clone(),
-                within: super::human(wait),
-                why: explain(&e),
-            }
-        } else {
-            DevError::Command {
-                uri: shown.clone(),
-                what: "buildInfo".into(),
-                why: explain(&e),
-            }
-        }
-    })?;
+    let (client, build) = dial
+        .first(options, doc! {"buildInfo": 1})
+        .await
+        .map_err(failed)?;
     Ok(DevServer {
         client,
         shown,
-        version,
+        version: version_of(&build),
     })
+}
+
+fn version_of(build: &bson::Document) -> String {
+    build.get_str("version").unwrap_or("0.0").to_string()
 }
 
 async fn server_version(client: &Client) -> Result<String, Error> {
@@ -218,7 +221,7 @@ async fn server_version(client: &Client) -> Result<String, Error> {
         .database("admin")
         .run_command(doc! {"buildInfo": 1})
         .await?;
-    Ok(build.get_str("version").unwrap_or("0.0").to_string())
+    Ok(version_of(&build))
 }
 
 /// Production's version, for `mig validate`: with a short timeout, and an
