@@ -216,4 +216,4 @@ async fn apply(
 /// The user did not answer `yes`.
 #[derive(Debug, thiserror::Error)]
 #[error("mig {0} cancelled: nothing was written")]
-struct Cancelled(String);
+pub struct Cancelled(String);

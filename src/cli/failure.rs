@@ -157,6 +157,8 @@ fn kind_below(e: &(dyn Error + Send + Sync + 'static)) -> &'static str {
         Some(RunError::UnknownTenants(_)) => "usage",
         Some(RunError::Lock(LockError::Held(_))) => "locked",
         _ if matches!(e.downcast_ref::<LockError>(), Some(LockError::Held(_))) => "locked",
+        _ if e.downcast_ref::<crate::targets::Unmatched>().is_some() => "usage",
+        _ if e.downcast_ref::<super::apply::Cancelled>().is_some() => "cancelled",
         _ => "failed",
     }
 }
