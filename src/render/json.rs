@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use crate::model::IndexSpec;
 use crate::plan::{Action, Command, DatabasePlan};
-use crate::run::Report;
+use crate::run::{Report, Tally};
 use crate::server::execute::{Applied, StepOutcome};
 
 /// A JSON document as printed: pretty, with a final newline.
@@ -174,126 +174,308 @@ pub fn problem(p: &crate::diagnostics::Problem) -> Value {
     Value::Object(m)
 }
 
+/// The whole document: what [`head`], [`target`] and [`tail`] give, as one
+/// value (a streamed run writes the same pieces with [`ReportWriter`]).
 pub fn report(report: &Report) -> Value {
-    let mut summary = [0usize; Action::ALL.len()];
-    let mut unmanaged = 0;
-    let mut failed = 0;
-    let mut failed_steps = 0;
-    let targets: Vec<Value> = report
-        .targets
-        .iter()
-        .map(|t| {
-            let mut m = Map::new();
-            m.insert("database".into(), json!(t.target.database));
-            m.insert("scope".into(), json!(t.target.scope.to_string()));
-            for c in t.counted(report.applied) {
-                summary[c.action() as usize] += 1;
-            }
-            failed_steps += t.failed_steps();
-            let (changes, left) = match &t.plan {
-                Some(p) => {
-                    unmanaged += p.unmanaged.len();
-                    let by_change = p.steps_by_change();
-                    m.insert("steps".into(), steps(p, t.applied.as_ref()));
-                    (
-                        (0..p.changes.len())
-                            .map(|i| change(p, i, by_change.get(&i).map_or(&[], Vec::as_slice)))
-                            .collect::<Vec<_>>(),
-                        p.unmanaged
-                            .iter()
-                            .map(|u| {
-                                let mut m = Map::new();
-                                m.insert("collection".into(), json!(u.collection));
-                                m.insert("index".into(), json!(u.index.name));
-                                m.insert("live".into(), spec(&u.index));
-                                if let Some(e) = &u.equivalent_to {
-                                    m.insert("equivalent_to".into(), json!(e));
-                                }
-                                if u.protected {
-                                    m.insert("protected".into(), json!(true));
-                                }
-                                if let Some((hidden_at, drops_at)) = u.retiring {
-                                    m.insert(
-                                        "retiring".into(),
-                                        json!({
-                                            "hidden_at": hidden_at.try_to_rfc3339_string().ok(),
-                                            "drops_after": drops_at.try_to_rfc3339_string().ok(),
-                                        }),
-                                    );
-                                }
-                                Value::Object(m)
-                            })
-                            .collect::<Vec<_>>(),
-                    )
-                }
-                None => (Vec::new(), Vec::new()),
-            };
-            m.insert("changes".into(), json!(changes));
-            m.insert("migrations".into(), migrations(t));
-            if !t.warnings.is_empty() {
-                m.insert("warnings".into(), json!(t.warnings));
-            }
-            m.insert("unmanaged".into(), json!(left));
-            if t.failed() {
-                failed += 1;
-            }
-            let status = if t.skipped.is_some() {
-                "skipped"
-            } else if t.failed() {
-                "failed"
-            } else if !t.has_work(report.applied) {
-                "unchanged"
-            } else if report.applied {
-                "applied"
-            } else {
-                "pending"
-            };
-            m.insert("status".into(), json!(status));
-            if let Some(e) = &t.error {
-                m.insert("error".into(), json!(e));
-            }
-            if let Some(why) = &t.skipped {
-                m.insert("skipped".into(), json!(why));
-            }
-            m.insert("outcome".into(), json!(t.outcome(report.applied)));
-            Value::Object(m)
-        })
-        .collect();
-    let migration_runs = |status: &str| {
-        report
-            .targets
-            .iter()
-            .flat_map(|t| &t.migrations)
-            .filter(|m| m.status == status)
-            .count()
-    };
-    let rejected: Vec<Value> = report
-        .rejected
-        .iter()
-        .map(|r| json!({"database": r.database, "reason": r.reason}))
-        .collect();
-    json!({
-        "warnings": report.warnings.iter().map(problem).collect::<Vec<_>>(),
-        "read_path": report.read_path.map(|p| match p {
+    let mut doc = head(report.warnings.as_slice(), report.read_path);
+    doc.insert(
+        "targets".into(),
+        Value::Array(
+            report
+                .targets
+                .iter()
+                .map(|t| target(t, report.applied))
+                .collect(),
+        ),
+    );
+    doc.extend(tail(&report.rejected, &report.tally()));
+    Value::Object(doc)
+}
+
+/// The fields before `targets`.
+pub fn head(
+    warnings: &[crate::diagnostics::Problem],
+    read_path: Option<crate::server::inspect::ReadPath>,
+) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(
+        "warnings".into(),
+        Value::Array(warnings.iter().map(problem).collect()),
+    );
+    m.insert(
+        "read_path".into(),
+        json!(read_path.map(|p| match p {
             crate::server::inspect::ReadPath::Catalog => "listCatalog",
             crate::server::inspect::ReadPath::ListIndexes => "listIndexes",
+        })),
+    );
+    m
+}
+
+/// The fields after `targets`: the tenants discovery left out, and the summary.
+pub fn tail(rejected: &[crate::targets::Rejected], tally: &Tally) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(
+        "rejected".into(),
+        Value::Array(
+            rejected
+                .iter()
+                .map(|r| json!({"database": r.database, "reason": r.reason}))
+                .collect(),
+        ),
+    );
+    m.insert(
+        "summary".into(),
+        json!({
+            "create": tally.action(Action::Create),
+            "drop": tally.action(Action::Drop),
+            "modify": tally.action(Action::Modify),
+            "replace": tally.action(Action::Replace),
+            "hide": tally.action(Action::Hide),
+            "blocked": tally.blocked,
+            "skipped": tally.skipped,
+            "unmanaged": tally.unmanaged,
+            "databases": tally.databases,
+            "failed": tally.failed,
+            "failed_steps": tally.failed_steps,
+            "migrations_pending": tally.migration_runs("pending"),
+            "migrations_applied": tally.migration_runs("applied"),
         }),
-        "targets": targets,
-        "rejected": rejected,
-        "summary": {
-            "create": summary[Action::Create as usize],
-            "drop": summary[Action::Drop as usize],
-            "modify": summary[Action::Modify as usize],
-            "replace": summary[Action::Replace as usize],
-            "hide": summary[Action::Hide as usize],
-            "blocked": report.targets.iter().filter_map(|t| t.plan.as_ref()).map(|p| p.findings.blocked.len()).sum::<usize>(),
-            "skipped": report.targets.iter().filter(|t| t.skipped.is_some()).count(),
-            "unmanaged": unmanaged,
-            "databases": report.targets.len(),
-            "failed": failed,
-            "failed_steps": failed_steps,
-            "migrations_pending": migration_runs("pending"),
-            "migrations_applied": migration_runs("applied"),
-        },
-    })
+    );
+    m
+}
+
+/// One database's object in `targets`.
+pub fn target(t: &crate::run::TargetReport, applied: bool) -> Value {
+    let mut m = Map::new();
+    m.insert("database".into(), json!(t.target.database));
+    m.insert("scope".into(), json!(t.target.scope.to_string()));
+    let (changes, left) = match &t.plan {
+        Some(p) => {
+            let by_change = p.steps_by_change();
+            m.insert("steps".into(), steps(p, t.applied.as_ref()));
+            (
+                (0..p.changes.len())
+                    .map(|i| change(p, i, by_change.get(&i).map_or(&[], Vec::as_slice)))
+                    .collect::<Vec<_>>(),
+                p.unmanaged
+                    .iter()
+                    .map(|u| {
+                        let mut m = Map::new();
+                        m.insert("collection".into(), json!(u.collection));
+                        m.insert("index".into(), json!(u.index.name));
+                        m.insert("live".into(), spec(&u.index));
+                        if let Some(e) = &u.equivalent_to {
+                            m.insert("equivalent_to".into(), json!(e));
+                        }
+                        if u.protected {
+                            m.insert("protected".into(), json!(true));
+                        }
+                        if let Some((hidden_at, drops_at)) = u.retiring {
+                            m.insert(
+                                "retiring".into(),
+                                json!({
+                                    "hidden_at": hidden_at.try_to_rfc3339_string().ok(),
+                                    "drops_after": drops_at.try_to_rfc3339_string().ok(),
+                                }),
+                            );
+                        }
+                        Value::Object(m)
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    m.insert("changes".into(), json!(changes));
+    m.insert("migrations".into(), migrations(t));
+    if !t.warnings.is_empty() {
+        m.insert("warnings".into(), json!(t.warnings));
+    }
+    m.insert("unmanaged".into(), json!(left));
+    let status = if t.skipped.is_some() {
+        "skipped"
+    } else if t.failed() {
+        "failed"
+    } else if !t.has_work(applied) {
+        "unchanged"
+    } else if applied {
+        "applied"
+    } else {
+        "pending"
+    };
+    m.insert("status".into(), json!(status));
+    if let Some(e) = &t.error {
+        m.insert("error".into(), json!(e));
+    }
+    if let Some(why) = &t.skipped {
+        m.insert("skipped".into(), json!(why));
+    }
+    m.insert("outcome".into(), json!(t.outcome(applied)));
+    Value::Object(m)
+}
+
+/// Writes the report document piece by piece, byte for byte as [`document`]
+/// of [`report`] would: the head, each target as it is done, then the tail.
+/// `--format jsonl` instead writes one compact object per line.
+#[derive(Debug, Default)]
+pub struct ReportWriter {
+    lines: bool,
+    targets: usize,
+}
+
+impl ReportWriter {
+    /// `lines`: JSON Lines (one object per database, then one for the rest).
+    pub fn new(lines: bool) -> ReportWriter {
+        ReportWriter { lines, targets: 0 }
+    }
+
+    /// What comes before the first target.
+    pub fn head(&self, head: &Map<String, Value>) -> String {
+        if self.lines {
+            return String::new();
+        }
+        // `{` and the head's fields at depth 1, then the open array.
+        let mut out = String::from("{\n");
+        for (k, v) in head {
+            out.push_str(&field(k, v));
+            out.push_str(",\n");
+        }
+        out.push_str("  \"targets\": [");
+        out
+    }
+
+    /// One database.
+    pub fn target(&mut self, value: &Value) -> String {
+        self.targets += 1;
+        if self.lines {
+            return serde_json::to_string(value).unwrap_or_default() + "\n";
+        }
+        let sep = if self.targets == 1 { "\n" } else { ",\n" };
+        format!("{sep}{}", indent(&pretty(value), "    "))
+    }
+
+    /// What comes after the last target.
+    pub fn tail(&self, tail: Map<String, Value>, head: Map<String, Value>) -> String {
+        if self.lines {
+            let mut last = head;
+            last.extend(tail);
+            return serde_json::to_string(&Value::Object(last)).unwrap_or_default() + "\n";
+        }
+        let mut out = String::from(if self.targets == 0 { "]" } else { "\n  ]" });
+        for (k, v) in &tail {
+            out.push_str(",\n");
+            out.push_str(&field(k, v));
+        }
+        out.push_str("\n}\n");
+        out
+    }
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+/// `"key": value` at depth 1 of a pretty document.
+fn field(key: &str, value: &Value) -> String {
+    let key = serde_json::to_string(key).unwrap_or_default();
+    indent(&format!("{key}: {}", pretty(value)), "  ")
+}
+
+fn indent(text: &str, by: &str) -> String {
+    text.lines()
+        .map(|l| format!("{by}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Scope;
+    use crate::plan::{Change, DatabasePlan};
+    use crate::run::TargetReport;
+    use crate::targets::{Rejected, Target};
+    use bson::doc;
+
+    fn target(name: &str, changes: usize, error: bool) -> TargetReport {
+        let changes = (0..changes)
+            .map(|i| Change::Create {
+                collection: "m".into(),
+                index: IndexSpec {
+                    name: format!("i{i}"),
+                    keys: doc! {format!("f{i}"): 1},
+                    ..Default::default()
+                },
+                new_collection: false,
+            })
+            .collect();
+        TargetReport {
+            plan: (!error).then(|| DatabasePlan::new(name, Scope::Tenant, changes)),
+            error: error.then(|| "cannot read: \"x\"\nsecond line".to_string()),
+            ..TargetReport::new(Target {
+                database: name.into(),
+                scope: Scope::Tenant,
+            })
+        }
+    }
+
+    fn streamed(r: &Report, lines: bool) -> String {
+        let mut w = ReportWriter::new(lines);
+        let head = head(&r.warnings, r.read_path);
+        let mut out = w.head(&head);
+        for t in &r.targets {
+            out.push_str(&w.target(&target_json(t, r.applied)));
+        }
+        out + &w.tail(tail(&r.rejected, &r.tally()), head)
+    }
+
+    use super::target as target_json;
+
+    #[test]
+    fn the_streamed_document_is_the_document_byte_for_byte() {
+        let fleets = [
+            vec![],
+            vec![target("a", 0, false)],
+            vec![target("a", 2, false), target("b", 0, true), target("c", 1, false)],
+        ];
+        for (i, targets) in fleets.into_iter().enumerate() {
+            for applied in [false, true] {
+                let r = Report {
+                    targets: targets.clone(),
+                    rejected: (i == 2)
+                        .then(|| Rejected {
+                            database: "admin".into(),
+                            reason: "system".into(),
+                        })
+                        .into_iter()
+                        .collect(),
+                    applied,
+                    read_path: Some(crate::server::inspect::ReadPath::Catalog),
+                    warnings: Vec::new(),
+                };
+                assert_eq!(streamed(&r, false), document(&report(&r)), "fleet {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn json_lines_are_one_object_per_database_then_the_rest() {
+        let r = Report {
+            targets: vec![target("a", 1, false), target("b", 0, false)],
+            ..Default::default()
+        };
+        let text = streamed(&r, true);
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let whole = report(&r);
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0], whole["targets"][0]);
+        assert_eq!(lines[1], whole["targets"][1]);
+        assert_eq!(lines[2]["summary"], whole["summary"]);
+        assert_eq!(lines[2]["rejected"], whole["rejected"]);
+        assert!(lines[2].get("targets").is_none());
+    }
 }

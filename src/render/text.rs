@@ -9,7 +9,7 @@ use crate::model::declared_form::declared_form;
 use crate::model::index::SERVER_ASSIGNED;
 use crate::model::IndexSpec;
 use crate::plan::{Action, Change, Command, DatabasePlan, Step};
-use crate::run::{Report, TargetReport};
+use crate::run::{Report, TargetReport, Tally, MIGRATION_STATUSES};
 use crate::server::execute::{Applied, StepOutcome};
 
 /// ANSI colours, or none.
@@ -420,9 +420,31 @@ fn migrations_text(t: &TargetReport, style: Style, out: &mut String) {
     }
 }
 
+/// The whole report: what [`rejected`], [`target`], [`result_line`] and
+/// [`summary`] give, in that order (a streamed run prints the same pieces as
+/// each database is done).
 pub fn report(report: &Report, style: Style) -> String {
+    let mut out = rejected(&report.rejected, style);
+    for t in &report.targets {
+        out.push_str(&target(t, report.applied, style));
+    }
+    let results: Vec<String> = report
+        .targets
+        .iter()
+        .map(|t| result_line(t, style))
+        .collect();
+    out.push_str(&summary(
+        &report.tally(),
+        report.applied.then_some(results.as_slice()),
+        style,
+    ));
+    out
+}
+
+/// Tenant names discovery found but `mig` will not use.
+pub fn rejected(rejected: &[crate::targets::Rejected], style: Style) -> String {
     let mut out = String::new();
-    for r in &report.rejected {
+    for r in rejected {
         let _ = writeln!(
             out,
             "{} {}: {}",
@@ -431,97 +453,79 @@ pub fn report(report: &Report, style: Style) -> String {
             r.reason
         );
     }
-    for t in &report.targets {
-        target_text(t, report.applied, style, &mut out);
-    }
-    // After an apply, only the changes that succeeded are counted as applied.
-    let count = |a: Action| {
-        report
-            .targets
-            .iter()
-            .flat_map(|t| t.counted(report.applied))
-            .filter(|c| c.action() == a)
-            .count()
+    out
+}
+
+/// One database's section.
+pub fn target(t: &TargetReport, applied: bool, style: Style) -> String {
+    let mut out = String::new();
+    target_text(t, applied, style, &mut out);
+    out
+}
+
+/// One database's line in the Result list after an apply: the outcome in a
+/// few words (the section above says why).
+pub fn result_line(t: &TargetReport, style: Style) -> String {
+    let line = t.brief(true);
+    let line = if t.failed() {
+        style.red(&line)
+    } else if line == "ok" {
+        style.dim(&line)
+    } else {
+        style.green(&line)
     };
-    let unmanaged: usize = report
-        .targets
-        .iter()
-        .filter_map(|t| t.plan.as_ref())
-        .map(|p| p.unmanaged.len())
-        .sum();
-    let changed = report
-        .targets
-        .iter()
-        .filter(|t| t.has_work(report.applied))
-        .count();
-    let failed_steps: usize = report.targets.iter().map(TargetReport::failed_steps).sum();
-    let failed = report.targets.iter().filter(|t| t.failed()).count();
-    if report.applied {
+    format!("  {}: {line}\n", t.target.database)
+}
+
+/// The closing lines: after an apply the Result list (`results`), then the
+/// summary line, and "Nothing to do" when nothing is.
+pub fn summary(tally: &Tally, results: Option<&[String]>, style: Style) -> String {
+    let mut out = String::new();
+    if let Some(results) = results {
         let _ = writeln!(out, "\n{}", style.bold("Result:"));
-        for t in &report.targets {
-            let line = t.brief(true);
-            let line = if t.failed() {
-                style.red(&line)
-            } else if line == "ok" {
-                style.dim(&line)
-            } else {
-                style.green(&line)
-            };
-            let _ = writeln!(out, "  {}: {line}", t.target.database);
+        for line in results {
+            out.push_str(line);
         }
     }
-    let verb = if report.applied {
-        "applied"
-    } else {
-        "to apply"
-    };
+    let applied = results.is_some();
+    let verb = if applied { "applied" } else { "to apply" };
     let _ = write!(
         out,
-        "\n{} {} database(s), {changed} with changes {verb}: {} create, {} modify, {} replace, {} hide, {} drop",
+        "\n{} {} database(s), {} with changes {verb}: {} create, {} modify, {} replace, {} hide, {} drop",
         style.bold("Summary:"),
-        report.targets.len(),
-        count(Action::Create),
-        count(Action::Modify),
-        count(Action::Replace),
-        count(Action::Hide),
-        count(Action::Drop),
+        tally.databases,
+        tally.changed,
+        tally.action(Action::Create),
+        tally.action(Action::Modify),
+        tally.action(Action::Replace),
+        tally.action(Action::Hide),
+        tally.action(Action::Drop),
     );
-    for status in [
-        "pending",
-        "applied",
-        crate::run::TO_REVERT,
-        "reverted",
-        "failed",
-    ] {
-        let n = report
-            .targets
-            .iter()
-            .flat_map(|t| &t.migrations)
-            .filter(|m| m.status == status)
-            .count();
+    for status in MIGRATION_STATUSES {
+        let n = tally.migration_runs(status);
         if n > 0 {
             let _ = write!(out, "; {n} migration run(s) {status}");
         }
     }
-    if failed_steps > 0 {
+    if tally.failed_steps > 0 {
         let _ = write!(
             out,
             "; {}",
-            style.red(&format!("{failed_steps} change(s) failed"))
+            style.red(&format!("{} change(s) failed", tally.failed_steps))
         );
     }
-    if unmanaged > 0 {
-        let _ = write!(out, "; {unmanaged} unmanaged index(es) left alone");
+    if tally.unmanaged > 0 {
+        let _ = write!(out, "; {} unmanaged index(es) left alone", tally.unmanaged);
     }
-    if failed > 0 {
+    if tally.failed > 0 {
         let _ = write!(
             out,
             "; {}",
-            style.red(&format!("{failed} database(s) failed or skipped"))
+            style.red(&format!("{} database(s) failed or skipped", tally.failed))
         );
     }
     out.push('\n');
-    if !report.applied && changed == 0 && failed == 0 {
+    if !applied && tally.changed == 0 && tally.failed == 0 {
         out.push_str("Nothing to do: every database matches the manifests.\n");
     }
     out

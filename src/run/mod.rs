@@ -12,7 +12,7 @@ mod report;
 pub use apply::apply_saved;
 pub use error::RunError;
 pub use migrations::{down, MigrationOutcome, Migrations, TO_REVERT};
-pub use report::{Report, TargetReport};
+pub use report::{Report, TargetReport, Tally, MIGRATION_STATUSES};
 
 use bson::Bson;
 use mongodb::Client;

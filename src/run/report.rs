@@ -2,7 +2,7 @@
 
 use crate::diagnostics::Problem;
 use crate::migrate::api::Entry;
-use crate::plan::{Change, DatabasePlan};
+use crate::plan::{Action, Change, DatabasePlan};
 use crate::server::execute::Applied;
 use crate::server::inspect::ReadPath;
 use crate::targets::{Rejected, Target};
@@ -183,8 +183,79 @@ impl Report {
         self.targets.iter().any(TargetReport::failed)
     }
 
+    /// The summary's numbers over every database.
+    pub fn tally(&self) -> Tally {
+        let mut tally = Tally::default();
+        for t in &self.targets {
+            tally.add(t, self.applied);
+        }
+        tally
+    }
+
     /// Index changes or data migrations pending (`plan --detailed-exitcode`).
     pub fn has_changes(&self) -> bool {
         self.targets.iter().any(|t| t.has_work(false))
+    }
+}
+
+/// The migration statuses a summary counts, in the order it names them.
+pub const MIGRATION_STATUSES: [&str; 5] = ["pending", "applied", super::TO_REVERT, "reverted", "failed"];
+
+/// What a run's summary counts, added up one database at a time: a streamed
+/// run keeps these numbers, not the databases.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub databases: usize,
+    /// Databases with work to do (a plan) or work done (an apply).
+    pub changed: usize,
+    /// Changes by [`Action`]: in a plan all, after an apply those whose steps all succeeded.
+    pub actions: [usize; Action::ALL.len()],
+    pub blocked: usize,
+    pub skipped: usize,
+    pub unmanaged: usize,
+    /// Databases that failed or were skipped.
+    pub failed: usize,
+    pub failed_steps: usize,
+    /// Migration runs by status, as in [`MIGRATION_STATUSES`].
+    pub migrations: [usize; MIGRATION_STATUSES.len()],
+}
+
+impl Tally {
+    pub fn add(&mut self, t: &TargetReport, applied: bool) {
+        self.databases += 1;
+        if t.has_work(applied) {
+            self.changed += 1;
+        }
+        for c in t.counted(applied) {
+            self.actions[c.action() as usize] += 1;
+        }
+        if let Some(p) = &t.plan {
+            self.blocked += p.findings.blocked.len();
+            self.unmanaged += p.unmanaged.len();
+        }
+        if t.skipped.is_some() {
+            self.skipped += 1;
+        }
+        if t.failed() {
+            self.failed += 1;
+        }
+        self.failed_steps += t.failed_steps();
+        for m in &t.migrations {
+            if let Some(i) = MIGRATION_STATUSES.iter().position(|s| *s == m.status) {
+                self.migrations[i] += 1;
+            }
+        }
+    }
+
+    pub fn action(&self, a: Action) -> usize {
+        self.actions[a as usize]
+    }
+
+    /// Migration runs with this status.
+    pub fn migration_runs(&self, status: &str) -> usize {
+        MIGRATION_STATUSES
+            .iter()
+            .position(|s| *s == status)
+            .map_or(0, |i| self.migrations[i])
     }
 }
