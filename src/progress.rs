@@ -1,7 +1,9 @@
-//! Progress on stderr: on a terminal, a bar for databases done / total and a
-//! line per long index build with the server's own progress (from
-//! `currentOp`: "Index Build: scanning collection n/N"); otherwise one plain
-//! line per database. stdout (the plan, the JSON) is never touched.
+//! Progress on stderr: on a terminal, a bar for databases done / total with
+//! the rate and the time left, and a line per long index build with the
+//! server's own progress (from `currentOp`: "Index Build: scanning collection
+//! n/N"); otherwise one plain line per database, or, for a fleet larger than
+//! [`LINE_PER_DATABASE`], one line every [`LINE_EVERY`]. stdout (the plan, the
+//! JSON) is never touched.
 
 use std::future::IntoFuture;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,6 +17,11 @@ use mongodb::Database;
 /// Builds shorter than this show no line of their own.
 const QUIET_BUILD: Duration = Duration::from_secs(2);
 
+/// Without a terminal, a fleet up to this size gets a line per database…
+pub const LINE_PER_DATABASE: usize = 200;
+/// …and a larger one a line this often.
+pub const LINE_EVERY: Duration = Duration::from_secs(5);
+
 pub struct Progress {
     multi: Option<MultiProgress>,
     bar: Option<ProgressBar>,
@@ -22,6 +29,9 @@ pub struct Progress {
     done: AtomicUsize,
     /// Plain lines (not a terminal), unless quiet.
     lines: bool,
+    started: std::time::Instant,
+    /// When the last plain line was printed (large fleets).
+    last_line: std::sync::Mutex<std::time::Instant>,
 }
 
 impl Progress {
@@ -31,8 +41,10 @@ impl Progress {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
             let bar = multi.add(ProgressBar::new(total as u64));
             bar.set_style(
-                ProgressStyle::with_template("{bar:30} {pos}/{len} databases {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} databases · {per_sec} · {eta} left · {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             Progress {
                 multi: Some(multi),
@@ -40,6 +52,8 @@ impl Progress {
                 total,
                 done: AtomicUsize::new(0),
                 lines: false,
+                started: std::time::Instant::now(),
+                last_line: std::sync::Mutex::new(std::time::Instant::now()),
             }
         } else {
             Progress {
@@ -48,6 +62,8 @@ impl Progress {
                 total,
                 done: AtomicUsize::new(0),
                 lines: !quiet,
+                started: std::time::Instant::now(),
+                last_line: std::sync::Mutex::new(std::time::Instant::now()),
             }
         }
     }
@@ -60,9 +76,26 @@ impl Progress {
                 bar.set_message(format!("{database}: {summary}"));
                 bar.inc(1);
             }
-            None if self.lines => eprintln!("[{done}/{}] {database}: {summary}", self.total),
+            None if self.lines && self.total <= LINE_PER_DATABASE => {
+                eprintln!("[{done}/{}] {database}: {summary}", self.total)
+            }
+            None if self.lines => {
+                if let Some(line) = self.periodic_line(done) {
+                    eprintln!("{line}");
+                }
+            }
             None => {}
         }
+    }
+
+    /// A large fleet's line, when one is due: done / total, rate, time left.
+    fn periodic_line(&self, done: usize) -> Option<String> {
+        let mut last = self.last_line.lock().ok()?;
+        if done < self.total && last.elapsed() < LINE_EVERY {
+            return None;
+        }
+        *last = std::time::Instant::now();
+        Some(rate_line(done, self.total, self.started.elapsed()))
     }
 
     /// A line about work in progress (e.g. a batched migration step).
@@ -73,6 +106,14 @@ impl Progress {
             }
             None if self.lines => eprintln!("{line}"),
             None => {}
+        }
+    }
+
+    /// Runs `f` (which prints) with the bar out of the way.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.multi {
+            Some(multi) => multi.suspend(f),
+            None => f(),
         }
     }
 
@@ -142,5 +183,50 @@ async fn build_status(db: &Database, ns: &str) -> Option<String> {
             Some(format!("{msg} {}/{}", num("done"), num("total")))
         }
         Err(_) => Some(msg.to_string()),
+    }
+}
+
+/// `[1200/10000] databases done, 410/s, about 21 s left`.
+fn rate_line(done: usize, total: usize, elapsed: Duration) -> String {
+    let rate = done as f64 / elapsed.as_secs_f64().max(0.001);
+    let left = if done >= total || rate <= 0.0 {
+        String::new()
+    } else {
+        let secs = ((total - done) as f64 / rate).ceil() as u64;
+        format!(
+            ", about {} left",
+            humantime::format_duration(Duration::from_secs(secs))
+        )
+    };
+    format!("[{done}/{total}] databases done, {rate:.0}/s{left}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_fleet_gets_a_line_with_the_rate_and_the_time_left() {
+        assert_eq!(
+            rate_line(1200, 10_000, Duration::from_secs(3)),
+            "[1200/10000] databases done, 400/s, about 22s left"
+        );
+        assert_eq!(
+            rate_line(10_000, 10_000, Duration::from_secs(20)),
+            "[10000/10000] databases done, 500/s"
+        );
+    }
+
+    #[test]
+    fn lines_come_every_few_seconds_and_at_the_end_not_per_database() {
+        let p = Progress::new(1000, false, false);
+        assert_eq!(p.periodic_line(1), None, "just started");
+        assert!(
+            p.periodic_line(1000).is_some(),
+            "the last one is always shown"
+        );
+        *p.last_line.lock().unwrap() -= LINE_EVERY;
+        assert!(p.periodic_line(500).is_some(), "due");
+        assert_eq!(p.periodic_line(501), None, "not due again yet");
     }
 }

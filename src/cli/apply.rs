@@ -17,6 +17,7 @@ use super::failure::{Failure, Outcome, Success};
 use super::flags::{CollectionFlag, ConnectionFlags, DatabaseFlags, DevFlags, ProjectFlags};
 use super::fleet::{plan_or_apply, print_report, run_fleet};
 use super::plan::{saved_plan, RunArgs};
+use super::printer::{saved_target, Collector};
 use super::{output, Global, OutputFormat};
 
 /// `mig apply`'s arguments: those of `sync-indexes`, and which migrations.
@@ -158,7 +159,7 @@ async fn apply(
 ) -> Outcome {
     let run = |apply, saved| {
         plan_or_apply(
-            global, settings, manifests, migrations, &args.run, apply, saved,
+            global, settings, manifests, migrations, &args.run, apply, saved, false,
         )
     };
     if args.dry_run || settings.dry_run {
@@ -178,15 +179,26 @@ async fn apply(
         run(Some((args, name)), None).await?;
         return Ok(Success::Done);
     }
-    let plan = run_fleet(
-        global, settings, manifests, migrations, &args.run, None, None,
+    let mut collector = Collector::default();
+    run_fleet(
+        global,
+        settings,
+        manifests,
+        migrations,
+        &args.run,
+        None,
+        None,
+        &mut collector,
     )
     .await?;
+    let plan = collector.report;
     // JSON keeps stdout for the one document of the apply; the plan to
     // review goes to the terminal as text.
     match global.format {
         OutputFormat::Text => print_report(global, &plan),
-        OutputFormat::Json => output::stderr(&render::text::report(&plan, output::style(global))),
+        OutputFormat::Json | OutputFormat::Jsonl => {
+            output::stderr(&render::text::report(&plan, output::style(global)))
+        }
     }
     let databases = plan.targets.iter().filter(|t| t.has_work(false)).count();
     if databases == 0 {
@@ -208,7 +220,8 @@ async fn apply(
         .targets
         .iter()
         .any(|t| t.migrations.iter().any(|m| m.status == "pending"));
-    let shown = (!migrating).then(|| saved_plan(&plan));
+    let shown =
+        (!migrating).then(|| saved_plan(plan.targets.iter().filter_map(saved_target).collect()));
     run(Some((args, name)), shown).await?;
     Ok(Success::Done)
 }

@@ -113,7 +113,7 @@ impl Failure {
     /// json`, also one document on stdout, `{"error": {"kind", "message"}}`
     /// (problems add `valid` and `problems`), unless a document is already there.
     pub fn report(&self, format: OutputFormat) -> i32 {
-        let document = format == OutputFormat::Json && !output::stdout_written();
+        let document = format.is_json() && !output::stdout_written();
         match self {
             Failure::Problems(list) | Failure::Config(list) => {
                 if document {
@@ -158,6 +158,7 @@ fn kind_below(e: &(dyn Error + Send + Sync + 'static)) -> &'static str {
         Some(RunError::Lock(LockError::Held(_))) => "locked",
         _ if matches!(e.downcast_ref::<LockError>(), Some(LockError::Held(_))) => "locked",
         _ if e.downcast_ref::<crate::targets::Unmatched>().is_some() => "usage",
+        _ if e.downcast_ref::<super::FormatNotSupported>().is_some() => "usage",
         _ if e.downcast_ref::<super::apply::Cancelled>().is_some() => "cancelled",
         _ => "failed",
     }

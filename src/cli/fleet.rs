@@ -10,7 +10,6 @@ use crate::manifest::Manifests;
 use crate::plan::saved::SavedPlan;
 use crate::plan::PlanOptions;
 use crate::progress::Progress;
-use crate::render;
 use crate::run::{self, Context, Migrations, Report, RunOptions};
 use crate::server::lock::LockOptions;
 use crate::server::{dev, inspect};
@@ -18,13 +17,14 @@ use crate::targets::Target;
 
 use super::apply::ApplyArgs;
 use super::failure::Failure;
-use super::output;
 use super::plan::RunArgs;
-use super::{Global, OutputFormat};
+use super::printer::{Head, Listener, Printer};
+use super::Global;
 
-/// Plans (and, with `apply`, applies) over every target and prints the
-/// report; `Err(Failure::Reported)` when a database failed. `apply` names
-/// the command, for locks and the journal.
+/// Plans (and, with `apply`, applies) over every target, printing each
+/// database as it is done; `Err(Failure::Reported)` when a database failed.
+/// `apply` names the command, for locks and the journal. Returns the counts
+/// (and, with `keep_saved`, each database's plan for `plan --out`).
 pub async fn plan_or_apply(
     global: &Global,
     settings: &Settings,
@@ -33,18 +33,32 @@ pub async fn plan_or_apply(
     args: &RunArgs,
     apply: Option<(&ApplyArgs, &str)>,
     saved: Option<SavedPlan>,
-) -> Result<Report, Failure> {
-    let report = run_fleet(global, settings, manifests, migrations, args, apply, saved).await?;
-    print_report(global, &report);
-    if report.failed() {
+    keep_saved: bool,
+) -> Result<Printer, Failure> {
+    let mut printer = Printer::new(global, keep_saved);
+    let run = run_fleet(
+        global,
+        settings,
+        manifests,
+        migrations,
+        args,
+        apply,
+        saved,
+        &mut printer,
+    )
+    .await;
+    printer.finish();
+    run?;
+    if printer.tally.failed > 0 {
         Err(Failure::Reported)
     } else {
-        Ok(report)
+        Ok(printer)
     }
 }
 
-/// One run over the fleet, unprinted: a plan, or an apply of the live plan
-/// or of `saved` (a plan file, or the plan the user just confirmed).
+/// One run over the fleet, told to `listener` as it goes: a plan, or an apply
+/// of the live plan or of `saved` (a plan file, or the plan the user just confirmed).
+#[allow(clippy::too_many_arguments)]
 pub async fn run_fleet(
     global: &Global,
     settings: &Settings,
@@ -53,7 +67,8 @@ pub async fn run_fleet(
     args: &RunArgs,
     apply: Option<(&ApplyArgs, &str)>,
     saved: Option<SavedPlan>,
-) -> Result<Report, Failure> {
+    listener: &mut dyn Listener,
+) -> Result<(), Failure> {
     let (client, server) = connect(settings).await?;
     // With a dev server, the declarations are compared in its form; nothing
     // is read or written in production if it is unusable or refuses one. (A
@@ -124,18 +139,20 @@ pub async fn run_fleet(
         progress: Some(&progress),
         migrations,
     };
-    let reports = match &saved {
-        Some(saved) => run::apply_saved(&ctx, saved, &options).await,
-        None => run::run(&ctx, targets, &options).await,
-    };
-    progress.finish();
-    Ok(Report {
-        targets: reports,
+    listener.start(Head {
         rejected,
         applied: options.apply.is_some(),
         read_path: Some(server.read_path),
         warnings: manifests.warnings.clone(),
-    })
+    });
+    // Each database is printed (then let go) as it is done, above the progress bar.
+    let each = &mut |report| progress.suspend(|| listener.target(report));
+    match &saved {
+        Some(saved) => run::apply_saved(&ctx, saved, &options, each).await,
+        None => run::run_each(&ctx, targets, &options, each).await,
+    }
+    progress.finish();
+    Ok(())
 }
 
 /// `majority`, `votingMembers` and tags are strings; a number is a number.
@@ -146,12 +163,19 @@ fn commit_quorum(value: &str) -> bson::Bson {
         .unwrap_or_else(|_| bson::Bson::String(value.to_string()))
 }
 
-/// A run's report on stdout, as text or JSON.
+/// A whole report on stdout, as text or JSON (`down`, and the plan to confirm).
 pub fn print_report(global: &Global, report: &Report) {
-    output::stdout(&match global.format {
-        OutputFormat::Json => render::json::document(&render::json::report(report)),
-        OutputFormat::Text => render::text::report(report, output::style(global)),
+    let mut printer = Printer::new(global, false);
+    printer.start(Head {
+        rejected: report.rejected.clone(),
+        read_path: report.read_path,
+        warnings: report.warnings.clone(),
+        applied: report.applied,
     });
+    for t in &report.targets {
+        printer.target(t.clone());
+    }
+    printer.finish();
 }
 
 /// A connection, the targets and a progress display, for `status` and `down`.

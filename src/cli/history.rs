@@ -96,7 +96,7 @@ pub async fn run(global: &Global, settings: &Settings, args: &HistoryArgs) -> Ou
     entries.sort_by_key(|d| std::cmp::Reverse(time(d)));
     entries.truncate(usize::try_from(args.limit).unwrap_or(0));
     output::stdout(&match global.format {
-        OutputFormat::Json => render::history::json(&entries),
+        OutputFormat::Json | OutputFormat::Jsonl => render::history::json(&entries),
         OutputFormat::Text => render::history::text(&args.database, &entries),
     });
     Ok(Success::Done)

@@ -45,7 +45,9 @@ pub async fn run(
         Err(e) => Err(e),
     };
     output::stdout(&match global.format {
-        OutputFormat::Json => render::list::json(manifests, &migrations.list, &shown),
+        OutputFormat::Json | OutputFormat::Jsonl => {
+            render::list::json(manifests, &migrations.list, &shown)
+        }
         OutputFormat::Text => render::list::text(manifests, &migrations.list, &shown),
     });
     discovered.map(|_| Success::Done)

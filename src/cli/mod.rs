@@ -20,6 +20,7 @@ mod logging;
 mod new;
 mod output;
 mod plan;
+mod printer;
 mod schema;
 mod setup;
 mod status;
@@ -80,7 +81,8 @@ pub struct Global {
         help_heading = "Global options"
     )]
     pub config: Option<PathBuf>,
-    /// Output: text for people, json for programs (one document on stdout, failures included).
+    /// Output: text for people, json for programs (one document on stdout,
+    /// failures included), jsonl for programs that read line by line.
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text, help_heading = "Global options")]
     pub format: OutputFormat,
     /// More log output on stderr (-v info, -vv debug).
@@ -152,10 +154,20 @@ impl Global {
     }
 }
 
+impl OutputFormat {
+    /// JSON of either kind: failures are JSON documents too.
+    pub fn is_json(self) -> bool {
+        matches!(self, OutputFormat::Json | OutputFormat::Jsonl)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Text,
     Json,
+    /// JSON Lines: one object per database as it is done, then one with the
+    /// rest (`plan`, `apply`, `sync-indexes`).
+    Jsonl,
 }
 
 #[derive(Debug, Subcommand)]
@@ -282,6 +294,14 @@ impl Command {
     }
 }
 
+/// An output format the command doesn't have.
+#[derive(Debug, thiserror::Error)]
+#[error("--format {format} is for {supported}; use --format text or json here")]
+pub struct FormatNotSupported {
+    pub format: &'static str,
+    pub supported: &'static str,
+}
+
 /// Parses the command line and runs it; returns the exit code.
 pub async fn main() -> i32 {
     let mut cli = match Cli::try_parse() {
@@ -298,6 +318,17 @@ pub async fn main() -> i32 {
 
 /// Settings, files, then the command.
 async fn run(cli: Cli) -> Outcome {
+    if cli.global.format == OutputFormat::Jsonl
+        && !matches!(
+            cli.command,
+            Command::Plan(_) | Command::Apply(_) | Command::SyncIndexes(_)
+        )
+    {
+        return Err(Failure::other(FormatNotSupported {
+            format: "jsonl",
+            supported: "plan, apply and sync-indexes",
+        }));
+    }
     // Needs no project: works before there is a mig.toml.
     if let Command::Schema(args) = &cli.command {
         return schema::run(args);

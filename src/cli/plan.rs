@@ -10,7 +10,7 @@ use crate::config::Settings;
 use crate::manifest::Manifests;
 use crate::plan::saved::{self, SavedPlan, SavedTarget};
 use crate::redact::scrub;
-use crate::run::{Migrations, Report};
+use crate::run::Migrations;
 
 use super::failure::{Failure, Outcome, Success};
 use super::flags::{CollectionFlag, ConnectionFlags, DatabaseFlags, DevFlags, ProjectFlags};
@@ -72,7 +72,7 @@ pub async fn run(
     migrations: &Migrations,
     args: &PlanArgs,
 ) -> Outcome {
-    let report = plan_or_apply(
+    let printed = plan_or_apply(
         global,
         settings,
         manifests,
@@ -80,12 +80,13 @@ pub async fn run(
         &args.run,
         None,
         None,
+        args.out.is_some(),
     )
     .await?;
     if let Some(path) = &args.out {
-        save_plan(&report, path)?;
+        save_plan(printed.saved.unwrap_or_default(), path)?;
     }
-    Ok(if args.detailed_exitcode && report.has_changes() {
+    Ok(if args.detailed_exitcode && printed.tally.changed > 0 {
         Success::ChangesPending
     } else {
         Success::Done
@@ -94,8 +95,8 @@ pub async fn run(
 
 /// Writes the plan of every database that has one, with the fingerprints of
 /// what was read, for `mig apply FILE`.
-fn save_plan(report: &Report, path: &Path) -> Result<(), Failure> {
-    let saved = saved_plan(report);
+fn save_plan(targets: Vec<SavedTarget>, path: &Path) -> Result<(), Failure> {
+    let saved = saved_plan(targets);
     let text = scrub(&serde_json::to_string_pretty(&saved).map_err(Failure::other)?);
     std::fs::write(path, text + "\n").map_err(|source| Failure::File {
         path: path.to_path_buf(),
@@ -107,20 +108,13 @@ fn save_plan(report: &Report, path: &Path) -> Result<(), Failure> {
 
 /// The plan of every database that has one, with the fingerprints of what
 /// was read: what `mig apply FILE` applies, and what a confirmed apply applies.
-pub fn saved_plan(report: &Report) -> SavedPlan {
+pub fn saved_plan(targets: Vec<SavedTarget>) -> SavedPlan {
     SavedPlan {
         format: saved::FORMAT,
         mig_version: env!("CARGO_PKG_VERSION").to_string(),
         created_at: bson::DateTime::now()
             .try_to_rfc3339_string()
             .unwrap_or_default(),
-        targets: report
-            .targets
-            .iter()
-            .filter_map(|t| {
-                let (collections, fingerprint) = t.read.clone()?;
-                Some(SavedTarget::new(t.plan.as_ref()?, collections, fingerprint))
-            })
-            .collect(),
+        targets,
     }
 }

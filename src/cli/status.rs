@@ -58,7 +58,7 @@ pub async fn run(
     let reports = run::run(&ctx, fleet.targets.clone(), &options).await;
     fleet.progress.finish();
     output::stdout(&match global.format {
-        OutputFormat::Json => {
+        OutputFormat::Json | OutputFormat::Jsonl => {
             render::json::document(&render::json::status(&reports, &migrations.list))
         }
         OutputFormat::Text => {

@@ -437,7 +437,11 @@ mod tests {
         let fleets = [
             vec![],
             vec![target("a", 0, false)],
-            vec![target("a", 2, false), target("b", 0, true), target("c", 1, false)],
+            vec![
+                target("a", 2, false),
+                target("b", 0, true),
+                target("c", 1, false),
+            ],
         ];
         for (i, targets) in fleets.into_iter().enumerate() {
             for applied in [false, true] {

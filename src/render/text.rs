@@ -9,7 +9,7 @@ use crate::model::declared_form::declared_form;
 use crate::model::index::SERVER_ASSIGNED;
 use crate::model::IndexSpec;
 use crate::plan::{Action, Change, Command, DatabasePlan, Step};
-use crate::run::{Report, TargetReport, Tally, MIGRATION_STATUSES};
+use crate::run::{Report, Tally, TargetReport, MIGRATION_STATUSES};
 use crate::server::execute::{Applied, StepOutcome};
 
 /// ANSI colours, or none.

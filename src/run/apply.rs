@@ -18,27 +18,29 @@ use crate::targets::Target;
 
 use super::migrations::migrations_apply;
 use super::plan::{finish_plan, vanished_check};
-use super::{in_order, request, take_lock, Context, OnError, RunError, RunOptions, TargetReport};
+use super::{request, take_lock, Context, OnError, RunError, RunOptions, TargetReport};
 
-pub(super) async fn apply_all(
+pub(super) async fn apply_each(
     ctx: &Context<'_>,
     targets: Vec<Target>,
     options: &RunOptions,
     lock: &LockOptions,
-) -> Vec<TargetReport> {
+    each: &mut (dyn FnMut(TargetReport) + Send),
+) {
     let targets = targets.into_iter().map(|t| (t, None)).collect();
-    apply_targets(ctx, targets, options, lock).await
+    apply_targets(ctx, targets, options, lock, each).await
 }
 
 /// Applies a saved plan: each database's saved changes, where its live state
-/// still has the fingerprint the plan was made from.
+/// still has the fingerprint the plan was made from; reports in the plan's order.
 pub async fn apply_saved(
     ctx: &Context<'_>,
     saved: &SavedPlan,
     options: &RunOptions,
-) -> Vec<TargetReport> {
+    each: &mut (dyn FnMut(TargetReport) + Send),
+) {
     let Some(lock) = &options.apply else {
-        return Vec::new();
+        return;
     };
     let targets = saved
         .targets
@@ -51,19 +53,18 @@ pub async fn apply_saved(
             (target, Some(t))
         })
         .collect();
-    let mut reports = apply_targets(ctx, targets, options, lock).await;
-    let order: Vec<String> = saved.targets.iter().map(|t| t.database.clone()).collect();
-    in_order(&mut reports, &order);
-    reports
+    apply_targets(ctx, targets, options, lock, each).await
 }
 
-/// Applies: the public database and the canaries first, then the rest.
+/// Applies: the public database and the canaries first, then the rest; each
+/// report handed to `each` in the targets' order.
 async fn apply_targets(
     ctx: &Context<'_>,
     targets: Vec<(Target, Option<&SavedTarget>)>,
     options: &RunOptions,
     lock: &LockOptions,
-) -> Vec<TargetReport> {
+    each: &mut (dyn FnMut(TargetReport) + Send),
+) {
     let stop = AtomicBool::new(false);
     let first = if options.canary > 0 {
         targets
@@ -76,18 +77,22 @@ async fn apply_targets(
     };
     let mut rest = targets;
     let canaries: Vec<_> = rest.drain(..first.min(rest.len())).collect();
-    let mut reports = apply_phase(ctx, canaries, options, lock, &stop).await;
-    if options.canary > 0 && reports.iter().any(TargetReport::failed) {
+    let mut canary_failed = false;
+    apply_phase(ctx, canaries, options, lock, &stop, &mut |r| {
+        canary_failed |= r.failed();
+        each(r)
+    })
+    .await;
+    if options.canary > 0 && canary_failed {
         for (target, _) in rest {
-            reports.push(TargetReport {
+            each(TargetReport {
                 skipped: Some("not started: a canary database failed".into()),
                 ..TargetReport::new(target)
             });
         }
-        return reports;
+        return;
     }
-    reports.extend(apply_phase(ctx, rest, options, lock, &stop).await);
-    reports
+    apply_phase(ctx, rest, options, lock, &stop, each).await
 }
 
 async fn apply_phase(
@@ -96,7 +101,8 @@ async fn apply_phase(
     options: &RunOptions,
     lock: &LockOptions,
     stop: &AtomicBool,
-) -> Vec<TargetReport> {
+    each: &mut (dyn FnMut(TargetReport) + Send),
+) {
     stream::iter(targets)
         .map(|(target, saved)| async move {
             let report = if stop.load(Ordering::SeqCst) {
@@ -117,8 +123,11 @@ async fn apply_phase(
             }
             report
         })
-        .buffer_unordered(ctx.settings.concurrency)
-        .collect()
+        .buffered(ctx.settings.concurrency.max(1))
+        .for_each(|report| {
+            each(report);
+            futures::future::ready(())
+        })
         .await
 }
 

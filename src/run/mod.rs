@@ -12,7 +12,7 @@ mod report;
 pub use apply::apply_saved;
 pub use error::RunError;
 pub use migrations::{down, MigrationOutcome, Migrations, TO_REVERT};
-pub use report::{Report, TargetReport, Tally, MIGRATION_STATUSES};
+pub use report::{Report, Tally, TargetReport, MIGRATION_STATUSES};
 
 use bson::Bson;
 use mongodb::Client;
@@ -59,7 +59,9 @@ pub struct Context<'a> {
     pub migrations: Option<&'a Migrations>,
 }
 
-/// The databases to work on, in order: the public one, then the tenants.
+/// The databases to work on, in order: the public one, then the tenants by
+/// name (whatever the discovery's own order: the catalog is read sorted by
+/// database, and a report follows the same order on every run).
 pub async fn resolve_targets(
     client: &Client,
     settings: &Settings,
@@ -93,6 +95,8 @@ pub async fn resolve_targets(
             &selection.tenants,
             tenants.iter().map(String::as_str),
         )?;
+        let mut tenants = tenants;
+        tenants.sort();
         out.extend(
             tenants
                 .into_iter()
@@ -124,13 +128,24 @@ pub async fn run(
     targets: Vec<Target>,
     options: &RunOptions,
 ) -> Vec<TargetReport> {
-    let order: Vec<String> = targets.iter().map(|t| t.database.clone()).collect();
-    let mut reports = match &options.apply {
-        None => plan::plan_all(ctx, targets, options).await,
-        Some(lock) => apply::apply_all(ctx, targets, options, lock).await,
-    };
-    in_order(&mut reports, &order);
+    let mut reports = Vec::new();
+    run_each(ctx, targets, options, &mut |r| reports.push(r)).await;
     reports
+}
+
+/// [`run`], handing each database's report to `each` as soon as it is done,
+/// in the targets' order, and keeping none: what the fleet holds at once is
+/// bounded by the concurrency, not by the number of databases.
+pub async fn run_each(
+    ctx: &Context<'_>,
+    targets: Vec<Target>,
+    options: &RunOptions,
+    each: &mut (dyn FnMut(TargetReport) + Send),
+) {
+    match &options.apply {
+        None => plan::plan_each(ctx, targets, options, each).await,
+        Some(lock) => apply::apply_each(ctx, targets, options, lock, each).await,
+    }
 }
 
 /// Databases finish in any order; reports follow the order of `databases`.

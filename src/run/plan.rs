@@ -1,76 +1,119 @@
-//! Planning every target: the live state of all of them read at once where
-//! the server allows it, then per database plan → preflight.
+//! Planning every target: the live state of all of them read in one stream
+//! where the server allows it, then per database plan → preflight, each
+//! database handed on as soon as it is done.
 
-use futures::stream::{self, StreamExt};
+use futures::future;
+use futures::stream::{self, BoxStream, StreamExt};
 
 use crate::config::Discovery;
 use crate::model::{DatabaseState, Scope};
 use crate::plan::saved::fingerprint;
 use crate::plan::{plan_database, DatabasePlan};
 use crate::server::errors::ReadError;
-use crate::server::inspect::{self, Request};
+use crate::server::inspect::{self, ReadPath};
 use crate::server::preflight;
 use crate::targets::Target;
 
 use super::migrations::migrations_pending;
 use super::{request, Context, RunError, RunOptions, TargetReport};
 
-/// Plans: the live state of every target comes from one catalog read when the
-/// server allows it, else from concurrent per-database reads.
-pub(super) async fn plan_all(
+/// Plans every target, handing each report to `each` in the targets' order as
+/// soon as it is done; at most `concurrency` databases are held at once. The
+/// live state comes from one catalog cursor when the server has one (the
+/// tenants arrive sorted by name, the order `resolve_targets` gives them),
+/// else from concurrent per-database reads.
+pub(super) async fn plan_each(
     ctx: &Context<'_>,
     targets: Vec<Target>,
     options: &RunOptions,
-) -> Vec<TargetReport> {
-    let requests: Vec<Request> = targets.iter().map(|t| request(ctx, t)).collect();
-    let reads = inspect::read(
-        ctx.client,
-        ctx.server.read_path,
-        &requests,
-        ctx.settings.concurrency,
-        ctx.settings.socket_timeout,
-    )
-    .await;
-    stream::iter(targets.into_iter().zip(reads))
-        .map(|(target, read)| async move {
-            let mut report = TargetReport::new(target);
-            match read {
-                Ok(live) => match finish_plan(ctx, &report.target, live, options, true).await {
-                    Ok((plan, read)) => {
-                        report.plan = Some(plan);
-                        report.read = Some(read);
-                    }
-                    Err(e) => report.error = Some(e.to_string()),
-                },
-                Err(e) => report.error = Some(e.to_string()),
-            }
-            if report.error.is_none()
-                && ctx
-                    .migrations
-                    .is_some_and(|m| m.any_for(report.target.scope))
-            {
-                if let Err(e) = migrations_pending(ctx, &mut report).await {
-                    report.error = Some(e.to_string());
-                }
-            }
-            // Pending migrations run first: their steps lead the database's.
-            let pending: Vec<&str> = report
-                .migrations
-                .iter()
-                .filter(|m| m.status == "pending")
-                .map(|m| m.id.as_str())
-                .collect();
-            if let Some(plan) = report.plan.take() {
-                report.plan = Some(plan.with_migrations_first(&pending));
-            }
-            if let Some(p) = ctx.progress {
-                p.database_done(&report.target.database, &report.brief(false));
-            }
-            report
+    each: &mut (dyn FnMut(TargetReport) + Send),
+) {
+    read_each(ctx, targets)
+        .map(|(target, read)| plan_one(ctx, target, read, options))
+        .buffered(ctx.settings.concurrency.max(1))
+        .for_each(|report| {
+            each(report);
+            future::ready(())
         })
-        .buffer_unordered(ctx.settings.concurrency)
-        .collect()
-        .await
+        .await;
+}
+
+/// Each target with its live state, in the targets' order.
+fn read_each<'a>(
+    ctx: &'a Context<'_>,
+    targets: Vec<Target>,
+) -> BoxStream<'a, (Target, Result<DatabaseState, ReadError>)> {
+    let one_by_one = |targets: Vec<Target>| {
+        stream::iter(targets)
+            .map(move |target| async move {
+                let r = request(ctx, &target);
+                let db = ctx.client.database(&r.database);
+                let read = inspect::read_database(db, &r.collections, ctx.settings.socket_timeout);
+                (target, read.await)
+            })
+            .buffered(ctx.settings.concurrency.max(1))
+    };
+    if ctx.server.read_path == ReadPath::ListIndexes {
+        return one_by_one(targets).boxed();
+    }
+    // The public database on its own (a few collections), the tenants from
+    // one cursor over the catalog, sorted by database name.
+    let (public, tenants): (Vec<Target>, Vec<Target>) =
+        targets.into_iter().partition(|t| t.scope == Scope::Public);
+    let requests = tenants.iter().map(|t| request(ctx, t)).collect();
+    let tenants = inspect::catalog_each(ctx.client, requests, ctx.settings.socket_timeout).map(
+        |(r, read)| {
+            let target = Target {
+                database: r.database,
+                scope: Scope::Tenant,
+            };
+            (target, read)
+        },
+    );
+    one_by_one(public).chain(tenants).boxed()
+}
+
+/// One database: its plan, pending migrations first.
+async fn plan_one(
+    ctx: &Context<'_>,
+    target: Target,
+    read: Result<DatabaseState, ReadError>,
+    options: &RunOptions,
+) -> TargetReport {
+    let mut report = TargetReport::new(target);
+    match read {
+        Ok(live) => match finish_plan(ctx, &report.target, live, options, true).await {
+            Ok((plan, read)) => {
+                report.plan = Some(plan);
+                report.read = Some(read);
+            }
+            Err(e) => report.error = Some(e.to_string()),
+        },
+        Err(e) => report.error = Some(e.to_string()),
+    }
+    if report.error.is_none()
+        && ctx
+            .migrations
+            .is_some_and(|m| m.any_for(report.target.scope))
+    {
+        if let Err(e) = migrations_pending(ctx, &mut report).await {
+            report.error = Some(e.to_string());
+        }
+    }
+    // Pending migrations run first: their steps lead the database's.
+    let pending: Vec<&str> = report
+        .migrations
+        .iter()
+        .filter(|m| m.status == "pending")
+        .map(|m| m.id.as_str())
+        .collect();
+    if let Some(plan) = report.plan.take() {
+        report.plan = Some(plan.with_migrations_first(&pending));
+    }
+    if let Some(p) = ctx.progress {
+        p.database_done(&report.target.database, &report.brief(false));
+    }
+    report
 }
 
 /// Live state → plan → preflight, for one database.

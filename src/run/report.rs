@@ -199,7 +199,8 @@ impl Report {
 }
 
 /// The migration statuses a summary counts, in the order it names them.
-pub const MIGRATION_STATUSES: [&str; 5] = ["pending", "applied", super::TO_REVERT, "reverted", "failed"];
+pub const MIGRATION_STATUSES: [&str; 5] =
+    ["pending", "applied", super::TO_REVERT, "reverted", "failed"];
 
 /// What a run's summary counts, added up one database at a time: a streamed
 /// run keeps these numbers, not the databases.

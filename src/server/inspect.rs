@@ -120,26 +120,140 @@ pub async fn read(
     }
 }
 
+/// Reads the catalog of many databases as one stream, in the order of their
+/// names: one `$listCatalog` cursor sorted by database, each database handed
+/// on once all its entries have arrived, so only one database's entries are
+/// held at a time. A database with no entries is one whose collections don't
+/// exist (yet). If the cursor fails half-way (the server steps down), the
+/// databases already handed on stand, and each of the rest gets the error.
+pub fn catalog_each(
+    client: &Client,
+    mut requests: Vec<Request>,
+    timeout: Option<Duration>,
+) -> impl futures::Stream<Item = (Request, Result<DatabaseState, ReadError>)> + '_ {
+    requests.sort_by(|a, b| a.database.cmp(&b.database));
+    let state = CatalogStream {
+        requests: requests.into(),
+        ..CatalogStream::default()
+    };
+    stream::unfold(state, move |mut state| async move {
+        let item = state.next(client, timeout).await?;
+        Some((item, state))
+    })
+}
+
+#[derive(Default)]
+struct CatalogStream {
+    /// Not handed on yet, by name.
+    requests: std::collections::VecDeque<Request>,
+    cursor: Option<mongodb::Cursor<Document>>,
+    /// Opened, and read to its end.
+    exhausted: bool,
+    /// The first entry of the next database, read ahead.
+    held: Option<Document>,
+    /// The cursor failed: every database not handed on fails with this.
+    failed: Option<ReadError>,
+}
+
+impl CatalogStream {
+    async fn next(
+        &mut self,
+        client: &Client,
+        timeout: Option<Duration>,
+    ) -> Option<(Request, Result<DatabaseState, ReadError>)> {
+        if self.requests.is_empty() {
+            return None;
+        }
+        // Opened on the first call, over every database still to come.
+        if self.cursor.is_none() && !self.exhausted && self.failed.is_none() {
+            if let Err(e) = self.open(client, timeout).await {
+                self.failed = Some(e);
+            }
+        }
+        let request = self.requests.pop_front()?;
+        // The pipeline matches only requested databases, so none before this
+        // one should come; skip any that do.
+        while let Some(entry) = self.peek(timeout).await {
+            let before = entry.get_str("db").unwrap_or_default() < request.database.as_str();
+            if !before {
+                break;
+            }
+            self.held = None;
+        }
+        // This database's entries, up to the first of the next one.
+        let mut entries = Vec::new();
+        while let Some(entry) = self.peek(timeout).await {
+            if entry.get_str("db") != Ok(request.database.as_str()) {
+                break;
+            }
+            entries.extend(self.held.take());
+        }
+        if let Some(e) = &self.failed {
+            return Some((request, Err(e.clone())));
+        }
+        let found: Vec<&Document> = entries.iter().collect();
+        let state = state_from_catalog(client, &request, &found, timeout).await;
+        Some((request, state))
+    }
+
+    async fn open(&mut self, client: &Client, timeout: Option<Duration>) -> Result<(), ReadError> {
+        let databases: Vec<&str> = self.requests.iter().map(|r| r.database.as_str()).collect();
+        let mut pipeline = catalog_pipeline(&databases, self.requests.iter());
+        pipeline.push(doc! {"$sort": {"db": 1}});
+        let admin = client.database("admin");
+        let cursor = bounded(timeout, "$listCatalog", admin.aggregate(pipeline)).await?;
+        self.cursor = Some(cursor);
+        Ok(())
+    }
+
+    /// The next entry, read ahead into `held`; None at the end or on a failure.
+    async fn peek(&mut self, timeout: Option<Duration>) -> Option<&Document> {
+        if self.held.is_none() && !self.exhausted && self.failed.is_none() {
+            let cursor = self.cursor.as_mut()?;
+            match bounded(timeout, "$listCatalog", cursor.try_next()).await {
+                Ok(Some(entry)) => self.held = Some(entry),
+                Ok(None) => {
+                    self.exhausted = true;
+                    self.cursor = None;
+                }
+                Err(e) => {
+                    self.failed = Some(e);
+                    self.cursor = None;
+                }
+            }
+        }
+        self.held.as_ref()
+    }
+}
+
+/// `$listCatalog`, narrowed to the requested databases and collections, and
+/// to the fields the model reads.
+fn catalog_pipeline<'a>(
+    databases: &[&str],
+    requests: impl Iterator<Item = &'a Request>,
+) -> Vec<Document> {
+    let mut names: Vec<&str> = requests
+        .flat_map(|r| r.collections.iter().map(String::as_str))
+        .collect();
+    names.sort();
+    names.dedup();
+    vec![
+        doc! {"$listCatalog": {}},
+        doc! {"$match": {"db": {"$in": databases}, "name": {"$in": &names}}},
+        doc! {"$project": {
+            "db": 1, "name": 1, "type": 1,
+            "md.options.collation": 1, "md.options.clusteredIndex": 1, "md.indexes.spec": 1,
+        }},
+    ]
+}
+
 async fn read_catalog(
     client: &Client,
     requests: &[Request],
     timeout: Option<Duration>,
 ) -> Result<Vec<Result<DatabaseState, ReadError>>, ReadError> {
     let databases: Vec<&str> = requests.iter().map(|r| r.database.as_str()).collect();
-    let mut names: Vec<&str> = requests
-        .iter()
-        .flat_map(|r| r.collections.iter().map(String::as_str))
-        .collect();
-    names.sort();
-    names.dedup();
-    let pipeline = vec![
-        doc! {"$listCatalog": {}},
-        doc! {"$match": {"db": {"$in": &databases}, "name": {"$in": &names}}},
-        doc! {"$project": {
-            "db": 1, "name": 1, "type": 1,
-            "md.options.collation": 1, "md.options.clusteredIndex": 1, "md.indexes.spec": 1,
-        }},
-    ];
+    let pipeline = catalog_pipeline(&databases, requests.iter());
     let admin = client.database("admin");
     let entries: Vec<Document> = bounded(timeout, "$listCatalog", async {
         admin.aggregate(pipeline).await?.try_collect().await

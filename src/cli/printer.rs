@@ -1,0 +1,130 @@
+//! A run's report printed as it goes: the head once the targets are known,
+//! each database's section as soon as it is done (then let go), and the
+//! summary from counts. The same text and JSON as a report printed whole
+//! (`render::text::report`, `render::json::report`), which tests check.
+
+use crate::diagnostics::Problem;
+use crate::plan::saved::SavedTarget;
+use crate::render;
+use crate::render::json::ReportWriter;
+use crate::render::text::Style;
+use crate::run::{Report, Tally, TargetReport};
+use crate::server::inspect::ReadPath;
+use crate::targets::Rejected;
+
+use super::output;
+use super::{Global, OutputFormat};
+
+/// What is known of a run before its first database.
+pub struct Head {
+    pub rejected: Vec<Rejected>,
+    pub read_path: Option<ReadPath>,
+    pub warnings: Vec<Problem>,
+    pub applied: bool,
+}
+
+/// Receives a run as it goes.
+pub trait Listener: Send {
+    fn start(&mut self, head: Head);
+    fn target(&mut self, report: TargetReport);
+}
+
+/// Prints as it goes and keeps only counts (and, for `plan --out`, each
+/// database's saved plan; after an apply, its one-line result).
+pub struct Printer {
+    format: OutputFormat,
+    style: Style,
+    json: ReportWriter,
+    head: Option<Head>,
+    pub tally: Tally,
+    /// `plan --out`: the plan of each database, to save.
+    pub saved: Option<Vec<SavedTarget>>,
+    results: Vec<String>,
+}
+
+impl Printer {
+    pub fn new(global: &Global, keep_saved: bool) -> Printer {
+        Printer {
+            format: global.format,
+            style: output::style(global),
+            json: ReportWriter::new(global.format == OutputFormat::Jsonl),
+            head: None,
+            tally: Tally::default(),
+            saved: keep_saved.then(Vec::new),
+            results: Vec::new(),
+        }
+    }
+
+    /// The summary; the run is over.
+    pub fn finish(&mut self) {
+        let Some(head) = self.head.take() else {
+            return;
+        };
+        output::stdout(&match self.format {
+            OutputFormat::Text => render::text::summary(
+                &self.tally,
+                head.applied.then_some(self.results.as_slice()),
+                self.style,
+            ),
+            OutputFormat::Json | OutputFormat::Jsonl => self.json.tail(
+                render::json::tail(&head.rejected, &self.tally),
+                render::json::head(&head.warnings, head.read_path),
+            ),
+        });
+    }
+}
+
+impl Listener for Printer {
+    fn start(&mut self, head: Head) {
+        output::stdout(&match self.format {
+            OutputFormat::Text => render::text::rejected(&head.rejected, self.style),
+            OutputFormat::Json | OutputFormat::Jsonl => self
+                .json
+                .head(&render::json::head(&head.warnings, head.read_path)),
+        });
+        self.head = Some(head);
+    }
+
+    fn target(&mut self, report: TargetReport) {
+        let applied = self.head.as_ref().is_some_and(|h| h.applied);
+        self.tally.add(&report, applied);
+        output::stdout(&match self.format {
+            OutputFormat::Text => render::text::target(&report, applied, self.style),
+            OutputFormat::Json | OutputFormat::Jsonl => {
+                self.json.target(&render::json::target(&report, applied))
+            }
+        });
+        if applied {
+            self.results
+                .push(render::text::result_line(&report, self.style));
+        }
+        if let Some(saved) = &mut self.saved {
+            saved.extend(saved_target(&report));
+        }
+    }
+}
+
+/// Keeps the whole report (the plan to confirm before an apply).
+#[derive(Default)]
+pub struct Collector {
+    pub report: Report,
+}
+
+impl Listener for Collector {
+    fn start(&mut self, head: Head) {
+        self.report.rejected = head.rejected;
+        self.report.read_path = head.read_path;
+        self.report.warnings = head.warnings;
+        self.report.applied = head.applied;
+    }
+
+    fn target(&mut self, report: TargetReport) {
+        self.report.targets.push(report);
+    }
+}
+
+/// A database's plan with the fingerprint of what was read, for `mig apply FILE`.
+pub fn saved_target(t: &TargetReport) -> Option<SavedTarget> {
+    let (collections, fingerprint) = t.read.clone()?;
+    Some(SavedTarget::new(t.plan.as_ref()?, collections, fingerprint))
+}
