@@ -109,7 +109,12 @@ async fn up(dir: &std::path::Path, port: Option<u16>) -> mongod::Result<()> {
     let node = mongod::Mongod::start_at(
         &data,
         port,
-        &["--replSet", "rs0", "--wiredTigerEngineConfigString", mongod::FILE_MANAGER],
+        &[
+            "--replSet",
+            "rs0",
+            "--wiredTigerEngineConfigString",
+            mongod::FILE_MANAGER,
+        ],
     )?;
     std::fs::write(dir.join("mongod.pid"), node.pid.to_string()).map_err(|e| e.to_string())?;
     if let Err(e) = become_primary(&node).await {
@@ -191,7 +196,10 @@ fn status(dir: &std::path::Path) -> mongod::Result<()> {
             println!("{}", node.uri());
             Ok(())
         }
-        None => Err(format!("not running (data in {})", dir.join("data").display())),
+        None => Err(format!(
+            "not running (data in {})",
+            dir.join("data").display()
+        )),
     }
 }
 

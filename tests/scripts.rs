@@ -184,7 +184,11 @@ async fn devdb_starts_a_server_that_outlives_it_and_stops_it() {
     // Twice: it says so, and prints the same line.
     let again = devdb(&dir, "start");
     assert_eq!(again.status.code(), Some(0), "{}", show(&again));
-    assert!(stderr(&again).contains("already running"), "{}", show(&again));
+    assert!(
+        stderr(&again).contains("already running"),
+        "{}",
+        show(&again)
+    );
     assert_eq!(exported(&again), dev);
     let status = devdb(&dir, "status");
     assert_eq!(status.status.code(), Some(0), "{}", show(&status));
