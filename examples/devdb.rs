@@ -1,7 +1,14 @@
-//! Development database helper used by `scripts/demo` and `scripts/test`:
+//! Development database helper behind `scripts/devdb`, `scripts/demo` and
+//! `scripts/test`:
 //!
-//!   devdb start DIR       install (once) and start a mongod 6.0.5 single-node
-//!                         replica set under DIR; print its URI
+//!   devdb start DIR       install (once) and start a throw-away mongod 6.0.5
+//!                         single-node replica set under DIR on a free port;
+//!                         print its URI
+//!   devdb up DIR [PORT]   start (or find running) the long-lived dev server
+//!                         whose data is DIR/data; print its URI. Its port is
+//!                         chosen the first time: PORT, or 27017 if free, else
+//!                         a free one (PORT 0: a free one); then kept.
+//!   devdb status DIR      print the URI of the mongod running under DIR, or fail
 //!   devdb stop DIR        stop the mongod started under DIR
 //!   devdb seed-demo       (re)create the demo databases at $MONGODB_URI
 //!   devdb fleet PREFIX N  (re)create N empty tenant databases PREFIX00000…
@@ -29,10 +36,19 @@ async fn main() {
         .as_slice()
     {
         ["start", dir] => start(dir.as_ref()).await,
+        ["up", dir] => up(dir.as_ref(), None).await,
+        ["up", dir, port] => match port.parse() {
+            Ok(port) => up(dir.as_ref(), Some(port)).await,
+            Err(_) => Err(format!("not a port: {port}")),
+        },
+        ["status", dir] => status(dir.as_ref()),
         ["stop", dir] => stop(dir.as_ref()),
         ["seed-demo"] => seed_demo().await,
         ["fleet", prefix, n] => fleet(prefix, n.parse().unwrap_or(0)).await,
-        _ => Err("usage: devdb start DIR | stop DIR | seed-demo".into()),
+        _ => Err(
+            "usage: devdb start DIR | up DIR [PORT] | status DIR | stop DIR | seed-demo | fleet PREFIX N"
+                .into(),
+        ),
     };
     if let Err(e) = result {
         eprintln!("devdb: {e}");
@@ -51,15 +67,163 @@ async fn start(dir: &std::path::Path) -> mongod::Result<()> {
     Ok(())
 }
 
-fn stop(dir: &std::path::Path) -> mongod::Result<()> {
-    let pid = std::fs::read_to_string(dir.join("mongod.pid"))
-        .map_err(|e| format!("no mongod started under {}: {e}", dir.display()))?;
-    mongod::stop_pid(
-        pid.trim()
+/// The long-lived dev server under `dir`: started unless it already runs.
+async fn up(dir: &std::path::Path, port: Option<u16>) -> mongod::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let port_file = dir.join("port");
+    if let Some(node) = running(dir)? {
+        eprintln!(
+            "devdb: already running (pid {}, data in {})",
+            node.pid,
+            node.dir.display()
+        );
+        println!("{}", node.uri());
+        return Ok(());
+    }
+    // The port is chosen once: the replica set's configuration names it.
+    let port = match std::fs::read_to_string(&port_file) {
+        Ok(text) => text
+            .trim()
             .parse()
-            .map_err(|e| format!("bad pid file: {e}"))?,
+            .map_err(|e| format!("{}: {e}", port_file.display()))?,
+        Err(_) => {
+            let port = match port {
+                Some(0) => mongod::free_port()?,
+                Some(port) => port,
+                None if mongod::port_is_free(27017) => 27017,
+                None => mongod::free_port()?,
+            };
+            std::fs::write(&port_file, port.to_string()).map_err(|e| e.to_string())?;
+            port
+        }
+    };
+    if !mongod::port_is_free(port) {
+        return Err(format!(
+            "port {port} is taken by another process; the dev server under {} uses it \
+             (stop that process, or remove {} to start afresh on another port)",
+            dir.display(),
+            dir.display()
+        ));
+    }
+    let data = dir.join("data");
+    let node = mongod::Mongod::start_at(
+        &data,
+        port,
+        &[
+            "--replSet",
+            "rs0",
+            "--wiredTigerEngineConfigString",
+            mongod::FILE_MANAGER,
+        ],
+    )?;
+    std::fs::write(dir.join("mongod.pid"), node.pid.to_string()).map_err(|e| e.to_string())?;
+    if let Err(e) = become_primary(&node).await {
+        node.stop();
+        return Err(e);
+    }
+    eprintln!(
+        "devdb: started mongod 6.0.5 (pid {}, data in {}, log in {})",
+        node.pid,
+        data.display(),
+        data.join("mongod.log").display()
     );
+    println!("{}", node.uri());
     Ok(())
+}
+
+/// Initiates the single-node replica set the first time; then waits for the
+/// node to be primary again.
+async fn become_primary(node: &mongod::Mongod) -> mongod::Result<()> {
+    let client = mongodb::Client::with_uri_str(node.uri())
+        .await
+        .map_err(|e| e.to_string())?;
+    let admin = client.database("admin");
+    match admin.run_command(doc! {"replSetGetStatus": 1}).await {
+        // NotYetInitialized: a fresh data directory.
+        Err(e) if matches!(*e.kind, mongodb::error::ErrorKind::Command(ref c) if c.code == 94) => {
+            return mongod::initiate(&[node], "rs0").await;
+        }
+        _ => {}
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let hello = admin
+            .run_command(doc! {"hello": 1})
+            .await
+            .map_err(|e| e.to_string())?;
+        if hello.get_bool("isWritablePrimary").unwrap_or(false) {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err("the dev server did not become primary within 60 s".into());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The mongod `up` started under `dir`, if it still runs.
+fn running(dir: &std::path::Path) -> mongod::Result<Option<mongod::Mongod>> {
+    let Ok(pid) = std::fs::read_to_string(dir.join("mongod.pid")) else {
+        return Ok(None);
+    };
+    let Ok(pid) = pid.trim().parse::<u32>() else {
+        return Ok(None);
+    };
+    // The pid may have been reused by another program since (after a reboot).
+    if !is_mongod(pid) {
+        return Ok(None);
+    }
+    let port = std::fs::read_to_string(dir.join("port"))
+        .map_err(|e| format!("{}: {e}", dir.join("port").display()))?
+        .trim()
+        .parse()
+        .map_err(|e| format!("{}: {e}", dir.join("port").display()))?;
+    Ok(Some(mongod::Mongod {
+        port,
+        pid,
+        dir: dir.join("data"),
+    }))
+}
+
+fn status(dir: &std::path::Path) -> mongod::Result<()> {
+    match running(dir)? {
+        Some(node) => {
+            eprintln!(
+                "devdb: running (pid {}, data in {})",
+                node.pid,
+                node.dir.display()
+            );
+            println!("{}", node.uri());
+            Ok(())
+        }
+        None => Err(format!(
+            "not running (data in {})",
+            dir.join("data").display()
+        )),
+    }
+}
+
+fn stop(dir: &std::path::Path) -> mongod::Result<()> {
+    let pid_file = dir.join("mongod.pid");
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .map_err(|e| format!("no mongod started under {}: {e}", dir.display()))?
+        .trim()
+        .parse()
+        .map_err(|e| format!("bad pid file {}: {e}", pid_file.display()))?;
+    if is_mongod(pid) {
+        mongod::stop_pid(pid);
+    } else {
+        eprintln!("devdb: not running (no mongod with pid {pid})");
+    }
+    let _ = std::fs::remove_file(&pid_file);
+    Ok(())
+}
+
+/// Whether `pid` is a live mongod (and not a later process that got its pid).
+fn is_mongod(pid: u32) -> bool {
+    mongod::is_running(pid)
+        && std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|cmd| String::from_utf8_lossy(&cmd).contains("mongod"))
 }
 
 async fn fleet(prefix: &str, n: usize) -> mongod::Result<()> {

