@@ -15,7 +15,7 @@ use crate::run::{Migrations, OnError};
 use super::confirm;
 use super::failure::{Failure, Outcome, Success};
 use super::flags::{CollectionFlag, ConnectionFlags, DatabaseFlags, DevFlags, ProjectFlags};
-use super::fleet::{plan_or_apply, print_report, run_fleet};
+use super::fleet::{plan_or_apply, print_report, run_fleet, Job};
 use super::plan::{saved_plan, RunArgs};
 use super::printer::{saved_target, Collector};
 use super::{output, Global, OutputFormat};
@@ -158,9 +158,12 @@ async fn apply(
     name: &str,
 ) -> Outcome {
     let run = |apply, saved| {
-        plan_or_apply(
-            global, settings, manifests, migrations, &args.run, apply, saved, false,
-        )
+        let job = Job {
+            args: &args.run,
+            apply,
+            saved,
+        };
+        plan_or_apply(global, settings, manifests, migrations, job, false)
     };
     if args.dry_run || settings.dry_run {
         let outcome = run(None, None).await.map(|_| Success::Done);
@@ -180,17 +183,8 @@ async fn apply(
         return Ok(Success::Done);
     }
     let mut collector = Collector::default();
-    run_fleet(
-        global,
-        settings,
-        manifests,
-        migrations,
-        &args.run,
-        None,
-        None,
-        &mut collector,
-    )
-    .await?;
+    let job = Job::plan(&args.run);
+    run_fleet(global, settings, manifests, migrations, job, &mut collector).await?;
     let plan = collector.report;
     // JSON keeps stdout for the one document of the apply; the plan to
     // review goes to the terminal as text.

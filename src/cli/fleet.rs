@@ -21,6 +21,25 @@ use super::plan::RunArgs;
 use super::printer::{Head, Listener, Printer};
 use super::Global;
 
+/// What a run does: plan with `args`; with `apply` (its arguments and the
+/// command's name, for locks and the journal) also apply, the live plan or `saved`.
+pub struct Job<'a> {
+    pub args: &'a RunArgs,
+    pub apply: Option<(&'a ApplyArgs, &'a str)>,
+    pub saved: Option<SavedPlan>,
+}
+
+impl<'a> Job<'a> {
+    /// Only a plan.
+    pub fn plan(args: &'a RunArgs) -> Job<'a> {
+        Job {
+            args,
+            apply: None,
+            saved: None,
+        }
+    }
+}
+
 /// Plans (and, with `apply`, applies) over every target, printing each
 /// database as it is done; `Err(Failure::Reported)` when a database failed.
 /// `apply` names the command, for locks and the journal. Returns the counts
@@ -30,23 +49,11 @@ pub async fn plan_or_apply(
     settings: &Settings,
     manifests: &Manifests,
     migrations: Option<&Migrations>,
-    args: &RunArgs,
-    apply: Option<(&ApplyArgs, &str)>,
-    saved: Option<SavedPlan>,
+    job: Job<'_>,
     keep_saved: bool,
 ) -> Result<Printer, Failure> {
     let mut printer = Printer::new(global, keep_saved);
-    let run = run_fleet(
-        global,
-        settings,
-        manifests,
-        migrations,
-        args,
-        apply,
-        saved,
-        &mut printer,
-    )
-    .await;
+    let run = run_fleet(global, settings, manifests, migrations, job, &mut printer).await;
     printer.finish();
     run?;
     if printer.tally.failed > 0 {
@@ -58,17 +65,15 @@ pub async fn plan_or_apply(
 
 /// One run over the fleet, told to `listener` as it goes: a plan, or an apply
 /// of the live plan or of `saved` (a plan file, or the plan the user just confirmed).
-#[allow(clippy::too_many_arguments)]
 pub async fn run_fleet(
     global: &Global,
     settings: &Settings,
     manifests: &Manifests,
     migrations: Option<&Migrations>,
-    args: &RunArgs,
-    apply: Option<(&ApplyArgs, &str)>,
-    saved: Option<SavedPlan>,
+    job: Job<'_>,
     listener: &mut dyn Listener,
 ) -> Result<(), Failure> {
+    let Job { args, apply, saved } = job;
     let (client, server) = connect(settings).await?;
     // With a dev server, the declarations are compared in its form; nothing
     // is read or written in production if it is unusable or refuses one. (A

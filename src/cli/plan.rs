@@ -14,7 +14,7 @@ use crate::run::Migrations;
 
 use super::failure::{Failure, Outcome, Success};
 use super::flags::{CollectionFlag, ConnectionFlags, DatabaseFlags, DevFlags, ProjectFlags};
-use super::fleet::plan_or_apply;
+use super::fleet::{plan_or_apply, Job};
 use super::Global;
 
 pub const EXAMPLES: &str = "Examples:
@@ -72,14 +72,13 @@ pub async fn run(
     migrations: &Migrations,
     args: &PlanArgs,
 ) -> Outcome {
+    let job = Job::plan(&args.run);
     let printed = plan_or_apply(
         global,
         settings,
         manifests,
         Some(migrations),
-        &args.run,
-        None,
-        None,
+        job,
         args.out.is_some(),
     )
     .await?;
