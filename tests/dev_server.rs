@@ -1,5 +1,5 @@
 //! The dev server (`--dev-uri`, `MIG_DEV_URI`, `dev_uri`), against the real
-//! server: `$MONGODB_URI` is both production and the dev server here.
+//! server: the test server (`$MIG_TEST_URI`) is both production and the dev server here.
 
 mod support;
 

@@ -9,7 +9,7 @@
 //! whose specs every run checks first.
 //!
 //! ```sh
-//! MONGODB_URI=... cargo test --test differential -- --nocapture   # seed 1, 300 cases
+//! MIG_TEST_URI=... cargo test --test differential -- --nocapture   # seed 1, 300 cases
 //! MIG_DIFF_SEED=random MIG_DIFF_CASES=3000 scripts/test --test differential -- --nocapture
 //! MIG_DIFF_SEED=42 MIG_DIFF_RECORD=1 cargo test --test differential   # appends new minimal cases
 //! ```

@@ -1,0 +1,268 @@
+//! Fleet scale: N tenant databases, each with the tenant indexes of
+//! `manifests/`, built once and kept between runs (creating 10,000 takes about
+//! half an hour here), then for each N:
+//! - one bare `$listCatalog` read of those databases (what `mig` can't beat);
+//! - `mig plan` with nothing to change, `mig status`, `mig drift` (when this
+//!   build has it), and `mig sync-indexes` of one new index across the fleet;
+//!   each with its wall time, the peak resident memory of the `mig` process,
+//!   and the time per tenant.
+//!
+//! Run: `scripts/bench --scale [N ...]` (default 1000 2000; add 10000 on
+//! request). Uses $MONGODB_URI (scripts/bench starts a mongod whose data is
+//! kept in ~/.cache/mig/bench-scale, or passes MIG_TEST_URI on). Figures are
+//! printed, never asserted.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, StreamExt};
+use futures::TryStreamExt;
+use mongodb::bson::{doc, Document};
+use mongodb::Client;
+
+const PREFIX: &str = "scale_";
+
+fn name(i: usize) -> String {
+    format!("{PREFIX}{i:05}")
+}
+
+/// A finished `mig` run: how long, and its peak resident memory.
+struct Measured {
+    wall: Duration,
+    peak_kb: u64,
+}
+
+/// Runs `mig` with stdout discarded (what is measured is `mig`, not a pipe),
+/// and reads the child's own peak RSS from `wait4`.
+#[allow(clippy::zombie_processes)] // reaped by wait4, which std's wait can't replace
+fn measure(dir: &Path, uri: &str, args: &[&str]) -> Measured {
+    let log = dir.join("stderr.log");
+    let started = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_mig"))
+        .current_dir(dir)
+        .args(args)
+        .env("MONGODB_URI", uri)
+        .env_remove("MIG_DEV_URI")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("stderr log"))
+        .spawn()
+        .expect("run mig");
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, once; the pointers are to locals.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    assert!(pid > 0, "wait4 failed");
+    let code = libc::WEXITSTATUS(status);
+    assert!(
+        libc::WIFEXITED(status) && (code == 0 || code == 2),
+        "mig {args:?} exited {code}: {}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    Measured {
+        wall,
+        // ru_maxrss is in kilobytes on Linux.
+        peak_kb: usage.ru_maxrss as u64,
+    }
+}
+
+/// A project listing the first `n` tenants, with the repository's manifests
+/// (or `manifests`).
+fn project(n: usize, manifests: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let names: Vec<String> = (0..n).map(|i| format!("\"{}\"", name(i))).collect();
+    std::fs::write(
+        dir.path().join("mig.toml"),
+        format!(
+            "manifests = {:?}\n[tenants]\nsource = \"list\"\ndatabases = [{}]\n",
+            manifests.display().to_string(),
+            names.join(", ")
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+/// Builds the tenants that are not there yet, with `mig` itself.
+async fn build_fleet(client: &Client, uri: &str, n: usize, manifests: &Path) {
+    let existing = client
+        .list_database_names()
+        .filter(doc! {"name": {"$regex": format!("^{PREFIX}")}})
+        .await
+        .unwrap()
+        .len();
+    if existing >= n {
+        return;
+    }
+    println!("building tenants {existing}..{n} (once; kept for the next run) ...",);
+    let p = project(n, manifests);
+    let m = measure(
+        p.path(),
+        uri,
+        &[
+            "sync-indexes",
+            "--tenants-only",
+            "--yes",
+            "-q",
+            "--concurrency",
+            "4",
+        ],
+    );
+    println!(
+        "built {} tenants in {:.0}s",
+        n - existing,
+        m.wall.as_secs_f64()
+    );
+}
+
+/// One bare `$listCatalog` read of the first `n` tenants, all entries fetched.
+async fn list_catalog(client: &Client, n: usize) -> Duration {
+    let names: Vec<String> = (0..n).map(name).collect();
+    let started = Instant::now();
+    let entries: Vec<Document> = client
+        .database("admin")
+        .aggregate(vec![
+            doc! {"$listCatalog": {}},
+            doc! {"$match": {"db": {"$in": &names}}},
+        ])
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(!entries.is_empty());
+    started.elapsed()
+}
+
+/// The repository's tenant manifests plus one index on `messages` that no
+/// tenant has yet.
+fn with_one_more_index(root: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for entry in std::fs::read_dir(root.join("manifests")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("zz_bench.yaml"),
+        "scope: tenant\ncollections:\n  - name: messages\n    indexes:\n      - { name: idx_bench_extra, keys: { benchExtra: 1 } }\n",
+    )
+    .unwrap();
+    dir
+}
+
+async fn drop_extra_index(client: &Client, n: usize) {
+    stream::iter(0..n)
+        .for_each_concurrent(8, |i| async move {
+            let _ = client
+                .database(&name(i))
+                .run_command(doc! {"dropIndexes": "messages", "index": "idx_bench_extra"})
+                .await;
+        })
+        .await;
+}
+
+fn has_command(name: &str) -> bool {
+    Command::new(env!("CARGO_BIN_EXE_mig"))
+        .args([name, "--help"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn cell(m: &Measured, n: usize) -> String {
+    format!(
+        "{:>7.2}s {:>6.0} MB {:>6.2} ms",
+        m.wall.as_secs_f64(),
+        m.peak_kb as f64 / 1024.0,
+        m.wall.as_secs_f64() * 1000.0 / n as f64
+    )
+}
+
+#[tokio::main]
+async fn main() {
+    let mut sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    if sizes.is_empty() {
+        sizes = vec![1000, 2000];
+    }
+    sizes.sort();
+    let uri = std::env::var("MONGODB_URI").expect("scripts/bench --scale sets MONGODB_URI");
+    let client = Client::with_uri_str(&uri).await.expect("connect");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifests = root.join("manifests");
+    build_fleet(&client, &uri, *sizes.last().unwrap(), &manifests).await;
+    let drift = has_command("drift");
+    println!(
+        "\nfleet scale: tenant databases with manifests/'s tenant indexes; mongod at {}",
+        mig::redact::redact_uri(&uri)
+    );
+    println!("each cell: wall time, peak RSS of mig, time per tenant");
+    println!(
+        "{:>6} | {:>10} | {:^27} | {:^27} | {:^27} | {:^27}",
+        "N",
+        "$listCatalog",
+        "mig plan (in sync)",
+        "mig status",
+        if drift {
+            "mig drift"
+        } else {
+            "mig drift (n/a)"
+        },
+        "apply, 1 new index"
+    );
+    let extra = with_one_more_index(&root);
+    let mut plans: Vec<(usize, Measured)> = Vec::new();
+    for &n in &sizes {
+        let p = project(n, &manifests);
+        let catalog = list_catalog(&client, n).await;
+        let plan = measure(
+            p.path(),
+            &uri,
+            &[
+                "plan",
+                "--tenants-only",
+                "--detailed-exitcode",
+                "-q",
+                "--format",
+                "json",
+            ],
+        );
+        let status = measure(p.path(), &uri, &["status", "--tenants-only", "-q"]);
+        let drift_cell = if drift {
+            cell(
+                &measure(p.path(), &uri, &["drift", "--tenants-only", "-q"]),
+                n,
+            )
+        } else {
+            "-".into()
+        };
+        let with_extra = project(n, extra.path());
+        let apply = measure(
+            with_extra.path(),
+            &uri,
+            &["apply", "--tenants-only", "--yes", "-q"],
+        );
+        drop_extra_index(&client, n).await;
+        println!(
+            "{n:>6} | {:>11.2}s | {} | {} | {:>27} | {}",
+            catalog.as_secs_f64(),
+            cell(&plan, n),
+            cell(&status, n),
+            drift_cell,
+            cell(&apply, n)
+        );
+        plans.push((n, plan));
+    }
+    for pair in plans.windows(2) {
+        let ((a, pa), (b, pb)) = (&pair[0], &pair[1]);
+        let growth = (pb.peak_kb as f64 - pa.peak_kb as f64) / (*b - *a) as f64;
+        println!(
+            "mig plan peak memory from {a} to {b} tenants: {:+.1} KB per tenant",
+            growth
+        );
+    }
+}
