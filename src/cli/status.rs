@@ -12,7 +12,7 @@ use crate::run::{self, Migrations, OnError, RunOptions};
 use super::failure::{Failure, Outcome, Success};
 use super::flags::{CollectionFlag, ConnectionFlags, DatabaseFlags, ProjectFlags};
 use super::fleet::Fleet;
-use super::{output, Global, OutputFormat};
+use super::{output, Global};
 
 /// `mig status`'s arguments.
 #[derive(Debug, Args)]
@@ -55,23 +55,31 @@ pub async fn run(
         canary: 0,
         commit_quorum: None,
     };
-    let reports = run::run(&ctx, fleet.targets.clone(), &options).await;
+    // Each database printed as it is done, then let go; the counts remain.
+    let style = output::style(global);
+    let mut json = render::json::ReportWriter::of(false, "databases");
+    let mut counts = [0usize; 3];
+    if global.format.is_json() {
+        output::stdout(&json.head(&Default::default()));
+    }
+    let mut each = |t: run::TargetReport| {
+        let state = render::status_of(&t, &render::status_rows(&t, &migrations.list));
+        counts[state as usize] += 1;
+        let text = match global.format.is_json() {
+            true => json.target(&render::json::status_database(&t, &migrations.list)),
+            false => render::text::status_database(&t, &migrations.list, style),
+        };
+        fleet.progress.suspend(|| output::stdout(&text));
+    };
+    run::run_each(&ctx, fleet.targets.clone(), &options, &mut each).await;
     fleet.progress.finish();
-    output::stdout(&match global.format {
-        OutputFormat::Json | OutputFormat::Jsonl => {
-            render::json::document(&render::json::status(&reports, &migrations.list))
-        }
-        OutputFormat::Text => {
-            render::text::status(&reports, &migrations.list, output::style(global))
-        }
+    output::stdout(&match global.format.is_json() {
+        true => json.tail(render::json::status_tail(&counts), Default::default()),
+        false => render::text::status_summary(&counts, style),
     });
-    let states: Vec<render::DatabaseStatus> = reports
-        .iter()
-        .map(|t| render::status_of(t, &render::status_rows(t, &migrations.list)))
-        .collect();
-    if states.contains(&render::DatabaseStatus::Failed) {
+    if counts[render::DatabaseStatus::Failed as usize] > 0 {
         Err(Failure::Reported)
-    } else if args.detailed_exitcode && states.contains(&render::DatabaseStatus::Behind) {
+    } else if args.detailed_exitcode && counts[render::DatabaseStatus::Behind as usize] > 0 {
         Ok(Success::ChangesPending)
     } else {
         Ok(Success::Done)

@@ -125,38 +125,38 @@ fn migrations(t: &crate::run::TargetReport) -> Value {
         .collect::<Vec<_>>())
 }
 
-/// `mig status --format json`.
-pub fn status(reports: &[crate::run::TargetReport], all: &[crate::migrate::Migration]) -> Value {
-    let mut summary = [0usize; 3];
-    let databases: Vec<Value> = reports
-        .iter()
-        .map(|t| {
-            let rows = super::status_rows(t, all);
-            let state = super::status_of(t, &rows);
-            summary[state as usize] += 1;
-            json!({
-                "database": t.target.database,
-                "scope": t.target.scope.to_string(),
-                "status": state.as_str(),
-                "error": t.error,
-                "index_changes": t.plan.as_ref().map_or(0, |p| p.changes.len()),
-                "indexes_clean": t.plan.as_ref().is_some_and(|p| p.is_empty()),
-                "warnings": t.warnings,
-                "migrations": rows.iter().map(|r| json!({
-                    "id": r.id,
-                    "state": r.state,
-                    "batch": r.entry.map(|e| e.batch),
-                    "applied_at": r.entry.and_then(|e| e.applied_at).and_then(|d| d.try_to_rfc3339_string().ok()),
-                    "duration_ms": r.entry.and_then(|e| e.duration_ms),
-                    "error": r.entry.and_then(|e| e.error.as_deref()),
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
+/// `mig status --format json`: `{"databases": [...], "summary": {...}}`,
+/// written one database at a time. One database's object in `databases`:
+pub fn status_database(t: &crate::run::TargetReport, all: &[crate::migrate::Migration]) -> Value {
+    let rows = super::status_rows(t, all);
+    let state = super::status_of(t, &rows);
     json!({
-        "databases": databases,
-        "summary": {"databases": reports.len(), "migrated": summary[0], "behind": summary[1], "failed": summary[2]},
+        "database": t.target.database,
+        "scope": t.target.scope.to_string(),
+        "status": state.as_str(),
+        "error": t.error,
+        "index_changes": t.plan.as_ref().map_or(0, |p| p.changes.len()),
+        "indexes_clean": t.plan.as_ref().is_some_and(|p| p.is_empty()),
+        "warnings": t.warnings,
+        "migrations": rows.iter().map(|r| json!({
+            "id": r.id,
+            "state": r.state,
+            "batch": r.entry.map(|e| e.batch),
+            "applied_at": r.entry.and_then(|e| e.applied_at).and_then(|d| d.try_to_rfc3339_string().ok()),
+            "duration_ms": r.entry.and_then(|e| e.duration_ms),
+            "error": r.entry.and_then(|e| e.error.as_deref()),
+        })).collect::<Vec<_>>(),
     })
+}
+
+/// `mig status`'s fields after `databases`; `counts` by `DatabaseStatus`.
+pub fn status_tail(counts: &[usize; 3]) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(
+        "summary".into(),
+        json!({"databases": counts.iter().sum::<usize>(), "migrated": counts[0], "behind": counts[1], "failed": counts[2]}),
+    );
+    m
 }
 
 /// A problem (or warning) in a file the user wrote: where, what it is about, what is wrong.
@@ -321,13 +321,24 @@ pub fn target(t: &crate::run::TargetReport, applied: bool) -> Value {
 #[derive(Debug, Default)]
 pub struct ReportWriter {
     lines: bool,
+    /// The array the databases go in: `targets` (a report), `databases` (status).
+    array: &'static str,
     targets: usize,
 }
 
 impl ReportWriter {
     /// `lines`: JSON Lines (one object per database, then one for the rest).
     pub fn new(lines: bool) -> ReportWriter {
-        ReportWriter { lines, targets: 0 }
+        ReportWriter::of(lines, "targets")
+    }
+
+    /// A document whose databases go in `array`.
+    pub fn of(lines: bool, array: &'static str) -> ReportWriter {
+        ReportWriter {
+            lines,
+            array,
+            targets: 0,
+        }
     }
 
     /// What comes before the first target.
@@ -341,7 +352,7 @@ impl ReportWriter {
             out.push_str(&field(k, v));
             out.push_str(",\n");
         }
-        out.push_str("  \"targets\": [");
+        out.push_str(&format!("  \"{}\": [", self.array));
         out
     }
 

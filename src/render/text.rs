@@ -311,72 +311,75 @@ fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) 
     plan_text(plan, t.applied.as_ref(), style, out);
 }
 
-/// `mig status`.
-pub fn status(reports: &[TargetReport], all: &[crate::migrate::Migration], style: Style) -> String {
+/// One database's lines in `mig status`.
+pub fn status_database(
+    t: &TargetReport,
+    all: &[crate::migrate::Migration],
+    style: Style,
+) -> String {
     let mut out = String::new();
-    let mut counts = [0usize; 3];
-    for t in reports {
-        let rows = super::status_rows(t, all);
-        let state = super::status_of(t, &rows);
-        counts[state as usize] += 1;
-        let pending = rows.iter().filter(|r| r.state != "applied").count();
-        let mut behind = Vec::new();
-        if pending > 0 {
-            behind.push(format!("{pending} migration(s) not applied"));
-        }
-        match &t.plan {
-            Some(p) if !p.is_empty() => {
-                behind.push(format!("{} index change(s) pending", p.changes.len()))
-            }
-            Some(_) => {}
-            None => behind.push("indexes not read".to_string()),
-        }
-        // "Up to date" only when nothing at all is pending.
-        let head = match (&t.error, state) {
-            (Some(e), _) => style.red(&format!("failed: {e}")),
-            (None, super::DatabaseStatus::Migrated) => style.green("up to date"),
-            (None, super::DatabaseStatus::Behind) => {
-                style.yellow(&format!("behind: {}", behind.join(", ")))
-            }
-            (None, super::DatabaseStatus::Failed) => {
-                style.red(&format!("failed: {}", behind.join(", ")))
-            }
-        };
-        let _ = writeln!(
-            out,
-            "{} ({}): {head}",
-            style.bold(&t.target.database),
-            t.target.scope
-        );
-        for r in rows {
-            let detail = match (r.state, r.entry) {
-                ("applied", Some(e)) => format!(
-                    "{} ({} ms, batch {})",
-                    e.applied_at
-                        .and_then(|d| d.try_to_rfc3339_string().ok())
-                        .unwrap_or_default(),
-                    e.duration_ms.unwrap_or(0),
-                    e.batch
-                ),
-                ("failed", Some(e)) => style.red(e.error.as_deref().unwrap_or("")),
-                _ => String::new(),
-            };
-            let _ = writeln!(out, "  {}  {:<8} {detail}", r.id, r.state);
-        }
-        for w in &t.warnings {
-            let _ = writeln!(out, "  {}", style.yellow(w));
-        }
+    let rows = super::status_rows(t, all);
+    let state = super::status_of(t, &rows);
+    let pending = rows.iter().filter(|r| r.state != "applied").count();
+    let mut behind = Vec::new();
+    if pending > 0 {
+        behind.push(format!("{pending} migration(s) not applied"));
     }
+    match &t.plan {
+        Some(p) if !p.is_empty() => {
+            behind.push(format!("{} index change(s) pending", p.changes.len()))
+        }
+        Some(_) => {}
+        None => behind.push("indexes not read".to_string()),
+    }
+    // "Up to date" only when nothing at all is pending.
+    let head = match (&t.error, state) {
+        (Some(e), _) => style.red(&format!("failed: {e}")),
+        (None, super::DatabaseStatus::Migrated) => style.green("up to date"),
+        (None, super::DatabaseStatus::Behind) => {
+            style.yellow(&format!("behind: {}", behind.join(", ")))
+        }
+        (None, super::DatabaseStatus::Failed) => {
+            style.red(&format!("failed: {}", behind.join(", ")))
+        }
+    };
     let _ = writeln!(
         out,
-        "\n{} {} database(s): {} fully migrated, {} behind, {} failed",
+        "{} ({}): {head}",
+        style.bold(&t.target.database),
+        t.target.scope
+    );
+    for r in rows {
+        let detail = match (r.state, r.entry) {
+            ("applied", Some(e)) => format!(
+                "{} ({} ms, batch {})",
+                e.applied_at
+                    .and_then(|d| d.try_to_rfc3339_string().ok())
+                    .unwrap_or_default(),
+                e.duration_ms.unwrap_or(0),
+                e.batch
+            ),
+            ("failed", Some(e)) => style.red(e.error.as_deref().unwrap_or("")),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "  {}  {:<8} {detail}", r.id, r.state);
+    }
+    for w in &t.warnings {
+        let _ = writeln!(out, "  {}", style.yellow(w));
+    }
+    out
+}
+
+/// `mig status`'s last line; `counts` by [`super::DatabaseStatus`].
+pub fn status_summary(counts: &[usize; 3], style: Style) -> String {
+    format!(
+        "\n{} {} database(s): {} fully migrated, {} behind, {} failed\n",
         style.bold("Summary:"),
-        reports.len(),
+        counts.iter().sum::<usize>(),
         counts[0],
         counts[1],
         counts[2]
-    );
-    out
+    )
 }
 
 fn migrations_text(t: &TargetReport, style: Style, out: &mut String) {
