@@ -7,15 +7,17 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::config::Settings;
+use crate::lint;
 use crate::manifest::Manifests;
 use crate::plan::saved::{self, SavedPlan, SavedTarget};
 use crate::redact::scrub;
+use crate::render;
 use crate::run::{Migrations, Report};
 
 use super::failure::{Failure, Outcome, Success};
 use super::flags::{CollectionFlag, ConnectionFlags, DatabaseFlags, DevFlags, ProjectFlags};
-use super::fleet::plan_or_apply;
-use super::Global;
+use super::fleet::run_fleet;
+use super::{output, Global, OutputFormat};
 
 pub const EXAMPLES: &str = "Examples:
   mig plan                               every database: what would change
@@ -72,7 +74,9 @@ pub async fn run(
     migrations: &Migrations,
     args: &PlanArgs,
 ) -> Outcome {
-    let report = plan_or_apply(
+    // The lint rules set to `error` fail the plan too; it is shown all the same.
+    let lint_errors = lint::declarations(manifests, &settings.lint).only_errors();
+    let report = run_fleet(
         global,
         settings,
         manifests,
@@ -82,9 +86,24 @@ pub async fn run(
         None,
     )
     .await?;
+    output::stdout(&match global.format {
+        OutputFormat::Json => {
+            let mut document = render::json::report(&report);
+            document["lint"] = render::lint::findings_json(&lint_errors);
+            render::json::document(&document)
+        }
+        OutputFormat::Text => {
+            render::text::report(&report, output::style(global))
+                + &render::lint::plan_section(&lint_errors, output::style(global))
+        }
+    });
+    if report.failed() {
+        return Err(Failure::Reported);
+    }
     if let Some(path) = &args.out {
         save_plan(&report, path)?;
     }
+    super::lint::outcome(&lint_errors)?;
     Ok(if args.detailed_exitcode && report.has_changes() {
         Success::ChangesPending
     } else {
