@@ -45,7 +45,11 @@ fn found(lint: &Value) -> Vec<(String, String, String)> {
         .map(|f| {
             (
                 f["rule"].as_str().unwrap().to_string(),
-                format!("{}.{}", f["collection"].as_str().unwrap(), f["index"].as_str().unwrap()),
+                format!(
+                    "{}.{}",
+                    f["collection"].as_str().unwrap(),
+                    f["index"].as_str().unwrap()
+                ),
                 f["severity"].as_str().unwrap().to_string(),
             )
         })
@@ -69,7 +73,10 @@ fn severities_from_mig_toml_decide_the_exit_code() {
     );
     let f = &lint["findings"][0];
     assert_eq!(f["file"], "manifests/tenant.yaml");
-    assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(5), Some(13)));
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(5), Some(13))
+    );
     assert!(f["message"].as_str().unwrap().contains("by_group_i"), "{f}");
 
     configure(&p, &tenants, "[lint.rules]\nredundant-index = \"error\"\n");
@@ -80,7 +87,11 @@ fn severities_from_mig_toml_decide_the_exit_code() {
         "{}",
         show(&out)
     );
-    assert!(stderr(&out).contains("1 lint finding(s) at error level"), "{}", show(&out));
+    assert!(
+        stderr(&out).contains("1 lint finding(s) at error level"),
+        "{}",
+        show(&out)
+    );
 
     configure(&p, &tenants, "[lint.rules]\nredundant-index = \"off\"\n");
     let (lint, code) = p.json(&["lint"]);
@@ -106,7 +117,11 @@ fn plan_shows_lint_errors_and_fails_on_them() {
     );
     let out = p.mig(&["plan"]);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
-    assert!(stdout(&out).contains("Lint: 1 lint error(s)"), "{}", show(&out));
+    assert!(
+        stdout(&out).contains("Lint: 1 lint error(s)"),
+        "{}",
+        show(&out)
+    );
 
     // Warnings don't fail a plan, nor show in it.
     configure(&p, &tenants, "");
@@ -148,10 +163,17 @@ async fn ttl_not_date_fires_on_strings_and_not_on_dates() {
     insert(
         &tenants[0],
         "sessions",
-        (0..30).map(|i| doc! {"i": i, "expiresAt": "2030-01-01T00:00:00Z"}).collect(),
+        (0..30)
+            .map(|i| doc! {"i": i, "expiresAt": "2030-01-01T00:00:00Z"})
+            .collect(),
     )
     .await;
-    insert(&tenants[1], "sessions", (0..30).map(|i| doc! {"i": i, "expiresAt": later}).collect()).await;
+    insert(
+        &tenants[1],
+        "sessions",
+        (0..30).map(|i| doc! {"i": i, "expiresAt": later}).collect(),
+    )
+    .await;
     // tokens: dates, arrays of dates, and documents without the field.
     for t in &tenants {
         insert(
@@ -271,8 +293,12 @@ async fn unused_index_across_tenants_and_lint_writes_nothing() {
     let before = writes(&tenants).await;
     // The counters are live: the seed's inserts and apply's journal are in them.
     assert!(
-        before.iter().any(|(k, n)| k.ends_with(".messages insert") && *n > 0)
-            && before.iter().any(|(k, n)| k.ends_with(".mig update") && *n > 0),
+        before
+            .iter()
+            .any(|(k, n)| k.ends_with(".messages insert") && *n > 0)
+            && before
+                .iter()
+                .any(|(k, n)| k.ends_with(".mig update") && *n > 0),
         "{before:?}"
     );
     let (lint, code) = p.json(&["lint", "--live"]);

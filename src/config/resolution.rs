@@ -176,11 +176,7 @@ pub fn resolve(
 }
 
 /// `[lint]` with its defaults; a threshold out of range is a problem at its line.
-fn lint_options(
-    file: &LintConfig,
-    src: &SourceFile,
-    problems: &mut Vec<Problem>,
-) -> lint::Options {
+fn lint_options(file: &LintConfig, src: &SourceFile, problems: &mut Vec<Problem>) -> lint::Options {
     let defaults = lint::Options::default();
     let mut out = lint::Options {
         severities: file.rules.set().into_iter().collect(),
@@ -404,9 +400,18 @@ exclude = ["tenant_sandbox"]
              [lint.rules]\nredundant-index = \"error\"\nduplicate-spec = \"off\"\n",
         )
         .unwrap();
-        assert_eq!(s.lint.severity(lint::Rule::RedundantIndex), lint::Severity::Error);
-        assert_eq!(s.lint.severity(lint::Rule::DuplicateSpec), lint::Severity::Off);
-        assert_eq!(s.lint.severity(lint::Rule::UnusedIndex), lint::Severity::Warn);
+        assert_eq!(
+            s.lint.severity(lint::Rule::RedundantIndex),
+            lint::Severity::Error
+        );
+        assert_eq!(
+            s.lint.severity(lint::Rule::DuplicateSpec),
+            lint::Severity::Off
+        );
+        assert_eq!(
+            s.lint.severity(lint::Rule::UnusedIndex),
+            lint::Severity::Warn
+        );
         assert_eq!((s.lint.max_indexes, s.lint.unused_percent), (8, 50.0));
         assert_eq!(s.lint.soft_delete_fields, vec!["gone"]);
         let problems = resolved("[lint]\nmax_indexes = 65\nunused_percent = 0\n").unwrap_err();
@@ -415,7 +420,10 @@ exclude = ["tenant_sandbox"]
         assert_eq!(problems[1].position.map(|p| p.line), Some(3));
         // A misspelt rule is refused by name.
         let problems = resolved("[lint.rules]\nredundant-indexes = \"warn\"\n").unwrap_err();
-        assert!(problems[0].message.contains("redundant-indexes"), "{problems:#?}");
+        assert!(
+            problems[0].message.contains("redundant-indexes"),
+            "{problems:#?}"
+        );
     }
 
     #[test]

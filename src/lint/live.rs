@@ -28,6 +28,10 @@ pub struct IndexUse {
     pub since: Option<DateTime>,
 }
 
+/// How many sampled documents hold each BSON type in a field (`date`,
+/// `string`, `missing`, …).
+pub type TypeCounts = BTreeMap<String, u64>;
+
 /// What was read from the fleet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LiveReadings {
@@ -35,9 +39,8 @@ pub struct LiveReadings {
     pub now: Option<DateTime>,
     /// Per declared index, one entry per database where it exists.
     pub usage: BTreeMap<ReadingKey, Vec<IndexUse>>,
-    /// Per declared TTL index, per database: how many sampled documents
-    /// hold each BSON type in the TTL field (`date`, `string`, `missing`, …).
-    pub ttl_types: BTreeMap<ReadingKey, Vec<(String, BTreeMap<String, u64>)>>,
+    /// Per declared TTL index, per database: the types in its field.
+    pub ttl_types: BTreeMap<ReadingKey, Vec<(String, TypeCounts)>>,
 }
 
 /// How many databases a finding names before `…`.

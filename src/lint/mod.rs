@@ -107,7 +107,8 @@ pub struct Options {
 pub const DEFAULT_MAX_INDEXES: usize = 20;
 pub const DEFAULT_UNUSED_PERCENT: f64 = 90.0;
 pub const DEFAULT_TTL_SAMPLE: u32 = 200;
-pub const DEFAULT_SOFT_DELETE_FIELDS: &[&str] = &["deletedAt", "deleted", "isDeleted", "archivedAt"];
+pub const DEFAULT_SOFT_DELETE_FIELDS: &[&str] =
+    &["deletedAt", "deleted", "isDeleted", "archivedAt"];
 
 impl Default for Options {
     fn default() -> Self {

@@ -72,7 +72,8 @@ fn redundant_index_near_misses() {
 
 #[test]
 fn duplicate_spec_the_same_key_read_the_other_way() {
-    let case = "      - { name: x, keys: { a: 1, b: -1 } }\n      - { name: y, keys: { a: -1, b: 1 } }\n";
+    let case =
+        "      - { name: x, keys: { a: 1, b: -1 } }\n      - { name: y, keys: { a: -1, b: 1 } }\n";
     assert_eq!(fired(case), one("duplicate-spec", "y"));
     let numbers = "      - { name: x, keys: { a: 1 } }\n      - { name: y, keys: { a: 2 } }\n";
     assert_eq!(fired(numbers), one("duplicate-spec", "y"));
@@ -125,8 +126,9 @@ fn unique_without_soft_delete_filter_near_misses() {
     assert_eq!(fired(&filtered), vec![]);
     let no_soft_delete = "      - { name: f, keys: { c: 1 }, partialFilterExpression: { status: { $eq: 1 } } }\n      - { name: email, keys: { email: 1 }, unique: true }\n";
     assert_eq!(fired(no_soft_delete), vec![]);
-    let keyed =
-        format!("{SOFT}      - {{ name: email, keys: {{ email: 1, deletedAt: 1 }}, unique: true }}\n");
+    let keyed = format!(
+        "{SOFT}      - {{ name: email, keys: {{ email: 1, deletedAt: 1 }}, unique: true }}\n"
+    );
     assert_eq!(fired(&keyed), vec![]);
 }
 
@@ -198,7 +200,9 @@ fn severities_come_from_options_and_off_silences() {
         .severities
         .insert(Rule::RedundantIndex, Severity::Error);
     assert_eq!(declarations(&m, &options).errors(), 1);
-    options.severities.insert(Rule::RedundantIndex, Severity::Off);
+    options
+        .severities
+        .insert(Rule::RedundantIndex, Severity::Off);
     assert!(declarations(&m, &options).list.is_empty());
 }
 
@@ -230,7 +234,9 @@ fn uses(ops: &[i64]) -> Vec<IndexUse> {
 
 #[test]
 fn unused_index_on_at_least_the_share_of_tenants() {
-    let m = manifests("      - { name: a, keys: { a: 1 } }\n      - { name: u, keys: { u: 1 }, unique: true }\n");
+    let m = manifests(
+        "      - { name: a, keys: { a: 1 } }\n      - { name: u, keys: { u: 1 }, unique: true }\n",
+    );
     let readings = |a: &[i64]| LiveReadings {
         now: Some(DateTime::from_millis(3_600_000)),
         usage: [(key("a"), uses(a)), (key("u"), uses(&[0, 0, 0]))].into(),
@@ -270,9 +276,21 @@ fn ttl_not_date_when_sampled_values_are_not_dates() {
         .into(),
         ..Default::default()
     };
-    let bad = live(&m, &readings(types(&[("string", 7), ("date", 1)])), &Options::default());
+    let bad = live(
+        &m,
+        &readings(types(&[("string", 7), ("date", 1)])),
+        &Options::default(),
+    );
     assert_eq!(bad.errors(), 1, "{bad:#?}");
-    assert!(bad.list[0].message.contains("7 string"), "{}", bad.list[0].message);
-    let good = live(&m, &readings(types(&[("date", 3), ("null", 1)])), &Options::default());
+    assert!(
+        bad.list[0].message.contains("7 string"),
+        "{}",
+        bad.list[0].message
+    );
+    let good = live(
+        &m,
+        &readings(types(&[("date", 3), ("null", 1)])),
+        &Options::default(),
+    );
     assert!(good.list.is_empty(), "{good:#?}");
 }

@@ -44,7 +44,14 @@ pub async fn index_stats(
     timeout: Option<Duration>,
 ) -> Result<Vec<IndexStat>, ReadError> {
     let what = format!("$indexStats on {}.{collection}", db.name());
-    let stats = aggregate(db, collection, vec![doc! {"$indexStats": {}}], timeout, &what).await?;
+    let stats = aggregate(
+        db,
+        collection,
+        vec![doc! {"$indexStats": {}}],
+        timeout,
+        &what,
+    )
+    .await?;
     Ok(stats
         .iter()
         .filter_map(|s| {
