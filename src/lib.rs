@@ -14,6 +14,7 @@
 pub mod cli;
 pub mod config;
 pub mod diagnostics;
+pub mod lint;
 pub mod manifest;
 pub mod migrate;
 pub mod model;

@@ -17,7 +17,7 @@ use super::failure::{Failure, Outcome, Success};
 use super::flags::{CollectionFlag, ConnectionFlags, DatabaseFlags, DevFlags, ProjectFlags};
 use super::fleet::{plan_or_apply, print_report, run_fleet, Job};
 use super::plan::{saved_plan, RunArgs};
-use super::printer::{saved_target, Collector};
+use super::printer::{saved_target, Collector, Printer};
 use super::{output, Global, OutputFormat};
 
 /// `mig apply`'s arguments: those of `sync-indexes`, and which migrations.
@@ -163,7 +163,8 @@ async fn apply(
             apply,
             saved,
         };
-        plan_or_apply(global, settings, manifests, migrations, job, false)
+        let printer = Printer::new(global, false);
+        plan_or_apply(global, settings, manifests, migrations, job, printer)
     };
     if args.dry_run || settings.dry_run {
         let outcome = run(None, None).await.map(|_| Success::Done);

@@ -78,6 +78,12 @@ pub enum Failure {
         database: String,
         holder: Box<Holder>,
     },
+    /// `mig lint` or `mig plan`: rules set to `error` fired (the output lists them).
+    #[error(
+        "{0} lint finding(s) at error level; fix them, or set the rule to \"warn\" or \"off\" \
+         in mig.toml's [lint.rules]"
+    )]
+    LintErrors(usize),
     /// A failure of a layer below, in its own words.
     #[error("{0}")]
     Other(Box<dyn Error + Send + Sync>),
@@ -105,6 +111,7 @@ impl Failure {
             Failure::NoSuchMigration { .. } | Failure::MigrationName { .. } => "usage",
             Failure::Exists(_) | Failure::File { .. } => "file",
             Failure::Locked { .. } => "locked",
+            Failure::LintErrors(_) => "lint",
             Failure::Other(e) => kind_below(e.as_ref()),
         }
     }

@@ -42,17 +42,16 @@ impl<'a> Job<'a> {
 
 /// Plans (and, with `apply`, applies) over every target, printing each
 /// database as it is done; `Err(Failure::Reported)` when a database failed.
-/// `apply` names the command, for locks and the journal. Returns the counts
-/// (and, with `keep_saved`, each database's plan for `plan --out`).
+/// `apply` names the command, for locks and the journal. Returns `printer`,
+/// with the counts (and, if it keeps them, each database's plan for `plan --out`).
 pub async fn plan_or_apply(
     global: &Global,
     settings: &Settings,
     manifests: &Manifests,
     migrations: Option<&Migrations>,
     job: Job<'_>,
-    keep_saved: bool,
+    mut printer: Printer,
 ) -> Result<Printer, Failure> {
-    let mut printer = Printer::new(global, keep_saved);
     let run = run_fleet(global, settings, manifests, migrations, job, &mut printer).await;
     printer.finish();
     run?;

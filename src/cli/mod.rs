@@ -3,7 +3,7 @@
 //!
 //! One file per command, its arguments beside it (`plan.rs`, `apply.rs` for
 //! `apply` and `sync-indexes`, `status.rs`, `down.rs`, `list.rs`,
-//! `validate.rs`, `history.rs`, `unlock.rs`, `new.rs`); this file parses,
+//! `validate.rs`, `lint.rs`, `history.rs`, `unlock.rs`, `new.rs`); this file parses,
 //! resolves the settings, loads the files and dispatches. What is printed is
 //! built by [`crate::render`] and written by `output.rs`; a failure becomes a
 //! message and an exit code in one place, [`Failure`].
@@ -15,6 +15,7 @@ mod failure;
 mod flags;
 mod fleet;
 mod history;
+mod lint;
 mod list;
 mod logging;
 mod new;
@@ -37,6 +38,7 @@ pub use apply::{ApplyAndMigrateArgs, ApplyArgs, MigrateArgs};
 pub use down::DownArgs;
 pub use failure::{Failure, Outcome, Success};
 pub use history::HistoryArgs;
+pub use lint::LintArgs;
 pub use list::ListArgs;
 pub use new::NewArgs;
 pub use plan::{PlanArgs, RunArgs};
@@ -199,6 +201,10 @@ pub enum Command {
     /// Check mig.toml and the manifests offline.
     #[command(after_help = validate::EXAMPLES)]
     Validate(ValidateArgs),
+    /// Advice on the declared indexes (redundant, duplicate, too many, …) and,
+    /// with --live, on the fleet (unused indexes, TTL fields without dates).
+    #[command(after_help = lint::EXAMPLES)]
+    Lint(LintArgs),
     /// What `mig` did in a database, newest first: every step it ran there, and every migration.
     #[command(after_help = history::EXAMPLES)]
     History(HistoryArgs),
@@ -266,6 +272,13 @@ impl Command {
                 ..Flags::default()
             },
             Command::List(a) => Flags {
+                connection: Some(&a.connection),
+                project: Some(&a.project),
+                databases: Some(&a.databases),
+                collection: Some(&a.collection),
+                ..Flags::default()
+            },
+            Command::Lint(a) => Flags {
                 connection: Some(&a.connection),
                 project: Some(&a.project),
                 databases: Some(&a.databases),
@@ -354,6 +367,7 @@ async fn run(cli: Cli) -> Outcome {
     let (settings, manifests, migrations) = (&settings, &manifests, &migrations);
     match &cli.command {
         Command::Validate(_) => validate::run(global, settings, manifests, migrations).await,
+        Command::Lint(args) => lint::run(global, settings, manifests, args).await,
         Command::List(_) => list::run(global, settings, manifests, migrations).await,
         Command::Status(args) => status::run(global, settings, manifests, migrations, args).await,
         Command::Down(args) => down::run(global, settings, manifests, migrations, args).await,

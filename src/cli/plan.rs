@@ -7,14 +7,18 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::config::Settings;
+use crate::lint;
 use crate::manifest::Manifests;
 use crate::plan::saved::{self, SavedPlan, SavedTarget};
 use crate::redact::scrub;
+use crate::render;
 use crate::run::Migrations;
 
 use super::failure::{Failure, Outcome, Success};
 use super::flags::{CollectionFlag, ConnectionFlags, DatabaseFlags, DevFlags, ProjectFlags};
 use super::fleet::{plan_or_apply, Job};
+use super::output;
+use super::printer::Printer;
 use super::Global;
 
 pub const EXAMPLES: &str = "Examples:
@@ -72,19 +76,20 @@ pub async fn run(
     migrations: &Migrations,
     args: &PlanArgs,
 ) -> Outcome {
+    // The lint rules set to `error` fail the plan too; it is shown all the same.
+    let lint_errors = lint::declarations(manifests, &settings.lint).only_errors();
+    let mut printer = Printer::new(global, args.out.is_some());
+    printer
+        .after_json
+        .insert("lint".into(), render::lint::findings_json(&lint_errors));
+    printer.after_text = render::lint::plan_section(&lint_errors, output::style(global));
     let job = Job::plan(&args.run);
-    let printed = plan_or_apply(
-        global,
-        settings,
-        manifests,
-        Some(migrations),
-        job,
-        args.out.is_some(),
-    )
-    .await?;
+    let printed =
+        plan_or_apply(global, settings, manifests, Some(migrations), job, printer).await?;
     if let Some(path) = &args.out {
         save_plan(printed.saved.unwrap_or_default(), path)?;
     }
+    super::lint::outcome(&lint_errors)?;
     Ok(if args.detailed_exitcode && printed.tally.changed > 0 {
         Success::ChangesPending
     } else {

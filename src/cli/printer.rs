@@ -40,6 +40,9 @@ pub struct Printer {
     /// `plan --out`: the plan of each database, to save.
     pub saved: Option<Vec<SavedTarget>>,
     results: Vec<String>,
+    /// What the command adds after the summary: JSON fields, and text.
+    pub after_json: serde_json::Map<String, serde_json::Value>,
+    pub after_text: String,
 }
 
 impl Printer {
@@ -52,6 +55,8 @@ impl Printer {
             tally: Tally::default(),
             saved: keep_saved.then(Vec::new),
             results: Vec::new(),
+            after_json: Default::default(),
+            after_text: String::new(),
         }
     }
 
@@ -61,15 +66,19 @@ impl Printer {
             return;
         };
         output::stdout(&match self.format {
-            OutputFormat::Text => render::text::summary(
-                &self.tally,
-                head.applied.then_some(self.results.as_slice()),
-                self.style,
-            ),
-            OutputFormat::Json | OutputFormat::Jsonl => self.json.tail(
-                render::json::tail(&head.rejected, &self.tally),
-                render::json::head(&head.warnings, head.read_path),
-            ),
+            OutputFormat::Text => {
+                render::text::summary(
+                    &self.tally,
+                    head.applied.then_some(self.results.as_slice()),
+                    self.style,
+                ) + &self.after_text
+            }
+            OutputFormat::Json | OutputFormat::Jsonl => {
+                let mut tail = render::json::tail(&head.rejected, &self.tally);
+                tail.append(&mut self.after_json);
+                self.json
+                    .tail(tail, render::json::head(&head.warnings, head.read_path))
+            }
         });
     }
 }

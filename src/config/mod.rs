@@ -12,6 +12,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::lint::{self, Rule, Severity};
 use crate::manifest::file::DocValue;
 
 pub use resolution::resolve;
@@ -41,6 +42,77 @@ pub struct ConfigFile {
     pub migrations: Option<String>,
     /// The collection, in each database, recording its migrations. Default: `mig.changelog`.
     pub changelog: Option<String>,
+    /// `mig lint`: each rule's severity and the rules' thresholds.
+    #[serde(default)]
+    pub lint: LintConfig,
+}
+
+/// `[lint]`: thresholds, and `[lint.rules]` the severity of each rule.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LintConfig {
+    #[serde(default)]
+    pub rules: LintRules,
+    /// too-many-indexes: more than this many indexes on a collection, `_id_`
+    /// included (1 to 64). Default: 20.
+    pub max_indexes: Option<usize>,
+    /// unused-index: unused on at least this percentage of the databases
+    /// that have the index (more than 0, at most 100). Default: 90.
+    pub unused_percent: Option<f64>,
+    /// unique-without-soft-delete-filter: the fields that mark a document
+    /// deleted. Default: deletedAt, deleted, isDeleted, archivedAt.
+    pub soft_delete_fields: Option<Vec<String>>,
+    /// ttl-not-date: documents sampled per TTL index and database (1 to
+    /// 10000). Default: 200.
+    pub ttl_sample: Option<u32>,
+}
+
+/// `[lint.rules]`: `"error"` (fails `mig lint` and `mig plan`), `"warn"` or `"off"`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LintRules {
+    /// A prefix of another index with the same documents. Default: warn.
+    #[serde(rename = "redundant-index")]
+    pub redundant_index: Option<Severity>,
+    /// The same index under two names. Default: error.
+    #[serde(rename = "duplicate-spec")]
+    pub duplicate_spec: Option<Severity>,
+    /// A unique index without the soft-delete filter its neighbours have. Default: warn.
+    #[serde(rename = "unique-without-soft-delete-filter")]
+    pub unique_without_soft_delete_filter: Option<Severity>,
+    /// TTL on a field whose sampled values are not dates (`--live`). Default: error.
+    #[serde(rename = "ttl-not-date")]
+    pub ttl_not_date: Option<Severity>,
+    /// No operations on most databases (`--live`). Default: warn.
+    #[serde(rename = "unused-index")]
+    pub unused_index: Option<Severity>,
+    /// More indexes on a collection than `max_indexes`. Default: warn.
+    #[serde(rename = "too-many-indexes")]
+    pub too_many_indexes: Option<Severity>,
+    /// A single-field index a `$**` index beside it makes redundant. Default: warn.
+    #[serde(rename = "wildcard-makes-redundant")]
+    pub wildcard_makes_redundant: Option<Severity>,
+}
+
+impl LintRules {
+    /// Each rule set, by rule.
+    pub fn set(&self) -> Vec<(Rule, Severity)> {
+        [
+            (Rule::RedundantIndex, self.redundant_index),
+            (Rule::DuplicateSpec, self.duplicate_spec),
+            (
+                Rule::UniqueWithoutSoftDeleteFilter,
+                self.unique_without_soft_delete_filter,
+            ),
+            (Rule::TtlNotDate, self.ttl_not_date),
+            (Rule::UnusedIndex, self.unused_index),
+            (Rule::TooManyIndexes, self.too_many_indexes),
+            (Rule::WildcardMakesRedundant, self.wildcard_makes_redundant),
+        ]
+        .into_iter()
+        .filter_map(|(rule, s)| Some((rule, s?)))
+        .collect()
+    }
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -179,4 +251,6 @@ pub struct Settings {
     pub dry_run: bool,
     /// `MIGRATION_LOG_LEVEL`.
     pub log_level: Option<String>,
+    /// `[lint]`: severities and thresholds.
+    pub lint: lint::Options,
 }

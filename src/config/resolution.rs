@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{
-    ConfigFile, Discovery, Overrides, Settings, TenantSource, TenantsConfig, UriSource,
+    ConfigFile, Discovery, LintConfig, Overrides, Settings, TenantSource, TenantsConfig, UriSource,
     DEFAULT_CONFIG, DEFAULT_URI,
 };
 use crate::diagnostics::{Format, Problem, SourceFile};
+use crate::lint;
 use crate::model::names::{check_collection_name, check_database_name};
 
 /// Resolves the settings; `env` looks up an environment variable.
@@ -143,6 +144,7 @@ pub fn resolve(
         .unwrap_or(4)
         .max(1);
 
+    let lint = lint_options(&file.lint, &src, &mut problems);
     let (discovery, exclude) = match &file.tenants {
         None => (Discovery::None, Vec::new()),
         Some(t) => (tenant_discovery(t, &src, &mut problems), t.exclude.clone()),
@@ -169,7 +171,51 @@ pub fn resolve(
         concurrency,
         dry_run,
         log_level: env("MIGRATION_LOG_LEVEL"),
+        lint,
     })
+}
+
+/// `[lint]` with its defaults; a threshold out of range is a problem at its line.
+fn lint_options(file: &LintConfig, src: &SourceFile, problems: &mut Vec<Problem>) -> lint::Options {
+    let defaults = lint::Options::default();
+    let mut out = lint::Options {
+        severities: file.rules.set().into_iter().collect(),
+        ..defaults.clone()
+    };
+    if let Some(max) = file.max_indexes {
+        if (1..=64).contains(&max) {
+            out.max_indexes = max;
+        } else {
+            problems.push(src.problem(
+                "lint.max_indexes",
+                format!("must be 1 to 64 (the server's limit), found {max}"),
+            ));
+        }
+    }
+    if let Some(percent) = file.unused_percent {
+        if percent > 0.0 && percent <= 100.0 {
+            out.unused_percent = percent;
+        } else {
+            problems.push(src.problem(
+                "lint.unused_percent",
+                format!("must be more than 0 and at most 100, found {percent}"),
+            ));
+        }
+    }
+    if let Some(fields) = &file.soft_delete_fields {
+        out.soft_delete_fields = fields.clone();
+    }
+    if let Some(n) = file.ttl_sample {
+        if (1..=10_000).contains(&n) {
+            out.ttl_sample = n;
+        } else {
+            problems.push(src.problem(
+                "lint.ttl_sample",
+                format!("must be 1 to 10000 documents, found {n}"),
+            ));
+        }
+    }
+    out
 }
 
 fn tenant_discovery(t: &TenantsConfig, src: &SourceFile, problems: &mut Vec<Problem>) -> Discovery {
@@ -333,6 +379,51 @@ exclude = ["tenant_sandbox"]
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn lint_severities_and_thresholds_with_their_defaults_and_limits() {
+        let resolved = |text: &str| {
+            let (_dir, path) = config(text);
+            resolve(
+                &Overrides {
+                    config: Some(path),
+                    ..Default::default()
+                },
+                &with_env(&[]),
+            )
+        };
+        let s = resolved("").unwrap();
+        assert_eq!(s.lint, lint::Options::default());
+        let s = resolved(
+            "[lint]\nmax_indexes = 8\nunused_percent = 50\nsoft_delete_fields = [\"gone\"]\n\
+             [lint.rules]\nredundant-index = \"error\"\nduplicate-spec = \"off\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            s.lint.severity(lint::Rule::RedundantIndex),
+            lint::Severity::Error
+        );
+        assert_eq!(
+            s.lint.severity(lint::Rule::DuplicateSpec),
+            lint::Severity::Off
+        );
+        assert_eq!(
+            s.lint.severity(lint::Rule::UnusedIndex),
+            lint::Severity::Warn
+        );
+        assert_eq!((s.lint.max_indexes, s.lint.unused_percent), (8, 50.0));
+        assert_eq!(s.lint.soft_delete_fields, vec!["gone"]);
+        let problems = resolved("[lint]\nmax_indexes = 65\nunused_percent = 0\n").unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        assert!(problems[0].message.contains("1 to 64"), "{problems:#?}");
+        assert_eq!(problems[1].position.map(|p| p.line), Some(3));
+        // A misspelt rule is refused by name.
+        let problems = resolved("[lint.rules]\nredundant-indexes = \"warn\"\n").unwrap_err();
+        assert!(
+            problems[0].message.contains("redundant-indexes"),
+            "{problems:#?}"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod history;
 pub mod json;
+pub mod lint;
 pub mod list;
 pub mod messages;
 pub mod problems;

@@ -15,6 +15,7 @@ pub mod execute;
 pub mod inspect;
 pub mod journal;
 pub mod lock;
+pub mod observe;
 pub mod preflight;
 
 use std::future::IntoFuture;

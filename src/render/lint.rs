@@ -1,0 +1,234 @@
+//! `mig lint`'s findings, and the lint errors section of `mig plan`: for
+//! people (text), machines (JSON) and pull requests (Markdown).
+
+use std::fmt::Write;
+
+use serde_json::{json, Value};
+
+use super::text::Style;
+use crate::lint::{Finding, Findings, Severity};
+
+/// A database that could not be read, and why (`--live`).
+pub struct Unread {
+    pub database: String,
+    pub error: String,
+}
+
+/// `file:line:column`, or what is known of it.
+fn place(f: &Finding) -> String {
+    let mut out = f
+        .file
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "(undeclared)".to_string());
+    if let Some(line) = f.line {
+        let _ = write!(out, ":{line}");
+        if let Some(column) = f.column {
+            let _ = write!(out, ":{column}");
+        }
+    }
+    out
+}
+
+fn label(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        _ => "warning",
+    }
+}
+
+/// One line per finding: `file:line:col: warning[rule]: coll.index: why`.
+fn lines(findings: &Findings, style: Style, out: &mut String) {
+    for f in &findings.list {
+        let tag = format!("{}[{}]", label(f.severity), f.rule.id());
+        let tag = if f.severity == Severity::Error {
+            style.red(&tag)
+        } else {
+            style.yellow(&tag)
+        };
+        let _ = writeln!(
+            out,
+            "{}: {tag}: {}.{}: {}",
+            place(f),
+            f.collection,
+            f.index,
+            f.message
+        );
+    }
+}
+
+fn counts(findings: &Findings) -> String {
+    format!(
+        "{} error(s), {} warning(s)",
+        findings.errors(),
+        findings.warnings()
+    )
+}
+
+/// `mig lint` for people.
+pub fn text(findings: &Findings, live: bool, unread: &[Unread], style: Style) -> String {
+    let mut out = String::new();
+    lines(findings, style, &mut out);
+    for u in unread {
+        let _ = writeln!(
+            out,
+            "{}: {} could not be read: {}",
+            style.yellow("warning"),
+            u.database,
+            u.error
+        );
+    }
+    let what = if live {
+        "the declarations and the live fleet"
+    } else {
+        "the declarations (--live also reads the fleet: ttl-not-date, unused-index)"
+    };
+    if findings.list.is_empty() {
+        let _ = writeln!(out, "{} no findings in {what}", style.green("ok:"));
+    } else {
+        let _ = writeln!(
+            out,
+            "\n{} {} in {what}",
+            style.bold("Lint:"),
+            counts(findings)
+        );
+    }
+    out
+}
+
+fn finding_json(f: &Finding) -> Value {
+    json!({
+        "rule": f.rule.id(),
+        "severity": f.severity.as_str(),
+        "file": f.file.as_ref().map(|p| p.display().to_string()),
+        "line": f.line,
+        "column": f.column,
+        "collection": f.collection,
+        "index": f.index,
+        "message": f.message,
+    })
+}
+
+/// The findings as a JSON array (also `mig plan`'s `lint`).
+pub fn findings_json(findings: &Findings) -> Value {
+    Value::Array(findings.list.iter().map(finding_json).collect())
+}
+
+/// `mig lint --format json`.
+pub fn json(findings: &Findings, live: bool, unread: &[Unread]) -> Value {
+    json!({
+        "findings": findings_json(findings),
+        "summary": {"errors": findings.errors(), "warnings": findings.warnings()},
+        "live": live,
+        "unread": unread.iter().map(|u| json!({"database": u.database, "error": u.error})).collect::<Vec<_>>(),
+    })
+}
+
+/// `mig plan`'s section: the error-level findings only, briefly.
+pub fn plan_section(errors: &Findings, style: Style) -> String {
+    if errors.list.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "\n{} {} lint error(s) (`mig lint` says more):\n",
+        style.bold("Lint:"),
+        errors.list.len()
+    );
+    lines(errors, style, &mut out);
+    out
+}
+
+/// `mig lint --format markdown`: a summary table and the findings in a
+/// collapsible section, fit for a pull-request comment.
+pub fn markdown(findings: &Findings, live: bool, unread: &[Unread]) -> String {
+    let mut out = String::from("### mig lint\n\n");
+    if findings.list.is_empty() {
+        out.push_str("No findings.\n");
+    } else {
+        out.push_str("| rule | errors | warnings |\n|---|---:|---:|\n");
+        let mut rules: Vec<_> = findings.list.iter().map(|f| f.rule).collect();
+        rules.sort();
+        rules.dedup();
+        for rule in rules {
+            let n = |s: Severity| {
+                findings
+                    .list
+                    .iter()
+                    .filter(|f| f.rule == rule && f.severity == s)
+                    .count()
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} |",
+                rule.id(),
+                n(Severity::Error),
+                n(Severity::Warn)
+            );
+        }
+        let _ = write!(
+            out,
+            "\n<details><summary>{}</summary>\n\n",
+            counts(findings)
+        );
+        for f in &findings.list {
+            let _ = writeln!(
+                out,
+                "- **{}** `{}` `{}` `{}.{}`: {}",
+                label(f.severity),
+                f.rule.id(),
+                place(f),
+                f.collection,
+                f.index,
+                f.message.replace('|', "\\|")
+            );
+        }
+        out.push_str("\n</details>\n");
+    }
+    for u in unread {
+        let _ = writeln!(out, "\n> `{}` could not be read: {}", u.database, u.error);
+    }
+    if !live {
+        out.push_str("\n_Offline: the declarations only._\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::Rule;
+
+    fn findings() -> Findings {
+        Findings {
+            list: vec![Finding {
+                rule: Rule::RedundantIndex,
+                severity: Severity::Error,
+                collection: "messages".into(),
+                index: "a".into(),
+                file: Some("manifests/t.yaml".into()),
+                line: Some(5),
+                column: Some(9),
+                message: "why".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_finding_names_its_place_rule_and_index() {
+        let text = text(&findings(), false, &[], Style { color: false });
+        assert!(
+            text.starts_with("manifests/t.yaml:5:9: error[redundant-index]: messages.a: why\n"),
+            "{text}"
+        );
+        assert!(text.contains("1 error(s), 0 warning(s)"), "{text}");
+        let json = json(&findings(), false, &[]);
+        assert_eq!(
+            json["findings"][0],
+            json!({"rule": "redundant-index", "severity": "error", "file": "manifests/t.yaml",
+                   "line": 5, "column": 9, "collection": "messages", "index": "a", "message": "why"})
+        );
+        let md = markdown(&findings(), false, &[]);
+        assert!(md.contains("| `redundant-index` | 1 | 0 |"), "{md}");
+        assert!(md.contains("<details>"), "{md}");
+    }
+}
