@@ -159,6 +159,9 @@ fn kind_below(e: &(dyn Error + Send + Sync + 'static)) -> &'static str {
         _ if matches!(e.downcast_ref::<LockError>(), Some(LockError::Held(_))) => "locked",
         _ if e.downcast_ref::<crate::targets::Unmatched>().is_some() => "usage",
         _ if e.downcast_ref::<super::apply::Cancelled>().is_some() => "cancelled",
+        _ if e.downcast_ref::<crate::pull::BadThreshold>().is_some() => "usage",
+        _ if e.downcast_ref::<super::pull::WouldOverwrite>().is_some() => "file",
+        _ if e.downcast_ref::<super::pull::NothingToPull>().is_some() => "config",
         _ => "failed",
     }
 }

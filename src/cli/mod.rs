@@ -20,6 +20,7 @@ mod logging;
 mod new;
 mod output;
 mod plan;
+mod pull;
 mod schema;
 mod setup;
 mod status;
@@ -39,6 +40,7 @@ pub use history::HistoryArgs;
 pub use list::ListArgs;
 pub use new::NewArgs;
 pub use plan::{PlanArgs, RunArgs};
+pub use pull::PullArgs;
 pub use schema::SchemaArgs;
 pub use status::StatusArgs;
 pub use unlock::UnlockArgs;
@@ -169,6 +171,11 @@ pub enum Command {
     /// Apply everything pending: data migrations, then the index sync.
     #[command(after_help = apply::APPLY_EXAMPLES)]
     Apply(ApplyAndMigrateArgs),
+    /// Write manifests from the live indexes: the public database's as they
+    /// are, the tenant databases' by consensus (what most of them have), with
+    /// comments on where tenants differ. Reads only.
+    #[command(after_help = pull::EXAMPLES)]
+    Pull(PullArgs),
     /// Create a migration file from a template.
     #[command(after_help = new::EXAMPLES)]
     New(NewArgs),
@@ -216,6 +223,7 @@ impl Command {
             Command::Apply(a) => a.args.run.concurrency,
             Command::Status(a) => a.concurrency,
             Command::Down(a) => a.concurrency,
+            Command::Pull(a) => a.concurrency,
             _ => None,
         }
     }
@@ -277,6 +285,12 @@ impl Command {
                 migrations: Some(&a.migrations),
                 ..Flags::default()
             },
+            Command::Pull(a) => Flags {
+                connection: Some(&a.connection),
+                project: Some(&a.project),
+                databases: Some(&a.databases),
+                ..Flags::default()
+            },
             Command::Schema(_) => Flags::default(),
         }
     }
@@ -305,11 +319,12 @@ async fn run(cli: Cli) -> Outcome {
     setup::load_dotenv()?;
     let settings = setup::settings(&cli)?;
     let global = &cli.global;
-    // These read only the server, or write a file: no manifests needed.
+    // These read only the server, or write files: no manifests needed.
     match &cli.command {
         Command::History(args) => return history::run(global, &settings, args).await,
         Command::Unlock(args) => return unlock::run(&settings, args).await,
         Command::New(args) => return new::run(&settings, args),
+        Command::Pull(args) => return pull::run(global, &settings, &args.into()).await,
         _ => {}
     }
     let (mut manifests, migrations) = setup::load_files(global, &settings)?;
@@ -329,7 +344,11 @@ async fn run(cli: Cli) -> Outcome {
         Command::Plan(args) => plan::run(global, settings, manifests, migrations, args).await,
         Command::SyncIndexes(args) => apply::sync_indexes(global, settings, manifests, args).await,
         Command::Apply(args) => apply::run(global, settings, manifests, migrations, args).await,
-        Command::History(_) | Command::Unlock(_) | Command::New(_) | Command::Schema(_) => {
+        Command::History(_)
+        | Command::Unlock(_)
+        | Command::New(_)
+        | Command::Schema(_)
+        | Command::Pull(_) => {
             unreachable!("handled above")
         }
     }

@@ -91,6 +91,8 @@ pub struct Spread {
     pub on: usize,
     /// Databases read.
     pub of: usize,
+    /// Databases with exactly this index (for an index few have, where it is).
+    pub with: Vec<String>,
     /// Databases without an index of this name.
     pub missing: Vec<String>,
     /// Databases with an index of this name but another spec.
@@ -101,6 +103,52 @@ impl Spread {
     /// On every database, the same everywhere.
     pub fn everywhere(&self) -> bool {
         self.on == self.of
+    }
+}
+
+/// What a pull did: the consensus of each scope read, the databases left
+/// out and why, and the files written (or not).
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    /// The public database's name, when it was read.
+    pub public: Option<String>,
+    pub scopes: Vec<Pulled>,
+    pub threshold: f64,
+    /// Databases that could not be read, and why.
+    pub failed: Vec<(String, String)>,
+    /// Databases with no collection at all (not created yet, or dropped since discovery).
+    pub empty: Vec<String>,
+    pub files: Vec<File>,
+}
+
+/// A manifest file `mig pull` would write, and what became of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct File {
+    pub path: std::path::PathBuf,
+    pub status: FileStatus,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FileStatus {
+    Created,
+    /// It exists with exactly this text.
+    Unchanged,
+    /// It existed and differed; `--force` replaced it.
+    Overwritten,
+    /// It exists and differs; not written. The unified diff of what would change.
+    Refused {
+        diff: String,
+    },
+}
+
+impl FileStatus {
+    pub fn word(&self) -> &'static str {
+        match self {
+            FileStatus::Created => "created",
+            FileStatus::Unchanged => "unchanged",
+            FileStatus::Overwritten => "overwritten",
+            FileStatus::Refused { .. } => "exists",
+        }
     }
 }
 
@@ -193,6 +241,7 @@ fn collection_consensus(
             let spread = Spread {
                 on: best.databases.len(),
                 of,
+                with: best.databases.iter().map(|d| d.to_string()).collect(),
                 missing: databases
                     .iter()
                     .map(|d| d.name.as_str())

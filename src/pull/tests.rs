@@ -85,6 +85,7 @@ fn what_most_tenants_have_is_declared_and_the_rest_is_said_where() {
         Spread {
             on: 3,
             of: 4,
+            with: names(&["t1", "t2", "t3"]),
             missing: names(&["t4"]),
             different: vec![]
         }
@@ -94,6 +95,7 @@ fn what_most_tenants_have_is_declared_and_the_rest_is_said_where() {
         Spread {
             on: 3,
             of: 4,
+            with: names(&["t1", "t2", "t4"]),
             missing: vec![],
             different: names(&["t3"])
         }
@@ -295,7 +297,9 @@ fn tenant_differences_are_comments_and_the_left_out_ones_commented_out() {
             "{text}"
         );
         assert!(
-            text.contains("# not declared, below the threshold (50% of 4): legacy_1; on 1 of 4 tenants; missing on t2, t3, t4"),
+            text.contains(
+                "# not declared, below the threshold (50% of 4): legacy_1; on 1 of 4 tenants: t1"
+            ),
             "{text}"
         );
         assert!(

@@ -144,10 +144,10 @@ fn toml_collection(out: &mut String, pulled: &Pulled, collection: &PulledCollect
 /// uncomment if it should be.
 fn left_out(out: &mut String, pulled: &Pulled, index: &PulledIndex, syntax: Syntax, indent: &str) {
     let why = index.why_left_out.as_deref().unwrap_or("not declared");
-    let where_ = spread_line(pulled, &index.spread).unwrap_or_default();
     out.push_str(&format!(
-        "{indent}# not declared, {why}: {}; {where_}\n",
-        index.spec.name
+        "{indent}# not declared, {why}: {}; {}\n",
+        index.spec.name,
+        where_left_out(pulled, &index.spread)
     ));
     match syntax {
         Syntax::Yaml => {
@@ -184,6 +184,24 @@ pub fn spread_line(pulled: &Pulled, spread: &Spread) -> Option<String> {
         line.push_str(&format!("; different on {}", sample(&spread.different)));
     }
     Some(line)
+}
+
+/// Where an index few databases have is: `on 1 of 6 tenants: t2`.
+pub fn where_left_out(pulled: &Pulled, spread: &Spread) -> String {
+    let mut line = format!(
+        "on {} of {} {}: {}",
+        thousands(spread.on),
+        thousands(spread.of),
+        databases_word(pulled.scope, spread.of),
+        sample(&spread.with)
+    );
+    if !spread.different.is_empty() {
+        line.push_str(&format!(
+            "; in another form on {}",
+            sample(&spread.different)
+        ));
+    }
+    line
 }
 
 fn databases_word(scope: Scope, n: usize) -> &'static str {
@@ -362,11 +380,13 @@ fn yaml_flow(v: &Value) -> String {
 /// A string YAML reads back as this string: plain when it is a simple word
 /// that is not a YAML keyword, else double-quoted (JSON's escapes are YAML's).
 fn yaml_scalar(s: &str) -> String {
-    let simple = s
+    // A leading `$` is plain in YAML (`$gte`, `$date`); `$**` is not a word.
+    let word = s.strip_prefix('$').unwrap_or(s);
+    let simple = word
         .chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     let keyword = matches!(
         s.to_ascii_lowercase().as_str(),
         "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n" | "nan" | "inf"
@@ -471,6 +491,7 @@ mod tests {
         assert_eq!(yaml_scalar("a b"), "\"a b\"");
         assert_eq!(yaml_key("billing.status"), "billing.status");
         assert_eq!(yaml_key("$**"), "\"$**\"");
+        assert_eq!(yaml_key("$gte"), "$gte");
         assert_eq!(yaml_key("a.$**"), "\"a.$**\"");
     }
 

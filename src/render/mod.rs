@@ -5,6 +5,7 @@ pub mod json;
 pub mod list;
 pub mod messages;
 pub mod problems;
+pub mod pull;
 pub mod text;
 pub mod validate;
 
