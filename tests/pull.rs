@@ -422,3 +422,89 @@ async fn collection_narrows_the_pull_and_a_typo_is_an_error() {
         show(&out)
     );
 }
+
+#[tokio::test]
+async fn init_writes_a_project_pulls_into_it_and_never_overwrites() {
+    let p = Project::new();
+    std::fs::remove_file(p.path().join("mig.toml")).unwrap();
+    std::fs::remove_dir(p.path().join("manifests")).unwrap();
+    let prefix = support::unique("in");
+    let tenants: Vec<String> = (0..2).map(|i| p.track(&format!("{prefix}_t{i}"))).collect();
+    create(
+        &p.public,
+        "client_configs",
+        vec![doc! {"key": {"schema": 1}, "name": "schema_1", "unique": true}],
+    )
+    .await;
+    for t in &tenants {
+        create(t, "messages", vec![conv_ts(), search()]).await;
+    }
+    let public = p.public.clone();
+    let tenants_prefix = format!("{prefix}_");
+    let out = p.mig(&[
+        "init",
+        "--public-db",
+        &public,
+        "--tenants-prefix",
+        &tenants_prefix,
+    ]);
+    assert!(out.status.success(), "{}", show(&out));
+    for file in [
+        "mig.toml",
+        "schema/manifest.schema.json",
+        "schema/mig.schema.json",
+        "manifests/public.yaml",
+        "manifests/tenant.yaml",
+    ] {
+        assert!(p.path().join(file).is_file(), "{file}: {}", show(&out));
+    }
+    let config = std::fs::read_to_string(p.path().join("mig.toml")).unwrap();
+    assert!(
+        config.contains(&format!("prefix = \"{prefix}_\"")),
+        "{config}"
+    );
+    let out = p.mig(&["validate"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let (plan, code) = p.json(&["plan"]);
+    assert_eq!(code, 0, "{plan}");
+    assert_eq!(support::summary(&plan), (0, 0, 0, 0, 0), "{plan}");
+
+    // Again, with other flags: every file is left as it was, and said so.
+    let manifest = std::fs::read_to_string(p.path().join("manifests/tenant.yaml")).unwrap();
+    let out = p.mig(&["init", "--tenants-list", "a,b"]);
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(
+        stdout(&out).contains("mig.toml exists; left as it is"),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("mig.toml")).unwrap(),
+        config
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("manifests/tenant.yaml")).unwrap(),
+        manifest
+    );
+}
+
+#[tokio::test]
+async fn init_never_writes_credentials_and_goes_on_without_a_server() {
+    let p = Project::new();
+    std::fs::remove_file(p.path().join("mig.toml")).unwrap();
+    let out = p.mig(&[
+        "init",
+        "--uri",
+        "mongodb://admin:s3cret@127.0.0.1:1/",
+        "--tenants-regex",
+        "^t_",
+    ]);
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(stdout(&out).contains("not pulled"), "{}", show(&out));
+    let config = std::fs::read_to_string(p.path().join("mig.toml")).unwrap();
+    assert!(!config.contains("s3cret"), "{config}");
+    assert!(config.contains("keep it in MONGODB_URI"), "{config}");
+    let out = p.mig(&["init", "--tenants-regex", "(", "--config", "other/mig.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(!p.path().join("other/mig.toml").exists());
+}

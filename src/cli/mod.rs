@@ -15,6 +15,7 @@ mod failure;
 mod flags;
 mod fleet;
 mod history;
+mod init;
 mod list;
 mod logging;
 mod new;
@@ -37,6 +38,7 @@ pub use apply::{ApplyAndMigrateArgs, ApplyArgs, MigrateArgs};
 pub use down::DownArgs;
 pub use failure::{Failure, Outcome, Success};
 pub use history::HistoryArgs;
+pub use init::InitArgs;
 pub use list::ListArgs;
 pub use new::NewArgs;
 pub use plan::{PlanArgs, RunArgs};
@@ -171,6 +173,11 @@ pub enum Command {
     /// Apply everything pending: data migrations, then the index sync.
     #[command(after_help = apply::APPLY_EXAMPLES)]
     Apply(ApplyAndMigrateArgs),
+    /// Start a project here: a commented mig.toml, manifests/, the JSON
+    /// Schemas, and the manifests pulled from the server when one answers.
+    /// Never overwrites a file.
+    #[command(after_help = init::EXAMPLES)]
+    Init(InitArgs),
     /// Write manifests from the live indexes: the public database's as they
     /// are, the tenant databases' by consensus (what most of them have), with
     /// comments on where tenants differ. Reads only.
@@ -285,6 +292,10 @@ impl Command {
                 migrations: Some(&a.migrations),
                 ..Flags::default()
             },
+            Command::Init(a) => Flags {
+                connection: Some(&a.connection),
+                ..Flags::default()
+            },
             Command::Pull(a) => Flags {
                 connection: Some(&a.connection),
                 project: Some(&a.project),
@@ -325,6 +336,7 @@ async fn run(cli: Cli) -> Outcome {
         Command::Unlock(args) => return unlock::run(&settings, args).await,
         Command::New(args) => return new::run(&settings, args),
         Command::Pull(args) => return pull::run(global, &settings, &args.into()).await,
+        Command::Init(args) => return init::run(global, &settings, args).await,
         _ => {}
     }
     let (mut manifests, migrations) = setup::load_files(global, &settings)?;
@@ -348,7 +360,8 @@ async fn run(cli: Cli) -> Outcome {
         | Command::Unlock(_)
         | Command::New(_)
         | Command::Schema(_)
-        | Command::Pull(_) => {
+        | Command::Pull(_)
+        | Command::Init(_) => {
             unreachable!("handled above")
         }
     }

@@ -104,8 +104,41 @@ fn list(paths: &[PathBuf]) -> String {
 )]
 pub struct NothingToPull;
 
-/// `mig pull`.
+/// `mig pull`: pulls, prints the report, and fails when a file was not
+/// written or a database could not be read.
 pub async fn run(global: &Global, settings: &Settings, options: &PullOptions) -> Outcome {
+    let summary = pull(global, settings, options).await?;
+    output::stdout(&match global.format {
+        OutputFormat::Json => render::json::document(&render::pull::json(&summary)),
+        OutputFormat::Text => render::pull::text(&summary),
+    });
+    outcome(&summary)
+}
+
+/// Whether a pull did all it was asked: every file written, every database read.
+pub fn outcome(summary: &Summary) -> Outcome {
+    let refused: Vec<PathBuf> = summary
+        .files
+        .iter()
+        .filter(|f| matches!(f.status, FileStatus::Refused { .. }))
+        .map(|f| f.path.clone())
+        .collect();
+    if !refused.is_empty() {
+        return Err(Failure::other(WouldOverwrite(refused)));
+    }
+    if !summary.failed.is_empty() {
+        return Err(Failure::Reported);
+    }
+    Ok(Success::Done)
+}
+
+/// Reads the live indexes, works out the declarations, and writes the files
+/// (none of them when one exists and differs, unless `force`).
+pub async fn pull(
+    global: &Global,
+    settings: &Settings,
+    options: &PullOptions,
+) -> Result<Summary, Failure> {
     let threshold = Threshold::new(options.threshold).map_err(Failure::other)?;
     let (client, server) = super::fleet::connect(settings).await?;
     let (targets, _) = run::resolve_targets(&client, settings, &global.selection())
@@ -165,28 +198,16 @@ pub async fn run(global: &Global, settings: &Settings, options: &PullOptions) ->
         .unwrap_or_else(|| settings.manifests.clone());
     let planned = files(&summary, &out, options);
     summary.files = settle(&planned, options.force)?;
-    let refused: Vec<PathBuf> = summary
+    let refused = summary
         .files
         .iter()
-        .filter(|f| matches!(f.status, FileStatus::Refused { .. }))
-        .map(|f| f.path.clone())
-        .collect();
-    if refused.is_empty() {
+        .any(|f| matches!(f.status, FileStatus::Refused { .. }));
+    if !refused {
         for (path, text) in &planned {
             write_file(path, text)?;
         }
     }
-    output::stdout(&match global.format {
-        OutputFormat::Json => render::json::document(&render::pull::json(&summary)),
-        OutputFormat::Text => render::pull::text(&summary),
-    });
-    if !refused.is_empty() {
-        return Err(Failure::other(WouldOverwrite(refused)));
-    }
-    if !summary.failed.is_empty() {
-        return Err(Failure::Reported);
-    }
-    Ok(Success::Done)
+    Ok(summary)
 }
 
 /// `--collection` names a collection some database read has.
