@@ -200,7 +200,11 @@ fn round_trip(syntax: Syntax, specs: Vec<IndexSpec>) {
             .map(|(n, i)| (n.as_str(), i.clone()))
             .collect(),
     );
-    let pulled = consensus(Scope::Public, &[state.clone()], Threshold::default());
+    let pulled = consensus(
+        Scope::Public,
+        std::slice::from_ref(&state),
+        Threshold::default(),
+    );
     let all: Vec<&PulledCollection> = pulled.collections.iter().collect();
     let text = manifest(&pulled, &all, syntax, "../schema/manifest.schema.json", &[]);
     let path = PathBuf::from(format!("public.{}", syntax.extension()));
