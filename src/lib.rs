@@ -20,6 +20,7 @@ pub mod migrate;
 pub mod model;
 pub mod plan;
 pub mod progress;
+pub mod pull;
 pub mod redact;
 pub mod render;
 pub mod run;

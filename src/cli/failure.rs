@@ -167,6 +167,9 @@ fn kind_below(e: &(dyn Error + Send + Sync + 'static)) -> &'static str {
         _ if e.downcast_ref::<crate::targets::Unmatched>().is_some() => "usage",
         _ if e.downcast_ref::<super::FormatNotSupported>().is_some() => "usage",
         _ if e.downcast_ref::<super::apply::Cancelled>().is_some() => "cancelled",
+        _ if e.downcast_ref::<crate::pull::BadThreshold>().is_some() => "usage",
+        _ if e.downcast_ref::<super::pull::WouldOverwrite>().is_some() => "file",
+        _ if e.downcast_ref::<super::pull::NothingToPull>().is_some() => "config",
         _ => "failed",
     }
 }

@@ -223,7 +223,9 @@ impl Fleet {
 }
 
 /// A checked connection and what the server is.
-async fn connect(settings: &Settings) -> Result<(mongodb::Client, inspect::ServerInfo), Failure> {
+pub(super) async fn connect(
+    settings: &Settings,
+) -> Result<(mongodb::Client, inspect::ServerInfo), Failure> {
     let client = crate::server::connect(settings)
         .await
         .map_err(Failure::other)?;

@@ -15,6 +15,7 @@ mod failure;
 mod flags;
 mod fleet;
 mod history;
+mod init;
 mod lint;
 mod list;
 mod logging;
@@ -22,6 +23,7 @@ mod new;
 mod output;
 mod plan;
 mod printer;
+mod pull;
 mod schema;
 mod setup;
 mod status;
@@ -38,10 +40,12 @@ pub use apply::{ApplyAndMigrateArgs, ApplyArgs, MigrateArgs};
 pub use down::DownArgs;
 pub use failure::{Failure, Outcome, Success};
 pub use history::HistoryArgs;
+pub use init::InitArgs;
 pub use lint::LintArgs;
 pub use list::ListArgs;
 pub use new::NewArgs;
 pub use plan::{PlanArgs, RunArgs};
+pub use pull::PullArgs;
 pub use schema::SchemaArgs;
 pub use status::StatusArgs;
 pub use unlock::UnlockArgs;
@@ -183,6 +187,16 @@ pub enum Command {
     /// Apply everything pending: data migrations, then the index sync.
     #[command(after_help = apply::APPLY_EXAMPLES)]
     Apply(ApplyAndMigrateArgs),
+    /// Start a project here: a commented mig.toml, manifests/, the JSON
+    /// Schemas, and the manifests pulled from the server when one answers.
+    /// Never overwrites a file.
+    #[command(after_help = init::EXAMPLES)]
+    Init(InitArgs),
+    /// Write manifests from the live indexes: the public database's as they
+    /// are, the tenant databases' by consensus (what most of them have), with
+    /// comments on where tenants differ. Reads only.
+    #[command(after_help = pull::EXAMPLES)]
+    Pull(PullArgs),
     /// Create a migration file from a template.
     #[command(after_help = new::EXAMPLES)]
     New(NewArgs),
@@ -234,6 +248,7 @@ impl Command {
             Command::Apply(a) => a.args.run.concurrency,
             Command::Status(a) => a.concurrency,
             Command::Down(a) => a.concurrency,
+            Command::Pull(a) => a.concurrency,
             _ => None,
         }
     }
@@ -302,6 +317,16 @@ impl Command {
                 migrations: Some(&a.migrations),
                 ..Flags::default()
             },
+            Command::Init(a) => Flags {
+                connection: Some(&a.connection),
+                ..Flags::default()
+            },
+            Command::Pull(a) => Flags {
+                connection: Some(&a.connection),
+                project: Some(&a.project),
+                databases: Some(&a.databases),
+                ..Flags::default()
+            },
             Command::Schema(_) => Flags::default(),
         }
     }
@@ -349,11 +374,13 @@ async fn run(cli: Cli) -> Outcome {
     setup::load_dotenv()?;
     let settings = setup::settings(&cli)?;
     let global = &cli.global;
-    // These read only the server, or write a file: no manifests needed.
+    // These read only the server, or write files: no manifests needed.
     match &cli.command {
         Command::History(args) => return history::run(global, &settings, args).await,
         Command::Unlock(args) => return unlock::run(&settings, args).await,
         Command::New(args) => return new::run(&settings, args),
+        Command::Pull(args) => return pull::run(global, &settings, &args.into()).await,
+        Command::Init(args) => return init::run(global, &settings, args).await,
         _ => {}
     }
     let (mut manifests, migrations) = setup::load_files(global, &settings)?;
@@ -374,7 +401,12 @@ async fn run(cli: Cli) -> Outcome {
         Command::Plan(args) => plan::run(global, settings, manifests, migrations, args).await,
         Command::SyncIndexes(args) => apply::sync_indexes(global, settings, manifests, args).await,
         Command::Apply(args) => apply::run(global, settings, manifests, migrations, args).await,
-        Command::History(_) | Command::Unlock(_) | Command::New(_) | Command::Schema(_) => {
+        Command::History(_)
+        | Command::Unlock(_)
+        | Command::New(_)
+        | Command::Schema(_)
+        | Command::Pull(_)
+        | Command::Init(_) => {
             unreachable!("handled above")
         }
     }

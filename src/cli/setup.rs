@@ -36,12 +36,21 @@ pub fn load_dotenv() -> Result<(), Failure> {
     }
 }
 
+/// The variables `.env` set (those the real environment lacked).
+pub fn dotenv_vars() -> Vec<String> {
+    FROM_DOTENV.get().cloned().unwrap_or_default()
+}
+
 /// mig.toml, the environment and the flags; starts logging at the level they
 /// ask for, and registers the URIs' secrets for scrubbing.
 pub fn settings(cli: &Cli) -> Result<Settings, Failure> {
     let global = &cli.global;
     let overrides = Overrides {
-        config: global.config.clone(),
+        // `mig init --config PATH` writes that file: it isn't there to read yet.
+        config: global
+            .config
+            .clone()
+            .filter(|_| !matches!(cli.command, super::Command::Init(_))),
         uri: global.uri.clone(),
         public_db: global.public_db.clone(),
         manifests: global.manifests.clone(),

@@ -39,6 +39,16 @@ pub fn declared_form(live: &IndexSpec, declared: Option<&IndexSpec>) -> IndexSpe
     shown
 }
 
+/// `live` as a person declares it with no declaration to follow (`mig pull`):
+/// [`declared_form`], and nothing the server keeps for itself (`v`,
+/// `textIndexVersion`, `2dsphereIndexVersion`, `storageEngine`, …), which a
+/// declaration leaves to the server.
+pub fn as_a_person_declares(live: &IndexSpec) -> IndexSpec {
+    let mut declared = declared_form(live, None);
+    declared.other = Document::new();
+    declared
+}
+
 /// `{_fts: "text", _ftsx: 1}` + weights → the text fields in the declared
 /// order; weights of 1 and the default language fields left out unless declared.
 fn text_form(shown: &mut IndexSpec, declared: Option<&IndexSpec>) {
@@ -183,6 +193,20 @@ mod tests {
             undeclared,
             doc! {"locale": "en", "strength": 2, "numericOrdering": true}
         );
+    }
+
+    #[test]
+    fn as_a_person_declares_drops_what_the_server_keeps_for_itself() {
+        let mut live = spec(doc! {"_fts": "text", "_ftsx": 1, "b": 1});
+        live.weights = Some(doc! {"a": 3});
+        live.default_language = Some("english".into());
+        live.language_override = Some("language".into());
+        live.other = doc! {"v": 2, "textIndexVersion": 3};
+        let declared = as_a_person_declares(&live);
+        assert_eq!(declared.keys, doc! {"a": "text", "b": 1});
+        assert_eq!(declared.weights, Some(doc! {"a": 3}));
+        assert_eq!(declared.other, Document::new());
+        assert_eq!(declared.default_language, None);
     }
 
     #[test]

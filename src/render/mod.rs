@@ -6,6 +6,7 @@ pub mod lint;
 pub mod list;
 pub mod messages;
 pub mod problems;
+pub mod pull;
 pub mod text;
 pub mod validate;
 

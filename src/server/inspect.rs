@@ -344,6 +344,84 @@ async fn state_from_catalog(
     })
 }
 
+/// Every collection of each database, for `mig pull`: one result per
+/// database, in order. System collections, views, time-series collections
+/// and the `skip` ones (`mig`'s own) are left out. Reads only.
+pub async fn read_everything(
+    client: &Client,
+    path: ReadPath,
+    databases: &[String],
+    skip: &[String],
+    concurrency: usize,
+    timeout: Option<Duration>,
+) -> Vec<Result<DatabaseState, ReadError>> {
+    let ordinary = doc! {"$not": bson::Regex { pattern: "^system\\.".into(), options: String::new() }, "$nin": skip};
+    match path {
+        ReadPath::Catalog => {
+            let pipeline = vec![
+                doc! {"$listCatalog": {}},
+                doc! {"$match": {"db": {"$in": databases}, "type": "collection", "name": ordinary}},
+                doc! {"$project": {"db": 1, "name": 1}},
+            ];
+            let admin = client.database("admin");
+            let listed: Result<Vec<Document>, ReadError> =
+                bounded(timeout, "$listCatalog", async {
+                    admin.aggregate(pipeline).await?.try_collect().await
+                })
+                .await;
+            let listed = match listed {
+                Ok(l) => l,
+                Err(e) => return databases.iter().map(|_| Err(e.clone())).collect(),
+            };
+            let requests: Vec<Request> = databases
+                .iter()
+                .map(|db| {
+                    let mut collections: Vec<String> = listed
+                        .iter()
+                        .filter(|e| e.get_str("db") == Ok(db.as_str()))
+                        .filter_map(|e| e.get_str("name").ok().map(String::from))
+                        .collect();
+                    collections.sort();
+                    Request {
+                        database: db.clone(),
+                        collections,
+                    }
+                })
+                .collect();
+            read(client, path, &requests, concurrency, timeout).await
+        }
+        ReadPath::ListIndexes => {
+            stream::iter(databases)
+                .map(|name| {
+                    let db = client.database(name);
+                    let filter = doc! {"type": "collection", "name": ordinary.clone()};
+                    async move {
+                        let reply = bounded(
+                            timeout,
+                            "listCollections",
+                            db.run_command(doc! {
+                                "listCollections": 1,
+                                "filter": filter,
+                                "nameOnly": true,
+                                "authorizedCollections": true,
+                            }),
+                        )
+                        .await?;
+                        let mut collections: Vec<String> = first_batch(&reply)?
+                            .iter()
+                            .filter_map(|c| c.get_str("name").ok().map(String::from))
+                            .collect();
+                        collections.sort();
+                        read_database(db, &collections, timeout).await
+                    }
+                })
+                .buffered(concurrency.max(1))
+                .collect()
+                .await
+        }
+    }
+}
+
 fn check_kind(database: &str, collection: &str, kind: &str) -> Result<(), ReadError> {
     if kind == "view" {
         Err(ReadError::View {
