@@ -25,7 +25,8 @@ pub type Outcome = Result<Success, Failure>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Success {
     Done,
-    /// `mig plan --detailed-exitcode`, and changes are pending.
+    /// `mig plan --detailed-exitcode`, and changes are pending; `mig drift`,
+    /// and a database drifted.
     ChangesPending,
 }
 
@@ -78,6 +79,11 @@ pub enum Failure {
         database: String,
         holder: Box<Holder>,
     },
+    /// `--format markdown` on a command that has no markdown form.
+    #[error(
+        "--format markdown is for `mig plan` and `mig drift`; `mig {command}` prints text or json"
+    )]
+    NoMarkdown { command: &'static str },
     /// A failure of a layer below, in its own words.
     #[error("{0}")]
     Other(Box<dyn Error + Send + Sync>),
@@ -102,7 +108,9 @@ impl Failure {
             | Failure::EnvFileLine(_)
             | Failure::EnvFile(_) => "config",
             Failure::Reported => "failed",
-            Failure::NoSuchMigration { .. } | Failure::MigrationName { .. } => "usage",
+            Failure::NoSuchMigration { .. }
+            | Failure::MigrationName { .. }
+            | Failure::NoMarkdown { .. } => "usage",
             Failure::Exists(_) | Failure::File { .. } => "file",
             Failure::Locked { .. } => "locked",
             Failure::Other(e) => kind_below(e.as_ref()),

@@ -114,6 +114,7 @@ pub async fn run_fleet(
         commit_quorum: apply
             .and_then(|(a, _)| a.commit_quorum.as_deref())
             .map(commit_quorum),
+        preflight: args.preflight,
     };
     let progress = Progress::new(targets.len(), std::io::stderr().is_terminal(), global.quiet);
     let ctx = Context {
@@ -151,6 +152,7 @@ pub fn print_report(global: &Global, report: &Report) {
     output::stdout(&match global.format {
         OutputFormat::Json => render::json::document(&render::json::report(report)),
         OutputFormat::Text => render::text::report(report, output::style(global)),
+        OutputFormat::Markdown => render::markdown::plan(report),
     });
 }
 

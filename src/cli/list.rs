@@ -46,7 +46,9 @@ pub async fn run(
     };
     output::stdout(&match global.format {
         OutputFormat::Json => render::list::json(manifests, &migrations.list, &shown),
-        OutputFormat::Text => render::list::text(manifests, &migrations.list, &shown),
+        OutputFormat::Text | OutputFormat::Markdown => {
+            render::list::text(manifests, &migrations.list, &shown)
+        }
     });
     discovered.map(|_| Success::Done)
 }

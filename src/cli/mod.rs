@@ -11,6 +11,7 @@
 mod apply;
 mod confirm;
 mod down;
+mod drift;
 mod failure;
 mod flags;
 mod fleet;
@@ -34,6 +35,7 @@ use crate::targets::{self, Selection};
 
 pub use apply::{ApplyAndMigrateArgs, ApplyArgs, MigrateArgs};
 pub use down::DownArgs;
+pub use drift::DriftArgs;
 pub use failure::{Failure, Outcome, Success};
 pub use history::HistoryArgs;
 pub use list::ListArgs;
@@ -80,7 +82,8 @@ pub struct Global {
         help_heading = "Global options"
     )]
     pub config: Option<PathBuf>,
-    /// Output: text for people, json for programs (one document on stdout, failures included).
+    /// Output: text for people, json for programs (one document on stdout,
+    /// failures included), markdown for a pull-request comment (`plan`, `drift`).
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text, help_heading = "Global options")]
     pub format: OutputFormat,
     /// More log output on stderr (-v info, -vv debug).
@@ -156,6 +159,7 @@ impl Global {
 pub enum OutputFormat {
     Text,
     Json,
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,6 +167,10 @@ pub enum Command {
     /// Show what differs between the manifests and the live databases.
     #[command(after_help = plan::EXAMPLES)]
     Plan(PlanArgs),
+    /// The fleet at a glance: every database compared with the manifests,
+    /// grouped by identical deviation (missing, different, extra indexes).
+    #[command(after_help = drift::EXAMPLES)]
+    Drift(DriftArgs),
     /// Apply the index plan to every target database.
     #[command(after_help = apply::SYNC_EXAMPLES)]
     SyncIndexes(ApplyArgs),
@@ -208,6 +216,30 @@ struct Flags<'a> {
 }
 
 impl Command {
+    /// The command's name, as typed.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Plan(_) => "plan",
+            Command::Drift(_) => "drift",
+            Command::SyncIndexes(_) => "sync-indexes",
+            Command::Apply(_) => "apply",
+            Command::New(_) => "new",
+            Command::Schema(_) => "schema",
+            Command::Status(_) => "status",
+            Command::Down(_) => "down",
+            Command::List(_) => "list",
+            Command::Validate(_) => "validate",
+            Command::History(_) => "history",
+            Command::Unlock(_) => "unlock",
+        }
+    }
+
+    /// `--format markdown` is a pull-request comment: only reports worth
+    /// posting have one; the others refuse it rather than print text.
+    fn supports_markdown(&self) -> bool {
+        matches!(self, Command::Plan(_) | Command::Drift(_))
+    }
+
     /// `--concurrency`, for the commands that have it.
     fn concurrency(&self) -> Option<usize> {
         match self {
@@ -215,6 +247,7 @@ impl Command {
             Command::SyncIndexes(a) => a.run.concurrency,
             Command::Apply(a) => a.args.run.concurrency,
             Command::Status(a) => a.concurrency,
+            Command::Drift(a) => a.concurrency,
             Command::Down(a) => a.concurrency,
             _ => None,
         }
@@ -223,6 +256,14 @@ impl Command {
     fn flags(&self) -> Flags<'_> {
         match self {
             Command::Plan(a) => Flags {
+                connection: Some(&a.connection),
+                dev: Some(&a.dev),
+                project: Some(&a.project),
+                databases: Some(&a.databases),
+                collection: Some(&a.collection),
+                ..Flags::default()
+            },
+            Command::Drift(a) => Flags {
                 connection: Some(&a.connection),
                 dev: Some(&a.dev),
                 project: Some(&a.project),
@@ -298,6 +339,11 @@ pub async fn main() -> i32 {
 
 /// Settings, files, then the command.
 async fn run(cli: Cli) -> Outcome {
+    if cli.global.format == OutputFormat::Markdown && !cli.command.supports_markdown() {
+        return Err(Failure::NoMarkdown {
+            command: cli.command.name(),
+        });
+    }
     // Needs no project: works before there is a mig.toml.
     if let Command::Schema(args) = &cli.command {
         return schema::run(args);
@@ -327,6 +373,7 @@ async fn run(cli: Cli) -> Outcome {
         Command::Status(args) => status::run(global, settings, manifests, migrations, args).await,
         Command::Down(args) => down::run(global, settings, manifests, migrations, args).await,
         Command::Plan(args) => plan::run(global, settings, manifests, migrations, args).await,
+        Command::Drift(args) => drift::run(global, settings, manifests, args).await,
         Command::SyncIndexes(args) => apply::sync_indexes(global, settings, manifests, args).await,
         Command::Apply(args) => apply::run(global, settings, manifests, migrations, args).await,
         Command::History(_) | Command::Unlock(_) | Command::New(_) | Command::Schema(_) => {

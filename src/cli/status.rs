@@ -54,6 +54,7 @@ pub async fn run(
         on_error: OnError::Continue,
         canary: 0,
         commit_quorum: None,
+        preflight: true,
     };
     let reports = run::run(&ctx, fleet.targets.clone(), &options).await;
     fleet.progress.finish();
@@ -61,7 +62,7 @@ pub async fn run(
         OutputFormat::Json => {
             render::json::document(&render::json::status(&reports, &migrations.list))
         }
-        OutputFormat::Text => {
+        OutputFormat::Text | OutputFormat::Markdown => {
             render::text::status(&reports, &migrations.list, output::style(global))
         }
     });

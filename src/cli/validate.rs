@@ -51,7 +51,9 @@ pub async fn run(
     let n = migrations.list.len();
     output::stdout(&match global.format {
         OutputFormat::Json => render::validate::json(manifests, n, dev.as_ref()),
-        OutputFormat::Text => render::validate::text(manifests, n, dev.as_ref()),
+        OutputFormat::Text | OutputFormat::Markdown => {
+            render::validate::text(manifests, n, dev.as_ref())
+        }
     });
     Ok(Success::Done)
 }

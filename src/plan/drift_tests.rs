@@ -211,7 +211,11 @@ fn the_fleet_is_grouped_by_identical_deviation_largest_first() {
     );
     assert!(groups[0].in_sync() && !groups[1].in_sync());
     assert_eq!(groups[1].samples, vec!["tenant_a", "tenant_b", "tenant_c"]);
-    assert_eq!(groups[0].samples.len(), SAMPLES, "only the first names are kept");
+    assert_eq!(
+        groups[0].samples.len(),
+        SAMPLES,
+        "only the first names are kept"
+    );
     assert_eq!(groups[0].samples[0], "tenant_00");
     assert_eq!(groups[0].samples[SAMPLES - 1], "tenant_09");
     assert_eq!(
