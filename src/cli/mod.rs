@@ -9,6 +9,7 @@
 //! message and an exit code in one place, [`Failure`].
 
 mod apply;
+mod completions;
 mod confirm;
 mod down;
 mod drift;
@@ -18,6 +19,7 @@ mod fleet;
 mod history;
 mod list;
 mod logging;
+mod man;
 mod new;
 mod output;
 mod plan;
@@ -34,11 +36,13 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use crate::targets::{self, Selection};
 
 pub use apply::{ApplyAndMigrateArgs, ApplyArgs, MigrateArgs};
+pub use completions::CompletionsArgs;
 pub use down::DownArgs;
 pub use drift::DriftArgs;
 pub use failure::{Failure, Outcome, Success};
 pub use history::HistoryArgs;
 pub use list::ListArgs;
+pub use man::ManArgs;
 pub use new::NewArgs;
 pub use plan::{PlanArgs, RunArgs};
 pub use schema::SchemaArgs;
@@ -202,6 +206,12 @@ pub enum Command {
     /// you can't wait for its lease to lapse).
     #[command(after_help = unlock::EXAMPLES)]
     Unlock(UnlockArgs),
+    /// Print a completion script for bash, zsh, fish or powershell.
+    #[command(after_help = completions::EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// The manual pages: `mig.1` on stdout, or every page written into a directory.
+    #[command(after_help = man::EXAMPLES)]
+    Man(ManArgs),
 }
 
 /// The flag groups a command takes.
@@ -231,6 +241,8 @@ impl Command {
             Command::Validate(_) => "validate",
             Command::History(_) => "history",
             Command::Unlock(_) => "unlock",
+            Command::Completions(_) => "completions",
+            Command::Man(_) => "man",
         }
     }
 
@@ -318,7 +330,7 @@ impl Command {
                 migrations: Some(&a.migrations),
                 ..Flags::default()
             },
-            Command::Schema(_) => Flags::default(),
+            Command::Schema(_) | Command::Completions(_) | Command::Man(_) => Flags::default(),
         }
     }
 }
@@ -344,9 +356,12 @@ async fn run(cli: Cli) -> Outcome {
             command: cli.command.name(),
         });
     }
-    // Needs no project: works before there is a mig.toml.
-    if let Command::Schema(args) = &cli.command {
-        return schema::run(args);
+    // Need no project: work before there is a mig.toml.
+    match &cli.command {
+        Command::Schema(args) => return schema::run(args),
+        Command::Completions(args) => return completions::run(args),
+        Command::Man(args) => return man::run(args),
+        _ => {}
     }
     setup::load_dotenv()?;
     let settings = setup::settings(&cli)?;
@@ -376,9 +391,12 @@ async fn run(cli: Cli) -> Outcome {
         Command::Drift(args) => drift::run(global, settings, manifests, args).await,
         Command::SyncIndexes(args) => apply::sync_indexes(global, settings, manifests, args).await,
         Command::Apply(args) => apply::run(global, settings, manifests, migrations, args).await,
-        Command::History(_) | Command::Unlock(_) | Command::New(_) | Command::Schema(_) => {
-            unreachable!("handled above")
-        }
+        Command::History(_)
+        | Command::Unlock(_)
+        | Command::New(_)
+        | Command::Schema(_)
+        | Command::Completions(_)
+        | Command::Man(_) => unreachable!("handled above"),
     }
 }
 
@@ -420,7 +438,7 @@ mod tests {
                 .filter_map(|a| a.get_long().map(String::from))
                 .collect()
         };
-        for offline in ["validate", "new", "schema"] {
+        for offline in ["validate", "new", "schema", "completions", "man"] {
             let list = options(offline);
             assert!(!list.contains(&"uri".to_string()), "{offline}: {list:?}");
             assert!(!list.contains(&"tenant".to_string()), "{offline}: {list:?}");
