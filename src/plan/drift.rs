@@ -193,7 +193,7 @@ impl Drift {
             })
             .collect();
         // Stable: the map's order (in sync, the empty key, first) breaks ties.
-        groups.sort_by(|a, b| b.count.cmp(&a.count));
+        groups.sort_by_key(|g| std::cmp::Reverse(g.count));
         groups
     }
 
