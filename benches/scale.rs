@@ -34,12 +34,12 @@ struct Measured {
 }
 
 /// Runs `mig` with stdout discarded (what is measured is `mig`, not a pipe),
-/// and reads the child's own peak RSS from `wait4`.
-#[allow(clippy::zombie_processes)] // reaped by wait4, which std's wait can't replace
+/// watching its peak resident memory (`VmHWM`) until it exits. (`wait4`'s
+/// `ru_maxrss` would not do: it counts the parent's memory at the fork.)
 fn measure(dir: &Path, uri: &str, args: &[&str]) -> Measured {
     let log = dir.join("stderr.log");
     let started = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_mig"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mig"))
         .current_dir(dir)
         .args(args)
         .env("MONGODB_URI", uri)
@@ -49,24 +49,35 @@ fn measure(dir: &Path, uri: &str, args: &[&str]) -> Measured {
         .stderr(std::fs::File::create(&log).expect("stderr log"))
         .spawn()
         .expect("run mig");
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child, once; the pointers are to locals.
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for mig") {
+            break status;
+        }
+        // VmHWM only grows; read often, so the last reading is near the end.
+        if let Ok(text) = std::fs::read_to_string(&status_file) {
+            peak_kb = peak_kb.max(vm_hwm(&text));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
     let wall = started.elapsed();
-    assert!(pid > 0, "wait4 failed");
-    let code = libc::WEXITSTATUS(status);
+    let code = status.code().unwrap_or(-1);
     assert!(
-        libc::WIFEXITED(status) && (code == 0 || code == 2),
+        code == 0 || code == 2,
         "mig {args:?} exited {code}: {}",
         std::fs::read_to_string(&log).unwrap_or_default()
     );
-    Measured {
-        wall,
-        // ru_maxrss is in kilobytes on Linux.
-        peak_kb: usage.ru_maxrss as u64,
-    }
+    Measured { wall, peak_kb }
+}
+
+/// `VmHWM:   32372 kB` in /proc/PID/status.
+fn vm_hwm(status: &str) -> u64 {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// A project listing the first `n` tenants, with the repository's manifests

@@ -140,8 +140,8 @@ async fn a_step_down_during_the_catalog_read_fails_only_the_databases_not_yet_re
     let uri = node.uri();
     let c = mongodb::Client::with_uri_str(&uri).await.unwrap();
     // Enough catalog entries that the cursor needs a getMore after its first
-    // batch (101 entries): 40 tenants x 3 collections.
-    let tenants: Vec<String> = (0..40).map(|i| format!("stream_{i:02}")).collect();
+    // batch (256 entries, see server/inspect.rs): 100 tenants x 3 collections.
+    let tenants: Vec<String> = (0..100).map(|i| format!("stream_{i:03}")).collect();
     for t in &tenants {
         for coll in ["messages", "users", "other"] {
             c.database(t)

@@ -25,7 +25,8 @@ pub type Outcome = Result<Success, Failure>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Success {
     Done,
-    /// `mig plan --detailed-exitcode`, and changes are pending.
+    /// `mig plan --detailed-exitcode`, and changes are pending; `mig drift`,
+    /// and a database drifted.
     ChangesPending,
 }
 
@@ -84,6 +85,11 @@ pub enum Failure {
          in mig.toml's [lint.rules]"
     )]
     LintErrors(usize),
+    /// `--format markdown` on a command that has no markdown form.
+    #[error(
+        "--format markdown is for `mig plan`, `mig drift` and `mig lint`; `mig {command}` prints text or json"
+    )]
+    NoMarkdown { command: &'static str },
     /// A failure of a layer below, in its own words.
     #[error("{0}")]
     Other(Box<dyn Error + Send + Sync>),
@@ -108,7 +114,9 @@ impl Failure {
             | Failure::EnvFileLine(_)
             | Failure::EnvFile(_) => "config",
             Failure::Reported => "failed",
-            Failure::NoSuchMigration { .. } | Failure::MigrationName { .. } => "usage",
+            Failure::NoSuchMigration { .. }
+            | Failure::MigrationName { .. }
+            | Failure::NoMarkdown { .. } => "usage",
             Failure::Exists(_) | Failure::File { .. } => "file",
             Failure::Locked { .. } => "locked",
             Failure::LintErrors(_) => "lint",

@@ -21,7 +21,7 @@ pub struct ConnectionFlags {
 #[command(next_help_heading = "Connection")]
 pub struct DevFlags {
     /// A throw-away MongoDB of production's version: `validate` builds every
-    /// declared index there; `plan`/`apply`/`sync-indexes` compare in its form
+    /// declared index there; `plan`/`drift`/`apply`/`sync-indexes` compare in its form
     /// (default: $MIG_DEV_URI, then mig.toml's `dev_uri`; none: offline).
     #[arg(long = "dev-uri", value_name = "URI")]
     pub dev_uri: Option<String>,

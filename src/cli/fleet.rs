@@ -133,6 +133,7 @@ pub async fn run_fleet(
         commit_quorum: apply
             .and_then(|(a, _)| a.commit_quorum.as_deref())
             .map(commit_quorum),
+        preflight: args.preflight,
     };
     let progress = Progress::new(targets.len(), std::io::stderr().is_terminal(), global.quiet);
     let ctx = Context {

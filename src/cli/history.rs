@@ -97,7 +97,9 @@ pub async fn run(global: &Global, settings: &Settings, args: &HistoryArgs) -> Ou
     entries.truncate(usize::try_from(args.limit).unwrap_or(0));
     output::stdout(&match global.format {
         OutputFormat::Json | OutputFormat::Jsonl => render::history::json(&entries),
-        OutputFormat::Text => render::history::text(&args.database, &entries),
+        OutputFormat::Text | OutputFormat::Markdown => {
+            render::history::text(&args.database, &entries)
+        }
     });
     Ok(Success::Done)
 }

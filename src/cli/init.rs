@@ -148,7 +148,7 @@ pub async fn run(global: &Global, settings: &Settings, args: &InitArgs) -> Outco
                 "note": note,
             })))
         }
-        OutputFormat::Text => {
+        OutputFormat::Text | OutputFormat::Markdown => {
             let mut out = String::new();
             for p in &created {
                 out.push_str(&format!("created {}\n", p.display()));

@@ -64,6 +64,7 @@ pub async fn run(
         OutputFormat::Text => {
             render::lint::text(&findings, args.live, &unread, output::style(global))
         }
+        OutputFormat::Markdown => render::lint::markdown(&findings, args.live, &unread),
     });
     outcome(&findings)
 }

@@ -48,7 +48,9 @@ pub async fn run(
         OutputFormat::Json | OutputFormat::Jsonl => {
             render::list::json(manifests, &migrations.list, &shown)
         }
-        OutputFormat::Text => render::list::text(manifests, &migrations.list, &shown),
+        OutputFormat::Text | OutputFormat::Markdown => {
+            render::list::text(manifests, &migrations.list, &shown)
+        }
     });
     discovered.map(|_| Success::Done)
 }

@@ -9,8 +9,10 @@
 //! message and an exit code in one place, [`Failure`].
 
 mod apply;
+mod completions;
 mod confirm;
 mod down;
+mod drift;
 mod failure;
 mod flags;
 mod fleet;
@@ -19,6 +21,7 @@ mod init;
 mod lint;
 mod list;
 mod logging;
+mod man;
 mod new;
 mod output;
 mod plan;
@@ -37,12 +40,15 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use crate::targets::{self, Selection};
 
 pub use apply::{ApplyAndMigrateArgs, ApplyArgs, MigrateArgs};
+pub use completions::CompletionsArgs;
 pub use down::DownArgs;
+pub use drift::DriftArgs;
 pub use failure::{Failure, Outcome, Success};
 pub use history::HistoryArgs;
 pub use init::InitArgs;
 pub use lint::LintArgs;
 pub use list::ListArgs;
+pub use man::ManArgs;
 pub use new::NewArgs;
 pub use plan::{PlanArgs, RunArgs};
 pub use pull::PullArgs;
@@ -88,7 +94,8 @@ pub struct Global {
     )]
     pub config: Option<PathBuf>,
     /// Output: text for people, json for programs (one document on stdout,
-    /// failures included), jsonl for programs that read line by line.
+    /// failures included), jsonl for programs that read line by line (`plan`,
+    /// `apply`, `sync-indexes`), markdown for a pull-request comment (`plan`, `drift`).
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text, help_heading = "Global options")]
     pub format: OutputFormat,
     /// More log output on stderr (-v info, -vv debug).
@@ -174,6 +181,8 @@ pub enum OutputFormat {
     /// JSON Lines: one object per database as it is done, then one with the
     /// rest (`plan`, `apply`, `sync-indexes`).
     Jsonl,
+    /// For a pull-request comment (`plan`, `drift`).
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,6 +190,10 @@ pub enum Command {
     /// Show what differs between the manifests and the live databases.
     #[command(after_help = plan::EXAMPLES)]
     Plan(PlanArgs),
+    /// The fleet at a glance: every database compared with the manifests,
+    /// grouped by identical deviation (missing, different, extra indexes).
+    #[command(after_help = drift::EXAMPLES)]
+    Drift(DriftArgs),
     /// Apply the index plan to every target database.
     #[command(after_help = apply::SYNC_EXAMPLES)]
     SyncIndexes(ApplyArgs),
@@ -226,6 +239,12 @@ pub enum Command {
     /// you can't wait for its lease to lapse).
     #[command(after_help = unlock::EXAMPLES)]
     Unlock(UnlockArgs),
+    /// Print a completion script for bash, zsh, fish or powershell.
+    #[command(after_help = completions::EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// The manual pages: `mig.1` on stdout, or every page written into a directory.
+    #[command(after_help = man::EXAMPLES)]
+    Man(ManArgs),
 }
 
 /// The flag groups a command takes.
@@ -240,6 +259,38 @@ struct Flags<'a> {
 }
 
 impl Command {
+    /// The command's name, as typed.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Plan(_) => "plan",
+            Command::Drift(_) => "drift",
+            Command::SyncIndexes(_) => "sync-indexes",
+            Command::Apply(_) => "apply",
+            Command::New(_) => "new",
+            Command::Schema(_) => "schema",
+            Command::Status(_) => "status",
+            Command::Down(_) => "down",
+            Command::List(_) => "list",
+            Command::Validate(_) => "validate",
+            Command::History(_) => "history",
+            Command::Unlock(_) => "unlock",
+            Command::Completions(_) => "completions",
+            Command::Man(_) => "man",
+            Command::Init(_) => "init",
+            Command::Pull(_) => "pull",
+            Command::Lint(_) => "lint",
+        }
+    }
+
+    /// `--format markdown` is a pull-request comment: only reports worth
+    /// posting have one; the others refuse it rather than print text.
+    fn supports_markdown(&self) -> bool {
+        matches!(
+            self,
+            Command::Plan(_) | Command::Drift(_) | Command::Lint(_)
+        )
+    }
+
     /// `--concurrency`, for the commands that have it.
     fn concurrency(&self) -> Option<usize> {
         match self {
@@ -247,6 +298,7 @@ impl Command {
             Command::SyncIndexes(a) => a.run.concurrency,
             Command::Apply(a) => a.args.run.concurrency,
             Command::Status(a) => a.concurrency,
+            Command::Drift(a) => a.concurrency,
             Command::Down(a) => a.concurrency,
             Command::Pull(a) => a.concurrency,
             _ => None,
@@ -256,6 +308,14 @@ impl Command {
     fn flags(&self) -> Flags<'_> {
         match self {
             Command::Plan(a) => Flags {
+                connection: Some(&a.connection),
+                dev: Some(&a.dev),
+                project: Some(&a.project),
+                databases: Some(&a.databases),
+                collection: Some(&a.collection),
+                ..Flags::default()
+            },
+            Command::Drift(a) => Flags {
                 connection: Some(&a.connection),
                 dev: Some(&a.dev),
                 project: Some(&a.project),
@@ -327,7 +387,7 @@ impl Command {
                 databases: Some(&a.databases),
                 ..Flags::default()
             },
-            Command::Schema(_) => Flags::default(),
+            Command::Schema(_) | Command::Completions(_) | Command::Man(_) => Flags::default(),
         }
     }
 }
@@ -367,9 +427,17 @@ async fn run(cli: Cli) -> Outcome {
             supported: "plan, apply and sync-indexes",
         }));
     }
-    // Needs no project: works before there is a mig.toml.
-    if let Command::Schema(args) = &cli.command {
-        return schema::run(args);
+    if cli.global.format == OutputFormat::Markdown && !cli.command.supports_markdown() {
+        return Err(Failure::NoMarkdown {
+            command: cli.command.name(),
+        });
+    }
+    // Need no project: work before there is a mig.toml.
+    match &cli.command {
+        Command::Schema(args) => return schema::run(args),
+        Command::Completions(args) => return completions::run(args),
+        Command::Man(args) => return man::run(args),
+        _ => {}
     }
     setup::load_dotenv()?;
     let settings = setup::settings(&cli)?;
@@ -399,6 +467,7 @@ async fn run(cli: Cli) -> Outcome {
         Command::Status(args) => status::run(global, settings, manifests, migrations, args).await,
         Command::Down(args) => down::run(global, settings, manifests, migrations, args).await,
         Command::Plan(args) => plan::run(global, settings, manifests, migrations, args).await,
+        Command::Drift(args) => drift::run(global, settings, manifests, args).await,
         Command::SyncIndexes(args) => apply::sync_indexes(global, settings, manifests, args).await,
         Command::Apply(args) => apply::run(global, settings, manifests, migrations, args).await,
         Command::History(_)
@@ -406,9 +475,9 @@ async fn run(cli: Cli) -> Outcome {
         | Command::New(_)
         | Command::Schema(_)
         | Command::Pull(_)
-        | Command::Init(_) => {
-            unreachable!("handled above")
-        }
+        | Command::Init(_)
+        | Command::Completions(_)
+        | Command::Man(_) => unreachable!("handled above"),
     }
 }
 
@@ -450,7 +519,7 @@ mod tests {
                 .filter_map(|a| a.get_long().map(String::from))
                 .collect()
         };
-        for offline in ["validate", "new", "schema"] {
+        for offline in ["validate", "new", "schema", "completions", "man"] {
             let list = options(offline);
             assert!(!list.contains(&"uri".to_string()), "{offline}: {list:?}");
             assert!(!list.contains(&"tenant".to_string()), "{offline}: {list:?}");

@@ -66,6 +66,10 @@ pub struct RunArgs {
     /// Databases worked on at once (default: mig.toml's `concurrency`, then 4).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Not a flag: whether the plan checks the data before writes (duplicate
+    /// keys, index usage). `drift` only compares, so it makes none of these reads.
+    #[arg(skip = true)]
+    pub preflight: bool,
 }
 
 /// `mig plan`.

@@ -43,6 +43,9 @@ pub struct Printer {
     /// What the command adds after the summary: JSON fields, and text.
     pub after_json: serde_json::Map<String, serde_json::Value>,
     pub after_text: String,
+    /// `--format markdown` is one comment with a table first: the report is
+    /// kept and written whole at the end.
+    markdown: Option<Report>,
 }
 
 impl Printer {
@@ -57,6 +60,7 @@ impl Printer {
             results: Vec::new(),
             after_json: Default::default(),
             after_text: String::new(),
+            markdown: (global.format == OutputFormat::Markdown).then(Report::default),
         }
     }
 
@@ -65,8 +69,16 @@ impl Printer {
         let Some(head) = self.head.take() else {
             return;
         };
+        if let Some(mut report) = self.markdown.take() {
+            report.rejected = head.rejected;
+            report.read_path = head.read_path;
+            report.warnings = head.warnings;
+            report.applied = head.applied;
+            output::stdout(&render::markdown::plan(&report));
+            return;
+        }
         output::stdout(&match self.format {
-            OutputFormat::Text => {
+            OutputFormat::Text | OutputFormat::Markdown => {
                 render::text::summary(
                     &self.tally,
                     head.applied.then_some(self.results.as_slice()),
@@ -86,6 +98,7 @@ impl Printer {
 impl Listener for Printer {
     fn start(&mut self, head: Head) {
         output::stdout(&match self.format {
+            OutputFormat::Markdown => String::new(),
             OutputFormat::Text => render::text::rejected(&head.rejected, self.style),
             OutputFormat::Json | OutputFormat::Jsonl => self
                 .json
@@ -97,7 +110,15 @@ impl Listener for Printer {
     fn target(&mut self, report: TargetReport) {
         let applied = self.head.as_ref().is_some_and(|h| h.applied);
         self.tally.add(&report, applied);
+        if let Some(saved) = &mut self.saved {
+            saved.extend(saved_target(&report));
+        }
+        if let Some(kept) = &mut self.markdown {
+            kept.targets.push(report);
+            return;
+        }
         output::stdout(&match self.format {
+            OutputFormat::Markdown => String::new(),
             OutputFormat::Text => render::text::target(&report, applied, self.style),
             OutputFormat::Json | OutputFormat::Jsonl => {
                 self.json.target(&render::json::target(&report, applied))
@@ -106,9 +127,6 @@ impl Listener for Printer {
         if applied {
             self.results
                 .push(render::text::result_line(&report, self.style));
-        }
-        if let Some(saved) = &mut self.saved {
-            saved.extend(saved_target(&report));
         }
     }
 }

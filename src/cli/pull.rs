@@ -112,7 +112,7 @@ pub async fn run(global: &Global, settings: &Settings, options: &PullOptions) ->
         OutputFormat::Json | OutputFormat::Jsonl => {
             render::json::document(&render::pull::json(&summary))
         }
-        OutputFormat::Text => render::pull::text(&summary),
+        OutputFormat::Text | OutputFormat::Markdown => render::pull::text(&summary),
     });
     outcome(&summary)
 }

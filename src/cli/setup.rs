@@ -84,7 +84,7 @@ pub fn load_files(
     ) {
         (Ok(m), Ok(list)) => {
             // JSON carries them in its document; text shows them here, once.
-            if global.format == OutputFormat::Text {
+            if global.format != OutputFormat::Json {
                 output::stderr(&problems::warnings(&m.warnings));
             }
             let migrations = Migrations {

@@ -54,6 +54,7 @@ pub async fn run(
         on_error: OnError::Continue,
         canary: 0,
         commit_quorum: None,
+        preflight: true,
     };
     // Each database printed as it is done, then let go; the counts remain.
     let style = output::style(global);

@@ -53,7 +53,9 @@ pub async fn run(
         OutputFormat::Json | OutputFormat::Jsonl => {
             render::validate::json(manifests, n, dev.as_ref())
         }
-        OutputFormat::Text => render::validate::text(manifests, n, dev.as_ref()),
+        OutputFormat::Text | OutputFormat::Markdown => {
+            render::validate::text(manifests, n, dev.as_ref())
+        }
     });
     Ok(Success::Done)
 }

@@ -14,6 +14,7 @@ use crate::model::index::ID_INDEX;
 use crate::model::{Collection, DatabaseState, IndexSpec, Scope};
 
 pub mod change;
+pub mod drift;
 mod findings;
 pub mod saved;
 pub mod steps;

@@ -5,9 +5,12 @@
 use serde_json::{json, Map, Value};
 
 use crate::model::IndexSpec;
+use crate::plan::drift::{Deviation, Drift, SAMPLES};
 use crate::plan::{Action, Command, DatabasePlan};
 use crate::run::{Report, Tally};
 use crate::server::execute::{Applied, StepOutcome};
+use crate::server::inspect::ReadPath;
+use crate::targets::Rejected;
 
 /// A JSON document as printed: pretty, with a final newline.
 pub fn document(value: &Value) -> String {
@@ -202,13 +205,7 @@ pub fn head(
         "warnings".into(),
         Value::Array(warnings.iter().map(problem).collect()),
     );
-    m.insert(
-        "read_path".into(),
-        json!(read_path.map(|p| match p {
-            crate::server::inspect::ReadPath::Catalog => "listCatalog",
-            crate::server::inspect::ReadPath::ListIndexes => "listIndexes",
-        })),
-    );
+    m.insert("read_path".into(), json!(read_path.map(read_path_name)));
     m
 }
 
@@ -398,6 +395,73 @@ fn indent(text: &str, by: &str) -> String {
         .map(|l| format!("{by}{l}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// One deviation: `{kind, collection, index}`, plus `differences` (and
+/// `live_name`, for the declared index live under another name) when different.
+fn deviation(d: &Deviation) -> Value {
+    let mut m = Map::new();
+    m.insert("kind".into(), json!(d.kind()));
+    m.insert("collection".into(), json!(d.collection()));
+    m.insert("index".into(), json!(d.index()));
+    if let Deviation::Different {
+        fields, live_name, ..
+    } = d
+    {
+        m.insert("differences".into(), json!(fields));
+        if let Some(live) = live_name {
+            m.insert("live_name".into(), json!(live));
+        }
+    }
+    Value::Object(m)
+}
+
+/// `mig drift --format json`: the groups, largest first, each with its
+/// count, its deviations and the first database names; the failures; a summary.
+pub fn drift(
+    drift: &Drift,
+    rejected: &[Rejected],
+    read_path: Option<ReadPath>,
+    warnings: &[crate::diagnostics::Problem],
+) -> Value {
+    let groups: Vec<Value> = drift
+        .groups()
+        .iter()
+        .map(|g| {
+            json!({
+                "count": g.count,
+                "in_sync": g.in_sync(),
+                "deviations": g.deviations.iter().map(deviation).collect::<Vec<_>>(),
+                "samples": g.samples,
+            })
+        })
+        .collect();
+    let failed: Vec<Value> = drift
+        .failures()
+        .map(|f| json!({"database": f.database, "error": f.why}))
+        .collect();
+    json!({
+        "groups": groups,
+        "failed": failed,
+        "rejected": rejected.iter().map(|r| json!({"database": r.database, "reason": r.reason})).collect::<Vec<_>>(),
+        "summary": {
+            "databases": drift.databases(),
+            "in_sync": drift.in_sync(),
+            "drifted": drift.drifted(),
+            "groups": drift.kinds_of_drift(),
+            "failed": drift.failed(),
+        },
+        "samples_kept": SAMPLES,
+        "read_path": read_path.map(read_path_name),
+        "warnings": warnings.iter().map(problem).collect::<Vec<_>>(),
+    })
+}
+
+fn read_path_name(path: ReadPath) -> &'static str {
+    match path {
+        ReadPath::Catalog => "listCatalog",
+        ReadPath::ListIndexes => "listIndexes",
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ pub mod history;
 pub mod json;
 pub mod lint;
 pub mod list;
+pub mod markdown;
 pub mod messages;
 pub mod problems;
 pub mod pull;
@@ -12,6 +13,7 @@ pub mod validate;
 
 use crate::migrate::api::{Entry, State};
 use crate::migrate::Migration;
+use crate::plan::drift::Deviation;
 use crate::run::TargetReport;
 
 /// One migration's state in one database, for `mig status`.
@@ -70,5 +72,69 @@ pub(crate) fn status_of(t: &TargetReport, rows: &[StatusRow]) -> DatabaseStatus 
         DatabaseStatus::Behind
     } else {
         DatabaseStatus::Migrated
+    }
+}
+
+/// `1987` → `1,987`: counts of a fleet, for people.
+pub(crate) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One deviation in words: `missing messages.ix`, `different messages.ix
+/// (unique)`, `extra messages.legacy_1`.
+pub(crate) fn deviation(d: &Deviation) -> String {
+    deviation_as(d, &|name| name.to_string())
+}
+
+/// [`deviation`], each name shown by `name` (markdown puts it in code).
+pub(crate) fn deviation_as(d: &Deviation, name: &dyn Fn(&str) -> String) -> String {
+    let what = name(&format!("{}.{}", d.collection(), d.index()));
+    match d {
+        Deviation::Missing { .. } => format!("missing {what}"),
+        Deviation::Different {
+            live_name: Some(live),
+            ..
+        } => format!("different {what} (live under the name {})", name(live)),
+        Deviation::Different { fields, .. } => format!("different {what} ({})", fields.join(", ")),
+        Deviation::Extra { .. } => format!("extra {what}"),
+    }
+}
+
+/// What a group of databases has, after its count: `missing messages.ix`,
+/// `with extra messages.legacy_1`, `with 3 deviations`, `in sync`.
+pub(crate) fn group_heading(deviations: &[Deviation]) -> String {
+    group_heading_as(deviations, &|name| name.to_string())
+}
+
+/// [`group_heading`], each name shown by `name`.
+pub(crate) fn group_heading_as(deviations: &[Deviation], name: &dyn Fn(&str) -> String) -> String {
+    match deviations {
+        [] => "in sync".into(),
+        [d @ Deviation::Missing { .. }] => deviation_as(d, name),
+        [d] => format!("with {}", deviation_as(d, name)),
+        many => format!("with {} deviations", many.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        let shown: Vec<String> = [0, 7, 999, 1000, 1987, 12345, 1234567]
+            .into_iter()
+            .map(super::thousands)
+            .collect();
+        assert_eq!(
+            shown,
+            ["0", "7", "999", "1,000", "1,987", "12,345", "1,234,567"]
+        );
     }
 }

@@ -5,12 +5,15 @@ use std::fmt::Write;
 use similar::{ChangeTag, TextDiff};
 
 use super::json::spec as spec_json;
+use super::{deviation, group_heading, thousands};
 use crate::model::declared_form::declared_form;
 use crate::model::index::SERVER_ASSIGNED;
 use crate::model::IndexSpec;
+use crate::plan::drift::Drift;
 use crate::plan::{Action, Change, Command, DatabasePlan, Step};
 use crate::run::{Report, Tally, TargetReport, MIGRATION_STATUSES};
 use crate::server::execute::{Applied, StepOutcome};
+use crate::targets::Rejected;
 
 /// ANSI colours, or none.
 #[derive(Clone, Copy)]
@@ -247,6 +250,14 @@ fn plan_text(plan: &DatabasePlan, applied: Option<&Applied>, style: Style, out: 
             style.dim(&why)
         );
     }
+}
+
+/// One database's part of a plan or an apply, as `report` prints it (the
+/// markdown details carry it).
+pub fn target_plain(t: &TargetReport, applied: bool, style: Style) -> String {
+    let mut out = String::new();
+    target_text(t, applied, style, &mut out);
+    out
 }
 
 fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) {
@@ -531,6 +542,99 @@ pub fn summary(tally: &Tally, results: Option<&[String]>, style: Style) -> Strin
     if !applied && tally.changed == 0 && tally.failed == 0 {
         out.push_str("Nothing to do: every database matches the manifests.\n");
     }
+    out
+}
+
+/// How many sample names a drift line shows; the JSON and markdown carry all kept.
+const NAMES_IN_A_LINE: usize = 3;
+
+/// `mig drift`: one line per group, largest first, then the failures.
+pub fn drift(drift: &Drift, rejected: &[Rejected], style: Style) -> String {
+    let mut out = String::new();
+    for r in rejected {
+        let _ = writeln!(
+            out,
+            "{} {}: {}",
+            style.yellow("skipped tenant"),
+            r.database,
+            r.reason
+        );
+    }
+    let groups = drift.groups();
+    let width = groups
+        .iter()
+        .map(|g| thousands(g.count).len())
+        .chain([thousands(drift.failed()).len()])
+        .max()
+        .unwrap_or(1);
+    for g in &groups {
+        let count = format!("{:>width$}", thousands(g.count));
+        let heading = group_heading(g.deviations);
+        let heading = if g.in_sync() {
+            style.green(&heading)
+        } else {
+            style.yellow(&heading)
+        };
+        let names = if g.in_sync() {
+            String::new()
+        } else {
+            let shown: Vec<&str> = g.samples.iter().take(NAMES_IN_A_LINE).copied().collect();
+            let more = g.count - shown.len();
+            let more = if more > 0 {
+                format!(", … +{}", thousands(more))
+            } else {
+                String::new()
+            };
+            format!("  ({}{more})", shown.join(", "))
+        };
+        let _ = writeln!(out, "  {}  {heading}{names}", style.bold(&count));
+        if g.deviations.len() > 1 {
+            for d in g.deviations {
+                let _ = writeln!(out, "  {:width$}      {}", "", deviation(d));
+            }
+        }
+    }
+    if drift.failed() > 0 {
+        let count = format!("{:>width$}", thousands(drift.failed()));
+        let _ = writeln!(
+            out,
+            "  {}  {}",
+            style.bold(&count),
+            style.red("could not be read")
+        );
+        let mut shown = 0;
+        for f in drift.failures() {
+            shown += 1;
+            let _ = writeln!(out, "  {:width$}      {}: {}", "", f.database, f.why);
+        }
+        if drift.failed() > shown {
+            let _ = writeln!(
+                out,
+                "  {:width$}      … and {} more",
+                "",
+                thousands(drift.failed() - shown)
+            );
+        }
+    }
+    let _ = write!(
+        out,
+        "\n{} {} database(s) compared with the manifests: {} in sync, {} drifted",
+        style.bold("Summary:"),
+        thousands(drift.databases()),
+        thousands(drift.in_sync()),
+        thousands(drift.drifted()),
+    );
+    if drift.drifted() > 0 {
+        let _ = write!(out, " in {} way(s)", thousands(drift.kinds_of_drift()));
+    }
+    if drift.failed() > 0 {
+        let _ = write!(
+            out,
+            ", {}",
+            style.red(&format!("{} failed", thousands(drift.failed())))
+        );
+    }
+    out.push('\n');
     out
 }
 

@@ -106,3 +106,39 @@ fn a_replace_shows_its_twin_build_drop_build_and_twin_drop_in_order() {
     ];
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{out}");
 }
+
+#[test]
+fn drift_text_aligns_fleet_sized_counts_and_lists_a_groups_deviations_under_it() {
+    use crate::plan::drift::{Deviation, Drift};
+    let missing = Deviation::Missing {
+        collection: "messages".into(),
+        index: "idx_messages_read_at".into(),
+    };
+    let extra = Deviation::Extra {
+        collection: "messages".into(),
+        index: "legacy_field_1".into(),
+    };
+    let mut drift = Drift::default();
+    for n in 0..1987 {
+        drift.add(&format!("tenant_{n:04}"), vec![]);
+    }
+    for n in ["tenant_a", "tenant_b", "tenant_c", "tenant_d"] {
+        drift.add(n, vec![missing.clone()]);
+    }
+    drift.add("tenant_q", vec![missing, extra]);
+    drift.add_failure("tenant_v", "gone");
+    let text = super::drift(&drift, &[], Style { color: false });
+    assert_eq!(
+        text,
+        "  1,987  in sync
+      4  missing messages.idx_messages_read_at  (tenant_a, tenant_b, tenant_c, … +1)
+      1  with 2 deviations  (tenant_q)
+             missing messages.idx_messages_read_at
+             extra messages.legacy_field_1
+      1  could not be read
+             tenant_v: gone
+
+Summary: 1,993 database(s) compared with the manifests: 1,987 in sync, 5 drifted in 2 way(s), 1 failed
+"
+    );
+}

@@ -46,6 +46,9 @@ pub struct RunOptions {
     /// Apply to the public database and this many tenants first; stop if any fails.
     pub canary: usize,
     pub commit_quorum: Option<Bson>,
+    /// Check the data before writes (duplicate keys, usage). `drift` only
+    /// compares, so it skips these reads; an apply always makes them.
+    pub preflight: bool,
 }
 
 /// What every database of a run shares.

@@ -139,8 +139,12 @@ pub(super) async fn finish_plan(
         &live,
         options.plan,
     );
-    let findings = preflight::check(&db, &plan.changes, &live).await?;
-    let plan = plan.with_findings(findings);
+    let plan = if options.preflight || options.apply.is_some() {
+        let findings = preflight::check(&db, &plan.changes, &live).await?;
+        plan.with_findings(findings)
+    } else {
+        plan
+    };
     let read = (
         live.collections.iter().map(|c| c.name.clone()).collect(),
         fingerprint(&live),

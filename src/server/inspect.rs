@@ -142,6 +142,9 @@ pub fn catalog_each(
     })
 }
 
+/// Catalog entries per batch of the streamed read.
+const CATALOG_BATCH: u32 = 256;
+
 #[derive(Default)]
 struct CatalogStream {
     /// Not handed on yet, by name.
@@ -201,7 +204,14 @@ impl CatalogStream {
         let mut pipeline = catalog_pipeline(&databases, self.requests.iter());
         pipeline.push(doc! {"$sort": {"db": 1}});
         let admin = client.database("admin");
-        let cursor = bounded(timeout, "$listCatalog", admin.aggregate(pipeline)).await?;
+        // Small batches: the driver holds a whole batch, and a default one
+        // (up to 16 MB) would hold a large part of the fleet's catalog at once.
+        let cursor = bounded(
+            timeout,
+            "$listCatalog",
+            admin.aggregate(pipeline).batch_size(CATALOG_BATCH),
+        )
+        .await?;
         self.cursor = Some(cursor);
         Ok(())
     }
