@@ -175,13 +175,6 @@ async fn drop_extra_index(client: &Client, n: usize) {
         .await;
 }
 
-fn has_command(name: &str) -> bool {
-    Command::new(env!("CARGO_BIN_EXE_mig"))
-        .args([name, "--help"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 fn cell(m: &Measured, n: usize) -> String {
     format!(
         "{:>7.2}s {:>6.0} MB {:>6.2} ms",
@@ -206,51 +199,43 @@ async fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let manifests = root.join("manifests");
     build_fleet(&client, &uri, *sizes.last().unwrap(), &manifests).await;
-    let drift = has_command("drift");
     println!(
         "\nfleet scale: tenant databases with manifests/'s tenant indexes; mongod at {}",
         mig::redact::redact_uri(&uri)
     );
     println!("each cell: wall time, peak RSS of mig, time per tenant");
-    println!(
-        "{:>6} | {:>10} | {:^27} | {:^27} | {:^27} | {:^27}",
-        "N",
-        "$listCatalog",
+    let columns = [
         "mig plan (in sync)",
         "mig status",
-        if drift {
-            "mig drift"
-        } else {
-            "mig drift (n/a)"
-        },
-        "apply, 1 new index"
+        "mig drift",
+        "mig pull",
+        "apply, 1 new index",
+    ];
+    let heads: Vec<String> = columns.iter().map(|c| format!("{c:^27}")).collect();
+    println!(
+        "{:>6} | {:>12} | {}",
+        "N",
+        "$listCatalog",
+        heads.join(" | ")
     );
     let extra = with_one_more_index(&root);
     let mut plans: Vec<(usize, Measured)> = Vec::new();
     for &n in &sizes {
         let p = project(n, &manifests);
         let catalog = list_catalog(&client, n).await;
-        let plan = measure(
-            p.path(),
-            &uri,
-            &[
-                "plan",
-                "--tenants-only",
-                "--detailed-exitcode",
-                "-q",
-                "--format",
-                "json",
-            ],
-        );
-        let status = measure(p.path(), &uri, &["status", "--tenants-only", "-q"]);
-        let drift_cell = if drift {
-            cell(
-                &measure(p.path(), &uri, &["drift", "--tenants-only", "-q"]),
-                n,
-            )
-        } else {
-            "-".into()
-        };
+        let run = |args: &[&str]| measure(p.path(), &uri, args);
+        let plan = run(&[
+            "plan",
+            "--tenants-only",
+            "--detailed-exitcode",
+            "-q",
+            "--format",
+            "json",
+        ]);
+        let status = run(&["status", "--tenants-only", "-q"]);
+        let drift = run(&["drift", "--tenants-only", "-q"]);
+        let pulled = p.path().join("pulled").display().to_string();
+        let pull = run(&["pull", "--tenants-only", "-q", "--out", &pulled]);
         let with_extra = project(n, extra.path());
         let apply = measure(
             with_extra.path(),
@@ -258,13 +243,14 @@ async fn main() {
             &["apply", "--tenants-only", "--yes", "-q"],
         );
         drop_extra_index(&client, n).await;
+        let cells: Vec<String> = [&plan, &status, &drift, &pull, &apply]
+            .iter()
+            .map(|m| cell(m, n))
+            .collect();
         println!(
-            "{n:>6} | {:>11.2}s | {} | {} | {:>27} | {}",
+            "{n:>6} | {:>11.2}s | {}",
             catalog.as_secs_f64(),
-            cell(&plan, n),
-            cell(&status, n),
-            drift_cell,
-            cell(&apply, n)
+            cells.join(" | ")
         );
         plans.push((n, plan));
     }
