@@ -145,20 +145,7 @@ async fn become_primary(node: &mongod::Mongod) -> mongod::Result<()> {
         }
         _ => {}
     }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let hello = admin
-            .run_command(doc! {"hello": 1})
-            .await
-            .map_err(|e| e.to_string())?;
-        if hello.get_bool("isWritablePrimary").unwrap_or(false) {
-            return Ok(());
-        }
-        if std::time::Instant::now() > deadline {
-            return Err("the dev server did not become primary within 60 s".into());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    mongod::await_primary(&admin, "the dev server did not become primary").await
 }
 
 /// The mongod `up` started under `dir`, if it still runs.

@@ -14,7 +14,7 @@ use crate::run::{Migrations, OnError};
 
 use super::confirm;
 use super::failure::{Failure, Outcome, Success};
-use super::flags::{CollectionFlag, ConnectionFlags, DatabaseFlags, DevFlags, ProjectFlags};
+use super::flags::CompareFlags;
 use super::fleet::{plan_or_apply, print_report, run_fleet, Job};
 use super::plan::{saved_plan, RunArgs};
 use super::printer::{saved_target, Collector, Printer};
@@ -60,15 +60,7 @@ pub struct ApplyArgs {
     #[arg(long, short = 'y', visible_alias = "auto-approve")]
     pub yes: bool,
     #[command(flatten)]
-    pub connection: ConnectionFlags,
-    #[command(flatten)]
-    pub dev: DevFlags,
-    #[command(flatten)]
-    pub project: ProjectFlags,
-    #[command(flatten)]
-    pub databases: DatabaseFlags,
-    #[command(flatten)]
-    pub collection: CollectionFlag,
+    pub flags: CompareFlags,
 }
 
 pub const APPLY_EXAMPLES: &str = "Examples:

@@ -12,7 +12,7 @@ use crate::render;
 use crate::run::TargetReport;
 
 use super::failure::{Failure, Outcome, Success};
-use super::flags::{CollectionFlag, ConnectionFlags, DatabaseFlags, DevFlags, ProjectFlags};
+use super::flags::CompareFlags;
 use super::fleet::{run_fleet, Job};
 use super::plan::RunArgs;
 use super::printer::{Head, Listener};
@@ -33,15 +33,7 @@ pub struct DriftArgs {
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
     #[command(flatten)]
-    pub connection: ConnectionFlags,
-    #[command(flatten)]
-    pub dev: DevFlags,
-    #[command(flatten)]
-    pub project: ProjectFlags,
-    #[command(flatten)]
-    pub databases: DatabaseFlags,
-    #[command(flatten)]
-    pub collection: CollectionFlag,
+    pub flags: CompareFlags,
 }
 
 /// `mig drift`: exit 0 in sync, 2 drift, 1 when a database could not be read.

@@ -74,3 +74,59 @@ pub struct CollectionFlag {
     #[arg(long = "collection", value_name = "NAME")]
     pub collection: Vec<String>,
 }
+
+/// What a command that reads the fleet takes: where the server and the
+/// project are, which databases, which collections (`status`, `list`, `lint`).
+#[derive(Debug, Default, Clone, Args)]
+pub struct ReadFlags {
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub project: ProjectFlags,
+    #[command(flatten)]
+    pub databases: DatabaseFlags,
+    #[command(flatten)]
+    pub collection: CollectionFlag,
+}
+
+/// What a command that compares the fleet with the manifests takes: those of
+/// [`ReadFlags`] and a dev server (`plan`, `apply`, `sync-indexes`, `drift`).
+#[derive(Debug, Default, Clone, Args)]
+pub struct CompareFlags {
+    #[command(flatten)]
+    pub read: ReadFlags,
+    #[command(flatten)]
+    pub dev: DevFlags,
+}
+
+/// The flag groups a command took, for [`super::Global::gather`].
+#[derive(Default)]
+pub struct Used<'a> {
+    pub connection: Option<&'a ConnectionFlags>,
+    pub dev: Option<&'a DevFlags>,
+    pub project: Option<&'a ProjectFlags>,
+    pub migrations: Option<&'a MigrationsDirFlag>,
+    pub databases: Option<&'a DatabaseFlags>,
+    pub collection: Option<&'a CollectionFlag>,
+}
+
+impl ReadFlags {
+    pub fn used(&self) -> Used<'_> {
+        Used {
+            connection: Some(&self.connection),
+            project: Some(&self.project),
+            databases: Some(&self.databases),
+            collection: Some(&self.collection),
+            ..Used::default()
+        }
+    }
+}
+
+impl CompareFlags {
+    pub fn used(&self) -> Used<'_> {
+        Used {
+            dev: Some(&self.dev),
+            ..self.read.used()
+        }
+    }
+}

@@ -18,7 +18,7 @@ use crate::server::observe;
 use crate::targets::Target;
 
 use super::failure::{Failure, Outcome, Success};
-use super::flags::{CollectionFlag, ConnectionFlags, DatabaseFlags, ProjectFlags};
+use super::flags::ReadFlags;
 use super::{output, Global, OutputFormat};
 
 pub const EXAMPLES: &str = "Examples:
@@ -34,13 +34,7 @@ pub struct LintArgs {
     #[arg(long)]
     pub live: bool,
     #[command(flatten)]
-    pub connection: ConnectionFlags,
-    #[command(flatten)]
-    pub project: ProjectFlags,
-    #[command(flatten)]
-    pub databases: DatabaseFlags,
-    #[command(flatten)]
-    pub collection: CollectionFlag,
+    pub flags: ReadFlags,
 }
 
 /// `mig lint`: exit 1 when a rule set to `error` fires.

@@ -7,20 +7,14 @@ use crate::render;
 use crate::run::{self, Migrations};
 
 use super::failure::{Failure, Outcome, Success};
-use super::flags::{CollectionFlag, ConnectionFlags, DatabaseFlags, ProjectFlags};
+use super::flags::ReadFlags;
 use super::{output, Global, OutputFormat};
 
 /// `mig list`'s arguments.
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
     #[command(flatten)]
-    pub connection: ConnectionFlags,
-    #[command(flatten)]
-    pub project: ProjectFlags,
-    #[command(flatten)]
-    pub databases: DatabaseFlags,
-    #[command(flatten)]
-    pub collection: CollectionFlag,
+    pub flags: ReadFlags,
 }
 
 pub const EXAMPLES: &str = "Examples:

@@ -247,17 +247,6 @@ pub enum Command {
     Man(ManArgs),
 }
 
-/// The flag groups a command takes.
-#[derive(Default)]
-struct Flags<'a> {
-    connection: Option<&'a flags::ConnectionFlags>,
-    dev: Option<&'a flags::DevFlags>,
-    project: Option<&'a flags::ProjectFlags>,
-    migrations: Option<&'a flags::MigrationsDirFlag>,
-    databases: Option<&'a flags::DatabaseFlags>,
-    collection: Option<&'a flags::CollectionFlag>,
-}
-
 impl Command {
     /// The command's name, as typed.
     fn name(&self) -> &'static str {
@@ -305,89 +294,52 @@ impl Command {
         }
     }
 
-    fn flags(&self) -> Flags<'_> {
+    fn flags(&self) -> flags::Used<'_> {
         match self {
-            Command::Plan(a) => Flags {
-                connection: Some(&a.connection),
-                dev: Some(&a.dev),
-                project: Some(&a.project),
-                databases: Some(&a.databases),
-                collection: Some(&a.collection),
-                ..Flags::default()
-            },
-            Command::Drift(a) => Flags {
-                connection: Some(&a.connection),
-                dev: Some(&a.dev),
-                project: Some(&a.project),
-                databases: Some(&a.databases),
-                collection: Some(&a.collection),
-                ..Flags::default()
-            },
+            Command::Plan(a) => a.flags.used(),
+            Command::Drift(a) => a.flags.used(),
             Command::SyncIndexes(a) | Command::Apply(ApplyAndMigrateArgs { args: a, .. }) => {
-                Flags {
-                    connection: Some(&a.connection),
-                    dev: Some(&a.dev),
-                    project: Some(&a.project),
-                    databases: Some(&a.databases),
-                    collection: Some(&a.collection),
-                    ..Flags::default()
-                }
+                a.flags.used()
             }
-            Command::Status(a) => Flags {
+            Command::Status(a) => a.flags.used(),
+            Command::Down(a) => flags::Used {
                 connection: Some(&a.connection),
                 project: Some(&a.project),
                 databases: Some(&a.databases),
-                collection: Some(&a.collection),
-                ..Flags::default()
+                ..flags::Used::default()
             },
-            Command::Down(a) => Flags {
-                connection: Some(&a.connection),
-                project: Some(&a.project),
-                databases: Some(&a.databases),
-                ..Flags::default()
-            },
-            Command::List(a) => Flags {
-                connection: Some(&a.connection),
-                project: Some(&a.project),
-                databases: Some(&a.databases),
-                collection: Some(&a.collection),
-                ..Flags::default()
-            },
-            Command::Lint(a) => Flags {
-                connection: Some(&a.connection),
-                project: Some(&a.project),
-                databases: Some(&a.databases),
-                collection: Some(&a.collection),
-                ..Flags::default()
-            },
-            Command::Validate(a) => Flags {
+            Command::List(a) => a.flags.used(),
+            Command::Lint(a) => a.flags.used(),
+            Command::Validate(a) => flags::Used {
                 dev: Some(&a.dev),
                 project: Some(&a.project),
-                ..Flags::default()
+                ..flags::Used::default()
             },
-            Command::History(a) => Flags {
+            Command::History(a) => flags::Used {
                 connection: Some(&a.connection),
-                ..Flags::default()
+                ..flags::Used::default()
             },
-            Command::Unlock(a) => Flags {
+            Command::Unlock(a) => flags::Used {
                 connection: Some(&a.connection),
-                ..Flags::default()
+                ..flags::Used::default()
             },
-            Command::New(a) => Flags {
+            Command::New(a) => flags::Used {
                 migrations: Some(&a.migrations),
-                ..Flags::default()
+                ..flags::Used::default()
             },
-            Command::Init(a) => Flags {
+            Command::Init(a) => flags::Used {
                 connection: Some(&a.connection),
-                ..Flags::default()
+                ..flags::Used::default()
             },
-            Command::Pull(a) => Flags {
+            Command::Pull(a) => flags::Used {
                 connection: Some(&a.connection),
                 project: Some(&a.project),
                 databases: Some(&a.databases),
-                ..Flags::default()
+                ..flags::Used::default()
             },
-            Command::Schema(_) | Command::Completions(_) | Command::Man(_) => Flags::default(),
+            Command::Schema(_) | Command::Completions(_) | Command::Man(_) => {
+                flags::Used::default()
+            }
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::render;
 use crate::run::Migrations;
 
 use super::failure::{Failure, Outcome, Success};
-use super::flags::{CollectionFlag, ConnectionFlags, DatabaseFlags, DevFlags, ProjectFlags};
+use super::flags::CompareFlags;
 use super::fleet::{plan_or_apply, Job};
 use super::output;
 use super::printer::Printer;
@@ -39,15 +39,7 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
-    pub connection: ConnectionFlags,
-    #[command(flatten)]
-    pub dev: DevFlags,
-    #[command(flatten)]
-    pub project: ProjectFlags,
-    #[command(flatten)]
-    pub databases: DatabaseFlags,
-    #[command(flatten)]
-    pub collection: CollectionFlag,
+    pub flags: CompareFlags,
 }
 
 /// How a plan is made, for `plan`, `apply` and `sync-indexes`.

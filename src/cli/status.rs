@@ -10,7 +10,7 @@ use crate::render;
 use crate::run::{self, Migrations, OnError, RunOptions};
 
 use super::failure::{Failure, Outcome, Success};
-use super::flags::{CollectionFlag, ConnectionFlags, DatabaseFlags, ProjectFlags};
+use super::flags::ReadFlags;
 use super::fleet::Fleet;
 use super::{output, Global};
 
@@ -24,13 +24,7 @@ pub struct StatusArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     #[command(flatten)]
-    pub connection: ConnectionFlags,
-    #[command(flatten)]
-    pub project: ProjectFlags,
-    #[command(flatten)]
-    pub databases: DatabaseFlags,
-    #[command(flatten)]
-    pub collection: CollectionFlag,
+    pub flags: ReadFlags,
 }
 
 pub const EXAMPLES: &str = "Examples:

@@ -75,18 +75,9 @@ pub(crate) fn status_of(t: &TargetReport, rows: &[StatusRow]) -> DatabaseStatus 
     }
 }
 
-/// `1987` → `1,987`: counts of a fleet, for people.
-pub(crate) fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// `1987` → `1,987`: counts of a fleet, for people (one rule, shared with
+/// the comments `pull` writes).
+pub(crate) use crate::pull::write::thousands;
 
 /// One deviation in words: `missing messages.ix`, `different messages.ix
 /// (unique)`, `extra messages.legacy_1`.

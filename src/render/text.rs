@@ -550,16 +550,7 @@ const NAMES_IN_A_LINE: usize = 3;
 
 /// `mig drift`: one line per group, largest first, then the failures.
 pub fn drift(drift: &Drift, rejected: &[Rejected], style: Style) -> String {
-    let mut out = String::new();
-    for r in rejected {
-        let _ = writeln!(
-            out,
-            "{} {}: {}",
-            style.yellow("skipped tenant"),
-            r.database,
-            r.reason
-        );
-    }
+    let mut out = self::rejected(rejected, style);
     let groups = drift.groups();
     let width = groups
         .iter()

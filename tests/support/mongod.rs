@@ -274,6 +274,13 @@ pub async fn initiate_with(
         )
         .await
         .map_err(|e| format!("replSetInitiate: {e}"))?;
+    await_primary(&admin, "the replica set elected no primary").await
+}
+
+/// Waits (at most a minute) until the node `admin` talks to is a writable
+/// primary; `failure` says what did not happen.
+pub async fn await_primary(admin: &mongodb::Database, failure: &str) -> Result<()> {
+    use mongodb::bson::doc;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let hello = admin
@@ -284,7 +291,7 @@ pub async fn initiate_with(
             return Ok(());
         }
         if Instant::now() > deadline {
-            return Err("the replica set elected no primary within 60 s".into());
+            return Err(format!("{failure} within 60 s"));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
