@@ -319,8 +319,11 @@ async fn state_from_catalog(
             });
             continue;
         }
-        let md = entry.get_document("md").cloned().unwrap_or_default();
-        let options = md.get_document("options").cloned().unwrap_or_default();
+        // Read in place: only the index specs are copied (a fleet's catalog
+        // is mostly these documents).
+        let empty = Document::new();
+        let md = entry.get_document("md").unwrap_or(&empty);
+        let options = md.get_document("options").unwrap_or(&empty);
         let mut indexes = Vec::new();
         if let Ok(clustered) = options.get_document("clusteredIndex") {
             let mut spec = clustered.clone();
