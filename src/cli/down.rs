@@ -11,7 +11,7 @@ use crate::run::{self, Migrations, Report};
 use crate::server::lock::LockOptions;
 
 use super::failure::{Failure, Outcome, Success};
-use super::flags::{ConnectionFlags, DatabaseFlags, ProjectFlags};
+use super::flags::TargetFlags;
 use super::fleet::{print_report, Fleet};
 use super::{output, Global, OutputFormat};
 
@@ -31,11 +31,7 @@ pub struct DownArgs {
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
     #[command(flatten)]
-    pub connection: ConnectionFlags,
-    #[command(flatten)]
-    pub project: ProjectFlags,
-    #[command(flatten)]
-    pub databases: DatabaseFlags,
+    pub flags: TargetFlags,
 }
 
 pub const EXAMPLES: &str = "Examples:

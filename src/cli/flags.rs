@@ -75,16 +75,24 @@ pub struct CollectionFlag {
     pub collection: Vec<String>,
 }
 
-/// What a command that reads the fleet takes: where the server and the
-/// project are, which databases, which collections (`status`, `list`, `lint`).
+/// What a command that works on databases takes: where the server and the
+/// project are, and which databases (`down`, `pull`).
 #[derive(Debug, Default, Clone, Args)]
-pub struct ReadFlags {
+pub struct TargetFlags {
     #[command(flatten)]
     pub connection: ConnectionFlags,
     #[command(flatten)]
     pub project: ProjectFlags,
     #[command(flatten)]
     pub databases: DatabaseFlags,
+}
+
+/// What a command that reads the fleet's indexes takes: those of
+/// [`TargetFlags`] and which collections (`status`, `list`, `lint`).
+#[derive(Debug, Default, Clone, Args)]
+pub struct ReadFlags {
+    #[command(flatten)]
+    pub targets: TargetFlags,
     #[command(flatten)]
     pub collection: CollectionFlag,
 }
@@ -110,14 +118,22 @@ pub struct Used<'a> {
     pub collection: Option<&'a CollectionFlag>,
 }
 
-impl ReadFlags {
+impl TargetFlags {
     pub fn used(&self) -> Used<'_> {
         Used {
             connection: Some(&self.connection),
             project: Some(&self.project),
             databases: Some(&self.databases),
-            collection: Some(&self.collection),
             ..Used::default()
+        }
+    }
+}
+
+impl ReadFlags {
+    pub fn used(&self) -> Used<'_> {
+        Used {
+            collection: Some(&self.collection),
+            ..self.targets.used()
         }
     }
 }

@@ -302,12 +302,7 @@ impl Command {
                 a.flags.used()
             }
             Command::Status(a) => a.flags.used(),
-            Command::Down(a) => flags::Used {
-                connection: Some(&a.connection),
-                project: Some(&a.project),
-                databases: Some(&a.databases),
-                ..flags::Used::default()
-            },
+            Command::Down(a) => a.flags.used(),
             Command::List(a) => a.flags.used(),
             Command::Lint(a) => a.flags.used(),
             Command::Validate(a) => flags::Used {
@@ -331,12 +326,7 @@ impl Command {
                 connection: Some(&a.connection),
                 ..flags::Used::default()
             },
-            Command::Pull(a) => flags::Used {
-                connection: Some(&a.connection),
-                project: Some(&a.project),
-                databases: Some(&a.databases),
-                ..flags::Used::default()
-            },
+            Command::Pull(a) => a.flags.used(),
             Command::Schema(_) | Command::Completions(_) | Command::Man(_) => {
                 flags::Used::default()
             }

@@ -1,7 +1,8 @@
 //! A run's report printed as it goes: the head once the targets are known,
 //! each database's section as soon as it is done (then let go), and the
 //! summary from counts. The same text and JSON as a report printed whole
-//! (`render::text::report`, `render::json::report`), which tests check.
+//! (`render::text::report`, `render::json::report`; a unit test checks the
+//! JSON byte for byte).
 
 use crate::diagnostics::Problem;
 use crate::plan::saved::SavedTarget;

@@ -18,7 +18,7 @@ use crate::server::MIG_COLLECTION;
 use crate::targets::Unmatched;
 
 use super::failure::{Failure, Outcome, Success};
-use super::flags::{ConnectionFlags, DatabaseFlags, ProjectFlags};
+use super::flags::TargetFlags;
 use super::{output, Global, OutputFormat};
 
 pub const EXAMPLES: &str = "Examples:
@@ -53,11 +53,7 @@ pub struct PullArgs {
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
     #[command(flatten)]
-    pub connection: ConnectionFlags,
-    #[command(flatten)]
-    pub project: ProjectFlags,
-    #[command(flatten)]
-    pub databases: DatabaseFlags,
+    pub flags: TargetFlags,
 }
 
 /// What `mig init` passes on: the defaults of `mig pull`.

@@ -329,6 +329,17 @@ mod tests {
         move |k| map.get(k).cloned()
     }
 
+    /// The settings of the mig.toml at `path` alone: no flags, no environment.
+    fn resolve_file(path: PathBuf) -> Result<Settings, Vec<Problem>> {
+        resolve(
+            &Overrides {
+                config: Some(path),
+                ..Default::default()
+            },
+            &with_env(&[]),
+        )
+    }
+
     fn config(text: &str) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mig.toml");
@@ -355,14 +366,7 @@ exclude = ["tenant_sandbox"]
     #[test]
     fn the_documented_shape_works_as_written() {
         let (dir, path) = config(FULL);
-        let s = resolve(
-            &Overrides {
-                config: Some(path),
-                ..Default::default()
-            },
-            &with_env(&[]),
-        )
-        .unwrap();
+        let s = resolve_file(path).unwrap();
         assert_eq!(s.uri, "mongodb://file-host:27017");
         assert_eq!(s.public_database.as_deref(), Some("chat_public"));
         assert_eq!(s.manifests, dir.path().join("manifests"));
@@ -385,13 +389,7 @@ exclude = ["tenant_sandbox"]
     fn lint_severities_and_thresholds_with_their_defaults_and_limits() {
         let resolved = |text: &str| {
             let (_dir, path) = config(text);
-            resolve(
-                &Overrides {
-                    config: Some(path),
-                    ..Default::default()
-                },
-                &with_env(&[]),
-            )
+            resolve_file(path)
         };
         let s = resolved("").unwrap();
         assert_eq!(s.lint, lint::Options::default());
@@ -599,14 +597,7 @@ exclude = ["tenant_sandbox"]
         );
 
         let (_dir, path) = config("[tenants]\nsource = \"dns\"\n");
-        let err = resolve(
-            &Overrides {
-                config: Some(path),
-                ..Default::default()
-            },
-            &with_env(&[]),
-        )
-        .unwrap_err();
+        let err = resolve_file(path).unwrap_err();
         assert!(err[0].to_string().contains("mig.toml:2:"), "{}", err[0]);
         assert!(err[0].to_string().contains("tenants.source"), "{}", err[0]);
     }
@@ -614,38 +605,17 @@ exclude = ["tenant_sandbox"]
     #[test]
     fn unknown_keys_are_rejected() {
         let (_dir, path) = config("[conection]\nuri = \"x\"\n");
-        let err = resolve(
-            &Overrides {
-                config: Some(path),
-                ..Default::default()
-            },
-            &with_env(&[]),
-        )
-        .unwrap_err();
+        let err = resolve_file(path).unwrap_err();
         assert!(err[0].to_string().contains("conection"), "{}", err[0]);
     }
     #[test]
     fn an_empty_tenant_list_means_no_tenants_but_a_missing_one_is_an_error() {
         let (_dir, path) = config("[tenants]\nsource = \"list\"\ndatabases = []\n");
-        let s = resolve(
-            &Overrides {
-                config: Some(path),
-                ..Default::default()
-            },
-            &with_env(&[]),
-        )
-        .unwrap();
+        let s = resolve_file(path).unwrap();
         assert_eq!(s.discovery, Discovery::List(Vec::new()));
 
         let (_dir, path) = config("[tenants]\nsource = \"list\"\n");
-        let err = resolve(
-            &Overrides {
-                config: Some(path),
-                ..Default::default()
-            },
-            &with_env(&[]),
-        )
-        .unwrap_err();
+        let err = resolve_file(path).unwrap_err();
         assert!(
             err[0].to_string().contains("needs `databases`"),
             "{}",

@@ -191,11 +191,6 @@ impl Report {
         }
         tally
     }
-
-    /// Index changes or data migrations pending (`plan --detailed-exitcode`).
-    pub fn has_changes(&self) -> bool {
-        self.targets.iter().any(|t| t.has_work(false))
-    }
 }
 
 /// The migration statuses a summary counts, in the order it names them.

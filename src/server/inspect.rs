@@ -250,11 +250,16 @@ fn catalog_pipeline<'a>(
     vec![
         doc! {"$listCatalog": {}},
         doc! {"$match": {"db": {"$in": databases}, "name": {"$in": &names}}},
-        doc! {"$project": {
-            "db": 1, "name": 1, "type": 1,
-            "md.options.collation": 1, "md.options.clusteredIndex": 1, "md.indexes.spec": 1,
-        }},
+        catalog_projection(),
     ]
+}
+
+/// The fields of a catalog entry the model reads.
+fn catalog_projection() -> Document {
+    doc! {"$project": {
+        "db": 1, "name": 1, "type": 1,
+        "md.options.collation": 1, "md.options.clusteredIndex": 1, "md.indexes.spec": 1,
+    }}
 }
 
 async fn read_catalog(
@@ -269,8 +274,18 @@ async fn read_catalog(
         admin.aggregate(pipeline).await?.try_collect().await
     })
     .await?;
+    Ok(states_from_catalog(client, requests, &entries, timeout).await)
+}
+
+/// Each request's state from catalog entries read already, in order.
+async fn states_from_catalog(
+    client: &Client,
+    requests: &[Request],
+    entries: &[Document],
+    timeout: Option<Duration>,
+) -> Vec<Result<DatabaseState, ReadError>> {
     let mut by_db: HashMap<&str, Vec<&Document>> = HashMap::new();
-    for e in &entries {
+    for e in entries {
         if let Ok(db) = e.get_str("db") {
             by_db.entry(db).or_default().push(e);
         }
@@ -283,7 +298,7 @@ async fn read_catalog(
             .unwrap_or_default();
         out.push(state_from_catalog(client, request, &found, timeout).await);
     }
-    Ok(out)
+    out
 }
 
 async fn state_from_catalog(
@@ -371,10 +386,11 @@ pub async fn read_everything(
     let ordinary = doc! {"$not": bson::Regex { pattern: "^system\\.".into(), options: String::new() }, "$nin": skip};
     match path {
         ReadPath::Catalog => {
+            // One scan of the catalog: which collections there are, and their indexes.
             let pipeline = vec![
                 doc! {"$listCatalog": {}},
                 doc! {"$match": {"db": {"$in": databases}, "type": "collection", "name": ordinary}},
-                doc! {"$project": {"db": 1, "name": 1}},
+                catalog_projection(),
             ];
             let admin = client.database("admin");
             let listed: Result<Vec<Document>, ReadError> =
@@ -386,14 +402,16 @@ pub async fn read_everything(
                 Ok(l) => l,
                 Err(e) => return databases.iter().map(|_| Err(e.clone())).collect(),
             };
+            let mut names: HashMap<&str, Vec<String>> = HashMap::new();
+            for e in &listed {
+                if let (Ok(db), Ok(name)) = (e.get_str("db"), e.get_str("name")) {
+                    names.entry(db).or_default().push(name.to_string());
+                }
+            }
             let requests: Vec<Request> = databases
                 .iter()
                 .map(|db| {
-                    let mut collections: Vec<String> = listed
-                        .iter()
-                        .filter(|e| e.get_str("db") == Ok(db.as_str()))
-                        .filter_map(|e| e.get_str("name").ok().map(String::from))
-                        .collect();
+                    let mut collections = names.remove(db.as_str()).unwrap_or_default();
                     collections.sort();
                     Request {
                         database: db.clone(),
@@ -401,7 +419,7 @@ pub async fn read_everything(
                     }
                 })
                 .collect();
-            read(client, path, &requests, concurrency, timeout).await
+            states_from_catalog(client, &requests, &listed, timeout).await
         }
         ReadPath::ListIndexes => {
             stream::iter(databases)
