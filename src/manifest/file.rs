@@ -98,12 +98,57 @@ impl ScopeDecl {
     }
 }
 
+/// A collection: its indexes and, optionally, its own options, under
+/// MongoDB's names as `create` takes them. Options it doesn't name are left
+/// as they are; with none, the collection is managed for its indexes only.
+/// With `viewOn` it is a view: a pipeline over another collection, no indexes.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct CollectionDecl {
     pub name: String,
     #[serde(default)]
     pub indexes: Vec<IndexDecl>,
+    /// Documents must match it: `{ $jsonSchema: {...} }` or a query document.
+    /// Changed in place; a new or stricter one is checked against the
+    /// documents already there first.
+    pub validator: Option<DocValue>,
+    /// `strict` (default: every insert and update), `moderate` (updates of
+    /// documents that already match) or `off`.
+    #[serde(rename = "validationLevel")]
+    pub validation_level: Option<ValidationLevel>,
+    /// `error` (default: refuse the write) or `warn` (log it).
+    #[serde(rename = "validationAction")]
+    pub validation_action: Option<ValidationAction>,
+    /// The default collation, inherited by every index and query. Fixed at creation.
+    pub collation: Option<DocValue>,
+    /// A capped collection (with `size`). Fixed at creation.
+    pub capped: Option<bool>,
+    /// Capped: the maximum size in bytes (rounded up to a multiple of 256).
+    /// Changed in place (6.0+).
+    pub size: Option<Number>,
+    /// Capped: the maximum number of documents. Changed in place (6.0+).
+    pub max: Option<Number>,
+    /// A time-series collection. Its fields are fixed at creation; its
+    /// granularity only grows, in place.
+    pub timeseries: Option<TimeseriesDecl>,
+    /// Time-series or clustered: documents older than this many seconds are
+    /// deleted; `"off"` turns it off. Changed in place.
+    #[serde(rename = "expireAfterSeconds")]
+    pub expire_after_seconds: Option<Expiry>,
+    /// A clustered collection: `{ key: { _id: 1 }, unique: true }` and an
+    /// optional `name`. Fixed at creation.
+    #[serde(rename = "clusteredIndex")]
+    pub clustered_index: Option<DocValue>,
+    /// `{ enabled: true }`: change streams can see documents before and
+    /// after each change. Changed in place.
+    #[serde(rename = "changeStreamPreAndPostImages")]
+    pub change_stream_pre_and_post_images: Option<PreImagesDecl>,
+    /// A view: the collection (or view) it reads. Changed in place, with `pipeline`.
+    #[serde(rename = "viewOn")]
+    pub view_on: Option<String>,
+    /// A view's aggregation pipeline: a list of stages (or the same as an
+    /// Extended JSON string). `$out`, `$merge` and `$changeStream` are refused.
+    pub pipeline: Option<PipelineValue>,
     #[serde(flatten)]
     #[schemars(skip)]
     pub unknown: BTreeMap<String, IgnoredAny>,
@@ -315,6 +360,121 @@ impl JsonSchema for KeyValue {
                 {"type": "number", "not": {"const": 0}},
                 {"type": "string", "enum": ["text", "2d", "2dsphere", "hashed"]}
             ]
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ValidationLevel {
+    Off,
+    Strict,
+    Moderate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ValidationAction {
+    Error,
+    Warn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Granularity {
+    Seconds,
+    Minutes,
+    Hours,
+}
+
+/// `timeseries`, as `create` takes it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeseriesDecl {
+    /// The field holding each measurement's date. Required.
+    #[serde(rename = "timeField")]
+    pub time_field: String,
+    /// The field naming the series (the sensor, the tenant's device).
+    #[serde(rename = "metaField")]
+    pub meta_field: Option<String>,
+    /// `seconds` (default), `minutes` or `hours`.
+    pub granularity: Option<Granularity>,
+    /// MongoDB 6.3+ (with `bucketRoundingSeconds`, instead of `granularity`).
+    #[serde(rename = "bucketMaxSpanSeconds")]
+    pub bucket_max_span_seconds: Option<Number>,
+    /// MongoDB 6.3+ (with `bucketMaxSpanSeconds`).
+    #[serde(rename = "bucketRoundingSeconds")]
+    pub bucket_rounding_seconds: Option<Number>,
+}
+
+/// `changeStreamPreAndPostImages`, as `create` and `collMod` take it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreImagesDecl {
+    pub enabled: bool,
+}
+
+/// A collection TTL: seconds, or `"off"`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Expiry {
+    Seconds(Number),
+    Off,
+}
+
+impl<'de> Deserialize<'de> for Expiry {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = Expiry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number of seconds, or \"off\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Expiry, E> {
+                Ok(Expiry::Seconds(Number::Int(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Expiry, E> {
+                Ok(Expiry::Seconds(Number::from_u64(v)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Expiry, E> {
+                Ok(Expiry::Seconds(Number::Float(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Expiry, E> {
+                match v {
+                    "off" => Ok(Expiry::Off),
+                    other => Err(E::custom(format!(
+                        "{other:?}: expected a number of seconds, or \"off\""
+                    ))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for Expiry {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Expiry".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "oneOf": [{"type": "number", "minimum": 0}, {"const": "off"}]
+        })
+    }
+}
+
+/// A list of documents (a view's pipeline), or the same as an Extended JSON string.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct PipelineValue(pub serde_json::Value);
+
+impl JsonSchema for PipelineValue {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Pipeline".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Aggregation stages, in order; values may use MongoDB Extended JSON. May also be given as an Extended JSON string.",
+            "oneOf": [{"type": "array", "items": {"type": "object"}}, {"type": "string"}]
         })
     }
 }

@@ -161,7 +161,7 @@ fn key_for_keys_is_a_near_miss() {
 
 #[test]
 fn near_misses_are_named_at_every_level() {
-    let yaml = "scope: tenant\ncolections: []\nunmanged: []\ncollections:\n  - nme: users\n  - name: m\n    indexs: []\n    capped: true\n";
+    let yaml = "scope: tenant\ncolections: []\nunmanged: []\ncollections:\n  - nme: users\n  - name: m\n    indexs: []\n    shardKey: true\n";
     assert_eq!(
         problems("m.yaml", yaml),
         [
@@ -170,7 +170,7 @@ fn near_misses_are_named_at_every_level() {
             "m.yaml:5:5: collections[0].nme: unknown field \"nme\": did you mean \"name\"? (a \
              collection needs a name)",
             "m.yaml:7:5: m: indexs: unknown field \"indexs\": did you mean \"indexes\"?",
-            "m.yaml:8:5: m: capped: unknown field \"capped\" (a collection has name and indexes)",
+            "m.yaml:8:5: m: shardKey: unknown field \"shardKey\" (a collection has name, indexes, and MongoDB's collection options: validator, collation, timeseries, viewOn, …)",
         ]
     );
     // Missing with nothing like it: what is needed.

@@ -171,6 +171,8 @@ struct DeclaredCollection {
     indexes: Vec<Declared>,
     drop_undeclared: bool,
     protected: Vec<String>,
+    /// Its own options, and where they were declared (file, field path).
+    options: Option<(Document, PathBuf, String)>,
 }
 
 /// Loads every `.yaml`, `.yml` and `.toml` file under `dir`, recursively.
@@ -279,12 +281,24 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
             for key in coll.unknown.keys() {
                 let message = match rules::closest(key, read::COLLECTION_FIELDS) {
                     Some(k) => format!("unknown field {key:?}: did you mean {k:?}?"),
-                    None => format!("unknown field {key:?} (a collection has name and indexes)"),
+                    None => format!(
+                        "unknown field {key:?} (a collection has name, indexes, and MongoDB's \
+                         collection options: validator, collation, timeseries, viewOn, …)"
+                    ),
                 };
                 problems.push(about_collection(key, message));
             }
             if let Err(why) = check_collection_name(&coll.name) {
                 problems.push(about_collection("name", why.to_string()));
+            }
+            let (options, findings) = rules::collection_options(&coll);
+            for f in findings {
+                let p = about_collection(&f.option, f.message);
+                if f.warning {
+                    warnings.push(p);
+                } else {
+                    problems.push(p);
+                }
             }
             let mut indexes = Vec::new();
             for (ii, decl) in &read_collection.indexes {
@@ -322,6 +336,20 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
                     .find(|d| d.scope == scope && d.name == coll.name)
                 {
                     Some(existing) => {
+                        match (&existing.options, &options) {
+                            (Some((_, file, _)), Some(_)) => problems.push(about_collection(
+                                "",
+                                format!(
+                                    "its options are declared in {} too: declare a \
+                                     collection's options in one place",
+                                    file.display()
+                                ),
+                            )),
+                            (None, Some(o)) => {
+                                existing.options = Some((o.clone(), path.clone(), cpath.clone()))
+                            }
+                            _ => {}
+                        }
                         existing.indexes.extend(indexes.iter().cloned());
                         existing.drop_undeclared |= drop_undeclared;
                         existing.protected.extend(parsed.unmanaged.iter().cloned());
@@ -332,6 +360,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
                         indexes: indexes.clone(),
                         drop_undeclared,
                         protected: parsed.unmanaged.clone(),
+                        options: options.clone().map(|o| (o, path.clone(), cpath.clone())),
                     }),
                 }
             }
@@ -343,6 +372,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
         files: sources.iter().map(|(p, _)| p.clone()).collect(),
         ..Default::default()
     };
+    problems.extend(view_cycles(&declared));
     for d in declared {
         problems.extend(rules::collection(d.scope, &d.name, &d.indexes));
         let mut protected = d.protected;
@@ -361,6 +391,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
             indexes: d.indexes.into_iter().map(|d| d.spec).collect(),
             drop_undeclared: d.drop_undeclared,
             protected,
+            options: d.options.map(|(o, _, _)| o),
             ..Default::default()
         };
         match d.scope {
@@ -372,6 +403,46 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
     dedup_problems(&mut warnings);
     manifests.warnings = warnings;
     (manifests, problems)
+}
+
+/// Views that read each other in a circle: the server refuses the last one
+/// ("View cycle detected"), so none is created.
+fn view_cycles(declared: &[DeclaredCollection]) -> Vec<Problem> {
+    let view_on = |scope: Scope, name: &str| {
+        declared
+            .iter()
+            .find(|d| d.scope == scope && d.name == name)
+            .and_then(|d| d.options.as_ref())
+            .and_then(|(o, _, _)| o.get_str("viewOn").ok())
+    };
+    let mut out = Vec::new();
+    for d in declared {
+        let Some((_, file, field)) = &d.options else {
+            continue;
+        };
+        let mut seen = vec![d.name.as_str()];
+        let mut at = d.name.as_str();
+        while let Some(next) = view_on(d.scope, at) {
+            if next == d.name {
+                seen.push(next);
+                out.push(Problem {
+                    file: file.clone(),
+                    position: None,
+                    field: format!("{field}.viewOn"),
+                    subject: d.name.clone(),
+                    option: "viewOn".into(),
+                    message: format!("views read each other in a circle: {}", seen.join(" → ")),
+                });
+                break;
+            }
+            if seen.contains(&next) {
+                break;
+            }
+            seen.push(next);
+            at = next;
+        }
+    }
+    out
 }
 
 /// A parse error names its field by position (`collections[0].indexes[2].unique`);

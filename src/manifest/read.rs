@@ -34,7 +34,23 @@ pub(super) struct ReadCollection {
 }
 
 pub(super) const FILE_FIELDS: &[&str] = &["scope", "collections", "drop", "unmanaged"];
-pub(super) const COLLECTION_FIELDS: &[&str] = &["name", "indexes"];
+pub(super) const COLLECTION_FIELDS: &[&str] = &[
+    "name",
+    "indexes",
+    "validator",
+    "validationLevel",
+    "validationAction",
+    "collation",
+    "capped",
+    "size",
+    "max",
+    "timeseries",
+    "expireAfterSeconds",
+    "clusteredIndex",
+    "changeStreamPreAndPostImages",
+    "viewOn",
+    "pipeline",
+];
 
 pub(super) fn manifest(tree: &Value, format: Format) -> ReadFile {
     let mut out = ReadFile::default();

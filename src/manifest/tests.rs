@@ -189,7 +189,7 @@ fn wrong_types_name_the_field() {
 
 #[test]
 fn unknown_fields_are_all_reported_with_lines() {
-    let yaml = "scope: tenant\nversion: 2\ncollections:\n  - name: m\n    capped: true\n    indexes:\n      - keys: { a: 1 }\n        uniqe: true\n        expireAfterSecond: 5\n";
+    let yaml = "scope: tenant\nversion: 2\ncollections:\n  - name: m\n    shardKey: true\n    indexes:\n      - keys: { a: 1 }\n        uniqe: true\n        expireAfterSecond: 5\n";
     let p = problems(&[("m.yaml", yaml)]);
     assert_eq!(p.len(), 4, "{p:#?}");
     assert!(p
@@ -197,7 +197,7 @@ fn unknown_fields_are_all_reported_with_lines() {
         .any(|s| s.starts_with("m.yaml:2:") && s.contains("version")));
     assert!(p
         .iter()
-        .any(|s| s.starts_with("m.yaml:5:") && s.contains("m: capped: unknown field")));
+        .any(|s| s.starts_with("m.yaml:5:") && s.contains("m: shardKey: unknown field")));
     assert!(p
         .iter()
         .any(|s| s.starts_with("m.yaml:8:") && s.contains("uniqe")));

@@ -221,7 +221,7 @@ fn is_simple(collation: &Document) -> bool {
 /// The server reports a collation with every field resolved, so a declared
 /// collation matches when each field it names has the same value. An index
 /// declared without one inherits the collection's default collation.
-fn collation_matches(
+pub(crate) fn collation_matches(
     declared: Option<&Document>,
     reported: Option<&Document>,
     collection_default: Option<&Document>,

@@ -2,6 +2,7 @@
 //! declare and what the server reports, the one comparison between them, and
 //! MongoDB's naming rules ([`names`]).
 
+pub mod collection;
 pub mod compare;
 pub mod declared_form;
 pub mod index;
@@ -56,6 +57,20 @@ pub struct Collection {
     pub drop_undeclared: bool,
     /// Declared only: patterns of index names that are never pruned (`unmanaged`).
     pub protected: Vec<String>,
+    /// The collection's own options, in `create`'s form (see [`collection`]).
+    /// Declared: the options the manifests name, `None` when they name none
+    /// (the collection is then managed for its indexes only). Live: what
+    /// `listCollections` reports, when the collection exists.
+    pub options: Option<Document>,
+}
+
+impl Collection {
+    /// A view (declared with `viewOn`, or reported as one).
+    pub fn is_view(&self) -> bool {
+        self.options
+            .as_ref()
+            .is_some_and(|o| collection::Kind::of(o) == collection::Kind::View)
+    }
 }
 
 /// An undeclared index `mig` hid on the way to dropping it, and when.

@@ -1,6 +1,11 @@
 //! MongoDB's rules for database and collection names, in one place that the
 //! config, the manifests, the migrations and target discovery all use.
 
+/// The one collection `mig` keeps in each database it manages: the lock
+/// (`_id: "lock"`), the journal (`kind: "journal"`) and retiring indexes
+/// (`kind: "retiring"`). One collection, so a tenant database gains one, not three.
+pub const MIG_COLLECTION: &str = "mig";
+
 /// A name MongoDB would refuse, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {

@@ -2,6 +2,9 @@
 //! a sum type whose variants carry exactly their data. How each change is
 //! carried out, and in which order, is the job of [`super::steps`].
 
+use bson::Document;
+
+use crate::model::collection::OptionChange;
 use crate::model::compare::Modification;
 use crate::model::IndexSpec;
 
@@ -12,9 +15,33 @@ pub const TEMP_SUFFIX: &str = "__mig_tmp";
 /// lets both exist (two indexes of the same spec are refused, code 85).
 pub const TEMP_FIELD: &str = "__mig_tmp";
 
-/// One change to one index.
+/// One change to one index, or to a collection's own options.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Change {
+    /// A declared collection (or view) the database lacks: created with its
+    /// options, explicitly, before any of its indexes is built.
+    CreateCollection {
+        collection: String,
+        /// `create`'s options (a view's `viewOn` and `pipeline` among them).
+        options: Document,
+    },
+    /// Collection options `collMod` changes in place.
+    ModifyCollection {
+        collection: String,
+        /// The options that differ, each changeable in place.
+        changes: Vec<OptionChange>,
+        /// What `collMod` sets.
+        set: Document,
+        /// A view: its steps wait for the collections it reads.
+        view: bool,
+    },
+    /// Collection options the server can't change in place: shown with the
+    /// reason and the way to do it, never made. It has no steps, and counts
+    /// as drift.
+    Unchangeable {
+        collection: String,
+        changes: Vec<OptionChange>,
+    },
     /// A declared index the collection lacks.
     Create {
         collection: String,
@@ -73,6 +100,8 @@ pub enum Action {
     Create,
     Hide,
     Drop,
+    /// A change `mig` will not make (collection options fixed at creation).
+    Manual,
 }
 
 impl Action {
@@ -83,15 +112,17 @@ impl Action {
             Action::Hide => "hide",
             Action::Modify => "modify",
             Action::Replace => "replace",
+            Action::Manual => "manual",
         }
     }
 
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 6] = [
         Action::Modify,
         Action::Replace,
         Action::Create,
         Action::Hide,
         Action::Drop,
+        Action::Manual,
     ];
 }
 
@@ -99,6 +130,9 @@ impl Change {
     pub fn collection(&self) -> &str {
         match self {
             Change::Create { collection, .. }
+            | Change::CreateCollection { collection, .. }
+            | Change::ModifyCollection { collection, .. }
+            | Change::Unchangeable { collection, .. }
             | Change::Modify { collection, .. }
             | Change::Replace { collection, .. }
             | Change::Rename { collection, .. }
@@ -107,17 +141,56 @@ impl Change {
         }
     }
 
-    /// The index's name after the change (before it, for a hide or drop).
-    pub fn index(&self) -> &str {
+    /// The index's name after the change (before it, for a hide or drop);
+    /// none for a change to the collection itself.
+    pub fn index(&self) -> Option<&str> {
         let spec = self.desired().or(self.live());
-        &spec.expect("every change has an index").name
+        spec.map(|s| s.name.as_str())
+    }
+
+    /// What it is about, for messages: `collection.index`, or `collection`.
+    pub fn subject(&self) -> String {
+        match self.index() {
+            Some(index) => format!("{}.{index}", self.collection()),
+            None => self.collection().to_string(),
+        }
+    }
+
+    /// A change to a view (creating it, or its definition).
+    pub fn is_view(&self) -> bool {
+        match self {
+            Change::CreateCollection { options, .. } => options.contains_key("viewOn"),
+            Change::ModifyCollection { view, .. } => *view,
+            _ => false,
+        }
+    }
+
+    /// A change to the collection's own options, not to one of its indexes.
+    pub fn is_collection_change(&self) -> bool {
+        matches!(
+            self,
+            Change::CreateCollection { .. }
+                | Change::ModifyCollection { .. }
+                | Change::Unchangeable { .. }
+        )
+    }
+
+    /// The collection options that differ (a collection change).
+    pub fn option_changes(&self) -> &[OptionChange] {
+        match self {
+            Change::ModifyCollection { changes, .. } | Change::Unchangeable { changes, .. } => {
+                changes
+            }
+            _ => &[],
+        }
     }
 
     /// What the summary counts it as: a rename is a replace.
     pub fn action(&self) -> Action {
         match self {
-            Change::Create { .. } => Action::Create,
-            Change::Modify { .. } => Action::Modify,
+            Change::Create { .. } | Change::CreateCollection { .. } => Action::Create,
+            Change::Modify { .. } | Change::ModifyCollection { .. } => Action::Modify,
+            Change::Unchangeable { .. } => Action::Manual,
             Change::Replace { .. } | Change::Rename { .. } => Action::Replace,
             Change::Hide { .. } => Action::Hide,
             Change::Drop { .. } => Action::Drop,
@@ -131,7 +204,7 @@ impl Change {
             Change::Modify { to, .. } | Change::Replace { to, .. } | Change::Rename { to, .. } => {
                 Some(to)
             }
-            Change::Hide { .. } | Change::Drop { .. } => None,
+            _ => None,
         }
     }
 
@@ -139,6 +212,9 @@ impl Change {
     pub fn live(&self) -> Option<&IndexSpec> {
         match self {
             Change::Create { .. } => None,
+            Change::CreateCollection { .. }
+            | Change::ModifyCollection { .. }
+            | Change::Unchangeable { .. } => None,
             Change::Modify { from, .. }
             | Change::Replace { from, .. }
             | Change::Rename { from, .. } => Some(from),
@@ -153,6 +229,9 @@ impl Change {
                 differences.clone()
             }
             Change::Rename { .. } => vec!["name"],
+            Change::ModifyCollection { changes, .. } | Change::Unchangeable { changes, .. } => {
+                changes.iter().map(|c| c.option).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -213,7 +292,7 @@ impl Change {
             } => index.unique && !new_collection,
             Change::Replace { to, .. } | Change::Rename { to, .. } => to.unique,
             Change::Modify { set, .. } => set.unique,
-            Change::Hide { .. } | Change::Drop { .. } => false,
+            _ => false,
         }
     }
 }

@@ -48,7 +48,16 @@ impl Deviation {
         }
     }
 
-    /// The declared name (missing, different), or the live one (extra).
+    /// `collection.index`, or `collection` for the collection's own options.
+    pub fn subject(&self) -> String {
+        match self.index() {
+            "" => self.collection().to_string(),
+            index => format!("{}.{index}", self.collection()),
+        }
+    }
+
+    /// The declared name (missing, different), or the live one (extra);
+    /// empty for the collection itself (created, or its options).
     pub fn index(&self) -> &str {
         match self {
             Deviation::Missing { index, .. }
@@ -66,6 +75,16 @@ pub fn deviations(plan: &DatabasePlan) -> Vec<Deviation> {
     for change in &plan.changes {
         let collection = change.collection().to_string();
         out.insert(match change {
+            Change::CreateCollection { .. } => Deviation::Missing {
+                collection,
+                index: String::new(),
+            },
+            Change::ModifyCollection { .. } | Change::Unchangeable { .. } => Deviation::Different {
+                collection,
+                index: String::new(),
+                fields: change.differences(),
+                live_name: None,
+            },
             Change::Create { index, .. } => Deviation::Missing {
                 collection,
                 index: index.name.clone(),

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use bson::DateTime;
 
+use crate::model::collection::{coll_mod, compare_options, create_options, KIND};
 use crate::model::compare::{compare, differences, same_identity, Verdict};
 use crate::model::index::ID_INDEX;
 use crate::model::{Collection, DatabaseState, IndexSpec, Scope};
@@ -132,6 +133,17 @@ pub fn plan_database(
     let mut unmanaged = Vec::new();
     for declared in desired {
         let current = live.collection(&declared.name);
+        let own = plan_options(declared, current);
+        // A view has no indexes; a collection that is not what was declared
+        // (a view, a time-series) gets none built until it is.
+        let kind_differs = own
+            .iter()
+            .flat_map(Change::option_changes)
+            .any(|o| o.option == KIND);
+        changes.extend(own);
+        if declared.is_view() || kind_differs {
+            continue;
+        }
         let (c, u) = plan_collection(declared, current, &live.retiring, options);
         changes.extend(c);
         unmanaged.extend(u);
@@ -140,6 +152,40 @@ pub fn plan_database(
         unmanaged,
         ..DatabasePlan::new(database, scope, changes)
     }
+}
+
+/// The changes to a collection's own options: created with them when it is
+/// missing, else what `collMod` changes and what the server can't.
+fn plan_options(declared: &Collection, live: Option<&Collection>) -> Vec<Change> {
+    let Some(want) = &declared.options else {
+        return Vec::new();
+    };
+    let collection = declared.name.clone();
+    let Some(have) = live.filter(|c| c.exists) else {
+        return vec![Change::CreateCollection {
+            collection,
+            options: create_options(want),
+        }];
+    };
+    let empty = bson::Document::new();
+    let differs = compare_options(want, have.options.as_ref().unwrap_or(&empty));
+    let (in_place, never): (Vec<_>, Vec<_>) = differs.into_iter().partition(|c| c.in_place());
+    let mut out = Vec::new();
+    if !never.is_empty() {
+        out.push(Change::Unchangeable {
+            collection: collection.clone(),
+            changes: never,
+        });
+    }
+    if !in_place.is_empty() {
+        out.push(Change::ModifyCollection {
+            collection,
+            set: coll_mod(&in_place, want),
+            changes: in_place,
+            view: declared.is_view(),
+        });
+    }
+    out
 }
 
 fn plan_collection(
@@ -231,7 +277,7 @@ fn plan_collection(
     let replaced: HashSet<String> = changes
         .iter()
         .filter(|c| matches!(c, Change::Replace { .. }))
-        .map(|c| c.index().to_string())
+        .filter_map(|c| c.index().map(str::to_string))
         .collect();
     let timeseries = live.is_some_and(|c| c.timeseries);
     let drop = |index: &IndexSpec, note: Option<String>| Change::Drop {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{Change, Command, DatabasePlan, IndexMod, Step, Why};
+use crate::model::collection::{OptionChange, COMPARED};
 use crate::model::compare::Modification;
 use crate::model::{DatabaseState, IndexSpec, Scope};
 
@@ -77,13 +78,31 @@ pub struct SavedChange {
     pub gap: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A collection change: the options that differ.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<SavedOption>,
+    /// A collection change to a view.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub view: bool,
+}
+
+/// An [`OptionChange`]: values as canonical Extended JSON.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SavedOption {
+    pub option: String,
+    pub declared: Option<serde_json::Value>,
+    pub live: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub never: Option<String>,
 }
 
 /// A [`Step`]: `command` says which of the fields mean something.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SavedStep {
     pub collection: String,
-    /// `collMod`, `hide`, `createIndexes`, `dropIndexes` or `migration`.
+    /// `collMod`, `hide`, `createIndexes`, `dropIndexes`, `migration`, or
+    /// `create` (a collection or view; its options in `set`). A `collMod`
+    /// without an index changes the collection's own options.
     pub command: String,
     /// The index (the migration's id, for a `migration`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,6 +152,10 @@ pub fn fingerprint(live: &DatabaseState) -> String {
         if let Some(collation) = &c.default_collation {
             hash.update(bson::to_vec(collation).unwrap_or_default());
         }
+        // A validator or view changed since the plan was made changes it too.
+        if let Some(options) = &c.options {
+            hash.update(bson::to_vec(options).unwrap_or_default());
+        }
         let mut indexes: Vec<&IndexSpec> = c.indexes.iter().collect();
         indexes.sort_by(|a, b| a.name.cmp(&b.name));
         for index in indexes {
@@ -174,8 +197,77 @@ fn spec_from(value: &serde_json::Value) -> Result<IndexSpec, Malformed> {
     IndexSpec::from_server(&doc).map_err(|e| Malformed(e.to_string()))
 }
 
+fn doc_json(d: &Document) -> serde_json::Value {
+    Bson::Document(d.clone()).into_canonical_extjson()
+}
+
+fn doc_from(value: &serde_json::Value, what: &str) -> Result<Document, Malformed> {
+    match Bson::try_from(value.clone()) {
+        Ok(Bson::Document(d)) => Ok(d),
+        _ => Err(Malformed(format!("{what} must be a document"))),
+    }
+}
+
+fn saved_option(o: &OptionChange) -> SavedOption {
+    let json = |v: &Option<Bson>| v.clone().map(Bson::into_canonical_extjson);
+    SavedOption {
+        option: o.option.to_string(),
+        declared: json(&o.declared),
+        live: json(&o.live),
+        never: o.never.clone(),
+    }
+}
+
+fn option_from(o: &SavedOption) -> Result<OptionChange, Malformed> {
+    let value = |v: &Option<serde_json::Value>| {
+        v.clone()
+            .map(Bson::try_from)
+            .transpose()
+            .map_err(|e| Malformed(format!("option {}: {e}", o.option)))
+    };
+    Ok(OptionChange {
+        option: COMPARED
+            .iter()
+            .find(|c| **c == o.option)
+            .ok_or_else(|| Malformed(format!("unknown collection option {:?}", o.option)))?,
+        declared: value(&o.declared)?,
+        live: value(&o.live)?,
+        never: o.never.clone(),
+    })
+}
+
+fn saved_collection_change(c: &Change) -> Option<SavedChange> {
+    let (kind, desired, view) = match c {
+        Change::CreateCollection { options, .. } => ("create_collection", Some(options), false),
+        Change::ModifyCollection { set, view, .. } => ("modify_collection", Some(set), *view),
+        Change::Unchangeable { .. } => ("unchangeable", None, false),
+        _ => return None,
+    };
+    Some(SavedChange {
+        kind: kind.into(),
+        collection: c.collection().to_string(),
+        desired: desired.map(doc_json),
+        live: None,
+        expire_after_seconds: None,
+        hidden: None,
+        unique: false,
+        differences: Vec::new(),
+        new_collection: false,
+        gap: false,
+        note: None,
+        options: c.option_changes().iter().map(saved_option).collect(),
+        view,
+    })
+}
+
 fn saved_change(c: &Change) -> SavedChange {
+    if let Some(saved) = saved_collection_change(c) {
+        return saved;
+    }
     let (kind, set) = match c {
+        Change::CreateCollection { .. }
+        | Change::ModifyCollection { .. }
+        | Change::Unchangeable { .. } => unreachable!("saved above"),
         Change::Create { .. } => ("create", None),
         Change::Modify { set, .. } => ("modify", Some(set)),
         Change::Replace { .. } => ("replace", None),
@@ -200,6 +292,8 @@ fn saved_change(c: &Change) -> SavedChange {
         new_collection: c.new_collection(),
         gap: matches!(c, Change::Replace { gap: true, .. }),
         note: c.note().map(str::to_string),
+        options: Vec::new(),
+        view: false,
     }
 }
 
@@ -216,7 +310,33 @@ fn change_from(c: &SavedChange) -> Result<Change, Malformed> {
             .filter_map(|d| FIELDS.iter().find(|f| **f == d.as_str()).copied())
             .collect()
     };
+    let options = || {
+        c.options
+            .iter()
+            .map(option_from)
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let document = |what: &str| {
+        c.desired
+            .as_ref()
+            .ok_or_else(|| Malformed(format!("a {} change without its {what}", c.kind)))
+            .and_then(|v| doc_from(v, what))
+    };
     Ok(match c.kind.as_str() {
+        "create_collection" => Change::CreateCollection {
+            collection,
+            options: document("options")?,
+        },
+        "modify_collection" => Change::ModifyCollection {
+            collection,
+            changes: options()?,
+            set: document("collMod")?,
+            view: c.view,
+        },
+        "unchangeable" => Change::Unchangeable {
+            collection,
+            changes: options()?,
+        },
         "create" => Change::Create {
             collection,
             index: spec(&c.desired, "desired")?,
@@ -304,6 +424,14 @@ fn saved_step(s: &Step) -> SavedStep {
             out.command = "migration".into();
             out.index = Some(id.clone());
         }
+        Command::CreateCollection { options } => {
+            out.command = "create".into();
+            out.set = Some(doc_json(options));
+        }
+        Command::ModifyCollection { set } => {
+            out.command = "collMod".into();
+            out.set = Some(doc_json(set));
+        }
     }
     out
 }
@@ -314,7 +442,17 @@ fn step_from(s: &SavedStep, changes: usize) -> Result<Step, Malformed> {
             .clone()
             .ok_or_else(|| format!("a {} step without its index", s.command))
     };
+    let document = || {
+        s.set
+            .as_ref()
+            .ok_or_else(|| Malformed(format!("a {} step without its options", s.command)))
+            .and_then(|v| doc_from(v, "its options"))
+    };
     let command = match s.command.as_str() {
+        "create" => Command::CreateCollection {
+            options: document()?,
+        },
+        "collMod" if s.index.is_none() => Command::ModifyCollection { set: document()? },
         "collMod" => {
             let set = s.set.as_ref().and_then(|v| v.as_object());
             let option = set.and_then(|o| o.iter().next());

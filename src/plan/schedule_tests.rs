@@ -120,6 +120,8 @@ fn shape(step: &Step) -> (&'static str, Vec<String>) {
         Command::CreateIndexes { .. } => "create",
         Command::DropIndex { .. } => "drop",
         Command::Migration { .. } => "migration",
+        Command::CreateCollection { .. } => "create_collection",
+        Command::ModifyCollection { .. } => "modify_collection",
     };
     let names = step
         .command
@@ -132,7 +134,7 @@ fn shape(step: &Step) -> (&'static str, Vec<String>) {
 
 /// The commands one change of `kind` needs, in order, on the index names it involves.
 fn expected(change: &Change) -> Vec<(&'static str, String)> {
-    let name = change.index().to_string();
+    let name = change.index().unwrap_or_default().to_string();
     let old = change.live().map(|l| l.name.clone()).unwrap_or_default();
     match change {
         Change::Create { .. } => vec![("create", name)],
@@ -151,6 +153,9 @@ fn expected(change: &Change) -> Vec<(&'static str, String)> {
         Change::Replace { .. } | Change::Rename { .. } => vec![("drop", old), ("create", name)],
         Change::Hide { .. } => vec![("hide", name)],
         Change::Drop { .. } => vec![("drop", name)],
+        Change::CreateCollection { .. } => vec![("create_collection", name)],
+        Change::ModifyCollection { .. } => vec![("modify_collection", name)],
+        Change::Unchangeable { .. } => vec![],
     }
 }
 
@@ -158,13 +163,15 @@ fn expected(change: &Change) -> Vec<(&'static str, String)> {
 fn phase(step: &Step) -> usize {
     match step.why {
         Why::Migration => 0,
-        Why::InPlace => 1,
-        Why::GapDrop => 2,
-        Why::Build => 3,
-        Why::SwapDrop => 4,
-        Why::SwapBuild => 5,
-        Why::TwinDrop => 6,
-        Why::Retire => 7,
+        Why::Collection => 1,
+        Why::View => 2,
+        Why::InPlace => 3,
+        Why::GapDrop => 4,
+        Why::Build => 5,
+        Why::SwapDrop => 6,
+        Why::SwapBuild => 7,
+        Why::TwinDrop => 8,
+        Why::Retire => 9,
     }
 }
 

@@ -1,6 +1,8 @@
 //! Changes → steps: the server commands that carry a database's changes out,
-//! in the order they run. Pure. Per collection, the order keeps indexes in
-//! place as long as it can:
+//! in the order they run. Pure. Collections come first: each missing one is
+//! created with its options, and options are changed in place (`collMod`);
+//! then views, each after the views it reads. Then, per collection, the order
+//! keeps indexes in place as long as it can:
 //! 1. in-place changes (`collMod`: TTL, hidden, unique conversion);
 //! 2. the drops of replacements that can't coexist with their new form, then
 //!    one `createIndexes` (one collection scan) with every new index, the
@@ -54,6 +56,10 @@ pub enum Command {
     Hide { index: String },
     /// A data migration, run once and recorded in the database's changelog.
     Migration { id: String },
+    /// `create` with the collection's (or view's) options.
+    CreateCollection { options: bson::Document },
+    /// `collMod` of the collection's (or view's) own options.
+    ModifyCollection { set: bson::Document },
 }
 
 /// What one `collMod` sets on an index.
@@ -78,10 +84,12 @@ pub enum Why {
     TwinDrop,
     Retire,
     Migration,
+    Collection,
+    View,
 }
 
 impl Why {
-    pub const ALL: [Why; 8] = [
+    pub const ALL: [Why; 10] = [
         Why::InPlace,
         Why::GapDrop,
         Why::Build,
@@ -90,6 +98,8 @@ impl Why {
         Why::TwinDrop,
         Why::Retire,
         Why::Migration,
+        Why::Collection,
+        Why::View,
     ];
 
     /// A stable name (saved plans, JSON).
@@ -103,6 +113,8 @@ impl Why {
             Why::TwinDrop => "twin_drop",
             Why::Retire => "retire",
             Why::Migration => "migration",
+            Why::Collection => "collection",
+            Why::View => "view",
         }
     }
 
@@ -117,6 +129,8 @@ impl Why {
             Why::TwinDrop => "the final form stands",
             Why::Retire => "last, once every build stands",
             Why::Migration => "data migrations first, in id order, each once",
+            Why::Collection => "collections first, with their options",
+            Why::View => "views after the collections they read",
         }
     }
 }
@@ -141,6 +155,8 @@ impl Command {
             Command::CreateIndexes { .. } => "createIndexes",
             Command::DropIndex { .. } => "dropIndexes",
             Command::Migration { .. } => "migration",
+            Command::CreateCollection { .. } => "create",
+            Command::ModifyCollection { .. } => "collMod",
         }
     }
 
@@ -153,7 +169,9 @@ impl Command {
             Command::CreateIndexes { indexes, .. } => {
                 indexes.iter().map(|(_, s)| s.name.as_str()).collect()
             }
-            Command::Migration { .. } => Vec::new(),
+            Command::Migration { .. }
+            | Command::CreateCollection { .. }
+            | Command::ModifyCollection { .. } => Vec::new(),
         }
     }
 }
@@ -162,12 +180,12 @@ impl Command {
 /// order the collections first appear.
 pub fn schedule(changes: &[Change]) -> Vec<Step> {
     let mut collections: Vec<&str> = Vec::new();
-    for c in changes {
+    for c in changes.iter().filter(|c| !c.is_collection_change()) {
         if !collections.contains(&c.collection()) {
             collections.push(c.collection());
         }
     }
-    let mut steps = Vec::new();
+    let mut steps = schedule_collections(changes);
     for collection in collections {
         let mine: Vec<(usize, &Change)> = changes
             .iter()
@@ -175,6 +193,65 @@ pub fn schedule(changes: &[Change]) -> Vec<Step> {
             .filter(|(_, c)| c.collection() == collection)
             .collect();
         schedule_collection(collection, changes, &mine, &mut steps);
+    }
+    steps
+}
+
+/// The steps of collection changes: collections created or changed in the
+/// order declared, then views, each after every view it reads that this plan
+/// also creates or changes (a view may read a view).
+fn schedule_collections(changes: &[Change]) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let mut views: Vec<(usize, &str, Command, Option<&str>)> = Vec::new();
+    for (i, change) in changes.iter().enumerate() {
+        let (command, view_on) = match change {
+            Change::CreateCollection { options, .. } => (
+                Command::CreateCollection {
+                    options: options.clone(),
+                },
+                options.get_str("viewOn").ok(),
+            ),
+            Change::ModifyCollection { set, view, .. } => (
+                Command::ModifyCollection { set: set.clone() },
+                view.then(|| set.get_str("viewOn").ok()).flatten(),
+            ),
+            _ => continue,
+        };
+        let is_view =
+            view_on.is_some() || matches!(change, Change::ModifyCollection { view: true, .. });
+        if is_view {
+            views.push((i, change.collection(), command, view_on));
+        } else {
+            steps.push(Step {
+                collection: change.collection().to_string(),
+                command,
+                serves: vec![i],
+                requires: Vec::new(),
+                why: Why::Collection,
+            });
+        }
+    }
+    // Views in dependency order: a view goes once none it reads is still to
+    // come. A cycle (which the manifests refuse) keeps the declared order.
+    while !views.is_empty() {
+        let ready = views
+            .iter()
+            .position(|(_, _, _, on)| !views.iter().any(|(_, name, _, _)| Some(*name) == *on))
+            .unwrap_or(0);
+        let (i, name, command, on) = views.remove(ready);
+        let requires = changes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| Some(c.collection()) == on && c.is_collection_change())
+            .map(|(j, _)| j)
+            .collect();
+        steps.push(Step {
+            collection: name.to_string(),
+            command,
+            serves: vec![i],
+            requires,
+            why: Why::View,
+        });
     }
     steps
 }
@@ -192,6 +269,15 @@ fn schedule_collection(
         requires: Vec::new(),
         why,
     };
+    // The collection is created with its options first: its builds wait for it.
+    let created: Vec<usize> = all
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.collection() == collection && matches!(c, Change::CreateCollection { .. })
+        })
+        .map(|(i, _)| i)
+        .collect();
     // 1. In place: one collMod per option, in the order collMod needs them.
     for &(i, change) in changes {
         if let Change::Modify { to, set, .. } = change {
@@ -235,7 +321,9 @@ fn schedule_collection(
             indexes: builds,
             new_collection,
         };
-        steps.push(step(command, serves, Why::Build));
+        let mut build = step(command, serves, Why::Build);
+        build.requires = created;
+        steps.push(build);
     }
     // 3. Swaps: every old form goes once its twin stands, the final forms are
     // built in one scan, then the twins go.
@@ -261,7 +349,7 @@ fn schedule_collection(
     }
     for &(i, change) in &swaps {
         let command = Command::DropIndex {
-            index: twin_name(change.index()),
+            index: twin_name(change.index().expect("a replace has an index")),
             forget_retiring: false,
         };
         steps.push(step(command, vec![i], Why::TwinDrop));

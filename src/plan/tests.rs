@@ -50,7 +50,10 @@ fn plan(desired: Vec<IndexSpec>, current: Vec<IndexSpec>, prune: bool) -> Databa
 }
 
 fn actions(p: &DatabasePlan) -> Vec<(Action, &str)> {
-    p.changes.iter().map(|c| (c.action(), c.index())).collect()
+    p.changes
+        .iter()
+        .map(|c| (c.action(), c.index().unwrap_or_default()))
+        .collect()
 }
 
 #[test]

@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use crate::model::IndexSpec;
 use crate::plan::drift::{Deviation, Drift, SAMPLES};
-use crate::plan::{Action, Command, DatabasePlan};
+use crate::plan::{Action, Change, Command, DatabasePlan};
 use crate::run::{Report, Tally};
 use crate::server::execute::{Applied, StepOutcome};
 use crate::server::inspect::ReadPath;
@@ -15,6 +15,10 @@ use crate::targets::Rejected;
 /// A JSON document as printed: pretty, with a final newline.
 pub fn document(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
+}
+
+fn bson_document(d: &bson::Document) -> Value {
+    bson::Bson::Document(d.clone()).into_relaxed_extjson()
 }
 
 pub fn spec(spec: &IndexSpec) -> Value {
@@ -41,6 +45,33 @@ fn change(plan: &DatabasePlan, i: usize, steps: &[usize]) -> Value {
     }
     if let Some(note) = c.note() {
         m.insert("note".into(), json!(note));
+    }
+    // A collection's own options: created with, changed in place, or not made.
+    match c {
+        Change::CreateCollection { options, .. } => {
+            m.insert("options".into(), bson_document(options));
+        }
+        Change::ModifyCollection { .. } | Change::Unchangeable { .. } => {
+            let options: Vec<Value> = c
+                .option_changes()
+                .iter()
+                .map(|o| {
+                    let value = |v: &Option<bson::Bson>| {
+                        v.clone()
+                            .map_or(Value::Null, bson::Bson::into_relaxed_extjson)
+                    };
+                    json!({
+                        "option": o.option,
+                        "declared": value(&o.declared),
+                        "live": value(&o.live),
+                        "in_place": o.in_place(),
+                        "reason": o.never,
+                    })
+                })
+                .collect();
+            m.insert("options".into(), json!(options));
+        }
+        _ => {}
     }
     if let Some(u) = plan.findings.usage.get(&i) {
         m.insert(
@@ -77,23 +108,28 @@ fn steps(plan: &DatabasePlan, applied: Option<&Applied>) -> Value {
             };
             m.insert("index".into(), json!(index));
             m.insert("indexes".into(), json!(step.command.indexes()));
-            if let Command::CollMod { set, .. } = &step.command {
-                let (option, value) = set.option();
-                m.insert(
-                    "set".into(),
-                    json!({ option: value.into_relaxed_extjson() }),
-                );
+            match &step.command {
+                Command::CollMod { set, .. } => {
+                    let (option, value) = set.option();
+                    m.insert(
+                        "set".into(),
+                        json!({ option: value.into_relaxed_extjson() }),
+                    );
+                }
+                Command::ModifyCollection { set } => {
+                    m.insert("set".into(), bson_document(set));
+                }
+                Command::CreateCollection { options } => {
+                    m.insert("options".into(), bson_document(options));
+                }
+                _ => {}
             }
             m.insert(
                 "serves".into(),
                 json!(step
                     .serves
                     .iter()
-                    .map(|&i| format!(
-                        "{}.{}",
-                        plan.changes[i].collection(),
-                        plan.changes[i].index()
-                    ))
+                    .map(|&i| plan.changes[i].subject())
                     .collect::<Vec<_>>()),
             );
             m.insert("why".into(), json!(step.why.as_str()));
@@ -229,6 +265,7 @@ pub fn tail(rejected: &[crate::targets::Rejected], tally: &Tally) -> Map<String,
             "modify": tally.action(Action::Modify),
             "replace": tally.action(Action::Replace),
             "hide": tally.action(Action::Hide),
+            "manual": tally.action(Action::Manual),
             "blocked": tally.blocked,
             "skipped": tally.skipped,
             "unmanaged": tally.unmanaged,

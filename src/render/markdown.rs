@@ -176,6 +176,13 @@ pub fn plan(report: &Report) -> String {
         thousands(total(Action::Hide)),
         thousands(total(Action::Drop)),
     );
+    if total(Action::Manual) > 0 {
+        let _ = write!(
+            out,
+            "; **{}** collection change(s) mig will not make",
+            thousands(total(Action::Manual))
+        );
+    }
     let left: usize = report.targets.iter().map(unmanaged).sum();
     if left > 0 {
         let _ = write!(out, "; {} unmanaged index(es) left alone", thousands(left));

@@ -87,7 +87,7 @@ pub(crate) fn deviation(d: &Deviation) -> String {
 
 /// [`deviation`], each name shown by `name` (markdown puts it in code).
 pub(crate) fn deviation_as(d: &Deviation, name: &dyn Fn(&str) -> String) -> String {
-    let what = name(&format!("{}.{}", d.collection(), d.index()));
+    let what = name(&d.subject());
     match d {
         Deviation::Missing { .. } => format!("missing {what}"),
         Deviation::Different {

@@ -87,9 +87,14 @@ fn diff(change: &Change, style: Style, indent: &str) -> String {
     // The live index in the declaration's terms, not the server's rewritten form.
     let live = render(change.live().map(|l| declared_form(l, change.desired())));
     let desired = render(change.desired().cloned());
+    text_diff(&live, &desired, style, indent)
+}
+
+/// Two texts, line by line, under a `--- live   +++ declared` header.
+fn text_diff(live: &str, desired: &str, style: Style, indent: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{indent}{}", style.dim("--- live   +++ declared"));
-    for line in TextDiff::from_lines(&live, &desired).iter_all_changes() {
+    for line in TextDiff::from_lines(live, desired).iter_all_changes() {
         let text = line.value().trim_end_matches('\n');
         let _ = match line.tag() {
             ChangeTag::Equal => writeln!(out, "{indent}  {text}"),
@@ -107,7 +112,57 @@ fn symbol(action: Action, style: Style) -> String {
         Action::Modify => style.yellow("~ modify "),
         Action::Replace => style.yellow("± replace"),
         Action::Hide => style.yellow("- hide   "),
+        Action::Manual => style.red("! manual "),
     }
+}
+
+/// Each collection option that differs: scalars as `live → declared`,
+/// documents (a validator, a pipeline) as a diff; what the server can't
+/// change, with the reason and the way.
+fn option_lines(change: &Change, style: Style, indent: &str) -> String {
+    let mut out = String::new();
+    for o in change.option_changes() {
+        let show = |v: &Option<bson::Bson>| match v {
+            None => "(none)".to_string(),
+            Some(v) => v.clone().into_relaxed_extjson().to_string(),
+        };
+        let is_doc = |v: &Option<bson::Bson>| {
+            matches!(v, Some(bson::Bson::Document(_) | bson::Bson::Array(_)))
+        };
+        if is_doc(&o.declared) || is_doc(&o.live) {
+            let pretty = |v: &Option<bson::Bson>| {
+                v.clone()
+                    .map(|v| {
+                        serde_json::to_string_pretty(&v.into_relaxed_extjson()).unwrap_or_default()
+                            + "\n"
+                    })
+                    .unwrap_or_default()
+            };
+            let _ = writeln!(out, "{indent}{}:", o.option);
+            out.push_str(&text_diff(
+                &pretty(&o.live),
+                &pretty(&o.declared),
+                style,
+                indent,
+            ));
+        } else {
+            let _ = writeln!(
+                out,
+                "{indent}{}: {} → {}",
+                o.option,
+                show(&o.live),
+                show(&o.declared)
+            );
+        }
+        if let Some(never) = &o.never {
+            let _ = writeln!(
+                out,
+                "{indent}{}",
+                style.red(&format!("not changed in place: {never}"))
+            );
+        }
+    }
+    out
 }
 
 /// One step as a line: the server command and what it is about.
@@ -124,6 +179,25 @@ pub fn step_line(step: &Step) -> String {
         }
         Command::DropIndex { index, .. } => format!("dropIndexes {index}"),
         Command::Migration { id } => format!("migration {id}"),
+        Command::CreateCollection { options } => {
+            let names: Vec<&str> = options.keys().map(String::as_str).collect();
+            match names.is_empty() {
+                true => format!("create {}", step.collection),
+                false => format!("create {} {}", step.collection, names.join(", ")),
+            }
+        }
+        Command::ModifyCollection { set } => {
+            let names: Vec<&str> = set.keys().map(String::as_str).collect();
+            format!("collMod {} {}", step.collection, names.join(", "))
+        }
+    }
+}
+
+/// The index a change is about, or the collection (or view) itself.
+fn subject_name(change: &Change) -> String {
+    match change {
+        _ if change.is_view() => "view".into(),
+        _ => change.index().unwrap_or("collection").to_string(),
     }
 }
 
@@ -131,6 +205,18 @@ pub fn step_line(step: &Step) -> String {
 fn what(change: &Change) -> String {
     let differences = change.differences().join(", ");
     match change {
+        Change::CreateCollection { options, .. } => match options.get_str("viewOn") {
+            Ok(on) => format!("on {on:?}, with its pipeline"),
+            Err(_) if options.is_empty() => "with no options".into(),
+            Err(_) => {
+                let names: Vec<&str> = options.keys().map(String::as_str).collect();
+                format!("with {}", names.join(", "))
+            }
+        },
+        Change::ModifyCollection { .. } => format!("in place (collMod): {differences}"),
+        Change::Unchangeable { .. } => format!(
+            "not made: the server can't change {differences} in place (drift until done by hand)"
+        ),
         Change::Rename { from, .. } => format!(
             "renames {:?}, same key and options (leaves a gap)",
             from.name
@@ -155,7 +241,11 @@ fn plan_text(plan: &DatabasePlan, applied: Option<&Applied>, style: Style, out: 
     for (i, change) in plan.changes.iter().enumerate() {
         if current != Some(change.collection()) {
             current = Some(change.collection());
-            let note = if change.new_collection() {
+            let note = if change.is_view() {
+                style.dim(" (does not exist yet)")
+            } else if matches!(change, Change::CreateCollection { .. }) {
+                style.dim(" (does not exist yet: created with its options, then its indexes)")
+            } else if change.new_collection() {
                 style.dim(" (does not exist yet: its first index build creates it)")
             } else {
                 String::new()
@@ -203,12 +293,13 @@ fn plan_text(plan: &DatabasePlan, applied: Option<&Applied>, style: Style, out: 
             out,
             "    {} {}  {}{above}{outcome}{extra}",
             symbol(change.action(), style),
-            style.bold(change.index()),
+            style.bold(&subject_name(change)),
             what(change)
         );
         if matches!(change, Change::Modify { .. } | Change::Replace { .. }) {
             out.push_str(&diff(change, style, "        "));
         }
+        out.push_str(&option_lines(change, style, "        "));
         for n in new {
             shown[n] = true;
             let status = match applied.and_then(|a| a.steps.get(n)) {
@@ -515,6 +606,16 @@ pub fn summary(tally: &Tally, results: Option<&[String]>, style: Style) -> Strin
         tally.action(Action::Hide),
         tally.action(Action::Drop),
     );
+    let manual = tally.action(Action::Manual);
+    if manual > 0 && !applied {
+        let _ = write!(
+            out,
+            "; {}",
+            style.red(&format!(
+                "{manual} collection change(s) mig will not make (see above)"
+            ))
+        );
+    }
     for status in MIGRATION_STATUSES {
         let n = tally.migration_runs(status);
         if n > 0 {

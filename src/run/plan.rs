@@ -126,6 +126,7 @@ pub(super) async fn finish_plan(
 ) -> Result<(DatabasePlan, (Vec<String>, String)), RunError> {
     let declared = ctx.manifests.for_scope(target.scope);
     let db = ctx.client.database(&target.database);
+    inspect::check_views(&live, declared)?;
     if check_vanished && !live.collections.iter().any(|c| c.exists) {
         vanished_check(ctx, target).await?;
     }

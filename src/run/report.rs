@@ -137,12 +137,12 @@ impl TargetReport {
         let mut errors: Vec<String> = Vec::new();
         let mut blocked: Vec<String> = Vec::new();
         for (i, c) in self.plan.iter().flat_map(|p| p.changes.iter().enumerate()) {
-            let (collection, index) = (c.collection(), c.index());
+            let subject = c.subject();
             if let Some(e) = self.applied.as_ref().and_then(|a| a.error(i)) {
-                errors.push(format!("{collection}.{index}: {e}"));
+                errors.push(format!("{subject}: {e}"));
             }
             if let Some(b) = self.plan.as_ref().and_then(|p| p.blocked(i)) {
-                blocked.push(format!("{collection}.{index} blocked: {b}"));
+                blocked.push(format!("{subject} blocked: {b}"));
             }
         }
         if let Some(first) = errors.first().or(blocked.first()) {

@@ -178,6 +178,10 @@ fn label(step: &Step) -> &'static str {
         (Command::DropIndex { .. }, Why::TwinDrop) => "drop (temporary)",
         (Command::DropIndex { .. }, _) => "drop",
         (Command::Migration { .. }, _) => "migration",
+        (Command::CreateCollection { .. }, Why::View) => "create (view)",
+        (Command::CreateCollection { .. }, _) => "create (collection)",
+        (Command::ModifyCollection { .. }, Why::View) => "collMod (view)",
+        (Command::ModifyCollection { .. }, _) => "collMod (collection)",
     }
 }
 
@@ -308,6 +312,24 @@ impl Executor<'_> {
             }
             // Run by `apply` above: a migration serves no index change.
             Command::Migration { .. } => Vec::new(),
+            // A collection's own options: the journal records them as the
+            // step's spec, with no index. Creating one is quick: it is empty.
+            Command::CreateCollection { options } => {
+                let mut command = doc! {"create": collection};
+                command.extend(options.clone());
+                let created = self
+                    .write(label(step), collection, "", Some(options), command, true)
+                    .await;
+                created.err().map(all).unwrap_or_default()
+            }
+            Command::ModifyCollection { set } => {
+                let mut command = doc! {"collMod": collection};
+                command.extend(set.clone());
+                let changed = self
+                    .write(label(step), collection, "", Some(set), command, false)
+                    .await;
+                changed.err().map(all).unwrap_or_default()
+            }
         }
     }
 
@@ -328,7 +350,7 @@ impl Executor<'_> {
         };
         let ns = format!("{}.{collection}", self.db.name());
         let run = self.db.run_command(command);
-        let result = match (self.progress, step.starts_with("create")) {
+        let result = match (self.progress, step == "createIndexes") {
             (Some(p), true) => p.watch_build(&self.db, &ns, run).await,
             _ => run.await,
         };

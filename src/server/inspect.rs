@@ -17,6 +17,7 @@ use mongodb::{Client, Database};
 
 use super::errors::{code, explain, Failure, ReadError};
 use super::{bounded, within};
+use crate::model::collection::{options_from_catalog, options_from_list, BUCKETS_PREFIX};
 use crate::model::{Collection, DatabaseState, IndexSpec, Retiring};
 
 use super::MIG_COLLECTION as STATE_COLLECTION;
@@ -242,8 +243,10 @@ fn catalog_pipeline<'a>(
     databases: &[&str],
     requests: impl Iterator<Item = &'a Request>,
 ) -> Vec<Document> {
-    let mut names: Vec<&str> = requests
-        .flat_map(|r| r.collections.iter().map(String::as_str))
+    // A time-series collection's options are on its buckets' entry.
+    let mut names: Vec<String> = requests
+        .flat_map(|r| r.collections.iter())
+        .flat_map(|c| [c.clone(), format!("{BUCKETS_PREFIX}{c}")])
         .collect();
     names.sort();
     names.dedup();
@@ -258,7 +261,9 @@ fn catalog_pipeline<'a>(
 fn catalog_projection() -> Document {
     doc! {"$project": {
         "db": 1, "name": 1, "type": 1,
-        "md.options.collation": 1, "md.options.clusteredIndex": 1, "md.indexes.spec": 1,
+        "md.options": 1, "md.indexes.spec": 1,
+        // A view's definition is the entry itself.
+        "viewOn": 1, "pipeline": 1, "collation": 1,
     }}
 }
 
@@ -321,8 +326,20 @@ async fn state_from_catalog(
             continue;
         };
         let kind = entry.get_str("type").unwrap_or("collection");
-        check_kind(&request.database, name, kind)?;
+        if kind == "view" {
+            collections.push(Collection {
+                name: name.clone(),
+                exists: true,
+                options: Some(options_from_catalog(entry, None)),
+                ..Default::default()
+            });
+            continue;
+        }
         if kind == "timeseries" {
+            let buckets = format!("{BUCKETS_PREFIX}{name}");
+            let buckets = found
+                .iter()
+                .find(|e| e.get_str("name") == Ok(buckets.as_str()));
             // The catalog lists a time-series collection's indexes on its
             // buckets, in internal form; listIndexes translates them.
             collections.push(Collection {
@@ -330,6 +347,7 @@ async fn state_from_catalog(
                 exists: true,
                 timeseries: true,
                 indexes: read_indexes(&db, name, timeout).await?,
+                options: Some(options_from_catalog(entry, buckets.copied())),
                 ..Default::default()
             });
             continue;
@@ -362,6 +380,7 @@ async fn state_from_catalog(
             exists: true,
             default_collation: options.get_document("collation").ok().cloned(),
             indexes: specs(&request.database, name, &indexes)?,
+            options: Some(options_from_catalog(entry, None)),
             ..Default::default()
         });
     }
@@ -453,15 +472,19 @@ pub async fn read_everything(
     }
 }
 
-fn check_kind(database: &str, collection: &str, kind: &str) -> Result<(), ReadError> {
-    if kind == "view" {
-        Err(ReadError::View {
-            database: database.to_string(),
-            collection: collection.to_string(),
-        })
-    } else {
-        Ok(())
+/// A collection declared for its indexes only that is a view on the server:
+/// there are no indexes to read or build (a view declared with `viewOn` is
+/// compared as a view).
+pub fn check_views(live: &DatabaseState, declared: &[Collection]) -> Result<(), ReadError> {
+    for d in declared.iter().filter(|d| d.options.is_none()) {
+        if live.collection(&d.name).is_some_and(Collection::is_view) {
+            return Err(ReadError::View {
+                database: live.name.clone(),
+                collection: d.name.clone(),
+            });
+        }
     }
+    Ok(())
 }
 
 fn specs(database: &str, collection: &str, docs: &[Document]) -> Result<Vec<IndexSpec>, ReadError> {
@@ -505,11 +528,11 @@ pub async fn read_database(
         let kind = info
             .and_then(|i| i.get_str("type").ok())
             .unwrap_or("collection");
-        check_kind(db.name(), name, kind)?;
         states.push(Collection {
             name: name.clone(),
             exists: info.is_some(),
             timeseries: kind == "timeseries",
+            options: info.map(options_from_list),
             default_collation: info
                 .and_then(|i| i.get_document("options").ok())
                 .and_then(|o| o.get_document("collation").ok())
@@ -519,10 +542,14 @@ pub async fn read_database(
     }
     let reads = states
         .iter()
-        .filter(|c| c.exists)
+        .filter(|c| c.exists && !c.is_view())
         .map(|c| read_indexes(&db, &c.name, timeout));
     let indexes = futures::future::try_join_all(reads).await?;
-    for (state, indexes) in states.iter_mut().filter(|c| c.exists).zip(indexes) {
+    for (state, indexes) in states
+        .iter_mut()
+        .filter(|c| c.exists && !c.is_view())
+        .zip(indexes)
+    {
         state.indexes = indexes;
     }
     Ok(DatabaseState {

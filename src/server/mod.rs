@@ -3,10 +3,7 @@
 //! in words ([`errors`]), and asking a dev server for its form of the
 //! declarations ([`dev`]).
 
-/// The one collection `mig` keeps in each database it manages: the lock
-/// (`_id: "lock"`), the journal (`kind: "journal"`) and retiring indexes
-/// (`kind: "retiring"`). One collection, so a tenant database gains one, not three.
-pub const MIG_COLLECTION: &str = "mig";
+pub use crate::model::names::MIG_COLLECTION;
 
 mod contact;
 pub mod dev;

@@ -175,7 +175,7 @@ async fn usage(db: &Database, changes: &[Change]) -> Result<BTreeMap<usize, Usag
             c.collection() == name && matches!(c, Change::Drop { .. } | Change::Hide { .. })
         }) {
             if let Some(accesses) = by_name
-                .get(change.index())
+                .get(change.index().unwrap_or_default())
                 .and_then(|s| s.get_document("accesses").ok())
             {
                 found.insert(

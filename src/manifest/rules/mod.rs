@@ -6,6 +6,7 @@
 //! Where a later release differs, the comment says so. A dev server
 //! (`--dev-uri`) is the final word for any version.
 
+mod collection_options;
 mod filter;
 mod keys;
 mod options;
@@ -16,6 +17,7 @@ use crate::diagnostics::Problem;
 use crate::model::compare::same_declared_identity;
 use crate::model::index::{ID_INDEX, KNOWN_OPTIONS};
 use crate::model::{IndexSpec, Scope};
+pub use collection_options::collection_options;
 use keys::{key_pattern, plugin_of, Plugin};
 
 /// The server's limit, `_id_` included (`index_catalog_impl.cpp`, kMaxNumIndexesAllowed).
