@@ -50,6 +50,7 @@ pub async fn run(
         drop_after: PlanOptions::default().drop_after,
         concurrency: args.concurrency,
         preflight: false,
+        allow_invalid_documents: false,
     };
     let mut fold = Fold::default();
     run_fleet(

@@ -134,6 +134,7 @@ pub async fn run_fleet(
             .and_then(|(a, _)| a.commit_quorum.as_deref())
             .map(commit_quorum),
         preflight: args.preflight,
+        allow_invalid_documents: args.allow_invalid_documents,
     };
     let progress = Progress::new(targets.len(), std::io::stderr().is_terminal(), global.quiet);
     let ctx = Context {

@@ -58,6 +58,11 @@ pub struct RunArgs {
     /// Databases worked on at once (default: mig.toml's `concurrency`, then 4).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Switch on a validator even where documents already there fail it
+    /// (they are counted and shown either way); without it such a change
+    /// is blocked under validationLevel strict and validationAction error.
+    #[arg(long)]
+    pub allow_invalid_documents: bool,
     /// Not a flag: whether the plan checks the data before writes (duplicate
     /// keys, index usage). `drift` only compares, so it makes none of these reads.
     #[arg(skip = true)]

@@ -49,6 +49,7 @@ pub async fn run(
         canary: 0,
         commit_quorum: None,
         preflight: true,
+        allow_invalid_documents: false,
     };
     // Each database printed as it is done, then let go; the counts remain.
     let style = output::style(global);

@@ -458,7 +458,7 @@ fn ttl_bson(v: Option<i64>) -> Bson {
 
 /// Documents with their fields sorted, at every depth: a validator's
 /// meaning doesn't depend on the order of its fields.
-fn sorted(v: &Bson) -> Bson {
+pub fn sorted(v: &Bson) -> Bson {
     match v {
         Bson::Document(d) => {
             let mut fields: Vec<(&String, &Bson)> = d.iter().collect();

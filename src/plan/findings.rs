@@ -15,6 +15,9 @@ use crate::model::DatabaseState;
 pub struct Findings {
     /// Changes (by position) that must not be applied, and why.
     pub blocked: BTreeMap<usize, String>,
+    /// What the preflight found that doesn't block a change, but that one
+    /// should know before it is made (documents a validator lets stay invalid).
+    pub notes: BTreeMap<usize, String>,
     /// How much each index to be hidden or dropped is used (by change position).
     pub usage: BTreeMap<usize, Usage>,
 }

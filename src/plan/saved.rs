@@ -5,12 +5,12 @@
 //! specs are canonical Extended JSON, so every BSON type survives the round
 //! trip. No connection string is ever written.
 
-use bson::{Bson, Document};
+use bson::{doc, Bson, Document};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{Change, Command, DatabasePlan, IndexMod, Step, Why};
-use crate::model::collection::{OptionChange, COMPARED};
+use crate::model::collection::{sorted, OptionChange, COMPARED};
 use crate::model::compare::Modification;
 use crate::model::{DatabaseState, IndexSpec, Scope};
 
@@ -153,8 +153,10 @@ pub fn fingerprint(live: &DatabaseState) -> String {
             hash.update(bson::to_vec(collation).unwrap_or_default());
         }
         // A validator or view changed since the plan was made changes it too.
+        // Fields sorted: the two read paths report them in different orders.
         if let Some(options) = &c.options {
-            hash.update(bson::to_vec(options).unwrap_or_default());
+            let canonical = doc! {"o": sorted(&Bson::Document(options.clone()))};
+            hash.update(bson::to_vec(&canonical).unwrap_or_default());
         }
         let mut indexes: Vec<&IndexSpec> = c.indexes.iter().collect();
         indexes.sort_by(|a, b| a.name.cmp(&b.name));

@@ -40,6 +40,9 @@ fn change(plan: &DatabasePlan, i: usize, steps: &[usize]) -> Value {
     m.insert("creates_collection".into(), json!(c.new_collection()));
     m.insert("gap".into(), json!(c.gap()));
     m.insert("blocked".into(), json!(plan.blocked(i)));
+    if let Some(note) = plan.findings.notes.get(&i) {
+        m.insert("note_from_preflight".into(), json!(note));
+    }
     if let Some(old) = c.renames() {
         m.insert("renamed_from".into(), json!(old));
     }

@@ -270,6 +270,13 @@ fn plan_text(plan: &DatabasePlan, applied: Option<&Applied>, style: Style, out: 
         if let Some(why) = plan.blocked(i) {
             let _ = write!(extra, "\n        {}", style.red(&format!("BLOCKED: {why}")));
         }
+        if let Some(note) = plan.findings.notes.get(&i) {
+            let _ = write!(
+                extra,
+                "\n        {}",
+                style.yellow(&format!("NOTE: {note}"))
+            );
+        }
         let outcome = match applied {
             Some(a) if a.done(i) => format!("  {}", style.green("done")),
             Some(a) => a

@@ -137,6 +137,7 @@ async fn saved_plan(
     db: &mongodb::Database,
     live: DatabaseState,
     saved: &SavedTarget,
+    allow_invalid_documents: bool,
 ) -> Result<DatabasePlan, RunError> {
     let now = fingerprint(&live);
     if now != saved.fingerprint {
@@ -146,7 +147,7 @@ async fn saved_plan(
         });
     }
     let plan = saved.plan()?;
-    let findings = preflight::check(db, &plan.changes, &live).await?;
+    let findings = preflight::check(db, &plan.changes, &live, allow_invalid_documents).await?;
     Ok(plan.with_findings(findings))
 }
 
@@ -198,7 +199,9 @@ async fn apply_one(
         (Ok(live), None) => finish_plan(ctx, &report.target, live, options, false)
             .await
             .map(|(p, _)| p),
-        (Ok(live), Some(saved)) => saved_plan(&db, live, saved).await,
+        (Ok(live), Some(saved)) => {
+            saved_plan(&db, live, saved, options.allow_invalid_documents).await
+        }
         (Err(e), _) => Err(e.into()),
     };
     // The migrations ran first: their steps lead the database's steps.

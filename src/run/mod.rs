@@ -49,6 +49,9 @@ pub struct RunOptions {
     /// Check the data before writes (duplicate keys, usage). `drift` only
     /// compares, so it skips these reads; an apply always makes them.
     pub preflight: bool,
+    /// A validator that documents already there fail is applied anyway
+    /// (they are shown); without it the change is blocked.
+    pub allow_invalid_documents: bool,
 }
 
 /// What every database of a run shares.

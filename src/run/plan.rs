@@ -141,7 +141,8 @@ pub(super) async fn finish_plan(
         options.plan,
     );
     let plan = if options.preflight || options.apply.is_some() {
-        let findings = preflight::check(&db, &plan.changes, &live).await?;
+        let findings =
+            preflight::check(&db, &plan.changes, &live, options.allow_invalid_documents).await?;
         plan.with_findings(findings)
     } else {
         plan

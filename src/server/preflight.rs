@@ -14,27 +14,55 @@ use super::errors::{explain, Failure, ReadError};
 use crate::model::{DatabaseState, IndexSpec};
 use crate::plan::{limits, Change, Findings, Usage};
 
-/// How many duplicate keys a blocked change shows.
+mod validator;
+
+/// How many duplicate keys (or invalid documents) a finding shows.
 const SAMPLES: i32 = 5;
 
 /// Everything the preflight finds about `changes`: it only reads.
+/// `allow_invalid_documents`: a validator that documents already there fail
+/// is a note, not a block (`--allow-invalid-documents`).
 pub async fn check(
     db: &Database,
     changes: &[Change],
     live: &DatabaseState,
+    allow_invalid_documents: bool,
 ) -> Result<Findings, ReadError> {
     let mut blocked = BTreeMap::new();
+    let mut notes = BTreeMap::new();
     for (i, change) in changes.iter().enumerate() {
         if let Some(spec) = change.desired().filter(|_| change.builds_unique()) {
             if let Some(found) = duplicates(db, change.collection(), spec).await? {
                 blocked.insert(i, found);
             }
         }
+        let collection = live.collection(change.collection());
+        if let Some(invalid) = validator::invalid_documents(db, change, collection).await? {
+            match (invalid.blocks, allow_invalid_documents) {
+                (true, false) => blocked.insert(
+                    i,
+                    format!(
+                        "{}. Fix them first (a data migration), or apply with \
+                         --allow-invalid-documents",
+                        invalid.message
+                    ),
+                ),
+                (true, true) => notes.insert(
+                    i,
+                    format!(
+                        "{} (applied anyway: --allow-invalid-documents)",
+                        invalid.message
+                    ),
+                ),
+                (false, _) => notes.insert(i, invalid.message),
+            };
+        }
     }
     let over = limits(changes, live, &blocked);
     blocked.extend(over);
     Ok(Findings {
         blocked,
+        notes,
         usage: usage(db, changes).await?,
     })
 }
