@@ -92,6 +92,9 @@ pub struct LintRules {
     /// A single-field index a `$**` index beside it makes redundant. Default: warn.
     #[serde(rename = "wildcard-makes-redundant")]
     pub wildcard_makes_redundant: Option<Severity>,
+    /// A time-series collection with a metaField and no index on it. Default: warn.
+    #[serde(rename = "timeseries-without-meta-index")]
+    pub timeseries_without_meta_index: Option<Severity>,
 }
 
 impl LintRules {
@@ -108,6 +111,10 @@ impl LintRules {
             (Rule::UnusedIndex, self.unused_index),
             (Rule::TooManyIndexes, self.too_many_indexes),
             (Rule::WildcardMakesRedundant, self.wildcard_makes_redundant),
+            (
+                Rule::TimeseriesWithoutMetaIndex,
+                self.timeseries_without_meta_index,
+            ),
         ]
         .into_iter()
         .filter_map(|(rule, s)| Some((rule, s?)))

@@ -27,10 +27,11 @@ pub enum Rule {
     UnusedIndex,
     TooManyIndexes,
     WildcardMakesRedundant,
+    TimeseriesWithoutMetaIndex,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 8] = [
         Rule::RedundantIndex,
         Rule::DuplicateSpec,
         Rule::UniqueWithoutSoftDeleteFilter,
@@ -38,6 +39,7 @@ impl Rule {
         Rule::UnusedIndex,
         Rule::TooManyIndexes,
         Rule::WildcardMakesRedundant,
+        Rule::TimeseriesWithoutMetaIndex,
     ];
 
     /// The id users write in `[lint.rules]` and see in findings.
@@ -50,6 +52,7 @@ impl Rule {
             Rule::UnusedIndex => "unused-index",
             Rule::TooManyIndexes => "too-many-indexes",
             Rule::WildcardMakesRedundant => "wildcard-makes-redundant",
+            Rule::TimeseriesWithoutMetaIndex => "timeseries-without-meta-index",
         }
     }
 

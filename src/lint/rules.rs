@@ -22,7 +22,39 @@ pub(crate) fn collection(collection: &Collection, options: &Options) -> Vec<Raw>
     wildcard_makes_redundant(&indexes, &mut out);
     unique_without_soft_delete_filter(&indexes, &options.soft_delete_fields, &mut out);
     too_many_indexes(collection, options.max_indexes, &mut out);
+    timeseries_without_meta_index(collection, &mut out);
     out
+}
+
+/// A time-series collection is queried by series: by its metaField (and
+/// time). Without an index that starts with the metaField, each such query
+/// scans every bucket (MongoDB 6.0 creates none by itself).
+fn timeseries_without_meta_index(collection: &Collection, out: &mut Vec<Raw>) {
+    let meta = collection
+        .options
+        .as_ref()
+        .and_then(|o| o.get_document("timeseries").ok())
+        .and_then(|t| t.get_str("metaField").ok());
+    let Some(meta) = meta else {
+        return;
+    };
+    let indexed = collection.indexes.iter().any(|i| {
+        i.keys
+            .keys()
+            .next()
+            .is_some_and(|k| k == meta || k.starts_with(&format!("{meta}.")))
+    });
+    if !indexed {
+        out.push(Raw {
+            rule: Rule::TimeseriesWithoutMetaIndex,
+            index: String::new(),
+            message: format!(
+                "time-series collection {} has no index on its metaField {meta:?}: queries by \
+                 series scan every bucket; declare one, e.g. keys: {{ {meta}: 1, <timeField>: -1 }}",
+                collection.name
+            ),
+        });
+    }
 }
 
 /// The key as (field, ascending) pairs, when every value is a plain direction.

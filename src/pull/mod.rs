@@ -10,6 +10,7 @@
 
 pub mod write;
 
+use crate::model::collection::{compare_options, OPTIONS};
 use crate::model::compare::{differences, same_declared_identity};
 use crate::model::declared_form::as_a_person_declares;
 use crate::model::{DatabaseState, IndexSpec, Scope};
@@ -72,6 +73,10 @@ pub struct PulledCollection {
     /// Indexes not declared: below the threshold, or in conflict with a more
     /// common one (the same spec under another name, a second text index).
     pub left_out: Vec<PulledIndex>,
+    /// The collection's own options, when the same ones (by value, as
+    /// `model::collection` compares them) are on at least the threshold
+    /// share of the databases that have it; with on how many.
+    pub options: Option<(bson::Document, usize)>,
 }
 
 /// One index as a person would declare it, and how far it spreads.
@@ -284,13 +289,54 @@ fn collection_consensus(
     let (indexes, left_out): (Vec<PulledIndex>, Vec<PulledIndex>) = candidates
         .into_iter()
         .partition(|c| c.why_left_out.is_none());
+    let options = options_consensus(name, databases, threshold);
     PulledCollection {
         name: name.to_string(),
         on,
-        declared: !indexes.is_empty() || threshold.reached(on, of),
+        declared: !indexes.is_empty() || threshold.reached(on, of) || options.is_some(),
         indexes,
         left_out,
+        options,
     }
+}
+
+/// The most common set of a collection's own options, if it reaches the
+/// threshold among the databases that have the collection (none: nothing
+/// to declare). Only what a manifest declares is kept (no `uuid`).
+fn options_consensus(
+    name: &str,
+    databases: &[DatabaseState],
+    threshold: Threshold,
+) -> Option<(bson::Document, usize)> {
+    let mut forms: Vec<(bson::Document, usize)> = Vec::new();
+    let mut on = 0;
+    for db in databases {
+        let Some(c) = db.collection(name).filter(|c| c.exists) else {
+            continue;
+        };
+        on += 1;
+        let declared: bson::Document = c
+            .options
+            .iter()
+            .flat_map(|o| o.iter())
+            .filter(|(k, _)| OPTIONS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if declared.is_empty() {
+            continue;
+        }
+        match forms.iter_mut().find(|(f, _)| {
+            compare_options(&declared, f).is_empty() && compare_options(f, &declared).is_empty()
+        }) {
+            Some((_, n)) => *n += 1,
+            None => forms.push((declared, 1)),
+        }
+    }
+    forms.sort_by(|a, b| b.1.cmp(&a.1));
+    forms
+        .into_iter()
+        .next()
+        .filter(|(_, n)| threshold.reached(*n, on))
 }
 
 /// Why `later` can't be declared beside `kept` in one collection.

@@ -95,6 +95,18 @@ pub fn manifest(
 
 fn yaml_collection(out: &mut String, pulled: &Pulled, collection: &PulledCollection) {
     out.push_str(&format!("  - name: {}\n", yaml_scalar(&collection.name)));
+    if let Some((options, on)) = &collection.options {
+        if pulled.scope == Scope::Tenant {
+            out.push_str(&format!(
+                "    # options: on {} of {}\n",
+                thousands(*on),
+                thousands(collection.on)
+            ));
+        }
+        for (name, value) in options {
+            out.push_str(&format!("    {name}: {}\n", yaml_flow(&ext_json(value))));
+        }
+    }
     if collection.indexes.is_empty() {
         out.push_str("    indexes: []\n");
     } else {
@@ -122,6 +134,17 @@ fn toml_collection(out: &mut String, pulled: &Pulled, collection: &PulledCollect
         "\n[[collections]]\nname = {}\n",
         toml_string(&collection.name)
     ));
+    if let Some((options, _)) = &collection.options {
+        for (name, value) in options {
+            // Documents as Extended JSON strings: TOML can't say every BSON value.
+            let json = ext_json(value);
+            let text = match &json {
+                Value::Object(_) | Value::Array(_) => toml_string(&json_flow(&json)),
+                other => toml_inline(other),
+            };
+            out.push_str(&format!("{} = {text}\n", toml_key(name)));
+        }
+    }
     for index in &collection.indexes {
         out.push('\n');
         if let Some(line) = spread_line(pulled, &index.spread) {
