@@ -148,7 +148,13 @@ async fn build_collection(
         answer,
     };
     go_on()?;
-    if let Err(e) = db.create_collection(name).await {
+    // With its declared options: a default collation or a time-series
+    // layout changes what the server makes of each index.
+    let mut create = doc! {"create": name};
+    if let Some(options) = &collection.options {
+        create.extend(crate::model::collection::create_options(options));
+    }
+    if let Err(e) = db.run_command(create).await {
         // Offline validation let the name through; the server may still refuse it.
         let first = &collection.indexes[0].name;
         return match refusal(&e) {
