@@ -443,7 +443,8 @@ fn deviation(d: &Deviation) -> Value {
     let mut m = Map::new();
     m.insert("kind".into(), json!(d.kind()));
     m.insert("collection".into(), json!(d.collection()));
-    m.insert("index".into(), json!(d.index()));
+    // A deviation of the collection itself (missing, its options) has no index.
+    m.insert("index".into(), json!(Some(d.index()).filter(|i| !i.is_empty())));
     if let Deviation::Different {
         fields, live_name, ..
     } = d
