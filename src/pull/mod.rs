@@ -332,7 +332,7 @@ fn options_consensus(
             None => forms.push((declared, 1)),
         }
     }
-    forms.sort_by(|a, b| b.1.cmp(&a.1));
+    forms.sort_by_key(|f| std::cmp::Reverse(f.1));
     forms
         .into_iter()
         .next()

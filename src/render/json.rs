@@ -444,7 +444,10 @@ fn deviation(d: &Deviation) -> Value {
     m.insert("kind".into(), json!(d.kind()));
     m.insert("collection".into(), json!(d.collection()));
     // A deviation of the collection itself (missing, its options) has no index.
-    m.insert("index".into(), json!(Some(d.index()).filter(|i| !i.is_empty())));
+    m.insert(
+        "index".into(),
+        json!(Some(d.index()).filter(|i| !i.is_empty())),
+    );
     if let Deviation::Different {
         fields, live_name, ..
     } = d

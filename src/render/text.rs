@@ -408,7 +408,7 @@ fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) 
         match (pending, plan.changes.len()) {
             (0, n) => format!("{n} change(s)"),
             (m, 0) => format!("{m} migration(s) pending"),
-            (m, n) => format!("{m} migration(s) pending, {n} index change(s)"),
+            (m, n) => format!("{m} migration(s) pending, {n} change(s)"),
         }
     } else if t.failed() {
         style.red("failed")
@@ -436,7 +436,18 @@ pub fn status_database(
     }
     match &t.plan {
         Some(p) if !p.is_empty() => {
-            behind.push(format!("{} index change(s) pending", p.changes.len()))
+            let own = p
+                .changes
+                .iter()
+                .filter(|c| c.is_collection_change())
+                .count();
+            let indexes = p.changes.len() - own;
+            if indexes > 0 {
+                behind.push(format!("{indexes} index change(s) pending"));
+            }
+            if own > 0 {
+                behind.push(format!("{own} collection change(s) pending"));
+            }
         }
         Some(_) => {}
         None => behind.push("indexes not read".to_string()),
