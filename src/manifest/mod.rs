@@ -279,7 +279,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
                 ..src.problem(format!("{cpath}.{option}"), message)
             };
             for key in coll.unknown.keys() {
-                let message = match rules::closest(key, read::COLLECTION_FIELDS) {
+                let message = match rules::closest(key, &read::COLLECTION_FIELDS) {
                     Some(k) => format!("unknown field {key:?}: did you mean {k:?}?"),
                     None => format!(
                         "unknown field {key:?} (a collection has name, indexes, and MongoDB's \

@@ -34,23 +34,13 @@ pub(super) struct ReadCollection {
 }
 
 pub(super) const FILE_FIELDS: &[&str] = &["scope", "collections", "drop", "unmanaged"];
-pub(super) const COLLECTION_FIELDS: &[&str] = &[
-    "name",
-    "indexes",
-    "validator",
-    "validationLevel",
-    "validationAction",
-    "collation",
-    "capped",
-    "size",
-    "max",
-    "timeseries",
-    "expireAfterSeconds",
-    "clusteredIndex",
-    "changeStreamPreAndPostImages",
-    "viewOn",
-    "pipeline",
-];
+/// A collection's fields: its name, its indexes, and its own options.
+pub(super) static COLLECTION_FIELDS: LazyLock<Vec<&str>> = LazyLock::new(|| {
+    ["name", "indexes"]
+        .into_iter()
+        .chain(crate::model::collection::OPTIONS.iter().copied())
+        .collect()
+});
 
 pub(super) fn manifest(tree: &Value, format: Format) -> ReadFile {
     let mut out = ReadFile::default();
@@ -73,7 +63,7 @@ pub(super) fn manifest(tree: &Value, format: Format) -> ReadFile {
     for (ci, collection) in collections.iter().enumerate() {
         let cpath = format!("collections[{ci}]");
         let (own, indexes) = take_list(collection, "indexes");
-        let decl = reader.part(&own, &cpath, COLLECTION_FIELDS, &mut out.problems);
+        let decl = reader.part(&own, &cpath, &COLLECTION_FIELDS, &mut out.problems);
         let indexes = indexes
             .iter()
             .enumerate()

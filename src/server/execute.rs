@@ -315,22 +315,29 @@ impl Executor<'_> {
             // A collection's own options: the journal records them as the
             // step's spec, with no index. Creating one is quick: it is empty.
             Command::CreateCollection { options } => {
-                let mut command = doc! {"create": collection};
-                command.extend(options.clone());
-                let created = self
-                    .write(label(step), collection, "", Some(options), command, true)
-                    .await;
+                let created = self.on_collection(step, "create", options, true).await;
                 created.err().map(all).unwrap_or_default()
             }
             Command::ModifyCollection { set } => {
-                let mut command = doc! {"collMod": collection};
-                command.extend(set.clone());
-                let changed = self
-                    .write(label(step), collection, "", Some(set), command, false)
-                    .await;
+                let changed = self.on_collection(step, "collMod", set, false).await;
                 changed.err().map(all).unwrap_or_default()
             }
         }
+    }
+
+    /// `create` or `collMod` of the step's collection with `fields`.
+    async fn on_collection(
+        &self,
+        step: &Step,
+        command: &str,
+        fields: &Document,
+        quick: bool,
+    ) -> Result<Document, ApplyError> {
+        let collection = step.collection.as_str();
+        let mut run = doc! {command: collection};
+        run.extend(fields.clone());
+        self.write(label(step), collection, "", Some(fields), run, quick)
+            .await
     }
 
     /// Runs one write, fenced and journaled.

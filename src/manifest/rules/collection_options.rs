@@ -10,9 +10,7 @@ use bson::{doc, Bson, Document};
 use super::options::collation_rules;
 use super::Finding;
 use crate::manifest::convert::to_document;
-use crate::manifest::file::{
-    CollectionDecl, Expiry, Granularity, Number, ValidationAction, ValidationLevel,
-};
+use crate::manifest::file::{CollectionDecl, Expiry, Number};
 use crate::model::collection::VIEW_OPTIONS;
 use crate::model::names::MIG_COLLECTION;
 
@@ -36,19 +34,10 @@ pub fn collection_options(decl: &CollectionDecl) -> (Option<Document>, Vec<Findi
         }
     }
     if let Some(level) = decl.validation_level {
-        let level = match level {
-            ValidationLevel::Off => "off",
-            ValidationLevel::Strict => "strict",
-            ValidationLevel::Moderate => "moderate",
-        };
-        o.insert("validationLevel", level);
+        o.insert("validationLevel", word(level));
     }
     if let Some(action) = decl.validation_action {
-        let action = match action {
-            ValidationAction::Error => "error",
-            ValidationAction::Warn => "warn",
-        };
-        o.insert("validationAction", action);
+        o.insert("validationAction", word(action));
     }
     if let Some(v) = &decl.collation {
         if let Some(d) = document("collation", &v.0, &mut out) {
@@ -70,12 +59,7 @@ pub fn collection_options(decl: &CollectionDecl) -> (Option<Document>, Vec<Findi
             t.insert("metaField", meta);
         }
         if let Some(g) = ts.granularity {
-            let g = match g {
-                Granularity::Seconds => "seconds",
-                Granularity::Minutes => "minutes",
-                Granularity::Hours => "hours",
-            };
-            t.insert("granularity", g);
+            t.insert("granularity", word(g));
         }
         for (field, value) in [
             ("bucketMaxSpanSeconds", ts.bucket_max_span_seconds),
@@ -121,6 +105,14 @@ pub fn collection_options(decl: &CollectionDecl) -> (Option<Document>, Vec<Findi
     }
     combination_rules(&decl.name, &o, !decl.indexes.is_empty(), &mut out);
     (Some(o), out)
+}
+
+/// An option's value as the manifest spells it (`strict`, `minutes`).
+fn word(value: impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// A number as the server stores a whole one.
