@@ -585,6 +585,25 @@ async fn time_series_on_an_existing_plain_collection_is_not_made_and_no_index_is
 }
 
 #[tokio::test]
+async fn options_only_a_plain_collection_takes_on_a_time_series_are_not_made() {
+    let p = Project::new();
+    let db = p.public.clone();
+    // Someone made it a time-series collection; the manifests say plain.
+    run(&db, doc! {"create": "events", "timeseries": {"timeField": "at"}}).await;
+    p.manifest(
+        "public.yaml",
+        "scope: public\ncollections:\n  - name: events\n    changeStreamPreAndPostImages: { enabled: true }\n    validationAction: warn\n",
+    );
+    // collMod would be refused ("option not supported on a time-series
+    // collection") at every run: the plan says why instead.
+    assert_not_made(&p, &db, "events", &[("type", "can't become")]).await;
+    let plan = pending(&p);
+    let o = &collection_change(&plan, "events", "manual")["options"][0];
+    assert_eq!(o["declared"], "collection");
+    assert_eq!(o["live"], "time-series collection");
+}
+
+#[tokio::test]
 async fn a_clustered_collection_is_created_with_its_ttl_changed_in_place_and_never_reclustered() {
     let p = Project::new();
     let db = p.public.clone();
