@@ -1342,6 +1342,73 @@ async fn both_read_paths_read_the_same_options_and_give_the_same_plan() {
     assert_eq!(changes(&plan).len(), a.changes.len(), "{plan:#}");
 }
 
+/// A `mongod` of the test's own, stopped when the test ends (or fails).
+struct OwnServer(support::mongod::Mongod);
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+#[tokio::test]
+async fn a_user_without_list_catalog_reads_by_list_collections_and_gets_the_same_plan() {
+    // `mig` reads with listCollections/listIndexes when `$listCatalog` is not
+    // allowed: a user with rights on its database only, on a server with auth.
+    let dir = tempfile::tempdir().unwrap();
+    let node = OwnServer(support::mongod::Mongod::start_with(dir.path(), &["--auth"]).unwrap());
+    let port = node.0.port;
+    let p = Project::new();
+    let db = p.public.clone();
+    // The localhost exception lets the first user be created without auth.
+    let bare = mongodb::Client::with_uri_str(node.0.uri()).await.unwrap();
+    bare.database("admin")
+        .run_command(doc! {"createUser": "root", "pwd": "r00tPassw0rd", "roles": ["root"]})
+        .await
+        .unwrap();
+    let uri = |user: &str, pwd: &str| {
+        format!("mongodb://{user}:{pwd}@127.0.0.1:{port}/?directConnection=true&authSource=admin")
+    };
+    let root = uri("root", "r00tPassw0rd");
+    let ops = uri("ops", "0psPassw0rd");
+    mongodb::Client::with_uri_str(&root)
+        .await
+        .unwrap()
+        .database("admin")
+        .run_command(doc! {"createUser": "ops", "pwd": "0psPassw0rd", "roles": [
+        {"role": "readWrite", "db": &db}, {"role": "dbAdmin", "db": &db}]})
+        .await
+        .unwrap();
+    let plan_as = |uri: &str| {
+        let out = p.mig_env(
+            &["plan", "--detailed-exitcode", "--format", "json"],
+            &[("MONGODB_URI", uri)],
+        );
+        let plan: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(&out)));
+        (plan, out.status.code())
+    };
+
+    p.manifest("public.yaml", EVERYTHING);
+    let out = p.mig_env(&["apply"], &[("MONGODB_URI", &ops)]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    for user in [&root, &ops] {
+        let (plan, code) = plan_as(user);
+        assert_eq!(code, Some(0), "converged on both paths: {plan:#}");
+    }
+
+    p.manifest("public.yaml", EVERYTHING_CHANGED);
+    let (by_catalog, code) = plan_as(&root);
+    assert_eq!(code, Some(2), "{by_catalog:#}");
+    let (by_list, code) = plan_as(&ops);
+    assert_eq!(code, Some(2), "{by_list:#}");
+    assert_eq!(by_catalog["read_path"], "listCatalog");
+    assert_eq!(by_list["read_path"], "listIndexes");
+    assert_eq!(by_catalog["targets"], by_list["targets"]);
+    assert_eq!(by_catalog["summary"], by_list["summary"]);
+    assert_eq!(by_catalog["summary"]["manual"], 2, "{by_catalog:#}");
+}
+
 #[tokio::test]
 async fn a_saved_plan_applies_collection_changes_and_a_changed_validator_skips_its_database() {
     let p = Project::new();
