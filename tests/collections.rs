@@ -712,7 +712,8 @@ async fn change_stream_pre_and_post_images_are_created_with_and_turned_on_and_of
 }
 
 #[tokio::test]
-async fn a_view_is_created_with_its_collation_changed_in_place_and_its_collation_never_changed() {
+async fn a_view_is_created_with_its_collation_its_definition_changed_in_place_its_collation_never()
+{
     let p = Project::new();
     let db = p.public.clone();
     let declare = |on: &str, status: &str, locale: &str| {
@@ -956,7 +957,7 @@ collections:
 }
 
 #[tokio::test]
-async fn a_refused_create_builds_no_index_and_creates_no_collection() {
+async fn a_refused_create_builds_no_index_and_creates_no_collection_and_the_next_run_converges() {
     let p = Project::new();
     let db = p.public.clone();
     // Passes mig's rules; the server refuses a `required` with duplicates.
@@ -972,14 +973,27 @@ collections:
     );
     let (report, code) = p.json(&["apply"]);
     assert_eq!(code, 1, "{report:#}");
-    assert!(
-        report["summary"]["failed_steps"].as_u64().unwrap() >= 1,
-        "{report:#}"
-    );
+    assert_eq!(report["summary"]["failed_steps"], 1, "{report:#}");
+    let steps = report["targets"][0]["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["command"], "create", "{report:#}");
+    assert_eq!(steps[0]["ok"], false, "{report:#}");
+    assert_eq!(steps[1]["command"], "createIndexes", "{report:#}");
+    assert_eq!(steps[1]["skipped"], true, "{report:#}");
     assert!(
         entry(&db, "people").await.is_none(),
         "no index build creates it without its options"
     );
+
+    let fixed =
+        format!("{PEOPLE_V1}    indexes:\n      - {{ name: by_name, keys: {{ name: 1 }} }}\n");
+    p.manifest("public.yaml", &fixed);
+    apply(&p);
+    assert!(options(&db, "people")
+        .await
+        .get_document("validator")
+        .is_ok());
+    assert!(live_index(&db, "people", "by_name").await.is_some());
+    converged(&p);
 }
 
 const REFUSED_VALIDATOR: &str = r#"scope: public
