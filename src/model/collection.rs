@@ -61,6 +61,18 @@ pub const COMPARED: &[&str] = &[
 /// The options a view takes; any other is ignored by the server on a view.
 pub const VIEW_OPTIONS: &[&str] = &["viewOn", "pipeline", "collation"];
 
+/// Options only a plain collection takes: `collMod` refuses them on a
+/// time-series collection ("option not supported on a time-series
+/// collection"), and `create` with `timeseries`.
+const PLAIN_ONLY: &[&str] = &[
+    "validator",
+    "validationLevel",
+    "validationAction",
+    "capped",
+    "clusteredIndex",
+    "changeStreamPreAndPostImages",
+];
+
 /// The time-series granularities, coarsest last: `collMod` may only move right.
 pub const GRANULARITIES: &[&str] = &["seconds", "minutes", "hours"];
 
@@ -130,7 +142,10 @@ pub fn compare_options(declared: &Document, live: &Document) -> Vec<OptionChange
     let mut out = Vec::new();
     let (want, have) = (Kind::of(declared), Kind::of(live));
     let view_or_not = want == Kind::View || have == Kind::View;
-    if want != have && (view_or_not || declared.contains_key("timeseries")) {
+    // Options a time-series collection refuses say the declared one is plain.
+    let plain = PLAIN_ONLY.iter().any(|o| declared.contains_key(*o));
+    let series_or_not = declared.contains_key("timeseries") || (have == Kind::TimeSeries && plain);
+    if want != have && (view_or_not || series_or_not) {
         out.push(OptionChange {
             option: KIND,
             declared: Some(want.as_str().into()),

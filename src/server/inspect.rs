@@ -326,11 +326,16 @@ async fn state_from_catalog(
             continue;
         };
         let kind = entry.get_str("type").unwrap_or("collection");
+        // A view's or a time-series collection's default collation is in its
+        // options, as listCollections reports it (the other read path).
+        let collation = |o: &Document| o.get_document("collation").ok().cloned();
         if kind == "view" {
+            let options = options_from_catalog(entry, None);
             collections.push(Collection {
                 name: name.clone(),
                 exists: true,
-                options: Some(options_from_catalog(entry, None)),
+                default_collation: collation(&options),
+                options: Some(options),
                 ..Default::default()
             });
             continue;
@@ -342,12 +347,14 @@ async fn state_from_catalog(
                 .find(|e| e.get_str("name") == Ok(buckets.as_str()));
             // The catalog lists a time-series collection's indexes on its
             // buckets, in internal form; listIndexes translates them.
+            let options = options_from_catalog(entry, buckets.copied());
             collections.push(Collection {
                 name: name.clone(),
                 exists: true,
                 timeseries: true,
                 indexes: read_indexes(&db, name, timeout).await?,
-                options: Some(options_from_catalog(entry, buckets.copied())),
+                default_collation: collation(&options),
+                options: Some(options),
                 ..Default::default()
             });
             continue;
