@@ -373,6 +373,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
         ..Default::default()
     };
     problems.extend(view_cycles(&declared));
+    problems.extend(view_collations(&declared));
     for d in declared {
         problems.extend(rules::collection(d.scope, &d.name, &d.indexes));
         let mut protected = d.protected;
@@ -440,6 +441,58 @@ fn view_cycles(declared: &[DeclaredCollection]) -> Vec<Problem> {
             }
             seen.push(next);
             at = next;
+        }
+    }
+    out
+}
+
+/// A view on a view has that view's collation: the server refuses another
+/// ("has conflicting collation with view", `view_catalog.cpp`). A view on a
+/// collection may have any.
+fn view_collations(declared: &[DeclaredCollection]) -> Vec<Problem> {
+    let options = |scope: Scope, name: &str| {
+        declared
+            .iter()
+            .find(|d| d.scope == scope && d.name == name)
+            .and_then(|d| d.options.as_ref())
+            .map(|(o, _, _)| o)
+    };
+    let collation = |o: &Document| {
+        o.get_document("collation")
+            .ok()
+            .filter(|c| c.get_str("locale") != Ok("simple"))
+            .map(crate::model::compare::normalize_doc)
+    };
+    let mut out = Vec::new();
+    for d in declared {
+        let Some((mine, file, field)) = &d.options else {
+            continue;
+        };
+        let Ok(on) = mine.get_str("viewOn") else {
+            continue;
+        };
+        let Some(theirs) = options(d.scope, on).filter(|o| o.contains_key("viewOn")) else {
+            continue;
+        };
+        if collation(mine) != collation(theirs) {
+            let shown = |o: &Document| {
+                collation(o).map_or("the simple collation".to_string(), |c| {
+                    bson::Bson::Document(c).into_relaxed_extjson().to_string()
+                })
+            };
+            out.push(Problem {
+                file: file.clone(),
+                position: None,
+                field: format!("{field}.collation"),
+                subject: d.name.clone(),
+                option: "collation".into(),
+                message: format!(
+                    "a view on the view {on:?} must have its collation ({}), not {}: the server \
+                     refuses a conflicting collation",
+                    shown(theirs),
+                    shown(mine)
+                ),
+            });
         }
     }
     out

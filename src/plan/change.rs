@@ -253,14 +253,14 @@ impl Change {
         }
     }
 
-    /// The collection does not exist yet.
+    /// The collection does not exist yet (this change, or its first build, creates it).
     pub fn new_collection(&self) -> bool {
         matches!(
             self,
             Change::Create {
                 new_collection: true,
                 ..
-            }
+            } | Change::CreateCollection { .. }
         )
     }
 

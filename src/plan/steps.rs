@@ -239,10 +239,14 @@ fn schedule_collections(changes: &[Change]) -> Vec<Step> {
             .position(|(_, _, _, on)| !views.iter().any(|(_, name, _, _)| Some(*name) == *on))
             .unwrap_or(0);
         let (i, name, command, on) = views.remove(ready);
+        // Created only once what it reads is: a failed change to that one's
+        // options holds nothing back.
         let requires = changes
             .iter()
             .enumerate()
-            .filter(|(_, c)| Some(c.collection()) == on && c.is_collection_change())
+            .filter(|(_, c)| {
+                Some(c.collection()) == on && matches!(c, Change::CreateCollection { .. })
+            })
             .map(|(j, _)| j)
             .collect();
         steps.push(Step {

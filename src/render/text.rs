@@ -241,9 +241,10 @@ fn plan_text(plan: &DatabasePlan, applied: Option<&Applied>, style: Style, out: 
     for (i, change) in plan.changes.iter().enumerate() {
         if current != Some(change.collection()) {
             current = Some(change.collection());
-            let note = if change.is_view() {
+            let created = matches!(change, Change::CreateCollection { .. });
+            let note = if created && change.is_view() {
                 style.dim(" (does not exist yet)")
-            } else if matches!(change, Change::CreateCollection { .. }) {
+            } else if created {
                 style.dim(" (does not exist yet: created with its options, then its indexes)")
             } else if change.new_collection() {
                 style.dim(" (does not exist yet: its first index build creates it)")
