@@ -77,6 +77,21 @@ pub fn capped_size(size: i64) -> i64 {
     (size + 255) / 256 * 256
 }
 
+/// A capped collection's maximum number of documents as the server keeps it:
+/// none (zero or less) is stored as 2^31 - 1 (`collection_options.cpp`,
+/// `validMaxCappedDocs`; 6.0.5 reports `max: 2147483647` for `max: 0`).
+pub fn capped_max(max: i64) -> i64 {
+    if max <= 0 {
+        0x7fff_ffff
+    } else {
+        max
+    }
+}
+
+/// The options of a plain collection that a time-series collection also
+/// has: declaring any other says the collection is not a time-series one.
+const TIME_SERIES_TAKES: &[&str] = &["collation", "expireAfterSeconds"];
+
 /// What a collection is, by its options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -130,7 +145,13 @@ pub fn compare_options(declared: &Document, live: &Document) -> Vec<OptionChange
     let mut out = Vec::new();
     let (want, have) = (Kind::of(declared), Kind::of(live));
     let view_or_not = want == Kind::View || have == Kind::View;
-    if want != have && (view_or_not || declared.contains_key("timeseries")) {
+    // A validator, capped, clustered, pre-images: not a time-series collection
+    // (collMod refuses them on one: "option not supported on a time-series collection").
+    let not_time_series = have == Kind::TimeSeries
+        && declared
+            .keys()
+            .any(|k| !TIME_SERIES_TAKES.contains(&k.as_str()));
+    if want != have && (view_or_not || declared.contains_key("timeseries") || not_time_series) {
         out.push(OptionChange {
             option: KIND,
             declared: Some(want.as_str().into()),
@@ -233,7 +254,11 @@ pub fn compare_options(declared: &Document, live: &Document) -> Vec<OptionChange
                 let Some(d) = declared.get(option).and_then(as_i64) else {
                     continue;
                 };
-                let d = if option == "size" { capped_size(d) } else { d };
+                let d = if option == "size" {
+                    capped_size(d)
+                } else {
+                    capped_max(d)
+                };
                 let l = live.get(option).and_then(as_i64);
                 if Some(d) != l {
                     push(option, Some(d.into()), l.map(Bson::from), None);
@@ -324,10 +349,14 @@ pub fn compare_options(declared: &Document, live: &Document) -> Vec<OptionChange
 
     if let Ok(d) = declared.get_document("clusteredIndex") {
         let l = live.get_document("clusteredIndex").ok();
+        // The server takes `unique: 1` and reports `unique: true`.
         let same = l.is_some_and(|l| {
             d.iter()
                 .filter(|(k, _)| *k != "v")
-                .all(|(k, v)| l.get(k).map(normalize) == Some(normalize(v)))
+                .all(|(k, v)| match k.as_str() {
+                    "unique" => l.get(k).is_some_and(truthy) == truthy(v),
+                    _ => l.get(k).map(normalize) == Some(normalize(v)),
+                })
         });
         if !same {
             push(
