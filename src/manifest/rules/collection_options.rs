@@ -332,6 +332,16 @@ fn view_rules(o: &Document, has_indexes: bool, out: &mut Vec<Finding>) {
             "expireAfterSeconds" => "'expireAfterSeconds' is only supported on time-series \
                                      collections or when the 'clusteredIndex' option is specified"
                 .into(),
+            // Pre-images not enabled: the server takes it, and ignores it.
+            "changeStreamPreAndPostImages"
+                if !o
+                    .get_document(key)
+                    .ok()
+                    .and_then(|p| p.get("enabled"))
+                    .is_some_and(truthy) =>
+            {
+                ignored_on_a_view(key)
+            }
             // `db/catalog/create_collection.cpp`: "option not supported on a view".
             other if !IGNORED_ON_A_VIEW.contains(&other) => {
                 format!("option not supported on a view: {other}")
@@ -610,11 +620,12 @@ const FIELD_OPERATORS: &[&str] = &[
     "$comment",
 ];
 
-/// Where a query is: a validator, or a `$match` of a view.
+/// Where a query is: a validator, a `$match` of a view, or under an `$elemMatch`.
 #[derive(Clone, Copy, PartialEq)]
 enum QueryIn {
     Validator,
     View,
+    Element,
 }
 
 fn validator_rules(v: &Document, out: &mut Vec<Finding>) {
@@ -663,6 +674,10 @@ fn query_rules(d: &Document, at: &str, context: QueryIn, out: &mut Vec<Finding>)
                 &path,
                 "$text is not allowed in this context",
             )),
+            "$text" if context == QueryIn::Element => out.push(Finding::error(
+                &path,
+                "$text can only be applied to the top-level document",
+            )),
             known if TOP_LEVEL_OPERATORS.contains(&known) => {}
             other => out.push(Finding::error(
                 &path,
@@ -673,6 +688,17 @@ fn query_rules(d: &Document, at: &str, context: QueryIn, out: &mut Vec<Finding>)
             )),
         }
     }
+}
+
+/// Whether a query searches text: `$text` at its top, or under `$and`/`$or`/`$nor`.
+fn has_text(query: &Document) -> bool {
+    query.iter().any(|(k, v)| match k.as_str() {
+        "$text" => true,
+        "$and" | "$or" | "$nor" => v
+            .as_array()
+            .is_some_and(|items| items.iter().filter_map(Bson::as_document).any(has_text)),
+        _ => false,
+    })
 }
 
 /// The value of a field in a query: a value to equal, or operators.
@@ -700,8 +726,10 @@ fn field_rules(v: &Bson, path: &str, context: QueryIn, out: &mut Vec<Finding>) {
                         .is_some_and(|k| FIELD_OPERATORS.contains(&k.as_str()));
                     if operators {
                         field_rules(arg, &path, context, out);
-                    } else {
+                    } else if context == QueryIn::Validator {
                         query_rules(inner, &path, context, out);
+                    } else {
+                        query_rules(inner, &path, QueryIn::Element, out);
                     }
                 }
             }
@@ -1061,6 +1089,84 @@ const NOT_ON_A_COLLECTION: &[&str] = &[
     "$shardedDataDistribution",
 ];
 
+/// Stages that must start their pipeline (the first stage of a view's or
+/// of a sub-pipeline).
+const FIRST_ONLY: &[&str] = &[
+    "$collStats",
+    "$indexStats",
+    "$planCacheStats",
+    "$listCatalog",
+    "$changeStream",
+    "$documents",
+    "$currentOp",
+    "$listSessions",
+    "$listLocalSessions",
+    "$shardedDataDistribution",
+    "$listCachedAndActiveUsers",
+];
+
+/// Stages a `$facet` can't hold (their `facetRequirement` is `kNotAllowed`).
+const NOT_IN_FACET: &[&str] = &[
+    "$collStats",
+    "$indexStats",
+    "$planCacheStats",
+    "$listCatalog",
+    "$geoNear",
+    "$facet",
+    "$out",
+    "$merge",
+    "$changeStream",
+    "$documents",
+    "$currentOp",
+    "$listSessions",
+    "$listLocalSessions",
+    "$shardedDataDistribution",
+    "$listCachedAndActiveUsers",
+];
+
+/// A `$project`: inclusion or exclusion, not both (`_id` aside), and not
+/// empty (`db/query/projection_parser.cpp`, codes 51272, 31253, 31254, 31310).
+/// The first field other than `_id` says which it is; nested projections
+/// are not looked into.
+fn projection_rules(p: &Document, at: &str, out: &mut Vec<Finding>) {
+    if p.is_empty() {
+        out.push(Finding::error(
+            at,
+            "Invalid $project :: caused by :: projection specification must have at least one field",
+        ));
+        return;
+    }
+    // Some(true): included, Some(false): excluded, None: an expression (or nested).
+    let kind = |v: &Bson| match v {
+        Bson::Boolean(b) => Some(*b),
+        other => number(other).map(|n| n != 0.0),
+    };
+    let mut exclusion: Option<bool> = None;
+    for (field, v) in p.iter().filter(|(f, _)| *f != "_id") {
+        let this = kind(v);
+        let Some(mode) = exclusion else {
+            exclusion = Some(this == Some(false));
+            continue;
+        };
+        let message = match (mode, this) {
+            (false, Some(false)) => {
+                format!("Cannot do exclusion on field {field} in inclusion projection")
+            }
+            (true, Some(true)) => {
+                format!("Cannot do inclusion on field {field} in exclusion projection")
+            }
+            (true, None) if v.as_document().is_none() => {
+                format!("Cannot use an expression {field}: {v} in an exclusion projection")
+            }
+            _ => continue,
+        };
+        out.push(Finding::error(
+            &format!("{at}.{field}"),
+            format!("Invalid $project :: caused by :: {message}"),
+        ));
+    }
+}
+
 /// A view's pipeline (`db/views/view_catalog.cpp`, `db/pipeline/pipeline.cpp`):
 /// known stages only, none that writes, no change stream, none that reads
 /// the server rather than a collection, and the same in sub-pipelines
@@ -1103,8 +1209,17 @@ fn stages_rules(stages: &[Bson], at: &str, within: Option<&str>, out: &mut Vec<F
             continue;
         }
         let writes = name == "$out" || name == "$merge";
+        // `db/pipeline/pipeline.cpp`, `validateCommon`: "only valid as the
+        // first stage" (code 40602), in a sub-pipeline too.
+        if i > 0 && FIRST_ONLY.contains(&name.as_str()) {
+            out.push(Finding::error(
+                &path,
+                format!("{name} is only valid as the first stage in a pipeline"),
+            ));
+        }
         match within {
-            Some("$facet") if writes || name == "$changeStream" => out.push(Finding::error(
+            // `db/pipeline/document_source_facet.cpp` (code 40600).
+            Some("$facet") if NOT_IN_FACET.contains(&name.as_str()) => out.push(Finding::error(
                 &path,
                 format!("{name} is not allowed to be used within a $facet stage"),
             )),
@@ -1134,7 +1249,18 @@ fn stages_rules(stages: &[Bson], at: &str, within: Option<&str>, out: &mut Vec<F
             _ => {}
         }
         match (name.as_str(), arg) {
-            ("$match", Bson::Document(query)) => query_rules(query, &path, QueryIn::View, out),
+            ("$match", Bson::Document(query)) => {
+                // `db/pipeline/document_source_match.cpp` (code 17313), in
+                // any pipeline, a sub-pipeline's too.
+                if i > 0 && has_text(query) {
+                    out.push(Finding::error(
+                        &path,
+                        "$match with $text is only allowed as the first pipeline stage",
+                    ));
+                }
+                query_rules(query, &path, QueryIn::View, out)
+            }
+            ("$project", Bson::Document(projection)) => projection_rules(projection, &path, out),
             ("$lookup" | "$unionWith", Bson::Document(spec)) => {
                 if let Ok(inner) = spec.get_array("pipeline") {
                     stages_rules(inner, &format!("{path}.pipeline"), Some(name), out);

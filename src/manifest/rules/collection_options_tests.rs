@@ -543,8 +543,90 @@ fn a_views_match_refuses_near_and_where_but_takes_text() {
 }
 
 #[test]
+fn text_search_is_the_first_stage_of_its_pipeline_and_on_the_top_level_document() {
+    let text = doc! {"$match": {"$text": {"$search": "x"}}};
+    assert_eq!(
+        pipeline_problems(vec![doc! {"$limit": 1}, text.clone()]),
+        ["pipeline[1].$match: $match with $text is only allowed as the first pipeline stage"]
+    );
+    assert_eq!(
+        pipeline_problems(vec![
+            doc! {"$limit": 1},
+            doc! {"$match": {"$or": [{"$text": {"$search": "x"}}, {"a": 1}]}}
+        ]),
+        ["pipeline[1].$match: $match with $text is only allowed as the first pipeline stage"]
+    );
+    assert_eq!(
+        pipeline_problems(vec![doc! {"$lookup": {"from": "o", "pipeline": [{"$limit": 1}, text.clone()], "as": "c"}}]),
+        ["pipeline[0].$lookup.pipeline[1].$match: $match with $text is only allowed as the first pipeline stage"]
+    );
+    assert_eq!(
+        pipeline_problems(vec![doc! {"$match": {"a": {"$elemMatch": {"$text": {"$search": "x"}}}}}]),
+        ["pipeline[0].$match.a.$elemMatch.$text: $text can only be applied to the top-level document"]
+    );
+    assert!(pipeline_problems(vec![
+        text.clone(),
+        doc! {"$lookup": {"from": "o", "pipeline": [text.clone()], "as": "c"}},
+        doc! {"$facet": {"a": [text]}},
+    ])
+    .is_empty());
+}
+
+#[test]
+fn some_stages_only_start_a_pipeline_and_some_are_not_in_a_facet() {
+    assert_eq!(
+        pipeline_problems(vec![doc! {"$count": "n"}, doc! {"$collStats": {}}]),
+        ["pipeline[1].$collStats: $collStats is only valid as the first stage in a pipeline"]
+    );
+    assert_eq!(
+        pipeline_problems(vec![doc! {"$lookup": {"from": "o", "pipeline": [{"$limit": 1}, {"$indexStats": {}}], "as": "c"}}]),
+        ["pipeline[0].$lookup.pipeline[1].$indexStats: $indexStats is only valid as the first stage in a pipeline"]
+    );
+    assert_eq!(
+        pipeline_problems(vec![doc! {"$facet": {"a": [{"$geoNear": {"near": [0, 0], "distanceField": "d"}}], "b": [{"$facet": {}}]}}]),
+        [
+            "pipeline[0].$facet.a[0].$geoNear: $geoNear is not allowed to be used within a $facet stage",
+            "pipeline[0].$facet.b[0].$facet: $facet is not allowed to be used within a $facet stage",
+        ]
+    );
+    // The server takes these.
+    assert!(pipeline_problems(vec![
+        doc! {"$collStats": {}},
+        doc! {"$geoNear": {"near": [0, 0], "distanceField": "d"}},
+        doc! {"$lookup": {"from": "o", "pipeline": [{"$collStats": {}}], "as": "c"}},
+        doc! {"$facet": {"a": [{"$unionWith": "o"}], "b": []}},
+    ])
+    .is_empty());
+}
+
+#[test]
+fn a_projection_includes_or_excludes_but_not_both() {
+    let project = |p: bson::Document| pipeline_problems(vec![doc! {"$project": p}]);
+    assert_eq!(
+        project(doc! {"a": 1, "b": 0}),
+        ["pipeline[0].$project.b: Invalid $project :: caused by :: Cannot do exclusion on field b in inclusion projection"]
+    );
+    assert_eq!(
+        project(doc! {"a": false, "b": true}),
+        ["pipeline[0].$project.b: Invalid $project :: caused by :: Cannot do inclusion on field b in exclusion projection"]
+    );
+    assert_eq!(
+        project(doc! {"a": 0, "b": "$c"}),
+        ["pipeline[0].$project.b: Invalid $project :: caused by :: Cannot use an expression b: \"$c\" in an exclusion projection"]
+    );
+    assert_eq!(
+        project(doc! {}),
+        ["pipeline[0].$project: Invalid $project :: caused by :: projection specification must have at least one field"]
+    );
+    assert!(project(doc! {"_id": 0, "b": 1}).is_empty());
+    assert!(project(doc! {"b": 1, "_id": 0, "c": "$d"}).is_empty());
+    assert!(project(doc! {"a": 0, "_id": 1, "b": 0}).is_empty());
+}
+
+#[test]
 fn the_stages_a_view_may_use_are_accepted() {
     assert!(pipeline_problems(vec![
+        doc! {"$collStats": {}},
         doc! {"$match": {"a": 1}},
         doc! {"$geoNear": {"near": [0, 0], "distanceField": "d"}},
         doc! {"$lookup": {"from": "x", "localField": "a", "foreignField": "b", "as": "c"}},
@@ -554,8 +636,6 @@ fn the_stages_a_view_may_use_are_accepted() {
         doc! {"$group": {"_id": "$a"}},
         doc! {"$sort": {"a": 1}},
         doc! {"$limit": 5},
-        doc! {"$collStats": {}},
-        doc! {"$indexStats": {}},
         doc! {"$facet": {"a": [{"$count": "n"}]}},
     ])
     .is_empty());
@@ -592,6 +672,14 @@ fn a_view_takes_only_its_own_options() {
     assert_eq!(
         errors("name: v\nviewOn: src\nchangeStreamPreAndPostImages: { enabled: true }\n"),
         ["changeStreamPreAndPostImages: option not supported on a view: changeStreamPreAndPostImages"]
+    );
+    // Not enabled, the server takes it and ignores it.
+    assert_eq!(
+        errors("name: v\nviewOn: src\nchangeStreamPreAndPostImages: { enabled: false }\n"),
+        [format!(
+            "changeStreamPreAndPostImages: {}",
+            ignored_on_a_view("changeStreamPreAndPostImages")
+        )]
     );
     accepted("name: v\nviewOn: src\ncollation: { locale: fr }\npipeline: []\n");
 }
