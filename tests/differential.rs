@@ -710,6 +710,57 @@ async fn differential(subject: Subject) {
             ));
         }
 
+        // Convergence (c), collections: declared otherwise and applied again,
+        // what collMod can change is changed, and only what it can't is left
+        // (reported, never made).
+        if subject == Subject::Collection {
+            let mut rng = Rng::new(seed ^ 0x5EED);
+            let mutated: Vec<(usize, Document)> = both_accept
+                .iter()
+                .filter_map(|&j| grammar::mutate(&mut rng, &cases[j].spec).map(|m| (j, m)))
+                .collect();
+            let specs: Vec<Document> = mutated.iter().map(|(_, m)| m.clone()).collect();
+            let valid = mig_verdicts(subject, prefix, &specs);
+            let changed: Vec<(usize, &Document)> = mutated
+                .iter()
+                .zip(&valid)
+                .filter(|(_, v)| v.accepts())
+                .map(|((j, m), _)| (*j, m))
+                .collect();
+            write_manifests(subject, &p, prefix, &changed);
+            let (applied, code) = p.json(&["apply", "--yes"]);
+            let (plan, _) = p.json(&["plan", "--detailed-exitcode"]);
+            let left = changes_by_collection(&plan);
+            for (coll, changes) in &left {
+                let j: usize = coll[1..].parse().unwrap();
+                let Some((_, m)) = changed.iter().find(|(k, _)| *k == j) else {
+                    continue;
+                };
+                for c in changes.iter().filter(|c| c["action"] != "manual") {
+                    nonconverging.push(format!(
+                        "changed, applied, planned: {} {}\n    now {}\n    {}",
+                        cases[j].origin,
+                        ejson_doc(&cases[j].spec),
+                        ejson_doc(m),
+                        describe(c)
+                    ));
+                }
+            }
+            let manual = left.values().flatten().any(|c| c["action"] == "manual");
+            if code != 0 && !manual && left.is_empty() {
+                nonconverging.push(format!(
+                    "mig apply exited {code} after the changes yet the plan after it is empty: {applied}"
+                ));
+            }
+            println!(
+                "differential (collection): {} of the {} collections both accept declared \
+                 otherwise, {} of those valid, applied again",
+                mutated.len(),
+                both_accept.len(),
+                changed.len()
+            );
+        }
+
         // Convergence (b): the driver built them (in the server verdict step); mig plans.
         let q = Project::new();
         q.config_without_public(&format!("[public]\ndatabase = \"{srv}\"\n"));

@@ -1250,3 +1250,77 @@ pub fn collection_manifest(coll: &str, options: &Document) -> String {
     }
     out
 }
+
+/// The same collection declared otherwise: one option changed, added or
+/// turned off, as a later manifest would (`None` when nothing fits). What
+/// `collMod` can change must then be changed; the rest is reported.
+pub fn mutate(rng: &mut Rng, options: &Document) -> Option<Document> {
+    let mut d = options.clone();
+    let keys: Vec<String> = d.keys().cloned().collect();
+    let key = if keys.is_empty() || rng.chance(15) {
+        // An option added.
+        rng.pick(&[
+            "validator",
+            "validationLevel",
+            "validationAction",
+            "changeStreamPreAndPostImages",
+            "collation",
+        ])
+        .to_string()
+    } else {
+        rng.pick(&keys)
+    };
+    let value = match key.as_str() {
+        "validator" => Bson::Document(rng.weighted(&[
+            (4, doc! {"b": {"$exists": true}}),
+            (3, doc! {"$jsonSchema": {"required": ["z"], "properties": {"z": {"bsonType": "int", "minimum": 1}}}}),
+            (2, doc! {}),
+        ])),
+        "validationLevel" => rng.pick(&[s("off"), s("strict"), s("moderate")]),
+        "validationAction" => rng.pick(&[s("error"), s("warn")]),
+        "changeStreamPreAndPostImages" => {
+            let on = d
+                .get_document(&key)
+                .ok()
+                .and_then(|p| p.get_bool("enabled").ok())
+                .unwrap_or(false);
+            Bson::Document(doc! {"enabled": !on})
+        }
+        "collation" => Bson::Document(doc! {"locale": rng.pick(&["de", "fr", "simple"])}),
+        "size" => rng.pick(&[i(8192), i(300), i(2_000_000)]),
+        "max" => rng.pick(&[i(3), i(100), i(0)]),
+        "capped" => Bson::Boolean(!d.get_bool("capped").unwrap_or(false)),
+        "expireAfterSeconds" => rng.pick(&[i(120), i(0), s("off")]),
+        "timeseries" => {
+            let mut t = d.get_document(&key).ok()?.clone();
+            match rng.below(3) {
+                0 => {
+                    t.insert("granularity", rng.pick(&["seconds", "minutes", "hours"]));
+                    t.remove("bucketMaxSpanSeconds");
+                }
+                1 => {
+                    t.insert("metaField", "other");
+                }
+                _ => {
+                    t.insert("timeField", "at");
+                }
+            }
+            Bson::Document(t)
+        }
+        "clusteredIndex" => Bson::Document(doc! {"key": {"_id": 1}, "unique": true, "name": "renamed"}),
+        "viewOn" => s("src2"),
+        "pipeline" => {
+            let mut p = d.get_array(&key).ok()?.clone();
+            if p.is_empty() || rng.chance(50) {
+                p.push(Bson::Document(doc! {"$limit": 7}));
+            } else {
+                p.reverse();
+                p.truncate(1);
+            }
+            Bson::Array(p)
+        }
+        _ => return None,
+    };
+    d.insert(key, value);
+    (d != *options).then_some(d)
+}
