@@ -25,7 +25,7 @@
 //!
 //! Knobs: `MIG_DIFF_SEED` (a number, or `random`: one is picked and printed),
 //! `MIG_DIFF_CASES` (random index cases, default 300),
-//! `MIG_DIFF_COLLECTION_CASES` (random collection cases, default 200), `MIG_DIFF_SECONDS` (the time
+//! `MIG_DIFF_COLLECTION_CASES` (random collection cases, default 150), `MIG_DIFF_SECONDS` (the time
 //! after which cases are no longer shrunk but printed as found, default 120),
 //! `MIG_DIFF_RECORD=1` (append
 //! newly found minimal cases to the regression file).
@@ -49,7 +49,7 @@ use support::*;
 
 const DEFAULT_SEED: u64 = 1;
 const DEFAULT_CASES: usize = 300;
-const DEFAULT_COLLECTION_CASES: usize = 200;
+const DEFAULT_COLLECTION_CASES: usize = 150;
 /// Server round trips in flight at once (a 2-core CI machine).
 const CONCURRENCY: usize = 6;
 
