@@ -642,7 +642,7 @@ async fn differential(subject: Subject) {
     // The collection cases draw from a stream of their own.
     let mut rng = Rng::new(match subject {
         Subject::Index => seed,
-        Subject::Collection => seed ^ 0xC011_EC71_0A5,
+        Subject::Collection => seed ^ 0x0C01_1EC7_10A5,
     });
     for i in 0..count {
         cases.push(Case {

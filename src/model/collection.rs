@@ -190,7 +190,7 @@ pub fn compare_options(declared: &Document, live: &Document) -> Vec<OptionChange
         }
     }
 
-    if let Some(d) = declared.get_document("collation").ok() {
+    if let Ok(d) = declared.get_document("collation") {
         let l = live.get_document("collation").ok();
         if !collation_matches(Some(d), l, None) {
             // The live collation is shown by the fields declared: the
