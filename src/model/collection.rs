@@ -526,8 +526,10 @@ pub fn options_from_catalog(entry: &Document, buckets: Option<&Document>) -> Doc
         "timeseries" => {
             let md = buckets.and_then(|b| b.get_document("md").ok());
             let o = md.and_then(|m| m.get_document("options").ok());
-            for field in ["timeseries", "expireAfterSeconds", "collation"] {
-                if let Some(v) = o.and_then(|o| o.get(field)) {
+            // In the buckets' order, as listCollections gives them: saved
+            // plans hash the options, and `apply` reads by listCollections.
+            for (field, v) in o.into_iter().flatten() {
+                if ["timeseries", "expireAfterSeconds", "collation"].contains(&field.as_str()) {
                     options.insert(field, v.clone());
                 }
             }
