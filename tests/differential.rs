@@ -8,6 +8,15 @@
 //! verdicts and a ready-to-paste entry for `tests/differential/regressions.yaml`,
 //! whose specs every run checks first.
 //!
+//! The same for collection options: random `create` options (validators with
+//! `$jsonSchema` and query operators, validation level and action, capped,
+//! time-series, clustered, pre-images, views with pipelines; valid and not,
+//! alone and combined) are given to `create` on `mongod` and, as a manifest
+//! declaring the collection, to `mig validate`; those both accept must
+//! converge (`mig apply --yes` then `mig plan`; `create` by the driver then
+//! `mig plan`). One difference is intended: options the server ignores on a
+//! view (a validator, capped, …) `mig` refuses.
+//!
 //! ```sh
 //! MIG_TEST_URI=... cargo test --test differential -- --nocapture   # seed 1, 300 cases
 //! MIG_DIFF_SEED=random MIG_DIFF_CASES=3000 scripts/test --test differential -- --nocapture
@@ -15,7 +24,8 @@
 //! ```
 //!
 //! Knobs: `MIG_DIFF_SEED` (a number, or `random`: one is picked and printed),
-//! `MIG_DIFF_CASES` (random cases, default 300), `MIG_DIFF_SECONDS` (the time
+//! `MIG_DIFF_CASES` (random index cases, default 300),
+//! `MIG_DIFF_COLLECTION_CASES` (random collection cases, default 150), `MIG_DIFF_SECONDS` (the time
 //! after which cases are no longer shrunk but printed as found, default 120),
 //! `MIG_DIFF_RECORD=1` (append
 //! newly found minimal cases to the regression file).
@@ -34,16 +44,49 @@ use mongodb::bson::{doc, Bson, Document};
 use mongodb::error::ErrorKind;
 use serde_json::Value;
 
-use grammar::{ejson, ejson_doc, manifest, parse_ejson, server_form, Rng};
+use grammar::{collection_manifest, ejson, ejson_doc, manifest, parse_ejson, server_form, Rng};
 use support::*;
 
 const DEFAULT_SEED: u64 = 1;
 const DEFAULT_CASES: usize = 300;
+const DEFAULT_COLLECTION_CASES: usize = 150;
 /// Server round trips in flight at once (a 2-core CI machine).
 const CONCURRENCY: usize = 6;
 
 fn regression_file() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/differential/regressions.yaml")
+}
+
+/// What the random specs are: index specs, or a collection's `create` options.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Subject {
+    Index,
+    Collection,
+}
+
+impl Subject {
+    /// Collections are named `<prefix><case>`.
+    fn prefix(self) -> &'static str {
+        match self {
+            Subject::Index => "c",
+            Subject::Collection => "k",
+        }
+    }
+
+    fn manifest(self, coll: &str, spec: &Document) -> String {
+        match self {
+            Subject::Index => manifest(coll, spec),
+            Subject::Collection => collection_manifest(coll, spec),
+        }
+    }
+
+    /// The regression file's key for a spec of this subject.
+    fn key(self) -> &'static str {
+        match self {
+            Subject::Index => "spec",
+            Subject::Collection => "options",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -122,27 +165,43 @@ struct Case {
     origin: String,
 }
 
-/// The server's verdicts: each spec in a collection of its own, created first.
-async fn server_verdicts(db: &str, prefix: &str, specs: &[Document]) -> Vec<Verdict> {
+/// The server's verdicts: each index spec in a collection of its own,
+/// created first; each collection's options given to `create`.
+async fn server_verdicts(
+    subject: Subject,
+    db: &str,
+    prefix: &str,
+    specs: &[Document],
+) -> Vec<Verdict> {
     let client = client().await;
     let database = client.database(db);
     let jobs = specs.iter().enumerate().map(|(j, spec)| {
         let database = database.clone();
         let coll = format!("{prefix}{j}");
         async move {
-            database
-                .run_command(doc! {"create": &coll})
-                .await
-                .unwrap_or_else(|e| panic!("create {db}.{coll}: {e}"));
-            let command = doc! {"createIndexes": &coll, "indexes": [server_form(spec)]};
+            let command = match subject {
+                Subject::Index => {
+                    database
+                        .run_command(doc! {"create": &coll})
+                        .await
+                        .unwrap_or_else(|e| panic!("create {db}.{coll}: {e}"));
+                    doc! {"createIndexes": &coll, "indexes": [server_form(spec)]}
+                }
+                Subject::Collection => {
+                    let mut command = doc! {"create": &coll};
+                    command.extend(spec.clone());
+                    command
+                }
+            };
             match database.run_command(command).await {
                 Ok(reply) => Verdict::Accept {
                     note: reply.get_str("note").ok().map(String::from),
                 },
                 Err(e) => match *e.kind {
+                    // The namespace is the case's own: said the same for every case.
                     ErrorKind::Command(ref c) => Verdict::Refuse {
                         code: Some(c.code),
-                        messages: vec![c.message.clone()],
+                        messages: vec![c.message.replace(&format!("{db}.{coll}"), "<ns>")],
                     },
                     _ => Verdict::Refuse {
                         code: None,
@@ -158,20 +217,20 @@ async fn server_verdicts(db: &str, prefix: &str, specs: &[Document]) -> Vec<Verd
 /// Writes each spec as its own manifest file `manifests/<prefix><j>.yaml`
 /// declaring collection `<prefix><j>`. One file per spec, because a value of
 /// the wrong type stops `mig` reading the rest of its file.
-fn write_manifests(p: &Project, prefix: &str, specs: &[(usize, &Document)]) {
+fn write_manifests(subject: Subject, p: &Project, prefix: &str, specs: &[(usize, &Document)]) {
     for (j, spec) in specs {
         p.manifest(
             &format!("{prefix}{j}.yaml"),
-            &manifest(&format!("{prefix}{j}"), spec),
+            &subject.manifest(&format!("{prefix}{j}"), spec),
         );
     }
 }
 
 /// `mig validate` once over all specs: each problem is attributed to its spec.
-fn mig_verdicts(prefix: &str, specs: &[Document]) -> Vec<Verdict> {
+fn mig_verdicts(subject: Subject, prefix: &str, specs: &[Document]) -> Vec<Verdict> {
     let p = Project::new();
     let numbered: Vec<_> = specs.iter().enumerate().collect();
-    write_manifests(&p, prefix, &numbered);
+    write_manifests(subject, &p, prefix, &numbered);
     let (out, code) = p.json(&["validate"]);
     let mut messages: Vec<Vec<String>> = vec![Vec::new(); specs.len()];
     let problems = out["problems"].as_array().cloned().unwrap_or_default();
@@ -188,12 +247,15 @@ fn mig_verdicts(prefix: &str, specs: &[Document]) -> Vec<Verdict> {
             .as_str()
             .and_then(|c| c.strip_prefix(prefix))
             .and_then(|n| n.parse::<usize>().ok());
-        let j = match (from_file.or(from_collection), field.starts_with("collections[0]")) {
+        // A collection's options are the whole declaration: a problem of its
+        // file is the case's (a value of the wrong type is not at a field).
+        let in_case = field.starts_with("collections[0]") || subject == Subject::Collection;
+        let j = match (from_file.or(from_collection), in_case) {
             (Some(j), true) if j < specs.len() => j,
             _ => panic!(
                 "mig reported a problem no case explains (a bug in the YAML rendering?): {problem}\n{}",
                 from_file
-                    .and_then(|j| specs.get(j).map(|s| manifest(&format!("{prefix}{j}"), s)))
+                    .and_then(|j| specs.get(j).map(|s| subject.manifest(&format!("{prefix}{j}"), s)))
                     .unwrap_or_default()
             ),
         };
@@ -220,10 +282,29 @@ fn mig_verdicts(prefix: &str, specs: &[Document]) -> Vec<Verdict> {
 }
 
 /// Both oracles over a batch of specs.
-async fn verdicts(db: &str, prefix: &str, specs: &[Document]) -> Vec<(Verdict, Verdict)> {
-    let server = server_verdicts(db, prefix, specs).await;
-    let mig = mig_verdicts(prefix, specs);
+async fn verdicts(
+    subject: Subject,
+    db: &str,
+    prefix: &str,
+    specs: &[Document],
+) -> Vec<(Verdict, Verdict)> {
+    let server = server_verdicts(subject, db, prefix, specs).await;
+    let mig = mig_verdicts(subject, prefix, specs);
     server.into_iter().zip(mig).collect()
+}
+
+/// A difference `mig` makes on purpose: the server accepts a view with
+/// options it then ignores (a validator, capped, …); `mig` refuses it,
+/// saying so (`IGNORED_ON_A_VIEW` in src/manifest/rules/collection_options.rs).
+fn intended(subject: Subject, v: &(Verdict, Verdict)) -> bool {
+    match (subject, v) {
+        (Subject::Collection, (Verdict::Accept { .. }, Verdict::Refuse { messages, .. })) => {
+            messages
+                .iter()
+                .all(|m| m.contains("the server ignores") && m.ends_with("on a view"))
+        }
+        _ => false,
+    }
 }
 
 /// The server's reason, without the filter field it names
@@ -405,6 +486,7 @@ fn plain_name(f: &str) -> bool {
 /// Shrinks greedily, one round of candidates at a time (one `mig validate`
 /// and concurrent server builds per round), while the disagreement persists.
 async fn shrink(
+    subject: Subject,
     db: &str,
     round: &mut usize,
     spec: &Document,
@@ -419,7 +501,7 @@ async fn shrink(
             return best;
         }
         *round += 1;
-        let results = verdicts(db, &format!("s{round}_"), &tries).await;
+        let results = verdicts(subject, db, &format!("s{round}_"), &tries).await;
         match tries
             .into_iter()
             .zip(results)
@@ -431,12 +513,14 @@ async fn shrink(
     }
 }
 
+/// An entry of the regression file: an index spec, or a collection's options.
 #[derive(serde::Deserialize)]
 struct Regression {
-    spec: String,
+    spec: Option<String>,
+    options: Option<String>,
 }
 
-fn regressions() -> Vec<Case> {
+fn regressions(subject: Subject) -> Vec<Case> {
     let text = std::fs::read_to_string(regression_file()).unwrap_or_default();
     let entries: Vec<Regression> = if text.trim().is_empty() {
         Vec::new()
@@ -448,18 +532,25 @@ fn regressions() -> Vec<Case> {
     entries
         .iter()
         .enumerate()
-        .map(|(i, r)| Case {
-            spec: parse_ejson(&r.spec)
-                .unwrap_or_else(|e| panic!("regressions.yaml entry {i} ({}): {e}", r.spec)),
-            origin: format!("regression #{i}"),
+        .filter_map(|(i, r)| {
+            let text = match subject {
+                Subject::Index => r.spec.as_ref(),
+                Subject::Collection => r.options.as_ref(),
+            }?;
+            Some(Case {
+                spec: parse_ejson(text)
+                    .unwrap_or_else(|e| panic!("regressions.yaml entry {i} ({text}): {e}")),
+                origin: format!("regression #{i}"),
+            })
         })
         .collect()
 }
 
-fn regression_entry(spec: &Document, v: &(Verdict, Verdict)) -> String {
+fn regression_entry(subject: Subject, spec: &Document, v: &(Verdict, Verdict)) -> String {
     let note = format!("server {}; mig {}", v.0, v.1).replace('\n', " ");
     format!(
-        "- spec: '{}'\n  note: {}\n",
+        "- {}: '{}'\n  note: {}\n",
+        subject.key(),
         ejson_doc(spec).replace('\'', "''"),
         serde_json::to_string(&note).unwrap()
     )
@@ -493,8 +584,16 @@ fn changes_by_collection(plan: &Value) -> BTreeMap<String, Vec<Value>> {
     out
 }
 
-/// A failure text for one change: the action and the differences.
+/// A failure text for one change: the action and the differences (a
+/// collection's options, for a change to the collection itself).
 fn describe(change: &Value) -> String {
+    if change.get("options").is_some() {
+        return format!(
+            "{} collection: options {}",
+            change["action"].as_str().unwrap_or("?"),
+            change["options"]
+        );
+    }
     format!(
         "{} {}: desired {} live {} differences {}",
         change["action"].as_str().unwrap_or("?"),
@@ -507,24 +606,50 @@ fn describe(change: &Value) -> String {
 
 #[tokio::test]
 async fn mig_validate_agrees_with_mongod() {
+    differential(Subject::Index).await;
+}
+
+#[tokio::test]
+async fn mig_validate_agrees_with_mongod_on_collection_options() {
+    differential(Subject::Collection).await;
+}
+
+async fn differential(subject: Subject) {
     let seed = seed();
-    let count: usize = std::env::var("MIG_DIFF_CASES")
+    let (knob, default) = match subject {
+        Subject::Index => ("MIG_DIFF_CASES", DEFAULT_CASES),
+        Subject::Collection => ("MIG_DIFF_COLLECTION_CASES", DEFAULT_COLLECTION_CASES),
+    };
+    let count: usize = std::env::var(knob)
         .ok()
-        .map(|n| n.parse().expect("MIG_DIFF_CASES: a number"))
-        .unwrap_or(DEFAULT_CASES);
+        .map(|n| n.parse().unwrap_or_else(|_| panic!("{knob}: a number")))
+        .unwrap_or(default);
     let budget: u64 = std::env::var("MIG_DIFF_SECONDS")
         .ok()
         .map(|n| n.parse().expect("MIG_DIFF_SECONDS: a number"))
         .unwrap_or(120);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(budget);
-    println!("differential: seed {seed} (MIG_DIFF_SEED={seed} reproduces), {count} random cases");
+    let what = match subject {
+        Subject::Index => "index",
+        Subject::Collection => "collection",
+    };
+    println!(
+        "differential ({what}): seed {seed} (MIG_DIFF_SEED={seed} reproduces), {count} random cases"
+    );
 
-    let mut cases = regressions();
+    let mut cases = regressions(subject);
     let n_regressions = cases.len();
-    let mut rng = Rng::new(seed);
+    // The collection cases draw from a stream of their own.
+    let mut rng = Rng::new(match subject {
+        Subject::Index => seed,
+        Subject::Collection => seed ^ 0x0C01_1EC7_10A5,
+    });
     for i in 0..count {
         cases.push(Case {
-            spec: grammar::spec(&mut rng, i),
+            spec: match subject {
+                Subject::Index => grammar::spec(&mut rng, i),
+                Subject::Collection => grammar::collection(&mut rng),
+            },
             origin: format!("random #{i}"),
         });
     }
@@ -534,17 +659,20 @@ async fn mig_validate_agrees_with_mongod() {
     let holder = Project::new();
     let srv = holder.track(&unique("diff_srv"));
     let shr = holder.track(&unique("diff_shr"));
+    let prefix = subject.prefix();
 
     let specs: Vec<Document> = cases.iter().map(|c| c.spec.clone()).collect();
-    let results = verdicts(&srv, "c", &specs).await;
+    let results = verdicts(subject, &srv, prefix, &specs).await;
 
     let mut both_accept = Vec::new();
     let mut both_refuse = 0;
+    let mut on_purpose = 0;
     let mut disagreements: Vec<usize> = Vec::new();
     for (j, (server, mig)) in results.iter().enumerate() {
         match (server.accepts(), mig.accepts()) {
             (true, true) => both_accept.push(j),
             (false, false) => both_refuse += 1,
+            _ if intended(subject, &results[j]) => on_purpose += 1,
             _ => disagreements.push(j),
         }
     }
@@ -556,8 +684,12 @@ async fn mig_validate_agrees_with_mongod() {
         p.public = p.track(&unique("diff_conv"));
         p.config("");
         let accepted: Vec<_> = both_accept.iter().map(|&j| (j, &cases[j].spec)).collect();
-        write_manifests(&p, "c", &accepted);
-        let (synced, code) = p.json(&["sync-indexes"]);
+        write_manifests(subject, &p, prefix, &accepted);
+        let apply: &[&str] = match subject {
+            Subject::Index => &["sync-indexes"],
+            Subject::Collection => &["apply", "--yes"],
+        };
+        let (synced, code) = p.json(apply);
         let (plan, _) = p.json(&["plan", "--detailed-exitcode"]);
         let left = changes_by_collection(&plan);
         for (coll, changes) in &left {
@@ -573,14 +705,66 @@ async fn mig_validate_agrees_with_mongod() {
         }
         if code != 0 && left.is_empty() {
             nonconverging.push(format!(
-                "mig sync-indexes exited {code} yet the plan after it is empty: {synced}"
+                "mig {} exited {code} yet the plan after it is empty: {synced}",
+                apply.join(" ")
             ));
+        }
+
+        // Convergence (c), collections: declared otherwise and applied again,
+        // what collMod can change is changed, and only what it can't is left
+        // (reported, never made).
+        if subject == Subject::Collection {
+            let mut rng = Rng::new(seed ^ 0x5EED);
+            let mutated: Vec<(usize, Document)> = both_accept
+                .iter()
+                .filter_map(|&j| grammar::mutate(&mut rng, &cases[j].spec).map(|m| (j, m)))
+                .collect();
+            let specs: Vec<Document> = mutated.iter().map(|(_, m)| m.clone()).collect();
+            let valid = mig_verdicts(subject, prefix, &specs);
+            let changed: Vec<(usize, &Document)> = mutated
+                .iter()
+                .zip(&valid)
+                .filter(|(_, v)| v.accepts())
+                .map(|((j, m), _)| (*j, m))
+                .collect();
+            write_manifests(subject, &p, prefix, &changed);
+            let (applied, code) = p.json(&["apply", "--yes"]);
+            let (plan, _) = p.json(&["plan", "--detailed-exitcode"]);
+            let left = changes_by_collection(&plan);
+            for (coll, changes) in &left {
+                let j: usize = coll[1..].parse().unwrap();
+                let Some((_, m)) = changed.iter().find(|(k, _)| *k == j) else {
+                    continue;
+                };
+                for c in changes.iter().filter(|c| c["action"] != "manual") {
+                    nonconverging.push(format!(
+                        "changed, applied, planned: {} {}\n    now {}\n    {}",
+                        cases[j].origin,
+                        ejson_doc(&cases[j].spec),
+                        ejson_doc(m),
+                        describe(c)
+                    ));
+                }
+            }
+            let manual = left.values().flatten().any(|c| c["action"] == "manual");
+            if code != 0 && !manual && left.is_empty() {
+                nonconverging.push(format!(
+                    "mig apply exited {code} after the changes yet the plan after it is empty: {applied}"
+                ));
+            }
+            println!(
+                "differential (collection): {} of the {} collections both accept declared \
+                 otherwise, {} of those valid, applied again",
+                mutated.len(),
+                both_accept.len(),
+                changed.len()
+            );
         }
 
         // Convergence (b): the driver built them (in the server verdict step); mig plans.
         let q = Project::new();
         q.config_without_public(&format!("[public]\ndatabase = \"{srv}\"\n"));
-        write_manifests(&q, "c", &accepted);
+        write_manifests(subject, &q, prefix, &accepted);
         let (plan, _) = q.json(&["plan", "--detailed-exitcode"]);
         for (coll, changes) in changes_by_collection(&plan) {
             let j: usize = coll[1..].parse().unwrap();
@@ -610,6 +794,7 @@ async fn mig_validate_agrees_with_mongod() {
     for (_, members) in &groups {
         let first = members[0];
         let (spec, v) = shrink(
+            subject,
             &shr,
             &mut round,
             &cases[first].spec,
@@ -638,7 +823,7 @@ async fn mig_validate_agrees_with_mongod() {
         println!("  spec:   {}", ejson_doc(spec));
         println!("  server: {}", v.0);
         println!("  mig:    {}", v.1);
-        let entry = regression_entry(spec, v);
+        let entry = regression_entry(subject, spec, v);
         print!(
             "  regression entry:\n    {}",
             entry.replace('\n', "\n    ").trim_end_matches(' ')
@@ -668,8 +853,9 @@ async fn mig_validate_agrees_with_mongod() {
     }
 
     let summary = format!(
-        "differential: seed {seed}: {} cases ({n_regressions} regressions + {count} random): \
-         accepted by both {}, refused by both {both_refuse}, disagreements {} ({} minimal), non-converging {}",
+        "differential ({what}): seed {seed}: {} cases ({n_regressions} regressions + {count} random): \
+         accepted by both {}, refused by both {both_refuse}, refused by mig on purpose {on_purpose}, \
+         disagreements {} ({} minimal), non-converging {}",
         cases.len(),
         both_accept.len(),
         disagreements.len(),
@@ -706,4 +892,15 @@ fn grammar_is_deterministic_and_round_trips() {
         grammar::default_name(&doc! {"a": 1, "b": -1, "c": 0.5, "t": "text"}),
         "a_1_b_-1_c_0.5_t_text"
     );
+    let (mut a, mut b) = (Rng::new(7), Rng::new(7));
+    for _ in 0..200 {
+        let options = grammar::collection(&mut a);
+        assert_eq!(options, grammar::collection(&mut b));
+        assert_eq!(
+            parse_ejson(&ejson_doc(&options)).unwrap(),
+            options,
+            "{}",
+            ejson_doc(&options)
+        );
+    }
 }

@@ -571,3 +571,121 @@ fn drop_policy_and_unmanaged_patterns_apply_to_the_files_collections() {
         "{p:?}"
     );
 }
+
+#[test]
+fn views_reading_each_other_in_a_circle_are_refused_where_declared() {
+    let yaml = "scope: tenant\ncollections:\n  - name: a\n    viewOn: b\n  - name: b\n    viewOn: c\n  - name: events\n";
+    // The circle closes in another file: each view of it is named where declared.
+    let other = "scope: tenant\ncollections:\n  - name: c\n    viewOn: a\n    pipeline: [{ $match: { x: 1 } }]\n  - name: d\n    viewOn: a\n";
+    let (_, p) = load(&[("views.yaml", yaml), ("more.yaml", other)]);
+    let found: Vec<(String, String, &str, &str)> = p
+        .iter()
+        .map(|p| {
+            (
+                p.file.display().to_string(),
+                p.field.clone(),
+                p.subject.as_str(),
+                p.message.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "views.yaml".into(),
+                "collections[0].viewOn".into(),
+                "a",
+                "views read each other in a circle: a → b → c → a"
+            ),
+            (
+                "views.yaml".into(),
+                "collections[1].viewOn".into(),
+                "b",
+                "views read each other in a circle: b → c → a → b"
+            ),
+            (
+                "more.yaml".into(),
+                "collections[0].viewOn".into(),
+                "c",
+                "views read each other in a circle: c → a → b → c"
+            ),
+        ],
+        "d reads the circle without being part of it: {p:#?}"
+    );
+    assert!(p[0].to_string().starts_with("views.yaml"), "{}", p[0]);
+}
+
+#[test]
+fn a_view_on_itself_is_a_circle_and_a_chain_is_not() {
+    let (_, p) = load(&[(
+        "v.yaml",
+        "scope: public\ncollections:\n  - name: me\n    viewOn: me\n",
+    )]);
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert_eq!(p[0].field, "collections[0].viewOn");
+    assert_eq!(p[0].message, "views read each other in a circle: me → me");
+    let chain = "scope: public\ncollections:\n  - name: v3\n    viewOn: v2\n  - name: v2\n    viewOn: v1\n  - name: v1\n    viewOn: events\n";
+    let (m, p) = load(&[("v.yaml", chain)]);
+    assert!(p.is_empty(), "{p:#?}");
+    assert_eq!(m.public.len(), 3);
+    assert!(m.public.iter().all(Collection::is_view));
+}
+
+#[test]
+fn views_of_different_scopes_never_make_a_circle() {
+    let public = "scope: public\ncollections:\n  - name: a\n    viewOn: b\n";
+    let tenant = "scope: tenant\ncollections:\n  - name: b\n    viewOn: a\n";
+    let (_, p) = load(&[("p.yaml", public), ("t.yaml", tenant)]);
+    assert!(p.is_empty(), "{p:#?}");
+}
+
+#[test]
+fn toml_declares_a_validator_and_a_pipeline_as_extended_json_strings() {
+    let toml = r#"scope = "tenant"
+
+[[collections]]
+name = "events"
+validator = '{"at": {"$gte": {"$date": "2024-01-01T00:00:00Z"}}, "deletedAt": null, "n": {"$numberLong": "7"}}'
+validationAction = "warn"
+
+[[collections]]
+name = "recent"
+viewOn = "events"
+pipeline = '[{"$match": {"deletedAt": null}}, {"$sort": {"at": -1, "n": 1}}]'
+"#;
+    let (m, p) = load(&[("c.toml", toml)]);
+    assert!(p.is_empty(), "{p:#?}");
+    assert_eq!(
+        m.tenant[0].options,
+        Some(doc! {
+            "validator": {
+                "at": {"$gte": bson::DateTime::from_millis(1_704_067_200_000)},
+                "deletedAt": Bson::Null,
+                "n": Bson::Int64(7),
+            },
+            "validationAction": "warn",
+        })
+    );
+    assert_eq!(
+        m.tenant[1].options,
+        Some(doc! {
+            "viewOn": "events",
+            "pipeline": [{"$match": {"deletedAt": Bson::Null}}, {"$sort": {"at": -1, "n": 1}}],
+        })
+    );
+    // The rules read the strings too, and name the file and the field.
+    let bad = toml
+        .replace("\"$match\"", "\"$out\"")
+        .replace("$gte", "$near");
+    let p = problems(&[("c.toml", &bad)]);
+    assert_eq!(p.len(), 2, "{p:#?}");
+    assert!(
+        p[0].starts_with("c.toml") && p[0].contains("events: validator.at.$near: $geoNear, $near, and $nearSphere are not allowed in this context"),
+        "{p:#?}"
+    );
+    assert!(
+        p[1].contains("recent: pipeline[0].$out: The aggregation stage $out in location 0"),
+        "{p:#?}"
+    );
+}

@@ -61,18 +61,6 @@ pub const COMPARED: &[&str] = &[
 /// The options a view takes; any other is ignored by the server on a view.
 pub const VIEW_OPTIONS: &[&str] = &["viewOn", "pipeline", "collation"];
 
-/// Options only a plain collection takes: `collMod` refuses them on a
-/// time-series collection ("option not supported on a time-series
-/// collection"), and `create` with `timeseries`.
-const PLAIN_ONLY: &[&str] = &[
-    "validator",
-    "validationLevel",
-    "validationAction",
-    "capped",
-    "clusteredIndex",
-    "changeStreamPreAndPostImages",
-];
-
 /// The time-series granularities, coarsest last: `collMod` may only move right.
 pub const GRANULARITIES: &[&str] = &["seconds", "minutes", "hours"];
 
@@ -88,6 +76,21 @@ pub fn capped_size(size: i64) -> i64 {
     }
     (size + 255) / 256 * 256
 }
+
+/// A capped collection's maximum number of documents as the server keeps it:
+/// none (zero or less) is stored as 2^31 - 1 (`collection_options.cpp`,
+/// `validMaxCappedDocs`; 6.0.5 reports `max: 2147483647` for `max: 0`).
+pub fn capped_max(max: i64) -> i64 {
+    if max <= 0 {
+        0x7fff_ffff
+    } else {
+        max
+    }
+}
+
+/// The options of a plain collection that a time-series collection also
+/// has: declaring any other says the collection is not a time-series one.
+const TIME_SERIES_TAKES: &[&str] = &["collation", "expireAfterSeconds"];
 
 /// What a collection is, by its options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,10 +145,13 @@ pub fn compare_options(declared: &Document, live: &Document) -> Vec<OptionChange
     let mut out = Vec::new();
     let (want, have) = (Kind::of(declared), Kind::of(live));
     let view_or_not = want == Kind::View || have == Kind::View;
-    // Options a time-series collection refuses say the declared one is plain.
-    let plain = PLAIN_ONLY.iter().any(|o| declared.contains_key(*o));
-    let series_or_not = declared.contains_key("timeseries") || (have == Kind::TimeSeries && plain);
-    if want != have && (view_or_not || series_or_not) {
+    // A validator, capped, clustered, pre-images: not a time-series collection
+    // (collMod refuses them on one: "option not supported on a time-series collection").
+    let not_time_series = have == Kind::TimeSeries
+        && declared
+            .keys()
+            .any(|k| !TIME_SERIES_TAKES.contains(&k.as_str()));
+    if want != have && (view_or_not || declared.contains_key("timeseries") || not_time_series) {
         out.push(OptionChange {
             option: KIND,
             declared: Some(want.as_str().into()),
@@ -248,7 +254,11 @@ pub fn compare_options(declared: &Document, live: &Document) -> Vec<OptionChange
                 let Some(d) = declared.get(option).and_then(as_i64) else {
                     continue;
                 };
-                let d = if option == "size" { capped_size(d) } else { d };
+                let d = if option == "size" {
+                    capped_size(d)
+                } else {
+                    capped_max(d)
+                };
                 let l = live.get(option).and_then(as_i64);
                 if Some(d) != l {
                     push(option, Some(d.into()), l.map(Bson::from), None);
@@ -309,6 +319,16 @@ pub fn compare_options(declared: &Document, live: &Document) -> Vec<OptionChange
             let Some(dv) = d.get(field).and_then(as_i64) else {
                 continue;
             };
+            // The span a granularity implies moves with it: a granularity
+            // change above sets it (seconds 3600, minutes 86400, hours 2592000).
+            let implied = d
+                .get_str("granularity")
+                .ok()
+                .and_then(|g| GRANULARITIES.iter().position(|x| *x == g))
+                .map(|i| [3600, 86400, 2_592_000][i]);
+            if field == "bucketMaxSpanSeconds" && implied == Some(dv) {
+                continue;
+            }
             let lv = l.get(field).and_then(as_i64);
             if Some(dv) != lv {
                 push(
@@ -339,10 +359,14 @@ pub fn compare_options(declared: &Document, live: &Document) -> Vec<OptionChange
 
     if let Ok(d) = declared.get_document("clusteredIndex") {
         let l = live.get_document("clusteredIndex").ok();
+        // The server takes `unique: 1` and reports `unique: true`.
         let same = l.is_some_and(|l| {
             d.iter()
                 .filter(|(k, _)| *k != "v")
-                .all(|(k, v)| l.get(k).map(normalize) == Some(normalize(v)))
+                .all(|(k, v)| match k.as_str() {
+                    "unique" => l.get(k).is_some_and(truthy) == truthy(v),
+                    _ => l.get(k).map(normalize) == Some(normalize(v)),
+                })
         });
         if !same {
             push(
@@ -512,8 +536,10 @@ pub fn options_from_catalog(entry: &Document, buckets: Option<&Document>) -> Doc
         "timeseries" => {
             let md = buckets.and_then(|b| b.get_document("md").ok());
             let o = md.and_then(|m| m.get_document("options").ok());
-            for field in ["timeseries", "expireAfterSeconds", "collation"] {
-                if let Some(v) = o.and_then(|o| o.get(field)) {
+            // In the buckets' order, as listCollections gives them: saved
+            // plans hash the options, and `apply` reads by listCollections.
+            for (field, v) in o.into_iter().flatten() {
+                if ["timeseries", "expireAfterSeconds", "collation"].contains(&field.as_str()) {
                     options.insert(field, v.clone());
                 }
             }

@@ -385,3 +385,7 @@ mod tests;
 
 #[cfg(test)]
 mod schedule_tests;
+
+#[cfg(test)]
+#[path = "collection_tests.rs"]
+mod collection_tests;

@@ -32,9 +32,14 @@ enum Kind {
     Drop,
     DropHidden,
     DropLeftoverTwin,
+    CreateCollection,
+    CreateView,
+    ModifyCollection,
+    ModifyView,
+    Unchangeable,
 }
 
-const KINDS: [Kind; 11] = [
+const KINDS: [Kind; 16] = [
     Kind::Create,
     Kind::CreateInNewCollection,
     Kind::ModifyTtl,
@@ -46,6 +51,11 @@ const KINDS: [Kind; 11] = [
     Kind::Drop,
     Kind::DropHidden,
     Kind::DropLeftoverTwin,
+    Kind::CreateCollection,
+    Kind::CreateView,
+    Kind::ModifyCollection,
+    Kind::ModifyView,
+    Kind::Unchangeable,
 ];
 
 /// A change of `kind` on collection `c`, its names made unique by `tag`.
@@ -108,6 +118,32 @@ fn change(kind: Kind, tag: &str) -> Change {
             collection: c,
             index: change::twin_of(&index),
             note: None,
+        },
+        Kind::CreateCollection => Change::CreateCollection {
+            collection: c,
+            options: doc! {"validator": {field: {"$exists": true}}},
+        },
+        Kind::CreateView => Change::CreateCollection {
+            collection: c,
+            options: doc! {"viewOn": "src", "pipeline": [{"$match": {field: 1}}]},
+        },
+        Kind::ModifyCollection | Kind::ModifyView => {
+            let view = kind == Kind::ModifyView;
+            let set = if view {
+                doc! {"viewOn": "src", "pipeline": []}
+            } else {
+                doc! {"validator": {field: 1}}
+            };
+            Change::ModifyCollection {
+                collection: c,
+                changes: Vec::new(),
+                set,
+                view,
+            }
+        }
+        Kind::Unchangeable => Change::Unchangeable {
+            collection: c,
+            changes: Vec::new(),
         },
     }
 }
@@ -192,7 +228,8 @@ fn check(changes: &[Change]) {
                         .find(|(j, _)| *j == i)
                         .map(|(_, s)| s.name.clone())
                         .expect("a build serves its change with an index"),
-                    _ => names[0].clone(),
+                    // A collection's own step is about no index.
+                    _ => names.first().cloned().unwrap_or_default(),
                 };
                 (what, own)
             })
@@ -219,6 +256,13 @@ fn check(changes: &[Change]) {
             assert!(at(Why::Build) < at(Why::SwapDrop), "{context}");
             assert!(at(Why::SwapBuild) < at(Why::TwinDrop), "{context}");
         }
+    }
+    // A build waits for the create of its collection, and for nothing else.
+    let created: Vec<usize> = (0..changes.len())
+        .filter(|&j| matches!(changes[j], Change::CreateCollection { .. }))
+        .collect();
+    for step in steps.iter().filter(|s| s.why == Why::Build) {
+        assert_eq!(step.requires, created, "{context}");
     }
     // A leftover twin goes only if its index's build succeeded.
     for (i, change) in changes.iter().enumerate() {

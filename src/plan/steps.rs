@@ -232,7 +232,7 @@ fn schedule_collections(changes: &[Change]) -> Vec<Step> {
         }
     }
     // Views in dependency order: a view goes once none it reads is still to
-    // come. A cycle (which the manifests refuse) keeps the declared order.
+    // come. A cycle (which the manifests refuse) is broken at its first view.
     while !views.is_empty() {
         let ready = views
             .iter()

@@ -648,3 +648,679 @@ fn yaml_scalar(v: &Bson) -> String {
         other => ejson(other),
     }
 }
+
+// Collection options: `create`'s options for one collection or view, valid
+// and invalid, as the server takes them (`{validator: ..., capped: true, ...}`).
+
+/// A `$jsonSchema`: mostly keywords the server reads with values it takes,
+/// sometimes a typo, an unsupported keyword or a value of the wrong kind.
+pub fn schema(rng: &mut Rng, depth: u32) -> Document {
+    let mut d = Document::new();
+    let n = rng.weighted(&[(50, 1), (35, 2), (15, 3)]);
+    let mut tries = 0;
+    while d.len() < n && tries < 10 {
+        tries += 1;
+        let nested = depth < 2;
+        let k = rng.weighted(&[
+            (14, "bsonType"),
+            (4, "type"),
+            (10, "required"),
+            (if nested { 12 } else { 0 }, "properties"),
+            (4, "minimum"),
+            (2, "maximum"),
+            (3, "exclusiveMinimum"),
+            (4, "minLength"),
+            (2, "maxItems"),
+            (2, "maxProperties"),
+            (4, "enum"),
+            (2, "pattern"),
+            (if nested { 3 } else { 0 }, "items"),
+            (3, "additionalProperties"),
+            (if nested { 3 } else { 0 }, "anyOf"),
+            (if nested { 1 } else { 0 }, "not"),
+            (2, "description"),
+            (1, "title"),
+            (1, "uniqueItems"),
+            (2, "dependencies"),
+            (2, "multipleOf"),
+            (3, "typo"),
+            (2, "unsupported"),
+        ]);
+        let (key, value): (&str, Bson) = match k {
+            "bsonType" => (
+                k,
+                rng.weighted(&[
+                    (10, s("string")),
+                    (6, s("int")),
+                    (4, s("object")),
+                    (3, s("long")),
+                    (3, s("date")),
+                    (3, s("bool")),
+                    (3, s("number")),
+                    (2, s("objectId")),
+                    (2, s("decimal")),
+                    (2, s("array")),
+                    (3, Bson::Array(vec![s("string"), s("null")])),
+                    (2, s("strin")),
+                    (2, s("integer")),
+                    (2, s("boolean")),
+                    (1, Bson::Array(vec![])),
+                    (1, Bson::Array(vec![s("int"), s("int")])),
+                    (1, i(2)),
+                ]),
+            ),
+            "type" => (
+                k,
+                rng.weighted(&[
+                    (5, s("string")),
+                    (3, s("object")),
+                    (3, s("number")),
+                    (2, s("boolean")),
+                    (2, Bson::Array(vec![s("string"), s("null")])),
+                    (2, s("integer")),
+                    (2, s("int")),
+                    (1, s("date")),
+                ]),
+            ),
+            "required" => (
+                k,
+                rng.weighted(&[
+                    (8, Bson::Array(vec![s("a")])),
+                    (5, Bson::Array(vec![s("a"), s("b")])),
+                    (2, Bson::Array(vec![])),
+                    (2, Bson::Array(vec![s("a"), s("a")])),
+                    (1, Bson::Array(vec![i(1)])),
+                    (1, s("a")),
+                ]),
+            ),
+            "properties" => {
+                let mut p = Document::new();
+                for _ in 0..rng.weighted(&[(6, 1), (4, 2)]) {
+                    let name = rng.pick(&["a", "b", "c", "d.e"]);
+                    let v = if rng.chance(6) {
+                        i(1)
+                    } else {
+                        Bson::Document(schema(rng, depth + 1))
+                    };
+                    p.insert(name, v);
+                }
+                (k, Bson::Document(p))
+            }
+            "minimum" | "maximum" => (
+                k,
+                rng.weighted(&[(6, i(0)), (4, f(1.5)), (2, Bson::Int64(5)), (2, s("x"))]),
+            ),
+            "exclusiveMinimum" => {
+                if rng.chance(60) {
+                    d.insert("minimum", i(0));
+                }
+                (k, rng.weighted(&[(5, Bson::Boolean(true)), (1, i(1))]))
+            }
+            "minLength" | "maxItems" | "maxProperties" => (
+                k,
+                rng.weighted(&[
+                    (6, i(1)),
+                    (3, i(0)),
+                    (2, Bson::Int64(5)),
+                    (2, f(3.0)),
+                    (2, i(-1)),
+                    (2, f(1.5)),
+                    (1, s("x")),
+                ]),
+            ),
+            "enum" => (
+                k,
+                rng.weighted(&[
+                    (6, Bson::Array(vec![i(1), s("a")])),
+                    (3, Bson::Array(vec![s("x"), Bson::Null])),
+                    (2, Bson::Array(vec![])),
+                    (2, Bson::Array(vec![i(1), f(1.0)])),
+                    (1, i(1)),
+                ]),
+            ),
+            "pattern" => (k, rng.weighted(&[(5, s("^a")), (1, i(1))])),
+            "items" => (
+                k,
+                match rng.weighted(&[(5, 0), (2, 1), (1, 2)]) {
+                    0 => Bson::Document(schema(rng, depth + 1)),
+                    1 => Bson::Array(vec![Bson::Document(schema(rng, depth + 1))]),
+                    _ => Bson::Boolean(true),
+                },
+            ),
+            "additionalProperties" => (
+                k,
+                rng.weighted(&[
+                    (5, Bson::Boolean(false)),
+                    (2, Bson::Boolean(true)),
+                    (2, Bson::Document(doc! {"bsonType": "string"})),
+                    (1, i(1)),
+                ]),
+            ),
+            "anyOf" => (
+                k,
+                match rng.weighted(&[(5, 0), (1, 1), (1, 2)]) {
+                    0 => Bson::Array(vec![
+                        Bson::Document(schema(rng, depth + 1)),
+                        Bson::Document(schema(rng, depth + 1)),
+                    ]),
+                    1 => Bson::Array(vec![]),
+                    _ => Bson::Array(vec![i(1)]),
+                },
+            ),
+            "not" => (k, Bson::Document(schema(rng, depth + 1))),
+            "description" | "title" => (k, rng.weighted(&[(5, s("why")), (1, i(1))])),
+            "uniqueItems" => (k, rng.weighted(&[(5, Bson::Boolean(true)), (1, i(1))])),
+            "dependencies" => (
+                k,
+                Bson::Document(rng.weighted(&[
+                    (5, doc! {"a": ["b"]}),
+                    (2, doc! {"a": {"required": ["b"]}}),
+                    (1, doc! {"a": []}),
+                    (1, doc! {"a": ["b", "b"]}),
+                    (1, doc! {"a": 1}),
+                ])),
+            ),
+            "multipleOf" => (
+                k,
+                rng.weighted(&[(5, i(2)), (2, f(0.5)), (1, i(0)), (1, i(-1))]),
+            ),
+            "typo" => (
+                rng.pick(&["requird", "maxLenght", "foo", "bsontype", "propertes"]),
+                i(1),
+            ),
+            _ => (rng.pick(&["format", "$ref", "default", "$schema"]), s("x")),
+        };
+        if !d.contains_key(key) {
+            d.insert(key, value);
+        }
+    }
+    d
+}
+
+/// A query validator: what a `find` filter may say, and what a validator may not.
+pub fn query(rng: &mut Rng, depth: u32) -> Document {
+    let mut d = Document::new();
+    let n = rng.weighted(&[(55, 1), (35, 2), (10, 3)]);
+    let mut tries = 0;
+    while d.len() < n && tries < 10 {
+        tries += 1;
+        let which = rng.weighted(&[
+            (40, "field"),
+            (if depth < 2 { 10 } else { 0 }, "logical"),
+            (4, "$expr"),
+            (3, "$jsonSchema"),
+            (2, "$comment"),
+            (2, "$text"),
+            (2, "$where"),
+            (2, "$near"),
+            (2, "unknown"),
+            (1, "$and[]"),
+        ]);
+        let (key, value): (String, Bson) = match which {
+            "field" => (
+                rng.pick(&["a", "b", "status", "n.x", "tags"]).to_string(),
+                match rng.weighted(&[(20, 0), (3, 1), (9, 2)]) {
+                    0 => predicate(rng),
+                    1 => Bson::Document(
+                        doc! {"$type": rng.pick(&[s("string"), s("strin"), s("number"), s("bool")])},
+                    ),
+                    _ => rng.weighted(&[
+                        (2, Bson::Document(doc! {"$foo": 1})),
+                        (2, Bson::Document(doc! {"$exist": true})),
+                        (2, Bson::Document(doc! {"$elemMatch": {"$where": "true"}})),
+                        (2, Bson::Document(doc! {"$not": {"$near": [0, 0]}})),
+                        (
+                            1,
+                            Bson::Document(doc! {"$geoWithin": {"$center": [[0, 0], 1]}}),
+                        ),
+                        (1, Bson::Document(doc! {"$jsonSchema": {}})),
+                    ]),
+                },
+            ),
+            "logical" => {
+                let op = rng.pick(&["$and", "$or", "$nor"]);
+                let parts: Vec<Bson> = (0..rng.weighted(&[(6, 1), (4, 2)]))
+                    .map(|_| Bson::Document(query(rng, depth + 1)))
+                    .collect();
+                (op.to_string(), Bson::Array(parts))
+            }
+            "$expr" => ("$expr".into(), Bson::Document(doc! {"$gt": ["$a", 1]})),
+            "$jsonSchema" => ("$jsonSchema".into(), Bson::Document(schema(rng, 1))),
+            "$comment" => ("$comment".into(), s("why")),
+            "$text" => ("$text".into(), Bson::Document(doc! {"$search": "x"})),
+            "$where" => ("$where".into(), s("true")),
+            "$near" => ("loc".into(), Bson::Document(doc! {"$near": [0, 0]})),
+            "unknown" => (rng.pick(&["$foo", "$regex"]).to_string(), i(1)),
+            _ => ("$and".into(), Bson::Array(vec![])),
+        };
+        if !d.contains_key(&key) {
+            d.insert(key, value);
+        }
+    }
+    d
+}
+
+/// A view's stage: mostly ordinary ones, sometimes what a view can't have.
+fn stage(rng: &mut Rng, depth: u32) -> Document {
+    let sub = |rng: &mut Rng| -> Vec<Bson> {
+        (0..rng.weighted(&[(6, 1), (3, 2)]))
+            .map(|_| Bson::Document(stage(rng, depth + 1)))
+            .collect()
+    };
+    let which = rng.weighted(&[
+        (12, "$match"),
+        (6, "$project"),
+        (5, "$sort"),
+        (4, "$limit"),
+        (2, "$skip"),
+        (4, "$group"),
+        (2, "$unwind"),
+        (3, "$set"),
+        (2, "$unset"),
+        (2, "$count"),
+        (1, "$sample"),
+        (3, "$lookup"),
+        (if depth < 1 { 3 } else { 0 }, "$lookup+pipeline"),
+        (2, "$unionWith"),
+        (if depth < 1 { 2 } else { 0 }, "$unionWith+pipeline"),
+        (if depth < 1 { 2 } else { 0 }, "$facet"),
+        (1, "$geoNear"),
+        (1, "$collStats"),
+        (1, "$indexStats"),
+        (1, "$planCacheStats"),
+        (3, "$out"),
+        (3, "$merge"),
+        (2, "$changeStream"),
+        (1, "$documents"),
+        (1, "$currentOp"),
+        (2, "unknown"),
+        (2, "$match $where"),
+        (2, "$match $near"),
+        (1, "$match $text"),
+        (1, "two fields"),
+    ]);
+    match which {
+        "$match" => doc! {"$match": query(rng, 1)},
+        "$project" => doc! {"$project": rng.weighted(&[
+            (5, doc! {"a": 1}),
+            (3, doc! {"a": 0}),
+            (2, doc! {"_id": 0, "a": 1}),
+            (2, doc! {"a": 1, "b": "$c"}),
+            (1, doc! {"a": 1, "b": 0}),
+            (1, doc! {"a": false, "b": true}),
+            (1, doc! {"a": 0, "b": "$c"}),
+            (1, doc! {}),
+        ])},
+        "$sort" => {
+            doc! {"$sort": rng.pick(&[doc! {"a": 1}, doc! {"a": -1, "b": 1}, doc! {"b": 1, "a": 1}])}
+        }
+        "$limit" => doc! {"$limit": rng.pick(&[i(5), Bson::Int64(10), f(3.0)])},
+        "$skip" => doc! {"$skip": i(1)},
+        "$group" => doc! {"$group": {"_id": "$a", "n": {"$sum": 1}}},
+        "$unwind" => doc! {"$unwind": "$tags"},
+        "$set" => doc! {"$set": {"x": 1}},
+        "$unset" => doc! {"$unset": "b"},
+        "$count" => doc! {"$count": "n"},
+        "$sample" => doc! {"$sample": {"size": 1}},
+        "$lookup" => {
+            doc! {"$lookup": {"from": "other", "localField": "a", "foreignField": "b", "as": "c"}}
+        }
+        "$lookup+pipeline" => {
+            doc! {"$lookup": {"from": "other", "pipeline": sub(rng), "as": "c"}}
+        }
+        "$unionWith" => doc! {"$unionWith": "other"},
+        "$unionWith+pipeline" => doc! {"$unionWith": {"coll": "other", "pipeline": sub(rng)}},
+        "$facet" => doc! {"$facet": {"a": sub(rng)}},
+        "$geoNear" => doc! {"$geoNear": {"near": [0, 0], "distanceField": "d"}},
+        "$collStats" => doc! {"$collStats": {}},
+        "$indexStats" => doc! {"$indexStats": {}},
+        "$planCacheStats" => doc! {"$planCacheStats": {}},
+        "$out" => doc! {"$out": "elsewhere"},
+        "$merge" => doc! {"$merge": {"into": "elsewhere"}},
+        "$changeStream" => doc! {"$changeStream": {}},
+        "$documents" => doc! {"$documents": [{"a": 1}]},
+        "$currentOp" => doc! {"$currentOp": {}},
+        "unknown" => {
+            let mut d = Document::new();
+            d.insert(rng.pick(&["$foo", "$projet", "match"]), doc! {"a": 1});
+            d
+        }
+        "$match $where" => doc! {"$match": {"$where": "true"}},
+        "$match $near" => doc! {"$match": {"loc": {"$near": [0, 0]}}},
+        "$match $text" => doc! {"$match": {"$text": {"$search": "x"}}},
+        _ => doc! {"$match": {"a": 1}, "$limit": 1},
+    }
+}
+
+/// The default bucket span of a time-series granularity (6.0).
+fn default_span(granularity: &str) -> i32 {
+    match granularity {
+        "minutes" => 86_400,
+        "hours" => 2_592_000,
+        _ => 3600,
+    }
+}
+
+/// One option of any kind, for combinations (good and bad).
+fn collection_option(rng: &mut Rng, d: &mut Document) {
+    let which = rng.weighted(&[
+        (4, "validator"),
+        (3, "validationLevel"),
+        (3, "validationAction"),
+        (3, "collation"),
+        (3, "capped"),
+        (2, "size"),
+        (2, "max"),
+        (2, "expireAfterSeconds"),
+        (2, "clusteredIndex"),
+        (3, "changeStreamPreAndPostImages"),
+        (1, "timeseries"),
+        (1, "pipeline"),
+    ]);
+    if d.contains_key(which) {
+        return;
+    }
+    let v = match which {
+        "validator" => Bson::Document(doc! {"a": {"$exists": true}}),
+        "validationLevel" => rng.weighted(&[
+            (4, s("moderate")),
+            (3, s("off")),
+            (3, s("strict")),
+            (1, s("medium")),
+        ]),
+        "validationAction" => rng.weighted(&[(5, s("warn")), (4, s("error")), (1, s("ignore"))]),
+        "collation" => Bson::Document(if rng.chance(70) {
+            doc! {"locale": "fr"}
+        } else {
+            collation(rng)
+        }),
+        "capped" => Bson::Boolean(rng.chance(80)),
+        "size" => i(4096),
+        "max" => i(10),
+        "expireAfterSeconds" => rng.pick(&[i(60), i(0)]),
+        "clusteredIndex" => Bson::Document(doc! {"key": {"_id": 1}, "unique": true}),
+        "changeStreamPreAndPostImages" => Bson::Document(doc! {"enabled": rng.chance(70)}),
+        "timeseries" => Bson::Document(doc! {"timeField": "t"}),
+        _ => Bson::Array(vec![Bson::Document(doc! {"$match": {"a": 1}})]),
+    };
+    d.insert(which, v);
+}
+
+/// One random collection's `create` options.
+pub fn collection(rng: &mut Rng) -> Document {
+    let kind = rng.weighted(&[
+        (20, "schema"),
+        (14, "query"),
+        (4, "level"),
+        (14, "capped"),
+        (14, "timeseries"),
+        (9, "clustered"),
+        (4, "preimages"),
+        (16, "view"),
+        (3, "collation"),
+    ]);
+    let mut d = Document::new();
+    match kind {
+        "schema" => {
+            d.insert("validator", doc! {"$jsonSchema": schema(rng, 0)});
+        }
+        "query" => {
+            d.insert("validator", query(rng, 0));
+        }
+        "level" => {
+            if rng.chance(70) {
+                d.insert(
+                    "validationLevel",
+                    rng.weighted(&[(4, s("moderate")), (3, s("off")), (3, s("strict"))]),
+                );
+            }
+            if d.is_empty() || rng.chance(50) {
+                d.insert(
+                    "validationAction",
+                    rng.weighted(&[(5, s("warn")), (4, s("error"))]),
+                );
+            }
+        }
+        "capped" => {
+            if rng.chance(92) {
+                d.insert("capped", Bson::Boolean(rng.chance(90)));
+            }
+            if rng.chance(90) {
+                d.insert(
+                    "size",
+                    rng.weighted(&[
+                        (10, i(1000)),
+                        (6, i(4096)),
+                        (3, i(1)),
+                        (3, f(1000.5)),
+                        (2, Bson::Int64(1 << 50)),
+                        (2, Bson::Int64((1 << 50) + 1)),
+                        (2, i(0)),
+                        (2, i(-1)),
+                    ]),
+                );
+            }
+            if rng.chance(40) {
+                d.insert(
+                    "max",
+                    rng.weighted(&[
+                        (8, i(5)),
+                        (3, i(0)),
+                        (2, i(-1)),
+                        (2, f(5.5)),
+                        (2, i(2_147_483_647)),
+                        (2, Bson::Int64(2_147_483_648)),
+                    ]),
+                );
+            }
+        }
+        "timeseries" => {
+            let mut t = Document::new();
+            t.insert(
+                "timeField",
+                rng.weighted(&[(20, s("t")), (2, s("a.b")), (1, s("")), (1, s("_id"))]),
+            );
+            if rng.chance(60) {
+                t.insert(
+                    "metaField",
+                    rng.weighted(&[
+                        (20, s("m")),
+                        (2, s("t")),
+                        (2, s("_id")),
+                        (2, s("a.b")),
+                        (1, s("")),
+                    ]),
+                );
+            }
+            let granularity = if rng.chance(60) {
+                let g = rng.weighted(&[(5, "seconds"), (4, "minutes"), (4, "hours")]);
+                t.insert("granularity", g);
+                g
+            } else {
+                "seconds"
+            };
+            if rng.chance(15) {
+                t.insert(
+                    "bucketMaxSpanSeconds",
+                    rng.weighted(&[(4, i(default_span(granularity))), (2, i(60)), (1, i(3600))]),
+                );
+                if rng.chance(30) {
+                    t.insert(
+                        "bucketRoundingSeconds",
+                        t.get("bucketMaxSpanSeconds").cloned().unwrap(),
+                    );
+                }
+            }
+            d.insert("timeseries", t);
+            if rng.chance(40) {
+                d.insert(
+                    "expireAfterSeconds",
+                    rng.weighted(&[
+                        (8, i(3600)),
+                        (3, i(0)),
+                        (2, f(60.5)),
+                        (2, i(-1)),
+                        (2, Bson::Int64(4_294_967_296)),
+                    ]),
+                );
+            }
+            if rng.chance(15) {
+                d.insert("collation", doc! {"locale": "fr"});
+            }
+        }
+        "clustered" => {
+            let mut c = Document::new();
+            c.insert(
+                "key",
+                rng.weighted(&[
+                    (20, doc! {"_id": 1}),
+                    (2, doc! {"a": 1}),
+                    (2, doc! {"_id": -1}),
+                    (1, doc! {"_id": 1.0}),
+                ]),
+            );
+            match rng.below(20) {
+                0 => {}
+                1 => {
+                    c.insert("unique", false);
+                }
+                2 => {
+                    c.insert("unique", 1);
+                }
+                _ => {
+                    c.insert("unique", true);
+                }
+            }
+            if rng.chance(20) {
+                c.insert("name", rng.weighted(&[(4, s("k")), (1, i(5))]));
+            }
+            if rng.chance(10) {
+                c.insert("v", rng.weighted(&[(3, i(2)), (1, i(1))]));
+            }
+            d.insert("clusteredIndex", c);
+            if rng.chance(50) {
+                d.insert(
+                    "expireAfterSeconds",
+                    rng.weighted(&[(8, i(60)), (3, i(0)), (2, i(-1))]),
+                );
+            }
+        }
+        "preimages" => {
+            d.insert(
+                "changeStreamPreAndPostImages",
+                doc! {"enabled": rng.chance(70)},
+            );
+        }
+        "view" => {
+            d.insert(
+                "viewOn",
+                rng.weighted(&[(40, s("src")), (1, s("")), (1, s("a$b"))]),
+            );
+            if rng.chance(85) {
+                let stages: Vec<Bson> = (0..rng.weighted(&[(2, 0), (5, 1), (3, 2), (2, 3)]))
+                    .map(|_| Bson::Document(stage(rng, 0)))
+                    .collect();
+                d.insert("pipeline", stages);
+            }
+            if rng.chance(10) {
+                d.insert("collation", doc! {"locale": "fr"});
+            }
+        }
+        _ => {
+            d.insert("collation", collation(rng));
+        }
+    }
+    // Combinations: mostly none, sometimes another option of any kind.
+    for _ in 0..rng.weighted(&[(70, 0), (25, 1), (5, 2)]) {
+        collection_option(rng, &mut d);
+    }
+    d
+}
+
+/// A one-collection manifest declaring collection `coll` with `options`:
+/// each option as JSON flow YAML, so its type is exact (see [`manifest`]).
+pub fn collection_manifest(coll: &str, options: &Document) -> String {
+    let mut out = format!("scope: public\ncollections:\n  - name: {coll}\n");
+    for (k, v) in options {
+        out.push_str(&format!(
+            "    {}: {}\n",
+            serde_json::to_string(k).unwrap(),
+            yaml_scalar(v)
+        ));
+    }
+    out
+}
+
+/// The same collection declared otherwise: one option changed, added or
+/// turned off, as a later manifest would (`None` when nothing fits). What
+/// `collMod` can change must then be changed; the rest is reported.
+pub fn mutate(rng: &mut Rng, options: &Document) -> Option<Document> {
+    let mut d = options.clone();
+    let keys: Vec<String> = d.keys().cloned().collect();
+    let key = if keys.is_empty() || rng.chance(15) {
+        // An option added.
+        rng.pick(&[
+            "validator",
+            "validationLevel",
+            "validationAction",
+            "changeStreamPreAndPostImages",
+            "collation",
+        ])
+        .to_string()
+    } else {
+        rng.pick(&keys)
+    };
+    let value = match key.as_str() {
+        "validator" => Bson::Document(rng.weighted(&[
+            (4, doc! {"b": {"$exists": true}}),
+            (3, doc! {"$jsonSchema": {"required": ["z"], "properties": {"z": {"bsonType": "int", "minimum": 1}}}}),
+            (2, doc! {}),
+        ])),
+        "validationLevel" => rng.pick(&[s("off"), s("strict"), s("moderate")]),
+        "validationAction" => rng.pick(&[s("error"), s("warn")]),
+        "changeStreamPreAndPostImages" => {
+            let on = d
+                .get_document(&key)
+                .ok()
+                .and_then(|p| p.get_bool("enabled").ok())
+                .unwrap_or(false);
+            Bson::Document(doc! {"enabled": !on})
+        }
+        "collation" => Bson::Document(doc! {"locale": rng.pick(&["de", "fr", "simple"])}),
+        "size" => rng.pick(&[i(8192), i(300), i(2_000_000)]),
+        "max" => rng.pick(&[i(3), i(100), i(0)]),
+        "capped" => Bson::Boolean(!d.get_bool("capped").unwrap_or(false)),
+        "expireAfterSeconds" => rng.pick(&[i(120), i(0), s("off")]),
+        "timeseries" => {
+            let mut t = d.get_document(&key).ok()?.clone();
+            match rng.below(3) {
+                0 => {
+                    t.insert("granularity", rng.pick(&["seconds", "minutes", "hours"]));
+                    t.remove("bucketMaxSpanSeconds");
+                }
+                1 => {
+                    t.insert("metaField", "other");
+                }
+                _ => {
+                    t.insert("timeField", "at");
+                }
+            }
+            Bson::Document(t)
+        }
+        "clusteredIndex" => Bson::Document(doc! {"key": {"_id": 1}, "unique": true, "name": "renamed"}),
+        "viewOn" => s("src2"),
+        "pipeline" => {
+            let mut p = d.get_array(&key).ok()?.clone();
+            if p.is_empty() || rng.chance(50) {
+                p.push(Bson::Document(doc! {"$limit": 7}));
+            } else {
+                p.reverse();
+                p.truncate(1);
+            }
+            Bson::Array(p)
+        }
+        _ => return None,
+    };
+    d.insert(key, value);
+    (d != *options).then_some(d)
+}
