@@ -960,13 +960,14 @@ collections:
 async fn a_refused_create_builds_no_index_and_creates_no_collection_and_the_next_run_converges() {
     let p = Project::new();
     let db = p.public.clone();
-    // Passes mig's rules; the server refuses a `required` with duplicates.
+    // Passes mig's rules; the server refuses the regular expression (if the
+    // rules learn to refuse it, pick another such validator).
     p.manifest(
         "public.yaml",
         r#"scope: public
 collections:
   - name: people
-    validator: { $jsonSchema: { required: [name, name] } }
+    validator: { name: { $regex: "(" } }
     indexes:
       - { name: by_name, keys: { name: 1 } }
 "#,
@@ -999,7 +1000,7 @@ collections:
 const REFUSED_VALIDATOR: &str = r#"scope: public
 collections:
   - name: people
-    validator: { $jsonSchema: { required: [name, name] } }
+    validator: { name: { $regex: "(" } }
 "#;
 
 #[tokio::test]
@@ -1009,7 +1010,7 @@ async fn a_collmod_the_server_refuses_is_counted_failed_and_the_next_run_converg
     p.manifest("public.yaml", PEOPLE_V1);
     apply(&p);
     let before = options(&db, "people").await;
-    // The server refuses a `required` with duplicates; mig's rules let it by
+    // The server refuses the regular expression; mig's rules let it by
     // (if they learn to refuse it, pick another such validator).
     p.manifest("public.yaml", REFUSED_VALIDATOR);
     let out = p.mig(&["validate"]);
@@ -1029,7 +1030,7 @@ async fn a_collmod_the_server_refuses_is_counted_failed_and_the_next_run_converg
         show(&out)
     );
     assert!(
-        show(&out).contains("duplicate"),
+        show(&out).contains("Regular expression is invalid"),
         "the server's reason: {}",
         show(&out)
     );
@@ -1115,12 +1116,12 @@ async fn a_view_on_a_view_the_server_refused_is_not_created_and_the_next_run_con
         p.manifest(
             "public.yaml",
             &format!(
-                "scope: public\ncollections:\n  - name: top\n    viewOn: mid\n    pipeline: [ {{ $limit: 5 }} ]\n  - name: mid\n    viewOn: base\n    pipeline: [ {{ {stage}: {{}} }} ]\n  - name: base\n    validator: {{ n: {{ $exists: true }} }}\n"
+                "scope: public\ncollections:\n  - name: top\n    viewOn: mid\n    pipeline: [ {{ $limit: 5 }} ]\n  - name: mid\n    viewOn: base\n    pipeline: [ {{ $match: {stage} }} ]\n  - name: base\n    validator: {{ n: {{ $exists: true }} }}\n"
             ),
         );
     };
-    // An aggregation stage the server doesn't know: mig's rules let it by.
-    declare("$noSuchStage");
+    // A filter the server refuses (a negative $size): mig's rules let it by.
+    declare("{ n: { $size: -1 } }");
     let (report, code) = p.json(&["apply"]);
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(report["summary"]["failed_steps"], 1, "{report:#}");
@@ -1144,7 +1145,7 @@ async fn a_view_on_a_view_the_server_refused_is_not_created_and_the_next_run_con
     assert!(entry(&db, "mid").await.is_none());
     assert!(entry(&db, "top").await.is_none(), "not created on nothing");
 
-    declare("$match");
+    declare("{ n: { $size: 1 } }");
     apply(&p);
     assert_eq!(kind(&db, "mid").await, "view");
     assert_eq!(kind(&db, "top").await, "view");
