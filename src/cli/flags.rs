@@ -64,6 +64,10 @@ pub struct DatabaseFlags {
     /// Only this tenant database (repeatable); the public database is left out.
     #[arg(long = "tenant", value_name = "NAME")]
     pub tenant: Vec<String>,
+    /// Only the databases on this cluster of mig.toml's [clusters] (repeatable);
+    /// the other clusters are not contacted.
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub cluster: Vec<String>,
 }
 
 /// Which collections.

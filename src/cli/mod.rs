@@ -126,6 +126,8 @@ pub struct Global {
     #[arg(skip)]
     pub tenant: Vec<String>,
     #[arg(skip)]
+    pub cluster: Vec<String>,
+    #[arg(skip)]
     pub collection: Vec<String>,
 }
 
@@ -136,6 +138,7 @@ impl Global {
             public_only: self.public_only,
             tenants_only: self.tenants_only,
             tenants: self.tenant.clone(),
+            clusters: self.cluster.clone(),
         }
     }
 
@@ -160,6 +163,7 @@ impl Global {
             self.public_only = d.public_only;
             self.tenants_only = d.tenants_only;
             self.tenant = d.tenant.clone();
+            self.cluster = d.cluster.clone();
         }
         if let Some(c) = flags.collection {
             self.collection = c.collection.clone();
