@@ -182,7 +182,9 @@ async fn apply(
     // JSON keeps stdout for the one document of the apply; the plan to
     // review goes to the terminal as text.
     match global.format {
-        OutputFormat::Text | OutputFormat::Markdown => print_report(global, &plan),
+        OutputFormat::Text | OutputFormat::Markdown => {
+            print_report(global, &plan);
+        }
         OutputFormat::Json | OutputFormat::Jsonl => {
             output::stderr(&render::text::report(&plan, output::style(global)))
         }

@@ -16,6 +16,16 @@ pub struct ConnectionFlags {
     pub uri: Option<String>,
 }
 
+/// Which cluster, for a command about one database (`history`, `unlock`).
+#[derive(Debug, Default, Clone, Args)]
+#[command(next_help_heading = "Connection")]
+pub struct ClusterFlag {
+    /// With mig.toml's [clusters]: the cluster the database is on (needed
+    /// when there are several; default: the only one).
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub cluster: Option<String>,
+}
+
 /// A dev server to compare in its form.
 #[derive(Debug, Default, Clone, Args)]
 #[command(next_help_heading = "Connection")]

@@ -162,6 +162,26 @@ pub fn status_tail(counts: &[usize; 3]) -> Map<String, Value> {
     m
 }
 
+/// A cluster's counts in `mig drift --format json`: in sync, drifted, failed.
+pub fn drift_counts(counts: &[usize; 3]) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("databases".into(), json!(counts.iter().sum::<usize>()));
+    m.insert("in_sync".into(), json!(counts[0]));
+    m.insert("drifted".into(), json!(counts[1]));
+    m.insert("failed".into(), json!(counts[2]));
+    m
+}
+
+/// A cluster's counts in `mig status --format json`; `counts` by `DatabaseStatus`.
+pub fn status_counts(counts: &[usize; 3]) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("databases".into(), json!(counts.iter().sum::<usize>()));
+    m.insert("migrated".into(), json!(counts[0]));
+    m.insert("behind".into(), json!(counts[1]));
+    m.insert("failed".into(), json!(counts[2]));
+    m
+}
+
 /// A problem (or warning) in a file the user wrote: where, what it is about, what is wrong.
 pub fn problem(p: &crate::diagnostics::Problem) -> Value {
     let mut m = Map::new();
@@ -181,18 +201,93 @@ pub fn problem(p: &crate::diagnostics::Problem) -> Value {
 /// value (a streamed run writes the same pieces with [`ReportWriter`]).
 pub fn report(report: &Report) -> Value {
     let mut doc = head(report.warnings.as_slice(), report.read_path);
+    let clusters = !report.clusters.is_empty();
     doc.insert(
         "targets".into(),
         Value::Array(
             report
                 .targets
                 .iter()
-                .map(|t| target(t, report.applied))
+                .map(|t| {
+                    let value = target(t, report.applied);
+                    match clusters {
+                        true => with_cluster(value, t.cluster.as_deref()),
+                        false => value,
+                    }
+                })
                 .collect(),
         ),
     );
     doc.extend(tail(&report.rejected, &report.tally()));
+    if let Some(by) = report.by_cluster() {
+        doc.insert(
+            "clusters".into(),
+            clusters_json(&by, |t| tally_json(t, report.applied)),
+        );
+    }
     Value::Object(doc)
+}
+
+/// A database's object with `cluster` after `scope` (`null`: a tenant the
+/// routing refused, on no cluster): every target of a run over `[clusters]`.
+pub fn with_cluster(target: Value, cluster: Option<&str>) -> Value {
+    let Value::Object(fields) = target else {
+        return target;
+    };
+    let mut out = Map::new();
+    for (k, v) in fields {
+        let after_scope = k == "scope";
+        out.insert(k, v);
+        if after_scope {
+            out.insert("cluster".into(), json!(cluster));
+        }
+    }
+    out.entry("cluster").or_insert(json!(cluster));
+    Value::Object(out)
+}
+
+/// `clusters`: per cluster of a run over `[clusters]`, what it is and its
+/// counts (`counts`), in mig.toml's order, then the tenants the routing
+/// refused (`{"cluster": null, "refused": n}`) when there are any.
+pub fn clusters_json<T>(
+    by: &crate::run::ByCluster<T>,
+    counts: impl Fn(&T) -> Map<String, Value>,
+) -> Value {
+    let mut out: Vec<Value> = by
+        .clusters
+        .iter()
+        .map(|(info, t)| {
+            let mut m = Map::new();
+            m.insert("cluster".into(), json!(info.name));
+            m.insert("uri".into(), json!(info.uri));
+            m.insert(
+                "read_path".into(),
+                json!(info.read_path.map(read_path_name)),
+            );
+            m.insert("mongos".into(), json!(info.mongos));
+            m.extend(counts(t));
+            m.insert("error".into(), json!(info.error));
+            Value::Object(m)
+        })
+        .collect();
+    if by.refused.0 > 0 {
+        let mut m = Map::new();
+        m.insert("cluster".into(), Value::Null);
+        m.insert("refused".into(), json!(by.refused.0));
+        m.extend(counts(&by.refused.1));
+        out.push(Value::Object(m));
+    }
+    Value::Array(out)
+}
+
+/// A cluster's counts in a plan or an apply.
+pub fn tally_json(tally: &Tally, applied: bool) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("databases".into(), json!(tally.databases));
+    let changed = if applied { "applied" } else { "pending" };
+    m.insert(changed.into(), json!(tally.changed));
+    m.insert("failed".into(), json!(tally.failed));
+    m
 }
 
 /// The fields before `targets`.
@@ -532,6 +627,7 @@ mod tests {
                     applied,
                     read_path: Some(crate::server::inspect::ReadPath::Catalog),
                     warnings: Vec::new(),
+                    clusters: Vec::new(),
                 };
                 assert_eq!(streamed(&r, false), document(&report(&r)), "fleet {i}");
             }

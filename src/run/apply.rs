@@ -42,6 +42,13 @@ pub async fn apply_saved(
     let Some(lock) = &options.apply else {
         return;
     };
+    if ctx.server.mongos {
+        let targets = saved.targets.iter().map(|t| Target {
+            database: t.database.clone(),
+            scope: t.scope,
+        });
+        return super::refuse_on_mongos(ctx, targets.collect(), each);
+    }
     let targets = saved
         .targets
         .iter()
@@ -65,7 +72,7 @@ async fn apply_targets(
     lock: &LockOptions,
     each: &mut (dyn FnMut(TargetReport) + Send),
 ) {
-    let stop = AtomicBool::new(false);
+    let stop = &*options.stop;
     let first = if options.canary > 0 {
         targets
             .iter()
@@ -78,7 +85,7 @@ async fn apply_targets(
     let mut rest = targets;
     let canaries: Vec<_> = rest.drain(..first.min(rest.len())).collect();
     let mut canary_failed = false;
-    apply_phase(ctx, canaries, options, lock, &stop, &mut |r| {
+    apply_phase(ctx, canaries, options, lock, stop, &mut |r| {
         canary_failed |= r.failed();
         each(r)
     })
@@ -92,7 +99,7 @@ async fn apply_targets(
         }
         return;
     }
-    apply_phase(ctx, rest, options, lock, &stop, each).await
+    apply_phase(ctx, rest, options, lock, stop, each).await
 }
 
 async fn apply_phase(

@@ -4,15 +4,17 @@
 //! stop, the others go on. Planning is in [`plan`], applying in [`apply`].
 
 mod apply;
+pub mod clusters;
 mod error;
 mod migrations;
 mod plan;
 mod report;
 
 pub use apply::apply_saved;
+pub use clusters::ClusterInfo;
 pub use error::RunError;
 pub use migrations::{down, MigrationOutcome, Migrations, TO_REVERT};
-pub use report::{Report, Tally, TargetReport, MIGRATION_STATUSES};
+pub use report::{ByCluster, Report, Tally, TargetReport, MIGRATION_STATUSES};
 
 use bson::Bson;
 use mongodb::Client;
@@ -49,6 +51,9 @@ pub struct RunOptions {
     /// Check the data before writes (duplicate keys, usage). `drift` only
     /// compares, so it skips these reads; an apply always makes them.
     pub preflight: bool,
+    /// `--on-error stop`: set once a database failed; shared by every
+    /// cluster of the run (and both phases of a canary rollout).
+    pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What every database of a run shares.
@@ -146,8 +151,39 @@ pub async fn run_each(
     each: &mut (dyn FnMut(TargetReport) + Send),
 ) {
     match &options.apply {
+        Some(_) if ctx.server.mongos => refuse_on_mongos(ctx, targets, each),
+        None if ctx.server.mongos => {
+            plan::plan_each(ctx, targets, options, &mut |mut report| {
+                report.warnings.push(MONGOS_PLAN.into());
+                each(report)
+            })
+            .await
+        }
         None => plan::plan_each(ctx, targets, options, each).await,
         Some(lock) => apply::apply_each(ctx, targets, options, lock, each).await,
+    }
+}
+
+/// What a plan read through `mongos` says of itself.
+pub const MONGOS_PLAN: &str = "read through mongos (a sharded cluster): listIndexes answers for \
+     one shard, so shards that differ are not seen; apply is refused here for now";
+
+/// Writes through `mongos` are refused, before any: each database fails,
+/// saying why (see the README's "Sharded clusters").
+fn refuse_on_mongos(
+    ctx: &Context<'_>,
+    targets: Vec<Target>,
+    each: &mut (dyn FnMut(TargetReport) + Send),
+) {
+    for target in targets {
+        let report = TargetReport {
+            error: Some(RunError::Mongos.to_string()),
+            ..TargetReport::new(target)
+        };
+        if let Some(p) = ctx.progress {
+            p.database_done(&report.target.database, &report.brief(true));
+        }
+        each(report);
     }
 }
 
