@@ -277,3 +277,48 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// A single-node replica set of a test's own (a second or third cluster),
+/// on a free port with its files in a temporary directory; stopped, by its
+/// process id, when dropped (after a failed assertion too).
+pub struct ReplicaSet {
+    pub node: mongod::Mongod,
+    _dir: tempfile::TempDir,
+}
+
+impl ReplicaSet {
+    /// Starts `mongod --replSet NAME` and waits until it is a writable primary.
+    pub async fn start(name: &str) -> ReplicaSet {
+        let dir = tempfile::tempdir().unwrap();
+        let node = mongod::Mongod::start(dir.path(), name).expect("start a mongod");
+        let set = ReplicaSet { node, _dir: dir };
+        mongod::initiate(&[&set.node], name)
+            .await
+            .expect("initiate the replica set");
+        set
+    }
+
+    /// A standalone `mongod` started with `args` (e.g. `--auth`).
+    pub fn standalone(args: &[&str]) -> ReplicaSet {
+        let dir = tempfile::tempdir().unwrap();
+        let node = mongod::Mongod::start_with(dir.path(), args).expect("start a mongod");
+        ReplicaSet { node, _dir: dir }
+    }
+
+    pub fn uri(&self) -> String {
+        self.node.uri()
+    }
+
+    pub async fn client(&self) -> Client {
+        Client::with_uri_str(self.uri()).await.expect("connect")
+    }
+}
+
+impl Drop for ReplicaSet {
+    fn drop(&mut self) {
+        // A test may have killed it already.
+        if mongod::is_running(self.node.pid) {
+            self.node.stop();
+        }
+    }
+}
