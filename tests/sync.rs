@@ -551,6 +551,7 @@ async fn a_tenant_database_dropped_after_discovery_is_reported() {
         canary: 0,
         commit_quorum: None,
         preflight: true,
+        stop: Default::default(),
     };
     let reports = mig::run::run(&ctx, vec![target], &options).await;
     let error = reports[0].error.as_deref().expect("reported as an error");

@@ -122,13 +122,12 @@ impl Printer {
                 ) + &self.after_text
             }
             OutputFormat::Json | OutputFormat::Jsonl => {
-                let mut tail = render::json::tail(&head.rejected, &self.tally);
-                if let Some(by) = &self.by_cluster {
-                    tail.insert(
-                        "clusters".into(),
-                        render::json::clusters_json(by, |t| render::json::tally_json(t, applied)),
-                    );
-                }
+                let mut tail = render::json::tail_in(
+                    &head.rejected,
+                    &self.tally,
+                    self.by_cluster.as_ref(),
+                    applied,
+                );
                 tail.append(&mut self.after_json);
                 self.json
                     .tail(tail, render::json::head(&head.warnings, head.read_path))
@@ -179,14 +178,9 @@ impl Listener for Printer {
         output::stdout(&match self.format {
             OutputFormat::Markdown => String::new(),
             OutputFormat::Text => heading + &render::text::target(&report, applied, self.style),
-            OutputFormat::Json | OutputFormat::Jsonl => {
-                let value = render::json::target(&report, applied);
-                let value = match clusters {
-                    true => render::json::with_cluster(value, report.cluster.as_deref()),
-                    false => value,
-                };
-                self.json.target(&value)
-            }
+            OutputFormat::Json | OutputFormat::Jsonl => self
+                .json
+                .target(&render::json::target_in(&report, applied, clusters)),
         });
         if applied {
             self.results

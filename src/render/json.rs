@@ -208,24 +208,44 @@ pub fn report(report: &Report) -> Value {
             report
                 .targets
                 .iter()
-                .map(|t| {
-                    let value = target(t, report.applied);
-                    match clusters {
-                        true => with_cluster(value, t.cluster.as_deref()),
-                        false => value,
-                    }
-                })
+                .map(|t| target_in(t, report.applied, clusters))
                 .collect(),
         ),
     );
-    doc.extend(tail(&report.rejected, &report.tally()));
-    if let Some(by) = report.by_cluster() {
-        doc.insert(
+    let by = report.by_cluster();
+    doc.extend(tail_in(
+        &report.rejected,
+        &report.tally(),
+        by.as_ref(),
+        report.applied,
+    ));
+    Value::Object(doc)
+}
+
+/// [`target`]; over `[clusters]` (`clusters`), with its `cluster`.
+pub fn target_in(t: &crate::run::TargetReport, applied: bool, clusters: bool) -> Value {
+    let value = target(t, applied);
+    match clusters {
+        true => with_cluster(value, t.cluster.as_deref()),
+        false => value,
+    }
+}
+
+/// [`tail`]; over `[clusters]` (`by`), then `clusters`: each cluster's counts.
+pub fn tail_in(
+    rejected: &[crate::targets::Rejected],
+    tally: &Tally,
+    by: Option<&crate::run::ByCluster<Tally>>,
+    applied: bool,
+) -> Map<String, Value> {
+    let mut m = tail(rejected, tally);
+    if let Some(by) = by {
+        m.insert(
             "clusters".into(),
-            clusters_json(&by, |t| tally_json(t, report.applied)),
+            clusters_json(by, |t| tally_json(t, applied)),
         );
     }
-    Value::Object(doc)
+    m
 }
 
 /// A database's object with `cluster` after `scope` (`null`: a tenant the
@@ -590,17 +610,99 @@ mod tests {
         }
     }
 
+    /// As `cli::printer::Printer` writes it, one database at a time.
     fn streamed(r: &Report, lines: bool) -> String {
         let mut w = ReportWriter::new(lines);
         let head = head(&r.warnings, r.read_path);
         let mut out = w.head(&head);
+        let clusters = !r.clusters.is_empty();
+        let mut by = r
+            .by_cluster()
+            .map(|_| crate::run::ByCluster::<Tally>::new(&r.clusters));
+        let mut tally = Tally::default();
         for t in &r.targets {
-            out.push_str(&w.target(&target_json(t, r.applied)));
+            tally.add(t, r.applied);
+            if let Some(by) = &mut by {
+                by.of(t.cluster.as_deref()).add(t, r.applied);
+            }
+            out.push_str(&w.target(&target_in(t, r.applied, clusters)));
         }
-        out + &w.tail(tail(&r.rejected, &r.tally()), head)
+        out + &w.tail(tail_in(&r.rejected, &tally, by.as_ref(), r.applied), head)
     }
 
-    use super::target as target_json;
+    #[test]
+    fn over_clusters_every_target_has_its_cluster_and_the_tail_each_clusters_counts() {
+        let on = |cluster: Option<&str>, t: TargetReport| TargetReport {
+            cluster: cluster.map(String::from),
+            ..t
+        };
+        let clusters = vec![
+            crate::run::ClusterInfo {
+                name: "main".into(),
+                uri: "mongodb://a".into(),
+                ..Default::default()
+            },
+            crate::run::ClusterInfo {
+                name: "eu".into(),
+                uri: "mongodb://b".into(),
+                error: Some("cannot reach".into()),
+                ..Default::default()
+            },
+        ];
+        for applied in [false, true] {
+            let r = Report {
+                targets: vec![
+                    on(None, target("refused", 0, true)),
+                    on(Some("main"), target("a", 2, false)),
+                    on(Some("eu"), target("b", 0, true)),
+                ],
+                applied,
+                clusters: clusters.clone(),
+                ..Default::default()
+            };
+            let whole = report(&r);
+            assert_eq!(streamed(&r, false), document(&whole));
+            let targets = whole["targets"].as_array().unwrap();
+            let keys: Vec<&str> = targets[1]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(keys[..3], ["database", "scope", "cluster"]);
+            assert_eq!(targets[0]["cluster"], Value::Null);
+            assert_eq!(targets[2]["cluster"], "eu");
+            let per: Vec<(Value, Value, Value)> = whole["clusters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        c["cluster"].clone(),
+                        c["databases"].clone(),
+                        c["failed"].clone(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                per,
+                [
+                    ("main".into(), 1.into(), 0.into()),
+                    ("eu".into(), 1.into(), 1.into()),
+                    (Value::Null, 1.into(), 1.into())
+                ]
+            );
+            assert_eq!(whole["clusters"][1]["error"], "cannot reach");
+            assert_eq!(whole["clusters"][2]["refused"], 1);
+        }
+        // Without clusters, no field is added.
+        let r = Report {
+            targets: vec![target("a", 1, false)],
+            ..Default::default()
+        };
+        let whole = report(&r);
+        assert!(whole.get("clusters").is_none() && whole["targets"][0].get("cluster").is_none());
+    }
 
     #[test]
     fn the_streamed_document_is_the_document_byte_for_byte() {
