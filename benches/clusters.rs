@@ -1,0 +1,178 @@
+//! Clusters benchmark: three clusters (single-node replica sets started
+//! here), N tenant databases on each with the tenant indexes of
+//! `manifests/`, and then, with nothing to change:
+//! - `mig plan` over the three clusters at once (one mig.toml with
+//!   `[clusters]`, each cluster listing its tenants);
+//! - `mig plan` of each cluster alone (`[connection]`, its tenants only);
+//!
+//! each the median of a few runs. The aim: the three at once within 1.2x of
+//! the slowest alone (`ratio`); `vs serial` compares them with the three
+//! planned one after another. Figures are printed, never asserted.
+//!
+//! Run: `scripts/bench --clusters [N ...]` (default 200). The three
+//! `mongod`s are this benchmark's own, on free ports, stopped at the end;
+//! they share this machine's cores, where real clusters would not.
+
+#[path = "../tests/support/mongod.rs"]
+mod mongod;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CLUSTERS: [&str; 3] = ["main", "eu", "us"];
+const RUNS: usize = 5;
+
+fn tenant(cluster: &str, i: usize) -> String {
+    format!("bench_{cluster}_{i:05}")
+}
+
+fn quoted(names: impl Iterator<Item = String>) -> String {
+    names
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A project over the three clusters, each listing its `n` tenants.
+fn over_clusters(uris: &[String], n: usize, manifests: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut text = format!("manifests = {:?}\n", manifests.display().to_string());
+    for (name, uri) in CLUSTERS.iter().zip(uris) {
+        text.push_str(&format!(
+            "[clusters.{name}]\nuri = \"{uri}\"\n[clusters.{name}.tenants]\ndatabases = [{}]\n",
+            quoted((0..n).map(|i| tenant(name, i)))
+        ));
+    }
+    std::fs::write(dir.path().join("mig.toml"), text).unwrap();
+    dir
+}
+
+/// A project of one cluster alone, as before `[clusters]`.
+fn alone(name: &str, uri: &str, n: usize, manifests: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("mig.toml"),
+        format!(
+            "manifests = {:?}\n[connection]\nuri = \"{uri}\"\n[tenants]\nsource = \"list\"\ndatabases = [{}]\n",
+            manifests.display().to_string(),
+            quoted((0..n).map(|i| tenant(name, i)))
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+/// Runs `mig` in `dir` (stdout discarded); its wall time.
+fn mig(dir: &Path, args: &[&str]) -> Duration {
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_mig"))
+        .current_dir(dir)
+        .args(args)
+        .env_remove("MONGODB_URI")
+        .env_remove("MIG_DEV_URI")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run mig");
+    let code = out.status.code().unwrap_or(-1);
+    assert!(
+        code == 0,
+        "mig {args:?} exited {code}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    started.elapsed()
+}
+
+/// The median of `RUNS` plans with nothing to change.
+fn plan(dir: &Path) -> Duration {
+    let mut times: Vec<Duration> = (0..RUNS)
+        .map(|_| {
+            mig(
+                dir,
+                &[
+                    "plan",
+                    "--tenants-only",
+                    "--detailed-exitcode",
+                    "-q",
+                    "--format",
+                    "json",
+                ],
+            )
+        })
+        .collect();
+    times.sort();
+    times[RUNS / 2]
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2}s", d.as_secs_f64())
+}
+
+#[tokio::main]
+async fn main() {
+    let mut sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    if sizes.is_empty() {
+        sizes = vec![200];
+    }
+    sizes.sort();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut nodes = Vec::new();
+    for name in CLUSTERS {
+        let set = format!("rs_bench_{name}");
+        let node = mongod::Mongod::start(dir.path(), &set).expect("start mongod");
+        mongod::initiate(&[&node], &set).await.expect("initiate");
+        nodes.push(node);
+    }
+    let uris: Vec<String> = nodes.iter().map(|n| n.uri()).collect();
+    let manifests = Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests");
+    println!(
+        "clusters benchmark: {} clusters (single-node replica sets, mongod 6.0.5, all on this machine's {} cores), \
+         N tenants on each with manifests/'s tenant indexes; mig plan with nothing to change, median of {RUNS} runs",
+        CLUSTERS.len(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "{:>6} | {:>8} | {:>20} | {:>27} | {:>7} | {:>6} | {:>9}",
+        "N",
+        "build",
+        "3 clusters, one plan",
+        "each alone (main / eu / us)",
+        "slowest",
+        "ratio",
+        "vs serial"
+    );
+    for n in sizes {
+        // Built (the tenants not there yet) by mig itself, the three clusters at once.
+        let all = over_clusters(&uris, n, &manifests);
+        let build = mig(
+            all.path(),
+            &["sync-indexes", "--tenants-only", "--yes", "-q"],
+        );
+        let together = plan(all.path());
+        let each: Vec<Duration> = CLUSTERS
+            .iter()
+            .zip(&uris)
+            .map(|(name, uri)| plan(alone(name, uri, n, &manifests).path()))
+            .collect();
+        let slowest = *each.iter().max().unwrap();
+        let serial: Duration = each.iter().sum();
+        let alone: Vec<String> = each.iter().map(|d| secs(*d)).collect();
+        println!(
+            "{n:>6} | {:>8} | {:>20} | {:>27} | {:>7} | {:>5.2}x | {:>8.2}x",
+            secs(build),
+            secs(together),
+            alone.join(" / "),
+            secs(slowest),
+            together.as_secs_f64() / slowest.as_secs_f64(),
+            together.as_secs_f64() / serial.as_secs_f64()
+        );
+    }
+    for node in &nodes {
+        node.stop();
+    }
+}
