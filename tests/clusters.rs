@@ -367,6 +367,42 @@ async fn per_cluster_discovery_narrowing_saved_plans_and_a_cluster_that_is_down(
     let out = mig(&p, &["plan", "--detailed-exitcode"], &env);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
 
+    // Data migrations run, and are reverted, on every cluster.
+    std::fs::create_dir(p.path().join("migrations")).unwrap();
+    std::fs::write(
+        p.path().join("migrations/20250101000000_mark.yaml"),
+        "description: mark\nscope: tenant\nup:\n  \
+         - update_many: { collection: messages, filter: {}, update: { $set: { marked: true } } }\n\
+         down:\n  - update_many: { collection: messages, filter: {}, update: { $unset: { marked: \"\" } } }\n",
+    )
+    .unwrap();
+    let marked = |client: &Client, db: &str| {
+        let coll = client.database(db).collection::<Document>("messages");
+        async move { coll.count_documents(doc! {"marked": true}).await.unwrap() }
+    };
+    let out = mig(&p, &["apply", "--yes"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!((marked(&main_c, &a).await, marked(&eu_c, &c).await), (1, 1));
+    let out = mig(&p, &["down"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert!(stdout(&out).contains("== cluster eu ("), "{}", show(&out));
+    assert_eq!((marked(&main_c, &a).await, marked(&eu_c, &c).await), (0, 0));
+    // A command about one database says which cluster it is on.
+    let out = mig(&p, &["history", &c, "--cluster", "eu"], &env);
+    assert!(
+        stdout(&out).contains("20250101000000_mark"),
+        "{}",
+        show(&out)
+    );
+    let out = mig(&p, &["history", &c], &env);
+    assert!(
+        stderr(&out).contains("say which one the database is on with --cluster NAME"),
+        "{}",
+        show(&out)
+    );
+    let out = mig(&p, &["apply", "--yes"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+
     // main down: its tenants can't be found, and it alone fails; eu is read.
     p.config_without_public(&config(
         "uri = \"mongodb://127.0.0.1:1/?directConnection=true\"",
@@ -620,6 +656,16 @@ fn bad_cluster_input_is_an_error_naming_the_key_before_any_server_is_asked() {
         "{text}"
     );
     assert!(text.contains("clusters.us: needs uri or uri_env"), "{text}");
+    // What does not work across clusters yet says so.
+    p.config_without_public(
+        "[clusters.main]\nuri_env = \"MONGODB_URI\"\n[clusters.main.tenants]\nprefix = \"x_\"\n",
+    );
+    let (report, _) = json(&p, &["pull"], &[]);
+    assert_eq!(report["error"]["kind"], "usage");
+    assert!(report["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("mig pull reads one server"));
     // Without [clusters], --cluster names nothing.
     p.config("[tenants]\nsource = \"list\"\ndatabases = []\n");
     let (report, _) = json(&p, &["plan", "--cluster", "eu"], &[]);
