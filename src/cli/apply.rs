@@ -212,6 +212,18 @@ async fn apply(
     let shown =
         (!migrating).then(|| saved_plan(plan.targets.iter().filter_map(saved_target).collect()));
     run(Some((args, name)), shown).await?;
+    // Over clusters, the tenants the routing refused were shown failed in
+    // the plan above; the apply of that plan leaves them out, and still fails.
+    let refused = plan
+        .targets
+        .iter()
+        .filter(|t| !plan.clusters.is_empty() && t.cluster.is_none() && t.failed())
+        .count();
+    if refused > 0 && !migrating {
+        return Err(Failure::Clusters(vec![format!(
+            "{refused} tenant(s) not routed to a cluster, touched nowhere (the plan above says why)"
+        )]));
+    }
     Ok(Success::Done)
 }
 

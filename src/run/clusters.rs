@@ -377,11 +377,15 @@ impl Fleet {
         work: Work<'_>,
         each: &mut (dyn FnMut(TargetReport) + Send),
     ) {
-        for report in &self.refused {
-            if let Some(p) = shared.progress {
-                p.database_done(&report.target.database, &report.brief(true));
+        // A saved plan names its databases: those the routing refuses now
+        // fail among them (`saved_targets`), the others are not its business.
+        if !matches!(work, Work::Saved(..)) {
+            for report in &self.refused {
+                if let Some(p) = shared.progress {
+                    p.database_done(&report.target.database, &report.brief(true));
+                }
+                each(report.clone());
             }
-            each(report.clone());
         }
         match work {
             Work::Run(options) if options.apply.is_some() && options.canary > 0 => {
@@ -451,9 +455,16 @@ impl Fleet {
                 let i = self.members.iter().position(|m| m.name == c)?;
                 self.targets[i].contains(&target).then_some(i)
             });
-            match at {
-                Some(i) => out[i].push(target),
-                None => {
+            let refused = self.refused.iter().find(|r| r.target == target);
+            match (at, refused) {
+                (Some(i), _) => out[i].push(target),
+                (None, Some(refused)) => {
+                    if let Some(p) = shared.progress {
+                        p.database_done(&target.database, &refused.brief(true));
+                    }
+                    each(refused.clone());
+                }
+                (None, None) => {
                     let why = match &t.cluster {
                         None => "the plan was made without [clusters]; plan again".to_string(),
                         Some(c) => format!(
