@@ -75,20 +75,14 @@ pub struct Inputs<'a> {
     pub path: std::path::PathBuf,
 }
 
-/// A cluster's name, as `--cluster` takes it and reports print it.
-fn check_name(name: &str) -> Result<(), String> {
-    let ok = !name.is_empty()
+/// A cluster's name, as `--cluster` takes it and reports print it: 1 to 64
+/// letters, digits, `_` and `-`.
+fn is_cluster_name(name: &str) -> bool {
+    !name.is_empty()
         && name.len() <= 64
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{name:?}: a cluster name is 1 to 64 letters, digits, _ and -"
-        ))
-    }
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// Checks `[clusters]` and the keys that refer to it (`public.cluster`,
@@ -148,8 +142,11 @@ pub fn resolve(
     let mut clusters = Vec::new();
     for (name, config) in configs {
         let key = format!("clusters.{name}");
-        if let Err(why) = check_name(name) {
-            problems.push(src.problem(&key, why));
+        if !is_cluster_name(name) {
+            problems.push(src.problem(
+                &key,
+                format!("{name:?}: a cluster name is 1 to 64 letters, digits, _ and -"),
+            ));
             continue;
         }
         let uri = cluster_uri(name, config, inputs, src, problems);

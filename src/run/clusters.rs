@@ -50,14 +50,19 @@ pub struct Member {
     /// Whether the run works on its databases (`--cluster`); a cluster can
     /// be contacted only to read the registry.
     pub selected: bool,
-    conn: Result<Conn, String>,
+    conn: Result<Conn, Unusable>,
 }
+
+/// Why a cluster (or its list of databases) can't be used, in words.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unusable(String);
 
 struct Conn {
     client: Client,
     server: ServerInfo,
     /// Its databases (`listDatabases`), or why they could not be listed.
-    listed: Result<Vec<String>, String>,
+    listed: Result<Vec<String>, Unusable>,
 }
 
 impl Member {
@@ -69,7 +74,7 @@ impl Member {
         ClusterInfo {
             name: self.name.clone(),
             uri: redact_uri(&self.settings.uri),
-            error: self.conn.as_ref().err().cloned(),
+            error: self.conn.as_ref().err().map(|e| e.0.clone()),
             read_path,
             mongos,
         }
@@ -82,7 +87,7 @@ impl Member {
 
     /// Fails the whole cluster (a dev server of another version, say).
     pub fn fail(&mut self, why: String) {
-        self.conn = Err(why);
+        self.conn = Err(Unusable(why));
     }
 }
 
@@ -136,7 +141,7 @@ pub async fn connect(settings: &Settings, selection: &Selection) -> Vec<Member> 
         let settings = settings.for_cluster(cluster);
         let conn = contact(&settings)
             .await
-            .map_err(|e| crate::redact::scrub(&e.to_string()));
+            .map_err(|e| Unusable(crate::redact::scrub(&e.to_string())));
         if let Err(why) = &conn {
             tracing::info!(cluster = %cluster.name, "cannot use the cluster: {why}");
         }
@@ -159,7 +164,7 @@ async fn contact(settings: &Settings) -> Result<Conn, errors::ReadError> {
         client.list_database_names(),
     )
     .await
-    .map_err(|e| format!("cannot list its databases: {e}"));
+    .map_err(|e| Unusable(format!("cannot list its databases: {e}")));
     Ok(Conn {
         client,
         server,
@@ -536,7 +541,7 @@ impl Member {
             Err(why) => {
                 let why = RunError::Cluster {
                     cluster: self.name.clone(),
-                    why: why.clone(),
+                    why: why.to_string(),
                 };
                 if let Work::Run(o) | Work::Saved(_, o) = work {
                     if o.on_error == super::OnError::Stop {

@@ -331,13 +331,16 @@ pub async fn read_registry(
                 continue;
             }
         };
-        let cluster = cluster_field.as_ref().map(|c| match get_path(&entry, c) {
-            Some(Bson::String(name)) => Ok(name.clone()),
-            None => Err(format!("the registry entry ({label}) has no {c:?} field")),
-            Some(v) => Err(format!(
+        let cluster = match cluster_field.as_ref().map(|c| (c, get_path(&entry, c))) {
+            None => routing::Placement::Unsaid,
+            Some((_, Some(Bson::String(name)))) => routing::Placement::Cluster(name.clone()),
+            Some((c, None)) => routing::Placement::Invalid(format!(
+                "the registry entry ({label}) has no {c:?} field"
+            )),
+            Some((c, Some(v))) => routing::Placement::Invalid(format!(
                 "the registry entry's {c:?} is not a string ({label}: {v})"
             )),
-        });
+        };
         entries.push(routing::Entry {
             database,
             cluster,

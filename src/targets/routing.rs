@@ -13,15 +13,24 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// One registry entry: its tenant database and, with `cluster_field`, the
-/// cluster it names (`Err`: why it names none). `None`: no `cluster_field`
-/// (one cluster: all its tenants are there).
+/// One registry entry: its tenant database and the cluster it names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     pub database: String,
-    pub cluster: Option<Result<String, String>>,
+    pub cluster: Placement,
     /// Which entry, for messages: `chat_public.client_configs _id 7`.
     pub entry: String,
+}
+
+/// What a registry entry says of its tenant's cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// No `cluster_field` (one cluster: every tenant is there).
+    Unsaid,
+    /// The cluster its `cluster_field` names.
+    Cluster(String),
+    /// Its `cluster_field` is missing or not a string: why.
+    Invalid(String),
 }
 
 /// What says where a tenant lives.
@@ -135,12 +144,12 @@ pub fn route(clusters: &[String], claims: &Claims, present: &[(String, Vec<Strin
             for e in entries {
                 let cluster = match &e.cluster {
                     // Without a cluster field there is one cluster.
-                    None => clusters
+                    Placement::Unsaid => clusters
                         .first()
                         .map(String::as_str)
                         .ok_or_else(|| Misrouted::NoCluster(e.entry.clone())),
-                    Some(Err(why)) => Err(Misrouted::NoCluster(why.clone())),
-                    Some(Ok(c)) => match clusters.iter().find(|k| *k == c) {
+                    Placement::Invalid(why) => Err(Misrouted::NoCluster(why.clone())),
+                    Placement::Cluster(c) => match clusters.iter().find(|k| *k == c) {
                         Some(known) => Ok(known.as_str()),
                         None => Err(Misrouted::UnknownCluster {
                             cluster: c.clone(),
@@ -223,11 +232,10 @@ mod tests {
     fn entry(db: &str, cluster: Option<&str>) -> Entry {
         Entry {
             database: db.into(),
-            cluster: Some(
-                cluster
-                    .map(String::from)
-                    .ok_or_else(|| format!("entry {db} has no \"region\"")),
-            ),
+            cluster: match cluster {
+                Some(c) => Placement::Cluster(c.into()),
+                None => Placement::Invalid(format!("entry {db} has no \"region\"")),
+            },
             entry: format!("pub.registry _id {db}"),
         }
     }
@@ -408,7 +416,7 @@ mod tests {
         let one = names(&["main"]);
         let e = Entry {
             database: "t_a".into(),
-            cluster: None,
+            cluster: Placement::Unsaid,
             entry: "x".into(),
         };
         let r = route(
