@@ -15,6 +15,8 @@
 
 #[path = "../tests/support/mongod.rs"]
 mod mongod;
+#[path = "support/sizes.rs"]
+mod sizes;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -112,14 +114,7 @@ fn secs(d: Duration) -> String {
 
 #[tokio::main]
 async fn main() {
-    let mut sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    if sizes.is_empty() {
-        sizes = vec![200];
-    }
-    sizes.sort();
+    let sizes = sizes::sizes(&[200]);
     let dir = tempfile::tempdir().expect("temp dir");
     let mut nodes = Vec::new();
     for name in CLUSTERS {

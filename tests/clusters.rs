@@ -491,17 +491,12 @@ async fn a_cluster_stopped_mid_run_fails_only_its_own_tenants() {
     let eu_uri = eu.uri();
     let env = [("MIG_URI_EU", eu_uri.as_str())];
     let child = mig_cmd(&p, &["apply", "--yes"], &env).spawn().unwrap();
-    let journal = eu_c.database(&eu_tenants[0]).collection::<Document>("mig");
-    eventually(Duration::from_secs(60), "eu's first build to start", || {
-        let journal = journal.clone();
-        async move {
-            journal
-                .count_documents(doc! {"kind": "journal"})
-                .await
-                .unwrap_or(0)
-                > 0
-        }
-    })
+    journal_started(
+        &eu_c,
+        &eu_tenants[0],
+        Duration::from_secs(60),
+        "eu's first build to start",
+    )
     .await;
     eu.node.kill();
     let out = child.wait_with_output().unwrap();

@@ -855,73 +855,48 @@ cluster_field = "region"
     #[test]
     fn the_registry_and_lists_must_say_which_cluster() {
         let two = "[clusters.main]\nuri = \"mongodb://a\"\n[clusters.eu]\nuri = \"mongodb://b\"\n";
-        let text = said(
-            &clusters_of(
-                &format!("{two}[public]\ndatabase = \"p\"\n[tenants]\nsource = \"registry\"\ncollection = \"c\"\nfield = \"f\"\n"),
-                &[],
-            )
-            .unwrap_err(),
-        );
-        assert!(
-            text.iter()
-                .any(|t| t.contains("tenants.cluster_field: with several [clusters]")),
-            "{text:#?}"
-        );
-        assert!(
-            text.iter()
-                .any(|t| t.contains("public.cluster: with several [clusters]")),
-            "{text:#?}"
-        );
-        let text = said(
-            &clusters_of(
-                &format!("{two}[tenants]\nsource = \"list\"\ndatabases = [\"t\"]\n"),
-                &[],
-            )
-            .unwrap_err(),
-        );
-        assert!(
-            text.iter()
-                .any(|t| t.contains("tenants.databases: with several [clusters]")),
-            "{text:#?}"
-        );
-        let text = said(
-            &clusters_of(
-                &format!("{two}[tenants]\nsource = \"prefix\"\nprefix = \"t\"\ncluster_field = \"r\"\n[clusters.eu.tenants]\nprefix = \"x\"\n"),
-                &[],
-            )
-            .unwrap_err(),
-        );
-        assert!(
-            text.iter()
-                .any(|t| t.contains("tenants.cluster_field: is for tenants.source = \"registry\"")),
-            "{text:#?}"
-        );
-        let text = said(
-            &clusters_of(
-                &format!("{two}[public]\ndatabase = \"p\"\ncluster = \"main\"\n[tenants]\nsource = \"registry\"\ncollection = \"c\"\nfield = \"f\"\ncluster_field = \"r\"\n[clusters.eu.tenants]\nprefix = \"x\"\n"),
-                &[],
-            )
-            .unwrap_err(),
-        );
-        assert!(
-            text.iter()
-                .any(|t| t.contains("clusters.eu.tenants: tenants come from the registry")),
-            "{text:#?}"
-        );
-        // Without [clusters], the keys that refer to it are refused.
-        let text = said(
-            &clusters_of("[public]\ncluster = \"main\"\n[tenants]\nsource = \"registry\"\ncollection = \"c\"\nfield = \"f\"\ncluster_field = \"r\"\n", &[]).unwrap_err(),
-        );
-        assert!(
-            text.iter()
-                .any(|t| t.contains("public.cluster: needs [clusters]")),
-            "{text:#?}"
-        );
-        assert!(
-            text.iter()
-                .any(|t| t.contains("tenants.cluster_field: needs [clusters]")),
-            "{text:#?}"
-        );
+        let registry = "[tenants]\nsource = \"registry\"\ncollection = \"c\"\nfield = \"f\"\n";
+        let cases = [
+            (
+                format!("{two}[public]\ndatabase = \"p\"\n{registry}"),
+                vec![
+                    "tenants.cluster_field: with several [clusters]",
+                    "public.cluster: with several [clusters]",
+                ],
+            ),
+            (
+                format!("{two}[tenants]\nsource = \"list\"\ndatabases = [\"t\"]\n"),
+                vec!["tenants.databases: with several [clusters]"],
+            ),
+            (
+                format!(
+                    "{two}[tenants]\nsource = \"prefix\"\nprefix = \"t\"\ncluster_field = \"r\"\n\
+                     [clusters.eu.tenants]\nprefix = \"x\"\n"
+                ),
+                vec!["tenants.cluster_field: is for tenants.source = \"registry\""],
+            ),
+            (
+                format!(
+                    "{two}[public]\ndatabase = \"p\"\ncluster = \"main\"\n{registry}\
+                     cluster_field = \"r\"\n[clusters.eu.tenants]\nprefix = \"x\"\n"
+                ),
+                vec!["clusters.eu.tenants: tenants come from the registry"],
+            ),
+            // Without [clusters], the keys that refer to it are refused.
+            (
+                format!("[public]\ncluster = \"main\"\n{registry}cluster_field = \"r\"\n"),
+                vec![
+                    "public.cluster: needs [clusters]",
+                    "tenants.cluster_field: needs [clusters]",
+                ],
+            ),
+        ];
+        for (text, expected) in cases {
+            let said = said(&clusters_of(&text, &[]).unwrap_err());
+            for e in expected {
+                assert!(said.iter().any(|t| t.contains(e)), "{e}: {said:#?}");
+            }
+        }
     }
 
     #[test]

@@ -155,30 +155,27 @@ pub fn status_database(t: &crate::run::TargetReport, all: &[crate::migrate::Migr
 /// `mig status`'s fields after `databases`; `counts` by `DatabaseStatus`.
 pub fn status_tail(counts: &[usize; 3]) -> Map<String, Value> {
     let mut m = Map::new();
-    m.insert(
-        "summary".into(),
-        json!({"databases": counts.iter().sum::<usize>(), "migrated": counts[0], "behind": counts[1], "failed": counts[2]}),
-    );
+    m.insert("summary".into(), Value::Object(status_counts(counts)));
     m
 }
 
 /// A cluster's counts in `mig drift --format json`: in sync, drifted, failed.
 pub fn drift_counts(counts: &[usize; 3]) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("databases".into(), json!(counts.iter().sum::<usize>()));
-    m.insert("in_sync".into(), json!(counts[0]));
-    m.insert("drifted".into(), json!(counts[1]));
-    m.insert("failed".into(), json!(counts[2]));
-    m
+    three_counts(counts, ["in_sync", "drifted", "failed"])
 }
 
 /// A cluster's counts in `mig status --format json`; `counts` by `DatabaseStatus`.
 pub fn status_counts(counts: &[usize; 3]) -> Map<String, Value> {
+    three_counts(counts, ["migrated", "behind", "failed"])
+}
+
+/// `{databases, <names[0]>, <names[1]>, <names[2]>}`.
+fn three_counts(counts: &[usize; 3], names: [&str; 3]) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("databases".into(), json!(counts.iter().sum::<usize>()));
-    m.insert("migrated".into(), json!(counts[0]));
-    m.insert("behind".into(), json!(counts[1]));
-    m.insert("failed".into(), json!(counts[2]));
+    for (name, n) in names.iter().zip(counts) {
+        m.insert(name.to_string(), json!(n));
+    }
     m
 }
 

@@ -383,23 +383,25 @@ pub fn status_database(
 
 /// A cluster's counts in `mig drift`: in sync, drifted, failed.
 pub fn drift_counts(counts: &[usize; 3]) -> String {
-    format!(
-        "{} database(s): {} in sync, {} drifted, {} failed",
-        thousands(counts.iter().sum::<usize>()),
-        thousands(counts[0]),
-        thousands(counts[1]),
-        thousands(counts[2])
-    )
+    three_counts(counts, ["in sync", "drifted", "failed"])
 }
 
 /// A cluster's counts in `mig status`; `counts` by [`super::DatabaseStatus`].
 pub fn status_counts(counts: &[usize; 3]) -> String {
+    three_counts(counts, ["fully migrated", "behind", "failed"])
+}
+
+/// `N database(s): a <names[0]>, b <names[1]>, c <names[2]>`.
+fn three_counts(counts: &[usize; 3], names: [&str; 3]) -> String {
+    let parts: Vec<String> = names
+        .iter()
+        .zip(counts)
+        .map(|(name, n)| format!("{} {name}", thousands(*n)))
+        .collect();
     format!(
-        "{} database(s): {} fully migrated, {} behind, {} failed",
-        counts.iter().sum::<usize>(),
-        counts[0],
-        counts[1],
-        counts[2]
+        "{} database(s): {}",
+        thousands(counts.iter().sum::<usize>()),
+        parts.join(", ")
     )
 }
 

@@ -262,6 +262,23 @@ pub async fn journal(db: &str) -> Vec<Document> {
         .unwrap()
 }
 
+/// Waits until `mig` has journaled a step in `db` (its first write has
+/// begun), on the server of `client`; panics after `limit`.
+pub async fn journal_started(client: &Client, db: &str, limit: std::time::Duration, what: &str) {
+    let journal = client.database(db).collection::<Document>("mig");
+    eventually(limit, what, || {
+        let journal = journal.clone();
+        async move {
+            journal
+                .count_documents(doc! {"kind": "journal"})
+                .await
+                .unwrap_or(0)
+                > 0
+        }
+    })
+    .await;
+}
+
 /// Waits until `check` holds, polling; panics after `limit`.
 pub async fn eventually<F, Fut>(limit: std::time::Duration, what: &str, mut check: F)
 where
