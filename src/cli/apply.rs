@@ -68,6 +68,7 @@ pub const APPLY_EXAMPLES: &str = "Examples:
   mig apply --tenants-only --canary 5 --yes
   mig apply plan.json            exactly a plan saved by `mig plan --out plan.json`
   mig apply --dry-run            the plan only; nothing is written
+  mig apply --cluster eu --yes   with [clusters] in mig.toml: only the databases on cluster eu
 
 On a terminal, mig shows the plan and asks before the first write; --yes
 (or --auto-approve) skips the question. Without a terminal (CI, scripts)
