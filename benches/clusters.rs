@@ -7,7 +7,9 @@
 //!
 //! each the median of a few runs. The aim: the three at once within 1.2x of
 //! the slowest alone (`ratio`); `vs serial` compares them with the three
-//! planned one after another. Figures are printed, never asserted.
+//! planned one after another, and the last column the CPU time of `mig`
+//! itself, the three at once next to the sum of the three alone. Figures
+//! are printed, never asserted.
 //!
 //! Run: `scripts/bench --clusters [N ...]` (default 200). The three
 //! `mongod`s are this benchmark's own, on free ports, stopped at the end;
@@ -65,8 +67,31 @@ fn alone(name: &str, uri: &str, n: usize, manifests: &Path) -> tempfile::TempDir
     dir
 }
 
-/// Runs `mig` in `dir` (stdout discarded); its wall time.
-fn mig(dir: &Path, args: &[&str]) -> Duration {
+/// The CPU time (user + system) of this process's children that have been
+/// waited for: `cutime` + `cstime` of /proc/self/stat, in clock ticks (100 Hz).
+fn children_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (in parentheses): cutime and cstime
+    // are the 16th and 17th of the line, the 14th and 15th after it.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    let ticks = fields.get(13).copied().unwrap_or(0) + fields.get(14).copied().unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+/// A finished `mig` run: its wall time and its own CPU time.
+#[derive(Clone, Copy)]
+struct Measured {
+    wall: Duration,
+    cpu: Duration,
+}
+
+/// Runs `mig` in `dir` (stdout discarded).
+fn mig(dir: &Path, args: &[&str]) -> Measured {
+    let cpu = children_cpu();
     let started = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_mig"))
         .current_dir(dir)
@@ -78,34 +103,37 @@ fn mig(dir: &Path, args: &[&str]) -> Duration {
         .stderr(Stdio::piped())
         .output()
         .expect("run mig");
+    let wall = started.elapsed();
     let code = out.status.code().unwrap_or(-1);
     assert!(
         code == 0,
         "mig {args:?} exited {code}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    started.elapsed()
+    Measured {
+        wall,
+        cpu: children_cpu().saturating_sub(cpu),
+    }
 }
 
-/// The median of `RUNS` plans with nothing to change.
-fn plan(dir: &Path) -> Duration {
-    let mut times: Vec<Duration> = (0..RUNS)
-        .map(|_| {
-            mig(
-                dir,
-                &[
-                    "plan",
-                    "--tenants-only",
-                    "--detailed-exitcode",
-                    "-q",
-                    "--format",
-                    "json",
-                ],
-            )
-        })
-        .collect();
-    times.sort();
-    times[RUNS / 2]
+/// `RUNS` plans with nothing to change: the median wall time, and `mig`'s
+/// CPU time on average.
+fn plan(dir: &Path) -> Measured {
+    let args = [
+        "plan",
+        "--tenants-only",
+        "--detailed-exitcode",
+        "-q",
+        "--format",
+        "json",
+    ];
+    let mut runs: Vec<Measured> = (0..RUNS).map(|_| mig(dir, &args)).collect();
+    let cpu = runs.iter().map(|m| m.cpu).sum::<Duration>() / RUNS as u32;
+    runs.sort_by_key(|m| m.wall);
+    Measured {
+        wall: runs[RUNS / 2].wall,
+        cpu,
+    }
 }
 
 fn secs(d: Duration) -> String {
@@ -132,39 +160,40 @@ async fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "{:>6} | {:>8} | {:>20} | {:>27} | {:>7} | {:>6} | {:>9}",
+        "{:>6} | {:>8} | {:>20} | {:>27} | {:>7} | {:>6} | {:>9} | {:>22}",
         "N",
         "build",
         "3 clusters, one plan",
         "each alone (main / eu / us)",
         "slowest",
         "ratio",
-        "vs serial"
+        "vs serial",
+        "mig CPU: 3 at once/sum"
     );
     for n in sizes {
         // Built (the tenants not there yet) by mig itself, the three clusters at once.
         let all = over_clusters(&uris, n, &manifests);
-        let build = mig(
-            all.path(),
-            &["sync-indexes", "--tenants-only", "--yes", "-q"],
-        );
+        let args = ["sync-indexes", "--tenants-only", "--yes", "-q"];
+        let build = mig(all.path(), &args).wall;
         let together = plan(all.path());
-        let each: Vec<Duration> = CLUSTERS
+        let each: Vec<Measured> = CLUSTERS
             .iter()
             .zip(&uris)
             .map(|(name, uri)| plan(alone(name, uri, n, &manifests).path()))
             .collect();
-        let slowest = *each.iter().max().unwrap();
-        let serial: Duration = each.iter().sum();
-        let alone: Vec<String> = each.iter().map(|d| secs(*d)).collect();
+        let slowest = each.iter().map(|m| m.wall).max().unwrap();
+        let serial: Duration = each.iter().map(|m| m.wall).sum();
+        let cpu: Duration = each.iter().map(|m| m.cpu).sum();
+        let alone: Vec<String> = each.iter().map(|m| secs(m.wall)).collect();
         println!(
-            "{n:>6} | {:>8} | {:>20} | {:>27} | {:>7} | {:>5.2}x | {:>8.2}x",
+            "{n:>6} | {:>8} | {:>20} | {:>27} | {:>7} | {:>5.2}x | {:>8.2}x | {:>22}",
             secs(build),
-            secs(together),
+            secs(together.wall),
             alone.join(" / "),
             secs(slowest),
-            together.as_secs_f64() / slowest.as_secs_f64(),
-            together.as_secs_f64() / serial.as_secs_f64()
+            together.wall.as_secs_f64() / slowest.as_secs_f64(),
+            together.wall.as_secs_f64() / serial.as_secs_f64(),
+            format!("{} / {}", secs(together.cpu), secs(cpu))
         );
     }
     for node in &nodes {

@@ -65,7 +65,10 @@ pub async fn run(
     };
     let lock = (!args.dry_run).then_some(&lock);
     let mut reports = Vec::new();
-    let work = run::clusters::Work::Down { to, lock };
+    let work = run::clusters::Work::Down {
+        to: to.map(String::from),
+        lock: lock.cloned(),
+    };
     fleet
         .each(settings, manifests, migrations, work, &mut |r| {
             reports.push(r)

@@ -3,6 +3,7 @@
 //! of `status` and `down`.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::Settings;
@@ -221,7 +222,11 @@ async fn run_clusters(
         .filter_map(|m| m.server())
         .all(|s| s.unique_conversion());
     let options = run_options(args, apply, unique_conversion);
-    let progress = Progress::new(fleet.len(), std::io::stderr().is_terminal(), global.quiet);
+    let progress = Arc::new(Progress::new(
+        fleet.len(),
+        std::io::stderr().is_terminal(),
+        global.quiet,
+    ));
     listener.start(Head {
         rejected: fleet.rejected.clone(),
         applied: options.apply.is_some(),
@@ -230,13 +235,13 @@ async fn run_clusters(
         clusters: fleet.infos(),
     });
     let shared = clusters::Shared {
-        manifests,
-        progress: Some(&progress),
-        migrations,
+        manifests: Arc::new(manifests.clone()),
+        progress: Some(progress.clone()),
+        migrations: migrations.cloned().map(Arc::new),
     };
-    let work = match &saved {
-        Some(saved) => clusters::Work::Saved(saved, &options),
-        None => clusters::Work::Run(&options),
+    let work = match saved {
+        Some(saved) => clusters::Work::Saved(Arc::new(saved), options),
+        None => clusters::Work::Run(options),
     };
     let each = &mut |report| progress.suspend(|| listener.target(report));
     fleet.run_each(&shared, work, each).await;
@@ -305,7 +310,7 @@ pub fn print_report(global: &Global, report: &Report) -> Vec<String> {
 /// progress display, for `status` and `down`.
 pub struct Fleet {
     kind: Kind,
-    pub progress: Progress,
+    pub progress: Arc<Progress>,
 }
 
 enum Kind {
@@ -342,7 +347,10 @@ impl Fleet {
             Kind::Clusters(fleet) => fleet.len(),
         };
         let progress = Progress::new(total, std::io::stderr().is_terminal(), global.quiet);
-        Ok(Fleet { kind, progress })
+        Ok(Fleet {
+            kind,
+            progress: Arc::new(progress),
+        })
     }
 
     /// With `[clusters]`: each cluster of the run.
@@ -360,15 +368,15 @@ impl Fleet {
         settings: &Settings,
         manifests: &Manifests,
         migrations: &Migrations,
-        work: clusters::Work<'_>,
+        work: clusters::Work,
         each: &mut (dyn FnMut(run::TargetReport) + Send),
     ) {
         let (client, server, targets) = match &self.kind {
             Kind::Clusters(fleet) => {
                 let shared = clusters::Shared {
-                    manifests,
-                    progress: Some(&self.progress),
-                    migrations: Some(migrations),
+                    manifests: Arc::new(manifests.clone()),
+                    progress: Some(self.progress.clone()),
+                    migrations: Some(Arc::new(migrations.clone())),
                 };
                 return fleet.run_each(&shared, work, each).await;
             }
@@ -387,12 +395,12 @@ impl Fleet {
             migrations: Some(migrations),
         };
         match work {
-            clusters::Work::Run(options) => run::run_each(&ctx, targets, options, each).await,
+            clusters::Work::Run(options) => run::run_each(&ctx, targets, &options, each).await,
             clusters::Work::Saved(saved, options) => {
-                run::apply_saved(&ctx, saved, options, each).await
+                run::apply_saved(&ctx, &saved, &options, each).await
             }
             clusters::Work::Down { to, lock } => {
-                for report in run::down(&ctx, targets, to, lock).await {
+                for report in run::down(&ctx, targets, to.as_deref(), lock.as_ref()).await {
                     each(report);
                 }
             }

@@ -85,7 +85,7 @@ pub async fn run(
         };
         fleet.progress.suspend(|| output::stdout(&text));
     };
-    let work = run::clusters::Work::Run(&options);
+    let work = run::clusters::Work::Run(options);
     fleet
         .each(settings, manifests, migrations, work, &mut each)
         .await;

@@ -9,6 +9,7 @@
 //! goes away midway fails only its own databases, saying why.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use futures::channel::mpsc;
 use futures::StreamExt;
@@ -104,24 +105,27 @@ pub struct Fleet {
     pub rejected: Vec<Rejected>,
 }
 
-/// What every cluster of a run shares.
-pub struct Shared<'a> {
-    pub manifests: &'a Manifests,
-    pub progress: Option<&'a Progress>,
-    pub migrations: Option<&'a Migrations>,
+/// What every cluster of a run shares. Each cluster runs as a task of its
+/// own (on its own worker thread, when one is free), so what they share is
+/// owned and shared by reference count.
+#[derive(Clone)]
+pub struct Shared {
+    pub manifests: Arc<Manifests>,
+    pub progress: Option<Arc<Progress>>,
+    pub migrations: Option<Arc<Migrations>>,
 }
 
 /// What a run does on each cluster.
-#[derive(Clone, Copy)]
-pub enum Work<'a> {
+#[derive(Clone)]
+pub enum Work {
     /// Plan (and, with `apply`, apply) the live state.
-    Run(&'a RunOptions),
+    Run(RunOptions),
     /// Apply a saved plan, each database on the cluster it was planned on.
-    Saved(&'a SavedPlan, &'a RunOptions),
+    Saved(Arc<SavedPlan>, RunOptions),
     /// `mig down` (without a lock: what it would revert).
     Down {
-        to: Option<&'a str>,
-        lock: Option<&'a LockOptions>,
+        to: Option<String>,
+        lock: Option<LockOptions>,
     },
 }
 
@@ -378,15 +382,15 @@ impl Fleet {
     /// refused, then cluster by cluster in mig.toml's order.
     pub async fn run_each(
         &self,
-        shared: &Shared<'_>,
-        work: Work<'_>,
+        shared: &Shared,
+        work: Work,
         each: &mut (dyn FnMut(TargetReport) + Send),
     ) {
         // A saved plan names its databases: those the routing refuses now
         // fail among them (`saved_targets`), the others are not its business.
         if !matches!(work, Work::Saved(..)) {
             for report in &self.refused {
-                if let Some(p) = shared.progress {
+                if let Some(p) = &shared.progress {
                     p.database_done(&report.target.database, &report.brief(true));
                 }
                 each(report.clone());
@@ -394,10 +398,10 @@ impl Fleet {
         }
         match work {
             Work::Run(options) if options.apply.is_some() && options.canary > 0 => {
-                self.canary_first(shared, options, each).await
+                self.canary_first(shared, &options, each).await
             }
             Work::Saved(saved, options) => {
-                let targets = self.saved_targets(saved, shared, each);
+                let targets = self.saved_targets(&saved, shared, each);
                 self.each_cluster(shared, targets, Work::Saved(saved, options), each)
                     .await
             }
@@ -412,7 +416,7 @@ impl Fleet {
     /// taken in turn from each cluster first, then, if none failed, the rest.
     async fn canary_first(
         &self,
-        shared: &Shared<'_>,
+        shared: &Shared,
         options: &RunOptions,
         each: &mut (dyn FnMut(TargetReport) + Send),
     ) {
@@ -422,8 +426,8 @@ impl Fleet {
             ..options.clone()
         };
         let mut failed = false;
-        let work = Work::Run(&plain);
-        self.each_cluster(shared, first, work, &mut |r| {
+        let work = Work::Run(plain);
+        self.each_cluster(shared, first, work.clone(), &mut |r| {
             failed |= r.failed();
             each(r)
         })
@@ -447,7 +451,7 @@ impl Fleet {
     fn saved_targets(
         &self,
         saved: &SavedPlan,
-        shared: &Shared<'_>,
+        shared: &Shared,
         each: &mut (dyn FnMut(TargetReport) + Send),
     ) -> Vec<Vec<Target>> {
         let mut out = vec![Vec::new(); self.members.len()];
@@ -464,7 +468,7 @@ impl Fleet {
             match (at, refused) {
                 (Some(i), _) => out[i].push(target),
                 (None, Some(refused)) => {
-                    if let Some(p) = shared.progress {
+                    if let Some(p) = &shared.progress {
                         p.database_done(&target.database, &refused.brief(true));
                     }
                     each(refused.clone());
@@ -482,7 +486,7 @@ impl Fleet {
                         skipped: Some(why),
                         ..TargetReport::new(target)
                     };
-                    if let Some(p) = shared.progress {
+                    if let Some(p) = &shared.progress {
                         p.database_done(&report.target.database, &report.brief(true));
                     }
                     each(report);
@@ -492,58 +496,90 @@ impl Fleet {
         out
     }
 
-    /// Runs `work` on each cluster's `targets` at once; reports handed on
-    /// cluster by cluster.
+    /// Runs `work` on each cluster's `targets` at once, each cluster a task
+    /// of its own; reports handed on cluster by cluster.
     async fn each_cluster(
         &self,
-        shared: &Shared<'_>,
+        shared: &Shared,
         targets: Vec<Vec<Target>>,
-        work: Work<'_>,
+        work: Work,
         each: &mut (dyn FnMut(TargetReport) + Send),
     ) {
-        let (senders, receivers): (Vec<_>, Vec<_>) =
-            targets.iter().map(|_| mpsc::unbounded()).unzip();
-        let runs = self.members.iter().zip(targets).zip(senders).map(
-            |((member, targets), tx)| async move {
-                let mut sink = |mut report: TargetReport| {
-                    report.cluster = Some(member.name.clone());
-                    let _ = tx.unbounded_send(report);
-                };
-                if targets.is_empty() {
-                    return;
-                }
-                member.run(shared, targets, work, &mut sink).await
-            },
-        );
-        let hand_on = async {
-            for mut rx in receivers {
-                while let Some(report) = rx.next().await {
-                    each(report);
+        let mut receivers = Vec::new();
+        let mut tasks = Vec::new();
+        for (member, targets) in self.members.iter().zip(targets) {
+            let (tx, rx) = mpsc::unbounded();
+            receivers.push(rx);
+            if targets.is_empty() {
+                continue;
+            }
+            let run = member
+                .runner()
+                .run(shared.clone(), targets, work.clone(), tx);
+            tasks.push(tokio::spawn(run));
+        }
+        for mut rx in receivers {
+            while let Some(report) = rx.next().await {
+                each(report);
+            }
+        }
+        for task in tasks {
+            if let Err(e) = task.await {
+                if e.is_panic() {
+                    std::panic::resume_unwind(e.into_panic());
                 }
             }
-        };
-        futures::join!(futures::future::join_all(runs), hand_on);
+        }
     }
 }
 
 impl Member {
-    /// Runs `work` on this cluster's `targets`, as on one server; a cluster
-    /// that can't be used fails each of them, saying why.
+    /// What a cluster's task takes with it.
+    fn runner(&self) -> Runner {
+        Runner {
+            name: self.name.clone(),
+            settings: self.settings.clone(),
+            conn: self
+                .conn
+                .as_ref()
+                .map(|c| (c.client.clone(), c.server.clone()))
+                .map_err(Clone::clone),
+        }
+    }
+}
+
+/// One cluster's run, owned, for a task of its own.
+struct Runner {
+    name: String,
+    settings: Settings,
+    conn: Result<(Client, ServerInfo), Unusable>,
+}
+
+impl Runner {
+    /// Runs `work` on this cluster's `targets`, as on one server, each report
+    /// sent to `tx` with the cluster's name; a cluster that can't be used
+    /// fails each of them, saying why.
     async fn run(
-        &self,
-        shared: &Shared<'_>,
+        self,
+        shared: Shared,
         targets: Vec<Target>,
-        work: Work<'_>,
-        each: &mut (dyn FnMut(TargetReport) + Send),
+        work: Work,
+        tx: mpsc::UnboundedSender<TargetReport>,
     ) {
-        let conn = match &self.conn {
+        let name = self.name.clone();
+        let mut sink = move |mut report: TargetReport| {
+            report.cluster = Some(name.clone());
+            let _ = tx.unbounded_send(report);
+        };
+        let each: &mut (dyn FnMut(TargetReport) + Send) = &mut sink;
+        let (client, server) = match &self.conn {
             Ok(conn) => conn,
             Err(why) => {
                 let why = RunError::Cluster {
                     cluster: self.name.clone(),
                     why: why.to_string(),
                 };
-                if let Work::Run(o) | Work::Saved(_, o) = work {
+                if let Work::Run(o) | Work::Saved(_, o) = &work {
                     if o.on_error == super::OnError::Stop {
                         o.stop.store(true, Ordering::SeqCst);
                     }
@@ -553,7 +589,7 @@ impl Member {
                         error: Some(why.to_string()),
                         ..TargetReport::new(target)
                     };
-                    if let Some(p) = shared.progress {
+                    if let Some(p) = &shared.progress {
                         p.database_done(&report.target.database, &report.brief(true));
                     }
                     each(report);
@@ -562,15 +598,15 @@ impl Member {
             }
         };
         let ctx = Context {
-            client: &conn.client,
+            client,
             settings: &self.settings,
-            manifests: shared.manifests,
-            server: &conn.server,
-            progress: shared.progress,
-            migrations: shared.migrations,
+            manifests: &shared.manifests,
+            server,
+            progress: shared.progress.as_deref(),
+            migrations: shared.migrations.as_deref(),
         };
         match work {
-            Work::Run(options) => super::run_each(&ctx, targets, options, each).await,
+            Work::Run(options) => super::run_each(&ctx, targets, &options, each).await,
             Work::Saved(saved, options) => {
                 let here = SavedPlan {
                     targets: saved
@@ -580,12 +616,13 @@ impl Member {
                         .filter(|t| targets.iter().any(|x| x.database == t.database))
                         .cloned()
                         .collect(),
-                    ..saved.clone()
+                    ..(*saved).clone()
                 };
-                super::apply_saved(&ctx, &here, options, each).await
+                super::apply_saved(&ctx, &here, &options, each).await
             }
             Work::Down { to, lock } => {
-                for report in super::down(&ctx, targets, to, lock).await {
+                let down = super::down(&ctx, targets, to.as_deref(), lock.as_ref());
+                for report in down.await {
                     each(report);
                 }
             }
