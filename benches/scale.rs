@@ -12,6 +12,9 @@
 //! kept in ~/.cache/mig/bench-scale, or passes MIG_TEST_URI on). Figures are
 //! printed, never asserted.
 
+#[path = "support/sizes.rs"]
+mod sizes;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -186,14 +189,7 @@ fn cell(m: &Measured, n: usize) -> String {
 
 #[tokio::main]
 async fn main() {
-    let mut sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    if sizes.is_empty() {
-        sizes = vec![1000, 2000];
-    }
-    sizes.sort();
+    let sizes = sizes::sizes(&[1000, 2000]);
     let uri = std::env::var("MONGODB_URI").expect("scripts/bench --scale sets MONGODB_URI");
     let client = Client::with_uri_str(&uri).await.expect("connect");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

@@ -196,17 +196,12 @@ async fn the_server_going_away_mid_run_is_a_clear_error_per_database() {
         .env("MONGODB_SERVER_SELECTION_TIMEOUT_MS", "1000")
         .spawn()
         .unwrap();
-    let journal = client.database(&tenants[0]).collection::<Document>("mig");
-    eventually(Duration::from_secs(30), "the first build to start", || {
-        let journal = journal.clone();
-        async move {
-            journal
-                .count_documents(doc! {"kind": "journal"})
-                .await
-                .unwrap_or(0)
-                > 0
-        }
-    })
+    journal_started(
+        &client,
+        &tenants[0],
+        Duration::from_secs(30),
+        "the first build to start",
+    )
     .await;
     node.kill();
     let out = child.wait_with_output().unwrap();
@@ -265,20 +260,11 @@ async fn stopping_the_primary_mid_apply_fails_cleanly_or_finishes_and_the_next_r
     )
     .spawn()
     .unwrap();
-    let journal = client.database(&tenants[0]).collection::<Document>("mig");
-    eventually(
+    journal_started(
+        &client,
+        &tenants[0],
         Duration::from_secs(60),
         "the apply to start writing",
-        || {
-            let journal = journal.clone();
-            async move {
-                journal
-                    .count_documents(doc! {"kind": "journal"})
-                    .await
-                    .unwrap_or(0)
-                    > 0
-            }
-        },
     )
     .await;
     nodes[0].kill();

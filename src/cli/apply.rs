@@ -68,6 +68,7 @@ pub const APPLY_EXAMPLES: &str = "Examples:
   mig apply --tenants-only --canary 5 --yes
   mig apply plan.json            exactly a plan saved by `mig plan --out plan.json`
   mig apply --dry-run            the plan only; nothing is written
+  mig apply --cluster eu --yes   with [clusters] in mig.toml: only the databases on cluster eu
 
 On a terminal, mig shows the plan and asks before the first write; --yes
 (or --auto-approve) skips the question. Without a terminal (CI, scripts)
@@ -182,7 +183,9 @@ async fn apply(
     // JSON keeps stdout for the one document of the apply; the plan to
     // review goes to the terminal as text.
     match global.format {
-        OutputFormat::Text | OutputFormat::Markdown => print_report(global, &plan),
+        OutputFormat::Text | OutputFormat::Markdown => {
+            print_report(global, &plan);
+        }
         OutputFormat::Json | OutputFormat::Jsonl => {
             output::stderr(&render::text::report(&plan, output::style(global)))
         }
@@ -210,6 +213,18 @@ async fn apply(
     let shown =
         (!migrating).then(|| saved_plan(plan.targets.iter().filter_map(saved_target).collect()));
     run(Some((args, name)), shown).await?;
+    // Over clusters, the tenants the routing refused were shown failed in
+    // the plan above; the apply of that plan leaves them out, and still fails.
+    let refused = plan
+        .targets
+        .iter()
+        .filter(|t| !plan.clusters.is_empty() && t.cluster.is_none() && t.failed())
+        .count();
+    if refused > 0 && !migrating {
+        return Err(Failure::Clusters(vec![format!(
+            "{refused} tenant(s) not routed to a cluster, touched nowhere (the plan above says why)"
+        )]));
+    }
     Ok(Success::Done)
 }
 

@@ -57,7 +57,6 @@ pub async fn run(
         }
     }
     let fleet = Fleet::connect(global, settings).await?;
-    let ctx = fleet.context(settings, manifests, migrations);
     let lock = LockOptions {
         lease: Duration::from_secs(60),
         wait: args.lock_wait,
@@ -65,18 +64,30 @@ pub async fn run(
         run_id: bson::oid::ObjectId::new().to_hex(),
     };
     let lock = (!args.dry_run).then_some(&lock);
-    let reports = run::down(&ctx, fleet.targets.clone(), to, lock).await;
+    let mut reports = Vec::new();
+    let work = run::clusters::Work::Down {
+        to: to.map(String::from),
+        lock: lock.cloned(),
+    };
+    fleet
+        .each(settings, manifests, migrations, work, &mut |r| {
+            reports.push(r)
+        })
+        .await;
     fleet.progress.finish();
     let report = Report {
         targets: reports,
         applied: !args.dry_run,
+        clusters: fleet.clusters(),
         ..Default::default()
     };
-    print_report(global, &report);
+    let clusters = print_report(global, &report);
     if args.dry_run && global.format == OutputFormat::Text && !global.quiet {
         output::stderr("Dry run: nothing was written.\n");
     }
-    if report.failed() {
+    if !clusters.is_empty() {
+        Err(Failure::Clusters(clusters))
+    } else if report.failed() {
         Err(Failure::Reported)
     } else {
         Ok(Success::Done)

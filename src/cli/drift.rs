@@ -9,7 +9,7 @@ use crate::manifest::Manifests;
 use crate::plan::drift::{deviations, Drift};
 use crate::plan::PlanOptions;
 use crate::render;
-use crate::run::TargetReport;
+use crate::run::{ByCluster, TargetReport};
 
 use super::failure::{Failure, Outcome, Success};
 use super::flags::CompareFlags;
@@ -62,22 +62,41 @@ pub async fn run(
         &mut fold,
     )
     .await?;
-    let Fold { drift, head } = fold;
+    let Fold {
+        drift,
+        head,
+        by_cluster,
+    } = fold;
     let Some(head) = head else {
         return Ok(Success::Done);
     };
     let rejected = &head.rejected;
+    let style = output::style(global);
     output::stdout(&match global.format {
-        OutputFormat::Json | OutputFormat::Jsonl => render::json::document(&render::json::drift(
-            &drift,
-            rejected,
-            head.read_path,
-            &head.warnings,
-        )),
-        OutputFormat::Text => render::text::drift(&drift, rejected, output::style(global)),
+        OutputFormat::Json | OutputFormat::Jsonl => {
+            let mut value = render::json::drift(&drift, rejected, head.read_path, &head.warnings);
+            if let (Some(by), Some(fields)) = (&by_cluster, value.as_object_mut()) {
+                let clusters = render::json::clusters_json(by, render::json::drift_counts);
+                fields.insert("clusters".into(), clusters);
+            }
+            render::json::document(&value)
+        }
+        OutputFormat::Text => {
+            let clusters = by_cluster.as_ref().map_or(String::new(), |by| {
+                render::text::clusters_section(
+                    by,
+                    |c| (render::text::drift_counts(c), c[2] > 0),
+                    style,
+                )
+            });
+            render::text::drift_with(&drift, rejected, &clusters, style)
+        }
         OutputFormat::Markdown => render::markdown::drift(&drift, rejected),
     });
-    if drift.failed() > 0 {
+    let clusters = by_cluster.map_or(Vec::new(), |by| by.failures(|c| c[2]));
+    if !clusters.is_empty() {
+        Err(Failure::Clusters(clusters))
+    } else if drift.failed() > 0 {
         Err(Failure::Reported)
     } else if drift.drifted() > 0 {
         Ok(Success::ChangesPending)
@@ -92,14 +111,27 @@ pub async fn run(
 struct Fold {
     drift: Drift,
     head: Option<Head>,
+    /// With `[clusters]`: per cluster, how many in sync, drifted, failed.
+    by_cluster: Option<ByCluster<[usize; 3]>>,
 }
 
 impl Listener for Fold {
     fn start(&mut self, head: Head) {
+        if !head.clusters.is_empty() {
+            self.by_cluster = Some(ByCluster::new(&head.clusters));
+        }
         self.head = Some(head);
     }
 
     fn target(&mut self, t: TargetReport) {
+        if let Some(by) = &mut self.by_cluster {
+            let state = match (&t.error, &t.plan) {
+                (None, Some(plan)) if deviations(plan).is_empty() => 0,
+                (None, Some(_)) => 1,
+                _ => 2,
+            };
+            by.of(t.cluster.as_deref())[state] += 1;
+        }
         match (t.error, t.plan) {
             (Some(why), _) => self.drift.add_failure(&t.target.database, &why),
             (None, Some(plan)) => self.drift.add(&t.target.database, deviations(&plan)),

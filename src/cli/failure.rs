@@ -59,6 +59,10 @@ pub enum Failure {
     /// The output already says what failed (a database failed in a report).
     #[error("a database failed; the report says which")]
     Reported,
+    /// A run over `[clusters]` in which clusters (or their databases)
+    /// failed: the report says which databases; stderr names the clusters.
+    #[error("{}", .0.join("\n"))]
+    Clusters(Vec<String>),
     #[error(".env: cannot parse a line (at character {0})")]
     EnvFileLine(usize),
     #[error(".env: {0}")]
@@ -113,7 +117,7 @@ impl Failure {
             | Failure::NoProject { .. }
             | Failure::EnvFileLine(_)
             | Failure::EnvFile(_) => "config",
-            Failure::Reported => "failed",
+            Failure::Reported | Failure::Clusters(_) => "failed",
             Failure::NoSuchMigration { .. }
             | Failure::MigrationName { .. }
             | Failure::NoMarkdown { .. } => "usage",
@@ -138,6 +142,12 @@ impl Failure {
             }
             // The report on stdout says what failed.
             Failure::Reported => {}
+            // The report says which databases; stderr names the clusters.
+            Failure::Clusters(lines) => {
+                for line in lines {
+                    output::stderr(&problems::error(line));
+                }
+            }
             other => {
                 if document {
                     output::stdout(&problems::json_error(self.kind(), other));
@@ -174,6 +184,8 @@ fn kind_below(e: &(dyn Error + Send + Sync + 'static)) -> &'static str {
         _ if matches!(e.downcast_ref::<LockError>(), Some(LockError::Held(_))) => "locked",
         _ if e.downcast_ref::<crate::targets::Unmatched>().is_some() => "usage",
         _ if e.downcast_ref::<super::FormatNotSupported>().is_some() => "usage",
+        _ if e.downcast_ref::<super::WhichCluster>().is_some() => "usage",
+        _ if e.downcast_ref::<super::NotOverClusters>().is_some() => "usage",
         _ if e.downcast_ref::<super::apply::Cancelled>().is_some() => "cancelled",
         _ if e.downcast_ref::<crate::pull::BadThreshold>().is_some() => "usage",
         _ if e.downcast_ref::<super::pull::WouldOverwrite>().is_some() => "file",

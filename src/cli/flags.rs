@@ -16,6 +16,16 @@ pub struct ConnectionFlags {
     pub uri: Option<String>,
 }
 
+/// Which cluster, for a command about one database (`history`, `unlock`).
+#[derive(Debug, Default, Clone, Args)]
+#[command(next_help_heading = "Connection")]
+pub struct ClusterFlag {
+    /// With mig.toml's [clusters]: the cluster the database is on (needed
+    /// when there are several; default: the only one).
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub cluster: Option<String>,
+}
+
 /// A dev server to compare in its form.
 #[derive(Debug, Default, Clone, Args)]
 #[command(next_help_heading = "Connection")]
@@ -64,6 +74,10 @@ pub struct DatabaseFlags {
     /// Only this tenant database (repeatable); the public database is left out.
     #[arg(long = "tenant", value_name = "NAME")]
     pub tenant: Vec<String>,
+    /// Only the databases on this cluster of mig.toml's [clusters] (repeatable);
+    /// the other clusters are not contacted.
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub cluster: Vec<String>,
 }
 
 /// Which collections.

@@ -3,6 +3,7 @@
 //! of `status` and `down`.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::Settings;
@@ -10,7 +11,7 @@ use crate::manifest::Manifests;
 use crate::plan::saved::SavedPlan;
 use crate::plan::PlanOptions;
 use crate::progress::Progress;
-use crate::run::{self, Context, Migrations, Report, RunOptions};
+use crate::run::{self, clusters, Context, Migrations, Report, RunOptions};
 use crate::server::lock::LockOptions;
 use crate::server::{dev, inspect};
 use crate::targets::Target;
@@ -55,7 +56,10 @@ pub async fn plan_or_apply(
     let run = run_fleet(global, settings, manifests, migrations, job, &mut printer).await;
     printer.finish();
     run?;
-    if printer.tally.failed > 0 {
+    let clusters = printer.cluster_failures();
+    if !clusters.is_empty() {
+        Err(Failure::Clusters(clusters))
+    } else if printer.failed() {
         Err(Failure::Reported)
     } else {
         Ok(printer)
@@ -72,6 +76,9 @@ pub async fn run_fleet(
     job: Job<'_>,
     listener: &mut dyn Listener,
 ) -> Result<(), Failure> {
+    if settings.has_clusters() {
+        return run_clusters(global, settings, manifests, migrations, job, listener).await;
+    }
     let Job { args, apply, saved } = job;
     let (client, server) = connect(settings).await?;
     // With a dev server, the declarations are compared in its form; nothing
@@ -114,28 +121,7 @@ pub async fn run_fleet(
         apply = apply.is_some(),
         "starting"
     );
-    let options = RunOptions {
-        plan: PlanOptions {
-            prune: args.prune,
-            drop_now: args.drop_now,
-            drop_after: args.drop_after,
-            now: bson::DateTime::now(),
-            unique_conversion: server.unique_conversion(),
-        },
-        apply: apply.map(|(a, name)| LockOptions {
-            lease: a.lock_lease.max(Duration::from_secs(1)),
-            wait: a.lock_wait,
-            command: format!("mig {name}"),
-            run_id: bson::oid::ObjectId::new().to_hex(),
-        }),
-        on_error: apply.map(|(a, _)| a.on_error).unwrap_or_default(),
-        canary: apply.map(|(a, _)| a.canary).unwrap_or(0),
-        commit_quorum: apply
-            .and_then(|(a, _)| a.commit_quorum.as_deref())
-            .map(commit_quorum),
-        preflight: args.preflight,
-        allow_invalid_documents: args.allow_invalid_documents,
-    };
+    let options = run_options(args, apply, server.unique_conversion());
     let progress = Progress::new(targets.len(), std::io::stderr().is_terminal(), global.quiet);
     let ctx = Context {
         client: &client,
@@ -150,6 +136,7 @@ pub async fn run_fleet(
         applied: options.apply.is_some(),
         read_path: Some(server.read_path),
         warnings: manifests.warnings.clone(),
+        clusters: Vec::new(),
     });
     // Each database is printed (then let go) as it is done, above the progress bar.
     let each = &mut |report| progress.suspend(|| listener.target(report));
@@ -161,6 +148,139 @@ pub async fn run_fleet(
     Ok(())
 }
 
+/// How a run plans (and applies), from the command's arguments.
+fn run_options(
+    args: &RunArgs,
+    apply: Option<(&ApplyArgs, &str)>,
+    unique_conversion: bool,
+) -> RunOptions {
+    RunOptions {
+        plan: PlanOptions {
+            prune: args.prune,
+            drop_now: args.drop_now,
+            drop_after: args.drop_after,
+            now: bson::DateTime::now(),
+            unique_conversion,
+        },
+        apply: apply.map(|(a, name)| LockOptions {
+            lease: a.lock_lease.max(Duration::from_secs(1)),
+            wait: a.lock_wait,
+            command: format!("mig {name}"),
+            run_id: bson::oid::ObjectId::new().to_hex(),
+        }),
+        on_error: apply.map(|(a, _)| a.on_error).unwrap_or_default(),
+        canary: apply.map(|(a, _)| a.canary).unwrap_or(0),
+        commit_quorum: apply
+            .and_then(|(a, _)| a.commit_quorum.as_deref())
+            .map(commit_quorum),
+        preflight: args.preflight,
+        allow_invalid_documents: args.allow_invalid_documents,
+        stop: Default::default(),
+    }
+}
+
+/// One run over the clusters of `[clusters]`: each connected and listed,
+/// the tenants routed (a tenant routed nowhere fails, touched nowhere),
+/// then every cluster at once, each database told to `listener` grouped by
+/// cluster. A cluster that can't be used fails its own databases only.
+async fn run_clusters(
+    global: &Global,
+    settings: &Settings,
+    manifests: &Manifests,
+    migrations: Option<&Migrations>,
+    job: Job<'_>,
+    listener: &mut dyn Listener,
+) -> Result<(), Failure> {
+    let Job { args, apply, saved } = job;
+    let selection = global.selection();
+    let mut members = clusters::connect(settings, &selection).await;
+    let normalized;
+    let manifests = match (&settings.dev_uri, &saved) {
+        (Some(dev_uri), None) => {
+            match dev_for_clusters(dev_uri, settings, &mut members, manifests).await? {
+                Some(m) => {
+                    normalized = m;
+                    &normalized
+                }
+                None => manifests,
+            }
+        }
+        _ => manifests,
+    };
+    let fleet = clusters::resolve(settings, members, &selection)
+        .await
+        .map_err(Failure::other)?;
+    tracing::info!(
+        databases = fleet.len(),
+        clusters = fleet.members.len(),
+        apply = apply.is_some(),
+        "starting"
+    );
+    // `collMod` unique conversions where every cluster that answered has them.
+    let unique_conversion = fleet
+        .members
+        .iter()
+        .filter_map(|m| m.server())
+        .all(|s| s.unique_conversion());
+    let options = run_options(args, apply, unique_conversion);
+    let progress = Arc::new(Progress::new(
+        fleet.len(),
+        std::io::stderr().is_terminal(),
+        global.quiet,
+    ));
+    listener.start(Head {
+        rejected: fleet.rejected.clone(),
+        applied: options.apply.is_some(),
+        read_path: fleet.read_path(),
+        warnings: manifests.warnings.clone(),
+        clusters: fleet.infos(),
+    });
+    let shared = clusters::Shared {
+        manifests: Arc::new(manifests.clone()),
+        progress: Some(progress.clone()),
+        migrations: migrations.cloned().map(Arc::new),
+    };
+    let work = match saved {
+        Some(saved) => clusters::Work::Saved(Arc::new(saved), options),
+        None => clusters::Work::Run(options),
+    };
+    let each = &mut |report| progress.suspend(|| listener.target(report));
+    fleet.run_each(&shared, work, each).await;
+    progress.finish();
+    Ok(())
+}
+
+/// With a dev server over clusters: the declarations in its form, checked
+/// against the first cluster that answered; a cluster of another release
+/// than that one fails (its databases say why). `None`: no cluster answered.
+async fn dev_for_clusters(
+    dev_uri: &str,
+    settings: &Settings,
+    members: &mut [clusters::Member],
+    manifests: &Manifests,
+) -> Result<Option<Manifests>, Failure> {
+    let Some(first) = members.iter().find_map(|m| m.server().cloned()) else {
+        return Ok(None);
+    };
+    match dev::for_run(dev_uri, settings, &first, manifests)
+        .await
+        .map_err(Failure::other)?
+    {
+        Ok(normalized) => {
+            for m in members.iter_mut() {
+                let mismatch = m
+                    .server()
+                    .and_then(|s| dev::check_versions(&first.version, &s.version).err());
+                if let Some(e) = mismatch {
+                    m.fail(e.to_string());
+                }
+            }
+            Ok(Some(normalized))
+        }
+        Err(problems) => Err(Failure::Problems(problems)),
+    }
+}
+
 /// `majority`, `votingMembers` and tags are strings; a number is a number.
 fn commit_quorum(value: &str) -> bson::Bson {
     value
@@ -169,57 +289,122 @@ fn commit_quorum(value: &str) -> bson::Bson {
         .unwrap_or_else(|_| bson::Bson::String(value.to_string()))
 }
 
-/// A whole report on stdout, as text or JSON (`down`, and the plan to confirm).
-pub fn print_report(global: &Global, report: &Report) {
+/// A whole report on stdout, as text or JSON (`down`, and the plan to
+/// confirm); with `[clusters]`, the clusters that failed, in words.
+pub fn print_report(global: &Global, report: &Report) -> Vec<String> {
     let mut printer = Printer::new(global, false);
     printer.start(Head {
         rejected: report.rejected.clone(),
         read_path: report.read_path,
         warnings: report.warnings.clone(),
         applied: report.applied,
+        clusters: report.clusters.clone(),
     });
     for t in &report.targets {
         printer.target(t.clone());
     }
     printer.finish();
+    printer.cluster_failures()
 }
 
-/// A connection, the targets and a progress display, for `status` and `down`.
+/// The connection (or, with `[clusters]`, the clusters), the targets and a
+/// progress display, for `status` and `down`.
 pub struct Fleet {
-    client: mongodb::Client,
-    server: inspect::ServerInfo,
-    pub targets: Vec<Target>,
-    pub progress: Progress,
+    kind: Kind,
+    pub progress: Arc<Progress>,
+}
+
+enum Kind {
+    One {
+        client: mongodb::Client,
+        server: inspect::ServerInfo,
+        targets: Vec<Target>,
+    },
+    Clusters(clusters::Fleet),
 }
 
 impl Fleet {
     pub async fn connect(global: &Global, settings: &Settings) -> Result<Fleet, Failure> {
-        let (client, server) = connect(settings).await?;
-        let (targets, _) = run::resolve_targets(&client, settings, &global.selection())
-            .await
-            .map_err(Failure::other)?;
-        let progress = Progress::new(targets.len(), std::io::stderr().is_terminal(), global.quiet);
+        let selection = global.selection();
+        let kind = if settings.has_clusters() {
+            let members = clusters::connect(settings, &selection).await;
+            let fleet = clusters::resolve(settings, members, &selection)
+                .await
+                .map_err(Failure::other)?;
+            Kind::Clusters(fleet)
+        } else {
+            let (client, server) = connect(settings).await?;
+            let (targets, _) = run::resolve_targets(&client, settings, &selection)
+                .await
+                .map_err(Failure::other)?;
+            Kind::One {
+                client,
+                server,
+                targets,
+            }
+        };
+        let total = match &kind {
+            Kind::One { targets, .. } => targets.len(),
+            Kind::Clusters(fleet) => fleet.len(),
+        };
+        let progress = Progress::new(total, std::io::stderr().is_terminal(), global.quiet);
         Ok(Fleet {
-            client,
-            server,
-            targets,
-            progress,
+            kind,
+            progress: Arc::new(progress),
         })
     }
 
-    pub fn context<'a>(
-        &'a self,
-        settings: &'a Settings,
-        manifests: &'a Manifests,
-        migrations: &'a Migrations,
-    ) -> Context<'a> {
-        Context {
-            client: &self.client,
+    /// With `[clusters]`: each cluster of the run.
+    pub fn clusters(&self) -> Vec<run::ClusterInfo> {
+        match &self.kind {
+            Kind::One { .. } => Vec::new(),
+            Kind::Clusters(fleet) => fleet.infos(),
+        }
+    }
+
+    /// Runs `work` over every target, handing each report to `each` (over
+    /// clusters: grouped by cluster, each stamped with its own).
+    pub async fn each(
+        &self,
+        settings: &Settings,
+        manifests: &Manifests,
+        migrations: &Migrations,
+        work: clusters::Work,
+        each: &mut (dyn FnMut(run::TargetReport) + Send),
+    ) {
+        let (client, server, targets) = match &self.kind {
+            Kind::Clusters(fleet) => {
+                let shared = clusters::Shared {
+                    manifests: Arc::new(manifests.clone()),
+                    progress: Some(self.progress.clone()),
+                    migrations: Some(Arc::new(migrations.clone())),
+                };
+                return fleet.run_each(&shared, work, each).await;
+            }
+            Kind::One {
+                client,
+                server,
+                targets,
+            } => (client, server, targets.clone()),
+        };
+        let ctx = Context {
+            client,
             settings,
             manifests,
-            server: &self.server,
+            server,
             progress: Some(&self.progress),
             migrations: Some(migrations),
+        };
+        match work {
+            clusters::Work::Run(options) => run::run_each(&ctx, targets, &options, each).await,
+            clusters::Work::Saved(saved, options) => {
+                run::apply_saved(&ctx, &saved, &options, each).await
+            }
+            clusters::Work::Down { to, lock } => {
+                for report in run::down(&ctx, targets, to.as_deref(), lock.as_ref()).await {
+                    each(report);
+                }
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::server::{journal, MIG_COLLECTION};
 use crate::targets::Unmatched;
 
 use super::failure::{Failure, Outcome, Success};
-use super::flags::ConnectionFlags;
+use super::flags::{ClusterFlag, ConnectionFlags};
 use super::{output, Global, OutputFormat};
 
 /// `mig history`'s arguments.
@@ -26,12 +26,15 @@ pub struct HistoryArgs {
     pub limit: i64,
     #[command(flatten)]
     pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub cluster: ClusterFlag,
 }
 
 pub const EXAMPLES: &str = "Examples:
   mig history chat_public                 the newest 50 steps and migrations
   mig history tenant_acme --limit 10
-  mig history tenant_acme --format json";
+  mig history tenant_acme --format json
+  mig history tenant_acme --cluster eu    with [clusters]: the cluster it is on";
 
 /// `mig history`: reads only the server; fails for a database `mig` never touched.
 pub async fn run(global: &Global, settings: &Settings, args: &HistoryArgs) -> Outcome {

@@ -4,7 +4,7 @@
 use crate::config::Settings;
 use crate::manifest::Manifests;
 use crate::render;
-use crate::run::{self, Migrations};
+use crate::run::{self, clusters, Migrations};
 
 use super::failure::{Failure, Outcome, Success};
 use super::flags::ReadFlags;
@@ -28,6 +28,9 @@ pub async fn run(
     manifests: &Manifests,
     migrations: &Migrations,
 ) -> Outcome {
+    if settings.has_clusters() {
+        return over_clusters(global, settings, manifests, migrations).await;
+    }
     let discovered = match crate::server::connect(settings).await {
         Ok(client) => run::resolve_targets(&client, settings, &global.selection())
             .await
@@ -38,13 +41,83 @@ pub async fn run(
         Ok((targets, rejected)) => Ok((targets, rejected)),
         Err(e) => Err(e),
     };
+    print(global, manifests, migrations, &shown, None);
+    discovered.map(|_| Success::Done)
+}
+
+fn print(
+    global: &Global,
+    manifests: &Manifests,
+    migrations: &Migrations,
+    shown: &render::list::Discovered,
+    placed: Option<&render::list::Placed>,
+) {
     output::stdout(&match global.format {
         OutputFormat::Json | OutputFormat::Jsonl => {
-            render::list::json(manifests, &migrations.list, &shown)
+            render::list::json(manifests, &migrations.list, shown, placed)
         }
         OutputFormat::Text | OutputFormat::Markdown => {
-            render::list::text(manifests, &migrations.list, &shown)
+            render::list::text(manifests, &migrations.list, shown, placed)
         }
     });
-    discovered.map(|_| Success::Done)
+}
+
+/// With `[clusters]`: the databases under their cluster, and the tenants
+/// the routing refused; fails when a cluster can't be used or a tenant is
+/// routed nowhere.
+async fn over_clusters(
+    global: &Global,
+    settings: &Settings,
+    manifests: &Manifests,
+    migrations: &Migrations,
+) -> Outcome {
+    let selection = global.selection();
+    let members = clusters::connect(settings, &selection).await;
+    let fleet = match clusters::resolve(settings, members, &selection).await {
+        Ok(fleet) => fleet,
+        Err(e) => {
+            let e = Failure::other(e);
+            print(global, manifests, migrations, &Err(&e), None);
+            return Err(e);
+        }
+    };
+    let mut targets = Vec::new();
+    let mut placed = render::list::Placed {
+        clusters: fleet.infos(),
+        ..Default::default()
+    };
+    for (member, ts) in fleet.members.iter().zip(&fleet.targets) {
+        targets.extend(ts.iter().cloned());
+        placed
+            .cluster_of
+            .extend(ts.iter().map(|_| member.name.as_str()));
+    }
+    placed.refused = fleet
+        .refused
+        .iter()
+        .map(|r| {
+            (
+                r.target.database.as_str(),
+                r.error.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let shown: render::list::Discovered = Ok((&targets, &fleet.rejected));
+    print(global, manifests, migrations, &shown, Some(&placed));
+    let mut failures: Vec<String> = placed
+        .clusters
+        .iter()
+        .filter_map(|c| Some(format!("cluster {} failed: {}", c.name, c.error.as_ref()?)))
+        .collect();
+    if !placed.refused.is_empty() {
+        failures.push(format!(
+            "{} tenant(s) not routed to a cluster (listed above, with why)",
+            placed.refused.len()
+        ));
+    }
+    if failures.is_empty() {
+        Ok(Success::Done)
+    } else {
+        Err(Failure::Clusters(failures))
+    }
 }

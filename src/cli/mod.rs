@@ -37,6 +37,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
+use crate::config;
 use crate::targets::{self, Selection};
 
 pub use apply::{ApplyAndMigrateArgs, ApplyArgs, MigrateArgs};
@@ -126,6 +127,8 @@ pub struct Global {
     #[arg(skip)]
     pub tenant: Vec<String>,
     #[arg(skip)]
+    pub cluster: Vec<String>,
+    #[arg(skip)]
     pub collection: Vec<String>,
 }
 
@@ -136,6 +139,7 @@ impl Global {
             public_only: self.public_only,
             tenants_only: self.tenants_only,
             tenants: self.tenant.clone(),
+            clusters: self.cluster.clone(),
         }
     }
 
@@ -160,6 +164,7 @@ impl Global {
             self.public_only = d.public_only;
             self.tenants_only = d.tenants_only;
             self.tenant = d.tenant.clone();
+            self.cluster = d.cluster.clone();
         }
         if let Some(c) = flags.collection {
             self.collection = c.collection.clone();
@@ -271,6 +276,16 @@ impl Command {
         }
     }
 
+    /// What a command that reads one server says when mig.toml has `[clusters]`.
+    fn not_over_clusters(&self) -> Option<&'static str> {
+        match self {
+            Command::Pull(_) => Some("mig pull"),
+            Command::Init(_) => Some("mig init"),
+            Command::Lint(a) if a.live => Some("mig lint --live"),
+            _ => None,
+        }
+    }
+
     /// `--format markdown` is a pull-request comment: only reports worth
     /// posting have one; the others refuse it rather than print text.
     fn supports_markdown(&self) -> bool {
@@ -334,6 +349,46 @@ impl Command {
     }
 }
 
+/// A command `mig` does not run over `[clusters]` yet.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{0} reads one server, and mig.toml has [clusters]: it does not work across clusters yet \
+     (plan, apply, sync-indexes, status, list, drift and down do)"
+)]
+pub struct NotOverClusters(&'static str);
+
+/// A command about one database, over `[clusters]`, without saying which cluster.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "mig.toml has several [clusters] ({0}): say which one the database is on with --cluster NAME"
+)]
+pub struct WhichCluster(String);
+
+/// The settings of the one cluster `--cluster` names (or the only one), for
+/// a command about one database; as they are without `[clusters]`.
+fn one_cluster(
+    settings: &config::Settings,
+    name: &Option<String>,
+) -> Result<config::Settings, Failure> {
+    if !settings.has_clusters() {
+        targets::check_clusters(settings, name.as_slice()).map_err(Failure::other)?;
+        return Ok(settings.clone());
+    }
+    let cluster = match (name, settings.clusters.as_slice()) {
+        (Some(name), _) => {
+            targets::check_clusters(settings, std::slice::from_ref(name))
+                .map_err(Failure::other)?;
+            settings.cluster(name)
+        }
+        (None, [only]) => Some(only),
+        (None, all) => {
+            let names: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
+            return Err(Failure::other(WhichCluster(names.join(", "))));
+        }
+    };
+    Ok(cluster.map_or_else(|| settings.clone(), |c| settings.for_cluster(c)))
+}
+
 /// An output format the command doesn't have.
 #[derive(Debug, thiserror::Error)]
 #[error("--format {format} is for {supported}; use --format text or json here")]
@@ -384,10 +439,24 @@ async fn run(cli: Cli) -> Outcome {
     setup::load_dotenv()?;
     let settings = setup::settings(&cli)?;
     let global = &cli.global;
+    targets::check_clusters(&settings, &global.cluster).map_err(Failure::other)?;
+    if let Some(what) = cli
+        .command
+        .not_over_clusters()
+        .filter(|_| settings.has_clusters())
+    {
+        return Err(Failure::other(NotOverClusters(what)));
+    }
     // These read only the server, or write files: no manifests needed.
     match &cli.command {
-        Command::History(args) => return history::run(global, &settings, args).await,
-        Command::Unlock(args) => return unlock::run(&settings, args).await,
+        Command::History(args) => {
+            let settings = one_cluster(&settings, &args.cluster.cluster)?;
+            return history::run(global, &settings, args).await;
+        }
+        Command::Unlock(args) => {
+            let settings = one_cluster(&settings, &args.cluster.cluster)?;
+            return unlock::run(&settings, args).await;
+        }
         Command::New(args) => return new::run(&settings, args),
         Command::Pull(args) => return pull::run(global, &settings, &args.into()).await,
         Command::Init(args) => return init::run(global, &settings, args).await,

@@ -25,7 +25,8 @@ pub const EXAMPLES: &str = "Examples:
   mig plan                               every database: what would change
   mig plan --tenant acme --collection messages
   mig plan --detailed-exitcode           in CI: exit 2 when anything is pending
-  mig plan --out plan.json               save it; `mig apply plan.json` applies exactly it";
+  mig plan --out plan.json               save it; `mig apply plan.json` applies exactly it
+  mig plan --cluster eu                  with [clusters] in mig.toml: only the databases on cluster eu";
 
 /// `mig plan`'s arguments.
 #[derive(Debug, Args)]

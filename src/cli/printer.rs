@@ -9,7 +9,7 @@ use crate::plan::saved::SavedTarget;
 use crate::render;
 use crate::render::json::ReportWriter;
 use crate::render::text::Style;
-use crate::run::{Report, Tally, TargetReport};
+use crate::run::{ByCluster, ClusterInfo, Report, Tally, TargetReport};
 use crate::server::inspect::ReadPath;
 use crate::targets::Rejected;
 
@@ -22,6 +22,8 @@ pub struct Head {
     pub read_path: Option<ReadPath>,
     pub warnings: Vec<Problem>,
     pub applied: bool,
+    /// With `[clusters]`: each cluster of the run, in mig.toml's order.
+    pub clusters: Vec<ClusterInfo>,
 }
 
 /// Receives a run as it goes.
@@ -47,6 +49,10 @@ pub struct Printer {
     /// `--format markdown` is one comment with a table first: the report is
     /// kept and written whole at the end.
     markdown: Option<Report>,
+    /// With `[clusters]`: the counts per cluster, and the cluster whose
+    /// databases are being printed (its heading is out).
+    by_cluster: Option<ByCluster<Tally>>,
+    heading: Option<Option<String>>,
 }
 
 impl Printer {
@@ -62,7 +68,26 @@ impl Printer {
             after_json: Default::default(),
             after_text: String::new(),
             markdown: (global.format == OutputFormat::Markdown).then(Report::default),
+            by_cluster: None,
+            heading: None,
         }
+    }
+
+    /// Whether a database failed (or was skipped), or a cluster could not be used.
+    pub fn failed(&self) -> bool {
+        self.tally.failed > 0
+            || self
+                .by_cluster
+                .as_ref()
+                .is_some_and(ByCluster::any_cluster_failed)
+    }
+
+    /// With `[clusters]`: each cluster that failed, or where a database
+    /// failed, in a few words (what stderr names when the run fails).
+    pub fn cluster_failures(&self) -> Vec<String> {
+        self.by_cluster
+            .as_ref()
+            .map_or(Vec::new(), |by| by.failures(|t| t.failed))
     }
 
     /// The summary; the run is over.
@@ -75,19 +100,34 @@ impl Printer {
             report.read_path = head.read_path;
             report.warnings = head.warnings;
             report.applied = head.applied;
+            report.clusters = head.clusters;
             output::stdout(&render::markdown::plan(&report));
             return;
         }
+        let applied = head.applied;
         output::stdout(&match self.format {
             OutputFormat::Text | OutputFormat::Markdown => {
-                render::text::summary(
+                let clusters = self.by_cluster.as_ref().map_or(String::new(), |by| {
+                    render::text::clusters_section(
+                        by,
+                        |t| render::text::cluster_tally(t, applied),
+                        self.style,
+                    )
+                });
+                render::text::summary_after(
                     &self.tally,
                     head.applied.then_some(self.results.as_slice()),
+                    &clusters,
                     self.style,
                 ) + &self.after_text
             }
             OutputFormat::Json | OutputFormat::Jsonl => {
-                let mut tail = render::json::tail(&head.rejected, &self.tally);
+                let mut tail = render::json::tail_in(
+                    &head.rejected,
+                    &self.tally,
+                    self.by_cluster.as_ref(),
+                    applied,
+                );
                 tail.append(&mut self.after_json);
                 self.json
                     .tail(tail, render::json::head(&head.warnings, head.read_path))
@@ -98,6 +138,9 @@ impl Printer {
 
 impl Listener for Printer {
     fn start(&mut self, head: Head) {
+        if !head.clusters.is_empty() {
+            self.by_cluster = Some(ByCluster::new(&head.clusters));
+        }
         output::stdout(&match self.format {
             OutputFormat::Markdown => String::new(),
             OutputFormat::Text => render::text::rejected(&head.rejected, self.style),
@@ -111,6 +154,9 @@ impl Listener for Printer {
     fn target(&mut self, report: TargetReport) {
         let applied = self.head.as_ref().is_some_and(|h| h.applied);
         self.tally.add(&report, applied);
+        if let Some(by) = &mut self.by_cluster {
+            by.of(report.cluster.as_deref()).add(&report, applied);
+        }
         if let Some(saved) = &mut self.saved {
             saved.extend(saved_target(&report));
         }
@@ -118,12 +164,23 @@ impl Listener for Printer {
             kept.targets.push(report);
             return;
         }
+        // Over clusters, a heading where a cluster's databases begin.
+        let mut heading = String::new();
+        if let (Some(head), OutputFormat::Text) = (&self.head, self.format) {
+            let cluster = report.cluster.clone();
+            if !head.clusters.is_empty() && self.heading.as_ref() != Some(&cluster) {
+                heading =
+                    render::text::cluster_heading(cluster.as_deref(), &head.clusters, self.style);
+                self.heading = Some(cluster);
+            }
+        }
+        let clusters = self.by_cluster.is_some();
         output::stdout(&match self.format {
             OutputFormat::Markdown => String::new(),
-            OutputFormat::Text => render::text::target(&report, applied, self.style),
-            OutputFormat::Json | OutputFormat::Jsonl => {
-                self.json.target(&render::json::target(&report, applied))
-            }
+            OutputFormat::Text => heading + &render::text::target(&report, applied, self.style),
+            OutputFormat::Json | OutputFormat::Jsonl => self
+                .json
+                .target(&render::json::target_in(&report, applied, clusters)),
         });
         if applied {
             self.results
@@ -144,6 +201,7 @@ impl Listener for Collector {
         self.report.read_path = head.read_path;
         self.report.warnings = head.warnings;
         self.report.applied = head.applied;
+        self.report.clusters = head.clusters;
     }
 
     fn target(&mut self, report: TargetReport) {
@@ -151,8 +209,11 @@ impl Listener for Collector {
     }
 }
 
-/// A database's plan with the fingerprint of what was read, for `mig apply FILE`.
+/// A database's plan with the fingerprint of what was read (and, with
+/// `[clusters]`, its cluster), for `mig apply FILE`.
 pub fn saved_target(t: &TargetReport) -> Option<SavedTarget> {
     let (collections, fingerprint) = t.read.clone()?;
-    Some(SavedTarget::new(t.plan.as_ref()?, collections, fingerprint))
+    let mut saved = SavedTarget::new(t.plan.as_ref()?, collections, fingerprint);
+    saved.cluster = t.cluster.clone();
+    Some(saved)
 }

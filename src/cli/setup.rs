@@ -66,6 +66,9 @@ pub fn settings(cli: &Cli) -> Result<Settings, Failure> {
     );
     let settings = settings.map_err(Failure::Config)?;
     crate::redact::register(&settings.uri);
+    for cluster in &settings.clusters {
+        crate::redact::register(&cluster.uri);
+    }
     if let Some(dev_uri) = &settings.dev_uri {
         crate::redact::register(dev_uri);
     }

@@ -7,7 +7,7 @@ use crate::config::Settings;
 use crate::manifest::Manifests;
 use crate::plan::PlanOptions;
 use crate::render;
-use crate::run::{self, Migrations, OnError, RunOptions};
+use crate::run::{self, ByCluster, Migrations, OnError, RunOptions};
 
 use super::failure::{Failure, Outcome, Success};
 use super::flags::ReadFlags;
@@ -41,7 +41,6 @@ pub async fn run(
     args: &StatusArgs,
 ) -> Outcome {
     let fleet = Fleet::connect(global, settings).await?;
-    let ctx = fleet.context(settings, manifests, migrations);
     let options = RunOptions {
         plan: PlanOptions::default(),
         apply: None,
@@ -50,30 +49,76 @@ pub async fn run(
         commit_quorum: None,
         preflight: true,
         allow_invalid_documents: false,
+        stop: Default::default(),
     };
     // Each database printed as it is done, then let go; the counts remain.
     let style = output::style(global);
     let mut json = render::json::ReportWriter::of(false, "databases");
     let mut counts = [0usize; 3];
+    // With [clusters]: the counts per cluster, and a heading per cluster.
+    let infos = fleet.clusters();
+    let mut by_cluster = (!infos.is_empty()).then(|| ByCluster::<[usize; 3]>::new(&infos));
+    let mut heading = None;
     if global.format.is_json() {
         output::stdout(&json.head(&Default::default()));
     }
     let mut each = |t: run::TargetReport| {
         let state = render::status_of(&t, &render::status_rows(&t, &migrations.list));
         counts[state as usize] += 1;
-        let text = match global.format.is_json() {
-            true => json.target(&render::json::status_database(&t, &migrations.list)),
+        let mut text = String::new();
+        if let Some(by) = &mut by_cluster {
+            by.of(t.cluster.as_deref())[state as usize] += 1;
+            if !global.format.is_json() && heading != Some(t.cluster.clone()) {
+                heading = Some(t.cluster.clone());
+                text = render::text::cluster_heading(t.cluster.as_deref(), &infos, style);
+            }
+        }
+        text += &match global.format.is_json() {
+            true => {
+                let value = render::json::status_database(&t, &migrations.list);
+                let value = match by_cluster.is_some() {
+                    true => render::json::with_cluster(value, t.cluster.as_deref()),
+                    false => value,
+                };
+                json.target(&value)
+            }
             false => render::text::status_database(&t, &migrations.list, style),
         };
         fleet.progress.suspend(|| output::stdout(&text));
     };
-    run::run_each(&ctx, fleet.targets.clone(), &options, &mut each).await;
+    let work = run::clusters::Work::Run(options);
+    fleet
+        .each(settings, manifests, migrations, work, &mut each)
+        .await;
     fleet.progress.finish();
-    output::stdout(&match global.format.is_json() {
-        true => json.tail(render::json::status_tail(&counts), Default::default()),
-        false => render::text::status_summary(&counts, style),
+    let failed = render::DatabaseStatus::Failed as usize;
+    output::stdout(&match (global.format.is_json(), &by_cluster) {
+        (true, by) => {
+            let mut tail = render::json::status_tail(&counts);
+            if let Some(by) = by {
+                tail.insert(
+                    "clusters".into(),
+                    render::json::clusters_json(by, render::json::status_counts),
+                );
+            }
+            json.tail(tail, Default::default())
+        }
+        (false, Some(by)) => {
+            let section = render::text::clusters_section(
+                by,
+                |c| (render::text::status_counts(c), c[failed] > 0),
+                style,
+            );
+            section + &render::text::status_summary(&counts, style)
+        }
+        (false, None) => render::text::status_summary(&counts, style),
     });
-    if counts[render::DatabaseStatus::Failed as usize] > 0 {
+    let clusters = by_cluster
+        .as_ref()
+        .map_or(Vec::new(), |by| by.failures(|c| c[failed]));
+    if !clusters.is_empty() {
+        Err(Failure::Clusters(clusters))
+    } else if counts[failed] > 0 {
         Err(Failure::Reported)
     } else if args.detailed_exitcode && counts[render::DatabaseStatus::Behind as usize] > 0 {
         Ok(Success::ChangesPending)

@@ -7,7 +7,7 @@ use crate::render::messages;
 use crate::server::lock;
 
 use super::failure::{Failure, Outcome, Success};
-use super::flags::ConnectionFlags;
+use super::flags::{ClusterFlag, ConnectionFlags};
 use super::output;
 
 /// `mig unlock`'s arguments.
@@ -21,11 +21,14 @@ pub struct UnlockArgs {
     pub force: bool,
     #[command(flatten)]
     pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub cluster: ClusterFlag,
 }
 
 pub const EXAMPLES: &str = "Examples:
   mig unlock tenant_acme             who holds the lock, and since when
-  mig unlock tenant_acme --force     remove it (after a crashed run)";
+  mig unlock tenant_acme --force     remove it (after a crashed run)
+  mig unlock tenant_acme --cluster eu --force";
 
 /// `mig unlock`: without `--force`, only says who holds the lock (and fails if someone does).
 pub async fn run(settings: &Settings, args: &UnlockArgs) -> Outcome {

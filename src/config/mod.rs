@@ -3,6 +3,7 @@
 //! module has the file's format and the settings; [`resolve`] (in
 //! `resolution.rs`) the precedence.
 
+mod clusters;
 mod resolution;
 
 use std::fmt;
@@ -15,6 +16,7 @@ use serde::Deserialize;
 use crate::lint::{self, Rule, Severity};
 use crate::manifest::file::DocValue;
 
+pub use clusters::{Cluster, ClusterConfig, ClusterTenantsConfig};
 pub use resolution::resolve;
 
 pub const DEFAULT_URI: &str = "mongodb://localhost:27017";
@@ -33,6 +35,9 @@ pub struct ConfigFile {
     pub dev_uri: Option<String>,
     #[serde(default)]
     pub connection: ConnectionConfig,
+    /// Several clusters, each `[clusters.NAME]` with its own `uri` or
+    /// `uri_env`; without it, `[connection]` is the one server.
+    pub clusters: Option<indexmap::IndexMap<String, ClusterConfig>>,
     #[serde(default)]
     pub public: PublicConfig,
     pub tenants: Option<TenantsConfig>,
@@ -138,6 +143,9 @@ pub struct ConnectionConfig {
 pub struct PublicConfig {
     /// `MONGODB_PUBLIC_DATABASE` wins over this.
     pub database: Option<String>,
+    /// With `[clusters]`: the cluster the public database (and the registry)
+    /// lives on. Default: the only cluster.
+    pub cluster: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -166,6 +174,9 @@ pub struct TenantsConfig {
     pub filter: Option<DocValue>,
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// With `[clusters]` and `source = "registry"`: the field of each registry
+    /// entry naming the cluster its tenant lives on (a dotted path works).
+    pub cluster_field: Option<String>,
 }
 
 /// How tenant databases are found.
@@ -181,6 +192,8 @@ pub enum Discovery {
         collection: String,
         field: String,
         filter: bson::Document,
+        /// With `[clusters]`: the field naming each tenant's cluster.
+        cluster_field: Option<String>,
     },
 }
 
@@ -210,6 +223,14 @@ pub enum UriSource {
     DotEnv(&'static str),
     /// A key of the config file (`[connection] uri`, `dev_uri`), and the file.
     File { key: &'static str, path: PathBuf },
+    /// `clusters.NAME.uri` in the config file.
+    ClusterFile { cluster: String, path: PathBuf },
+    /// The variable `clusters.NAME.uri_env` names; `dotenv`: `.env` set it.
+    ClusterEnv {
+        cluster: String,
+        var: String,
+        dotenv: bool,
+    },
     /// Nothing set it: [`DEFAULT_URI`].
     Default,
 }
@@ -221,6 +242,17 @@ impl fmt::Display for UriSource {
             UriSource::Env(name) => write!(f, "from {name}"),
             UriSource::DotEnv(name) => write!(f, "from {name} in .env"),
             UriSource::File { key, path } => write!(f, "from {key} in {}", path.display()),
+            UriSource::ClusterFile { cluster, path } => {
+                write!(f, "from clusters.{cluster}.uri in {}", path.display())
+            }
+            UriSource::ClusterEnv {
+                cluster,
+                var,
+                dotenv,
+            } => {
+                let dotenv = if *dotenv { " in .env" } else { "" };
+                write!(f, "from {var}{dotenv}, clusters.{cluster}.uri_env")
+            }
             UriSource::Default => write!(
                 f,
                 "the default: neither --uri, MONGODB_URI nor mig.toml's [connection] uri is set"
@@ -231,7 +263,8 @@ impl fmt::Display for UriSource {
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Secret: print only through `redact::redact_uri`.
+    /// Secret: print only through `redact::redact_uri`. With `[clusters]`,
+    /// the public cluster's (what a command about one server uses).
     pub uri: String,
     /// Where `uri` came from.
     pub uri_source: UriSource,
@@ -260,4 +293,34 @@ pub struct Settings {
     pub log_level: Option<String>,
     /// `[lint]`: severities and thresholds.
     pub lint: lint::Options,
+    /// `[clusters]`, in the file's order; empty: one server (`[connection]`).
+    pub clusters: Vec<Cluster>,
+    /// With `[clusters]`: the cluster of the public database and the registry.
+    pub public_cluster: Option<String>,
+}
+
+impl Settings {
+    /// Whether `mig.toml` has `[clusters]`: a run is one per cluster.
+    pub fn has_clusters(&self) -> bool {
+        !self.clusters.is_empty()
+    }
+
+    /// The settings of one cluster as if it were the only server: its URI,
+    /// its concurrency, its discovery; no `[clusters]`.
+    pub fn for_cluster(&self, cluster: &Cluster) -> Settings {
+        Settings {
+            uri: cluster.uri.clone(),
+            uri_source: cluster.uri_source.clone(),
+            concurrency: cluster.concurrency,
+            discovery: cluster.discovery.clone(),
+            clusters: Vec::new(),
+            public_cluster: None,
+            ..self.clone()
+        }
+    }
+
+    /// The cluster named `name`.
+    pub fn cluster(&self, name: &str) -> Option<&Cluster> {
+        self.clusters.iter().find(|c| c.name == name)
+    }
 }

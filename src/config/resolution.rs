@@ -149,9 +149,33 @@ pub fn resolve(
         None => (Discovery::None, Vec::new()),
         Some(t) => (tenant_discovery(t, &src, &mut problems), t.exclude.clone()),
     };
+    let clusters = super::clusters::resolve(
+        &file,
+        &super::clusters::Inputs {
+            concurrency,
+            uri_flag: overrides.uri.is_some(),
+            discovery: &discovery,
+            env,
+            from_dotenv: &overrides.from_dotenv,
+            path: shown_config.clone().unwrap_or_else(|| config_path.clone()),
+        },
+        &src,
+        &mut problems,
+    );
     if !problems.is_empty() {
         return Err(problems);
     }
+    // With clusters, a command about one server uses the public cluster's
+    // (`MONGODB_URI` is not read: each cluster names its own).
+    let public_cluster = clusters
+        .public_cluster
+        .as_deref()
+        .and_then(|name| clusters.clusters.iter().find(|c| c.name == name))
+        .or(clusters.clusters.first());
+    let (uri, uri_source) = match public_cluster {
+        Some(c) => (c.uri.clone(), c.uri_source.clone()),
+        None => (uri, uri_source),
+    };
     Ok(Settings {
         uri,
         uri_source,
@@ -172,6 +196,8 @@ pub fn resolve(
         dry_run,
         log_level: env("MIGRATION_LOG_LEVEL"),
         lint,
+        clusters: clusters.clusters,
+        public_cluster: clusters.public_cluster,
     })
 }
 
@@ -277,6 +303,7 @@ fn tenant_discovery(t: &TenantsConfig, src: &SourceFile, problems: &mut Vec<Prob
                 collection: collection.clone(),
                 field: field.clone(),
                 filter,
+                cluster_field: t.cluster_field.clone(),
             }
         }
     }
@@ -376,6 +403,7 @@ exclude = ["tenant_sandbox"]
                 collection,
                 field,
                 filter,
+                ..
             } => {
                 assert_eq!(collection, "client_configs");
                 assert_eq!(field, "schema");
@@ -661,5 +689,248 @@ exclude = ["tenant_sandbox"]
             ..Default::default()
         };
         assert_eq!(dev(none, &with_env(&[])), None);
+    }
+
+    const CLUSTERS: &str = r#"[clusters.main]
+uri = "mongodb://main-host:27017"
+
+[clusters.eu]
+uri_env = "MONGODB_URI_EU"
+concurrency = 8
+
+[public]
+database = "chat_public"
+cluster = "main"
+
+[tenants]
+source = "registry"
+collection = "client_configs"
+field = "schema"
+cluster_field = "region"
+"#;
+
+    fn clusters_of(text: &str, env: &[(&str, &str)]) -> Result<Settings, Vec<Problem>> {
+        let (_dir, path) = config(text);
+        resolve(
+            &Overrides {
+                config: Some(path),
+                ..Default::default()
+            },
+            &with_env(env),
+        )
+    }
+
+    /// Each problem as printed, without the file's path.
+    fn said(problems: &[Problem]) -> Vec<String> {
+        problems
+            .iter()
+            .map(|p| {
+                let text = p.to_string();
+                text.split_once("mig.toml")
+                    .map_or(text.clone(), |(_, r)| r.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn clusters_resolve_in_order_with_their_uris_concurrency_and_the_public_one() {
+        let env = [
+            ("MONGODB_URI_EU", "mongodb://u:pw@eu-host"),
+            ("MONGODB_URI", "mongodb://ignored"),
+        ];
+        let s = clusters_of(CLUSTERS, &env).unwrap();
+        let names: Vec<&str> = s.clusters.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["main", "eu"]);
+        assert_eq!(s.clusters[0].uri, "mongodb://main-host:27017");
+        assert!(
+            matches!(&s.clusters[0].uri_source, UriSource::ClusterFile { cluster, .. } if cluster == "main")
+        );
+        assert_eq!(s.clusters[1].uri, "mongodb://u:pw@eu-host");
+        assert_eq!(
+            s.clusters[1].uri_source.to_string(),
+            "from MONGODB_URI_EU, clusters.eu.uri_env"
+        );
+        assert_eq!(
+            (s.clusters[0].concurrency, s.clusters[1].concurrency),
+            (4, 8)
+        );
+        assert_eq!(s.public_cluster.as_deref(), Some("main"));
+        // A command about one server uses the public cluster; MONGODB_URI is not read.
+        assert_eq!(s.uri, "mongodb://main-host:27017");
+        assert!(matches!(
+            &s.discovery,
+            Discovery::Registry { cluster_field: Some(f), .. } if f == "region"
+        ));
+        // The registry routes: no cluster discovers on its own.
+        assert!(s.clusters.iter().all(|c| c.discovery == Discovery::None));
+        // --concurrency wins over a cluster's own.
+        let (_dir, path) = config(CLUSTERS);
+        let s = resolve(
+            &Overrides {
+                config: Some(path),
+                concurrency: Some(2),
+                ..Default::default()
+            },
+            &with_env(&env),
+        )
+        .unwrap();
+        assert_eq!(
+            (s.clusters[0].concurrency, s.clusters[1].concurrency),
+            (2, 8)
+        );
+        let eu = s.for_cluster(&s.clusters[1]);
+        assert_eq!(
+            (eu.uri.as_str(), eu.concurrency),
+            ("mongodb://u:pw@eu-host", 8)
+        );
+        assert!(!eu.has_clusters());
+    }
+
+    #[test]
+    fn per_cluster_discovery_and_the_top_level_prefix_for_the_others() {
+        let s = clusters_of(
+            "[clusters.a]\nuri = \"mongodb://a\"\n[clusters.a.tenants]\ndatabases = [\"t1\"]\n\
+             [clusters.b]\nuri = \"mongodb://b\"\n[clusters.b.tenants]\nregex = \"^x_\"\n\
+             [clusters.c]\nuri = \"mongodb://c\"\n[tenants]\nsource = \"prefix\"\nprefix = \"t_\"\n",
+            &[],
+        )
+        .unwrap();
+        let found: Vec<&Discovery> = s.clusters.iter().map(|c| &c.discovery).collect();
+        assert_eq!(
+            found,
+            [
+                &Discovery::List(vec!["t1".into()]),
+                &Discovery::Regex("^x_".into()),
+                &Discovery::Prefix("t_".into())
+            ]
+        );
+        // Without a public database, none need say its cluster.
+        assert_eq!(s.public_cluster, None);
+        // One cluster: the public database is on it.
+        let s = clusters_of(
+            "[clusters.only]\nuri = \"mongodb://a\"\n[public]\ndatabase = \"p\"\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(s.public_cluster.as_deref(), Some("only"));
+    }
+
+    #[test]
+    fn bad_clusters_are_each_an_error_naming_the_key() {
+        let problems = clusters_of(
+            "[connection]\nuri = \"mongodb://x\"\n\
+             [clusters.main]\n\
+             [clusters.eu]\nuri_env = \"MONGODB_URI_EU\"\nconcurrency = 0\n\
+             [clusters.us]\nuri = \"mongodb://us\"\nuri_env = \"X\"\n\
+             [clusters.\"a b\"]\nuri = \"mongodb://ab\"\n\
+             [clusters.ap]\nuri = \"mongodb://ap\"\n[clusters.ap.tenants]\nprefix = \"p\"\nregex = \"r\"\n\
+             [public]\ndatabase = \"p\"\ncluster = \"apac\"\n",
+            &[],
+        )
+        .unwrap_err();
+        let text = said(&problems);
+        for expected in [
+            "clusters.main: needs uri or uri_env",
+            "clusters.eu.uri_env: MONGODB_URI_EU is not set",
+            "clusters.eu.concurrency: must be at least 1",
+            "clusters.us: has both uri and uri_env",
+            "clusters.a b: \"a b\": a cluster name is",
+            "clusters.ap.tenants: needs exactly one of databases, prefix or regex",
+            "connection.uri: with [clusters], each cluster has its own",
+            "public.cluster: no cluster \"apac\" in [clusters] (main, eu, us, a b, ap)",
+        ] {
+            assert!(
+                text.iter().any(|t| t.contains(expected)),
+                "{expected}: {text:#?}"
+            );
+        }
+        // Each names its line.
+        let main = problems
+            .iter()
+            .find(|p| p.field == "clusters.main")
+            .unwrap();
+        assert_eq!(main.position.map(|p| p.line), Some(3), "{text:#?}");
+    }
+
+    #[test]
+    fn the_registry_and_lists_must_say_which_cluster() {
+        let two = "[clusters.main]\nuri = \"mongodb://a\"\n[clusters.eu]\nuri = \"mongodb://b\"\n";
+        let registry = "[tenants]\nsource = \"registry\"\ncollection = \"c\"\nfield = \"f\"\n";
+        let cases = [
+            (
+                format!("{two}[public]\ndatabase = \"p\"\n{registry}"),
+                vec![
+                    "tenants.cluster_field: with several [clusters]",
+                    "public.cluster: with several [clusters]",
+                ],
+            ),
+            (
+                format!("{two}[tenants]\nsource = \"list\"\ndatabases = [\"t\"]\n"),
+                vec!["tenants.databases: with several [clusters]"],
+            ),
+            (
+                format!(
+                    "{two}[tenants]\nsource = \"prefix\"\nprefix = \"t\"\ncluster_field = \"r\"\n\
+                     [clusters.eu.tenants]\nprefix = \"x\"\n"
+                ),
+                vec!["tenants.cluster_field: is for tenants.source = \"registry\""],
+            ),
+            (
+                format!(
+                    "{two}[public]\ndatabase = \"p\"\ncluster = \"main\"\n{registry}\
+                     cluster_field = \"r\"\n[clusters.eu.tenants]\nprefix = \"x\"\n"
+                ),
+                vec!["clusters.eu.tenants: tenants come from the registry"],
+            ),
+            // Without [clusters], the keys that refer to it are refused.
+            (
+                format!("[public]\ncluster = \"main\"\n{registry}cluster_field = \"r\"\n"),
+                vec![
+                    "public.cluster: needs [clusters]",
+                    "tenants.cluster_field: needs [clusters]",
+                ],
+            ),
+        ];
+        for (text, expected) in cases {
+            let said = said(&clusters_of(&text, &[]).unwrap_err());
+            for e in expected {
+                assert!(said.iter().any(|t| t.contains(e)), "{e}: {said:#?}");
+            }
+        }
+    }
+
+    #[test]
+    fn uri_flag_names_one_server_and_is_refused_with_clusters() {
+        let (_dir, path) = config("[clusters.main]\nuri = \"mongodb://a\"\n");
+        let problems = resolve(
+            &Overrides {
+                config: Some(path),
+                uri: Some("mongodb://flag".into()),
+                ..Default::default()
+            },
+            &with_env(&[]),
+        )
+        .unwrap_err();
+        assert!(
+            problems[0]
+                .to_string()
+                .starts_with("--uri: names one server"),
+            "{problems:#?}"
+        );
+        // A variable set but empty is named too; .env says so.
+        let (_dir, path) = config("[clusters.main]\nuri_env = \"M\"\n");
+        let o = Overrides {
+            config: Some(path),
+            from_dotenv: vec!["M".into()],
+            ..Default::default()
+        };
+        assert!(resolve(&o, &with_env(&[("M", " ")])).unwrap_err()[0]
+            .to_string()
+            .contains("clusters.main.uri_env: M is set but empty"));
+        let s = resolve(&o, &with_env(&[("M", "mongodb://m")])).unwrap();
+        assert_eq!(
+            s.clusters[0].uri_source.to_string(),
+            "from M in .env, clusters.main.uri_env"
+        );
     }
 }

@@ -55,6 +55,9 @@ pub struct SavedTarget {
     pub changes: Vec<SavedChange>,
     /// Every step, blocked or not: the preflight runs again at apply time.
     pub steps: Vec<SavedStep>,
+    /// With `[clusters]`: the cluster the database was planned on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
 }
 
 /// A [`Change`]: `kind` says which of the fields mean something.
@@ -530,6 +533,7 @@ impl SavedTarget {
             fingerprint,
             changes: plan.changes.iter().map(saved_change).collect(),
             steps: steps.iter().map(saved_step).collect(),
+            cluster: None,
         }
     }
 

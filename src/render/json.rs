@@ -194,10 +194,27 @@ pub fn status_database(t: &crate::run::TargetReport, all: &[crate::migrate::Migr
 /// `mig status`'s fields after `databases`; `counts` by `DatabaseStatus`.
 pub fn status_tail(counts: &[usize; 3]) -> Map<String, Value> {
     let mut m = Map::new();
-    m.insert(
-        "summary".into(),
-        json!({"databases": counts.iter().sum::<usize>(), "migrated": counts[0], "behind": counts[1], "failed": counts[2]}),
-    );
+    m.insert("summary".into(), Value::Object(status_counts(counts)));
+    m
+}
+
+/// A cluster's counts in `mig drift --format json`: in sync, drifted, failed.
+pub fn drift_counts(counts: &[usize; 3]) -> Map<String, Value> {
+    three_counts(counts, ["in_sync", "drifted", "failed"])
+}
+
+/// A cluster's counts in `mig status --format json`; `counts` by `DatabaseStatus`.
+pub fn status_counts(counts: &[usize; 3]) -> Map<String, Value> {
+    three_counts(counts, ["migrated", "behind", "failed"])
+}
+
+/// `{databases, <names[0]>, <names[1]>, <names[2]>}`.
+fn three_counts(counts: &[usize; 3], names: [&str; 3]) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("databases".into(), json!(counts.iter().sum::<usize>()));
+    for (name, n) in names.iter().zip(counts) {
+        m.insert(name.to_string(), json!(n));
+    }
     m
 }
 
@@ -220,18 +237,113 @@ pub fn problem(p: &crate::diagnostics::Problem) -> Value {
 /// value (a streamed run writes the same pieces with [`ReportWriter`]).
 pub fn report(report: &Report) -> Value {
     let mut doc = head(report.warnings.as_slice(), report.read_path);
+    let clusters = !report.clusters.is_empty();
     doc.insert(
         "targets".into(),
         Value::Array(
             report
                 .targets
                 .iter()
-                .map(|t| target(t, report.applied))
+                .map(|t| target_in(t, report.applied, clusters))
                 .collect(),
         ),
     );
-    doc.extend(tail(&report.rejected, &report.tally()));
+    let by = report.by_cluster();
+    doc.extend(tail_in(
+        &report.rejected,
+        &report.tally(),
+        by.as_ref(),
+        report.applied,
+    ));
     Value::Object(doc)
+}
+
+/// [`target`]; over `[clusters]` (`clusters`), with its `cluster`.
+pub fn target_in(t: &crate::run::TargetReport, applied: bool, clusters: bool) -> Value {
+    let value = target(t, applied);
+    match clusters {
+        true => with_cluster(value, t.cluster.as_deref()),
+        false => value,
+    }
+}
+
+/// [`tail`]; over `[clusters]` (`by`), then `clusters`: each cluster's counts.
+pub fn tail_in(
+    rejected: &[crate::targets::Rejected],
+    tally: &Tally,
+    by: Option<&crate::run::ByCluster<Tally>>,
+    applied: bool,
+) -> Map<String, Value> {
+    let mut m = tail(rejected, tally);
+    if let Some(by) = by {
+        m.insert(
+            "clusters".into(),
+            clusters_json(by, |t| tally_json(t, applied)),
+        );
+    }
+    m
+}
+
+/// A database's object with `cluster` after `scope` (`null`: a tenant the
+/// routing refused, on no cluster): every target of a run over `[clusters]`.
+pub fn with_cluster(target: Value, cluster: Option<&str>) -> Value {
+    let Value::Object(fields) = target else {
+        return target;
+    };
+    let mut out = Map::new();
+    for (k, v) in fields {
+        let after_scope = k == "scope";
+        out.insert(k, v);
+        if after_scope {
+            out.insert("cluster".into(), json!(cluster));
+        }
+    }
+    out.entry("cluster").or_insert(json!(cluster));
+    Value::Object(out)
+}
+
+/// `clusters`: per cluster of a run over `[clusters]`, what it is and its
+/// counts (`counts`), in mig.toml's order, then the tenants the routing
+/// refused (`{"cluster": null, "refused": n}`) when there are any.
+pub fn clusters_json<T>(
+    by: &crate::run::ByCluster<T>,
+    counts: impl Fn(&T) -> Map<String, Value>,
+) -> Value {
+    let mut out: Vec<Value> = by
+        .clusters
+        .iter()
+        .map(|(info, t)| {
+            let mut m = Map::new();
+            m.insert("cluster".into(), json!(info.name));
+            m.insert("uri".into(), json!(info.uri));
+            m.insert(
+                "read_path".into(),
+                json!(info.read_path.map(read_path_name)),
+            );
+            m.insert("mongos".into(), json!(info.mongos));
+            m.extend(counts(t));
+            m.insert("error".into(), json!(info.error));
+            Value::Object(m)
+        })
+        .collect();
+    if by.refused.0 > 0 {
+        let mut m = Map::new();
+        m.insert("cluster".into(), Value::Null);
+        m.insert("refused".into(), json!(by.refused.0));
+        m.extend(counts(&by.refused.1));
+        out.push(Value::Object(m));
+    }
+    Value::Array(out)
+}
+
+/// A cluster's counts in a plan or an apply.
+pub fn tally_json(tally: &Tally, applied: bool) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("databases".into(), json!(tally.databases));
+    let changed = if applied { "applied" } else { "pending" };
+    m.insert(changed.into(), json!(tally.changed));
+    m.insert("failed".into(), json!(tally.failed));
+    m
 }
 
 /// The fields before `targets`.
@@ -539,17 +651,99 @@ mod tests {
         }
     }
 
+    /// As `cli::printer::Printer` writes it, one database at a time.
     fn streamed(r: &Report, lines: bool) -> String {
         let mut w = ReportWriter::new(lines);
         let head = head(&r.warnings, r.read_path);
         let mut out = w.head(&head);
+        let clusters = !r.clusters.is_empty();
+        let mut by = r
+            .by_cluster()
+            .map(|_| crate::run::ByCluster::<Tally>::new(&r.clusters));
+        let mut tally = Tally::default();
         for t in &r.targets {
-            out.push_str(&w.target(&target_json(t, r.applied)));
+            tally.add(t, r.applied);
+            if let Some(by) = &mut by {
+                by.of(t.cluster.as_deref()).add(t, r.applied);
+            }
+            out.push_str(&w.target(&target_in(t, r.applied, clusters)));
         }
-        out + &w.tail(tail(&r.rejected, &r.tally()), head)
+        out + &w.tail(tail_in(&r.rejected, &tally, by.as_ref(), r.applied), head)
     }
 
-    use super::target as target_json;
+    #[test]
+    fn over_clusters_every_target_has_its_cluster_and_the_tail_each_clusters_counts() {
+        let on = |cluster: Option<&str>, t: TargetReport| TargetReport {
+            cluster: cluster.map(String::from),
+            ..t
+        };
+        let clusters = vec![
+            crate::run::ClusterInfo {
+                name: "main".into(),
+                uri: "mongodb://a".into(),
+                ..Default::default()
+            },
+            crate::run::ClusterInfo {
+                name: "eu".into(),
+                uri: "mongodb://b".into(),
+                error: Some("cannot reach".into()),
+                ..Default::default()
+            },
+        ];
+        for applied in [false, true] {
+            let r = Report {
+                targets: vec![
+                    on(None, target("refused", 0, true)),
+                    on(Some("main"), target("a", 2, false)),
+                    on(Some("eu"), target("b", 0, true)),
+                ],
+                applied,
+                clusters: clusters.clone(),
+                ..Default::default()
+            };
+            let whole = report(&r);
+            assert_eq!(streamed(&r, false), document(&whole));
+            let targets = whole["targets"].as_array().unwrap();
+            let keys: Vec<&str> = targets[1]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(keys[..3], ["database", "scope", "cluster"]);
+            assert_eq!(targets[0]["cluster"], Value::Null);
+            assert_eq!(targets[2]["cluster"], "eu");
+            let per: Vec<(Value, Value, Value)> = whole["clusters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        c["cluster"].clone(),
+                        c["databases"].clone(),
+                        c["failed"].clone(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                per,
+                [
+                    ("main".into(), 1.into(), 0.into()),
+                    ("eu".into(), 1.into(), 1.into()),
+                    (Value::Null, 1.into(), 1.into())
+                ]
+            );
+            assert_eq!(whole["clusters"][1]["error"], "cannot reach");
+            assert_eq!(whole["clusters"][2]["refused"], 1);
+        }
+        // Without clusters, no field is added.
+        let r = Report {
+            targets: vec![target("a", 1, false)],
+            ..Default::default()
+        };
+        let whole = report(&r);
+        assert!(whole.get("clusters").is_none() && whole["targets"][0].get("cluster").is_none());
+    }
 
     #[test]
     fn the_streamed_document_is_the_document_byte_for_byte() {
@@ -576,6 +770,7 @@ mod tests {
                     applied,
                     read_path: Some(crate::server::inspect::ReadPath::Catalog),
                     warnings: Vec::new(),
+                    clusters: Vec::new(),
                 };
                 assert_eq!(streamed(&r, false), document(&report(&r)), "fleet {i}");
             }

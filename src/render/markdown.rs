@@ -205,7 +205,10 @@ pub fn plan(report: &Report) -> String {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            code(&t.target.database),
+            match &t.cluster {
+                Some(cluster) => format!("{} on {}", code(&t.target.database), code(cluster)),
+                None => code(&t.target.database),
+            },
             t.target.scope,
             t.brief(report.applied).replace('|', "\\|"),
             count(t, Action::Create),

@@ -11,7 +11,7 @@ use crate::model::index::SERVER_ASSIGNED;
 use crate::model::IndexSpec;
 use crate::plan::drift::Drift;
 use crate::plan::{Action, Change, Command, DatabasePlan, Step};
-use crate::run::{Report, Tally, TargetReport, MIGRATION_STATUSES};
+use crate::run::{ByCluster, ClusterInfo, Report, Tally, TargetReport, MIGRATION_STATUSES};
 use crate::server::execute::{Applied, StepOutcome};
 use crate::targets::Rejected;
 
@@ -491,6 +491,30 @@ pub fn status_database(
     out
 }
 
+/// A cluster's counts in `mig drift`: in sync, drifted, failed.
+pub fn drift_counts(counts: &[usize; 3]) -> String {
+    three_counts(counts, ["in sync", "drifted", "failed"])
+}
+
+/// A cluster's counts in `mig status`; `counts` by [`super::DatabaseStatus`].
+pub fn status_counts(counts: &[usize; 3]) -> String {
+    three_counts(counts, ["fully migrated", "behind", "failed"])
+}
+
+/// `N database(s): a <names[0]>, b <names[1]>, c <names[2]>`.
+fn three_counts(counts: &[usize; 3], names: [&str; 3]) -> String {
+    let parts: Vec<String> = names
+        .iter()
+        .zip(counts)
+        .map(|(name, n)| format!("{} {name}", thousands(*n)))
+        .collect();
+    format!(
+        "{} database(s): {}",
+        thousands(counts.iter().sum::<usize>()),
+        parts.join(", ")
+    )
+}
+
 /// `mig status`'s last line; `counts` by [`super::DatabaseStatus`].
 pub fn status_summary(counts: &[usize; 3], style: Style) -> String {
     format!(
@@ -549,7 +573,16 @@ fn migrations_text(t: &TargetReport, style: Style, out: &mut String) {
 /// each database is done).
 pub fn report(report: &Report, style: Style) -> String {
     let mut out = rejected(&report.rejected, style);
+    let mut heading = None;
     for t in &report.targets {
+        if !report.clusters.is_empty() && heading != Some(t.cluster.as_deref()) {
+            heading = Some(t.cluster.as_deref());
+            out.push_str(&cluster_heading(
+                t.cluster.as_deref(),
+                &report.clusters,
+                style,
+            ));
+        }
         out.push_str(&target(t, report.applied, style));
     }
     let results: Vec<String> = report
@@ -557,9 +590,13 @@ pub fn report(report: &Report, style: Style) -> String {
         .iter()
         .map(|t| result_line(t, style))
         .collect();
-    out.push_str(&summary(
+    let clusters = report.by_cluster().map_or(String::new(), |by| {
+        clusters_section(&by, |t| cluster_tally(t, report.applied), style)
+    });
+    out.push_str(&summary_after(
         &report.tally(),
         report.applied.then_some(results.as_slice()),
+        &clusters,
         style,
     ));
     out
@@ -604,6 +641,17 @@ pub fn result_line(t: &TargetReport, style: Style) -> String {
 /// The closing lines: after an apply the Result list (`results`), then the
 /// summary line, and "Nothing to do" when nothing is.
 pub fn summary(tally: &Tally, results: Option<&[String]>, style: Style) -> String {
+    summary_after(tally, results, "", style)
+}
+
+/// [`summary`] with `clusters` (the lines per cluster of a run over
+/// `[clusters]`) before the summary line, which is the total.
+pub fn summary_after(
+    tally: &Tally,
+    results: Option<&[String]>,
+    clusters: &str,
+    style: Style,
+) -> String {
     let mut out = String::new();
     if let Some(results) = results {
         let _ = writeln!(out, "\n{}", style.bold("Result:"));
@@ -611,6 +659,7 @@ pub fn summary(tally: &Tally, results: Option<&[String]>, style: Style) -> Strin
             out.push_str(line);
         }
     }
+    out.push_str(clusters);
     let applied = results.is_some();
     let verb = if applied { "applied" } else { "to apply" };
     let _ = write!(
@@ -659,10 +708,79 @@ pub fn summary(tally: &Tally, results: Option<&[String]>, style: Style) -> Strin
         );
     }
     out.push('\n');
-    if !applied && tally.changed == 0 && tally.failed == 0 {
+    // A cluster that failed with no database to show is not "nothing to do".
+    let cluster_failed = clusters.contains(CLUSTER_FAILED);
+    if !applied && tally.changed == 0 && tally.failed == 0 && !cluster_failed {
         out.push_str("Nothing to do: every database matches the manifests.\n");
     }
     out
+}
+
+/// How a cluster that could not be used is told in its line.
+const CLUSTER_FAILED: &str = "cluster failed: ";
+
+/// The heading over a cluster's databases in a run over `[clusters]`
+/// (`None`: the tenants the routing refused, on no cluster).
+pub fn cluster_heading(cluster: Option<&str>, clusters: &[ClusterInfo], style: Style) -> String {
+    let title = match cluster {
+        Some(name) => {
+            let uri = clusters
+                .iter()
+                .find(|c| c.name == name)
+                .map_or("", |c| c.uri.as_str());
+            format!("== cluster {name} ({uri}) ==")
+        }
+        None => "== not routed (on no cluster; nothing was done) ==".to_string(),
+    };
+    format!("{}\n", style.bold(&title))
+}
+
+/// One line per cluster after a run over `[clusters]`, and one for the
+/// tenants the routing refused; `counts` puts a cluster's counts in words
+/// and says whether any of its databases failed.
+pub fn clusters_section<T>(
+    by: &ByCluster<T>,
+    counts: impl Fn(&T) -> (String, bool),
+    style: Style,
+) -> String {
+    let mut out = format!("\n{}\n", style.bold("Clusters:"));
+    for (info, t) in &by.clusters {
+        let (words, failed) = counts(t);
+        let mut line = words;
+        if let Some(why) = &info.error {
+            let _ = write!(line, "; {CLUSTER_FAILED}{why}");
+        }
+        let line = if failed || info.error.is_some() {
+            style.red(&line)
+        } else {
+            line
+        };
+        let _ = writeln!(out, "  {}: {line}", info.name);
+    }
+    if by.refused.0 > 0 {
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.red(&format!(
+                "not routed: {} tenant(s) refused, touched on no cluster",
+                by.refused.0
+            ))
+        );
+    }
+    out
+}
+
+/// A cluster's counts in a plan or an apply.
+pub fn cluster_tally(tally: &Tally, applied: bool) -> (String, bool) {
+    let verb = if applied { "applied" } else { "to apply" };
+    let mut words = format!(
+        "{} database(s), {} with changes {verb}",
+        tally.databases, tally.changed
+    );
+    if tally.failed > 0 {
+        let _ = write!(words, ", {} failed or skipped", tally.failed);
+    }
+    (words, tally.failed > 0)
 }
 
 /// How many sample names a drift line shows; the JSON and markdown carry all kept.
@@ -670,6 +788,12 @@ const NAMES_IN_A_LINE: usize = 3;
 
 /// `mig drift`: one line per group, largest first, then the failures.
 pub fn drift(drift: &Drift, rejected: &[Rejected], style: Style) -> String {
+    drift_with(drift, rejected, "", style)
+}
+
+/// [`drift`] with `clusters` (a line per cluster, over `[clusters]`) before
+/// the summary line.
+pub fn drift_with(drift: &Drift, rejected: &[Rejected], clusters: &str, style: Style) -> String {
     let mut out = self::rejected(rejected, style);
     let groups = drift.groups();
     let width = groups
@@ -727,6 +851,7 @@ pub fn drift(drift: &Drift, rejected: &[Rejected], style: Style) -> String {
             );
         }
     }
+    out.push_str(clusters);
     let _ = write!(
         out,
         "\n{} {} database(s) compared with the manifests: {} in sync, {} drifted",

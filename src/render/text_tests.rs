@@ -56,6 +56,7 @@ fn plan_text_shows_changes_diffs_and_unmanaged() {
         applied: false,
         read_path: None,
         warnings: vec![],
+        clusters: vec![],
     };
     let text = report(&r, Style { color: false });
     assert!(text.contains("t1 (tenant): 2 change(s)"), "{text}");
@@ -141,4 +142,69 @@ fn drift_text_aligns_fleet_sized_counts_and_lists_a_groups_deviations_under_it()
 Summary: 1,993 database(s) compared with the manifests: 1,987 in sync, 5 drifted in 2 way(s), 1 failed
 "
     );
+}
+
+#[test]
+fn over_clusters_databases_are_grouped_and_each_cluster_has_a_line_before_the_total() {
+    let db = |name: &str, cluster: Option<&str>, error: Option<&str>| TargetReport {
+        cluster: cluster.map(String::from),
+        error: error.map(String::from),
+        plan: error
+            .is_none()
+            .then(|| DatabasePlan::new(name, Scope::Tenant, vec![])),
+        ..TargetReport::new(Target {
+            database: name.into(),
+            scope: Scope::Tenant,
+        })
+    };
+    let cluster = |name: &str, error: Option<&str>| ClusterInfo {
+        name: name.into(),
+        uri: format!("mongodb://{name}-host"),
+        error: error.map(String::from),
+        ..Default::default()
+    };
+    let r = Report {
+        targets: vec![
+            db(
+                "t_x",
+                None,
+                Some("not routed: it is on several clusters (main, eu)"),
+            ),
+            db("t_a", Some("main"), None),
+            db("t_b", Some("main"), None),
+            db("t_c", Some("eu"), None),
+        ],
+        clusters: vec![
+            cluster("main", None),
+            cluster("eu", None),
+            cluster("us", Some("cannot reach")),
+        ],
+        ..Default::default()
+    };
+    assert_eq!(
+        report(&r, Style { color: false }),
+        "== not routed (on no cluster; nothing was done) ==
+t_x (tenant): failed: not routed: it is on several clusters (main, eu)
+== cluster main (mongodb://main-host) ==
+t_a (tenant): no changes
+t_b (tenant): no changes
+== cluster eu (mongodb://eu-host) ==
+t_c (tenant): no changes
+
+Clusters:
+  main: 2 database(s), 0 with changes to apply
+  eu: 1 database(s), 0 with changes to apply
+  us: 0 database(s), 0 with changes to apply; cluster failed: cannot reach
+  not routed: 1 tenant(s) refused, touched on no cluster
+
+Summary: 4 database(s), 0 with changes to apply: 0 create, 0 modify, 0 replace, 0 hide, 0 drop; 1 database(s) failed or skipped
+"
+    );
+    // A cluster that failed with no database to show is not "nothing to do".
+    let r = Report {
+        targets: vec![db("t_a", Some("main"), None)],
+        clusters: vec![cluster("main", None), cluster("us", Some("cannot reach"))],
+        ..Default::default()
+    };
+    assert!(!report(&r, Style { color: false }).contains("Nothing to do"));
 }

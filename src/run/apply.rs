@@ -3,14 +3,13 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use futures::stream::{self, StreamExt};
+use futures::stream::{FuturesOrdered, StreamExt};
 
 use crate::model::{DatabaseState, Scope};
 use crate::plan::saved::{fingerprint, SavedPlan, SavedTarget};
 use crate::plan::DatabasePlan;
-use crate::server::errors::ReadError;
 use crate::server::execute::{Applied, Executor, StepOutcome};
-use crate::server::inspect::{self, ReadPath, Request};
+use crate::server::inspect::{self, Request};
 use crate::server::journal::Journal;
 use crate::server::lock::LockOptions;
 use crate::server::preflight;
@@ -42,6 +41,13 @@ pub async fn apply_saved(
     let Some(lock) = &options.apply else {
         return;
     };
+    if ctx.server.mongos {
+        let targets = saved.targets.iter().map(|t| Target {
+            database: t.database.clone(),
+            scope: t.scope,
+        });
+        return super::refuse_on_mongos(ctx, targets.collect(), each);
+    }
     let targets = saved
         .targets
         .iter()
@@ -65,7 +71,7 @@ async fn apply_targets(
     lock: &LockOptions,
     each: &mut (dyn FnMut(TargetReport) + Send),
 ) {
-    let stop = AtomicBool::new(false);
+    let stop = &*options.stop;
     let first = if options.canary > 0 {
         targets
             .iter()
@@ -78,7 +84,7 @@ async fn apply_targets(
     let mut rest = targets;
     let canaries: Vec<_> = rest.drain(..first.min(rest.len())).collect();
     let mut canary_failed = false;
-    apply_phase(ctx, canaries, options, lock, &stop, &mut |r| {
+    apply_phase(ctx, canaries, options, lock, stop, &mut |r| {
         canary_failed |= r.failed();
         each(r)
     })
@@ -92,7 +98,7 @@ async fn apply_targets(
         }
         return;
     }
-    apply_phase(ctx, rest, options, lock, &stop, each).await
+    apply_phase(ctx, rest, options, lock, stop, each).await
 }
 
 async fn apply_phase(
@@ -103,32 +109,52 @@ async fn apply_phase(
     stop: &AtomicBool,
     each: &mut (dyn FnMut(TargetReport) + Send),
 ) {
-    stream::iter(targets)
-        .map(|(target, saved)| async move {
-            let report = if stop.load(Ordering::SeqCst) {
-                TargetReport {
-                    skipped: Some(
-                        "not started: an earlier database failed (--on-error stop)".into(),
-                    ),
-                    ..TargetReport::new(target)
-                }
-            } else {
-                apply_one(ctx, target, saved, options, lock).await
+    // At most `concurrency` at once, reports in order: `buffered`, written
+    // out without a closure over the targets' lifetimes (see below).
+    let mut targets = targets.into_iter();
+    let mut running = FuturesOrdered::new();
+    loop {
+        while running.len() < ctx.settings.concurrency.max(1) {
+            let Some((target, saved)) = targets.next() else {
+                break;
             };
-            if report.failed() && options.on_error == OnError::Stop {
-                stop.store(true, Ordering::SeqCst);
-            }
-            if let Some(p) = ctx.progress {
-                p.database_done(&report.target.database, &report.brief(true));
-            }
-            report
-        })
-        .buffered(ctx.settings.concurrency.max(1))
-        .for_each(|report| {
-            each(report);
-            futures::future::ready(())
-        })
-        .await
+            running.push_back(apply_unless_stopped(
+                ctx, target, saved, options, lock, stop,
+            ));
+        }
+        match running.next().await {
+            Some(report) => each(report),
+            None => break,
+        }
+    }
+}
+
+/// One database of a phase, unless `--on-error stop` stopped the rollout.
+/// (A named function, not a closure's async block: a cluster's run is a
+/// task of its own, and the compiler proves such a future `Send` only so.)
+async fn apply_unless_stopped(
+    ctx: &Context<'_>,
+    target: Target,
+    saved: Option<&SavedTarget>,
+    options: &RunOptions,
+    lock: &LockOptions,
+    stop: &AtomicBool,
+) -> TargetReport {
+    let report = if stop.load(Ordering::SeqCst) {
+        TargetReport {
+            skipped: Some("not started: an earlier database failed (--on-error stop)".into()),
+            ..TargetReport::new(target)
+        }
+    } else {
+        apply_one(ctx, target, saved, options, lock).await
+    };
+    if report.failed() && options.on_error == OnError::Stop {
+        stop.store(true, Ordering::SeqCst);
+    }
+    if let Some(p) = ctx.progress {
+        p.database_done(&report.target.database, &report.brief(true));
+    }
+    report
 }
 
 /// The saved plan of one database, if its live state is still the one the
@@ -185,16 +211,9 @@ async fn apply_one(
     };
     // One database: listCollections + listIndexes cost two round trips,
     // where a catalog read would scan the whole cluster's catalog each time.
-    let read = inspect::read(
-        ctx.client,
-        ReadPath::ListIndexes,
-        &[request],
-        1,
-        ctx.settings.socket_timeout,
-    )
-    .await
-    .pop()
-    .unwrap_or_else(|| Err(ReadError::Unexpected("nothing read".into())));
+    let db_read = ctx.client.database(&request.database);
+    let read =
+        inspect::read_database(db_read, &request.collections, ctx.settings.socket_timeout).await;
     let plan = match (read, saved) {
         (Ok(live), None) => finish_plan(ctx, &report.target, live, options, false)
             .await

@@ -29,4 +29,18 @@ pub enum RunError {
     Migration(#[from] MigrationError),
     #[error(transparent)]
     Lock(#[from] LockError),
+    /// A write through `mongos`: not done yet (see the README's "Sharded clusters").
+    #[error(
+        "refused: the server is a mongos (a sharded cluster), where mig does not write yet: it \
+         does not yet keep shard-key indexes from being hidden or dropped, check that every \
+         shard built the same indexes (listIndexes answers for one shard), or pass commitQuorum \
+         per shard; nothing was written"
+    )]
+    Mongos,
+    /// The routing refused the tenant (see `targets::routing`).
+    #[error("not routed: {0}; nothing was done on any cluster")]
+    Misrouted(crate::targets::routing::Misrouted),
+    /// The cluster could not be used at all.
+    #[error("cluster {cluster}: {why}")]
+    Cluster { cluster: String, why: String },
 }

@@ -213,6 +213,11 @@ pub async fn down(
     to: Option<&str>,
     lock: Option<&LockOptions>,
 ) -> Vec<TargetReport> {
+    if lock.is_some() && ctx.server.mongos {
+        let mut reports = Vec::new();
+        super::refuse_on_mongos(ctx, targets, &mut |r| reports.push(r));
+        return reports;
+    }
     let order: Vec<String> = targets.iter().map(|t| t.database.clone()).collect();
     let mut reports: Vec<TargetReport> = stream::iter(targets)
         .map(|target| async move {

@@ -4,15 +4,17 @@
 //! stop, the others go on. Planning is in [`plan`], applying in [`apply`].
 
 mod apply;
+pub mod clusters;
 mod error;
 mod migrations;
 mod plan;
 mod report;
 
 pub use apply::apply_saved;
+pub use clusters::ClusterInfo;
 pub use error::RunError;
 pub use migrations::{down, MigrationOutcome, Migrations, TO_REVERT};
-pub use report::{Report, Tally, TargetReport, MIGRATION_STATUSES};
+pub use report::{ByCluster, Report, Tally, TargetReport, MIGRATION_STATUSES};
 
 use bson::Bson;
 use mongodb::Client;
@@ -52,6 +54,9 @@ pub struct RunOptions {
     /// A validator that documents already there fail is applied anyway
     /// (they are shown); without it the change is blocked.
     pub allow_invalid_documents: bool,
+    /// `--on-error stop`: set once a database failed; shared by every
+    /// cluster of the run (and both phases of a canary rollout).
+    pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What every database of a run shares.
@@ -149,8 +154,39 @@ pub async fn run_each(
     each: &mut (dyn FnMut(TargetReport) + Send),
 ) {
     match &options.apply {
+        Some(_) if ctx.server.mongos => refuse_on_mongos(ctx, targets, each),
+        None if ctx.server.mongos => {
+            plan::plan_each(ctx, targets, options, &mut |mut report| {
+                report.warnings.push(MONGOS_PLAN.into());
+                each(report)
+            })
+            .await
+        }
         None => plan::plan_each(ctx, targets, options, each).await,
         Some(lock) => apply::apply_each(ctx, targets, options, lock, each).await,
+    }
+}
+
+/// What a plan read through `mongos` says of itself.
+pub const MONGOS_PLAN: &str = "read through mongos (a sharded cluster): listIndexes answers for \
+     one shard, so shards that differ are not seen; apply is refused here for now";
+
+/// Writes through `mongos` are refused, before any: each database fails,
+/// saying why (see the README's "Sharded clusters").
+fn refuse_on_mongos(
+    ctx: &Context<'_>,
+    targets: Vec<Target>,
+    each: &mut (dyn FnMut(TargetReport) + Send),
+) {
+    for target in targets {
+        let report = TargetReport {
+            error: Some(RunError::Mongos.to_string()),
+            ..TargetReport::new(target)
+        };
+        if let Some(p) = ctx.progress {
+            p.database_done(&report.target.database, &report.brief(true));
+        }
+        each(report);
     }
 }
 
@@ -175,6 +211,93 @@ async fn take_lock(
         Err(e) => {
             report.error = Some(e.to_string());
             None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::inspect::{is_mongos, ReadPath};
+
+    #[test]
+    fn a_mongos_says_isdbgrid_in_its_hello() {
+        assert!(is_mongos(&bson::doc! {"msg": "isdbgrid", "ok": 1}));
+        assert!(!is_mongos(
+            &bson::doc! {"setName": "rs0", "isWritablePrimary": true}
+        ));
+        assert!(!is_mongos(&bson::doc! {"msg": "something else"}));
+    }
+
+    /// Writes through mongos are refused before any command is sent: the
+    /// client below points at a port where nothing listens, and the run
+    /// ends at once with every database failed, saying why.
+    #[tokio::test]
+    async fn writes_through_mongos_are_refused_before_any_is_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("mig.toml");
+        std::fs::write(&config, "").unwrap();
+        let settings = crate::config::resolve(
+            &crate::config::Overrides {
+                config: Some(config),
+                ..Default::default()
+            },
+            &|_| None,
+        )
+        .unwrap();
+        let client = Client::with_uri_str("mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=60000")
+            .await
+            .unwrap();
+        let server = ServerInfo {
+            version: "6.0.5".into(),
+            major: 6,
+            minor: 0,
+            read_path: ReadPath::ListIndexes,
+            replica_set: None,
+            mongos: true,
+        };
+        let manifests = Manifests::default();
+        let ctx = Context {
+            client: &client,
+            settings: &settings,
+            manifests: &manifests,
+            server: &server,
+            progress: None,
+            migrations: None,
+        };
+        let lock = LockOptions {
+            lease: std::time::Duration::from_secs(60),
+            wait: None,
+            command: "mig apply".into(),
+            run_id: "test".into(),
+        };
+        let options = RunOptions {
+            plan: PlanOptions::default(),
+            apply: Some(lock.clone()),
+            on_error: OnError::Continue,
+            canary: 0,
+            commit_quorum: None,
+            preflight: true,
+            allow_invalid_documents: false,
+            stop: Default::default(),
+        };
+        let targets = vec![
+            Target {
+                database: "p".into(),
+                scope: Scope::Public,
+            },
+            Target {
+                database: "t".into(),
+                scope: Scope::Tenant,
+            },
+        ];
+        let mut reports = run(&ctx, targets.clone(), &options).await;
+        reports.extend(down(&ctx, targets, None, Some(&lock)).await);
+        assert_eq!(reports.len(), 4);
+        for r in &reports {
+            let why = r.error.as_deref().unwrap_or_default();
+            assert!(why.starts_with("refused: the server is a mongos"), "{r:?}");
+            assert!(why.contains("shard-key") && why.contains("nothing was written"));
         }
     }
 }

@@ -13,6 +13,9 @@ use super::MigrationOutcome;
 #[derive(Clone, Debug)]
 pub struct TargetReport {
     pub target: Target,
+    /// With `[clusters]`: the cluster the database is on (`None` when the
+    /// routing refused it, or without clusters).
+    pub cluster: Option<String>,
     pub plan: Option<DatabasePlan>,
     /// What the steps did, when the plan was applied.
     pub applied: Option<Applied>,
@@ -34,6 +37,7 @@ impl TargetReport {
     pub fn new(target: Target) -> TargetReport {
         TargetReport {
             target,
+            cluster: None,
             plan: None,
             applied: None,
             error: None,
@@ -176,11 +180,26 @@ pub struct Report {
     pub read_path: Option<ReadPath>,
     /// Declarations the server accepts but that deserve a second look.
     pub warnings: Vec<Problem>,
+    /// With `[clusters]`: each cluster of the run, in mig.toml's order.
+    pub clusters: Vec<super::ClusterInfo>,
 }
 
 impl Report {
     pub fn failed(&self) -> bool {
         self.targets.iter().any(TargetReport::failed)
+            || self.clusters.iter().any(|c| c.error.is_some())
+    }
+
+    /// The summary's numbers per cluster, with `[clusters]`.
+    pub fn by_cluster(&self) -> Option<ByCluster<Tally>> {
+        if self.clusters.is_empty() {
+            return None;
+        }
+        let mut by: ByCluster<Tally> = ByCluster::new(&self.clusters);
+        for t in &self.targets {
+            by.of(t.cluster.as_deref()).add(t, self.applied);
+        }
+        Some(by)
     }
 
     /// The summary's numbers over every database.
@@ -253,5 +272,66 @@ impl Tally {
             .iter()
             .position(|s| *s == status)
             .map_or(0, |i| self.migrations[i])
+    }
+}
+
+/// A run's counts per cluster (`[clusters]`), kept one database at a time:
+/// per cluster in mig.toml's order, and for the tenants the routing
+/// refused (on no cluster). `T`: what a command counts (a [`Tally`] for a
+/// plan or an apply; `status` and `drift` count their own states).
+#[derive(Clone, Debug, Default)]
+pub struct ByCluster<T> {
+    pub clusters: Vec<(super::ClusterInfo, T)>,
+    /// The tenants the routing refused, and how many.
+    pub refused: (usize, T),
+}
+
+impl<T: Default> ByCluster<T> {
+    pub fn new(clusters: &[super::ClusterInfo]) -> ByCluster<T> {
+        ByCluster {
+            clusters: clusters.iter().map(|c| (c.clone(), T::default())).collect(),
+            refused: (0, T::default()),
+        }
+    }
+
+    /// The counts of `cluster` (`None`: refused by the routing).
+    pub fn of(&mut self, cluster: Option<&str>) -> &mut T {
+        match cluster.and_then(|c| self.clusters.iter().position(|(i, _)| i.name == c)) {
+            Some(i) => &mut self.clusters[i].1,
+            None => {
+                self.refused.0 += 1;
+                &mut self.refused.1
+            }
+        }
+    }
+
+    /// A cluster could not be used at all.
+    pub fn any_cluster_failed(&self) -> bool {
+        self.clusters.iter().any(|(c, _)| c.error.is_some())
+    }
+
+    /// In a few words, each cluster that could not be used or where
+    /// databases failed (`failed` counts them), and the tenants the routing
+    /// refused: what stderr names when the run fails.
+    pub fn failures(&self, failed: impl Fn(&T) -> usize) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .clusters
+            .iter()
+            .filter_map(|(info, t)| match (&info.error, failed(t)) {
+                (Some(why), _) => Some(format!("cluster {} failed: {why}", info.name)),
+                (None, 0) => None,
+                (None, n) => Some(format!(
+                    "cluster {}: {n} database(s) failed or skipped",
+                    info.name
+                )),
+            })
+            .collect();
+        if self.refused.0 > 0 {
+            out.push(format!(
+                "{} tenant(s) not routed to a cluster, touched nowhere (the report says why)",
+                self.refused.0
+            ));
+        }
+        out
     }
 }

@@ -38,6 +38,13 @@ pub struct ServerInfo {
     pub read_path: ReadPath,
     /// Replica set name, when the deployment is one.
     pub replica_set: Option<String>,
+    /// Reached through `mongos`: a sharded cluster (see [`is_mongos`]).
+    pub mongos: bool,
+}
+
+/// A `hello` reply from `mongos` says `msg: "isdbgrid"`.
+pub fn is_mongos(hello: &Document) -> bool {
+    hello.get_str("msg") == Ok("isdbgrid")
 }
 
 impl ServerInfo {
@@ -62,7 +69,13 @@ pub async fn server_info(client: &Client) -> Result<ServerInfo, ReadError> {
         .await
         .map_err(|e| ReadError::server(&e))?;
     let replica_set = hello.get_str("setName").ok().map(String::from);
-    let read_path = if major < 6 {
+    let mongos = is_mongos(&hello);
+    let read_path = if mongos {
+        // Through mongos, $listCatalog answers for every shard (an entry per
+        // shard, shards without chunks included): one shard's listIndexes it is.
+        tracing::info!("reading indexes with listIndexes: the server is a mongos");
+        ReadPath::ListIndexes
+    } else if major < 6 {
         tracing::info!("reading indexes with listIndexes: $listCatalog needs MongoDB 6.0 (server is {version})");
         ReadPath::ListIndexes
     } else {
@@ -88,6 +101,7 @@ pub async fn server_info(client: &Client) -> Result<ServerInfo, ReadError> {
         minor,
         read_path,
         replica_set,
+        mongos,
     })
 }
 

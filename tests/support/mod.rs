@@ -262,6 +262,23 @@ pub async fn journal(db: &str) -> Vec<Document> {
         .unwrap()
 }
 
+/// Waits until `mig` has journaled a step in `db` (its first write has
+/// begun), on the server of `client`; panics after `limit`.
+pub async fn journal_started(client: &Client, db: &str, limit: std::time::Duration, what: &str) {
+    let journal = client.database(db).collection::<Document>("mig");
+    eventually(limit, what, || {
+        let journal = journal.clone();
+        async move {
+            journal
+                .count_documents(doc! {"kind": "journal"})
+                .await
+                .unwrap_or(0)
+                > 0
+        }
+    })
+    .await;
+}
+
 /// Waits until `check` holds, polling; panics after `limit`.
 pub async fn eventually<F, Fut>(limit: std::time::Duration, what: &str, mut check: F)
 where
@@ -275,5 +292,50 @@ where
             "timed out waiting for {what}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A single-node replica set of a test's own (a second or third cluster),
+/// on a free port with its files in a temporary directory; stopped, by its
+/// process id, when dropped (after a failed assertion too).
+pub struct ReplicaSet {
+    pub node: mongod::Mongod,
+    _dir: tempfile::TempDir,
+}
+
+impl ReplicaSet {
+    /// Starts `mongod --replSet NAME` and waits until it is a writable primary.
+    pub async fn start(name: &str) -> ReplicaSet {
+        let dir = tempfile::tempdir().unwrap();
+        let node = mongod::Mongod::start(dir.path(), name).expect("start a mongod");
+        let set = ReplicaSet { node, _dir: dir };
+        mongod::initiate(&[&set.node], name)
+            .await
+            .expect("initiate the replica set");
+        set
+    }
+
+    /// A standalone `mongod` started with `args` (e.g. `--auth`).
+    pub fn standalone(args: &[&str]) -> ReplicaSet {
+        let dir = tempfile::tempdir().unwrap();
+        let node = mongod::Mongod::start_with(dir.path(), args).expect("start a mongod");
+        ReplicaSet { node, _dir: dir }
+    }
+
+    pub fn uri(&self) -> String {
+        self.node.uri()
+    }
+
+    pub async fn client(&self) -> Client {
+        Client::with_uri_str(self.uri()).await.expect("connect")
+    }
+}
+
+impl Drop for ReplicaSet {
+    fn drop(&mut self) {
+        // A test may have killed it already.
+        if mongod::is_running(self.node.pid) {
+            self.node.stop();
+        }
     }
 }

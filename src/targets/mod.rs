@@ -11,6 +11,8 @@ use crate::manifest::Manifests;
 use crate::model::names::{check_database_name, closest};
 use crate::model::Scope;
 
+pub mod routing;
+
 /// Never targets, whatever a registry says.
 const RESERVED: &[&str] = &["admin", "local", "config"];
 
@@ -27,13 +29,15 @@ pub struct Rejected {
     pub reason: String,
 }
 
-/// `--public-only`, `--tenants-only`, `--tenant NAME`.
+/// `--public-only`, `--tenants-only`, `--tenant NAME`, `--cluster NAME`.
 #[derive(Clone, Debug, Default)]
 pub struct Selection {
     pub public_only: bool,
     pub tenants_only: bool,
     /// Only these tenants (and not the public database).
     pub tenants: Vec<String>,
+    /// Only the databases on these clusters (`[clusters]`); none: all.
+    pub clusters: Vec<String>,
 }
 
 impl Selection {
@@ -43,6 +47,11 @@ impl Selection {
 
     pub fn wants_tenants(&self) -> bool {
         !self.public_only
+    }
+
+    /// Whether the run works on this cluster's databases.
+    pub fn wants_cluster(&self, name: &str) -> bool {
+        self.clusters.is_empty() || self.clusters.iter().any(|c| c == name)
     }
 }
 
@@ -118,6 +127,31 @@ pub fn check_collections(manifests: &Manifests, wanted: &[String]) -> Result<(),
     )
 }
 
+/// `--cluster` names only clusters of mig.toml's `[clusters]`.
+pub fn check_clusters(settings: &Settings, wanted: &[String]) -> Result<(), Unmatched> {
+    let looked = if settings.has_clusters() {
+        "no such cluster in mig.toml's [clusters]; nothing was done"
+    } else {
+        "mig.toml has no [clusters] (one server, [connection]); nothing was done"
+    };
+    Unmatched::check(
+        "--cluster",
+        looked,
+        wanted,
+        settings.clusters.iter().map(|c| c.name.as_str()),
+    )
+}
+
+/// Whether tenant databases are configured at all: a `[tenants]` section,
+/// or a cluster's own `[clusters.NAME.tenants]`.
+pub fn has_tenants(settings: &Settings) -> bool {
+    settings.discovery != Discovery::None
+        || settings
+            .clusters
+            .iter()
+            .any(|c| c.discovery != Discovery::None)
+}
+
 /// Manifests of a scope that the configuration doesn't target would be
 /// planned nowhere, and `plan` would say "nothing to do": one problem per such
 /// scope, naming its files and the mig.toml section that is missing. A scope
@@ -158,7 +192,7 @@ pub fn untargeted_scopes(
     );
     check(
         Scope::Tenant,
-        !selection.wants_tenants() || settings.discovery != Discovery::None,
+        !selection.wants_tenants() || has_tenants(settings),
         "add a [tenants] section to mig.toml (source = \"list\", \"prefix\", \"regex\" or \"registry\"; `source = \"list\"` with `databases = []` says there are none yet), or run with --public-only",
     );
     problems
@@ -217,58 +251,103 @@ pub async fn discover(
     let candidates = match &settings.discovery {
         Discovery::None => Vec::new(),
         Discovery::List(names) => names.clone(),
-        Discovery::Prefix(prefix) => {
-            let mut names = client.list_database_names().await?;
-            names.retain(|n| n.starts_with(prefix.as_str()));
-            names.sort();
-            names
+        Discovery::Prefix(_) | Discovery::Regex(_) => {
+            matching(&settings.discovery, client.list_database_names().await?)
         }
-        Discovery::Regex(pattern) => {
-            let re = regex::Regex::new(pattern).expect("checked when the config was read");
-            let mut names = client.list_database_names().await?;
-            names.retain(|n| re.is_match(n));
-            names.sort();
-            names
-        }
-        Discovery::Registry {
-            collection,
-            field,
-            filter,
-        } => {
-            let Some(public) = public else {
-                return Err(mongodb::error::Error::custom(
-                    "tenants.source = \"registry\" needs the public database ([public].database or MONGODB_PUBLIC_DATABASE)",
-                ));
-            };
-            let mut cursor = client
-                .database(public)
-                .collection::<Document>(collection)
-                .find(filter.clone())
-                .projection(doc! { field.as_str(): 1 })
-                .sort(doc! {"_id": 1})
-                .await?;
-            let mut names = Vec::new();
-            while let Some(entry) = cursor.try_next().await? {
-                match get_path(&entry, field) {
-                    Some(Bson::String(name)) => names.push(name.clone()),
-                    other => rejected.push(Rejected {
-                        database: format!(
-                            "{public}.{collection} _id {}",
-                            entry.get("_id").map(Bson::to_string).unwrap_or_default()
-                        ),
-                        reason: match other {
-                            None => format!("the registry entry has no {field:?} field"),
-                            Some(v) => format!("{field:?} is not a string: {v}"),
-                        },
-                    }),
-                }
-            }
-            names
+        Discovery::Registry { .. } => {
+            let (entries, why) = read_registry(client, settings).await?;
+            rejected = why;
+            entries.into_iter().map(|e| e.database).collect()
         }
     };
     let (tenants, more) = filter_tenants(candidates, &settings.exclude, public);
     rejected.extend(more);
     Ok((tenants, rejected))
+}
+
+/// The databases of `listed` a prefix or regex discovery matches, sorted;
+/// none for the other kinds.
+pub fn matching(discovery: &Discovery, mut listed: Vec<String>) -> Vec<String> {
+    match discovery {
+        Discovery::Prefix(prefix) => listed.retain(|n| n.starts_with(prefix.as_str())),
+        Discovery::Regex(pattern) => {
+            let re = regex::Regex::new(pattern).expect("checked when the config was read");
+            listed.retain(|n| re.is_match(n));
+        }
+        _ => listed.clear(),
+    }
+    listed.sort();
+    listed
+}
+
+/// Reads the registry (`Discovery::Registry`) in the public database: each
+/// entry's tenant database and, with a `cluster_field`, its cluster. An
+/// entry without a database name is rejected, saying why.
+pub async fn read_registry(
+    client: &Client,
+    settings: &Settings,
+) -> mongodb::error::Result<(Vec<routing::Entry>, Vec<Rejected>)> {
+    let Discovery::Registry {
+        collection,
+        field,
+        filter,
+        cluster_field,
+    } = &settings.discovery
+    else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let Some(public) = settings.public_database.as_deref() else {
+        return Err(mongodb::error::Error::custom(
+            "tenants.source = \"registry\" needs the public database ([public].database or MONGODB_PUBLIC_DATABASE)",
+        ));
+    };
+    let mut projection = doc! { field.as_str(): 1 };
+    if let Some(c) = cluster_field {
+        projection.insert(c.as_str(), 1);
+    }
+    let mut cursor = client
+        .database(public)
+        .collection::<Document>(collection)
+        .find(filter.clone())
+        .projection(projection)
+        .sort(doc! {"_id": 1})
+        .await?;
+    let (mut entries, mut rejected) = (Vec::new(), Vec::new());
+    while let Some(entry) = cursor.try_next().await? {
+        let label = format!(
+            "{public}.{collection} _id {}",
+            entry.get("_id").map(Bson::to_string).unwrap_or_default()
+        );
+        let database = match get_path(&entry, field) {
+            Some(Bson::String(name)) => name.clone(),
+            other => {
+                rejected.push(Rejected {
+                    database: label,
+                    reason: match other {
+                        None => format!("the registry entry has no {field:?} field"),
+                        Some(v) => format!("{field:?} is not a string: {v}"),
+                    },
+                });
+                continue;
+            }
+        };
+        let cluster = match cluster_field.as_ref().map(|c| (c, get_path(&entry, c))) {
+            None => routing::Placement::Unsaid,
+            Some((_, Some(Bson::String(name)))) => routing::Placement::Cluster(name.clone()),
+            Some((c, None)) => routing::Placement::Invalid(format!(
+                "the registry entry ({label}) has no {c:?} field"
+            )),
+            Some((c, Some(v))) => routing::Placement::Invalid(format!(
+                "the registry entry's {c:?} is not a string ({label}: {v})"
+            )),
+        };
+        entries.push(routing::Entry {
+            database,
+            cluster,
+            entry: label,
+        });
+    }
+    Ok((entries, rejected))
 }
 
 #[cfg(test)]
