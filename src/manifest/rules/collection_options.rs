@@ -11,6 +11,7 @@ use super::options::collation_rules;
 use super::Finding;
 use crate::manifest::convert::to_document;
 use crate::manifest::file::{CollectionDecl, Expiry, Number};
+use crate::manifest::Invalid;
 use crate::model::collection::VIEW_OPTIONS;
 use crate::model::names::MIG_COLLECTION;
 
@@ -97,7 +98,7 @@ pub fn collection_options(decl: &CollectionDecl) -> (Option<Document>, Vec<Findi
                 pipeline_rules(&stages, &mut out);
                 o.insert("pipeline", stages);
             }
-            Err(why) => out.push(Finding::error("pipeline", why)),
+            Err(why) => out.push(Finding::error("pipeline", why.0)),
         }
     }
     if o.is_empty() {
@@ -124,10 +125,11 @@ fn whole(n: Number) -> Bson {
     }
 }
 
-fn pipeline(value: &serde_json::Value) -> Result<Vec<Bson>, String> {
+/// A pipeline as written (a list, or the same as an Extended JSON string).
+fn pipeline(value: &serde_json::Value) -> Result<Vec<Bson>, Invalid> {
     let value = match value {
         serde_json::Value::String(s) => {
-            serde_json::from_str(s).map_err(|e| format!("not a valid Extended JSON list: {e}"))?
+            serde_json::from_str(s).map_err(|e| invalid!("not a valid Extended JSON list: {e}"))?
         }
         other => other.clone(),
     };
@@ -140,8 +142,8 @@ fn pipeline(value: &serde_json::Value) -> Result<Vec<Bson>, String> {
         .map(|(i, s)| match s {
             serde_json::Value::Object(_) => to_document(s)
                 .map(Bson::Document)
-                .map_err(|e| format!("stage {i}: {}", e.0)),
-            _ => Err(format!("stage {i} is not a document")),
+                .map_err(|e| invalid!("stage {i}: {}", e.0)),
+            _ => Err(invalid!("stage {i} is not a document")),
         })
         .collect()
 }
