@@ -100,7 +100,9 @@ fn project(n: usize, manifests: &Path) -> tempfile::TempDir {
     dir
 }
 
-/// Builds the tenants that are not there yet, with `mig` itself.
+/// Builds the tenants that are not there yet, with `mig` itself; tenants
+/// kept from an earlier run are brought to the manifests as they are now
+/// (a collection or an index declared since), so `plan` measures a fleet in sync.
 async fn build_fleet(client: &Client, uri: &str, n: usize, manifests: &Path) {
     let existing = client
         .list_database_names()
@@ -109,9 +111,10 @@ async fn build_fleet(client: &Client, uri: &str, n: usize, manifests: &Path) {
         .unwrap()
         .len();
     if existing >= n {
-        return;
+        println!("bringing the kept tenants to manifests/ ...");
+    } else {
+        println!("building tenants {existing}..{n} (once; kept for the next run) ...",);
     }
-    println!("building tenants {existing}..{n} (once; kept for the next run) ...",);
     let p = project(n, manifests);
     let m = measure(
         p.path(),
@@ -126,8 +129,8 @@ async fn build_fleet(client: &Client, uri: &str, n: usize, manifests: &Path) {
         ],
     );
     println!(
-        "built {} tenants in {:.0}s",
-        n - existing,
+        "built {} tenants, the others brought in sync, in {:.0}s",
+        n.saturating_sub(existing),
         m.wall.as_secs_f64()
     );
 }
