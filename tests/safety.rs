@@ -656,8 +656,8 @@ async fn catalog_and_list_indexes_read_the_same_model() {
     db.drop().await.unwrap();
     assert_eq!(catalog, listed);
     assert_eq!(catalog.collections[0].indexes.len(), 7);
-    assert!(catalog.collections[1].default_collation.is_some());
-    assert!(catalog.collections[3].timeseries);
+    assert!(catalog.collections[1].default_collation().is_some());
+    assert!(catalog.collections[3].is_timeseries());
     assert!(!catalog.collections[4].exists);
 }
 

@@ -218,21 +218,14 @@ pub fn compare_options(declared: &Document, live: &Document) -> Vec<OptionChange
         if normalize(&sorted(d)) != normalize(&sorted(&l)) {
             push("validator", Some(d.clone()), Some(l), None);
         }
-        for (option, default) in VALIDATION_DEFAULTS {
-            let d = declared.get_str(option).unwrap_or(default);
-            let l = live.get_str(option).unwrap_or(default);
-            if d != l {
-                push(option, Some(d.into()), Some(l.into()), None);
-            }
-        }
-    } else {
-        for (option, default) in VALIDATION_DEFAULTS {
-            if let Ok(d) = declared.get_str(option) {
-                let l = live.get_str(option).unwrap_or(default);
-                if d != l {
-                    push(option, Some(d.into()), Some(l.into()), None);
-                }
-            }
+    }
+    // Declared, or implied by a declared validator.
+    let implied = declared.contains_key("validator");
+    for (option, default) in VALIDATION_DEFAULTS {
+        let d = declared.get_str(option).ok().or(implied.then_some(default));
+        let l = live.get_str(option).unwrap_or(default);
+        if d.is_some_and(|d| d != l) {
+            push(option, d.map(Bson::from), Some(l.into()), None);
         }
     }
 

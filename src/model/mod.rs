@@ -49,10 +49,6 @@ pub struct Collection {
     pub indexes: Vec<IndexSpec>,
     /// Live only: whether the collection exists on the server.
     pub exists: bool,
-    /// Live only: the collection's default collation, which its indexes inherit.
-    pub default_collation: Option<Document>,
-    /// Live only: a time-series collection, whose internal indexes are never touched.
-    pub timeseries: bool,
     /// Declared only: retire undeclared indexes even without `--prune` (`drop: staged`).
     pub drop_undeclared: bool,
     /// Declared only: patterns of index names that are never pruned (`unmanaged`).
@@ -65,11 +61,25 @@ pub struct Collection {
 }
 
 impl Collection {
+    fn kind(&self) -> Option<collection::Kind> {
+        self.options.as_ref().map(collection::Kind::of)
+    }
+
     /// A view (declared with `viewOn`, or reported as one).
     pub fn is_view(&self) -> bool {
+        self.kind() == Some(collection::Kind::View)
+    }
+
+    /// A time-series collection, whose internal indexes are never touched.
+    pub fn is_timeseries(&self) -> bool {
+        self.kind() == Some(collection::Kind::TimeSeries)
+    }
+
+    /// Live: the collection's default collation, which its indexes inherit.
+    pub fn default_collation(&self) -> Option<&Document> {
         self.options
             .as_ref()
-            .is_some_and(|o| collection::Kind::of(o) == collection::Kind::View)
+            .and_then(|o| o.get_document("collation").ok())
     }
 }
 

@@ -33,7 +33,6 @@ fn live(name: &str, options: Document, indexes: Vec<IndexSpec>) -> Collection {
         name: name.into(),
         exists: true,
         indexes,
-        timeseries: options.contains_key("timeseries"),
         options: Some(options),
         ..Default::default()
     }

@@ -196,7 +196,7 @@ fn plan_collection(
 ) -> (Vec<Change>, Vec<Unmanaged>) {
     let exists = live.is_some_and(|c| c.exists);
     let live_indexes: &[IndexSpec] = live.map(|c| c.indexes.as_slice()).unwrap_or_default();
-    let default_collation = live.and_then(|c| c.default_collation.as_ref());
+    let default_collation = live.and_then(Collection::default_collation);
     let declared_names: HashSet<&str> = declared.indexes.iter().map(|i| i.name.as_str()).collect();
     let collection = declared.name.clone();
 
@@ -279,7 +279,7 @@ fn plan_collection(
         .filter(|c| matches!(c, Change::Replace { .. }))
         .filter_map(|c| c.index().map(str::to_string))
         .collect();
-    let timeseries = live.is_some_and(|c| c.timeseries);
+    let timeseries = live.is_some_and(Collection::is_timeseries);
     let drop = |index: &IndexSpec, note: Option<String>| Change::Drop {
         collection: collection.clone(),
         index: index.clone(),

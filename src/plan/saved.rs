@@ -151,8 +151,8 @@ pub fn fingerprint(live: &DatabaseState) -> String {
     let mut hash = Sha256::new();
     for c in &live.collections {
         hash.update(c.name.as_bytes());
-        hash.update([u8::from(c.exists), u8::from(c.timeseries)]);
-        if let Some(collation) = &c.default_collation {
+        hash.update([u8::from(c.exists), u8::from(c.is_timeseries())]);
+        if let Some(collation) = c.default_collation() {
             hash.update(bson::to_vec(collation).unwrap_or_default());
         }
         // A validator or view changed since the plan was made changes it too.

@@ -210,7 +210,7 @@ fn indexes_inherit_the_collections_default_collation() {
         i.collation = Some(doc! {"locale": "fr", "strength": 2, "caseLevel": false});
         i
     }]);
-    state.collections[0].default_collation = Some(doc! {"locale": "fr", "strength": 2});
+    state.collections[0].options = Some(doc! {"collation": {"locale": "fr", "strength": 2}});
     let p = plan_database(
         "t1",
         Scope::Tenant,
@@ -415,7 +415,8 @@ fn staged_drop_policy_retires_without_prune() {
 #[test]
 fn timeseries_and_clustered_internals_are_never_touched() {
     let mut state = live(vec![index("meta_1_time_1", doc! {"meta": 1, "time": 1})]);
-    state.collections[0].timeseries = true;
+    state.collections[0].options =
+        Some(doc! {"timeseries": {"timeField": "time", "metaField": "meta"}});
     let p = plan_database(
         "t1",
         Scope::Tenant,

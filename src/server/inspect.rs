@@ -340,16 +340,11 @@ async fn state_from_catalog(
             continue;
         };
         let kind = entry.get_str("type").unwrap_or("collection");
-        // A view's or a time-series collection's default collation is in its
-        // options, as listCollections reports it (the other read path).
-        let collation = |o: &Document| o.get_document("collation").ok().cloned();
         if kind == "view" {
-            let options = options_from_catalog(entry, None);
             collections.push(Collection {
                 name: name.clone(),
                 exists: true,
-                default_collation: collation(&options),
-                options: Some(options),
+                options: Some(options_from_catalog(entry, None)),
                 ..Default::default()
             });
             continue;
@@ -361,14 +356,11 @@ async fn state_from_catalog(
                 .find(|e| e.get_str("name") == Ok(buckets.as_str()));
             // The catalog lists a time-series collection's indexes on its
             // buckets, in internal form; listIndexes translates them.
-            let options = options_from_catalog(entry, buckets.copied());
             collections.push(Collection {
                 name: name.clone(),
                 exists: true,
-                timeseries: true,
                 indexes: read_indexes(&db, name, timeout).await?,
-                default_collation: collation(&options),
-                options: Some(options),
+                options: Some(options_from_catalog(entry, buckets.copied())),
                 ..Default::default()
             });
             continue;
@@ -399,7 +391,6 @@ async fn state_from_catalog(
         collections.push(Collection {
             name: name.clone(),
             exists: true,
-            default_collation: options.get_document("collation").ok().cloned(),
             indexes: specs(&request.database, name, &indexes)?,
             options: Some(options_from_catalog(entry, None)),
             ..Default::default()
@@ -546,18 +537,10 @@ pub async fn read_database(
         let info = found
             .iter()
             .find(|c| c.get_str("name") == Ok(name.as_str()));
-        let kind = info
-            .and_then(|i| i.get_str("type").ok())
-            .unwrap_or("collection");
         states.push(Collection {
             name: name.clone(),
             exists: info.is_some(),
-            timeseries: kind == "timeseries",
             options: info.map(options_from_list),
-            default_collation: info
-                .and_then(|i| i.get_document("options").ok())
-                .and_then(|o| o.get_document("collation").ok())
-                .cloned(),
             ..Default::default()
         });
     }

@@ -93,27 +93,51 @@ pub async fn invalid_documents(
     }
     .await
     .map_err(checked)?;
+    let ids: Vec<Bson> = samples
+        .iter()
+        .map(|s| s.get("_id").cloned().unwrap_or(Bson::Null))
+        .collect();
+    // Rule by rule, one query for all the samples still without a failing
+    // rule: at most one round trip per rule, not per sample and rule.
     let rules = rules_of(&validator);
-    let mut shown = Vec::new();
-    for sample in &samples {
-        let id = sample.get("_id").cloned().unwrap_or(Bson::Null);
-        let mut first = None;
-        for (name, rule) in rules.iter().take(MAX_RULES) {
-            let fails = collection
-                .count_documents(doc! {"_id": id.clone(), "$nor": [rule.clone()]})
+    let mut first: Vec<Option<&str>> = vec![None; ids.len()];
+    for (name, rule) in rules.iter().take(MAX_RULES) {
+        let open: Vec<Bson> = ids
+            .iter()
+            .zip(&first)
+            .filter(|(_, f)| f.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        if open.is_empty() {
+            break;
+        }
+        let failing: Vec<Document> = async {
+            collection
+                .find(doc! {"_id": {"$in": open}, "$nor": [rule.clone()]})
+                .projection(doc! {"_id": 1})
+                .await?
+                .try_collect()
                 .await
-                .map_err(checked)?;
-            if fails > 0 {
-                first = Some(name.clone());
-                break;
+        }
+        .await
+        .map_err(checked)?;
+        for f in &failing {
+            if let Some(at) = ids.iter().position(|id| f.get("_id") == Some(id)) {
+                first[at].get_or_insert(name.as_str());
             }
         }
-        let id = id.into_relaxed_extjson();
-        shown.push(match first {
-            Some(rule) => format!("_id {id} (fails {rule})"),
-            None => format!("_id {id}"),
-        });
     }
+    let shown: Vec<String> = ids
+        .iter()
+        .zip(&first)
+        .map(|(id, rule)| {
+            let id = id.clone().into_relaxed_extjson();
+            match rule {
+                Some(rule) => format!("_id {id} (fails {rule})"),
+                None => format!("_id {id}"),
+            }
+        })
+        .collect();
     let what = format!(
         "{count} document(s) in {}.{} don't satisfy the validator; e.g. {}",
         db.name(),
