@@ -18,6 +18,7 @@ use super::inspect::record_retiring;
 use super::journal::Journal;
 use super::lock::LockError;
 use crate::plan::change::{TEMP_FIELD, TEMP_SUFFIX};
+use crate::plan::steps::Admission;
 use crate::plan::{Command, DatabasePlan, Step, Why};
 use crate::progress::Progress;
 
@@ -190,33 +191,26 @@ impl Executor<'_> {
     pub async fn apply(&self, plan: &DatabasePlan) -> Applied {
         let mut changes = vec![ChangeOutcome::NotRun; plan.changes.len()];
         let mut outcomes = Vec::with_capacity(plan.steps.len());
-        let failed = |changes: &Vec<ChangeOutcome>, i: usize| {
-            matches!(changes.get(i), Some(ChangeOutcome::Failed(_)))
-        };
-        let mut migration_failed = false;
+        // Which steps run once some have failed is the planner's rule.
+        let mut admission = Admission::default();
         for step in &plan.steps {
+            let Some(live) = admission.admit(step) else {
+                outcomes.push(StepOutcome::Skipped);
+                continue;
+            };
             if let Command::Migration { id } = &step.command {
-                let outcome = match (migration_failed, self.migrator) {
-                    (false, Some(m)) => match m.up(id).await {
-                        Ok(()) => StepOutcome::Done,
-                        Err(error) => {
-                            migration_failed = true;
-                            StepOutcome::Failed(error.to_string())
-                        }
-                    },
-                    _ => StepOutcome::Skipped,
+                let Some(migrator) = self.migrator else {
+                    outcomes.push(StepOutcome::Skipped);
+                    continue;
+                };
+                let outcome = match migrator.up(id).await {
+                    Ok(()) => StepOutcome::Done,
+                    Err(error) => {
+                        admission.record_migration_failed();
+                        StepOutcome::Failed(error.to_string())
+                    }
                 };
                 outcomes.push(outcome);
-                continue;
-            }
-            let live: Vec<usize> = step
-                .serves
-                .iter()
-                .copied()
-                .filter(|&i| !failed(&changes, i))
-                .collect();
-            if live.is_empty() || step.requires.iter().any(|&r| failed(&changes, r)) {
-                outcomes.push(StepOutcome::Skipped);
                 continue;
             }
             let errors: Vec<(usize, ApplyError)> = self
@@ -225,6 +219,8 @@ impl Executor<'_> {
                 .into_iter()
                 .map(|(i, e)| (i, e.untwinned()))
                 .collect();
+            let failed: Vec<usize> = errors.iter().map(|(i, _)| *i).collect();
+            admission.record(&failed);
             for &i in &live {
                 changes[i] = match errors.iter().find(|(j, _)| *j == i) {
                     Some((_, e)) => ChangeOutcome::Failed(e.clone()),
