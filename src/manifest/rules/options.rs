@@ -77,8 +77,11 @@ pub(super) fn collation_rules(c: &Document, plugin: Plugin, out: &mut Vec<Findin
             bad(out, key, format!("must be {expected}, found {value}"));
         }
     }
-    // Cross-field rules of the ICU collator factory (`collator_factory_icu.cpp`).
-    if !simple {
+    // Cross-field rules of the ICU collator factory (`collator_factory_icu.cpp`),
+    // on the collation as resolved: a locale's own defaults count (`da`
+    // puts upper case first, so `{locale: da, strength: 1}` is refused).
+    if let Some(c) = collation::resolve(c).filter(|_| !simple) {
+        let c = &c;
         let strength = c.get("strength").and_then(number).unwrap_or(3.0);
         let case_level = c.get_bool("caseLevel").unwrap_or(false);
         if c.get_str("caseFirst").is_ok_and(|f| f != "off") && !case_level && strength <= 2.0 {
