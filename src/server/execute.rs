@@ -17,6 +17,7 @@ use super::errors::Failure;
 use super::inspect::record_retiring;
 use super::journal::Journal;
 use super::lock::LockError;
+use super::retry;
 use crate::plan::change::{TEMP_FIELD, TEMP_SUFFIX};
 use crate::plan::steps::Admission;
 use crate::plan::{Command, DatabasePlan, Step, Why};
@@ -352,17 +353,39 @@ impl Executor<'_> {
             None => None,
         };
         let ns = format!("{}.{collection}", self.db.name());
-        let run = self.db.run_command(command);
-        let result = match (self.progress, step == "createIndexes") {
-            (Some(p), true) => p.watch_build(&self.db, &ns, run).await,
-            _ => run.await,
+        // Sent again while a failover lasts (each of these commands may be:
+        // see `retry`), the fence checked before every attempt.
+        let started = std::time::Instant::now();
+        let mut attempt = 0;
+        let result = loop {
+            if let Err(lost) = self.fence.check() {
+                break Err(ApplyError::Fenced(lost));
+            }
+            let run = self.db.run_command(command.clone());
+            let sent = match (self.progress, step == "createIndexes") {
+                (Some(p), true) => p.watch_build(&self.db, &ns, run).await,
+                _ => run.await,
+            };
+            match sent {
+                Err(e) if retry::is_transient(&e) && retry::again(started.elapsed()) => {
+                    attempt += 1;
+                    tracing::info!(
+                        database = %self.db.name(),
+                        attempt,
+                        "{step} on {collection}: {}; trying again",
+                        super::errors::explain(&e)
+                    );
+                    tokio::time::sleep(retry::backoff(attempt)).await;
+                }
+                other => break other.map_err(|e| ApplyError::Server(Failure::of(&e))),
+            }
         };
-        let result = result.map_err(|e| Failure::of(&e));
+        // Closed whatever happened, so no entry is left `running` by an error seen here.
         if let (Some(j), Some(entry)) = (&self.journal, entry) {
-            j.finish(entry, result.as_ref().err().map(|f| f.message.as_str()))
-                .await;
+            let error = result.as_ref().err().map(ToString::to_string);
+            j.finish(entry, error.as_deref()).await;
         }
-        Ok(result?)
+        result
     }
 
     async fn drop_index(&self, step: &str, collection: &str, name: &str) -> Result<(), ApplyError> {
