@@ -21,6 +21,7 @@ macro_rules! invalid {
 }
 
 mod convert;
+mod extjson;
 pub mod file;
 mod read;
 mod rules;
@@ -35,7 +36,7 @@ use crate::diagnostics::{Format, Problem, SourceFile};
 use crate::model::names::check_collection_name;
 use crate::model::{Collection, IndexSpec, Scope};
 use convert::convert_index;
-pub use convert::to_document;
+pub use extjson::to_document;
 
 /// What the manifests declare, per scope, in the order written.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -461,7 +462,7 @@ fn view_collations(declared: &[DeclaredCollection]) -> Vec<Problem> {
         o.get_document("collation")
             .ok()
             .filter(|c| c.get_str("locale") != Ok("simple"))
-            .map(crate::model::compare::normalize_doc)
+            .map(crate::model::value::normalize_doc)
     };
     let mut out = Vec::new();
     for d in declared {

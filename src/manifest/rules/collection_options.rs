@@ -9,7 +9,7 @@ use bson::{doc, Bson, Document};
 
 use super::options::collation_rules;
 use super::Finding;
-use crate::manifest::convert::to_document;
+use crate::manifest::extjson::to_document;
 use crate::manifest::file::{CollectionDecl, Expiry, Number};
 use crate::manifest::Invalid;
 use crate::model::collection::VIEW_OPTIONS;
@@ -776,7 +776,7 @@ fn type_name(v: &Bson) -> &'static str {
 
 /// Whether a list has a value twice (numbers compared by value).
 fn duplicate(items: &[Bson]) -> Option<&Bson> {
-    let norm = |v: &Bson| crate::model::compare::normalize(v);
+    let norm = |v: &Bson| crate::model::value::normalize(v);
     items
         .iter()
         .enumerate()
