@@ -10,6 +10,7 @@ use super::{
 };
 use crate::diagnostics::{Format, Problem, SourceFile};
 use crate::lint;
+use crate::model::release::Release;
 use crate::model::names::{check_collection_name, check_database_name};
 
 /// Resolves the settings; `env` looks up an environment variable.
@@ -89,6 +90,29 @@ pub fn resolve(
     ) {
         Some((u, source)) if !u.trim().is_empty() => (Some(u), source),
         _ => (None, UriSource::Default),
+    };
+    let server_version = match (&overrides.server_version, &file.server_version) {
+        (Some(flag), _) => match Release::parse(flag) {
+            Ok(r) => Some((r, "--server-version")),
+            Err(why) => {
+                problems.push(Problem {
+                    file: PathBuf::from("--server-version"),
+                    position: None,
+                    field: String::new(),
+                    message: why,
+                    ..Default::default()
+                });
+                None
+            }
+        },
+        (None, Some(value)) => match Release::parse(value) {
+            Ok(r) => Some((r, "server_version")),
+            Err(why) => {
+                problems.push(src.problem("server_version", why));
+                None
+            }
+        },
+        (None, None) => None,
     };
     let public_database = overrides
         .public_db
@@ -181,6 +205,7 @@ pub fn resolve(
         uri_source,
         dev_uri,
         dev_uri_source,
+        server_version,
         config: shown_config,
         public_database,
         manifests,

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod declared_form;
 pub mod index;
 pub mod names;
+pub mod release;
 
 use bson::Document;
 use serde::{Deserialize, Serialize};
