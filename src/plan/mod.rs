@@ -399,5 +399,9 @@ mod tests;
 mod schedule_tests;
 
 #[cfg(test)]
+#[path = "release_tests.rs"]
+mod release_tests;
+
+#[cfg(test)]
 #[path = "collection_tests.rs"]
 mod collection_tests;

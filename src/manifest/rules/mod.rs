@@ -361,3 +361,7 @@ pub(crate) fn closest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
         .first()
         .copied()
 }
+
+#[cfg(test)]
+#[path = "server_cases_tests.rs"]
+mod server_cases_tests;
