@@ -238,7 +238,10 @@ async fn run_clusters(
         args,
         apply,
         unique_conversion,
-        checked.first().copied().unwrap_or(settings.offline_release()),
+        checked
+            .first()
+            .copied()
+            .unwrap_or(settings.offline_release()),
     );
     let progress = Arc::new(Progress::new(
         fleet.len(),
@@ -278,9 +281,14 @@ fn live_rules(
 ) -> Result<Release, Failure> {
     let live = Release::of_server(version);
     let configured = settings.server_version.map(|(r, _)| r);
-    let on = cluster.map(|c| format!("cluster {c}: ")).unwrap_or_default();
+    let on = cluster
+        .map(|c| format!("cluster {c}: "))
+        .unwrap_or_default();
     if !global.quiet {
-        for w in [live.note(), live.mismatch(configured)].into_iter().flatten() {
+        for w in [live.note(), live.mismatch(configured)]
+            .into_iter()
+            .flatten()
+        {
             super::output::stderr(&format!("warning: {on}{w}\n"));
         }
     }

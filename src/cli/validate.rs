@@ -51,7 +51,9 @@ pub async fn run(
     };
     let n = migrations.list.len();
     if global.format == OutputFormat::Text && !global.quiet {
-        output::stderr(&crate::render::problems::note(&super::setup::rules_used(settings)));
+        output::stderr(&crate::render::problems::note(&super::setup::rules_used(
+            settings,
+        )));
     }
     output::stdout(&match global.format {
         OutputFormat::Json | OutputFormat::Jsonl => {

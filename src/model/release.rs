@@ -130,20 +130,21 @@ impl Release {
     /// A setting (`server_version = "7.0"`, `--server-version 7.0`): a known
     /// release, written `7.0` or with its patch (`7.0.12`). Anything else is
     /// refused, with the releases known.
-    pub fn parse(text: &str) -> Result<Release, String> {
+    pub fn parse(text: &str) -> Result<Release, UnknownRelease> {
         let t = text.trim();
         let mut parts = t.split('.');
         let (major, minor) = (parts.next(), parts.next());
-        let patch_ok = parts.next().is_none_or(|p| p.parse::<u32>().is_ok()) && parts.next().is_none();
+        let patch_ok =
+            parts.next().is_none_or(|p| p.parse::<u32>().is_ok()) && parts.next().is_none();
         let found = RELEASES
             .into_iter()
             .find(|r| Some(r.major().to_string().as_str()) == major && minor == Some("0"));
         match found {
             Some(r) if patch_ok => Ok(r),
-            _ => Err(format!(
+            _ => Err(UnknownRelease(format!(
                 "{text:?} is not a MongoDB release mig knows the rules of: write one of {} (major.minor, as \"7.0\")",
                 Release::known()
-            )),
+            ))),
         }
     }
 
@@ -171,7 +172,14 @@ impl Release {
                 .rev()
                 .find(|r| (r.major(), 0) <= at)
                 .unwrap_or(oldest);
-            (r, if at == (r.major(), 0) { Fit::Exact } else { Fit::Between })
+            (
+                r,
+                if at == (r.major(), 0) {
+                    Fit::Exact
+                } else {
+                    Fit::Between
+                },
+            )
         };
         ServerRelease {
             version: version.to_string(),
@@ -184,6 +192,16 @@ impl Release {
 impl fmt::Display for Release {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "MongoDB {}", self.name())
+    }
+}
+
+/// A setting that names no known release; says which are known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownRelease(pub String);
+
+impl fmt::Display for UnknownRelease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -255,7 +273,7 @@ mod tests {
         assert_eq!(Release::parse(" 8.0 "), Ok(Release::V8_0));
         assert_eq!(Release::parse("6.0.5"), Ok(Release::V6_0));
         for bad in ["6", "seven", "9.9", "7.1", "7.0.x", "", "7.0.1.2"] {
-            let e = Release::parse(bad).unwrap_err();
+            let e = Release::parse(bad).unwrap_err().to_string();
             assert!(e.contains("6.0, 7.0, 8.0"), "{bad}: {e}");
         }
     }

@@ -65,7 +65,10 @@ fn an_all_fields_wildcard_replace_leaves_a_gap_on_every_release() {
     let mut have = want.clone();
     have.partial_filter_expression = Some(doc! {"kind": "b"});
     for release in crate::model::release::RELEASES {
-        assert!(gap(&plan_on(release, want.clone(), have.clone())), "{release}");
+        assert!(
+            gap(&plan_on(release, want.clone(), have.clone())),
+            "{release}"
+        );
     }
 }
 

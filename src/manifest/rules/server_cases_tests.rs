@@ -72,7 +72,10 @@ fn every_release_s_rules_agree_with_the_server_s_own_cases() {
                     case.options,
                     case.verdict,
                     if refused { "refuses" } else { "accepts" },
-                    problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>()
+                    problems
+                        .iter()
+                        .map(|p| p.message.as_str())
+                        .collect::<Vec<_>>()
                 ));
             }
         }
@@ -99,7 +102,9 @@ fn a_compound_wildcard_index_is_7_0_s_not_6_0_s() {
     let bad = yaml.replace("tenant: 0", "tenant: 1");
     let refused = load_sources_for(&[(PathBuf::from("m.yaml"), bad)], Release::V7_0).1;
     assert!(
-        refused.iter().any(|p| p.message.contains("leave its other key fields out")),
+        refused
+            .iter()
+            .any(|p| p.message.contains("leave its other key fields out")),
         "{refused:?}"
     );
 }
@@ -108,6 +113,9 @@ fn a_compound_wildcard_index_is_7_0_s_not_6_0_s() {
 #[test]
 fn exclusions_are_explained() {
     for c in cases().iter().filter(|c| c.exclusion.is_some()) {
-        assert!(c.exclusion.as_deref().is_some_and(|e| e.len() > 20), "{c:?}");
+        assert!(
+            c.exclusion.as_deref().is_some_and(|e| e.len() > 20),
+            "{c:?}"
+        );
     }
 }
