@@ -26,4 +26,5 @@ pub mod render;
 pub mod run;
 pub mod schema;
 pub mod server;
+pub mod signals;
 pub mod targets;

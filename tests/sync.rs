@@ -553,6 +553,7 @@ async fn a_tenant_database_dropped_after_discovery_is_reported() {
         preflight: true,
         allow_invalid_documents: false,
         stop: Default::default(),
+        controls: Default::default(),
     };
     let reports = mig::run::run(&ctx, vec![target], &options).await;
     let error = reports[0].error.as_deref().expect("reported as an error");

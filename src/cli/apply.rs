@@ -10,7 +10,7 @@ use crate::config::Settings;
 use crate::manifest::Manifests;
 use crate::plan::saved::SavedPlan;
 use crate::render;
-use crate::run::{Migrations, OnError};
+use crate::run::{rollout, Migrations, OnError};
 
 use super::confirm;
 use super::failure::{Failure, Outcome, Success};
@@ -59,6 +59,17 @@ pub struct ApplyArgs {
     /// Don't ask before writing. Without a terminal `mig` never asks.
     #[arg(long, short = 'y', visible_alias = "auto-approve")]
     pub yes: bool,
+    /// Start index builds only in this daily window, UTC or in a zone
+    /// ("22:00-06:00", "01:00-05:00 Europe/Paris"); outside it nothing new
+    /// starts and the databases not done are deferred (exit 3).
+    #[arg(long, value_name = "HH:MM-HH:MM [ZONE]", value_parser = rollout::window_arg)]
+    pub window: Option<rollout::Window>,
+    /// Start no index build while a secondary lags more than this (e.g. 2s).
+    #[arg(long, value_name = "DURATION", value_parser = rollout::max_lag_arg)]
+    pub max_lag: Option<Duration>,
+    /// Start no index build while the server has N in progress, anyone's.
+    #[arg(long, value_name = "N", value_parser = rollout::max_builds_arg)]
+    pub max_builds: Option<usize>,
     #[command(flatten)]
     pub flags: CompareFlags,
 }
@@ -150,17 +161,22 @@ async fn apply(
     args: &ApplyArgs,
     name: &str,
 ) -> Outcome {
-    let run = |apply, saved| {
+    let run = |apply, saved| async move {
         let job = Job {
             args: &args.run,
             apply,
             saved,
         };
         let printer = Printer::new(global, false);
-        plan_or_apply(global, settings, manifests, migrations, job, printer)
+        let printer = plan_or_apply(global, settings, manifests, migrations, job, printer).await?;
+        // Deferred by the rollout (interrupted, its window closed): not a failure.
+        Ok::<Success, Failure>(match printer.deferred() {
+            true => Success::Deferred,
+            false => Success::Done,
+        })
     };
     if args.dry_run || settings.dry_run {
-        let outcome = run(None, None).await.map(|_| Success::Done);
+        let outcome = run(None, None).await;
         if global.format == OutputFormat::Text && !global.quiet {
             output::stderr("Dry run: nothing was written.\n");
         }
@@ -169,12 +185,10 @@ async fn apply(
     if let Some(path) = &args.saved {
         // A saved plan was reviewed when it was made: applied without asking.
         let saved = SavedPlan::read(path).map_err(Failure::other)?;
-        run(Some((args, name)), Some(saved)).await?;
-        return Ok(Success::Done);
+        return run(Some((args, name)), Some(saved)).await;
     }
     if args.yes || !confirm::interactive() {
-        run(Some((args, name)), None).await?;
-        return Ok(Success::Done);
+        return run(Some((args, name)), None).await;
     }
     let mut collector = Collector::default();
     let job = Job::plan(&args.run);
@@ -212,7 +226,7 @@ async fn apply(
         .any(|t| t.migrations.iter().any(|m| m.status == "pending"));
     let shown =
         (!migrating).then(|| saved_plan(plan.targets.iter().filter_map(saved_target).collect()));
-    run(Some((args, name)), shown).await?;
+    let done = run(Some((args, name)), shown).await?;
     // Over clusters, the tenants the routing refused were shown failed in
     // the plan above; the apply of that plan leaves them out, and still fails.
     let refused = plan
@@ -225,7 +239,7 @@ async fn apply(
             "{refused} tenant(s) not routed to a cluster, touched nowhere (the plan above says why)"
         )]));
     }
-    Ok(Success::Done)
+    Ok(done)
 }
 
 /// The user did not answer `yes`.

@@ -16,7 +16,7 @@ use crate::server::errors::ReadError;
 use crate::server::lock::{Holder, LockError};
 
 use super::output;
-use super::{OutputFormat, EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
+use super::{OutputFormat, EXIT_CHANGES, EXIT_DEFERRED, EXIT_ERROR, EXIT_OK};
 
 /// What a command ends with.
 pub type Outcome = Result<Success, Failure>;
@@ -28,6 +28,8 @@ pub enum Success {
     /// `mig plan --detailed-exitcode`, and changes are pending; `mig drift`,
     /// and a database drifted.
     ChangesPending,
+    /// `mig apply`, and the rollout deferred databases (nothing failed).
+    Deferred,
 }
 
 impl Success {
@@ -35,6 +37,7 @@ impl Success {
         match self {
             Success::Done => EXIT_OK,
             Success::ChangesPending => EXIT_CHANGES,
+            Success::Deferred => EXIT_DEFERRED,
         }
     }
 }

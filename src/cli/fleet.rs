@@ -11,6 +11,7 @@ use crate::manifest::{self, Manifests, Release};
 use crate::plan::saved::SavedPlan;
 use crate::plan::PlanOptions;
 use crate::progress::Progress;
+use crate::run::rollout::Controls;
 use crate::run::{self, clusters, Context, Migrations, Report, RunOptions};
 use crate::server::lock::LockOptions;
 use crate::server::{dev, inspect};
@@ -123,6 +124,12 @@ pub async fn run_fleet(
     );
     let release = live_rules(global, settings, &server.version, None)?;
     let options = run_options(args, apply, server.unique_conversion(), release);
+    // `--max-lag` needs the replication status: said before any write.
+    if options.controls.max_lag.is_some() {
+        crate::server::load::check_lag_readable(&client)
+            .await
+            .map_err(Failure::other)?;
+    }
     let progress = Progress::new(targets.len(), std::io::stderr().is_terminal(), global.quiet);
     let ctx = Context {
         client: &client,
@@ -179,7 +186,32 @@ fn run_options(
         preflight: args.preflight,
         allow_invalid_documents: args.allow_invalid_documents,
         stop: Default::default(),
+        controls: apply.map(|(a, _)| controls(a)).unwrap_or_default(),
     }
+}
+
+/// The rollout's bounds from `apply`'s flags; the first SIGINT or SIGTERM
+/// sets `stopping` (nothing new starts, in-flight steps finish, the rest is
+/// deferred), the second ends the process.
+fn controls(a: &ApplyArgs) -> Controls {
+    let controls = Controls {
+        window: a.window.clone(),
+        max_lag: a.max_lag,
+        max_builds: a.max_builds,
+        stopping: Default::default(),
+    };
+    let stopping = controls.stopping.clone();
+    tokio::spawn(async move {
+        crate::signals::interrupted().await;
+        stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        super::output::stderr(
+            "mig: interrupted: no new step starts; the steps in flight finish and the \
+             databases not done are deferred (interrupt again to quit at once)\n",
+        );
+        crate::signals::interrupted().await;
+        std::process::exit(130);
+    });
+    controls
 }
 
 /// One run over the clusters of `[clusters]`: each connected and listed,

@@ -24,6 +24,7 @@ mod logging;
 mod man;
 mod new;
 mod output;
+mod pause;
 mod plan;
 mod printer;
 mod pull;
@@ -51,6 +52,7 @@ pub use lint::LintArgs;
 pub use list::ListArgs;
 pub use man::ManArgs;
 pub use new::NewArgs;
+pub use pause::PauseArgs;
 pub use plan::{PlanArgs, RunArgs};
 pub use pull::PullArgs;
 pub use schema::SchemaArgs;
@@ -63,6 +65,9 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_ERROR: i32 = 1;
 /// `mig plan --detailed-exitcode`: changes are pending.
 pub const EXIT_CHANGES: i32 = 2;
+/// `mig apply`: databases were deferred by the rollout (interrupted, outside
+/// its window); nothing failed, and the next run carries on.
+pub const EXIT_DEFERRED: i32 = 3;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -247,6 +252,13 @@ pub enum Command {
     /// you can't wait for its lease to lapse).
     #[command(after_help = unlock::EXAMPLES)]
     Unlock(UnlockArgs),
+    /// Hold every running apply on the cluster before its next step, from
+    /// another terminal (until `mig resume`).
+    #[command(after_help = pause::PAUSE_EXAMPLES)]
+    Pause(PauseArgs),
+    /// Let the applies that `mig pause` holds go on.
+    #[command(after_help = pause::RESUME_EXAMPLES)]
+    Resume(PauseArgs),
     /// Print a completion script for bash, zsh, fish or powershell.
     #[command(after_help = completions::EXAMPLES)]
     Completions(CompletionsArgs),
@@ -271,6 +283,8 @@ impl Command {
             Command::Validate(_) => "validate",
             Command::History(_) => "history",
             Command::Unlock(_) => "unlock",
+            Command::Pause(_) => "pause",
+            Command::Resume(_) => "resume",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
             Command::Init(_) => "init",
@@ -333,6 +347,10 @@ impl Command {
                 ..flags::Used::default()
             },
             Command::Unlock(a) => flags::Used {
+                connection: Some(&a.connection),
+                ..flags::Used::default()
+            },
+            Command::Pause(a) | Command::Resume(a) => flags::Used {
                 connection: Some(&a.connection),
                 ..flags::Used::default()
             },
@@ -460,6 +478,14 @@ async fn run(cli: Cli) -> Outcome {
             let settings = one_cluster(&settings, &args.cluster.cluster)?;
             return unlock::run(&settings, args).await;
         }
+        Command::Pause(args) => {
+            let settings = one_cluster(&settings, &args.cluster.cluster)?;
+            return pause::pause(&settings).await;
+        }
+        Command::Resume(args) => {
+            let settings = one_cluster(&settings, &args.cluster.cluster)?;
+            return pause::resume(&settings).await;
+        }
         Command::New(args) => return new::run(&settings, args),
         Command::Pull(args) => return pull::run(global, &settings, &args.into()).await,
         Command::Init(args) => return init::run(global, &settings, args).await,
@@ -486,6 +512,8 @@ async fn run(cli: Cli) -> Outcome {
         Command::Apply(args) => apply::run(global, settings, manifests, migrations, args).await,
         Command::History(_)
         | Command::Unlock(_)
+        | Command::Pause(_)
+        | Command::Resume(_)
         | Command::New(_)
         | Command::Schema(_)
         | Command::Pull(_)

@@ -74,6 +74,11 @@ impl Printer {
     }
 
     /// Whether a database failed (or was skipped), or a cluster could not be used.
+    /// Databases the rollout deferred.
+    pub fn deferred(&self) -> bool {
+        self.tally.deferred > 0
+    }
+
     pub fn failed(&self) -> bool {
         self.tally.failed > 0
             || self

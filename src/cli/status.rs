@@ -50,6 +50,7 @@ pub async fn run(
         preflight: true,
         allow_invalid_documents: false,
         stop: Default::default(),
+        controls: Default::default(),
     };
     // Each database printed as it is done, then let go; the counts remain.
     let style = output::style(global);

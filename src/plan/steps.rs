@@ -439,6 +439,21 @@ impl Admission {
     }
 }
 
+/// Whether the run may stop before step `n` and leave the collection whole:
+/// not mid-swap (the old form dropped, the final one not yet built, the twin
+/// still to go), nor between a gap's drop and its build. A rollout that must
+/// stop (interrupted, its window closed) stops at the next such point.
+pub fn safe_point(steps: &[Step], n: usize) -> bool {
+    let step = &steps[n];
+    match step.why {
+        Why::SwapDrop | Why::SwapBuild | Why::TwinDrop => false,
+        Why::Build => !steps[..n]
+            .iter()
+            .any(|s| s.collection == step.collection && s.why == Why::GapDrop),
+        _ => true,
+    }
+}
+
 /// The steps that run data migrations `ids`, in that order, before the
 /// index steps. They serve no index change; the executor runs a migration
 /// only while every one before it succeeded.

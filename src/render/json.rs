@@ -145,11 +145,14 @@ fn steps(plan: &DatabasePlan, applied: Option<&Applied>) -> Value {
                 let (ok, error, skipped) = match outcome {
                     StepOutcome::Done => (true, None, false),
                     StepOutcome::Failed(e) => (false, Some(e.as_str()), false),
-                    StepOutcome::Skipped => (false, None, true),
+                    StepOutcome::Skipped | StepOutcome::Deferred => (false, None, true),
                 };
                 m.insert("ok".into(), json!(ok));
                 m.insert("error".into(), json!(error));
                 m.insert("skipped".into(), json!(skipped));
+                if *outcome == StepOutcome::Deferred {
+                    m.insert("deferred".into(), json!(true));
+                }
             }
             Value::Object(m)
         })
@@ -387,6 +390,7 @@ pub fn tail(rejected: &[crate::targets::Rejected], tally: &Tally) -> Map<String,
             "manual": tally.action(Action::Manual),
             "blocked": tally.blocked,
             "skipped": tally.skipped,
+            "deferred": tally.deferred,
             "unmanaged": tally.unmanaged,
             "databases": tally.databases,
             "failed": tally.failed,
@@ -450,6 +454,10 @@ pub fn target(t: &crate::run::TargetReport, applied: bool) -> Value {
         "skipped"
     } else if t.failed() {
         "failed"
+    } else if t.deferred.is_some() {
+        "deferred"
+    } else if t.failed() {
+        "failed"
     } else if !t.has_work(applied) {
         "unchanged"
     } else if applied {
@@ -463,6 +471,9 @@ pub fn target(t: &crate::run::TargetReport, applied: bool) -> Value {
     }
     if let Some(why) = &t.skipped {
         m.insert("skipped".into(), json!(why));
+    }
+    if let Some(why) = &t.deferred {
+        m.insert("deferred".into(), json!(why));
     }
     m.insert("outcome".into(), json!(t.outcome(applied)));
     Value::Object(m)

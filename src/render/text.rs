@@ -326,6 +326,7 @@ fn plan_text(plan: &DatabasePlan, applied: Option<&Applied>, style: Style, out: 
                 Some(StepOutcome::Done) => format!("  {}", style.green("done")),
                 Some(StepOutcome::Failed(_)) => format!("  {}", style.red("failed")),
                 Some(StepOutcome::Skipped) => format!("  {}", style.yellow("skipped")),
+                Some(StepOutcome::Deferred) => format!("  {}", style.yellow("deferred")),
                 None => String::new(),
             };
             let _ = writeln!(
@@ -379,6 +380,15 @@ fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) 
             "{}: {}",
             style.bold(&header),
             style.yellow(&format!("skipped: {why}"))
+        );
+        return;
+    }
+    if let (Some(why), None) = (&t.deferred, &t.plan) {
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            style.bold(&header),
+            style.yellow(&format!("deferred: {why}"))
         );
         return;
     }
@@ -717,6 +727,16 @@ pub fn summary_after(
             out,
             "; {}",
             style.red(&format!("{} database(s) failed or skipped", tally.failed))
+        );
+    }
+    if tally.deferred > 0 {
+        let _ = write!(
+            out,
+            "; {}",
+            style.yellow(&format!(
+                "{} database(s) deferred: the next run carries on",
+                tally.deferred
+            ))
         );
     }
     out.push('\n');

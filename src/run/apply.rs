@@ -17,6 +17,7 @@ use crate::targets::Target;
 
 use super::migrations::migrations_apply;
 use super::plan::{finish_plan, vanished_check};
+use super::rollout::ClusterGate;
 use super::{request, take_lock, Context, OnError, RunError, RunOptions, TargetReport};
 
 pub(super) async fn apply_each(
@@ -145,6 +146,11 @@ async fn apply_unless_stopped(
             skipped: Some("not started: an earlier database failed (--on-error stop)".into()),
             ..TargetReport::new(target)
         }
+    } else if let Some(why) = options.controls.not_now() {
+        TargetReport {
+            deferred: Some(why),
+            ..TargetReport::new(target)
+        }
     } else {
         apply_one(ctx, target, saved, options, lock).await
     };
@@ -232,6 +238,12 @@ async fn apply_one(
         Err(e @ RunError::Drifted { .. }) => report.skipped = Some(e.to_string()),
         Ok(mut plan) => {
             let mut applied = Applied::default();
+            let gate = ClusterGate {
+                client: ctx.client,
+                public: ctx.settings.public_database.clone(),
+                controls: &options.controls,
+                progress: ctx.progress,
+            };
             if !plan.is_empty() {
                 let executor = Executor {
                     db: db.clone(),
@@ -244,6 +256,7 @@ async fn apply_one(
                     commit_quorum: options.commit_quorum.clone(),
                     progress: ctx.progress,
                     migrator: None,
+                    gate: Some(&gate),
                 };
                 applied = executor.apply(&plan).await;
                 for (step, outcome) in plan.steps.iter().zip(&applied.steps) {
@@ -258,6 +271,7 @@ async fn apply_one(
             }
             plan.steps.splice(0..0, migration_steps);
             applied.steps.splice(0..0, migration_outcomes);
+            report.deferred = applied.deferred.clone();
             report.plan = Some(plan);
             report.applied = Some(applied);
         }

@@ -150,6 +150,7 @@ pub(super) async fn migrations_apply(
         commit_quorum: None,
         progress: ctx.progress,
         migrator: Some(&pass),
+        gate: None,
     };
     let applied = executor.apply(&plan).await;
     report.plan = Some(plan);

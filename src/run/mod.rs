@@ -9,6 +9,7 @@ mod error;
 mod migrations;
 mod plan;
 mod report;
+pub mod rollout;
 
 pub use apply::apply_saved;
 pub use clusters::ClusterInfo;
@@ -57,6 +58,8 @@ pub struct RunOptions {
     /// `--on-error stop`: set once a database failed; shared by every
     /// cluster of the run (and both phases of a canary rollout).
     pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The rollout's window, throttles and graceful stop.
+    pub controls: rollout::Controls,
 }
 
 /// What every database of a run shares.
@@ -280,6 +283,7 @@ mod tests {
             preflight: true,
             allow_invalid_documents: false,
             stop: Default::default(),
+            controls: Default::default(),
         };
         let targets = vec![
             Target {

@@ -23,6 +23,9 @@ pub struct TargetReport {
     pub error: Option<String>,
     /// Not worked on, and why (lock held, an earlier failure, a drifted saved plan).
     pub skipped: Option<String>,
+    /// Not started, or stopped at a step where its collections are whole,
+    /// by the rollout (interrupted, outside its window); the next run goes on.
+    pub deferred: Option<String>,
     /// The collections read and the fingerprint of what was read (for saved plans).
     pub read: Option<(Vec<String>, String)>,
     /// Data migrations: pending (plan), run (apply) or reverted (down).
@@ -42,6 +45,7 @@ impl TargetReport {
             applied: None,
             error: None,
             skipped: None,
+            deferred: None,
             read: None,
             migrations: Vec::new(),
             changelog: Vec::new(),
@@ -100,6 +104,9 @@ impl TargetReport {
         if self.skipped.is_some() {
             return "skipped".into();
         }
+        if self.deferred.is_some() && !self.failed() {
+            return "deferred".into();
+        }
         if self.error.is_some() {
             return "failed".into();
         }
@@ -134,6 +141,9 @@ impl TargetReport {
     pub fn outcome(&self, applied: bool) -> String {
         if let Some(why) = &self.skipped {
             return format!("skipped: {why}");
+        }
+        if let (Some(why), false) = (&self.deferred, self.failed()) {
+            return format!("deferred: {why}");
         }
         if let Some(e) = &self.error {
             return format!("failed: {e}");
@@ -227,6 +237,8 @@ pub struct Tally {
     pub actions: [usize; Action::ALL.len()],
     pub blocked: usize,
     pub skipped: usize,
+    /// Databases the rollout deferred (not failed: the next run goes on).
+    pub deferred: usize,
     pub unmanaged: usize,
     /// Databases that failed or were skipped.
     pub failed: usize,
@@ -250,6 +262,9 @@ impl Tally {
         }
         if t.skipped.is_some() {
             self.skipped += 1;
+        }
+        if t.deferred.is_some() {
+            self.deferred += 1;
         }
         if t.failed() {
             self.failed += 1;

@@ -19,7 +19,7 @@ use super::journal::Journal;
 use super::lock::LockError;
 use super::retry;
 use crate::plan::change::{TEMP_FIELD, TEMP_SUFFIX};
-use crate::plan::steps::Admission;
+use crate::plan::steps::{safe_point, Admission};
 use crate::plan::{Command, DatabasePlan, Step, Why};
 use crate::progress::Progress;
 
@@ -31,6 +31,25 @@ pub enum StepOutcome {
     Failed(String),
     /// Not run: a change it serves or requires had failed.
     Skipped,
+    /// Not run: the rollout stopped before it (interrupted, or its window
+    /// closed); the next run carries on from the live state.
+    Deferred,
+}
+
+/// What the rollout's [`Gate`] says of a step.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Admit {
+    Go,
+    /// This step and the rest wait for another run, and why.
+    Defer(String),
+}
+
+/// Asked before each step: it may hold the step (a pause, a throttle) and
+/// answer when it may go, or defer it and every step after. `safe` says the
+/// collection is whole before this step (see `plan::steps::safe_point`):
+/// only there may it defer.
+pub trait Gate: Send + Sync {
+    fn before<'a>(&'a self, database: &'a str, step: &'a Step, safe: bool) -> BoxFuture<'a, Admit>;
 }
 
 /// Why a step failed for a change.
@@ -124,6 +143,8 @@ pub struct Applied {
     pub steps: Vec<StepOutcome>,
     /// One per change of the plan.
     pub changes: Vec<ChangeOutcome>,
+    /// The rollout stopped before the steps marked `Deferred`, and why.
+    pub deferred: Option<String>,
 }
 
 impl Applied {
@@ -168,6 +189,8 @@ pub struct Executor<'a> {
     pub progress: Option<&'a Progress>,
     /// Runs the plan's migration steps (none without it).
     pub migrator: Option<&'a dyn Migrator>,
+    /// Holds or defers steps (a rollout's window, throttles, pause, stop).
+    pub gate: Option<&'a dyn Gate>,
 }
 
 /// The journal's name for a step.
@@ -194,11 +217,24 @@ impl Executor<'_> {
         let mut outcomes = Vec::with_capacity(plan.steps.len());
         // Which steps run once some have failed is the planner's rule.
         let mut admission = Admission::default();
-        for step in &plan.steps {
+        let mut deferred = None;
+        for (n, step) in plan.steps.iter().enumerate() {
+            if deferred.is_some() {
+                outcomes.push(StepOutcome::Deferred);
+                continue;
+            }
             let Some(live) = admission.admit(step) else {
                 outcomes.push(StepOutcome::Skipped);
                 continue;
             };
+            if let Some(gate) = self.gate {
+                let safe = safe_point(&plan.steps, n);
+                if let Admit::Defer(why) = gate.before(self.db.name(), step, safe).await {
+                    deferred = Some(why);
+                    outcomes.push(StepOutcome::Deferred);
+                    continue;
+                }
+            }
             if let Command::Migration { id } = &step.command {
                 let Some(migrator) = self.migrator else {
                     outcomes.push(StepOutcome::Skipped);
@@ -242,6 +278,7 @@ impl Executor<'_> {
         Applied {
             steps: outcomes,
             changes,
+            deferred,
         }
     }
 

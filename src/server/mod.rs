@@ -11,6 +11,7 @@ pub mod errors;
 pub mod execute;
 pub mod inspect;
 pub mod journal;
+pub mod load;
 pub mod lock;
 pub mod observe;
 pub mod preflight;

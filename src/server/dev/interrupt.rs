@@ -27,7 +27,7 @@ pub(super) fn guard(client: &Client, names: &[String]) {
     pending().extend(names.iter().map(|n| (client.clone(), n.clone())));
     LISTENER.call_once(|| {
         tokio::spawn(async {
-            signalled().await;
+            crate::signals::interrupted().await;
             INTERRUPTED.store(true, Ordering::SeqCst);
             // `normalize` stops before its next command, drops its
             // databases and exits; wait for it a while, then drop them here.
@@ -47,26 +47,4 @@ pub(super) fn guard(client: &Client, names: &[String]) {
 
 pub(super) fn release(names: &[String]) {
     pending().retain(|(_, n)| !names.contains(n));
-}
-
-async fn signalled() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

@@ -1,0 +1,468 @@
+//! Rollouts that watch the cluster: a window that excludes now, the
+//! throttles (`--max-builds` held by a build of someone else's, `--max-lag`
+//! refused where the server won't say its replication status), a pause and a
+//! resume from another process, and a graceful stop on SIGINT. Builds are
+//! held in flight with the server's own failpoint (`hangAfterStartingIndexBuild`,
+//! on a mongod of the test's own started with `enableTestCommands`).
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use mongodb::bson::{doc, Document};
+use support::mongod::{self, Mongod};
+use support::*;
+
+const MANIFEST: &str = "scope: tenant
+collections:
+  - name: messages
+    indexes:
+      - name: idx_group
+        keys: { group: 1, i: -1 }
+";
+
+/// A project over `tenants` on `uri`, each with a few documents.
+async fn fleet(uri: &str, public: &str, tenants: &[String]) -> Project {
+    let client = mongodb::Client::with_uri_str(uri).await.unwrap();
+    for t in tenants {
+        let docs: Vec<Document> = (0..100).map(|i| doc! {"i": i, "group": i % 3}).collect();
+        client
+            .database(t)
+            .collection::<Document>("messages")
+            .insert_many(docs)
+            .await
+            .unwrap();
+    }
+    let p = Project::new();
+    let list: Vec<String> = tenants.iter().map(|n| format!("\"{n}\"")).collect();
+    p.config_without_public(&format!(
+        "[connection]\nuri = \"{uri}\"\n[public]\ndatabase = \"{public}\"\n[tenants]\nsource = \"list\"\ndatabases = [{}]\n",
+        list.join(", ")
+    ));
+    p.manifest("tenant.yaml", MANIFEST);
+    p
+}
+
+/// `mig` on the project's own server (mig.toml's URI), output piped.
+fn mig(p: &Project, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mig"));
+    cmd.current_dir(p.path())
+        .args(args)
+        .env_remove("MONGODB_URI")
+        .env_remove("MONGODB_PUBLIC_DATABASE")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Reads `child`'s stderr until a line contains `needle`; the lines read.
+fn stderr_until(child: &mut Child, needle: &str) -> String {
+    let stderr = child.stderr.as_mut().unwrap();
+    let mut seen = String::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains(needle) {
+            return seen;
+        }
+    }
+    panic!("mig ended without saying {needle:?}:\n{seen}");
+}
+
+/// A single-node replica set whose failpoints the test may set.
+async fn node_with_failpoints(dir: &std::path::Path, name: &str) -> Mongod {
+    let node = Mongod::start_with(
+        dir,
+        &[
+            "--replSet",
+            name,
+            "--setParameter",
+            "enableTestCommands=1",
+            "--wiredTigerEngineConfigString",
+            mongod::FILE_MANAGER,
+        ],
+    )
+    .unwrap();
+    mongod::initiate(&[&node], name).await.unwrap();
+    node
+}
+
+async fn failpoint(client: &mongodb::Client, name: &str, on: bool) {
+    let mode = if on { "alwaysOn" } else { "off" };
+    client
+        .database("admin")
+        .run_command(doc! {"configureFailPoint": name, "mode": mode})
+        .await
+        .unwrap();
+}
+
+async fn builds_in_progress(client: &mongodb::Client) -> i64 {
+    let status = client
+        .database("admin")
+        .run_command(doc! {"serverStatus": 1})
+        .await
+        .unwrap();
+    let total = status
+        .get_document("activeIndexBuilds")
+        .ok()
+        .and_then(|b| b.get("total").cloned());
+    match total {
+        Some(mongodb::bson::Bson::Int32(n)) => n as i64,
+        Some(mongodb::bson::Bson::Int64(n)) => n,
+        _ => 0,
+    }
+}
+
+/// No lock left, no journal entry `running`, in each of `dbs`.
+async fn no_trace(client: &mongodb::Client, dbs: &[String], context: &str) {
+    for db in dbs {
+        let mig = client.database(db).collection::<Document>("mig");
+        let locks = mig.count_documents(doc! {"_id": "lock"}).await.unwrap();
+        assert_eq!(locks, 0, "{db}: a lock left behind\n{context}");
+        let running = mig
+            .count_documents(doc! {"kind": "journal", "outcome": "running"})
+            .await
+            .unwrap();
+        assert_eq!(running, 0, "{db}: a journal entry left running\n{context}");
+    }
+}
+
+async fn has_index(client: &mongodb::Client, db: &str, name: &str) -> bool {
+    live_indexes_on(client, db)
+        .await
+        .iter()
+        .any(|i| i.get_str("name") == Ok(name))
+}
+
+async fn live_indexes_on(client: &mongodb::Client, db: &str) -> Vec<Document> {
+    use futures::TryStreamExt;
+    match client
+        .database(db)
+        .collection::<Document>("messages")
+        .list_indexes()
+        .await
+    {
+        Ok(cursor) => cursor
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| mongodb::bson::to_document(&m).unwrap())
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// A one-minute window twelve hours from now: it excludes now.
+fn closed_window() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let minute = (now / 60 + 12 * 60) % (24 * 60);
+    let (h, m) = (minute / 60, minute % 60);
+    let end = (minute + 1) % (24 * 60);
+    format!("{h:02}:{m:02}-{:02}:{:02}", end / 60, end % 60)
+}
+
+#[tokio::test]
+async fn a_window_that_excludes_now_builds_nothing_and_exits_3() {
+    let tenants = vec![unique("win_a"), unique("win_b")];
+    let public = unique("win_pub");
+    let p = fleet(&uri(), &public, &tenants).await;
+    for t in &tenants {
+        p.track(t);
+    }
+    let window = closed_window();
+    let out = mig(
+        &p,
+        &["apply", "--yes", "--window", &window, "--format", "json"],
+    )
+    .output()
+    .unwrap();
+    let all = show(&out);
+    assert_eq!(out.status.code(), Some(3), "{all}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for t in doc["targets"].as_array().unwrap() {
+        assert_eq!(t["status"], "deferred", "{all}");
+        assert!(
+            t["deferred"]
+                .as_str()
+                .unwrap()
+                .contains("outside the window"),
+            "{all}"
+        );
+    }
+    // The public database and both tenants.
+    assert_eq!(doc["summary"]["deferred"], 3, "{all}");
+    let client = client().await;
+    for t in &tenants {
+        assert!(
+            !has_index(&client, t, "idx_group").await,
+            "{t} built: {all}"
+        );
+    }
+    no_trace(&client, &tenants, &all).await;
+    // The next run, in its window (none given), carries on.
+    let out = mig(&p, &["apply", "--yes"]).output().unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    for t in &tenants {
+        assert!(has_index(&client, t, "idx_group").await);
+    }
+}
+
+#[tokio::test]
+async fn bad_rollout_flags_are_refused_naming_the_flag_before_anything_is_read() {
+    let p = Project::new();
+    p.manifest("m.yaml", MANIFEST);
+    for (flag, value, says) in [
+        ("--window", "25:00-03:00", "\"25:00\" is not a time of day"),
+        ("--window", "22:00-06:00 Mars/Olympus", "unknown time zone"),
+        ("--max-lag", "0s", "must be more than 0"),
+        ("--max-builds", "0", "must be more than 0"),
+    ] {
+        // An unreachable server: nothing may be read before the refusal.
+        let out = p.mig_env(
+            &["apply", "--yes", flag, value],
+            &[(
+                "MONGODB_URI",
+                "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200",
+            )],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{flag} {value}: {err}");
+        assert!(
+            err.contains(flag) && err.contains(says),
+            "{flag} {value}: {err}"
+        );
+        assert!(!err.contains("127.0.0.1:1"), "nothing was read: {err}");
+    }
+}
+
+#[tokio::test]
+async fn max_lag_on_a_server_without_replication_is_refused_before_any_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Mongod::start_with(dir.path(), &[]).unwrap();
+    let tenants = vec!["lag_standalone".to_string()];
+    let p = fleet(&node.uri(), "lag_pub", &tenants).await;
+    let out = mig(&p, &["apply", "--yes", "--max-lag", "2s"])
+        .output()
+        .unwrap();
+    let all = show(&out);
+    let client = mongodb::Client::with_uri_str(node.uri()).await.unwrap();
+    let touched = has_index(&client, &tenants[0], "idx_group").await;
+    let locks = client
+        .database(&tenants[0])
+        .collection::<Document>("mig")
+        .count_documents(doc! {})
+        .await
+        .unwrap();
+    node.stop();
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("replication status") && all.contains("--max-lag"),
+        "{all}"
+    );
+    assert!(!touched && locks == 0, "nothing written: {all}");
+}
+
+#[tokio::test]
+async fn pause_and_resume_from_another_process_hold_and_release_a_running_apply() {
+    let tenants = vec![unique("pause_a")];
+    let public = unique("pause_pub");
+    let p = fleet(&uri(), &public, &tenants).await;
+    p.track(&tenants[0]);
+    p.track(&public);
+    let paused = mig(&p, &["pause"]).output().unwrap();
+    assert!(paused.status.success(), "{}", show(&paused));
+    assert!(stdout(&paused).contains("Paused by"), "{}", show(&paused));
+    let mut apply = mig(&p, &["apply", "--yes"]).spawn().unwrap();
+    let said = stderr_until(&mut apply, "waiting: paused by");
+    let client = client().await;
+    assert!(
+        !has_index(&client, &tenants[0], "idx_group").await,
+        "built while paused: {said}"
+    );
+    let resumed = mig(&p, &["resume"]).output().unwrap();
+    assert!(stdout(&resumed).contains("Resumed"), "{}", show(&resumed));
+    let out = apply.wait_with_output().unwrap();
+    assert!(out.status.success(), "{said}{}", show(&out));
+    assert!(has_index(&client, &tenants[0], "idx_group").await);
+    no_trace(&client, &tenants, &said).await;
+}
+
+#[tokio::test]
+async fn max_builds_holds_new_builds_while_the_server_builds_someone_elses() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = node_with_failpoints(dir.path(), "rsbuilds").await;
+    let client = mongodb::Client::with_uri_str(node.uri()).await.unwrap();
+    let tenants = vec!["builds_a".to_string()];
+    let p = fleet(&node.uri(), "builds_pub", &tenants).await;
+    // Someone else's build, held in flight.
+    client
+        .database("other")
+        .collection::<Document>("c")
+        .insert_one(doc! {"x": 1})
+        .await
+        .unwrap();
+    failpoint(&client, "hangAfterStartingIndexBuild", true).await;
+    let other = {
+        let db = client.database("other");
+        tokio::spawn(async move {
+            db.run_command(
+                doc! {"createIndexes": "c", "indexes": [{"key": {"x": 1}, "name": "x_1"}]},
+            )
+            .await
+        })
+    };
+    eventually(Duration::from_secs(30), "the other build to start", || {
+        let client = client.clone();
+        async move { builds_in_progress(&client).await == 1 }
+    })
+    .await;
+    let mut apply = mig(&p, &["apply", "--yes", "--max-builds", "1"])
+        .spawn()
+        .unwrap();
+    let said = stderr_until(&mut apply, "1 index build(s) in progress (--max-builds 1)");
+    assert!(!has_index(&client, "builds_a", "idx_group").await, "{said}");
+    failpoint(&client, "hangAfterStartingIndexBuild", false).await;
+    other.await.unwrap().unwrap();
+    let out = apply.wait_with_output().unwrap();
+    let has = has_index(&client, "builds_a", "idx_group").await;
+    node.stop();
+    assert!(out.status.success(), "{said}{}", show(&out));
+    assert!(has);
+}
+
+#[tokio::test]
+async fn one_sigint_lets_the_build_in_flight_finish_and_defers_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = node_with_failpoints(dir.path(), "rsstop").await;
+    let client = mongodb::Client::with_uri_str(node.uri()).await.unwrap();
+    let tenants: Vec<String> = (0..3).map(|i| format!("stop_{i}")).collect();
+    let p = fleet(&node.uri(), "stop_pub", &tenants).await;
+    failpoint(&client, "hangAfterStartingIndexBuild", true).await;
+    let mut apply = mig(
+        &p,
+        &["apply", "--yes", "--concurrency", "1", "--format", "json"],
+    )
+    .spawn()
+    .unwrap();
+    eventually(Duration::from_secs(30), "the first build to start", || {
+        let client = client.clone();
+        async move { builds_in_progress(&client).await == 1 }
+    })
+    .await;
+    let interrupted = Command::new("kill")
+        .args(["-INT", &apply.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let said = stderr_until(&mut apply, "interrupted: no new step starts");
+    failpoint(&client, "hangAfterStartingIndexBuild", false).await;
+    let out = apply.wait_with_output().unwrap();
+    let all = format!("{said}{}", show(&out));
+    assert_eq!(out.status.code(), Some(3), "{all}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status: Vec<&str> = doc["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    // The public database (nothing to do) went first; the build in flight
+    // finished; the databases not reached wait for the next run.
+    assert_eq!(
+        status,
+        vec!["unchanged", "applied", "deferred", "deferred"],
+        "{all}"
+    );
+    assert!(has_index(&client, "stop_0", "idx_group").await, "{all}");
+    assert!(!has_index(&client, "stop_1", "idx_group").await, "{all}");
+    no_trace(&client, &tenants, &all).await;
+    let again = mig(&p, &["apply", "--yes"]).output().unwrap();
+    let converged = has_index(&client, "stop_2", "idx_group").await;
+    node.stop();
+    assert!(again.status.success(), "{}", show(&again));
+    assert!(converged);
+}
+
+#[tokio::test]
+async fn max_lag_holds_builds_while_a_secondary_lags_then_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes: Vec<Mongod> = (0..3)
+        .map(|_| {
+            Mongod::start_with(
+                dir.path(),
+                &[
+                    "--replSet",
+                    "rslag",
+                    "--setParameter",
+                    "enableTestCommands=1",
+                    "--wiredTigerEngineConfigString",
+                    mongod::FILE_MANAGER,
+                ],
+            )
+            .unwrap()
+        })
+        .collect();
+    let refs: Vec<&Mongod> = nodes.iter().collect();
+    mongod::initiate(&refs, "rslag").await.unwrap();
+    let hosts: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect();
+    let uri = format!("mongodb://{}/?replicaSet=rslag", hosts.join(","));
+    let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
+    let tenants = vec!["lag_a".to_string()];
+    let p = fleet(&uri, "lag_pub", &tenants).await;
+    // A secondary stops applying while the primary keeps writing: it lags.
+    let secondary = mongodb::Client::with_uri_str(nodes[2].uri()).await.unwrap();
+    failpoint(&secondary, "rsSyncApplyStop", true).await;
+    let writing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let writer = {
+        let (coll, writing) = (
+            client.database("lag_writes").collection::<Document>("w"),
+            writing.clone(),
+        );
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(Duration::from_millis(100));
+            while writing.load(std::sync::atomic::Ordering::SeqCst) {
+                ticks.tick().await;
+                let _ = coll
+                    .insert_one(doc! {"at": mongodb::bson::DateTime::now()})
+                    .await;
+            }
+        })
+    };
+    // Lag past the bound before the apply starts (else its build would
+    // start, and wait on the stopped secondary's vote).
+    eventually(Duration::from_secs(60), "a secondary to lag 3 s", || {
+        let client = client.clone();
+        async move {
+            mig::server::load::replication_lag(&client)
+                .await
+                .is_ok_and(|lag| lag > Duration::from_secs(3))
+        }
+    })
+    .await;
+    let mut apply = mig(&p, &["apply", "--yes", "--max-lag", "2s"])
+        .spawn()
+        .unwrap();
+    let said = stderr_until(&mut apply, "(--max-lag 2s)");
+    assert!(!has_index(&client, "lag_a", "idx_group").await, "{said}");
+    failpoint(&secondary, "rsSyncApplyStop", false).await;
+    let out = apply.wait_with_output().unwrap();
+    writing.store(false, std::sync::atomic::Ordering::SeqCst);
+    writer.await.unwrap();
+    let has = has_index(&client, "lag_a", "idx_group").await;
+    for n in &nodes {
+        n.stop();
+    }
+    assert!(out.status.success(), "{said}{}", show(&out));
+    assert!(has);
+}
