@@ -435,3 +435,194 @@ async fn down_dry_run_shows_what_it_would_revert_and_reverts_nothing() {
     let out = p.mig(&["status"]);
     assert!(text(&out).0.contains("20250101000000_mark  applied"));
 }
+
+/// A project with both manifests, its `[tenants]` section as given.
+fn with_tenants(tenants: &str) -> Project {
+    let p = Project::new();
+    p.config(&format!("[tenants]\n{tenants}"));
+    p.manifest("public.yaml", USERS);
+    p.manifest("tenant.yaml", MESSAGES);
+    p
+}
+
+async fn registry(p: &Project, entries: Vec<Document>) {
+    client()
+        .await
+        .database(&p.public)
+        .collection::<Document>("client_configs")
+        .insert_many(entries)
+        .await
+        .unwrap();
+}
+
+/// Every command over no tenant: one line naming the discovery and what it
+/// saw, exit 3, nothing written; the JSON error says how discovery went.
+fn assert_no_tenants(p: &Project, said: &[&str]) {
+    for command in [
+        &["plan", "--detailed-exitcode"][..],
+        &["drift"],
+        &["status"],
+        &["apply", "--yes"],
+        &["plan", "--tenants-only"],
+    ] {
+        let out = p.mig(command);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(3), "{command:?}: {stdout}{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(
+            stderr.contains("no tenant database found") && stderr.contains("allow_empty = true"),
+            "{command:?}: {stderr}"
+        );
+        for s in said {
+            assert!(stderr.contains(s), "{command:?}: {s:?} in {stderr}");
+        }
+        assert!(!stdout.contains("Nothing to do"), "{stdout}");
+    }
+    let (json, code) = p.json(&["plan"]);
+    assert_eq!(code, 3);
+    assert_eq!(json["error"]["kind"], "no_tenants", "{json}");
+    assert_eq!(json["discovery"]["tenants"], 0, "{json}");
+    assert_eq!(json["discovery"]["allow_empty"], false, "{json}");
+}
+
+#[tokio::test]
+async fn a_registry_filter_with_a_typo_is_said_in_one_line_and_exits_3() {
+    let p = with_tenants(
+        "source = \"registry\"\ncollection = \"client_configs\"\nfield = \"schema\"\nfilter = { status = \"actve\" }\n",
+    );
+    let (a, b) = (p.tenant(), p.tenant());
+    registry(
+        &p,
+        vec![
+            doc! {"schema": &a, "status": "active"},
+            doc! {"schema": &b, "status": "active"},
+        ],
+    )
+    .await;
+    let filter = format!("registry {}.client_configs, field \"schema\", filter {{ \"status\": \"actve\" }}", p.public);
+    assert_no_tenants(&p, &[&filter, "2 registry entries read, 0 matched the filter"]);
+    let (json, _) = p.json(&["drift"]);
+    assert_eq!(json["discovery"]["source"], "registry", "{json}");
+    assert_eq!(json["discovery"]["read"], 2, "{json}");
+    assert_eq!(json["discovery"]["matched"], 0, "{json}");
+    let dbs = databases().await;
+    assert!(!dbs.contains(&a) && !dbs.contains(&b), "nothing was written");
+    assert!(index_names(&p.public, "users").await.is_empty(), "nor in public");
+}
+
+#[tokio::test]
+async fn a_registry_whose_entries_all_lack_the_field_says_why_they_were_skipped() {
+    let p = with_tenants(
+        "source = \"registry\"\ncollection = \"client_configs\"\nfield = \"schema\"\n",
+    );
+    registry(&p, vec![doc! {"name": "a"}, doc! {"name": "b"}]).await;
+    assert_no_tenants(
+        &p,
+        &["2 registry entries read, 2 matched the filter, 2 skipped (2× the registry entry has no \"schema\" field)"],
+    );
+}
+
+#[tokio::test]
+async fn a_prefix_that_matches_nothing_is_said_in_one_line_and_exits_3() {
+    let p = with_tenants(&format!("source = \"prefix\"\nprefix = \"{}\"\n", unique("pfx")));
+    assert_no_tenants(&p, &["prefix \"pfx_", "databases on the server, 0 matched the prefix"]);
+}
+
+#[tokio::test]
+async fn no_tenants_declared_on_purpose_is_said_and_exits_0() {
+    for tenants in [
+        "source = \"list\"\ndatabases = []\n".to_string(),
+        format!("source = \"prefix\"\nprefix = \"{}\"\nallow_empty = true\n", unique("pfx")),
+    ] {
+        let p = with_tenants(&tenants);
+        for command in [
+            &["plan", "--detailed-exitcode", "--tenants-only"][..],
+            &["drift", "--tenants-only"],
+            &["status"],
+            &["apply", "--yes"],
+        ] {
+            let out = p.mig(command);
+            let (stdout, stderr) = text(&out);
+            assert_eq!(out.status.code(), Some(0), "{command:?}: {stdout}{stderr}");
+            assert_eq!(
+                stdout.matches("no tenants yet, as declared (").count(),
+                1,
+                "{command:?}: {stdout}"
+            );
+        }
+        let (json, code) = p.json(&["plan"]);
+        assert_eq!(code, 0, "{json}");
+        assert_eq!(json["discovery"]["allow_empty"], true, "{json}");
+        assert_eq!(json["discovery"]["tenants"], 0, "{json}");
+        assert!(
+            json["discovery"]["line"]
+                .as_str()
+                .unwrap()
+                .starts_with("no tenants yet, as declared"),
+            "{json}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn skipped_registry_entries_are_never_nothing_to_do() {
+    let p = with_tenants(
+        "source = \"registry\"\ncollection = \"client_configs\"\nfield = \"schema\"\n",
+    );
+    let tenant = p.tenant();
+    registry(&p, vec![doc! {"schema": &tenant}, doc! {"name": "no schema"}]).await;
+    assert_eq!(p.mig(&["apply", "--yes"]).status.code(), Some(0));
+    let out = p.mig(&["plan", "--detailed-exitcode"]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(!stdout.contains("Nothing to do"), "{stdout}");
+    assert!(
+        stdout.contains("1 skipped (1× the registry entry has no \"schema\" field)")
+            && stdout.contains(
+                "Nothing to apply, but not in sync: 1 tenant name(s) or registry entr(ies) skipped"
+            ),
+        "{stdout}"
+    );
+    assert_eq!(p.mig(&["drift"]).status.code(), Some(2));
+    assert_eq!(
+        p.mig(&["status", "--detailed-exitcode"]).status.code(),
+        Some(2)
+    );
+    let (json, code) = p.json(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2);
+    assert_eq!(json["discovery"]["skipped"], 1, "{json}");
+    assert_eq!(json["discovery"]["tenants"], 1, "{json}");
+}
+
+#[tokio::test]
+async fn plan_and_drift_agree_that_an_unmanaged_index_is_not_in_sync() {
+    let p = Project::new();
+    p.manifest("public.yaml", USERS);
+    assert_eq!(p.mig(&["apply", "--yes"]).status.code(), Some(0));
+    let out = p.mig(&["plan", "--detailed-exitcode"]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("Nothing to do: every database is in sync with the manifests."),
+        "{stdout}"
+    );
+    assert_eq!(p.mig(&["drift"]).status.code(), Some(0));
+    client()
+        .await
+        .database(&p.public)
+        .run_command(doc! {"createIndexes": "users", "indexes": [{"key": {"age": 1}, "name": "age_1"}]})
+        .await
+        .unwrap();
+    let out = p.mig(&["plan", "--detailed-exitcode"]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(!stdout.contains("Nothing to do"), "{stdout}");
+    assert!(
+        stdout.contains("Nothing to apply, but not in sync: 1 unmanaged index(es)"),
+        "{stdout}"
+    );
+    let out = p.mig(&["drift"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out).0);
+    let md = text(&p.mig(&["plan", "--format", "markdown"])).0;
+    assert!(md.contains("Nothing to apply, but not in sync"), "{md}");
+}

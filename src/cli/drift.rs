@@ -75,6 +75,9 @@ pub async fn run(
     output::stdout(&match global.format {
         OutputFormat::Json | OutputFormat::Jsonl => {
             let mut value = render::json::drift(&drift, rejected, head.read_path, &head.warnings);
+            if let (Some(looked), Some(fields)) = (&head.discovery, value.as_object_mut()) {
+                fields.insert("discovery".into(), render::json::discovery(looked));
+            }
             if let (Some(by), Some(fields)) = (&by_cluster, value.as_object_mut()) {
                 let clusters = render::json::clusters_json(by, render::json::drift_counts);
                 fields.insert("clusters".into(), clusters);
@@ -89,7 +92,8 @@ pub async fn run(
                     style,
                 )
             });
-            render::text::drift_with(&drift, rejected, &clusters, style)
+            render::text::discovery(head.discovery.as_ref(), style)
+                + &render::text::drift_with(&drift, rejected, &clusters, style)
         }
         OutputFormat::Markdown => render::markdown::drift(&drift, rejected),
     });
@@ -98,7 +102,7 @@ pub async fn run(
         Err(Failure::Clusters(clusters))
     } else if drift.failed() > 0 {
         Err(Failure::Reported)
-    } else if drift.drifted() > 0 {
+    } else if drift.drifted() > 0 || !rejected.is_empty() {
         Ok(Success::ChangesPending)
     } else {
         Ok(Success::Done)

@@ -63,6 +63,9 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_ERROR: i32 = 1;
 /// `mig plan --detailed-exitcode`: changes are pending.
 pub const EXIT_CHANGES: i32 = 2;
+/// Tenant manifests, and tenant discovery found no tenant database (and
+/// mig.toml doesn't say there may be none).
+pub const EXIT_NO_TENANTS: i32 = 3;
 
 #[derive(Debug, Parser)]
 #[command(

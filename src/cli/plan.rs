@@ -92,7 +92,11 @@ pub async fn run(
         save_plan(printed.saved.unwrap_or_default(), path)?;
     }
     super::lint::outcome(&lint_errors)?;
-    Ok(if args.detailed_exitcode && printed.tally.changed > 0 {
+    // Exit 2 unless every database is in sync, as `drift` says it: nothing
+    // to apply, no unmanaged index, no tenant name or registry entry skipped.
+    let tally = &printed.tally;
+    let in_sync = tally.changed == 0 && tally.unmanaged == 0 && tally.rejected == 0;
+    Ok(if args.detailed_exitcode && !in_sync {
         Success::ChangesPending
     } else {
         Success::Done

@@ -139,9 +139,10 @@ pub async fn pull(
 ) -> Result<Summary, Failure> {
     let threshold = Threshold::new(options.threshold).map_err(Failure::other)?;
     let (client, server) = super::fleet::connect(settings).await?;
-    let (targets, _) = run::resolve_targets(&client, settings, &global.selection())
+    let targets = run::resolve_targets(&client, settings, &global.selection())
         .await
-        .map_err(Failure::other)?;
+        .map_err(Failure::other)?
+        .targets;
     if targets.is_empty() && settings.public_database.is_none() {
         return Err(Failure::other(NothingToPull));
     }

@@ -149,6 +149,8 @@ pub fn resolve(
         None => (Discovery::None, Vec::new()),
         Some(t) => (tenant_discovery(t, &src, &mut problems), t.exclude.clone()),
     };
+    let allow_empty_tenants = file.tenants.as_ref().is_some_and(|t| t.allow_empty)
+        || discovery == Discovery::List(Vec::new());
     let clusters = super::clusters::resolve(
         &file,
         &super::clusters::Inputs {
@@ -188,6 +190,7 @@ pub fn resolve(
         changelog,
         discovery,
         exclude,
+        allow_empty_tenants,
         max_pool_size,
         min_pool_size,
         server_selection_timeout,

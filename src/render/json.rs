@@ -251,6 +251,7 @@ pub fn report(report: &Report) -> Value {
     let by = report.by_cluster();
     doc.extend(tail_in(
         &report.rejected,
+        report.discovery.as_ref(),
         &report.tally(),
         by.as_ref(),
         report.applied,
@@ -270,11 +271,15 @@ pub fn target_in(t: &crate::run::TargetReport, applied: bool, clusters: bool) ->
 /// [`tail`]; over `[clusters]` (`by`), then `clusters`: each cluster's counts.
 pub fn tail_in(
     rejected: &[crate::targets::Rejected],
+    discovery_: Option<&crate::targets::Looked>,
     tally: &Tally,
     by: Option<&crate::run::ByCluster<Tally>>,
     applied: bool,
 ) -> Map<String, Value> {
     let mut m = tail(rejected, tally);
+    if let Some(looked) = discovery_ {
+        m.insert("discovery".into(), discovery(looked));
+    }
     if let Some(by) = by {
         m.insert(
             "clusters".into(),
@@ -358,6 +363,28 @@ pub fn head(
     );
     m.insert("read_path".into(), json!(read_path.map(read_path_name)));
     m
+}
+
+/// How tenant discovery went: `{source, looked_at, read, matched, skipped,
+/// skipped_why, excluded, tenants, allow_empty, line}`.
+pub fn discovery(looked: &crate::targets::Looked) -> Value {
+    let why: Vec<Value> = looked
+        .why
+        .iter()
+        .map(|(reason, count)| json!({"reason": reason, "count": count}))
+        .collect();
+    json!({
+        "source": looked.source,
+        "looked_at": looked.described,
+        "read": looked.read,
+        "matched": looked.matched,
+        "skipped": looked.skipped,
+        "skipped_why": why,
+        "excluded": looked.excluded,
+        "tenants": looked.tenants,
+        "allow_empty": looked.allow_empty,
+        "line": super::text::discovery_line(looked),
+    })
 }
 
 /// The fields after `targets`: the tenants discovery left out, and the summary.

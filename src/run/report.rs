@@ -175,6 +175,8 @@ impl TargetReport {
 pub struct Report {
     pub targets: Vec<TargetReport>,
     pub rejected: Vec<Rejected>,
+    /// How tenant discovery went, when the run looked for tenants.
+    pub discovery: Option<crate::targets::Looked>,
     pub applied: bool,
     /// How the live state was read.
     pub read_path: Option<ReadPath>,
@@ -204,7 +206,10 @@ impl Report {
 
     /// The summary's numbers over every database.
     pub fn tally(&self) -> Tally {
-        let mut tally = Tally::default();
+        let mut tally = Tally {
+            rejected: self.rejected.len(),
+            ..Tally::default()
+        };
         for t in &self.targets {
             tally.add(t, self.applied);
         }
@@ -231,6 +236,9 @@ pub struct Tally {
     /// Databases that failed or were skipped.
     pub failed: usize,
     pub failed_steps: usize,
+    /// Tenant names (or registry entries) discovery skipped, each said
+    /// above the report: never "nothing to do".
+    pub rejected: usize,
     /// Migration runs by status, as in [`MIGRATION_STATUSES`].
     pub migrations: [usize; MIGRATION_STATUSES.len()],
 }
