@@ -499,15 +499,27 @@ async fn a_registry_filter_with_a_typo_is_said_in_one_line_and_exits_3() {
         ],
     )
     .await;
-    let filter = format!("registry {}.client_configs, field \"schema\", filter {{ \"status\": \"actve\" }}", p.public);
-    assert_no_tenants(&p, &[&filter, "2 registry entries read, 0 matched the filter"]);
+    let filter = format!(
+        "registry {}.client_configs, field \"schema\", filter {{ \"status\": \"actve\" }}",
+        p.public
+    );
+    assert_no_tenants(
+        &p,
+        &[&filter, "2 registry entries read, 0 matched the filter"],
+    );
     let (json, _) = p.json(&["drift"]);
     assert_eq!(json["discovery"]["source"], "registry", "{json}");
     assert_eq!(json["discovery"]["read"], 2, "{json}");
     assert_eq!(json["discovery"]["matched"], 0, "{json}");
     let dbs = databases().await;
-    assert!(!dbs.contains(&a) && !dbs.contains(&b), "nothing was written");
-    assert!(index_names(&p.public, "users").await.is_empty(), "nor in public");
+    assert!(
+        !dbs.contains(&a) && !dbs.contains(&b),
+        "nothing was written"
+    );
+    assert!(
+        index_names(&p.public, "users").await.is_empty(),
+        "nor in public"
+    );
 }
 
 #[tokio::test]
@@ -524,15 +536,27 @@ async fn a_registry_whose_entries_all_lack_the_field_says_why_they_were_skipped(
 
 #[tokio::test]
 async fn a_prefix_that_matches_nothing_is_said_in_one_line_and_exits_3() {
-    let p = with_tenants(&format!("source = \"prefix\"\nprefix = \"{}\"\n", unique("pfx")));
-    assert_no_tenants(&p, &["prefix \"pfx_", "databases on the server, 0 matched the prefix"]);
+    let p = with_tenants(&format!(
+        "source = \"prefix\"\nprefix = \"{}\"\n",
+        unique("pfx")
+    ));
+    assert_no_tenants(
+        &p,
+        &[
+            "prefix \"pfx_",
+            "databases on the server, 0 matched the prefix",
+        ],
+    );
 }
 
 #[tokio::test]
 async fn no_tenants_declared_on_purpose_is_said_and_exits_0() {
     for tenants in [
         "source = \"list\"\ndatabases = []\n".to_string(),
-        format!("source = \"prefix\"\nprefix = \"{}\"\nallow_empty = true\n", unique("pfx")),
+        format!(
+            "source = \"prefix\"\nprefix = \"{}\"\nallow_empty = true\n",
+            unique("pfx")
+        ),
     ] {
         let p = with_tenants(&tenants);
         for command in [
@@ -570,7 +594,11 @@ async fn skipped_registry_entries_are_never_nothing_to_do() {
         "source = \"registry\"\ncollection = \"client_configs\"\nfield = \"schema\"\n",
     );
     let tenant = p.tenant();
-    registry(&p, vec![doc! {"schema": &tenant}, doc! {"name": "no schema"}]).await;
+    registry(
+        &p,
+        vec![doc! {"schema": &tenant}, doc! {"name": "no schema"}],
+    )
+    .await;
     assert_eq!(p.mig(&["apply", "--yes"]).status.code(), Some(0));
     let out = p.mig(&["plan", "--detailed-exitcode"]);
     let (stdout, _) = text(&out);
@@ -610,7 +638,9 @@ async fn plan_and_drift_agree_that_an_unmanaged_index_is_not_in_sync() {
     client()
         .await
         .database(&p.public)
-        .run_command(doc! {"createIndexes": "users", "indexes": [{"key": {"age": 1}, "name": "age_1"}]})
+        .run_command(
+            doc! {"createIndexes": "users", "indexes": [{"key": {"age": 1}, "name": "age_1"}]},
+        )
         .await
         .unwrap();
     let out = p.mig(&["plan", "--detailed-exitcode"]);

@@ -24,7 +24,8 @@ pub const EXAMPLES: &str = "Examples:
   mig drift --format json            groups with counts and sample databases, for scripts
   mig drift --format markdown        a summary table and details, for a pull-request comment
 
-Exit code: 0 every database is in sync, 2 some drifted, 1 a database could not be read.";
+Exit code: 0 every database is in sync, 2 some drifted (or a tenant was skipped), 1 a database
+could not be read, 3 no tenant database was found.";
 
 /// `mig drift`'s arguments.
 #[derive(Debug, Args)]

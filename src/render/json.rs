@@ -695,7 +695,14 @@ mod tests {
             }
             out.push_str(&w.target(&target_in(t, r.applied, clusters)));
         }
-        out + &w.tail(tail_in(&r.rejected, &tally, by.as_ref(), r.applied), head)
+        let tail = tail_in(
+            &r.rejected,
+            r.discovery.as_ref(),
+            &tally,
+            by.as_ref(),
+            r.applied,
+        );
+        out + &w.tail(tail, head)
     }
 
     #[test]
@@ -794,6 +801,17 @@ mod tests {
                         })
                         .into_iter()
                         .collect(),
+                    discovery: (i == 2).then(|| crate::targets::Looked {
+                        source: "prefix",
+                        described: "prefix \"t_\"".into(),
+                        read: 5,
+                        matched: Some(3),
+                        skipped: 1,
+                        why: vec![("system".into(), 1)],
+                        excluded: 0,
+                        tenants: 2,
+                        allow_empty: false,
+                    }),
                     applied,
                     read_path: Some(crate::server::inspect::ReadPath::Catalog),
                     warnings: Vec::new(),

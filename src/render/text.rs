@@ -773,10 +773,7 @@ pub fn nothing_to_do(unmanaged: usize, rejected: usize) -> String {
     }
     match left.is_empty() {
         true => "Nothing to do: every database is in sync with the manifests.\n".into(),
-        false => format!(
-            "Nothing to apply, but not in sync: {}.\n",
-            left.join("; ")
-        ),
+        false => format!("Nothing to apply, but not in sync: {}.\n", left.join("; ")),
     }
 }
 

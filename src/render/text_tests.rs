@@ -53,6 +53,7 @@ fn plan_text_shows_changes_diffs_and_unmanaged() {
             })
         }],
         rejected: vec![],
+        discovery: None,
         applied: false,
         read_path: None,
         warnings: vec![],
