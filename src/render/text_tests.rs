@@ -209,3 +209,38 @@ Summary: 4 database(s), 0 with changes to apply: 0 create, 0 modify, 0 replace, 
     };
     assert!(!report(&r, Style { color: false }).contains("Nothing to do"));
 }
+
+#[test]
+fn an_in_place_step_after_others_does_not_say_it_comes_first() {
+    let mut live = spec("ttl", doc! {"at": 1});
+    live.expire_after_seconds = Some(30);
+    let mut desired = live.clone();
+    desired.expire_after_seconds = Some(60);
+    let changes = vec![
+        Change::Modify {
+            collection: "m".into(),
+            from: live,
+            to: desired,
+            set: crate::model::compare::Modification {
+                expire_after_seconds: Some(60),
+                ..Default::default()
+            },
+            differences: vec!["expireAfterSeconds"],
+        },
+        Change::CreateCollection {
+            collection: "n".into(),
+            options: doc! {},
+        },
+    ];
+    let mut out = String::new();
+    let plan = DatabasePlan::new("t1", Scope::Tenant, changes);
+    plan_text(&plan, None, Style { color: false }, &mut out);
+    let line = out
+        .lines()
+        .find(|l| l.contains("2. collMod"))
+        .unwrap_or_else(|| panic!("step 2 is the collMod:\n{out}"));
+    assert!(
+        line.ends_with("(in place, before any index is built or dropped)"),
+        "{out}"
+    );
+}
