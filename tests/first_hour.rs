@@ -355,6 +355,24 @@ async fn a_new_migration_runs_nothing_until_written_and_its_schema_can_be_put_in
     let written = std::fs::read_to_string(p.path().join(stdout.trim())).unwrap();
     assert!(written.contains("$schema=../schema/migration.schema.json"));
     assert!(written.contains("\n# up:\n#   - update_many:"), "{written}");
+    // Reading commands go on, leaving the draft out and saying so once.
+    for command in [&["plan"][..], &["status"], &["validate"]] {
+        let out = p.mig(command);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{command:?}: {stdout}{stderr}");
+        assert_eq!(
+            stderr
+                .matches("no `up` step yet, so it runs nothing")
+                .count(),
+            1,
+            "{command:?}: {stderr}"
+        );
+        assert!(!stdout.contains("_mark"), "{command:?}: {stdout}");
+    }
+    let (json, code) = p.json(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "the indexes are pending: {json}");
+    assert_eq!(json["summary"]["migrations_pending"], 0, "{json}");
+    // Apply would run the migrations after it first: it waits for it.
     let out = p.mig(&["apply", "--yes"]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
