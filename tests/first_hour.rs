@@ -674,3 +674,36 @@ async fn plan_and_drift_agree_that_an_unmanaged_index_is_not_in_sync() {
     let md = text(&p.mig(&["plan", "--format", "markdown"])).0;
     assert!(md.contains("Nothing to apply, but not in sync"), "{md}");
 }
+
+#[tokio::test]
+async fn a_database_with_one_change_blocked_and_one_applied_is_partly_applied_not_failed() {
+    let p = Project::new();
+    p.manifest(
+        "public.yaml",
+        "scope: public\ncollections:\n  - name: users\n    indexes:\n      - { name: email_1, keys: { email: 1 }, unique: true }\n      - { name: age_1, keys: { age: 1 } }\n",
+    );
+    client()
+        .await
+        .database(&p.public)
+        .collection::<Document>("users")
+        .insert_many([doc! {"email": "a@x"}, doc! {"email": "a@x"}])
+        .await
+        .unwrap();
+    let out = p.mig(&["apply", "--yes"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "{}: partly applied: changed 1; 1 blocked",
+            p.public
+        )),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains(&format!("{}: failed", p.public)),
+        "{stdout}"
+    );
+    assert!(index_names(&p.public, "users")
+        .await
+        .contains(&"age_1".to_string()));
+}

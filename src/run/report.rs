@@ -124,10 +124,24 @@ impl TargetReport {
         .map(|(n, what)| format!("{n} {what}"))
         .collect();
         if parts.is_empty() {
-            self.outcome(applied)
-        } else {
-            format!("failed: {}", parts.join(", "))
+            return self.outcome(applied);
         }
+        match self.done(applied) {
+            0 => format!("failed: {}", parts.join(", ")),
+            done => format!("partly applied: changed {done}; {}", parts.join(", ")),
+        }
+    }
+
+    /// After an apply, how many changes and migrations were made (0 for a plan).
+    fn done(&self, applied: bool) -> usize {
+        if !applied {
+            return 0;
+        }
+        let migrations = self.migrations.iter();
+        self.counted(true).len()
+            + migrations
+                .filter(|m| matches!(m.status, "applied" | "reverted"))
+                .count()
     }
 
     /// One line: ok / changed n / failed: why / skipped: why.
@@ -151,10 +165,13 @@ impl TargetReport {
         }
         if let Some(first) = errors.first().or(blocked.first()) {
             let more = errors.len().max(blocked.len()) - 1;
-            return if more > 0 {
-                format!("failed: {first} (and {more} more)")
-            } else {
-                format!("failed: {first}")
+            let more = match more {
+                0 => String::new(),
+                n => format!(" (and {n} more)"),
+            };
+            return match self.done(applied) {
+                0 => format!("failed: {first}{more}"),
+                done => format!("partly applied: changed {done}; {first}{more}"),
             };
         }
         let n = self.counted(applied).len()
