@@ -406,11 +406,7 @@ fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) 
             style.green("migrated; no index changes")
         }
     } else if !applied {
-        match (pending, plan.changes.len()) {
-            (0, n) => format!("{n} change(s)"),
-            (m, 0) => format!("{m} migration(s) pending"),
-            (m, n) => format!("{m} migration(s) pending, {n} change(s)"),
-        }
+        crate::run::pending_words(pending, plan.changes.len()).unwrap_or_default()
     } else if t.failed() {
         style.red("failed")
     } else {

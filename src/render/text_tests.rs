@@ -244,3 +244,33 @@ fn an_in_place_step_after_others_does_not_say_it_comes_first() {
         "{out}"
     );
 }
+
+#[test]
+fn a_plan_header_and_its_progress_line_count_alike() {
+    let changes = vec![Change::Create {
+        collection: "m".into(),
+        index: spec("a_1", doc! {"a": 1}),
+        new_collection: false,
+    }];
+    let t = TargetReport {
+        plan: Some(DatabasePlan::new("t1", Scope::Tenant, changes)),
+        migrations: vec![crate::run::MigrationOutcome {
+            id: "20250101000000_x".into(),
+            description: "x".into(),
+            status: "pending",
+            error: None,
+            steps: Vec::new(),
+        }],
+        ..TargetReport::new(Target {
+            database: "t1".into(),
+            scope: Scope::Tenant,
+        })
+    };
+    let text = target(&t, false, Style { color: false });
+    let words = "1 migration(s) pending, 1 change(s)";
+    assert!(
+        text.starts_with(&format!("t1 (tenant): {words}\n")),
+        "{text}"
+    );
+    assert_eq!(t.brief(false), words);
+}

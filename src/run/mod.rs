@@ -14,7 +14,7 @@ pub use apply::apply_saved;
 pub use clusters::ClusterInfo;
 pub use error::RunError;
 pub use migrations::{down, MigrationOutcome, Migrations, TO_REVERT};
-pub use report::{ByCluster, Report, Tally, TargetReport, MIGRATION_STATUSES};
+pub use report::{pending_words, ByCluster, Report, Tally, TargetReport, MIGRATION_STATUSES};
 
 use bson::Bson;
 use mongodb::Client;

@@ -174,17 +174,28 @@ impl TargetReport {
                 done => format!("partly applied: changed {done}; {first}{more}"),
             };
         }
-        let n = self.counted(applied).len()
-            + self
-                .migrations
-                .iter()
-                .filter(|m| matches!(m.status, "pending" | "applied" | "reverted"))
-                .count();
-        match (n, applied) {
-            (0, _) => "ok".into(),
-            (n, true) => format!("changed {n}"),
-            (n, false) => format!("{n} pending"),
+        if !applied {
+            let pending = self.migrations.iter();
+            let pending = pending.filter(|m| m.status == "pending").count();
+            return pending_words(pending, self.counted(false).len())
+                .unwrap_or_else(|| "ok".into());
         }
+        match self.done(true) {
+            0 => "ok".into(),
+            n => format!("changed {n}"),
+        }
+    }
+}
+
+/// What a plan has pending, in the words of its database's header and of
+/// its progress line alike: `1 migration(s) pending, 8 change(s)`; `None`
+/// when nothing is.
+pub fn pending_words(migrations: usize, changes: usize) -> Option<String> {
+    match (migrations, changes) {
+        (0, 0) => None,
+        (0, n) => Some(format!("{n} change(s)")),
+        (m, 0) => Some(format!("{m} migration(s) pending")),
+        (m, n) => Some(format!("{m} migration(s) pending, {n} change(s)")),
     }
 }
 
