@@ -707,3 +707,37 @@ async fn a_database_with_one_change_blocked_and_one_applied_is_partly_applied_no
         .await
         .contains(&"age_1".to_string()));
 }
+
+#[tokio::test]
+async fn sample_ids_read_the_same_in_the_duplicate_key_and_the_validator_findings() {
+    let p = Project::new();
+    p.manifest(
+        "public.yaml",
+        "scope: public\ncollections:\n  - name: users\n    validator:\n      $jsonSchema:\n        required: [name]\n    indexes:\n      - { name: email_1, keys: { email: 1 }, unique: true }\n",
+    );
+    let ids = [
+        mongodb::bson::oid::ObjectId::new(),
+        mongodb::bson::oid::ObjectId::new(),
+    ];
+    client()
+        .await
+        .database(&p.public)
+        .collection::<Document>("users")
+        .insert_many(ids.iter().map(|id| doc! {"_id": id, "email": "a@x"}))
+        .await
+        .unwrap();
+    let out = p.mig(&["plan"]);
+    let (stdout, _) = text(&out);
+    assert!(!stdout.contains("ObjectId("), "{stdout}");
+    let id = format!("{{\"$oid\":\"{}\"}}", ids[0].to_hex());
+    let dup = stdout
+        .lines()
+        .find(|l| l.contains("duplicate key(s)"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(dup.contains(&id), "{dup}");
+    let invalid = stdout
+        .lines()
+        .filter(|l| !l.contains("duplicate key(s)"))
+        .find(|l| l.contains(&id));
+    assert!(invalid.is_some(), "the validator's samples too:\n{stdout}");
+}
