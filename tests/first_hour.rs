@@ -741,3 +741,40 @@ async fn sample_ids_read_the_same_in_the_duplicate_key_and_the_validator_finding
         .find(|l| l.contains(&id));
     assert!(invalid.is_some(), "the validator's samples too:\n{stdout}");
 }
+
+#[tokio::test]
+async fn a_pulled_manifest_names_the_projects_schema_wherever_the_manifests_are() {
+    let p = Project::new();
+    std::fs::write(
+        p.path().join("mig.toml"),
+        format!(
+            "manifests = \"db/manifests\"\n[public]\ndatabase = \"{}\"\n",
+            p.public
+        ),
+    )
+    .unwrap();
+    client()
+        .await
+        .database(&p.public)
+        .run_command(
+            doc! {"createIndexes": "users", "indexes": [{"key": {"email": 1}, "name": "email_1"}]},
+        )
+        .await
+        .unwrap();
+    let out = p.mig(&["pull", "--as", "toml"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let file = p.path().join("db/manifests/public.toml");
+    let written = std::fs::read_to_string(&file).unwrap();
+    let modeline = written.lines().next().unwrap();
+    let named = modeline
+        .strip_prefix("#:schema ")
+        .unwrap_or_else(|| panic!("{written}"));
+    assert_eq!(named, "../../schema/manifest.schema.json", "{written}");
+    assert!(
+        stderr.contains("manifest.schema.json, which does not exist yet: run `mig schema`"),
+        "{stderr}"
+    );
+    assert_eq!(p.mig(&["schema"]).status.code(), Some(0));
+    assert!(file.parent().unwrap().join(named).exists(), "{named}");
+}
