@@ -778,3 +778,17 @@ async fn a_pulled_manifest_names_the_projects_schema_wherever_the_manifests_are(
     assert_eq!(p.mig(&["schema"]).status.code(), Some(0));
     assert!(file.parent().unwrap().join(named).exists(), "{named}");
 }
+
+#[test]
+fn a_mig_toml_key_typo_gets_a_did_you_mean() {
+    let p = Project::new();
+    p.config("[tenants]\nsorce = \"list\"\ndatabases = []\n");
+    p.manifest("public.yaml", USERS);
+    let out = p.mig(&["validate"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("tenants.sorce: unknown field `sorce` (did you mean `source`?)"),
+        "{stderr}"
+    );
+}
