@@ -6,7 +6,7 @@ mod support;
 
 use std::process::{Command, Output, Stdio};
 
-use mongodb::bson::{doc, Document};
+use mongodb::bson::{doc, oid::ObjectId, Document};
 use support::*;
 
 const USERS: &str = "scope: public\ncollections:\n  - name: users\n    indexes:\n      - { name: email_1, keys: { email: 1 } }\n";
@@ -247,21 +247,27 @@ async fn apply_applies_exactly_the_plan_that_was_confirmed() {
         .contains(&"idx_status".to_string()));
 }
 
-#[tokio::test]
-async fn a_blocked_index_is_told_once_and_no_log_line_repeats_it() {
+/// A project whose public `users` collection declares `declared` (YAML
+/// under `- name: users`) and holds two documents sharing an email; their `_id`s.
+async fn users_sharing_an_email(declared: &str) -> (Project, [ObjectId; 2]) {
     let p = Project::new();
     p.manifest(
         "public.yaml",
-        "scope: public\ncollections:\n  - name: users\n    indexes:\n      - { name: email_1, keys: { email: 1 }, unique: true }\n",
+        &format!("scope: public\ncollections:\n  - name: users\n{declared}"),
     );
-    let users = client()
-        .await
-        .database(&p.public)
-        .collection::<Document>("users");
-    users
-        .insert_many([doc! {"email": "a@x"}, doc! {"email": "a@x"}])
-        .await
-        .unwrap();
+    let ids = [ObjectId::new(), ObjectId::new()];
+    let docs = ids.iter().map(|id| doc! {"_id": id, "email": "a@x"});
+    insert(&p.public, "users", docs.collect()).await;
+    (p, ids)
+}
+
+/// `unique: true` on `email`, which the documents above break.
+const UNIQUE_EMAIL: &str =
+    "    indexes:\n      - { name: email_1, keys: { email: 1 }, unique: true }\n";
+
+#[tokio::test]
+async fn a_blocked_index_is_told_once_and_no_log_line_repeats_it() {
+    let (p, _) = users_sharing_an_email(UNIQUE_EMAIL).await;
     let out = p.mig(&["apply", "--yes"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
@@ -463,14 +469,18 @@ fn with_tenants(tenants: &str) -> Project {
     p
 }
 
-async fn registry(p: &Project, entries: Vec<Document>) {
+/// Builds `spec` on `db.collection`, behind mig's back.
+async fn create_index(db: &str, collection: &str, spec: Document) {
     client()
         .await
-        .database(&p.public)
-        .collection::<Document>("client_configs")
-        .insert_many(entries)
+        .database(db)
+        .run_command(doc! {"createIndexes": collection, "indexes": [spec]})
         .await
         .unwrap();
+}
+
+async fn registry(p: &Project, entries: Vec<Document>) {
+    insert(&p.public, "client_configs", entries).await;
 }
 
 /// Every command over no tenant: one line naming the discovery and what it
@@ -653,14 +663,12 @@ async fn plan_and_drift_agree_that_an_unmanaged_index_is_not_in_sync() {
         "{stdout}"
     );
     assert_eq!(p.mig(&["drift"]).status.code(), Some(0));
-    client()
-        .await
-        .database(&p.public)
-        .run_command(
-            doc! {"createIndexes": "users", "indexes": [{"key": {"age": 1}, "name": "age_1"}]},
-        )
-        .await
-        .unwrap();
+    create_index(
+        &p.public,
+        "users",
+        doc! {"key": {"age": 1}, "name": "age_1"},
+    )
+    .await;
     let out = p.mig(&["plan", "--detailed-exitcode"]);
     let (stdout, _) = text(&out);
     assert_eq!(out.status.code(), Some(2), "{stdout}");
@@ -677,18 +685,8 @@ async fn plan_and_drift_agree_that_an_unmanaged_index_is_not_in_sync() {
 
 #[tokio::test]
 async fn a_database_with_one_change_blocked_and_one_applied_is_partly_applied_not_failed() {
-    let p = Project::new();
-    p.manifest(
-        "public.yaml",
-        "scope: public\ncollections:\n  - name: users\n    indexes:\n      - { name: email_1, keys: { email: 1 }, unique: true }\n      - { name: age_1, keys: { age: 1 } }\n",
-    );
-    client()
-        .await
-        .database(&p.public)
-        .collection::<Document>("users")
-        .insert_many([doc! {"email": "a@x"}, doc! {"email": "a@x"}])
-        .await
-        .unwrap();
+    let declared = format!("{UNIQUE_EMAIL}      - {{ name: age_1, keys: {{ age: 1 }} }}\n");
+    let (p, _) = users_sharing_an_email(&declared).await;
     let out = p.mig(&["apply", "--yes"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
@@ -710,22 +708,8 @@ async fn a_database_with_one_change_blocked_and_one_applied_is_partly_applied_no
 
 #[tokio::test]
 async fn sample_ids_read_the_same_in_the_duplicate_key_and_the_validator_findings() {
-    let p = Project::new();
-    p.manifest(
-        "public.yaml",
-        "scope: public\ncollections:\n  - name: users\n    validator:\n      $jsonSchema:\n        required: [name]\n    indexes:\n      - { name: email_1, keys: { email: 1 }, unique: true }\n",
-    );
-    let ids = [
-        mongodb::bson::oid::ObjectId::new(),
-        mongodb::bson::oid::ObjectId::new(),
-    ];
-    client()
-        .await
-        .database(&p.public)
-        .collection::<Document>("users")
-        .insert_many(ids.iter().map(|id| doc! {"_id": id, "email": "a@x"}))
-        .await
-        .unwrap();
+    let validator = "    validator:\n      $jsonSchema:\n        required: [name]\n";
+    let (p, ids) = users_sharing_an_email(&format!("{validator}{UNIQUE_EMAIL}")).await;
     let out = p.mig(&["plan"]);
     let (stdout, _) = text(&out);
     assert!(!stdout.contains("ObjectId("), "{stdout}");
@@ -753,14 +737,12 @@ async fn a_pulled_manifest_names_the_projects_schema_wherever_the_manifests_are(
         ),
     )
     .unwrap();
-    client()
-        .await
-        .database(&p.public)
-        .run_command(
-            doc! {"createIndexes": "users", "indexes": [{"key": {"email": 1}, "name": "email_1"}]},
-        )
-        .await
-        .unwrap();
+    create_index(
+        &p.public,
+        "users",
+        doc! {"key": {"email": 1}, "name": "email_1"},
+    )
+    .await;
     let out = p.mig(&["pull", "--as", "toml"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");

@@ -14,20 +14,28 @@ fn spec(name: &str, keys: bson::Document) -> IndexSpec {
     }
 }
 
-#[test]
-fn plan_text_shows_changes_diffs_and_unmanaged() {
+/// `ttl` on `m`, its expireAfterSeconds from 30 to 60 in place.
+fn ttl_from_30_to_60() -> Change {
     let mut live = spec("ttl", doc! {"at": 1});
     live.expire_after_seconds = Some(30);
     let mut desired = live.clone();
     desired.expire_after_seconds = Some(60);
-    let changes = vec![
-        Change::Modify {
-            collection: "m".into(),
-            from: live,
-            to: desired,
-            set: Default::default(),
-            differences: vec!["expireAfterSeconds"],
+    Change::Modify {
+        collection: "m".into(),
+        from: live,
+        to: desired,
+        set: crate::model::compare::Modification {
+            expire_after_seconds: Some(60),
+            ..Default::default()
         },
+        differences: vec!["expireAfterSeconds"],
+    }
+}
+
+#[test]
+fn plan_text_shows_changes_diffs_and_unmanaged() {
+    let changes = vec![
+        ttl_from_30_to_60(),
         Change::Create {
             collection: "m".into(),
             index: spec("a_1", doc! {"a": 1, "b": -1}),
@@ -212,21 +220,8 @@ Summary: 4 database(s), 0 with changes to apply: 0 create, 0 modify, 0 replace, 
 
 #[test]
 fn an_in_place_step_after_others_does_not_say_it_comes_first() {
-    let mut live = spec("ttl", doc! {"at": 1});
-    live.expire_after_seconds = Some(30);
-    let mut desired = live.clone();
-    desired.expire_after_seconds = Some(60);
     let changes = vec![
-        Change::Modify {
-            collection: "m".into(),
-            from: live,
-            to: desired,
-            set: crate::model::compare::Modification {
-                expire_after_seconds: Some(60),
-                ..Default::default()
-            },
-            differences: vec!["expireAfterSeconds"],
-        },
+        ttl_from_30_to_60(),
         Change::CreateCollection {
             collection: "n".into(),
             options: doc! {},
