@@ -95,9 +95,7 @@ pub async fn run(
     super::lint::outcome(&lint_errors)?;
     // Exit 2 unless every database is in sync, as `drift` says it: nothing
     // to apply, no unmanaged index, no tenant name or registry entry skipped.
-    let tally = &printed.tally;
-    let in_sync = tally.changed == 0 && tally.unmanaged == 0 && tally.rejected == 0;
-    Ok(if args.detailed_exitcode && !in_sync {
+    Ok(if args.detailed_exitcode && !printed.tally.in_sync() {
         Success::ChangesPending
     } else {
         Success::Done

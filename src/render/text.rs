@@ -747,14 +747,14 @@ pub fn summary_after(
     // A cluster that failed with no database to show is not "nothing to do".
     let cluster_failed = clusters.contains(CLUSTER_FAILED);
     if !applied && tally.changed == 0 && tally.failed == 0 && !cluster_failed {
-        out.push_str(&nothing_to_do(tally.unmanaged, tally.rejected));
+        out.push_str(&nothing_to_do(tally.extra, tally.rejected));
     }
     out
 }
 
 /// The closing line of a plan with nothing to apply: "in sync" only when
 /// no database deviates from the manifests at all (what `drift` calls in
-/// sync: no `unmanaged` index either) and discovery skipped nothing.
+/// sync: no `unmanaged` index no manifest protects) and discovery skipped nothing.
 pub fn nothing_to_do(unmanaged: usize, rejected: usize) -> String {
     let mut left = Vec::new();
     if unmanaged > 0 {

@@ -261,6 +261,9 @@ pub struct Tally {
     pub blocked: usize,
     pub skipped: usize,
     pub unmanaged: usize,
+    /// Unmanaged indexes no manifest protects: what `drift` counts as
+    /// extra, so a database with one is not in sync.
+    pub extra: usize,
     /// Databases that failed or were skipped.
     pub failed: usize,
     pub failed_steps: usize,
@@ -283,6 +286,7 @@ impl Tally {
         if let Some(p) = &t.plan {
             self.blocked += p.findings.blocked.len();
             self.unmanaged += p.unmanaged.len();
+            self.extra += p.unmanaged.iter().filter(|u| !u.protected).count();
         }
         if t.skipped.is_some() {
             self.skipped += 1;
@@ -296,6 +300,13 @@ impl Tally {
                 self.migrations[i] += 1;
             }
         }
+    }
+
+    /// Every database as the manifests declare it, as `drift` means it:
+    /// nothing to apply, no unmanaged index but those a manifest protects,
+    /// and no tenant name or registry entry skipped.
+    pub fn in_sync(&self) -> bool {
+        self.changed == 0 && self.extra == 0 && self.rejected == 0
     }
 
     pub fn action(&self, a: Action) -> usize {
