@@ -16,13 +16,20 @@ bin_dir=${CARGO_TARGET_DIR:-target}/debug
 mig_bin=$bin_dir/mig
 devdb_bin=$bin_dir/examples/devdb
 
-# build ARGS...: `cargo build --quiet ARGS...`, unless MIG_NO_BUILD is set.
+# build ARGS...: `cargo build ARGS...`, unless MIG_NO_BUILD is set. Says
+# "building mig…" only when cargo compiles something (not when all is built
+# already); cargo's errors and warnings pass, its progress lines do not.
 build() {
   if [ -n "${MIG_NO_BUILD:-}" ]; then
     return 0
   fi
-  echo "building mig (first time takes a couple of minutes)…" >&2
-  cargo build --quiet "$@"
+  cargo build "$@" 2>&1 >/dev/null | awk '
+    /^ *Compiling / {
+      if (!said) { print "building mig (first time takes a couple of minutes)…"; fflush(); said = 1 }
+      next
+    }
+    /^ *(Finished|Fresh|Blocking|Downloading|Downloaded|Updating|Locking|Adding) / { next }
+    { print; fflush() }' >&2
 }
 
 # use_server NAME: points MONGODB_URI at the server to use: $MIG_TEST_URI when

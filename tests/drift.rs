@@ -343,7 +343,7 @@ async fn markdown_of_plan_and_drift_is_a_table_with_collapsible_details() {
     // Only the databases with changes have a row, and details.
     assert!(
         md.contains(&format!(
-            "| `{}` | tenant | 1 pending | 1 | 0 | 0 | 0 | 0 | 1 |",
+            "| `{}` | tenant | 1 change(s) | 1 | 0 | 0 | 0 | 0 | 1 |",
             names[1]
         )),
         "{md}"
@@ -354,7 +354,7 @@ async fn markdown_of_plan_and_drift_is_a_table_with_collapsible_details() {
     assert_eq!(md.matches("</details>").count(), 2, "{md}");
     assert!(
         md.contains(&format!(
-            "<details><summary><code>{}</code> (tenant): 1 pending</summary>",
+            "<details><summary><code>{}</code> (tenant): 1 change(s)</summary>",
             names[2]
         )),
         "{md}"

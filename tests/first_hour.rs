@@ -6,7 +6,7 @@ mod support;
 
 use std::process::{Command, Output, Stdio};
 
-use mongodb::bson::{doc, Document};
+use mongodb::bson::{doc, oid::ObjectId, Document};
 use support::*;
 
 const USERS: &str = "scope: public\ncollections:\n  - name: users\n    indexes:\n      - { name: email_1, keys: { email: 1 } }\n";
@@ -247,21 +247,27 @@ async fn apply_applies_exactly_the_plan_that_was_confirmed() {
         .contains(&"idx_status".to_string()));
 }
 
-#[tokio::test]
-async fn a_blocked_index_is_told_once_and_no_log_line_repeats_it() {
+/// A project whose public `users` collection declares `declared` (YAML
+/// under `- name: users`) and holds two documents sharing an email; their `_id`s.
+async fn users_sharing_an_email(declared: &str) -> (Project, [ObjectId; 2]) {
     let p = Project::new();
     p.manifest(
         "public.yaml",
-        "scope: public\ncollections:\n  - name: users\n    indexes:\n      - { name: email_1, keys: { email: 1 }, unique: true }\n",
+        &format!("scope: public\ncollections:\n  - name: users\n{declared}"),
     );
-    let users = client()
-        .await
-        .database(&p.public)
-        .collection::<Document>("users");
-    users
-        .insert_many([doc! {"email": "a@x"}, doc! {"email": "a@x"}])
-        .await
-        .unwrap();
+    let ids = [ObjectId::new(), ObjectId::new()];
+    let docs = ids.iter().map(|id| doc! {"_id": id, "email": "a@x"});
+    insert(&p.public, "users", docs.collect()).await;
+    (p, ids)
+}
+
+/// `unique: true` on `email`, which the documents above break.
+const UNIQUE_EMAIL: &str =
+    "    indexes:\n      - { name: email_1, keys: { email: 1 }, unique: true }\n";
+
+#[tokio::test]
+async fn a_blocked_index_is_told_once_and_no_log_line_repeats_it() {
+    let (p, _) = users_sharing_an_email(UNIQUE_EMAIL).await;
     let out = p.mig(&["apply", "--yes"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
@@ -355,6 +361,24 @@ async fn a_new_migration_runs_nothing_until_written_and_its_schema_can_be_put_in
     let written = std::fs::read_to_string(p.path().join(stdout.trim())).unwrap();
     assert!(written.contains("$schema=../schema/migration.schema.json"));
     assert!(written.contains("\n# up:\n#   - update_many:"), "{written}");
+    // Reading commands go on, leaving the draft out and saying so once.
+    for command in [&["plan"][..], &["status"], &["validate"]] {
+        let out = p.mig(command);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{command:?}: {stdout}{stderr}");
+        assert_eq!(
+            stderr
+                .matches("no `up` step yet, so it runs nothing")
+                .count(),
+            1,
+            "{command:?}: {stderr}"
+        );
+        assert!(!stdout.contains("_mark"), "{command:?}: {stdout}");
+    }
+    let (json, code) = p.json(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "the indexes are pending: {json}");
+    assert_eq!(json["summary"]["migrations_pending"], 0, "{json}");
+    // Apply would run the migrations after it first: it waits for it.
     let out = p.mig(&["apply", "--yes"]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
@@ -434,4 +458,319 @@ async fn down_dry_run_shows_what_it_would_revert_and_reverts_nothing() {
     );
     let out = p.mig(&["status"]);
     assert!(text(&out).0.contains("20250101000000_mark  applied"));
+}
+
+/// A project with both manifests, its `[tenants]` section as given.
+fn with_tenants(tenants: &str) -> Project {
+    let p = Project::new();
+    p.config(&format!("[tenants]\n{tenants}"));
+    p.manifest("public.yaml", USERS);
+    p.manifest("tenant.yaml", MESSAGES);
+    p
+}
+
+/// Builds `spec` on `db.collection`, behind mig's back.
+async fn create_index(db: &str, collection: &str, spec: Document) {
+    client()
+        .await
+        .database(db)
+        .run_command(doc! {"createIndexes": collection, "indexes": [spec]})
+        .await
+        .unwrap();
+}
+
+async fn registry(p: &Project, entries: Vec<Document>) {
+    insert(&p.public, "client_configs", entries).await;
+}
+
+/// Every command over no tenant: one line naming the discovery and what it
+/// saw, exit 4, nothing written; the JSON error says how discovery went.
+fn assert_no_tenants(p: &Project, said: &[&str]) {
+    for command in [
+        &["plan", "--detailed-exitcode"][..],
+        &["drift"],
+        &["status"],
+        &["apply", "--yes"],
+        &["plan", "--tenants-only"],
+    ] {
+        let out = p.mig(command);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(4), "{command:?}: {stdout}{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(
+            stderr.contains("no tenant database found") && stderr.contains("allow_empty = true"),
+            "{command:?}: {stderr}"
+        );
+        for s in said {
+            assert!(stderr.contains(s), "{command:?}: {s:?} in {stderr}");
+        }
+        assert!(!stdout.contains("Nothing to do"), "{stdout}");
+    }
+    let (json, code) = p.json(&["plan"]);
+    assert_eq!(code, 3);
+    assert_eq!(json["error"]["kind"], "no_tenants", "{json}");
+    assert_eq!(json["discovery"]["tenants"], 0, "{json}");
+    assert_eq!(json["discovery"]["allow_empty"], false, "{json}");
+}
+
+#[tokio::test]
+async fn a_registry_filter_with_a_typo_is_said_in_one_line_and_exits_4() {
+    let p = with_tenants(
+        "source = \"registry\"\ncollection = \"client_configs\"\nfield = \"schema\"\nfilter = { status = \"actve\" }\n",
+    );
+    let (a, b) = (p.tenant(), p.tenant());
+    registry(
+        &p,
+        vec![
+            doc! {"schema": &a, "status": "active"},
+            doc! {"schema": &b, "status": "active"},
+        ],
+    )
+    .await;
+    let filter = format!(
+        "registry {}.client_configs, field \"schema\", filter {{ \"status\": \"actve\" }}",
+        p.public
+    );
+    assert_no_tenants(
+        &p,
+        &[&filter, "2 registry entries read, 0 matched the filter"],
+    );
+    let (json, _) = p.json(&["drift"]);
+    assert_eq!(json["discovery"]["source"], "registry", "{json}");
+    assert_eq!(json["discovery"]["read"], 2, "{json}");
+    assert_eq!(json["discovery"]["matched"], 0, "{json}");
+    let dbs = databases().await;
+    assert!(
+        !dbs.contains(&a) && !dbs.contains(&b),
+        "nothing was written"
+    );
+    assert!(
+        index_names(&p.public, "users").await.is_empty(),
+        "nor in public"
+    );
+}
+
+#[tokio::test]
+async fn a_registry_whose_entries_all_lack_the_field_says_why_they_were_skipped() {
+    let p = with_tenants(
+        "source = \"registry\"\ncollection = \"client_configs\"\nfield = \"schema\"\n",
+    );
+    registry(&p, vec![doc! {"name": "a"}, doc! {"name": "b"}]).await;
+    assert_no_tenants(
+        &p,
+        &["2 registry entries read, 2 matched the filter, 2 skipped (2× the registry entry has no \"schema\" field)"],
+    );
+}
+
+#[tokio::test]
+async fn a_prefix_that_matches_nothing_is_said_in_one_line_and_exits_4() {
+    let p = with_tenants(&format!(
+        "source = \"prefix\"\nprefix = \"{}\"\n",
+        unique("pfx")
+    ));
+    assert_no_tenants(
+        &p,
+        &[
+            "prefix \"pfx_",
+            "databases on the server, 0 matched the prefix",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn no_tenants_declared_on_purpose_is_said_and_exits_0() {
+    for tenants in [
+        "source = \"list\"\ndatabases = []\n".to_string(),
+        format!(
+            "source = \"prefix\"\nprefix = \"{}\"\nallow_empty = true\n",
+            unique("pfx")
+        ),
+    ] {
+        let p = with_tenants(&tenants);
+        for command in [
+            &["plan", "--detailed-exitcode", "--tenants-only"][..],
+            &["drift", "--tenants-only"],
+            &["status"],
+            &["apply", "--yes"],
+        ] {
+            let out = p.mig(command);
+            let (stdout, stderr) = text(&out);
+            assert_eq!(out.status.code(), Some(0), "{command:?}: {stdout}{stderr}");
+            assert_eq!(
+                stdout.matches("no tenants yet, as declared (").count(),
+                1,
+                "{command:?}: {stdout}"
+            );
+        }
+        let (json, code) = p.json(&["plan"]);
+        assert_eq!(code, 0, "{json}");
+        assert_eq!(json["discovery"]["allow_empty"], true, "{json}");
+        assert_eq!(json["discovery"]["tenants"], 0, "{json}");
+        assert!(
+            json["discovery"]["line"]
+                .as_str()
+                .unwrap()
+                .starts_with("no tenants yet, as declared"),
+            "{json}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn skipped_registry_entries_are_never_nothing_to_do() {
+    let p = with_tenants(
+        "source = \"registry\"\ncollection = \"client_configs\"\nfield = \"schema\"\n",
+    );
+    let tenant = p.tenant();
+    registry(
+        &p,
+        vec![doc! {"schema": &tenant}, doc! {"name": "no schema"}],
+    )
+    .await;
+    assert_eq!(p.mig(&["apply", "--yes"]).status.code(), Some(0));
+    let out = p.mig(&["plan", "--detailed-exitcode"]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(!stdout.contains("Nothing to do"), "{stdout}");
+    assert!(
+        stdout.contains("1 skipped (1× the registry entry has no \"schema\" field)")
+            && stdout.contains(
+                "Nothing to apply, but not in sync: 1 tenant name(s) or registry entr(ies) skipped"
+            ),
+        "{stdout}"
+    );
+    assert_eq!(p.mig(&["drift"]).status.code(), Some(2));
+    assert_eq!(
+        p.mig(&["status", "--detailed-exitcode"]).status.code(),
+        Some(2)
+    );
+    let (json, code) = p.json(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2);
+    assert_eq!(json["discovery"]["skipped"], 1, "{json}");
+    assert_eq!(json["discovery"]["tenants"], 1, "{json}");
+}
+
+#[tokio::test]
+async fn plan_and_drift_agree_that_an_unmanaged_index_is_not_in_sync() {
+    let p = Project::new();
+    p.manifest("public.yaml", USERS);
+    assert_eq!(p.mig(&["apply", "--yes"]).status.code(), Some(0));
+    let out = p.mig(&["plan", "--detailed-exitcode"]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("Nothing to do: every database is in sync with the manifests."),
+        "{stdout}"
+    );
+    assert_eq!(p.mig(&["drift"]).status.code(), Some(0));
+    create_index(
+        &p.public,
+        "users",
+        doc! {"key": {"age": 1}, "name": "age_1"},
+    )
+    .await;
+    let out = p.mig(&["plan", "--detailed-exitcode"]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(!stdout.contains("Nothing to do"), "{stdout}");
+    assert!(
+        stdout.contains("Nothing to apply, but not in sync: 1 unmanaged index(es)"),
+        "{stdout}"
+    );
+    let out = p.mig(&["drift"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out).0);
+    let md = text(&p.mig(&["plan", "--format", "markdown"])).0;
+    assert!(md.contains("Nothing to apply, but not in sync"), "{md}");
+}
+
+#[tokio::test]
+async fn a_database_with_one_change_blocked_and_one_applied_is_partly_applied_not_failed() {
+    let declared = format!("{UNIQUE_EMAIL}      - {{ name: age_1, keys: {{ age: 1 }} }}\n");
+    let (p, _) = users_sharing_an_email(&declared).await;
+    let out = p.mig(&["apply", "--yes"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "{}: partly applied: changed 1; 1 blocked",
+            p.public
+        )),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains(&format!("{}: failed", p.public)),
+        "{stdout}"
+    );
+    assert!(index_names(&p.public, "users")
+        .await
+        .contains(&"age_1".to_string()));
+}
+
+#[tokio::test]
+async fn sample_ids_read_the_same_in_the_duplicate_key_and_the_validator_findings() {
+    let validator = "    validator:\n      $jsonSchema:\n        required: [name]\n";
+    let (p, ids) = users_sharing_an_email(&format!("{validator}{UNIQUE_EMAIL}")).await;
+    let out = p.mig(&["plan"]);
+    let (stdout, _) = text(&out);
+    assert!(!stdout.contains("ObjectId("), "{stdout}");
+    let id = format!("{{\"$oid\":\"{}\"}}", ids[0].to_hex());
+    let dup = stdout
+        .lines()
+        .find(|l| l.contains("duplicate key(s)"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(dup.contains(&id), "{dup}");
+    let invalid = stdout
+        .lines()
+        .filter(|l| !l.contains("duplicate key(s)"))
+        .find(|l| l.contains(&id));
+    assert!(invalid.is_some(), "the validator's samples too:\n{stdout}");
+}
+
+#[tokio::test]
+async fn a_pulled_manifest_names_the_projects_schema_wherever_the_manifests_are() {
+    let p = Project::new();
+    std::fs::write(
+        p.path().join("mig.toml"),
+        format!(
+            "manifests = \"db/manifests\"\n[public]\ndatabase = \"{}\"\n",
+            p.public
+        ),
+    )
+    .unwrap();
+    create_index(
+        &p.public,
+        "users",
+        doc! {"key": {"email": 1}, "name": "email_1"},
+    )
+    .await;
+    let out = p.mig(&["pull", "--as", "toml"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let file = p.path().join("db/manifests/public.toml");
+    let written = std::fs::read_to_string(&file).unwrap();
+    let modeline = written.lines().next().unwrap();
+    let named = modeline
+        .strip_prefix("#:schema ")
+        .unwrap_or_else(|| panic!("{written}"));
+    assert_eq!(named, "../../schema/manifest.schema.json", "{written}");
+    assert!(
+        stderr.contains("manifest.schema.json, which does not exist yet: run `mig schema`"),
+        "{stderr}"
+    );
+    assert_eq!(p.mig(&["schema"]).status.code(), Some(0));
+    assert!(file.parent().unwrap().join(named).exists(), "{named}");
+}
+
+#[test]
+fn a_mig_toml_key_typo_gets_a_did_you_mean() {
+    let p = Project::new();
+    p.config("[tenants]\nsorce = \"list\"\ndatabases = []\n");
+    p.manifest("public.yaml", USERS);
+    let out = p.mig(&["validate"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("tenants.sorce: unknown field `sorce` (did you mean `source`?)"),
+        "{stderr}"
+    );
 }

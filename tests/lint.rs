@@ -143,16 +143,6 @@ collections:
         expireAfterSeconds: 3600
 ";
 
-async fn insert(db: &str, collection: &str, docs: Vec<Document>) {
-    client()
-        .await
-        .database(db)
-        .collection::<Document>(collection)
-        .insert_many(docs)
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn ttl_not_date_fires_on_strings_and_not_on_dates() {
     let (p, tenants) = tenants_project(2, "");

@@ -424,11 +424,11 @@ async fn prune_hides_first_then_drops_after_the_delay_and_shows_usage() {
             .get_bool("hidden"),
         Ok(true)
     );
+    // Nothing to apply until the delay has passed; the hidden index is still
+    // there, so not in sync (as `drift` says): exit 2.
     let (waiting, code) = p.json(&["plan", "--prune", "--detailed-exitcode"]);
-    assert_eq!(
-        code, 0,
-        "nothing to do until the delay has passed: {waiting:#}"
-    );
+    assert_eq!(summary(&waiting), (0, 0, 0, 0, 2), "{waiting:#}");
+    assert_eq!(code, 2, "the retiring index still stands: {waiting:#}");
     let legacy = waiting["targets"][0]["unmanaged"]
         .as_array()
         .unwrap()

@@ -267,3 +267,64 @@ fn harness_takes_mig_test_uri_and_never_mongodb_uri() {
         show(&out)
     );
 }
+
+/// The scripts' `build`, with a `cargo` of the test's own on `PATH` that
+/// says `says` on stderr and exits with `code`.
+fn build_with_cargo(says: &str, code: i32) -> Output {
+    let tmp = tempfile::tempdir().unwrap();
+    let cargo = tmp.path().join("cargo");
+    std::fs::write(
+        &cargo,
+        format!("#!/bin/sh\nprintf '%s' '{says}' >&2\nexit {code}\n"),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}:{}",
+        tmp.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    Command::new("bash")
+        .arg("-c")
+        .arg("set -euo pipefail; . scripts/lib.sh; build --example devdb; echo built")
+        .current_dir(root)
+        .env("PATH", path)
+        .env_remove("MIG_NO_BUILD")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_scripts_say_they_are_building_only_when_cargo_compiles() {
+    let fresh = build_with_cargo("    Finished `dev` profile target(s) in 0.10s\n", 0);
+    assert_eq!(stdout(&fresh), "built\n", "{}", show(&fresh));
+    assert_eq!(
+        stderr(&fresh),
+        "",
+        "nothing built, nothing said: {}",
+        show(&fresh)
+    );
+
+    let compiling = build_with_cargo(
+        "   Compiling mig v0.1.0\n   Compiling other v1.0.0\n    Finished `dev` profile\n",
+        0,
+    );
+    assert_eq!(stdout(&compiling), "built\n", "{}", show(&compiling));
+    assert_eq!(
+        stderr(&compiling),
+        "building mig (first time takes a couple of minutes)…\n",
+        "{}",
+        show(&compiling)
+    );
+
+    let failing = build_with_cargo("   Compiling mig v0.1.0\nerror: expected one of\n", 101);
+    assert_ne!(failing.status.code(), Some(0), "{}", show(&failing));
+    assert!(!stdout(&failing).contains("built"), "{}", show(&failing));
+    assert!(
+        stderr(&failing).contains("error: expected one of"),
+        "{}",
+        show(&failing)
+    );
+}

@@ -39,13 +39,7 @@ async fn fleet(tenants: usize) -> (Project, Vec<String>) {
         .push(doc! {"schema": p.track("suspended_tenant_db"), "billing": {"status": "suspended"}});
     entries.push(doc! {"schema": "admin", "billing": {"status": "active"}});
     entries.push(doc! {"schema": "bad.name", "billing": {"status": "active"}});
-    client()
-        .await
-        .database(&p.public)
-        .collection::<Document>("client_configs")
-        .insert_many(entries)
-        .await
-        .unwrap();
+    insert(&p.public, "client_configs", entries).await;
     p.config(
         "[tenants]\nsource = \"registry\"\ncollection = \"client_configs\"\nfield = \"schema\"\nfilter = { \"billing.status\" = \"active\" }\n",
     );
@@ -110,9 +104,17 @@ async fn registry_fleet_converges_and_the_second_run_does_nothing() {
             .all(|t| t["status"] == "unchanged"),
         "{again:#}"
     );
+    // Nothing to apply; the registry's entries naming `admin` and `bad.name`
+    // were skipped, so the fleet is not said to be in sync (exit 2).
     let out = p.mig(&["plan", "--detailed-exitcode"]);
-    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    assert!(stdout(&out).contains("Nothing to do"), "{}", show(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(
+        stdout(&out).contains(
+            "Nothing to apply, but not in sync: 2 tenant name(s) or registry entr(ies) skipped."
+        ),
+        "{}",
+        show(&out)
+    );
 }
 
 #[tokio::test]
@@ -300,7 +302,14 @@ async fn duplicate_keys_fail_that_index_only_and_say_where() {
         .await
         .unwrap();
     assert!(p.mig(&["apply"]).status.success());
-    assert_eq!(p.json(&["plan", "--detailed-exitcode"]).1, 0);
+    // Nothing left to apply; exit 2 only for the registry entries skipped.
+    let (plan, code) = p.json(&["plan", "--detailed-exitcode"]);
+    assert_eq!(summary(&plan), (0, 0, 0, 0, 0), "{plan:#}");
+    assert_eq!(
+        (code, &plan["discovery"]["skipped"]),
+        (2, &2.into()),
+        "{plan:#}"
+    );
 }
 
 #[tokio::test]

@@ -116,6 +116,10 @@ pub async fn run(
     args: &ApplyAndMigrateArgs,
 ) -> Outcome {
     let migrate = &args.migrate;
+    // A draft would run later than the migrations after it: none runs first.
+    if !migrations.drafts.is_empty() {
+        return Err(Failure::Problems(migrations.drafts.clone()));
+    }
     if let Some(to) = &migrate.to {
         if !migrations.list.iter().any(|m| &m.id == to) {
             return Err(Failure::NoSuchMigration {

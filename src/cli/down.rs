@@ -56,7 +56,7 @@ pub async fn run(
             });
         }
     }
-    let fleet = Fleet::connect(global, settings).await?;
+    let fleet = Fleet::connect(global, settings, manifests).await?;
     let lock = LockOptions {
         lease: Duration::from_secs(60),
         wait: args.lock_wait,
@@ -79,6 +79,7 @@ pub async fn run(
         targets: reports,
         applied: !args.dry_run,
         clusters: fleet.clusters(),
+        discovery: fleet.discovery.clone(),
         ..Default::default()
     };
     let clusters = print_report(global, &report);

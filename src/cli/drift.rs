@@ -24,7 +24,8 @@ pub const EXAMPLES: &str = "Examples:
   mig drift --format json            groups with counts and sample databases, for scripts
   mig drift --format markdown        a summary table and details, for a pull-request comment
 
-Exit code: 0 every database is in sync, 2 some drifted, 1 a database could not be read.";
+Exit code: 0 every database is in sync, 2 some drifted (or a tenant was skipped), 1 a database
+could not be read, 3 no tenant database was found.";
 
 /// `mig drift`'s arguments.
 #[derive(Debug, Args)]
@@ -75,6 +76,9 @@ pub async fn run(
     output::stdout(&match global.format {
         OutputFormat::Json | OutputFormat::Jsonl => {
             let mut value = render::json::drift(&drift, rejected, head.read_path, &head.warnings);
+            if let (Some(looked), Some(fields)) = (&head.discovery, value.as_object_mut()) {
+                fields.insert("discovery".into(), render::json::discovery(looked));
+            }
             if let (Some(by), Some(fields)) = (&by_cluster, value.as_object_mut()) {
                 let clusters = render::json::clusters_json(by, render::json::drift_counts);
                 fields.insert("clusters".into(), clusters);
@@ -89,7 +93,8 @@ pub async fn run(
                     style,
                 )
             });
-            render::text::drift_with(&drift, rejected, &clusters, style)
+            render::text::discovery(head.discovery.as_ref(), style)
+                + &render::text::drift_with(&drift, rejected, &clusters, style)
         }
         OutputFormat::Markdown => render::markdown::drift(&drift, rejected),
     });
@@ -98,7 +103,7 @@ pub async fn run(
         Err(Failure::Clusters(clusters))
     } else if drift.failed() > 0 {
         Err(Failure::Reported)
-    } else if drift.drifted() > 0 {
+    } else if drift.drifted() > 0 || !rejected.is_empty() {
         Ok(Success::ChangesPending)
     } else {
         Ok(Success::Done)

@@ -9,14 +9,14 @@ use std::error::Error;
 use std::path::PathBuf;
 
 use crate::diagnostics::Problem;
-use crate::render::problems;
+use crate::render::{self, problems};
 use crate::run::RunError;
 use crate::server::dev::DevError;
 use crate::server::errors::ReadError;
 use crate::server::lock::{Holder, LockError};
 
 use super::output;
-use super::{OutputFormat, EXIT_CHANGES, EXIT_DEFERRED, EXIT_ERROR, EXIT_OK};
+use super::{OutputFormat, EXIT_CHANGES, EXIT_DEFERRED, EXIT_ERROR, EXIT_NO_TENANTS, EXIT_OK};
 
 /// What a command ends with.
 pub type Outcome = Result<Success, Failure>;
@@ -92,6 +92,10 @@ pub enum Failure {
          in mig.toml's [lint.rules]"
     )]
     LintErrors(usize),
+    /// Tenant manifests, and tenant discovery found no tenant database
+    /// where mig.toml doesn't say there may be none.
+    #[error("{0}")]
+    NoTenants(crate::targets::NoTenants),
     /// `--format markdown` on a command that has no markdown form.
     #[error(
         "--format markdown is for `mig plan`, `mig drift` and `mig lint`; `mig {command}` prints text or json"
@@ -109,7 +113,10 @@ impl Failure {
     }
 
     pub fn exit_code(&self) -> i32 {
-        EXIT_ERROR
+        match self {
+            Failure::NoTenants(_) => EXIT_NO_TENANTS,
+            _ => EXIT_ERROR,
+        }
     }
 
     /// `--format json`'s `error.kind`: what a script may branch on.
@@ -127,6 +134,7 @@ impl Failure {
             Failure::Exists(_) | Failure::File { .. } => "file",
             Failure::Locked { .. } => "locked",
             Failure::LintErrors(_) => "lint",
+            Failure::NoTenants(_) => "no_tenants",
             Failure::Other(e) => kind_below(e.as_ref()),
         }
     }
@@ -150,6 +158,13 @@ impl Failure {
                 for line in lines {
                     output::stderr(&problems::error(line));
                 }
+            }
+            Failure::NoTenants(e) => {
+                if document {
+                    let discovery = render::json::discovery(&e.looked);
+                    output::stdout(&problems::json_error_with(self.kind(), e, discovery));
+                }
+                output::stderr(&problems::error(e));
             }
             other => {
                 if document {

@@ -102,21 +102,25 @@ pub async fn run_fleet(
         _ => manifests,
     };
     // A saved plan names its databases; otherwise discovery does.
-    let (targets, rejected) = match &saved {
-        Some(s) => (
-            s.targets
+    let resolved = match &saved {
+        Some(s) => run::Resolved {
+            targets: s
+                .targets
                 .iter()
                 .map(|t| Target {
                     database: t.database.clone(),
                     scope: t.scope,
                 })
                 .collect(),
-            Vec::new(),
-        ),
-        None => run::resolve_targets(&client, settings, &global.selection())
-            .await
-            .map_err(Failure::other)?,
+            ..Default::default()
+        },
+        None => resolve(&client, settings, manifests, global).await?,
     };
+    let run::Resolved {
+        targets,
+        rejected,
+        discovery,
+    } = resolved;
     tracing::info!(
         databases = targets.len(),
         apply = apply.is_some(),
@@ -141,6 +145,7 @@ pub async fn run_fleet(
     };
     listener.start(Head {
         rejected,
+        discovery,
         applied: options.apply.is_some(),
         read_path: Some(server.read_path),
         warnings: manifests.warnings.clone(),
@@ -154,6 +159,25 @@ pub async fn run_fleet(
     }
     progress.finish();
     Ok(())
+}
+
+/// The run's targets from discovery; a run over no tenants where there are
+/// tenant manifests fails, saying where discovery looked, unless mig.toml
+/// says there are none yet.
+async fn resolve(
+    client: &mongodb::Client,
+    settings: &Settings,
+    manifests: &Manifests,
+    global: &Global,
+) -> Result<run::Resolved, Failure> {
+    let selection = global.selection();
+    let resolved = run::resolve_targets(client, settings, &selection)
+        .await
+        .map_err(Failure::other)?;
+    if let Some(looked) = &resolved.discovery {
+        crate::targets::check_found(looked, manifests, &selection).map_err(Failure::NoTenants)?;
+    }
+    Ok(resolved)
 }
 
 /// How a run plans (and applies), from the command's arguments.
@@ -282,6 +306,7 @@ async fn run_clusters(
     ));
     listener.start(Head {
         rejected: fleet.rejected.clone(),
+        discovery: None,
         applied: options.apply.is_some(),
         read_path: fleet.read_path(),
         warnings: manifests.warnings.clone(),
@@ -379,6 +404,7 @@ pub fn print_report(global: &Global, report: &Report) -> Vec<String> {
     let mut printer = Printer::new(global, false);
     printer.start(Head {
         rejected: report.rejected.clone(),
+        discovery: report.discovery.clone(),
         read_path: report.read_path,
         warnings: report.warnings.clone(),
         applied: report.applied,
@@ -396,6 +422,10 @@ pub fn print_report(global: &Global, report: &Report) -> Vec<String> {
 pub struct Fleet {
     kind: Kind,
     pub progress: Arc<Progress>,
+    /// How tenant discovery went (one server; `None` over `[clusters]`).
+    pub discovery: Option<crate::targets::Looked>,
+    /// Tenant names discovery left out, and why.
+    pub rejected: Vec<crate::targets::Rejected>,
 }
 
 enum Kind {
@@ -408,23 +438,27 @@ enum Kind {
 }
 
 impl Fleet {
-    pub async fn connect(global: &Global, settings: &Settings) -> Result<Fleet, Failure> {
+    pub async fn connect(
+        global: &Global,
+        settings: &Settings,
+        manifests: &Manifests,
+    ) -> Result<Fleet, Failure> {
         let selection = global.selection();
+        let mut found = run::Resolved::default();
         let kind = if settings.has_clusters() {
             let members = clusters::connect(settings, &selection).await;
             let fleet = clusters::resolve(settings, members, &selection)
                 .await
                 .map_err(Failure::other)?;
+            found.rejected = fleet.rejected.clone();
             Kind::Clusters(fleet)
         } else {
             let (client, server) = connect(settings).await?;
-            let (targets, _) = run::resolve_targets(&client, settings, &selection)
-                .await
-                .map_err(Failure::other)?;
+            found = resolve(&client, settings, manifests, global).await?;
             Kind::One {
                 client,
                 server,
-                targets,
+                targets: std::mem::take(&mut found.targets),
             }
         };
         let total = match &kind {
@@ -435,6 +469,8 @@ impl Fleet {
         Ok(Fleet {
             kind,
             progress: Arc::new(progress),
+            discovery: found.discovery,
+            rejected: found.rejected,
         })
     }
 

@@ -82,9 +82,10 @@ async fn read_fleet(
     let client = crate::server::connect(settings)
         .await
         .map_err(Failure::other)?;
-    let (targets, _) = crate::run::resolve_targets(&client, settings, &global.selection())
+    let targets = crate::run::resolve_targets(&client, settings, &global.selection())
         .await
-        .map_err(Failure::other)?;
+        .map_err(Failure::other)?
+        .targets;
     let mut readings = LiveReadings {
         now: Some(bson::DateTime::now()),
         ..Default::default()

@@ -38,7 +38,7 @@ pub async fn run(
         Err(e) => Err(Failure::other(e)),
     };
     let shown: render::list::Discovered = match &discovered {
-        Ok((targets, rejected)) => Ok((targets, rejected)),
+        Ok(r) => Ok((&r.targets, &r.rejected)),
         Err(e) => Err(e),
     };
     print(global, manifests, migrations, &shown, None);

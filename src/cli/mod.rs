@@ -68,6 +68,9 @@ pub const EXIT_CHANGES: i32 = 2;
 /// `mig apply`: databases were deferred by the rollout (interrupted, outside
 /// its window); nothing failed, and the next run carries on.
 pub const EXIT_DEFERRED: i32 = 3;
+/// Tenant manifests, and tenant discovery found no tenant database (and
+/// mig.toml doesn't say there may be none).
+pub const EXIT_NO_TENANTS: i32 = 4;
 
 #[derive(Debug, Parser)]
 #[command(

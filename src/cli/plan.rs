@@ -33,7 +33,8 @@ pub const EXAMPLES: &str = "Examples:
 pub struct PlanArgs {
     #[command(flatten)]
     pub run: RunArgs,
-    /// Exit 0 when nothing is pending, 2 when changes are, 1 on error.
+    /// Exit 0 when every database is in sync, 2 when not (changes or
+    /// migrations pending, an unmanaged index, a tenant skipped), 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Also write the exact plan to FILE, for `mig apply FILE`.
@@ -92,7 +93,9 @@ pub async fn run(
         save_plan(printed.saved.unwrap_or_default(), path)?;
     }
     super::lint::outcome(&lint_errors)?;
-    Ok(if args.detailed_exitcode && printed.tally.changed > 0 {
+    // Exit 2 unless every database is in sync, as `drift` says it: nothing
+    // to apply, no unmanaged index, no tenant name or registry entry skipped.
+    Ok(if args.detailed_exitcode && !printed.tally.in_sync() {
         Success::ChangesPending
     } else {
         Success::Done

@@ -11,7 +11,7 @@ use crate::render::json::ReportWriter;
 use crate::render::text::Style;
 use crate::run::{ByCluster, ClusterInfo, Report, Tally, TargetReport};
 use crate::server::inspect::ReadPath;
-use crate::targets::Rejected;
+use crate::targets::{Looked, Rejected};
 
 use super::output;
 use super::{Global, OutputFormat};
@@ -19,6 +19,8 @@ use super::{Global, OutputFormat};
 /// What is known of a run before its first database.
 pub struct Head {
     pub rejected: Vec<Rejected>,
+    /// How tenant discovery went, when the run looked for tenants.
+    pub discovery: Option<Looked>,
     pub read_path: Option<ReadPath>,
     pub warnings: Vec<Problem>,
     pub applied: bool,
@@ -102,6 +104,7 @@ impl Printer {
         };
         if let Some(mut report) = self.markdown.take() {
             report.rejected = head.rejected;
+            report.discovery = head.discovery;
             report.read_path = head.read_path;
             report.warnings = head.warnings;
             report.applied = head.applied;
@@ -129,6 +132,7 @@ impl Printer {
             OutputFormat::Json | OutputFormat::Jsonl => {
                 let mut tail = render::json::tail_in(
                     &head.rejected,
+                    head.discovery.as_ref(),
                     &self.tally,
                     self.by_cluster.as_ref(),
                     applied,
@@ -146,9 +150,13 @@ impl Listener for Printer {
         if !head.clusters.is_empty() {
             self.by_cluster = Some(ByCluster::new(&head.clusters));
         }
+        self.tally.rejected = head.rejected.len();
         output::stdout(&match self.format {
             OutputFormat::Markdown => String::new(),
-            OutputFormat::Text => render::text::rejected(&head.rejected, self.style),
+            OutputFormat::Text => {
+                render::text::discovery(head.discovery.as_ref(), self.style)
+                    + &render::text::rejected(&head.rejected, self.style)
+            }
             OutputFormat::Json | OutputFormat::Jsonl => self
                 .json
                 .head(&render::json::head(&head.warnings, head.read_path)),
@@ -203,6 +211,7 @@ pub struct Collector {
 impl Listener for Collector {
     fn start(&mut self, head: Head) {
         self.report.rejected = head.rejected;
+        self.report.discovery = head.discovery;
         self.report.read_path = head.read_path;
         self.report.warnings = head.warnings;
         self.report.applied = head.applied;

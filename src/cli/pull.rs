@@ -139,9 +139,10 @@ pub async fn pull(
 ) -> Result<Summary, Failure> {
     let threshold = Threshold::new(options.threshold).map_err(Failure::other)?;
     let (client, server) = super::fleet::connect(settings).await?;
-    let (targets, _) = run::resolve_targets(&client, settings, &global.selection())
+    let targets = run::resolve_targets(&client, settings, &global.selection())
         .await
-        .map_err(Failure::other)?;
+        .map_err(Failure::other)?
+        .targets;
     if targets.is_empty() && settings.public_database.is_none() {
         return Err(Failure::other(NothingToPull));
     }
@@ -194,7 +195,13 @@ pub async fn pull(
         .out
         .clone()
         .unwrap_or_else(|| settings.manifests.clone());
-    let planned = files(&summary, &out, options);
+    // The modelines point at the project's schema folder, wherever the files go.
+    let project = match &settings.config {
+        Some(config) => config.parent().map(Path::to_path_buf).unwrap_or_default(),
+        None => std::env::current_dir().unwrap_or_default(),
+    };
+    let schema = project.join("schema").join("manifest.schema.json");
+    let planned = files(&summary, &out, &schema, options);
     summary.files = settle(&planned, options.force)?;
     let refused = summary
         .files
@@ -203,6 +210,9 @@ pub async fn pull(
     if !refused {
         for (path, text) in &planned {
             write_file(path, text)?;
+        }
+        if !planned.is_empty() && !schema.exists() {
+            output::stderr(&crate::render::messages::no_schema(&schema));
         }
     }
     Ok(summary)
@@ -228,7 +238,12 @@ fn check_collections(
 }
 
 /// Each file to write and its text: one per scope, or per collection with `--split`.
-fn files(summary: &Summary, out: &Path, options: &PullOptions) -> Vec<(PathBuf, String)> {
+fn files(
+    summary: &Summary,
+    out: &Path,
+    schema: &Path,
+    options: &PullOptions,
+) -> Vec<(PathBuf, String)> {
     let ext = options.syntax.extension();
     let source = |p: &Pulled| match p.scope {
         Scope::Public => format!(
@@ -245,29 +260,37 @@ fn files(summary: &Summary, out: &Path, options: &PullOptions) -> Vec<(PathBuf, 
                 let path = out
                     .join(pulled.scope.to_string())
                     .join(format!("{}.{ext}", c.name));
-                let text = write::manifest(
-                    pulled,
-                    &[c],
-                    options.syntax,
-                    "../../schema/manifest.schema.json",
-                    &about,
-                );
+                let modeline = relative(&path, schema);
+                let text = write::manifest(pulled, &[c], options.syntax, &modeline, &about);
                 planned.push((path, text));
             }
         } else {
             let all: Vec<_> = pulled.collections.iter().collect();
             let path = out.join(format!("{}.{ext}", pulled.scope));
-            let text = write::manifest(
-                pulled,
-                &all,
-                options.syntax,
-                "../schema/manifest.schema.json",
-                &about,
-            );
+            let modeline = relative(&path, schema);
+            let text = write::manifest(pulled, &all, options.syntax, &modeline, &about);
             planned.push((path, text));
         }
     }
     planned
+}
+
+/// `target` as a path relative to the folder of `file` (`../schema/…`),
+/// with `/` whatever the platform: what a modeline in `file` names.
+fn relative(file: &Path, target: &Path) -> String {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let from = absolute(file.parent().unwrap_or(Path::new(".")));
+    let to = absolute(target);
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
+    parts.extend(
+        to[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
 }
 
 /// What becomes of each file: created, unchanged, overwritten (`force`), or
@@ -310,4 +333,23 @@ fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
         std::fs::create_dir_all(dir).map_err(failed)?;
     }
     std::fs::write(path, text).map_err(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_modeline_names_the_schema_relative_to_its_file() {
+        let at = |file: &str, schema: &str| relative(Path::new(file), Path::new(schema));
+        let schema = "/p/schema/manifest.schema.json";
+        let up = |n: usize| "../".repeat(n) + "schema/manifest.schema.json";
+        assert_eq!(at("/p/manifests/tenant.toml", schema), up(1));
+        assert_eq!(at("/p/manifests/tenant/m.toml", schema), up(2));
+        assert_eq!(at("/p/db/manifests/public.yaml", schema), up(2));
+        assert_eq!(
+            at("/elsewhere/public.yaml", schema),
+            "../p/schema/manifest.schema.json"
+        );
+    }
 }

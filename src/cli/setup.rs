@@ -86,13 +86,22 @@ pub fn load_files(
         manifest::load_dir_for(&settings.manifests, settings.offline_release()),
         migrate::load_dir(&settings.migrations),
     ) {
-        (Ok(m), Ok(list)) => {
+        (Ok(m), Ok(loaded)) => {
             // JSON carries them in its document; text shows them here, once.
             if global.format != OutputFormat::Json {
                 output::stderr(&problems::warnings(&m.warnings));
             }
+            if !global.quiet {
+                for draft in &loaded.drafts {
+                    output::stderr(&problems::note(&format_args!(
+                        "{}: no `up` step yet, so it runs nothing and is left out until its steps are written (`mig apply` waits for it)",
+                        draft.file.display()
+                    )));
+                }
+            }
             let migrations = Migrations {
-                list,
+                list: loaded.list,
+                drafts: loaded.drafts,
                 ..Default::default()
             };
             Ok((m, migrations))

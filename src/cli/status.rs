@@ -40,7 +40,7 @@ pub async fn run(
     migrations: &Migrations,
     args: &StatusArgs,
 ) -> Outcome {
-    let fleet = Fleet::connect(global, settings).await?;
+    let fleet = Fleet::connect(global, settings, manifests).await?;
     let options = RunOptions {
         plan: PlanOptions::default(),
         apply: None,
@@ -62,6 +62,11 @@ pub async fn run(
     let mut heading = None;
     if global.format.is_json() {
         output::stdout(&json.head(&Default::default()));
+    } else {
+        output::stdout(
+            &(render::text::discovery(fleet.discovery.as_ref(), style)
+                + &render::text::rejected(&fleet.rejected, style)),
+        );
     }
     let mut each = |t: run::TargetReport| {
         let state = render::status_of(&t, &render::status_rows(&t, &migrations.list));
@@ -93,9 +98,12 @@ pub async fn run(
         .await;
     fleet.progress.finish();
     let failed = render::DatabaseStatus::Failed as usize;
-    output::stdout(&match (global.format.is_json(), &by_cluster) {
+    let closing = match (global.format.is_json(), &by_cluster) {
         (true, by) => {
             let mut tail = render::json::status_tail(&counts);
+            if let Some(looked) = &fleet.discovery {
+                tail.insert("discovery".into(), render::json::discovery(looked));
+            }
             if let Some(by) = by {
                 tail.insert(
                     "clusters".into(),
@@ -113,7 +121,12 @@ pub async fn run(
             section + &render::text::status_summary(&counts, style)
         }
         (false, None) => render::text::status_summary(&counts, style),
-    });
+    };
+    let skipped = match global.format.is_json() {
+        false => render::text::skipped_line(fleet.rejected.len(), style),
+        true => String::new(),
+    };
+    output::stdout(&(closing + &skipped));
     let clusters = by_cluster
         .as_ref()
         .map_or(Vec::new(), |by| by.failures(|c| c[failed]));
@@ -121,7 +134,9 @@ pub async fn run(
         Err(Failure::Clusters(clusters))
     } else if counts[failed] > 0 {
         Err(Failure::Reported)
-    } else if args.detailed_exitcode && counts[render::DatabaseStatus::Behind as usize] > 0 {
+    } else if args.detailed_exitcode
+        && (counts[render::DatabaseStatus::Behind as usize] > 0 || !fleet.rejected.is_empty())
+    {
         Ok(Success::ChangesPending)
     } else {
         Ok(Success::Done)

@@ -170,8 +170,12 @@ pub enum TenantSource {
 #[serde(deny_unknown_fields)]
 pub struct TenantsConfig {
     pub source: TenantSource,
-    /// `source = "list"`: the tenant databases; `[]` means no tenants.
+    /// `source = "list"`: the tenant databases; `[]` means no tenants yet.
     pub databases: Option<Vec<String>>,
+    /// Discovery finding no tenant database is expected (none yet): a run
+    /// says so and goes on. Without it, finding none is an error (exit 3).
+    #[serde(default)]
+    pub allow_empty: bool,
     pub prefix: Option<String>,
     pub regex: Option<String>,
     pub collection: Option<String>,
@@ -291,6 +295,9 @@ pub struct Settings {
     pub changelog: String,
     pub discovery: Discovery,
     pub exclude: Vec<String>,
+    /// `[tenants] allow_empty = true`, or `source = "list"` with
+    /// `databases = []`: no tenant database yet is declared, not a mistake.
+    pub allow_empty_tenants: bool,
     pub max_pool_size: Option<u32>,
     pub min_pool_size: Option<u32>,
     pub server_selection_timeout: Duration,

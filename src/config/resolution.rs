@@ -173,6 +173,8 @@ pub fn resolve(
         None => (Discovery::None, Vec::new()),
         Some(t) => (tenant_discovery(t, &src, &mut problems), t.exclude.clone()),
     };
+    let allow_empty_tenants = file.tenants.as_ref().is_some_and(|t| t.allow_empty)
+        || discovery == Discovery::List(Vec::new());
     let clusters = super::clusters::resolve(
         &file,
         &super::clusters::Inputs {
@@ -213,6 +215,7 @@ pub fn resolve(
         changelog,
         discovery,
         exclude,
+        allow_empty_tenants,
         max_pool_size,
         min_pool_size,
         server_selection_timeout,
@@ -364,14 +367,55 @@ fn read_config(explicit: Option<&Path>) -> Result<(ConfigFile, Option<PathBuf>),
             ..Default::default()
         }]
     })?;
-    let file = Format::Toml.parse(&path, &source).map_err(|p| vec![p])?;
+    let file = Format::Toml.parse(&path, &source).map_err(|mut p| {
+        if let Some(message) = did_you_mean(&p.message) {
+            p.message = message;
+        }
+        vec![p]
+    })?;
     Ok((file, Some(path)))
+}
+
+/// serde's "unknown field `sorce`, expected one of `source`, …" with the
+/// closest key named: "unknown field `sorce` (did you mean `source`?),
+/// expected one of …", as a manifest's unknown field gets. `None`: not an
+/// unknown field, or no key is close.
+fn did_you_mean(message: &str) -> Option<String> {
+    let (head, rest) = message.split_once("unknown field `")?;
+    let (unknown, expected) = rest.split_once('`')?;
+    let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let near = crate::model::names::closest(unknown, known.iter().copied());
+    let first = near.first()?;
+    Some(format!(
+        "{head}unknown field `{unknown}` (did you mean `{first}`?){expected}"
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn an_unknown_key_names_the_closest_one() {
+        let serde = "unknown field `sorce`, expected one of `source`, `databases`, `prefix`";
+        assert_eq!(
+            did_you_mean(serde).as_deref(),
+            Some(
+                "unknown field `sorce` (did you mean `source`?), expected one of `source`, \
+                 `databases`, `prefix`"
+            )
+        );
+        let one = "unknown field `databse`, expected `database` or `cluster`";
+        assert!(did_you_mean(one)
+            .unwrap()
+            .contains("(did you mean `database`?)"));
+        assert_eq!(
+            did_you_mean("unknown field `zzzzzz`, expected `source`"),
+            None
+        );
+        assert_eq!(did_you_mean("invalid type: string"), None);
+    }
 
     fn with_env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: HashMap<String, String> = vars

@@ -82,13 +82,23 @@ pub fn yaml(error: &serde_yaml::Error, source: &str) -> (Option<Position>, Strin
         return (Some(start), message);
     }
     if problem == "did not find expected '-' indicator" {
-        let message = match block {
-            Some((bline, bcolumn)) => format!(
+        // A key, not an item: one more key of the item above, under-indented.
+        let item = match line[indent..].starts_with('-') {
+            true => None,
+            false => block.and_then(|(_, bcolumn)| item_above(&lines, position.line - 1, bcolumn)),
+        };
+        let message = match (item, block) {
+            (Some((n, key_column, key)), _) => format!(
+                "bad indentation: this line starts in column {column}, but the keys of the \
+                 list item on line {n} start in column {key_column}, after its `-`; indent \
+                 this key to column {key_column}, under `{key}` (YAML nests by indentation)"
+            ),
+            (None, Some((bline, bcolumn))) => format!(
                 "bad indentation: this line starts in column {column}, but the items of the \
                  list on line {bline} start with `-` in column {bcolumn}; line the `-` up with \
                  the other items (YAML nests by indentation)"
             ),
-            None => indentation_in_general(),
+            (None, None) => indentation_in_general(),
         };
         return (Some(start), message);
     }
@@ -128,6 +138,23 @@ fn context(text: &str) -> Option<(usize, usize)> {
     });
     let found = BLOCK.captures(text)?;
     Some((found[1].parse().ok()?, found[2].parse().ok()?))
+}
+
+/// The nearest list item above `index` (0-based) whose `-` is in column
+/// `dash` and that starts a mapping (`- name: x`): its 1-based line, the
+/// column of its first key, and that key.
+fn item_above(lines: &[&str], index: usize, dash: usize) -> Option<(usize, usize, String)> {
+    let (i, l) = lines[..index]
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, l)| l.len() - l.trim_start_matches(' ').len() + 1 == dash)?;
+    let after = l[dash - 1..].strip_prefix('-')?;
+    let key_at = dash + 1 + after.len() - after.trim_start_matches(' ').len();
+    let (key, _) = l[key_at - 1..].split_once(':')?;
+    let key = key.trim();
+    (!key.is_empty() && !key.starts_with(['{', '[', '"', '\'']))
+        .then(|| (i + 1, key_at, key.to_string()))
 }
 
 /// The nearest line above `index` (0-based) with content: its 1-based number
@@ -257,6 +284,27 @@ fn one_line(value: &serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn yaml_message(source: &str) -> (Option<Position>, String) {
+        let error = serde_yaml::from_str::<serde_yaml::Value>(source).unwrap_err();
+        yaml(&error, source)
+    }
+
+    #[test]
+    fn a_key_one_column_short_of_its_list_item_is_indented_under_the_items_key() {
+        let source = "collections:\n  - name: messages\n   indexes: []\n";
+        let (at, message) = yaml_message(source);
+        assert_eq!(at.map(|p| (p.line, p.column)), Some((3, 4)));
+        assert_eq!(
+            message,
+            "bad indentation: this line starts in column 4, but the keys of the list item on \
+             line 2 start in column 5, after its `-`; indent this key to column 5, under `name` \
+             (YAML nests by indentation)"
+        );
+        // An item out of line is still told to line its `-` up.
+        let source = "collections:\n  - name: a\n   - name: b\n";
+        assert!(yaml_message(source).1.contains("line the `-` up"));
+    }
 
     #[test]
     fn a_toml_null_becomes_an_extended_json_string() {

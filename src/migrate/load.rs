@@ -32,7 +32,21 @@ const INDEX_STEPS: &[&str] = &[
 const MANIFESTS_POINTER: &str = "indexes are declared in the manifests (manifests/) and applied by `mig apply`, not created by migrations";
 
 /// Reads every migration file in `dir`, sorted by id. A missing directory has none.
-pub fn load_dir(dir: &Path) -> Result<Vec<Migration>, Vec<Problem>> {
+/// A migration file `mig new` wrote and nobody has written a step in yet:
+/// it runs nothing, and commands that only read leave it out (`apply`
+/// refuses to run past it).
+pub const NO_UP_STEP: &str = "no `up` step yet";
+
+/// The migrations of a directory, and the drafts among its files (no `up`
+/// step yet), each as the problem `apply` refuses it with.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub list: Vec<Migration>,
+    pub drafts: Vec<Problem>,
+}
+
+/// Every migration file of `dir`: the drafts apart, every other problem an error.
+pub fn load_dir(dir: &Path) -> Result<Loaded, Vec<Problem>> {
     let problem = |file: &Path, message: String| Problem {
         file: file.to_path_buf(),
         position: None,
@@ -42,7 +56,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Migration>, Vec<Problem>> {
     };
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Loaded::default()),
         Err(e) => {
             return Err(vec![problem(
                 dir,
@@ -68,11 +82,17 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Migration>, Vec<Problem>> {
     }
     let (migrations, more) = load_sources(&sources);
     problems.extend(more);
-    if problems.is_empty() {
-        Ok(migrations)
-    } else {
-        Err(problems)
+    let (drafts, problems): (Vec<Problem>, Vec<Problem>) = problems
+        .into_iter()
+        .partition(|p| p.field == "up" && p.message.starts_with(NO_UP_STEP));
+    if !problems.is_empty() {
+        return Err(problems);
     }
+    let list = migrations
+        .into_iter()
+        .filter(|m| !drafts.iter().any(|d| d.file == m.file))
+        .collect();
+    Ok(Loaded { list, drafts })
 }
 
 /// `20250101120000_backfill_status`: 14 digits, `_`, a lowercase name.
@@ -167,7 +187,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Vec<Migration>, Vec<Probl
         let up = convert(&parsed.up, "up");
         let down = convert(&parsed.down, "down");
         if parsed.up.is_empty() {
-            problems.push(src.problem("up", "no `up` step yet: a migration needs at least one (write its steps, or delete the file)"));
+            problems.push(src.problem("up", format!("{NO_UP_STEP}: a migration needs at least one (write its steps, or delete the file)")));
         }
         out.push(Migration {
             id,

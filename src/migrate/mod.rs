@@ -18,7 +18,7 @@ mod runner;
 mod template;
 
 pub use error::MigrationError;
-pub use load::{load_dir, load_sources, valid_id};
+pub use load::{load_dir, load_sources, valid_id, Loaded};
 pub use template::template;
 
 use std::path::PathBuf;

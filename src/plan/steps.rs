@@ -122,7 +122,7 @@ impl Why {
     /// In words, for the plan.
     pub fn explain(self) -> &'static str {
         match self {
-            Why::InPlace => "in place, first",
+            Why::InPlace => "in place, before any index is built or dropped",
             Why::GapDrop => "old and new can't coexist: the old goes first",
             Why::Build => "one scan builds every new index",
             Why::SwapDrop => "the twin covers meanwhile",

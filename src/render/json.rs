@@ -258,6 +258,7 @@ pub fn report(report: &Report) -> Value {
     let by = report.by_cluster();
     doc.extend(tail_in(
         &report.rejected,
+        report.discovery.as_ref(),
         &report.tally(),
         by.as_ref(),
         report.applied,
@@ -277,11 +278,15 @@ pub fn target_in(t: &crate::run::TargetReport, applied: bool, clusters: bool) ->
 /// [`tail`]; over `[clusters]` (`by`), then `clusters`: each cluster's counts.
 pub fn tail_in(
     rejected: &[crate::targets::Rejected],
+    discovery_: Option<&crate::targets::Looked>,
     tally: &Tally,
     by: Option<&crate::run::ByCluster<Tally>>,
     applied: bool,
 ) -> Map<String, Value> {
     let mut m = tail(rejected, tally);
+    if let Some(looked) = discovery_ {
+        m.insert("discovery".into(), discovery(looked));
+    }
     if let Some(by) = by {
         m.insert(
             "clusters".into(),
@@ -365,6 +370,28 @@ pub fn head(
     );
     m.insert("read_path".into(), json!(read_path.map(read_path_name)));
     m
+}
+
+/// How tenant discovery went: `{source, looked_at, read, matched, skipped,
+/// skipped_why, excluded, tenants, allow_empty, line}`.
+pub fn discovery(looked: &crate::targets::Looked) -> Value {
+    let why: Vec<Value> = looked
+        .why
+        .iter()
+        .map(|(reason, count)| json!({"reason": reason, "count": count}))
+        .collect();
+    json!({
+        "source": looked.source,
+        "looked_at": looked.described,
+        "read": looked.read,
+        "matched": looked.matched,
+        "skipped": looked.skipped,
+        "skipped_why": why,
+        "excluded": looked.excluded,
+        "tenants": looked.tenants,
+        "allow_empty": looked.allow_empty,
+        "line": super::text::discovery_line(looked),
+    })
 }
 
 /// The fields after `targets`: the tenants discovery left out, and the summary.
@@ -683,7 +710,14 @@ mod tests {
             }
             out.push_str(&w.target(&target_in(t, r.applied, clusters)));
         }
-        out + &w.tail(tail_in(&r.rejected, &tally, by.as_ref(), r.applied), head)
+        let tail = tail_in(
+            &r.rejected,
+            r.discovery.as_ref(),
+            &tally,
+            by.as_ref(),
+            r.applied,
+        );
+        out + &w.tail(tail, head)
     }
 
     #[test]
@@ -782,6 +816,17 @@ mod tests {
                         })
                         .into_iter()
                         .collect(),
+                    discovery: (i == 2).then(|| crate::targets::Looked {
+                        source: "prefix",
+                        described: "prefix \"t_\"".into(),
+                        read: 5,
+                        matched: Some(3),
+                        skipped: 1,
+                        why: vec![("system".into(), 1)],
+                        excluded: 0,
+                        tenants: 2,
+                        allow_empty: false,
+                    }),
                     applied,
                     read_path: Some(crate::server::inspect::ReadPath::Catalog),
                     warnings: Vec::new(),

@@ -34,7 +34,13 @@ pub fn json(
     let scope = |collections: &[Collection]| {
         json!(collections
             .iter()
-            .map(|c| json!({"name": c.name, "indexes": c.indexes.iter().map(super::json::spec).collect::<Vec<_>>()}))
+            .map(|c| {
+                let options = c.options.as_ref().map_or(serde_json::Value::Null, |o| {
+                    bson::Bson::Document(o.clone()).into_relaxed_extjson()
+                });
+                let indexes: Vec<_> = c.indexes.iter().map(super::json::spec).collect();
+                json!({"name": c.name, "options": options, "indexes": indexes})
+            })
             .collect::<Vec<_>>())
     };
     let (targets, rejected, error) = match discovered {
@@ -105,6 +111,19 @@ fn by_cluster(out: &mut String, targets: &[Target], placed: &Placed) {
     }
 }
 
+/// A collection's declared options after its name, each as
+/// `option=value` (values in compact relaxed Extended JSON, a view's
+/// `viewOn` and `pipeline` among them); nothing when it declares none.
+fn options_text(c: &Collection) -> String {
+    let Some(options) = &c.options else {
+        return String::new();
+    };
+    options
+        .iter()
+        .map(|(k, v)| format!("  {k}={}", v.clone().into_relaxed_extjson()))
+        .collect()
+}
+
 /// For people. Without discovery (it failed), no `databases:` section.
 pub fn text(
     manifests: &Manifests,
@@ -116,13 +135,16 @@ pub fn text(
     for (scope, collections) in [("public", &manifests.public), ("tenant", &manifests.tenant)] {
         out.push_str(&format!("{scope} scope:\n"));
         for c in collections.iter() {
-            out.push_str(&format!("  {}\n", c.name));
+            out.push_str(&format!("  {}{}\n", c.name, options_text(c)));
             for i in &c.indexes {
                 out.push_str(&format!("    {}  {}\n", i.name, super::text::one_line(i)));
             }
         }
     }
-    out.push_str("migrations:\n");
+    out.push_str(match migrations.is_empty() {
+        true => "migrations: none\n",
+        false => "migrations:\n",
+    });
     for m in migrations {
         out.push_str(&format!(
             "  {}  {:<6}  {}\n",
@@ -146,4 +168,37 @@ pub fn text(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_collections_options_are_listed_and_no_migrations_say_none() {
+        let manifests = Manifests {
+            public: vec![Collection {
+                name: "messages".into(),
+                options: Some(bson::doc! {
+                    "validator": {"$jsonSchema": {"required": ["at"]}},
+                    "validationLevel": "strict",
+                }),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let discovered: Discovered = Ok((&[], &[]));
+        let out = text(&manifests, &[], &discovered, None);
+        assert!(
+            out.contains(
+                "  messages  validator={\"$jsonSchema\":{\"required\":[\"at\"]}}  validationLevel=\"strict\"\n"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("migrations: none\n"), "{out}");
+        let doc: serde_json::Value =
+            serde_json::from_str(&json(&manifests, &[], &discovered, None)).unwrap();
+        let listed = &doc["manifests"]["public"][0]["options"];
+        assert_eq!(listed["validationLevel"], "strict", "{doc}");
+    }
 }

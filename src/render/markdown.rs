@@ -193,7 +193,10 @@ pub fn plan(report: &Report) -> String {
     }
     out.push_str(".\n\n");
     if shown.is_empty() {
-        out.push_str("Nothing to do: every database matches the manifests.\n");
+        out.push_str(&super::text::nothing_to_do(
+            report.tally().extra,
+            report.rejected.len(),
+        ));
         rejected_list(&mut out, &report.rejected);
         return out;
     }

@@ -25,6 +25,14 @@ pub fn json_error(kind: &str, message: &dyn Display) -> String {
     }))
 }
 
+/// [`json_error`] with how tenant discovery went, as `discovery`.
+pub fn json_error_with(kind: &str, message: &dyn Display, discovery: serde_json::Value) -> String {
+    super::json::document(&json!({
+        "error": {"kind": kind, "message": message.to_string()},
+        "discovery": discovery,
+    }))
+}
+
 fn summary(problems: &[Problem]) -> String {
     format!(
         "{} problem(s) found; no database was touched",

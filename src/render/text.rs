@@ -428,11 +428,7 @@ fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) 
             style.green("migrated; no index changes")
         }
     } else if !applied {
-        match (pending, plan.changes.len()) {
-            (0, n) => format!("{n} change(s)"),
-            (m, 0) => format!("{m} migration(s) pending"),
-            (m, n) => format!("{m} migration(s) pending, {n} change(s)"),
-        }
+        crate::run::pending_words(pending, plan.changes.len()).unwrap_or_default()
     } else if t.failed() {
         style.red("failed")
     } else {
@@ -624,6 +620,45 @@ pub fn report(report: &Report, style: Style) -> String {
     out
 }
 
+/// How tenant discovery went, in one line: "no tenants yet, as declared
+/// (…)" when mig.toml says there are none yet, otherwise where it looked
+/// and what it counted.
+pub fn discovery_line(looked: &crate::targets::Looked) -> String {
+    match looked.declared_empty() {
+        true => format!("no tenants yet, as declared ({looked})"),
+        false => format!("tenant discovery: {looked}"),
+    }
+}
+
+/// [`discovery_line`] above a report, when it is news: no tenants, as
+/// declared, or names discovery skipped.
+pub fn discovery(looked: Option<&crate::targets::Looked>, style: Style) -> String {
+    match looked {
+        Some(l) if l.declared_empty() => format!("{}\n", discovery_line(l)),
+        Some(l) if l.skipped > 0 => format!("{}\n", style.yellow(&discovery_line(l))),
+        _ => String::new(),
+    }
+}
+
+/// `; N tenant name(s) or registry entr(ies) skipped (see above)` after a
+/// summary, when discovery skipped any.
+fn skipped(n: usize, style: Style) -> String {
+    match n {
+        0 => String::new(),
+        n => format!(
+            "; {}\n",
+            style.yellow(&format!(
+                "{n} tenant name(s) or registry entr(ies) skipped (see above)"
+            ))
+        ),
+    }
+}
+
+/// A line after a summary that has no room for [`skipped`].
+pub fn skipped_line(n: usize, style: Style) -> String {
+    skipped(n, style).trim_start_matches("; ").to_string()
+}
+
 /// Tenant names discovery found but `mig` will not use.
 pub fn rejected(rejected: &[crate::targets::Rejected], style: Style) -> String {
     let mut out = String::new();
@@ -739,13 +774,35 @@ pub fn summary_after(
             ))
         );
     }
+    out.push_str(skipped(tally.rejected, style).trim_end());
     out.push('\n');
     // A cluster that failed with no database to show is not "nothing to do".
     let cluster_failed = clusters.contains(CLUSTER_FAILED);
     if !applied && tally.changed == 0 && tally.failed == 0 && !cluster_failed {
-        out.push_str("Nothing to do: every database matches the manifests.\n");
+        out.push_str(&nothing_to_do(tally.extra, tally.rejected));
     }
     out
+}
+
+/// The closing line of a plan with nothing to apply: "in sync" only when
+/// no database deviates from the manifests at all (what `drift` calls in
+/// sync: no `unmanaged` index no manifest protects) and discovery skipped nothing.
+pub fn nothing_to_do(unmanaged: usize, rejected: usize) -> String {
+    let mut left = Vec::new();
+    if unmanaged > 0 {
+        left.push(format!(
+            "{unmanaged} unmanaged index(es) the manifests don't declare (`--prune` retires them)"
+        ));
+    }
+    if rejected > 0 {
+        left.push(format!(
+            "{rejected} tenant name(s) or registry entr(ies) skipped"
+        ));
+    }
+    match left.is_empty() {
+        true => "Nothing to do: every database is in sync with the manifests.\n".into(),
+        false => format!("Nothing to apply, but not in sync: {}.\n", left.join("; ")),
+    }
 }
 
 /// How a cluster that could not be used is told in its line.
@@ -902,6 +959,7 @@ pub fn drift_with(drift: &Drift, rejected: &[Rejected], clusters: &str, style: S
             style.red(&format!("{} failed", thousands(drift.failed())))
         );
     }
+    out.push_str(skipped(rejected.len(), style).trim_end());
     out.push('\n');
     out
 }

@@ -14,20 +14,28 @@ fn spec(name: &str, keys: bson::Document) -> IndexSpec {
     }
 }
 
-#[test]
-fn plan_text_shows_changes_diffs_and_unmanaged() {
+/// `ttl` on `m`, its expireAfterSeconds from 30 to 60 in place.
+fn ttl_from_30_to_60() -> Change {
     let mut live = spec("ttl", doc! {"at": 1});
     live.expire_after_seconds = Some(30);
     let mut desired = live.clone();
     desired.expire_after_seconds = Some(60);
-    let changes = vec![
-        Change::Modify {
-            collection: "m".into(),
-            from: live,
-            to: desired,
-            set: Default::default(),
-            differences: vec!["expireAfterSeconds"],
+    Change::Modify {
+        collection: "m".into(),
+        from: live,
+        to: desired,
+        set: crate::model::compare::Modification {
+            expire_after_seconds: Some(60),
+            ..Default::default()
         },
+        differences: vec!["expireAfterSeconds"],
+    }
+}
+
+#[test]
+fn plan_text_shows_changes_diffs_and_unmanaged() {
+    let changes = vec![
+        ttl_from_30_to_60(),
         Change::Create {
             collection: "m".into(),
             index: spec("a_1", doc! {"a": 1, "b": -1}),
@@ -53,6 +61,7 @@ fn plan_text_shows_changes_diffs_and_unmanaged() {
             })
         }],
         rejected: vec![],
+        discovery: None,
         applied: false,
         read_path: None,
         warnings: vec![],
@@ -207,4 +216,56 @@ Summary: 4 database(s), 0 with changes to apply: 0 create, 0 modify, 0 replace, 
         ..Default::default()
     };
     assert!(!report(&r, Style { color: false }).contains("Nothing to do"));
+}
+
+#[test]
+fn an_in_place_step_after_others_does_not_say_it_comes_first() {
+    let changes = vec![
+        ttl_from_30_to_60(),
+        Change::CreateCollection {
+            collection: "n".into(),
+            options: doc! {},
+        },
+    ];
+    let mut out = String::new();
+    let plan = DatabasePlan::new("t1", Scope::Tenant, changes);
+    plan_text(&plan, None, Style { color: false }, &mut out);
+    let line = out
+        .lines()
+        .find(|l| l.contains("2. collMod"))
+        .unwrap_or_else(|| panic!("step 2 is the collMod:\n{out}"));
+    assert!(
+        line.ends_with("(in place, before any index is built or dropped)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_plan_header_and_its_progress_line_count_alike() {
+    let changes = vec![Change::Create {
+        collection: "m".into(),
+        index: spec("a_1", doc! {"a": 1}),
+        new_collection: false,
+    }];
+    let t = TargetReport {
+        plan: Some(DatabasePlan::new("t1", Scope::Tenant, changes)),
+        migrations: vec![crate::run::MigrationOutcome {
+            id: "20250101000000_x".into(),
+            description: "x".into(),
+            status: "pending",
+            error: None,
+            steps: Vec::new(),
+        }],
+        ..TargetReport::new(Target {
+            database: "t1".into(),
+            scope: Scope::Tenant,
+        })
+    };
+    let text = target(&t, false, Style { color: false });
+    let words = "1 migration(s) pending, 1 change(s)";
+    assert!(
+        text.starts_with(&format!("t1 (tenant): {words}\n")),
+        "{text}"
+    );
+    assert_eq!(t.brief(false), words);
 }

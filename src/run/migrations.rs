@@ -30,6 +30,9 @@ pub struct MigrationOutcome {
 #[derive(Clone, Debug, Default)]
 pub struct Migrations {
     pub list: Vec<Migration>,
+    /// Files `mig new` wrote with no `up` step yet: left out of `list`;
+    /// `apply` refuses to run while there is one.
+    pub drafts: Vec<crate::diagnostics::Problem>,
     pub to: Option<String>,
     pub allow_changed: bool,
     pub retry_failed: bool,

@@ -15,7 +15,7 @@ pub use apply::apply_saved;
 pub use clusters::ClusterInfo;
 pub use error::RunError;
 pub use migrations::{down, MigrationOutcome, Migrations, TO_REVERT};
-pub use report::{ByCluster, Report, Tally, TargetReport, MIGRATION_STATUSES};
+pub use report::{pending_words, ByCluster, Report, Tally, TargetReport, MIGRATION_STATUSES};
 
 use bson::Bson;
 use mongodb::Client;
@@ -28,7 +28,7 @@ use crate::progress::Progress;
 use crate::server::errors;
 use crate::server::inspect::{Request, ServerInfo};
 use crate::server::lock::{Lock, LockError, LockOptions};
-use crate::targets::{self, Rejected, Selection, Target};
+use crate::targets::{self, Looked, Rejected, Selection, Target};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum OnError {
@@ -73,6 +73,15 @@ pub struct Context<'a> {
     pub migrations: Option<&'a Migrations>,
 }
 
+/// A run's databases, the tenant names discovery left out, and how
+/// discovery went (`None`: the run wants no tenants).
+#[derive(Debug, Default)]
+pub struct Resolved {
+    pub targets: Vec<Target>,
+    pub rejected: Vec<Rejected>,
+    pub discovery: Option<Looked>,
+}
+
 /// The databases to work on, in order: the public one, then the tenants by
 /// name (whatever the discovery's own order: the catalog is read sorted by
 /// database, and a report follows the same order on every run).
@@ -80,7 +89,7 @@ pub async fn resolve_targets(
     client: &Client,
     settings: &Settings,
     selection: &Selection,
-) -> Result<(Vec<Target>, Vec<Rejected>), RunError> {
+) -> Result<Resolved, RunError> {
     let mut out = Vec::new();
     if selection.wants_public() {
         match &settings.public_database {
@@ -92,17 +101,19 @@ pub async fn resolve_targets(
             None => {}
         }
     }
-    let mut rejected = Vec::new();
+    let (mut rejected, mut discovery) = (Vec::new(), None);
     if selection.wants_tenants() {
         if settings.discovery == Discovery::None
             && (selection.tenants_only || !selection.tenants.is_empty())
         {
             return Err(RunError::NoDiscovery);
         }
-        let (tenants, why) = targets::discover(client, settings)
+        let found = targets::discover(client, settings)
             .await
             .map_err(|e| RunError::Discovery(errors::explain(&e)))?;
-        rejected = why;
+        let tenants = found.tenants;
+        rejected = found.rejected;
+        discovery = Some(found.looked);
         targets::Unmatched::check(
             "--tenant",
             "not among the tenant databases discovery found; nothing was done",
@@ -121,7 +132,11 @@ pub async fn resolve_targets(
                 }),
         );
     }
-    Ok((out, rejected))
+    Ok(Resolved {
+        targets: out,
+        rejected,
+        discovery,
+    })
 }
 
 fn request(ctx: &Context, target: &Target) -> Request {

@@ -131,10 +131,24 @@ impl TargetReport {
         .map(|(n, what)| format!("{n} {what}"))
         .collect();
         if parts.is_empty() {
-            self.outcome(applied)
-        } else {
-            format!("failed: {}", parts.join(", "))
+            return self.outcome(applied);
         }
+        match self.done(applied) {
+            0 => format!("failed: {}", parts.join(", ")),
+            done => format!("partly applied: changed {done}; {}", parts.join(", ")),
+        }
+    }
+
+    /// After an apply, how many changes and migrations were made (0 for a plan).
+    fn done(&self, applied: bool) -> usize {
+        if !applied {
+            return 0;
+        }
+        let migrations = self.migrations.iter();
+        self.counted(true).len()
+            + migrations
+                .filter(|m| matches!(m.status, "applied" | "reverted"))
+                .count()
     }
 
     /// One line: ok / changed n / failed: why / skipped: why.
@@ -161,23 +175,37 @@ impl TargetReport {
         }
         if let Some(first) = errors.first().or(blocked.first()) {
             let more = errors.len().max(blocked.len()) - 1;
-            return if more > 0 {
-                format!("failed: {first} (and {more} more)")
-            } else {
-                format!("failed: {first}")
+            let more = match more {
+                0 => String::new(),
+                n => format!(" (and {n} more)"),
+            };
+            return match self.done(applied) {
+                0 => format!("failed: {first}{more}"),
+                done => format!("partly applied: changed {done}; {first}{more}"),
             };
         }
-        let n = self.counted(applied).len()
-            + self
-                .migrations
-                .iter()
-                .filter(|m| matches!(m.status, "pending" | "applied" | "reverted"))
-                .count();
-        match (n, applied) {
-            (0, _) => "ok".into(),
-            (n, true) => format!("changed {n}"),
-            (n, false) => format!("{n} pending"),
+        if !applied {
+            let pending = self.migrations.iter();
+            let pending = pending.filter(|m| m.status == "pending").count();
+            return pending_words(pending, self.counted(false).len())
+                .unwrap_or_else(|| "ok".into());
         }
+        match self.done(true) {
+            0 => "ok".into(),
+            n => format!("changed {n}"),
+        }
+    }
+}
+
+/// What a plan has pending, in the words of its database's header and of
+/// its progress line alike: `1 migration(s) pending, 8 change(s)`; `None`
+/// when nothing is.
+pub fn pending_words(migrations: usize, changes: usize) -> Option<String> {
+    match (migrations, changes) {
+        (0, 0) => None,
+        (0, n) => Some(format!("{n} change(s)")),
+        (m, 0) => Some(format!("{m} migration(s) pending")),
+        (m, n) => Some(format!("{m} migration(s) pending, {n} change(s)")),
     }
 }
 
@@ -185,6 +213,8 @@ impl TargetReport {
 pub struct Report {
     pub targets: Vec<TargetReport>,
     pub rejected: Vec<Rejected>,
+    /// How tenant discovery went, when the run looked for tenants.
+    pub discovery: Option<crate::targets::Looked>,
     pub applied: bool,
     /// How the live state was read.
     pub read_path: Option<ReadPath>,
@@ -214,7 +244,10 @@ impl Report {
 
     /// The summary's numbers over every database.
     pub fn tally(&self) -> Tally {
-        let mut tally = Tally::default();
+        let mut tally = Tally {
+            rejected: self.rejected.len(),
+            ..Tally::default()
+        };
         for t in &self.targets {
             tally.add(t, self.applied);
         }
@@ -240,9 +273,15 @@ pub struct Tally {
     /// Databases the rollout deferred (not failed: the next run goes on).
     pub deferred: usize,
     pub unmanaged: usize,
+    /// Unmanaged indexes no manifest protects: what `drift` counts as
+    /// extra, so a database with one is not in sync.
+    pub extra: usize,
     /// Databases that failed or were skipped.
     pub failed: usize,
     pub failed_steps: usize,
+    /// Tenant names (or registry entries) discovery skipped, each said
+    /// above the report: never "nothing to do".
+    pub rejected: usize,
     /// Migration runs by status, as in [`MIGRATION_STATUSES`].
     pub migrations: [usize; MIGRATION_STATUSES.len()],
 }
@@ -259,6 +298,7 @@ impl Tally {
         if let Some(p) = &t.plan {
             self.blocked += p.findings.blocked.len();
             self.unmanaged += p.unmanaged.len();
+            self.extra += p.unmanaged.iter().filter(|u| !u.protected).count();
         }
         if t.skipped.is_some() {
             self.skipped += 1;
@@ -275,6 +315,13 @@ impl Tally {
                 self.migrations[i] += 1;
             }
         }
+    }
+
+    /// Every database as the manifests declare it, as `drift` means it:
+    /// nothing to apply, no unmanaged index but those a manifest protects,
+    /// and no tenant name or registry entry skipped.
+    pub fn in_sync(&self) -> bool {
+        self.changed == 0 && self.extra == 0 && self.rejected == 0
     }
 
     pub fn action(&self, a: Action) -> usize {

@@ -16,6 +16,13 @@ use crate::plan::{limits, Change, Findings, Usage};
 
 mod validator;
 
+/// A sample document's `_id` as a finding shows it: compact relaxed
+/// Extended JSON (`{"$oid":"…"}`, `"a@x"`, `7`), the form the keys are in,
+/// whichever check found it.
+fn sample_id(id: &Bson) -> String {
+    id.clone().into_relaxed_extjson().to_string()
+}
+
 /// How many duplicate keys (or invalid documents) a finding shows.
 const SAMPLES: i32 = 5;
 
@@ -152,7 +159,7 @@ async fn duplicates(
                 .unwrap_or_default();
             let ids: Vec<String> = s
                 .get_array("ids")
-                .map(|a| a.iter().map(Bson::to_string).collect())
+                .map(|a| a.iter().map(sample_id).collect())
                 .unwrap_or_default();
             format!(
                 "{} x{} (_id {})",

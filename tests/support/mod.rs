@@ -246,6 +246,17 @@ pub async fn seed(db: &str, collection: &str, n: usize) {
     }
 }
 
+/// Inserts `docs` into `db.collection`.
+pub async fn insert(db: &str, collection: &str, docs: Vec<Document>) {
+    client()
+        .await
+        .database(db)
+        .collection::<Document>(collection)
+        .insert_many(docs)
+        .await
+        .expect("insert");
+}
+
 /// A database's journal, oldest first.
 pub async fn journal(db: &str) -> Vec<Document> {
     use futures::TryStreamExt;

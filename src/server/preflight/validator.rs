@@ -131,7 +131,7 @@ pub async fn invalid_documents(
         .iter()
         .zip(&first)
         .map(|(id, rule)| {
-            let id = id.clone().into_relaxed_extjson();
+            let id = super::sample_id(id);
             match rule {
                 Some(rule) => format!("_id {id} (fails {rule})"),
                 None => format!("_id {id}"),
