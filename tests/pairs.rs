@@ -682,6 +682,21 @@ async fn check(
         detail,
     };
     let not_id = |d: &&Document| name(d) != "_id_";
+    for (what, plan) in [
+        ("plan after apply", &r.plan2),
+        ("plan after the second apply", &r.plan3),
+    ] {
+        if plan.get("targets").is_none() {
+            out.push(finding(
+                "mig-error",
+                plan["error"]["kind"].as_str().unwrap_or("?").to_string(),
+                format!("the {what} printed no plan: {plan}"),
+            ));
+        }
+    }
+    if !out.is_empty() {
+        return out;
+    }
 
     // Each declaration: its target form, and the live index at it.
     let mut used: BTreeSet<String> = BTreeSet::new();
