@@ -487,6 +487,10 @@ async fn lists(db: &Database, accepted: &[usize]) -> Vec<Vec<Document>> {
     out
 }
 
+/// A pair's target: the declared set as the server built it alone, and the
+/// declarations it refused (name, code and message).
+type Target = (Vec<Document>, Vec<(String, String)>);
+
 /// What one mode's runs left in one collection.
 struct Runs {
     live0: Vec<Document>,
@@ -571,8 +575,7 @@ fn run_batch<'a>(
                 (list(&tgt, &coll).await, unbuilt)
             }
         });
-        let targets: Vec<(Vec<Document>, Vec<(String, String)>)> =
-            stream::iter(setups).buffered(CONCURRENCY).collect().await;
+        let targets: Vec<Target> = stream::iter(setups).buffered(CONCURRENCY).collect().await;
 
         let mut runs: Vec<Vec<(Mode, Runs)>> = (0..accepted.len()).map(|_| Vec::new()).collect();
         for (mode, db) in &dbs {
