@@ -36,7 +36,8 @@
 //! pairs, default 40), `MIG_PAIRS_BATCH` (pairs per `mig` run, each in a
 //! collection of its own, default 100), `MIG_PAIRS_SECONDS` (the time after
 //! which disagreements are no longer shrunk, default 30), `MIG_PAIRS_RECORD=1`
-//! (append newly found minimal pairs to the regression file).
+//! (append newly found minimal pairs to the regression file), `MIG_PAIRS_ONLY`
+//! (`41,64`: of the random pairs, only those; the regressions still run).
 
 mod support;
 
@@ -115,7 +116,7 @@ impl fmt::Display for Mode {
 #[derive(Clone, Debug)]
 struct Finding {
     /// What went wrong: `validate-refuses`, `ends-elsewhere`, `unreported`,
-    /// `spurious`, `second-apply-changed`, `second-plan-differs`, `rebuilt`,
+    /// `spurious`, `stray`, `second-apply-changed`, `second-plan-differs`, `rebuilt`,
     /// `mig-error`.
     kind: &'static str,
     mode: Option<Mode>,
@@ -226,18 +227,7 @@ fn differing(a: &Document, b: &Document) -> Vec<String> {
 // The server.
 
 async fn list(db: &Database, coll: &str) -> Vec<Document> {
-    match db.run_command(doc! {"listIndexes": coll}).await {
-        Ok(reply) => reply
-            .get_document("cursor")
-            .unwrap()
-            .get_array("firstBatch")
-            .unwrap()
-            .iter()
-            .map(|d| d.as_document().unwrap().clone())
-            .collect(),
-        Err(e) if matches!(*e.kind, ErrorKind::Command(ref c) if c.code == 26) => Vec::new(),
-        Err(e) => panic!("listIndexes {coll}: {e}"),
-    }
+    live_indexes(db.name(), coll).await
 }
 
 /// `createIndexes` of `indexes`: the reply, or the code and the message.
@@ -339,37 +329,19 @@ impl Scratch {
 // ---------------------------------------------------------------------------
 // mig.
 
-/// A manifest declaring `specs` on collection `coll`; every value as JSON
-/// flow YAML, so its type is exact (`1` Int32, `1.0` Double).
+/// A manifest declaring `specs` on collection `coll`: each index rendered as
+/// the single-spec test renders it (exact types: `1` Int32, `1.0` Double).
 fn manifest(coll: &str, specs: &[Document]) -> String {
-    let mut out = format!("scope: public\ncollections:\n  - name: {coll}\n    indexes:");
+    const INDEXES: &str = "    indexes:\n";
+    let mut out = format!("scope: public\ncollections:\n  - name: {coll}\n");
     if specs.is_empty() {
-        out.push_str(" []\n");
+        out.push_str("    indexes: []\n");
         return out;
     }
-    out.push('\n');
+    out.push_str(INDEXES);
     for spec in specs {
-        let mut first = true;
-        let mut line = |text: String| {
-            out.push_str(if first { "      - " } else { "        " });
-            first = false;
-            out.push_str(&text);
-            out.push('\n');
-        };
-        if let Ok(n) = spec.get_str("name") {
-            line(format!("name: {}", serde_json::to_string(n).unwrap()));
-        }
-        for (k, v) in spec {
-            match k.as_str() {
-                "name" => {}
-                "key" => line(format!("keys: {}", ejson(v))),
-                _ => line(format!(
-                    "{}: {}",
-                    serde_json::to_string(k).unwrap(),
-                    ejson(v)
-                )),
-            }
-        }
+        let one = grammar::manifest(coll, spec);
+        out.push_str(one.split_once(INDEXES).expect("a manifest with indexes").1);
     }
     out
 }
@@ -404,34 +376,15 @@ fn refused_by_mig(pairs: &[Pair]) -> Vec<Vec<String>> {
     messages
 }
 
-/// The changes of a JSON plan or apply on collection `coll`.
-fn changes_of(out: &Value, coll: &str) -> Vec<Value> {
+/// The `field` entries (`changes`, `unmanaged`, `steps`) of a JSON plan or
+/// apply's targets that are about collection `coll`.
+fn entries(out: &Value, field: &str, coll: &str) -> Vec<Value> {
     out["targets"]
         .as_array()
         .into_iter()
         .flatten()
-        .flat_map(|t| t["changes"].as_array().cloned().unwrap_or_default())
+        .flat_map(|t| t[field].as_array().cloned().unwrap_or_default())
         .filter(|c| c["collection"] == coll)
-        .collect()
-}
-
-fn unmanaged_of(out: &Value, coll: &str) -> Vec<Value> {
-    out["targets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|t| t["unmanaged"].as_array().cloned().unwrap_or_default())
-        .filter(|u| u["collection"] == coll)
-        .collect()
-}
-
-fn steps_of(out: &Value, coll: &str) -> Vec<Value> {
-    out["targets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|t| t["steps"].as_array().cloned().unwrap_or_default())
-        .filter(|s| s["collection"] == coll)
         .collect()
 }
 
@@ -497,6 +450,7 @@ struct Runs {
     apply1: Value,
     after1: Vec<Document>,
     plan2: Value,
+    apply2: Value,
     after2: Vec<Document>,
     plan3: Value,
 }
@@ -621,7 +575,6 @@ fn run_batch<'a>(
             let apply2 = p.json(mode.args()).0;
             let after2 = lists(db, &accepted).await;
             let plan3 = p.json(&["plan"]).0;
-            let _ = apply2;
             for (k, live0) in live0.into_iter().enumerate() {
                 runs[k].push((
                     *mode,
@@ -630,6 +583,7 @@ fn run_batch<'a>(
                         apply1: apply1.clone(),
                         after1: after1[k].clone(),
                         plan2: plan2.clone(),
+                        apply2: apply2.clone(),
                         after2: after2[k].clone(),
                         plan3: plan3.clone(),
                     },
@@ -782,14 +736,14 @@ async fn check(
     // A live index the plan calls equivalent to a declaration that names it
     // otherwise: the name difference is reported (`--prune` renames it), and
     // when the name is all that differs, that is all there is to report.
-    let equivalent = unmanaged_of(&r.plan2, coll);
+    let equivalent = entries(&r.plan2, "unmanaged", coll);
     missing.retain(|(dname, feature, _)| {
         !(feature == "name"
             && equivalent
                 .iter()
                 .any(|u| u["equivalent_to"].as_str() == Some(dname.as_str())))
     });
-    let pending = changes_of(&r.plan2, coll);
+    let pending = entries(&r.plan2, "changes", coll);
     if pending.is_empty() {
         for (dname, feature, detail) in &missing {
             out.push(finding(
@@ -868,12 +822,32 @@ async fn check(
         }
     }
 
+    // Every index left is a live one or a declared one: nothing of mig's own.
+    for f in r.after1.iter().filter(not_id) {
+        let known = r.live0.iter().any(|l| name(l) == name(f))
+            || pair.declared.iter().any(|d| declared_name(d) == name(f));
+        if !known {
+            out.push(finding(
+                "stray",
+                String::new(),
+                format!(
+                    "after apply the collection holds {}, neither live before nor declared",
+                    ejson_doc(&strip(f))
+                ),
+            ));
+        }
+    }
+
     // A second apply changes nothing; the plan after it is the same.
     let set = |l: &[Document]| l.iter().map(|d| canon(d, true)).collect::<BTreeSet<_>>();
     if set(&r.after1) != set(&r.after2) {
+        let done: BTreeSet<String> = entries(&r.apply2, "changes", coll)
+            .iter()
+            .map(|c| c["action"].as_str().unwrap_or("?").to_string())
+            .collect();
         out.push(finding(
             "second-apply-changed",
-            String::new(),
+            done.into_iter().collect::<Vec<_>>().join(","),
             format!(
                 "after the first apply {:?}\n      after the second {:?}",
                 set(&r.after1),
@@ -883,19 +857,25 @@ async fn check(
     }
     let (l2, l3) = (
         change_lines(&pending),
-        change_lines(&changes_of(&r.plan3, coll)),
+        change_lines(&entries(&r.plan3, "changes", coll)),
     );
     if l2 != l3 {
+        let actions = |l: &[String]| {
+            l.iter()
+                .map(|x| x.split(' ').next().unwrap_or("").to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         out.push(finding(
             "second-plan-differs",
-            String::new(),
+            format!("[{}] then [{}]", actions(&l2), actions(&l3)),
             format!("plan after the first apply {l2:?}, after the second {l3:?}"),
         ));
     }
 
     // The same index to the server, reachable by collMod: kept or modified.
-    let applied = changes_of(&r.apply1, coll);
-    let steps = steps_of(&r.apply1, coll);
+    let applied = entries(&r.apply1, "changes", coll);
+    let steps = entries(&r.apply1, "steps", coll);
     for l in r.live0.iter().filter(not_id) {
         let lname = name(l);
         for d in &pair.declared {
@@ -1131,8 +1111,18 @@ async fn mig_apply_ends_where_mongod_puts_each_pair() {
     let mut pairs = regressions();
     let n_regressions = pairs.len();
     let mut rng = Rng::new(seed);
+    // MIG_PAIRS_ONLY=41,64: only those random pairs (to look at one again).
+    let only: Vec<usize> = std::env::var("MIG_PAIRS_ONLY")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| n.trim().parse().expect("MIG_PAIRS_ONLY: numbers"))
+        .collect();
     for i in 0..count {
         let (live, declared) = pair_grammar::pair(&mut rng);
+        if !only.is_empty() && !only.contains(&i) {
+            continue;
+        }
         pairs.push(Pair {
             live,
             declared,
