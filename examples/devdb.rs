@@ -12,6 +12,8 @@
 //!   devdb stop DIR        stop the mongod started under DIR
 //!   devdb seed-demo       (re)create the demo databases at $MONGODB_URI
 //!   devdb fleet PREFIX N  (re)create N empty tenant databases PREFIX00000…
+//!   devdb collations      print `src/model/collations.tsv` afresh: each locale
+//!                         it lists, as the server at $MONGODB_URI resolves it
 
 #[path = "../tests/support/mongod.rs"]
 mod mongod;
@@ -45,8 +47,9 @@ async fn main() {
         ["stop", dir] => stop(dir.as_ref()),
         ["seed-demo"] => seed_demo().await,
         ["fleet", prefix, n] => fleet(prefix, n.parse().unwrap_or(0)).await,
+        ["collations"] => collations().await,
         _ => Err(
-            "usage: devdb start DIR | up DIR [PORT] | status DIR | stop DIR | seed-demo | fleet PREFIX N"
+            "usage: devdb start DIR | up DIR [PORT] | status DIR | stop DIR | seed-demo | fleet PREFIX N | collations"
                 .into(),
         ),
     };
@@ -311,5 +314,71 @@ async fn seed_demo() -> mongod::Result<()> {
     eprintln!(
         "seeded {DEMO_PUBLIC}.client_configs with 5 registry entries (2 active tenants, 1 suspended, 1 excluded, 1 naming 'admin')"
     );
+    Ok(())
+}
+
+/// The data file of resolved collations, asked afresh of the server: one
+/// index per locale of the current file, in a scratch database, and each
+/// `listIndexes` collation written out in the file's columns.
+async fn collations() -> mongod::Result<()> {
+    const FILE: &str = include_str!("../src/model/collations.tsv");
+    let uri = std::env::var("MONGODB_URI").map_err(|_| "MONGODB_URI is not set".to_string())?;
+    let client = mongodb::Client::with_uri_str(&uri)
+        .await
+        .map_err(|e| e.to_string())?;
+    let db = client.database("mig_collations_scratch");
+    db.drop().await.map_err(|e| e.to_string())?;
+    let header = FILE
+        .lines()
+        .find(|l| l.starts_with("locale\t"))
+        .ok_or("no header line in collations.tsv")?;
+    let columns: Vec<&str> = header.split('\t').collect();
+    let locales: Vec<&str> = FILE
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("locale\t") && !l.is_empty())
+        .filter_map(|l| l.split('\t').next())
+        .collect();
+    let mut out = String::new();
+    for line in FILE.lines().take_while(|l| l.starts_with('#')) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str(header);
+    out.push('\n');
+    for (n, locale) in locales.iter().enumerate() {
+        // One collection per locale: a collection holds at most 64 indexes.
+        let coll = format!("c{n}");
+        db.run_command(doc! {"createIndexes": &coll, "indexes": [
+            {"key": {"a": 1}, "name": "a", "collation": {"locale": *locale}}
+        ]})
+        .await
+        .map_err(|e| format!("{locale}: {e}"))?;
+        let reply = db
+            .run_command(doc! {"listIndexes": &coll})
+            .await
+            .map_err(|e| e.to_string())?;
+        let batch = reply
+            .get_document("cursor")
+            .and_then(|c| c.get_array("firstBatch"))
+            .map_err(|e| e.to_string())?;
+        let collation = batch
+            .iter()
+            .filter_map(|i| i.as_document())
+            .find(|i| i.get_str("name") == Ok("a"))
+            .and_then(|i| i.get_document("collation").ok())
+            .ok_or_else(|| format!("{locale}: no collation reported"))?;
+        let row: Vec<String> = columns
+            .iter()
+            .map(|c| match collation.get(*c) {
+                Some(mongodb::bson::Bson::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => "-".to_string(),
+            })
+            .collect();
+        out.push_str(&row.join("\t"));
+        out.push('\n');
+    }
+    db.drop().await.map_err(|e| e.to_string())?;
+    print!("{out}");
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 mod support;
 
+use futures::StreamExt;
 use mongodb::bson::{doc, Document};
 use support::*;
 
@@ -275,4 +276,158 @@ async fn warnings_are_shown_and_carried_in_json() {
         assert_eq!(w["option"], "background");
         assert_eq!(w["line"], 5);
     }
+}
+
+// The comparison's data, asked of the server: collations as it resolves
+// them, and partial filters it takes for the same.
+
+/// Builds `a`, then `b` beside it on the same key: `true` when the server
+/// refuses `b` as the same index (code 85), `false` when it holds both.
+async fn same_to_the_server(db: &mongodb::Database, coll: &str, a: Document, b: Document) -> bool {
+    let mut one = a;
+    one.insert("name", "one");
+    let mut two = b;
+    two.insert("name", "two");
+    db.run_command(doc! {"createIndexes": coll, "indexes": [one]})
+        .await
+        .unwrap();
+    match db
+        .run_command(doc! {"createIndexes": coll, "indexes": [two]})
+        .await
+    {
+        Ok(_) => false,
+        Err(e) => match *e.kind {
+            mongodb::error::ErrorKind::Command(ref c) if c.code == 85 => true,
+            _ => panic!("{coll}: neither built nor refused as the same: {e}"),
+        },
+    }
+}
+
+/// `mig validate`'s verdict on one index with this collation, offline.
+fn mig_accepts_collation(collation: &Document) -> Result<(), String> {
+    let yaml = format!(
+        "scope: public\ncollections:\n  - name: c\n    indexes:\n      - {{ name: ix, keys: {{ a: 1 }}, collation: {} }}\n",
+        mongodb::bson::Bson::Document(collation.clone()).into_relaxed_extjson()
+    );
+    let (_, problems) = mig::manifest::load_sources(&[("m.yaml".into(), yaml)]);
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(format!("{problems:?}")),
+    }
+}
+
+#[tokio::test]
+async fn every_locale_resolves_as_the_data_file_says() {
+    use mig::model::collation;
+    let db = client().await.database(&unique("collations"));
+    let locales: Vec<&'static str> = collation::locales().collect();
+    // Each locale alone, and with fields declared over its defaults.
+    let overrides = [
+        doc! {},
+        doc! {"strength": 1},
+        doc! {"strength": 2, "caseLevel": true},
+        doc! {"caseFirst": "upper"},
+        doc! {"numericOrdering": true, "alternate": "shifted", "maxVariable": "space"},
+        doc! {"backwards": true, "normalization": true},
+    ];
+    // A collection per locale, several locales at once.
+    let one_locale = |n: usize, locale: &'static str| {
+        let (db, overrides) = (&db, &overrides);
+        async move {
+            let coll = format!("c{n}");
+            for (k, o) in overrides.iter().enumerate() {
+                let mut declared = doc! {"locale": locale};
+                declared.extend(o.clone());
+                let name = format!("i{k}");
+                let spec =
+                    doc! {"key": {format!("f{k}"): 1}, "name": &name, "collation": &declared};
+                // Some fields don't go with a locale's defaults (da's caseFirst
+                // with strength 1): mig refuses exactly what the server refuses.
+                let server = db
+                    .run_command(doc! {"createIndexes": &coll, "indexes": [spec]})
+                    .await;
+                let mig = mig_accepts_collation(&declared);
+                assert_eq!(
+                    server.is_ok(),
+                    mig.is_ok(),
+                    "{declared}: server {server:?}, mig {mig:?}"
+                );
+                if server.is_err() {
+                    continue;
+                }
+                let live = live_index(db.name(), &coll, &name).await.unwrap();
+                assert_eq!(
+                    collation::resolve(&declared).as_ref(),
+                    Some(live.get_document("collation").unwrap()),
+                    "{declared} resolves otherwise on the server"
+                );
+            }
+        }
+    };
+    futures::stream::iter(locales.into_iter().enumerate())
+        .for_each_concurrent(8, |(n, locale)| one_locale(n, locale))
+        .await;
+    db.drop().await.unwrap();
+}
+
+#[tokio::test]
+async fn collations_are_the_same_index_exactly_when_mig_says_so() {
+    use mig::model::collation;
+    let db = client().await.database(&unique("collation_pairs"));
+    let pairs = [
+        (doc! {"locale": "en"}, doc! {"locale": "en", "strength": 2}),
+        (doc! {"locale": "en"}, doc! {"locale": "en", "strength": 3}),
+        (
+            doc! {"locale": "th"},
+            doc! {"locale": "th", "alternate": "shifted"},
+        ),
+        (
+            doc! {"locale": "fr_CA"},
+            doc! {"locale": "fr_CA", "backwards": false},
+        ),
+        (doc! {"locale": "fr"}, doc! {"locale": "fr_CA"}),
+        (
+            doc! {"locale": "da"},
+            doc! {"locale": "da", "caseFirst": "upper"},
+        ),
+        (
+            doc! {"locale": "en", "strength": 2.0},
+            doc! {"locale": "en", "strength": 2},
+        ),
+    ];
+    for (n, (a, b)) in pairs.into_iter().enumerate() {
+        let server = same_to_the_server(
+            &db,
+            &format!("c{n}"),
+            doc! {"key": {"a": 1}, "collation": a.clone()},
+            doc! {"key": {"a": 1}, "collation": b.clone()},
+        )
+        .await;
+        assert_eq!(collation::same(Some(&a), Some(&b)), server, "{a} vs {b}");
+    }
+    db.drop().await.unwrap();
+}
+
+#[tokio::test]
+async fn partial_filters_are_the_same_index_exactly_when_mig_says_so() {
+    let cases: Vec<serde_json::Value> =
+        serde_json::from_str(include_str!("data/partial_filters.json")).unwrap();
+    let db = client().await.database(&unique("filters"));
+    for (n, case) in cases.iter().skip(1).enumerate() {
+        let filter = |v: &serde_json::Value| match mongodb::bson::Bson::try_from(v.clone()) {
+            Ok(mongodb::bson::Bson::Document(d)) => d,
+            other => panic!("not a document: {other:?}"),
+        };
+        let (a, b, recorded) = (filter(&case[0]), filter(&case[1]), case[2] == true);
+        let server = same_to_the_server(
+            &db,
+            &format!("c{n}"),
+            doc! {"key": {"p": 1}, "partialFilterExpression": a.clone()},
+            doc! {"key": {"p": 1}, "partialFilterExpression": b.clone()},
+        )
+        .await;
+        assert_eq!(server, recorded, "the data file is wrong about {a} vs {b}");
+        assert_eq!(mig::model::filter::same(&a, &b), server, "{a} vs {b}");
+    }
+    db.drop().await.unwrap();
 }

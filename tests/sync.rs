@@ -618,3 +618,164 @@ async fn dotenv_is_read_and_the_environment_wins_over_it() {
         "a flag beats the environment"
     );
 }
+
+// Pairs of a live index and a declared one, each ending where mongod puts it.
+
+/// `keys` and `options` built by the driver on `public.c` (over a few documents).
+async fn live(p: &Project, spec: Document) {
+    let db = client().await.database(&p.public);
+    db.collection::<Document>("c")
+        .insert_many([doc! {"title": "a", "age": 1}, doc! {"title": "b", "age": 2}])
+        .await
+        .unwrap();
+    db.run_command(doc! {"createIndexes": "c", "indexes": [spec]})
+        .await
+        .unwrap();
+}
+
+fn declare(p: &Project, index: &str) {
+    p.manifest(
+        "m.yaml",
+        &format!("scope: public\ncollections:\n  - name: c\n    indexes:\n      - {index}\n"),
+    );
+}
+
+fn ttl_of(index: &Document) -> Option<i64> {
+    match index.get("expireAfterSeconds") {
+        Some(mongodb::bson::Bson::Int32(i)) => Some(*i as i64),
+        Some(mongodb::bson::Bson::Int64(i)) => Some(*i),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn a_ttl_under_another_name_is_changed_in_place_on_the_live_index() {
+    let p = Project::new();
+    live(
+        &p,
+        doc! {"key": {"date": 1}, "name": "date_ttl", "expireAfterSeconds": 10},
+    )
+    .await;
+    declare(&p, "{ keys: { date: 1 }, expireAfterSeconds: 20 }");
+    let (plan, code) = p.json(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{plan:#}");
+    let change = &plan["targets"][0]["changes"][0];
+    assert_eq!(change["action"], "modify", "{plan:#}");
+    assert_eq!(
+        change["differences"],
+        serde_json::json!(["name", "expireAfterSeconds"])
+    );
+    let out = p.mig(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let ttl = live_index(&p.public, "c", "date_ttl").await.unwrap();
+    assert_eq!(ttl_of(&ttl), Some(20), "{ttl}");
+    // The name still differs: reported, and changed only when pruning.
+    let (plan, _) = p.json(&["plan"]);
+    assert_eq!(
+        plan["targets"][0]["unmanaged"][0]["equivalent_to"], "date_1",
+        "{plan:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_ttl_turned_on_is_made_in_place_not_rebuilt() {
+    let p = Project::new();
+    live(&p, doc! {"key": {"expireAt": 1}, "name": "expireAt_1"}).await;
+    declare(&p, "{ keys: { expireAt: 1 }, expireAfterSeconds: 172800 }");
+    let (plan, _) = p.json(&["plan"]);
+    let target = &plan["targets"][0];
+    assert_eq!(target["changes"][0]["action"], "modify", "{plan:#}");
+    assert_eq!(target["steps"].as_array().unwrap().len(), 1, "{plan:#}");
+    assert_eq!(target["steps"][0]["command"], "collMod", "{plan:#}");
+    let out = p.mig(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let index = live_index(&p.public, "c", "expireAt_1").await.unwrap();
+    assert_eq!(ttl_of(&index), Some(172_800));
+    assert_eq!(p.json(&["plan", "--detailed-exitcode"]).1, 0);
+}
+
+#[tokio::test]
+async fn a_second_text_index_is_refused_without_prune_and_replaced_with_a_gap_with_it() {
+    let p = Project::new();
+    live(
+        &p,
+        doc! {"key": {"title": "text", "age": 1}, "name": "title_text_age_1"},
+    )
+    .await;
+    declare(&p, "{ keys: { age: 1, title: text } }");
+    // Plain apply: refused before any write, both named, with the way out.
+    let (plan, code) = p.json(&["apply", "--yes"]);
+    let change = &plan["targets"][0]["changes"][0];
+    assert_eq!(change["refused"], true, "{plan:#}");
+    let note = change["blocked"].as_str().unwrap();
+    assert!(
+        note.contains("\"title_text_age_1\"") && note.contains("--prune --drop-now"),
+        "{note}"
+    );
+    assert_ne!(code, 0, "a refused declaration is not success: {plan:#}");
+    assert!(live_index(&p.public, "c", "title_text_age_1")
+        .await
+        .is_some());
+    assert!(live_index(&p.public, "c", "age_1_title_text")
+        .await
+        .is_none());
+    // --prune --drop-now: the old one goes first (the plan says so), then the new one.
+    let out = p.mig(&["plan", "--prune", "--drop-now"]);
+    assert!(stdout(&out).contains("leaves a gap"), "{}", show(&out));
+    let out = p.mig(&["apply", "--yes", "--prune", "--drop-now"]);
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(live_index(&p.public, "c", "title_text_age_1")
+        .await
+        .is_none());
+    assert!(live_index(&p.public, "c", "age_1_title_text")
+        .await
+        .is_some());
+    assert_eq!(p.json(&["plan", "--detailed-exitcode", "--prune"]).1, 0);
+}
+
+#[tokio::test]
+async fn partial_filters_the_server_calls_the_same_are_never_rebuilt() {
+    let p = Project::new();
+    live(
+        &p,
+        doc! {"key": {"age": 1}, "name": "age_1",
+        "partialFilterExpression": {"productPrice": {"$gt": 0}, "__t": "X"}},
+    )
+    .await;
+    declare(
+        &p,
+        "{ keys: { age: 1 }, partialFilterExpression: { __t: { $eq: X }, productPrice: { $gt: 0.0 } } }",
+    );
+    let (plan, code) = p.json(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{plan:#}");
+    assert!(plan["targets"][0]["changes"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_collation_declared_by_its_locale_is_its_full_default() {
+    let p = Project::new();
+    live(
+        &p,
+        doc! {"key": {"title": 1}, "name": "title_1", "unique": true,
+        "collation": {"locale": "en", "strength": 2}},
+    )
+    .await;
+    declare(
+        &p,
+        "{ keys: { title: 1 }, unique: true, collation: { locale: en } }",
+    );
+    let (plan, code) = p.json(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{plan:#}");
+    assert_eq!(
+        plan["targets"][0]["changes"][0]["differences"],
+        serde_json::json!(["collation"])
+    );
+    let out = p.mig(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let index = live_index(&p.public, "c", "title_1").await.unwrap();
+    assert_eq!(
+        index.get_document("collation").unwrap().get_i32("strength"),
+        Ok(3)
+    );
+    assert_eq!(p.json(&["plan", "--detailed-exitcode"]).1, 0);
+}

@@ -342,6 +342,7 @@ fn what_the_server_refuses_is_refused() {
         ("{ name: ix, keys: { a: 1 }, collation: { locale: en_us } }", "did you mean \"en_US\""),
         ("{ name: ix, keys: { a: 1 }, hidden: 1 }", "hidden: must be true or false, not 1"),
         ("{ name: ix, keys: { a: 1 }, expireAfterSeconds: -1 }", "must be 0 or more"),
+        ("{ name: ix, keys: { a: 1 }, expireAfterSeconds: -1.5 }", "must be 0 or more"),
         ("{ name: ix, keys: { a: 1 }, expireAfterSeconds: 2147483648 }", "must be at most 2147483647"),
         ("{ name: ix, keys: { a: foo } }", "unknown index type \"foo\""),
         ("{ name: ix, keys: { a: 1, $b: 1 } }", "a field name cannot start with '$'"),
@@ -374,6 +375,10 @@ fn what_the_server_accepts_is_accepted_and_normalized() {
         ("{ name: ix, keys: { $**: text }, unique: true }", None),
         ("{ name: ix, keys: { a: 1 }, expireAfterSeconds: 3600.0 }", None),
         ("{ name: ix, keys: { a: 1 }, expireAfterSeconds: 3600.5 }", Some("3600.5 is stored as 3600")),
+        // Truncated toward zero before the range is checked (mongod 6.0.5).
+        ("{ name: ix, keys: { a: 1 }, expireAfterSeconds: -0.5 }", Some("-0.5 is stored as 0")),
+        ("{ name: ix, keys: { a: 1 }, expireAfterSeconds: -0.9 }", Some("-0.9 is stored as 0")),
+        ("{ name: ix, keys: { a: 1 }, expireAfterSeconds: 2147483647.5 }", Some("is stored as 2147483647")),
         ("{ name: ix, keys: { a: 2 } }", None),
         ("{ name: ix, keys: { a: 0.5, b: -3 } }", None),
         ("{ name: ix, keys: { a: 1 }, unique: 1 }", Some("unique: 1 is read as true")),

@@ -5,15 +5,26 @@
 //! - `unique`, `sparse`, `hidden` are booleans where absent means false;
 //! - text indexes are compared in the server's rewritten form
 //!   (`_fts`/`_ftsx` key, a full weights map, default languages);
-//! - a reported collation is fully resolved, so only the declared fields are
-//!   compared, and an index without collation inherits the collection's;
+//! - collations compare resolved in full, as the server stores them
+//!   ([`super::collation`]); an index declared without one inherits the
+//!   collection's, and `locale: "simple"` is no collation;
+//! - partial filters compare as the server's parser normalizes them
+//!   ([`super::filter`]);
 //! - server-assigned fields (`v`, `textIndexVersion`, …) are never compared.
+//!
+//! Two indexes are the *same index* to the server when their identity
+//! ([`IDENTITY`]) is equal: the server won't hold both (code 85), whatever
+//! their names. Their other options then either change in place (`collMod`:
+//! a TTL value, a TTL added to a single-field index, `hidden`) or need a new
+//! build that can't stand beside the old one (text weights and languages,
+//! 2d bits and bounds, a TTL removed).
 
 use std::collections::BTreeMap;
 
 use bson::{Bson, Document};
 
 use super::index::{as_f64, IndexSpec};
+use super::{collation, filter};
 
 /// What differs between a declared index and a live one of the same name.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,10 +71,12 @@ pub fn compare(
         "hidden" => true,
         // collMod converts to unique (never back), after a duplicate check.
         "unique" => desired.unique && !live.unique,
-        // collMod changes a TTL value; it can't remove one, and adding one
-        // is left to a rebuild so older servers behave the same.
+        // collMod changes a TTL value, and (5.1+) turns a single-field
+        // index other than `_id` into a TTL index; it can't remove one
+        // (`coll_mod.cpp`; mongod 6.0.5 answers `expireAfterSeconds_new`).
         "expireAfterSeconds" => {
-            desired.expire_after_seconds.is_some() && live.expire_after_seconds.is_some()
+            desired.expire_after_seconds.is_some()
+                && (live.expire_after_seconds.is_some() || can_become_ttl(live))
         }
         _ => false,
     });
@@ -78,6 +91,13 @@ pub fn compare(
         hidden: diffs.contains(&"hidden").then_some(desired.hidden),
         unique: diffs.contains(&"unique"),
     })
+}
+
+/// `collMod` adds a TTL to an index of one key field, `_id` aside (mongod
+/// 6.0.5: ascending, 2dsphere, hashed, unique; a compound index is refused
+/// with code 72).
+fn can_become_ttl(live: &IndexSpec) -> bool {
+    live.keys.len() == 1 && !live.has_id_key() && !live.is_wildcard() && !live.is_text()
 }
 
 /// True when the server would take `desired` and `live` for the same index
@@ -118,11 +138,14 @@ pub fn differences(
     check("sparse", desired.sparse == live.sparse);
     check(
         "partialFilterExpression",
-        desired
-            .partial_filter_expression
-            .as_ref()
-            .map(canonical_bytes)
-            == live.partial_filter_expression.as_ref().map(canonical_bytes),
+        match (
+            &desired.partial_filter_expression,
+            &live.partial_filter_expression,
+        ) {
+            (None, None) => true,
+            (Some(d), Some(l)) => filter::same(d, l),
+            _ => false,
+        },
     );
     check(
         "collation",
@@ -214,29 +237,20 @@ fn language<'a>(declared: &'a Option<String>, default: &'a str) -> &'a str {
     declared.as_deref().unwrap_or(default)
 }
 
-fn is_simple(collation: &Document) -> bool {
-    collation.get_str("locale") == Ok("simple")
-}
-
-/// The server reports a collation with every field resolved, so a declared
-/// collation matches when each field it names has the same value. An index
-/// declared without one inherits the collection's default collation.
+/// The collation an index declared with `declared` has on a collection whose
+/// default is `collection_default` (`None`: simple), compared resolved: an
+/// index declared without one inherits the collection's, `locale: "simple"`
+/// is none (the server then reports no collation).
 pub(crate) fn collation_matches(
     declared: Option<&Document>,
     reported: Option<&Document>,
     collection_default: Option<&Document>,
 ) -> bool {
-    let declared = declared
-        .filter(|c| !is_simple(c))
-        .or(collection_default.filter(|c| !is_simple(c)));
-    let reported = reported.filter(|c| !is_simple(c));
-    match (declared, reported) {
-        (None, None) => true,
-        (Some(d), Some(r)) => d
-            .iter()
-            .all(|(k, v)| r.get(k).map(normalize) == Some(normalize(v))),
-        _ => false,
-    }
+    let declared = match declared {
+        Some(d) => Some(d),
+        None => collection_default,
+    };
+    collation::same(declared, reported)
 }
 
 /// Numbers become doubles, recursively, so they compare by value.

@@ -2,9 +2,11 @@
 //! declare and what the server reports, the one comparison between them, and
 //! MongoDB's naming rules ([`names`]).
 
+pub mod collation;
 pub mod collection;
 pub mod compare;
 pub mod declared_form;
+pub mod filter;
 pub mod index;
 pub mod names;
 

@@ -71,12 +71,29 @@ pub enum Change {
         /// Why it is a replace when the reason isn't obvious.
         note: Option<String>,
     },
-    /// A live index equal to a declared one under another name, renamed to the
-    /// declared name (`--prune`): dropped, then built, so it leaves a gap.
+    /// A live index the server takes for a declared one (the same index to
+    /// it) under another name, renamed to the declared name (`--prune`):
+    /// dropped, then built with the declared options, so it leaves a gap.
     Rename {
         collection: String,
         from: IndexSpec,
         to: IndexSpec,
+        /// `name`, and any option the build changes on the way.
+        differences: Vec<&'static str>,
+    },
+    /// A declared index the server won't build beside a live, undeclared one
+    /// (the same index with options `collMod` can't change, or a second text
+    /// index), and replacing the live one wasn't asked for. Refused in the
+    /// plan: a create that is blocked from the start (no steps; the
+    /// database fails), counted as drift until resolved.
+    Conflict {
+        collection: String,
+        /// The declared index.
+        index: IndexSpec,
+        /// The live index it can't stand beside.
+        live: IndexSpec,
+        /// Why, and the way out: the plan's reason for blocking it.
+        why: String,
     },
     /// First stage of a staged drop: hidden now, dropped by a later run.
     Hide {
@@ -136,6 +153,7 @@ impl Change {
             | Change::Modify { collection, .. }
             | Change::Replace { collection, .. }
             | Change::Rename { collection, .. }
+            | Change::Conflict { collection, .. }
             | Change::Hide { collection, .. }
             | Change::Drop { collection, .. } => collection,
         }
@@ -191,6 +209,7 @@ impl Change {
             Change::Create { .. } | Change::CreateCollection { .. } => Action::Create,
             Change::Modify { .. } | Change::ModifyCollection { .. } => Action::Modify,
             Change::Unchangeable { .. } => Action::Manual,
+            Change::Conflict { .. } => Action::Create,
             Change::Replace { .. } | Change::Rename { .. } => Action::Replace,
             Change::Hide { .. } => Action::Hide,
             Change::Drop { .. } => Action::Drop,
@@ -200,7 +219,7 @@ impl Change {
     /// The index as it will be sent to the server (create, modify, replace, rename).
     pub fn desired(&self) -> Option<&IndexSpec> {
         match self {
-            Change::Create { index, .. } => Some(index),
+            Change::Create { index, .. } | Change::Conflict { index, .. } => Some(index),
             Change::Modify { to, .. } | Change::Replace { to, .. } | Change::Rename { to, .. } => {
                 Some(to)
             }
@@ -219,16 +238,16 @@ impl Change {
             | Change::Replace { from, .. }
             | Change::Rename { from, .. } => Some(from),
             Change::Hide { index, .. } | Change::Drop { index, .. } => Some(index),
+            Change::Conflict { live, .. } => Some(live),
         }
     }
 
     /// The fields that differ (modify, replace, rename).
     pub fn differences(&self) -> Vec<&'static str> {
         match self {
-            Change::Modify { differences, .. } | Change::Replace { differences, .. } => {
-                differences.clone()
-            }
-            Change::Rename { .. } => vec!["name"],
+            Change::Modify { differences, .. }
+            | Change::Replace { differences, .. }
+            | Change::Rename { differences, .. } => differences.clone(),
             Change::ModifyCollection { changes, .. } | Change::Unchangeable { changes, .. } => {
                 changes.iter().map(|c| c.option).collect()
             }
@@ -249,6 +268,14 @@ impl Change {
         match self {
             Change::Replace { note, .. } | Change::Drop { note, .. } => note.as_deref(),
             Change::Hide { note, .. } => Some(note),
+            _ => None,
+        }
+    }
+
+    /// Why the plan itself refuses it (a conflict), before any preflight.
+    pub fn refused(&self) -> Option<&str> {
+        match self {
+            Change::Conflict { why, .. } => Some(why),
             _ => None,
         }
     }

@@ -98,8 +98,15 @@ pub fn deviations(plan: &DatabasePlan) -> Vec<Deviation> {
             Change::Rename { from, to, .. } => Deviation::Different {
                 collection,
                 index: to.name.clone(),
-                fields: vec!["name"],
+                fields: change.differences(),
                 live_name: Some(from.name.clone()),
+            },
+            // A live index under another name that the declared one can't stand beside.
+            Change::Conflict { index, live, .. } => Deviation::Different {
+                collection,
+                index: index.name.clone(),
+                fields: change.differences(),
+                live_name: Some(live.name.clone()),
             },
             // Undeclared indexes a manifest retires (`drop: staged`), and
             // twins left by an interrupted replace.

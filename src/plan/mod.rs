@@ -51,15 +51,20 @@ pub struct DatabasePlan {
 }
 
 impl DatabasePlan {
-    /// A plan of `changes`, scheduled, before any preflight.
+    /// A plan of `changes`, scheduled, before any preflight. The changes the
+    /// planner itself refuses (conflicts) are blocked from the start.
     pub fn new(database: &str, scope: Scope, changes: Vec<Change>) -> DatabasePlan {
+        let findings = Findings {
+            blocked: refusals(&changes),
+            ..Findings::default()
+        };
         DatabasePlan {
             database: database.to_string(),
             scope,
             steps: steps::schedule(&changes),
             changes,
             unmanaged: Vec::new(),
-            findings: Findings::default(),
+            findings,
         }
     }
 
@@ -68,7 +73,9 @@ impl DatabasePlan {
     }
 
     /// The preflight's findings: a blocked change loses exactly its steps.
-    pub fn with_findings(mut self, findings: Findings) -> DatabasePlan {
+    /// The planner's own refusals stay blocked, with their reasons.
+    pub fn with_findings(mut self, mut findings: Findings) -> DatabasePlan {
+        findings.blocked.extend(refusals(&self.changes));
         let blocked: BTreeSet<usize> = findings.blocked.keys().copied().collect();
         self.steps = steps::without(&self.steps, &blocked);
         self.findings = findings;
@@ -90,6 +97,15 @@ impl DatabasePlan {
     pub fn steps_by_change(&self) -> BTreeMap<usize, Vec<usize>> {
         steps::by_change(&self.steps)
     }
+}
+
+/// The changes the planner refuses, by position, and why.
+fn refusals(changes: &[Change]) -> BTreeMap<usize, String> {
+    changes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.refused().map(|why| (i, format!("refused: {why}"))))
+        .collect()
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -200,6 +216,15 @@ fn plan_collection(
     let declared_names: HashSet<&str> = declared.indexes.iter().map(|i| i.name.as_str()).collect();
     let collection = declared.name.clone();
 
+    let timeseries = live.is_some_and(Collection::is_timeseries);
+    // Never retired: a time-series collection's, and those an `unmanaged` pattern names.
+    let protected = |name: &str| {
+        timeseries
+            || declared
+                .protected
+                .iter()
+                .any(|p| regex::Regex::new(p).is_ok_and(|re| re.is_match(name)))
+    };
     let mut changes = Vec::new();
     let mut unmanaged = Vec::new();
     // Live indexes accounted for: by name, or as an equivalent under another name.
@@ -239,39 +264,126 @@ fn plan_collection(
             }
             continue;
         }
-        // Same key and options under another name: the server would refuse to
-        // build it (code 85), so it is reported, and renamed only when pruning.
-        let twin = live_indexes.iter().find(|l| {
+        // Not live under its name. The server may hold it under another name
+        // (the same index to it: building it would answer code 85), or hold
+        // an index it can't stand beside (one text index per collection, code 67).
+        let mut unclaimed = live_indexes.iter().filter(|l| {
             l.name != ID_INDEX
                 && !declared_names.contains(l.name.as_str())
                 && !claimed.contains(l.name.as_str())
                 && !change::is_twin(l)
-                && same_identity(want, l, default_collation)
         });
-        match twin {
-            Some(twin) => {
-                claimed.insert(&twin.name);
-                if options.prune || declared.drop_undeclared {
-                    changes.push(Change::Rename {
-                        collection: collection.clone(),
-                        from: twin.clone(),
-                        to: want.clone(),
-                    });
-                } else {
-                    unmanaged.push(Unmanaged {
-                        collection: collection.clone(),
-                        index: twin.clone(),
-                        equivalent_to: Some(want.name.clone()),
-                        protected: false,
-                        retiring: None,
-                    });
-                }
-            }
-            None => changes.push(Change::Create {
+        let same = unclaimed
+            .clone()
+            .find(|l| same_identity(want, l, default_collation));
+        let clash = same.or_else(|| {
+            want.is_text()
+                .then(|| unclaimed.find(|l| l.is_text()))
+                .flatten()
+        });
+        let Some(live) = clash else {
+            changes.push(Change::Create {
                 collection: collection.clone(),
                 index: want.clone(),
                 new_collection: !exists,
-            }),
+            });
+            continue;
+        };
+        let retire = (options.prune || declared.drop_undeclared) && !protected(&live.name);
+        let named = |mut differences: Vec<&'static str>| {
+            differences.insert(0, "name");
+            differences
+        };
+        let verdict = match same {
+            Some(_) => compare(want, live, default_collation),
+            None => Verdict::Rebuild(differences(want, live, default_collation)),
+        };
+        match verdict {
+            // The same index under another name: renamed when pruning
+            // (dropped, then built as declared), else reported.
+            Verdict::Same | Verdict::Modify(_) if retire => {
+                claimed.insert(&live.name);
+                changes.push(Change::Rename {
+                    collection: collection.clone(),
+                    from: live.clone(),
+                    to: want.clone(),
+                    differences: named(differences(want, live, default_collation)),
+                })
+            }
+            Verdict::Same => {
+                claimed.insert(&live.name);
+                unmanaged.push(Unmanaged {
+                    collection: collection.clone(),
+                    index: live.clone(),
+                    equivalent_to: Some(want.name.clone()),
+                    protected: false,
+                    retiring: None,
+                });
+            }
+            // Options collMod changes: changed on the live index, whatever its name.
+            Verdict::Modify(set) => {
+                claimed.insert(&live.name);
+                changes.push(Change::Modify {
+                    collection: collection.clone(),
+                    from: live.clone(),
+                    to: want.clone(),
+                    set,
+                    differences: named(differences(want, live, default_collation)),
+                })
+            }
+            // The server won't hold both: the live one goes first (a gap)
+            // when it is being dropped in this run, else the plan refuses.
+            Verdict::Rebuild(diffs) => {
+                let why = match same {
+                    Some(_) => format!(
+                        "the server takes it for the live {:?} (the same index to it, other {}), \
+                         and won't hold both",
+                        live.name,
+                        diffs.join(", ")
+                    ),
+                    None => format!(
+                        "the server holds one text index per collection, and {:?} is live",
+                        live.name
+                    ),
+                };
+                let due = live.hidden
+                    && retiring
+                        .iter()
+                        .find(|r| r.collection == declared.name && r.index == live.name)
+                        .is_some_and(|r| add(r.hidden_at, options.drop_after) <= options.now);
+                if retire && (options.drop_now || due) {
+                    claimed.insert(&live.name);
+                    changes.push(Change::Replace {
+                        collection: collection.clone(),
+                        from: live.clone(),
+                        to: want.clone(),
+                        differences: named(diffs),
+                        gap: true,
+                        note: Some(format!("{why}: it is dropped first")),
+                    });
+                    continue;
+                }
+                // Staged, the live one is hidden below and the build waits for its drop.
+                let way_out = if retire {
+                    "the build waits until it is dropped (its staged drop), or \
+                     --drop-now replaces it at once (a gap)"
+                        .to_string()
+                } else {
+                    if !protected(&live.name) {
+                        claimed.insert(&live.name);
+                    }
+                    format!(
+                        "--prune --drop-now replaces it (a gap), or declare {:?} to keep it",
+                        live.name
+                    )
+                };
+                changes.push(Change::Conflict {
+                    collection: collection.clone(),
+                    index: want.clone(),
+                    live: live.clone(),
+                    why: format!("{why}; {way_out}"),
+                });
+            }
         }
     }
     let replaced: HashSet<String> = changes
@@ -279,7 +391,6 @@ fn plan_collection(
         .filter(|c| matches!(c, Change::Replace { .. }))
         .filter_map(|c| c.index().map(str::to_string))
         .collect();
-    let timeseries = live.is_some_and(Collection::is_timeseries);
     let drop = |index: &IndexSpec, note: Option<String>| Change::Drop {
         collection: collection.clone(),
         index: index.clone(),
@@ -303,11 +414,7 @@ fn plan_collection(
             }
             continue;
         }
-        let protected = timeseries
-            || declared
-                .protected
-                .iter()
-                .any(|p| regex::Regex::new(p).is_ok_and(|re| re.is_match(iname)));
+        let protected = protected(iname);
         let retire = (options.prune || declared.drop_undeclared) && !protected;
         let record = retiring
             .iter()

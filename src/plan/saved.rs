@@ -277,6 +277,7 @@ fn saved_change(c: &Change) -> SavedChange {
         Change::Modify { set, .. } => ("modify", Some(set)),
         Change::Replace { .. } => ("replace", None),
         Change::Rename { .. } => ("rename", None),
+        Change::Conflict { .. } => ("conflict", None),
         Change::Hide { .. } => ("hide", None),
         Change::Drop { .. } => ("drop", None),
     };
@@ -289,14 +290,16 @@ fn saved_change(c: &Change) -> SavedChange {
         hidden: set.and_then(|m| m.hidden),
         unique: set.is_some_and(|m| m.unique),
         differences: match c {
-            Change::Modify { differences, .. } | Change::Replace { differences, .. } => {
+            Change::Modify { differences, .. }
+            | Change::Replace { differences, .. }
+            | Change::Rename { differences, .. } => {
                 differences.iter().map(|d| d.to_string()).collect()
             }
             _ => Vec::new(),
         },
         new_collection: c.new_collection(),
         gap: matches!(c, Change::Replace { gap: true, .. }),
-        note: c.note().map(str::to_string),
+        note: c.note().or(c.refused()).map(str::to_string),
         options: Vec::new(),
         view: false,
     }
@@ -370,6 +373,17 @@ fn change_from(c: &SavedChange) -> Result<Change, Malformed> {
             collection,
             from: spec(&c.live, "live")?,
             to: spec(&c.desired, "desired")?,
+            // Saved before renames listed their differences: the name alone.
+            differences: match differences() {
+                d if d.is_empty() => vec!["name"],
+                d => d,
+            },
+        },
+        "conflict" => Change::Conflict {
+            collection,
+            index: spec(&c.desired, "desired")?,
+            live: spec(&c.live, "live")?,
+            why: c.note.clone().unwrap_or_default(),
         },
         "hide" => Change::Hide {
             collection,

@@ -70,6 +70,7 @@ fn every_kind() -> DatabasePlan {
             collection: "c".into(),
             from: spec(doc! {"key": {"r": 1}, "name": "r_1"}),
             to: spec(doc! {"key": {"r": 1}, "name": "r"}),
+            differences: vec!["name", "expireAfterSeconds"],
         },
         Change::Create {
             collection: "d".into(),
@@ -124,8 +125,9 @@ fn blocked_changes_saved_with_their_steps_lose_them_at_apply_time() {
     assert!(read.steps.iter().all(|s| !s.serves.contains(&1)));
     assert_eq!(
         read.steps.len(),
-        plan.steps.len() - 3,
-        "the twin leaves the shared build; its swap drop, final build and twin drop go"
+        plan.steps.len() - 5,
+        "the twin leaves the shared build; its swap drop, final build and twin drop go, \
+         and so do the collection's hide and drop, which wait for every build"
     );
 }
 

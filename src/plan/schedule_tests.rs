@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use bson::doc;
 
-use super::steps::{schedule, without};
+use super::steps::{schedule, without, Admission};
 use super::*;
 use crate::model::compare::Modification;
 
@@ -37,9 +37,11 @@ enum Kind {
     ModifyCollection,
     ModifyView,
     Unchangeable,
+    Conflict,
+    ModifyOtherName,
 }
 
-const KINDS: [Kind; 16] = [
+const KINDS: [Kind; 18] = [
     Kind::Create,
     Kind::CreateInNewCollection,
     Kind::ModifyTtl,
@@ -56,6 +58,8 @@ const KINDS: [Kind; 16] = [
     Kind::ModifyCollection,
     Kind::ModifyView,
     Kind::Unchangeable,
+    Kind::Conflict,
+    Kind::ModifyOtherName,
 ];
 
 /// A change of `kind` on collection `c`, its names made unique by `tag`.
@@ -100,6 +104,23 @@ fn change(kind: Kind, tag: &str) -> Change {
             collection: c,
             from: spec(&format!("{name}_old"), &field),
             to: index,
+            differences: vec!["name"],
+        },
+        Kind::ModifyOtherName => Change::Modify {
+            collection: c,
+            from: spec(&format!("{name}_live"), &field),
+            to: index,
+            set: Modification {
+                expire_after_seconds: Some(60),
+                ..Default::default()
+            },
+            differences: vec!["name", "expireAfterSeconds"],
+        },
+        Kind::Conflict => Change::Conflict {
+            collection: c,
+            index,
+            live: spec(&format!("{name}_live"), "text"),
+            why: "refused".into(),
         },
         Kind::Hide => Change::Hide {
             collection: c,
@@ -179,7 +200,8 @@ fn expected(change: &Change) -> Vec<(&'static str, String)> {
             ("prepareUnique", name.clone()),
             ("unique", name),
         ],
-        Change::Modify { .. } => vec![("expireAfterSeconds", name)],
+        // On the live index, by its live name.
+        Change::Modify { .. } => vec![("expireAfterSeconds", old)],
         Change::Replace { gap: false, .. } => vec![
             ("create", change::twin_name(&name)),
             ("drop", old),
@@ -191,7 +213,7 @@ fn expected(change: &Change) -> Vec<(&'static str, String)> {
         Change::Drop { .. } => vec![("drop", name)],
         Change::CreateCollection { .. } => vec![("create_collection", name)],
         Change::ModifyCollection { .. } => vec![("modify_collection", name)],
-        Change::Unchangeable { .. } => vec![],
+        Change::Unchangeable { .. } | Change::Conflict { .. } => vec![],
     }
 }
 
@@ -264,25 +286,32 @@ fn check(changes: &[Change]) {
     for step in steps.iter().filter(|s| s.why == Why::Build) {
         assert_eq!(step.requires, created, "{context}");
     }
-    // A leftover twin goes only if its index's build succeeded.
+    // A hide or drop goes only once every build of its collection stands
+    // (a leftover twin among them: it covers until its final index stands).
+    let builds: Vec<usize> = (0..changes.len())
+        .filter(|&j| {
+            matches!(
+                changes[j],
+                Change::Create { .. } | Change::Replace { .. } | Change::Rename { .. }
+            )
+        })
+        .collect();
     for (i, change) in changes.iter().enumerate() {
-        let Change::Drop { index, .. } = change else {
+        let (Change::Drop { index, .. } | Change::Hide { index, .. }) = change else {
             continue;
         };
         let step = steps.iter().find(|s| s.serves.contains(&i)).unwrap();
-        let base = index.name.strip_suffix(TEMP_SUFFIX);
-        let builds_base: Vec<usize> = (0..changes.len())
-            .filter(|&j| base.is_some() && changes[j].desired().map(|d| d.name.as_str()) == base)
-            .collect();
-        assert_eq!(step.requires, builds_base, "{context}");
-        assert_eq!(
-            step.command,
-            Command::DropIndex {
-                index: index.name.clone(),
-                forget_retiring: index.hidden
-            },
-            "a hidden index's retiring record is forgotten with it"
-        );
+        assert_eq!(step.requires, builds, "{context}");
+        if let Change::Drop { .. } = change {
+            assert_eq!(
+                step.command,
+                Command::DropIndex {
+                    index: index.name.clone(),
+                    forget_retiring: index.hidden
+                },
+                "a hidden index's retiring record is forgotten with it"
+            );
+        }
     }
 }
 
@@ -384,4 +413,99 @@ fn migrations_lead_and_serve_no_index_change() {
     assert!(plan.steps[..2].iter().all(|s| s.serves.is_empty()));
     // The index steps still name their change, by position in the changes.
     assert_eq!(plan.steps_by_change()[&0], vec![2, 3, 4, 5]);
+}
+
+/// The indexes of one collection after running `steps` with the executor's
+/// rules ([`Admission`]), the steps at `failing` failing for every change
+/// they run for; and which steps ran.
+fn simulate(changes: &[Change], steps: &[Step], failing: usize) -> (BTreeSet<String>, Vec<usize>) {
+    let mut present: BTreeSet<String> = changes
+        .iter()
+        .filter_map(Change::live)
+        .map(|l| l.name.clone())
+        .collect();
+    let mut admission = Admission::default();
+    let mut ran = Vec::new();
+    for (n, step) in steps.iter().enumerate() {
+        let Some(live) = admission.admit(step) else {
+            continue;
+        };
+        ran.push(n);
+        if n == failing {
+            admission.record(&live);
+            continue;
+        }
+        match &step.command {
+            Command::CreateIndexes { indexes, .. } => present.extend(
+                indexes
+                    .iter()
+                    .filter(|(i, _)| live.contains(i))
+                    .map(|(_, s)| s.name.clone()),
+            ),
+            Command::DropIndex { index, .. } => {
+                present.remove(index);
+            }
+            _ => {}
+        }
+    }
+    (present, ran)
+}
+
+#[test]
+fn a_failure_at_any_step_of_any_pair_loses_nothing_the_plan_did_not_announce() {
+    for a in KINDS {
+        for b in KINDS {
+            let mut changes = vec![change(a, "a"), change(b, "b")];
+            changes.sort_by_key(Change::action);
+            let steps = schedule(&changes);
+            for failing in 0..steps.len() {
+                let (present, ran) = simulate(&changes, &steps, failing);
+                let context = format!("{a:?} + {b:?}, step {failing} fails\n{steps:#?}\nran {ran:?}, left {present:?}");
+                let failed: BTreeSet<usize> = steps[failing].serves.iter().copied().collect();
+                // A change that failed gets no further step.
+                for &n in ran.iter().filter(|&&n| n > failing) {
+                    assert!(
+                        steps[n].serves.iter().any(|i| !failed.contains(i)),
+                        "step {n} ran for a failed change\n{context}"
+                    );
+                }
+                let a_build_failed = failed.iter().any(|&i| {
+                    matches!(
+                        changes[i],
+                        Change::Create { .. } | Change::Replace { .. } | Change::Rename { .. }
+                    )
+                });
+                for (i, change) in changes.iter().enumerate() {
+                    let Some(old) = change.live() else { continue };
+                    if present.contains(&old.name) || matches!(change, Change::Conflict { .. }) {
+                        continue;
+                    }
+                    // Gone: announced as a gap, retired while every build
+                    // stood, or replaced by what now stands in its place.
+                    let announced = change.gap();
+                    let retired = matches!(change, Change::Drop { .. } | Change::Hide { .. })
+                        && !a_build_failed;
+                    let replaced = change.desired().is_some_and(|d| {
+                        present.contains(&d.name) || present.contains(&change::twin_name(&d.name))
+                    });
+                    assert!(
+                        announced || retired || replaced,
+                        "change {i} lost {:?}\n{context}",
+                        old.name
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_failed_build_holds_back_the_drops_that_would_retire_what_it_replaces() {
+    // Issue case: a new text index declared, the old one pruned at once. The
+    // build fails (code 67): the old text index must stay.
+    let changes = vec![change(Kind::Create, "a"), change(Kind::Drop, "b")];
+    let steps = schedule(&changes);
+    let build = steps.iter().position(|s| s.why == Why::Build).unwrap();
+    let (present, ran) = simulate(&changes, &steps, build);
+    assert!(present.contains("bDrop"), "{ran:?} {steps:#?}");
 }

@@ -9,7 +9,8 @@
 //!    twins of the other replacements, and the rebuilt ones;
 //! 3. replacements with a twin: the old forms go, the final forms are built
 //!    in one `createIndexes`, the twins go: the collection is covered all along;
-//! 4. hides and drops, last, so nothing goes before what replaces it stands.
+//! 4. hides and drops, last, each requiring every build of the collection:
+//!    nothing goes before what may replace it stands.
 //!
 //! A step names the changes it serves. When one of its steps fails, a change
 //! gets no further steps, and a step that `requires` a change that failed is
@@ -17,7 +18,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::change::{twin_name, Change, TEMP_SUFFIX};
+use super::change::{twin_name, Change};
 use crate::model::IndexSpec;
 
 /// One server command.
@@ -284,7 +285,7 @@ fn schedule_collection(
         .collect();
     // 1. In place: one collMod per option, in the order collMod needs them.
     for &(i, change) in changes {
-        if let Change::Modify { to, set, .. } = change {
+        if let Change::Modify { from, set, .. } = change {
             let mut mods = Vec::new();
             if let Some(ttl) = set.expire_after_seconds {
                 mods.push(IndexMod::ExpireAfterSeconds(ttl));
@@ -295,8 +296,9 @@ fn schedule_collection(
             if set.unique {
                 mods.extend([IndexMod::PrepareUnique, IndexMod::Unique]);
             }
+            // On the live index, by its name (which may differ from the declared one).
             for set in mods {
-                let index = to.name.clone();
+                let index = from.name.clone();
                 steps.push(step(Command::CollMod { index, set }, vec![i], Why::InPlace));
             }
         }
@@ -358,14 +360,27 @@ fn schedule_collection(
         };
         steps.push(step(command, vec![i], Why::TwinDrop));
     }
-    // 4. Hides and drops.
+    // 4. Hides and drops: each waits for every build on the collection, so
+    // when one fails nothing is retired that it may have been meant to replace.
+    let builds: Vec<usize> = changes
+        .iter()
+        .filter(|(_, c)| {
+            matches!(
+                c,
+                Change::Create { .. } | Change::Replace { .. } | Change::Rename { .. }
+            )
+        })
+        .map(|(i, _)| *i)
+        .collect();
     for &(i, change) in changes {
         match change {
             Change::Hide { index, .. } => {
                 let command = Command::Hide {
                     index: index.name.clone(),
                 };
-                steps.push(step(command, vec![i], Why::Retire));
+                let mut hide = step(command, vec![i], Why::Retire);
+                hide.requires = builds.clone();
+                steps.push(hide);
             }
             Change::Drop { index, .. } => {
                 let command = Command::DropIndex {
@@ -373,18 +388,54 @@ fn schedule_collection(
                     forget_retiring: index.hidden,
                 };
                 let mut drop = step(command, vec![i], Why::Retire);
-                // A leftover twin keeps covering until its final index stands.
-                if let Some(base) = index.name.strip_suffix(TEMP_SUFFIX) {
-                    drop.requires = changes
-                        .iter()
-                        .filter(|(_, c)| c.desired().is_some_and(|d| d.name == base))
-                        .map(|(j, _)| *j)
-                        .collect();
-                }
+                drop.requires = builds.clone();
                 steps.push(drop);
             }
             _ => {}
         }
+    }
+}
+
+/// The executor's rules, as a pure value fed each step's outcome: a change
+/// that failed at one step gets no further steps, a step that requires a
+/// change that failed is skipped, and a migration runs only while every one
+/// before it succeeded. `server::execute` asks it before each step;
+/// `schedule_tests.rs` feeds it a failure at every step of every pair.
+#[derive(Clone, Debug, Default)]
+pub struct Admission {
+    failed: BTreeSet<usize>,
+    migration_failed: bool,
+}
+
+impl Admission {
+    /// The changes `step` runs for (those not failed yet), or `None` when it
+    /// is skipped. A migration serves no change: `Some(vec![])` runs it.
+    pub fn admit(&self, step: &Step) -> Option<Vec<usize>> {
+        if matches!(step.command, Command::Migration { .. }) {
+            return (!self.migration_failed).then(Vec::new);
+        }
+        let live: Vec<usize> = step
+            .serves
+            .iter()
+            .copied()
+            .filter(|i| !self.failed.contains(i))
+            .collect();
+        let waits = step.requires.iter().any(|r| self.failed.contains(r));
+        (!live.is_empty() && !waits).then_some(live)
+    }
+
+    /// A step ran, and these of its changes failed.
+    pub fn record(&mut self, failed: &[usize]) {
+        self.failed.extend(failed);
+    }
+
+    /// A migration failed: no later one runs.
+    pub fn record_migration_failed(&mut self) {
+        self.migration_failed = true;
+    }
+
+    pub fn failed(&self, change: usize) -> bool {
+        self.failed.contains(&change)
     }
 }
 

@@ -293,12 +293,12 @@ fn replacements_that_cannot_coexist_are_marked_as_leaving_a_gap() {
     assert!(p.changes[0].gap());
     assert!(p.changes[0].twin().is_none());
 
-    // Adding a TTL: a TTL index can't get an extra key field.
-    let mut want = index("at", doc! {"at": 1});
-    want.expire_after_seconds = Some(5);
+    // Removing a TTL: a TTL index can't get an extra key field.
+    let mut have = index("at", doc! {"at": 1});
+    have.expire_after_seconds = Some(5);
     let p = plan(
-        vec![want],
-        vec![id_index(), index("at", doc! {"at": 1})],
+        vec![index("at", doc! {"at": 1})],
+        vec![id_index(), have],
         false,
     );
     assert!(p.changes[0].gap());
@@ -438,4 +438,179 @@ fn timeseries_and_clustered_internals_are_never_touched() {
         staged(true, 0),
     );
     assert!(p.is_empty() && p.unmanaged.is_empty());
+}
+
+// The pairs of issue 20, each as mongod 6.0.5 settles it.
+
+fn with<F: FnOnce(&mut IndexSpec)>(mut spec: IndexSpec, f: F) -> IndexSpec {
+    f(&mut spec);
+    spec
+}
+
+fn plan_with(desired: Vec<IndexSpec>, current: Vec<IndexSpec>, o: PlanOptions) -> DatabasePlan {
+    plan_database("t1", Scope::Tenant, &declared(desired), &live(current), o)
+}
+
+#[test]
+fn a_ttl_differing_under_another_name_is_changed_in_place_on_the_live_index() {
+    let live_ttl = with(index("date_ttl", doc! {"date": 1}), |s| {
+        s.expire_after_seconds = Some(10)
+    });
+    let want = with(index("date_1", doc! {"date": 1}), |s| {
+        s.expire_after_seconds = Some(20)
+    });
+    let p = plan(
+        vec![want.clone()],
+        vec![id_index(), live_ttl.clone()],
+        false,
+    );
+    assert_eq!(actions(&p), vec![(Action::Modify, "date_1")]);
+    assert_eq!(
+        p.changes[0].differences(),
+        vec!["name", "expireAfterSeconds"]
+    );
+    assert_eq!(
+        p.steps[0].command,
+        Command::CollMod {
+            index: "date_ttl".into(),
+            set: IndexMod::ExpireAfterSeconds(20)
+        }
+    );
+    assert!(p.unmanaged.is_empty());
+    // Pruning renames it, and the rename says the TTL changes too.
+    let p = plan(vec![want], vec![id_index(), live_ttl], true);
+    assert_eq!(actions(&p), vec![(Action::Replace, "date_1")]);
+    assert_eq!(p.changes[0].renames(), Some("date_ttl"));
+    assert_eq!(
+        p.changes[0].differences(),
+        vec!["name", "expireAfterSeconds"]
+    );
+}
+
+#[test]
+fn a_text_index_with_other_fields_is_never_equivalent() {
+    let live_text = index("name_text", doc! {"name": "text"});
+    let want = index(
+        "name_text_otherProp_text",
+        doc! {"name": "text", "otherProp": "text"},
+    );
+    // Not asked to replace the live one: refused, both named, with the way out.
+    let p = plan(
+        vec![want.clone()],
+        vec![id_index(), live_text.clone()],
+        false,
+    );
+    assert_eq!(
+        actions(&p),
+        vec![(Action::Create, "name_text_otherProp_text")]
+    );
+    assert!(p.steps.is_empty());
+    let note = p.blocked(0).unwrap();
+    assert!(
+        note.contains("\"name_text\"") && note.contains("--prune --drop-now"),
+        "{note}"
+    );
+    assert!(p.unmanaged.is_empty(), "{:?}", p.unmanaged);
+    // --prune --drop-now: replaced, with the gap said.
+    let p = plan(vec![want], vec![id_index(), live_text], true);
+    assert_eq!(
+        actions(&p),
+        vec![(Action::Replace, "name_text_otherProp_text")]
+    );
+    assert!(p.changes[0].gap());
+    assert_eq!(p.changes[0].differences(), vec!["name", "weights"]);
+}
+
+#[test]
+fn a_second_text_index_replaces_the_first_only_when_asked_and_with_a_gap() {
+    let live_text = index("title_text_age_1", doc! {"title": "text", "age": 1});
+    let want = index("age_1_title_text", doc! {"age": 1, "title": "text"});
+    let p = plan(
+        vec![want.clone()],
+        vec![id_index(), live_text.clone()],
+        false,
+    );
+    assert_eq!(actions(&p), vec![(Action::Create, "age_1_title_text")]);
+    assert!(p.blocked(0).is_some());
+    let p = plan(
+        vec![want.clone()],
+        vec![id_index(), live_text.clone()],
+        true,
+    );
+    assert_eq!(actions(&p), vec![(Action::Replace, "age_1_title_text")]);
+    let kinds: Vec<Why> = p.steps.iter().map(|s| s.why).collect();
+    assert_eq!(kinds, vec![Why::GapDrop, Why::Build]);
+    // A staged prune hides the old one and the new one waits for its drop.
+    let p = plan_with(vec![want], vec![id_index(), live_text], staged(true, 0));
+    assert_eq!(
+        actions(&p),
+        vec![
+            (Action::Create, "age_1_title_text"),
+            (Action::Hide, "title_text_age_1")
+        ]
+    );
+    assert!(
+        p.blocked(0).unwrap().contains("staged drop"),
+        "{:?}",
+        p.findings
+    );
+}
+
+#[test]
+fn partial_filters_the_server_calls_the_same_are_kept() {
+    let live_p = with(index("p", doc! {"p": 1}), |s| {
+        s.partial_filter_expression = Some(doc! {"productPrice": {"$gt": 0}, "__t": "X"})
+    });
+    let want = with(index("p", doc! {"p": 1}), |s| {
+        s.partial_filter_expression = Some(doc! {"__t": "X", "productPrice": {"$gt": 0.0}})
+    });
+    assert!(plan(vec![want], vec![id_index(), live_p], false).is_empty());
+    let live_k = with(index("kind_live", doc! {"k": 1}), |s| {
+        s.partial_filter_expression = Some(doc! {"kind": "Device"})
+    });
+    let want = with(index("k_1", doc! {"k": 1}), |s| {
+        s.partial_filter_expression = Some(doc! {"kind": {"$eq": "Device"}})
+    });
+    let p = plan(vec![want], vec![id_index(), live_k], false);
+    assert!(p.is_empty());
+    assert_eq!(p.unmanaged[0].equivalent_to.as_deref(), Some("k_1"));
+}
+
+#[test]
+fn a_collation_is_compared_in_full_as_the_server_resolves_it() {
+    let live_u = with(index("u", doc! {"u": 1}), |s| {
+        s.unique = true;
+        s.collation = Some(doc! {
+            "locale": "en", "caseLevel": false, "caseFirst": "off", "strength": 2,
+            "numericOrdering": false, "alternate": "non-ignorable", "maxVariable": "punct",
+            "normalization": false, "backwards": false, "version": "57.1",
+        });
+    });
+    let want = with(index("u", doc! {"u": 1}), |s| {
+        s.unique = true;
+        s.collation = Some(doc! {"locale": "en"});
+    });
+    let p = plan(vec![want], vec![id_index(), live_u], false);
+    assert_eq!(actions(&p), vec![(Action::Replace, "u")]);
+    assert_eq!(p.changes[0].differences(), vec!["collation"]);
+}
+
+#[test]
+fn a_ttl_turned_on_is_made_in_place() {
+    let want = with(index("expireAt_1", doc! {"expireAt": 1}), |s| {
+        s.expire_after_seconds = Some(172_800)
+    });
+    let p = plan(
+        vec![want],
+        vec![id_index(), index("expireAt_1", doc! {"expireAt": 1})],
+        false,
+    );
+    assert_eq!(actions(&p), vec![(Action::Modify, "expireAt_1")]);
+    assert_eq!(
+        p.steps[0].command,
+        Command::CollMod {
+            index: "expireAt_1".into(),
+            set: IndexMod::ExpireAfterSeconds(172_800)
+        }
+    );
 }

@@ -49,6 +49,10 @@ fn change(plan: &DatabasePlan, i: usize, steps: &[usize]) -> Value {
     if let Some(note) = c.note() {
         m.insert("note".into(), json!(note));
     }
+    if let Change::Conflict { .. } = c {
+        // Refused in the plan: the live index it can't stand beside is `live`.
+        m.insert("refused".into(), json!(true));
+    }
     // A collection's own options: created with, changed in place, or not made.
     match c {
         Change::CreateCollection { options, .. } => {

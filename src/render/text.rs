@@ -217,12 +217,24 @@ fn what(change: &Change) -> String {
         Change::Unchangeable { .. } => format!(
             "not made: the server can't change {differences} in place (drift until done by hand)"
         ),
-        Change::Rename { from, .. } => format!(
+        Change::Rename { from, .. } if differences == "name" => format!(
             "renames {:?}, same key and options (leaves a gap)",
             from.name
         ),
+        Change::Rename { from, .. } => format!(
+            "renames {:?} and rebuilds it: {differences} changed (leaves a gap)",
+            from.name
+        ),
+        Change::Conflict { live, .. } => format!(
+            "not built: it can't stand beside the live {:?} ({differences} differ)",
+            live.name
+        ),
         Change::Create { index, .. } => one_line(index),
         Change::Drop { index, .. } | Change::Hide { index, .. } => one_line(index),
+        Change::Modify { from, to, .. } if from.name != to.name => format!(
+            "in place (collMod) on the live {:?}: {differences}",
+            from.name
+        ),
         Change::Modify { .. } => format!("in place (collMod): {differences}"),
         Change::Replace { gap: true, .. } => format!(
             "drop, then rebuild: {differences} changed (leaves a gap: old and new can't coexist)"

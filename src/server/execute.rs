@@ -17,7 +17,9 @@ use super::errors::Failure;
 use super::inspect::record_retiring;
 use super::journal::Journal;
 use super::lock::LockError;
+use super::retry;
 use crate::plan::change::{TEMP_FIELD, TEMP_SUFFIX};
+use crate::plan::steps::Admission;
 use crate::plan::{Command, DatabasePlan, Step, Why};
 use crate::progress::Progress;
 
@@ -190,33 +192,26 @@ impl Executor<'_> {
     pub async fn apply(&self, plan: &DatabasePlan) -> Applied {
         let mut changes = vec![ChangeOutcome::NotRun; plan.changes.len()];
         let mut outcomes = Vec::with_capacity(plan.steps.len());
-        let failed = |changes: &Vec<ChangeOutcome>, i: usize| {
-            matches!(changes.get(i), Some(ChangeOutcome::Failed(_)))
-        };
-        let mut migration_failed = false;
+        // Which steps run once some have failed is the planner's rule.
+        let mut admission = Admission::default();
         for step in &plan.steps {
+            let Some(live) = admission.admit(step) else {
+                outcomes.push(StepOutcome::Skipped);
+                continue;
+            };
             if let Command::Migration { id } = &step.command {
-                let outcome = match (migration_failed, self.migrator) {
-                    (false, Some(m)) => match m.up(id).await {
-                        Ok(()) => StepOutcome::Done,
-                        Err(error) => {
-                            migration_failed = true;
-                            StepOutcome::Failed(error.to_string())
-                        }
-                    },
-                    _ => StepOutcome::Skipped,
+                let Some(migrator) = self.migrator else {
+                    outcomes.push(StepOutcome::Skipped);
+                    continue;
+                };
+                let outcome = match migrator.up(id).await {
+                    Ok(()) => StepOutcome::Done,
+                    Err(error) => {
+                        admission.record_migration_failed();
+                        StepOutcome::Failed(error.to_string())
+                    }
                 };
                 outcomes.push(outcome);
-                continue;
-            }
-            let live: Vec<usize> = step
-                .serves
-                .iter()
-                .copied()
-                .filter(|&i| !failed(&changes, i))
-                .collect();
-            if live.is_empty() || step.requires.iter().any(|&r| failed(&changes, r)) {
-                outcomes.push(StepOutcome::Skipped);
                 continue;
             }
             let errors: Vec<(usize, ApplyError)> = self
@@ -225,6 +220,8 @@ impl Executor<'_> {
                 .into_iter()
                 .map(|(i, e)| (i, e.untwinned()))
                 .collect();
+            let failed: Vec<usize> = errors.iter().map(|(i, _)| *i).collect();
+            admission.record(&failed);
             for &i in &live {
                 changes[i] = match errors.iter().find(|(j, _)| *j == i) {
                     Some((_, e)) => ChangeOutcome::Failed(e.clone()),
@@ -356,17 +353,39 @@ impl Executor<'_> {
             None => None,
         };
         let ns = format!("{}.{collection}", self.db.name());
-        let run = self.db.run_command(command);
-        let result = match (self.progress, step == "createIndexes") {
-            (Some(p), true) => p.watch_build(&self.db, &ns, run).await,
-            _ => run.await,
+        // Sent again while a failover lasts (each of these commands may be:
+        // see `retry`), the fence checked before every attempt.
+        let started = std::time::Instant::now();
+        let mut attempt = 0;
+        let result = loop {
+            if let Err(lost) = self.fence.check() {
+                break Err(ApplyError::Fenced(lost));
+            }
+            let run = self.db.run_command(command.clone());
+            let sent = match (self.progress, step == "createIndexes") {
+                (Some(p), true) => p.watch_build(&self.db, &ns, run).await,
+                _ => run.await,
+            };
+            match sent {
+                Err(e) if retry::is_transient(&e) && retry::again(started.elapsed()) => {
+                    attempt += 1;
+                    tracing::info!(
+                        database = %self.db.name(),
+                        attempt,
+                        "{step} on {collection}: {}; trying again",
+                        super::errors::explain(&e)
+                    );
+                    tokio::time::sleep(retry::backoff(attempt)).await;
+                }
+                other => break other.map_err(|e| ApplyError::Server(Failure::of(&e))),
+            }
         };
-        let result = result.map_err(|e| Failure::of(&e));
+        // Closed whatever happened, so no entry is left `running` by an error seen here.
         if let (Some(j), Some(entry)) = (&self.journal, entry) {
-            j.finish(entry, result.as_ref().err().map(|f| f.message.as_str()))
-                .await;
+            let error = result.as_ref().err().map(ToString::to_string);
+            j.finish(entry, error.as_deref()).await;
         }
-        Ok(result?)
+        result
     }
 
     async fn drop_index(&self, step: &str, collection: &str, name: &str) -> Result<(), ApplyError> {

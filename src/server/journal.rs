@@ -8,6 +8,7 @@ use futures::TryStreamExt;
 use mongodb::Database;
 
 use super::errors::ReadError;
+use super::retry::retry;
 use crate::redact::scrub;
 
 use super::MIG_COLLECTION as JOURNAL_COLLECTION;
@@ -75,9 +76,18 @@ impl Journal {
         if quick {
             return Entry::Unwritten(entry);
         }
-        // The journal is a record, not a gate: a failure to write it is logged.
-        match self.collection().insert_one(entry).await {
-            Ok(_) => Entry::Written(id),
+        // The journal is a record, not a gate: a failure to write it is
+        // logged. An insert that failed ambiguously and landed after all
+        // answers a duplicate `_id` when sent again: it is written.
+        let inserted = retry(&format!("journal of {}", self.db.name()), || async {
+            match self.collection().insert_one(entry.clone()).await {
+                Err(e) if super::errors::code(&e) == Some(11000) => Ok(()),
+                other => other.map(|_| ()),
+            }
+        })
+        .await;
+        match inserted {
+            Ok(()) => Entry::Written(id),
             Err(e) => {
                 tracing::warn!(database = %self.db.name(), "cannot write the journal: {}", super::errors::explain(&e));
                 Entry::Lost
@@ -92,18 +102,32 @@ impl Journal {
             "outcome": if error.is_some() { "failed" } else { "ok" },
             "error": error.map(scrub).map(Bson::String).unwrap_or(Bson::Null),
         };
-        let _ = match entry {
-            Entry::Written(id) => self
-                .collection()
-                .update_one(doc! {"_id": id}, doc! {"$set": outcome})
+        // Sent again through a failover, so an entry isn't left `running`.
+        let what = format!("journal of {}", self.db.name());
+        let closed = match entry {
+            Entry::Written(id) => {
+                let journal = self.collection();
+                retry(&what, || {
+                    journal.update_one(doc! {"_id": id}, doc! {"$set": outcome.clone()})
+                })
                 .await
-                .map(|_| ()),
+                .map(|_| ())
+            }
             Entry::Unwritten(mut doc) => {
                 doc.extend(outcome);
-                self.collection().insert_one(doc).await.map(|_| ())
+                retry(&what, || async {
+                    match self.collection().insert_one(doc.clone()).await {
+                        Err(e) if super::errors::code(&e) == Some(11000) => Ok(()),
+                        other => other.map(|_| ()),
+                    }
+                })
+                .await
             }
             Entry::Lost => Ok(()),
         };
+        if let Err(e) = closed {
+            tracing::warn!(database = %self.db.name(), "cannot close a journal entry: {}", super::errors::explain(&e));
+        }
     }
 }
 

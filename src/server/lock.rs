@@ -14,6 +14,7 @@ use mongodb::options::UpdateModifications;
 use mongodb::Database;
 
 use super::errors::{code, explain, Failure};
+use super::retry::retry;
 
 use super::MIG_COLLECTION as LOCK_COLLECTION;
 const LOCK_ID: &str = "lock";
@@ -185,11 +186,12 @@ impl Lock {
 
     pub async fn release(self) {
         self.renewer.abort();
-        let _ = self
-            .db
-            .collection::<Document>(LOCK_COLLECTION)
-            .delete_one(doc! {"_id": LOCK_ID, "owner.run": &self.run_id})
-            .await;
+        let what = format!("unlock of {}", self.db.name());
+        let locks = self.db.collection::<Document>(LOCK_COLLECTION);
+        let _ = retry(&what, || {
+            locks.delete_one(doc! {"_id": LOCK_ID, "owner.run": &self.run_id})
+        })
+        .await;
     }
 }
 
@@ -216,18 +218,33 @@ async fn try_acquire(db: &Database, options: &LockOptions) -> Result<(), LockErr
         "renewedAt": take(Bson::String("$$NOW".into()), "$renewedAt"),
         "expiresAt": take(Bson::Document(doc! {"$add": ["$$NOW", lease_ms]}), "$expiresAt"),
     }}];
-    let result = db
-        .collection::<Document>(LOCK_COLLECTION)
-        .find_one_and_update(doc! {"_id": LOCK_ID}, UpdateModifications::Pipeline(update))
-        .upsert(true)
-        .return_document(mongodb::options::ReturnDocument::After)
-        .await;
+    // Sent again through a failover: the upsert takes a lock this run holds,
+    // so a take that landed though its reply was lost is found to be ours.
+    let what = format!("lock of {}", db.name());
+    let locks = db.collection::<Document>(LOCK_COLLECTION);
+    let result = retry(&what, || {
+        locks
+            .find_one_and_update(
+                doc! {"_id": LOCK_ID},
+                UpdateModifications::Pipeline(update.clone()),
+            )
+            .upsert(true)
+            .return_document(mongodb::options::ReturnDocument::After)
+    })
+    .await;
     let now_held_by = match result {
         Ok(Some(d)) => Holder::from_doc(&d),
         Ok(None) => holder(db).await.unwrap_or_else(Holder::unknown),
         // Two runs inserted the first lock at once and this one lost.
         Err(e) if code(&e) == Some(11000) => holder(db).await.unwrap_or_else(Holder::unknown),
-        Err(e) => return Err(LockError::Server(explain(&e))),
+        Err(e) => {
+            // Given up: a take that landed all the same must not outlive this run.
+            let _ = db
+                .collection::<Document>(LOCK_COLLECTION)
+                .delete_one(doc! {"_id": LOCK_ID, "owner.run": &options.run_id})
+                .await;
+            return Err(LockError::Server(explain(&e)));
+        }
     };
     if now_held_by.run_id == options.run_id {
         Ok(())

@@ -14,6 +14,7 @@ pub mod journal;
 pub mod lock;
 pub mod observe;
 pub mod preflight;
+pub mod retry;
 
 use std::future::IntoFuture;
 use std::time::Duration;

@@ -230,29 +230,27 @@ fn flags(spec: &IndexSpec, decl: &IndexDecl, plugin: Plugin, out: &mut Vec<Findi
 }
 
 /// `index_key_validate.cpp` `validateExpireAfterSeconds` and `_isSpecOk`: one
-/// key field, not a wildcard, 0 to 2147483647 (a fraction is truncated).
+/// key field, not a wildcard, 0 to 2147483647, checked on the value the
+/// server stores: a fraction is truncated toward zero first (mongod 6.0.5
+/// takes -0.5 and -0.9 as 0, refuses -1 and -1.5) and NaN is stored as
+/// 2147483647.
 fn ttl(spec: &IndexSpec, decl: &IndexDecl, plugin: Plugin, out: &mut Vec<Finding>) {
     let Some(raw) = decl.expire_after_seconds else {
         return;
     };
-    let seconds = raw.as_f64();
+    let seconds = raw.as_f64().trunc();
     if seconds < 0.0 {
         out.push(Finding::error(
             "expireAfterSeconds",
             format!("must be 0 or more, found {raw}"),
         ));
-    } else if seconds > i32::MAX as f64 + 0.999_999 {
+    } else if seconds > i32::MAX as f64 {
         out.push(Finding::error(
             "expireAfterSeconds",
             format!("must be at most {} (about 68 years), found {raw}", i32::MAX),
         ));
-    } else if seconds.is_nan() {
-        out.push(Finding::error(
-            "expireAfterSeconds",
-            "must be a number of seconds, found NaN",
-        ));
     } else if let Number::Float(f) = raw {
-        if f.fract() != 0.0 {
+        if f.fract() != 0.0 || f.is_nan() || (f == 0.0 && f.is_sign_negative()) {
             out.push(Finding::warning(
                 "expireAfterSeconds",
                 format!(

@@ -7,34 +7,7 @@ use super::keys::{plugin_of, Plugin};
 use super::{number, Finding};
 use crate::manifest::file::IndexDecl;
 use crate::manifest::Invalid;
-use crate::model::IndexSpec;
-
-/// The locales MongoDB 6.0 accepts in a collation (its ICU build; checked one
-/// by one against `mongod` 6.0.5, which refuses e.g. `en_us`, `root`,
-/// `zh@collation=pinyin`). `collator_factory_icu.cpp` validates the locale.
-#[rustfmt::skip]
-const LOCALES: &[&str] = &[
-    "af", "am", "ar", "ar@collation=compat", "as", "az", "az@collation=search", "be", "bg",
-    "bn", "bn@collation=traditional", "bo", "bs", "bs@collation=search", "bs_Cyrl", "ca",
-    "ca@collation=search", "chr", "cs", "cs@collation=search", "cy", "da",
-    "da@collation=search", "de", "de@collation=eor", "de@collation=phonebook",
-    "de@collation=search", "de_AT", "de_AT@collation=phonebook", "dsb", "dz", "ee", "el", "en",
-    "en_US", "en_US_POSIX", "eo", "es", "es@collation=search", "es@collation=traditional",
-    "et", "fa", "fa_AF", "fi", "fi@collation=search", "fi@collation=traditional", "fil", "fo",
-    "fr", "fr_CA", "ga", "gl", "gl@collation=search", "gu", "ha", "haw", "he",
-    "he@collation=search", "hi", "hr", "hr@collation=search", "hsb", "hu", "hy", "id", "ig",
-    "is", "is@collation=search", "it", "ja", "ja@collation=unihan", "ka", "kk", "kl",
-    "kl@collation=search", "km", "kn", "kn@collation=traditional", "ko", "ko@collation=search",
-    "ko@collation=searchjl", "ko@collation=unihan", "kok", "ky", "lb", "lkt", "ln",
-    "ln@collation=phonetic", "lo", "lt", "lv", "mk", "ml", "mn", "mr", "ms", "mt", "my", "nb",
-    "nb@collation=search", "ne", "nl", "nn", "nn@collation=search", "om", "or", "pa", "pl",
-    "ps", "pt", "ro", "ru", "se", "se@collation=search", "si", "si@collation=dictionary", "sk",
-    "sk@collation=search", "sl", "smn", "smn@collation=search", "sq", "sr", "sr_Latn",
-    "sr_Latn@collation=search", "sv", "sv@collation=search", "sw", "ta", "te", "th", "to",
-    "tr", "tr@collation=search", "ug", "uk", "ur", "vi", "vi@collation=traditional", "wae",
-    "yi", "yi@collation=search", "yo", "zh", "zh@collation=big5han", "zh@collation=gb2312han",
-    "zh@collation=stroke", "zh@collation=unihan", "zh@collation=zhuyin", "zh_Hant", "zu",
-];
+use crate::model::{collation, IndexSpec};
 
 /// The ICU version `mongod` 6.0 reports in a resolved collation.
 const ICU_VERSION: &str = "57.1";
@@ -56,10 +29,10 @@ pub(super) fn collation_rules(c: &Document, plugin: Plugin, out: &mut Vec<Findin
     let simple = c.get_str("locale") == Ok("simple");
     match c.get("locale") {
         Some(Bson::String(l)) if l.is_empty() => bad(out, "locale", "cannot be empty".into()),
-        Some(Bson::String(l)) if l == "simple" || LOCALES.contains(&l.as_str()) => {}
+        // The locales are `model/collations.tsv`, captured from mongod.
+        Some(Bson::String(l)) if collation::is_known_locale(l) => {}
         Some(Bson::String(l)) => {
-            let close = LOCALES
-                .iter()
+            let close = collation::locales()
                 .find(|k| k.eq_ignore_ascii_case(l))
                 .map(|k| format!(" (did you mean {k:?}?)"))
                 .unwrap_or_default();
@@ -104,8 +77,11 @@ pub(super) fn collation_rules(c: &Document, plugin: Plugin, out: &mut Vec<Findin
             bad(out, key, format!("must be {expected}, found {value}"));
         }
     }
-    // Cross-field rules of the ICU collator factory (`collator_factory_icu.cpp`).
-    if !simple {
+    // Cross-field rules of the ICU collator factory (`collator_factory_icu.cpp`),
+    // on the collation as resolved: a locale's own defaults count (`da`
+    // puts upper case first, so `{locale: da, strength: 1}` is refused).
+    if let Some(c) = collation::resolve(c).filter(|_| !simple) {
+        let c = &c;
         let strength = c.get("strength").and_then(number).unwrap_or(3.0);
         let case_level = c.get_bool("caseLevel").unwrap_or(false);
         if c.get_str("caseFirst").is_ok_and(|f| f != "off") && !case_level && strength <= 2.0 {
