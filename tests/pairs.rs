@@ -101,6 +101,14 @@ impl Mode {
             Mode::Prune => &["apply", "--yes", "--prune", "--drop-now"],
         }
     }
+
+    /// The plan of what an apply in this mode would still do.
+    fn plan_args(self) -> &'static [&'static str] {
+        match self {
+            Mode::Plain => &["plan"],
+            Mode::Prune => &["plan", "--prune", "--drop-now"],
+        }
+    }
 }
 
 impl fmt::Display for Mode {
@@ -571,10 +579,10 @@ fn run_batch<'a>(
                 continue;
             }
             let after1 = lists(db, &accepted).await;
-            let plan2 = p.json(&["plan"]).0;
+            let plan2 = p.json(mode.plan_args()).0;
             let apply2 = p.json(mode.args()).0;
             let after2 = lists(db, &accepted).await;
-            let plan3 = p.json(&["plan"]).0;
+            let plan3 = p.json(mode.plan_args()).0;
             for (k, live0) in live0.into_iter().enumerate() {
                 runs[k].push((
                     *mode,
@@ -655,6 +663,7 @@ async fn check(
         return out;
     }
 
+    let equivalent = entries(&r.plan2, "unmanaged", coll);
     // Each declaration: its target form, and the live index at it.
     let mut used: BTreeSet<String> = BTreeSet::new();
     // (declared name, what differs from the live index with its key, why missing)
@@ -684,14 +693,34 @@ async fn check(
             continue;
         };
         let mut found = false;
-        for f in r.after1.iter().filter(not_id) {
-            if used.contains(name(f)) || (explicit && name(f) != dname) {
-                continue;
-            }
-            if canon(f, false) == canon(t, false) || (same_key(f) && s.identical(f, t).await) {
-                used.insert(name(f).to_string());
-                found = true;
-                break;
+        // Without --prune, the declared index under another name, which the
+        // plan reports as `equivalent_to` the declaration, is as far as mig
+        // goes (only a rebuild renames): when the name is all that differs.
+        let passes = if explicit && mode == Mode::Plain {
+            2
+        } else {
+            1
+        };
+        'search: for pass in 0..passes {
+            for f in r.after1.iter().filter(not_id) {
+                if used.contains(name(f)) {
+                    continue;
+                }
+                let named = match pass {
+                    0 => !explicit || name(f) == dname,
+                    _ => equivalent.iter().any(|u| {
+                        u["index"].as_str() == Some(name(f))
+                            && u["equivalent_to"].as_str() == Some(dname.as_str())
+                    }),
+                };
+                if named
+                    && (canon(f, false) == canon(t, false)
+                        || (same_key(f) && s.identical(f, t).await))
+                {
+                    used.insert(name(f).to_string());
+                    found = true;
+                    break 'search;
+                }
             }
         }
         if !found {
@@ -733,16 +762,6 @@ async fn check(
         }
     }
 
-    // A live index the plan calls equivalent to a declaration that names it
-    // otherwise: the name difference is reported (`--prune` renames it), and
-    // when the name is all that differs, that is all there is to report.
-    let equivalent = entries(&r.plan2, "unmanaged", coll);
-    missing.retain(|(dname, feature, _)| {
-        !(feature == "name"
-            && equivalent
-                .iter()
-                .any(|u| u["equivalent_to"].as_str() == Some(dname.as_str())))
-    });
     let pending = entries(&r.plan2, "changes", coll);
     if pending.is_empty() {
         for (dname, feature, detail) in &missing {
@@ -922,6 +941,7 @@ async fn check(
                 )
                 .collect();
             if !rebuilt.is_empty() {
+                let renamed = applied.iter().any(|c| c["renamed_from"] == lname);
                 let target = target
                     .iter()
                     .find(|t| name(t) == dname)
@@ -929,7 +949,7 @@ async fn check(
                     .unwrap_or_else(|| server_form(d));
                 out.push(finding(
                     "rebuilt",
-                    differing(l, &target).join(","),
+                    differing(l, &target).join(",") + if renamed { " (renamed)" } else { "" },
                     format!(
                         "the server calls live {} and declared {} the same index and collMod reaches it, yet mig: {}",
                         ejson_doc(&strip(l)),
