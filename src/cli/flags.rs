@@ -35,6 +35,11 @@ pub struct DevFlags {
     /// (default: $MIG_DEV_URI, then mig.toml's `dev_uri`; none: offline).
     #[arg(long = "dev-uri", value_name = "URI")]
     pub dev_uri: Option<String>,
+    /// The MongoDB release whose rules check the manifests offline: 6.0,
+    /// 7.0 or 8.0 (default: mig.toml's `server_version`, else 6.0); a live
+    /// server's own version decides when mig connects.
+    #[arg(long = "server-version", value_name = "RELEASE")]
+    pub server_version: Option<String>,
 }
 
 /// Where the project's files and public database are.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::Settings;
-use crate::manifest::Manifests;
+use crate::manifest::{self, Manifests, Release};
 use crate::plan::saved::SavedPlan;
 use crate::plan::PlanOptions;
 use crate::progress::Progress;
@@ -121,7 +121,8 @@ pub async fn run_fleet(
         apply = apply.is_some(),
         "starting"
     );
-    let options = run_options(args, apply, server.unique_conversion());
+    let release = live_rules(global, settings, &server.version, None)?;
+    let options = run_options(args, apply, server.unique_conversion(), release);
     let progress = Progress::new(targets.len(), std::io::stderr().is_terminal(), global.quiet);
     let ctx = Context {
         client: &client,
@@ -153,6 +154,7 @@ fn run_options(
     args: &RunArgs,
     apply: Option<(&ApplyArgs, &str)>,
     unique_conversion: bool,
+    release: Release,
 ) -> RunOptions {
     RunOptions {
         plan: PlanOptions {
@@ -161,6 +163,7 @@ fn run_options(
             drop_after: args.drop_after,
             now: bson::DateTime::now(),
             unique_conversion,
+            release,
         },
         apply: apply.map(|(a, name)| LockOptions {
             lease: a.lock_lease.max(Duration::from_secs(1)),
@@ -222,7 +225,24 @@ async fn run_clusters(
         .iter()
         .filter_map(|m| m.server())
         .all(|s| s.unique_conversion());
-    let options = run_options(args, apply, unique_conversion);
+    // Each cluster plans with its own server's release (`run::clusters`);
+    // the manifests are checked under each of them here, once per release.
+    let mut checked = Vec::new();
+    for m in &fleet.members {
+        if let Some(s) = m.server() {
+            let release = live_rules(global, settings, &s.version, Some(&m.name))?;
+            checked.push(release);
+        }
+    }
+    let options = run_options(
+        args,
+        apply,
+        unique_conversion,
+        checked
+            .first()
+            .copied()
+            .unwrap_or(settings.offline_release()),
+    );
     let progress = Arc::new(Progress::new(
         fleet.len(),
         std::io::stderr().is_terminal(),
@@ -248,6 +268,38 @@ async fn run_clusters(
     fleet.run_each(&shared, work, each).await;
     progress.finish();
     Ok(())
+}
+
+/// The rules of a live server's release: said when they are not its own
+/// version's or not `server_version`'s, and the manifests checked again
+/// under them when they are not the ones checked offline.
+fn live_rules(
+    global: &Global,
+    settings: &Settings,
+    version: &str,
+    cluster: Option<&str>,
+) -> Result<Release, Failure> {
+    let live = Release::of_server(version);
+    let configured = settings.server_version.map(|(r, _)| r);
+    let on = cluster
+        .map(|c| format!("cluster {c}: "))
+        .unwrap_or_default();
+    if !global.quiet {
+        for w in [live.note(), live.mismatch(configured)]
+            .into_iter()
+            .flatten()
+        {
+            super::output::stderr(&format!("warning: {on}{w}\n"));
+        }
+    }
+    if live.release != settings.offline_release() {
+        tracing::info!(
+            "checking the manifests again with {}'s rules (the server's)",
+            live.release
+        );
+        manifest::load_dir_for(&settings.manifests, live.release).map_err(Failure::Problems)?;
+    }
+    Ok(live.release)
 }
 
 /// With a dev server over clusters: the declarations in its form, checked

@@ -115,6 +115,8 @@ pub struct Global {
     #[arg(skip)]
     pub dev_uri: Option<String>,
     #[arg(skip)]
+    pub server_version: Option<String>,
+    #[arg(skip)]
     pub public_db: Option<String>,
     #[arg(skip)]
     pub manifests: Option<PathBuf>,
@@ -151,6 +153,7 @@ impl Global {
         }
         if let Some(d) = flags.dev {
             self.dev_uri = d.dev_uri.clone();
+            self.server_version = d.server_version.clone();
         }
         if let Some(p) = flags.project {
             self.public_db = p.public_db.clone();

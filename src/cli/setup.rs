@@ -57,6 +57,7 @@ pub fn settings(cli: &Cli) -> Result<Settings, Failure> {
         migrations: global.migrations.clone(),
         concurrency: cli.command.concurrency(),
         dev_uri: global.dev_uri.clone(),
+        server_version: global.server_version.clone(),
         from_dotenv: FROM_DOTENV.get().cloned().unwrap_or_default(),
     };
     let settings = config::resolve(&overrides, &|k| std::env::var(k).ok());
@@ -82,7 +83,7 @@ pub fn load_files(
 ) -> Result<(Manifests, Migrations), Failure> {
     check_project(global, settings)?;
     match (
-        manifest::load_dir(&settings.manifests),
+        manifest::load_dir_for(&settings.manifests, settings.offline_release()),
         migrate::load_dir(&settings.migrations),
     ) {
         (Ok(m), Ok(list)) => {
@@ -97,10 +98,29 @@ pub fn load_files(
             Ok((m, migrations))
         }
         (m, list) => {
+            if m.is_err() && global.format != OutputFormat::Json && !global.quiet {
+                output::stderr(&problems::note(&rules_used(settings)));
+            }
             let mut problems = m.err().unwrap_or_default();
             problems.extend(list.err().unwrap_or_default());
             Err(Failure::Problems(problems))
         }
+    }
+}
+
+/// Which release's rules checked the manifests, and what chose it.
+pub fn rules_used(settings: &Settings) -> String {
+    match settings.server_version {
+        Some((release, from)) => format!(
+            "the manifests were checked with {release}'s rules ({from} {})",
+            release.name()
+        ),
+        None => format!(
+            "the manifests were checked with {}'s rules, the default: set server_version in \
+             mig.toml or --server-version to your servers' release ({})",
+            crate::model::release::Release::DEFAULT,
+            crate::model::release::Release::known()
+        ),
     }
 }
 

@@ -25,6 +25,7 @@ pub const EXAMPLES: &str = "Examples:
   mig validate                          mig.toml, the manifests and the migrations, offline
   mig validate --dev-uri mongodb://localhost:27018
                                         also build every declared index on a dev server
+  mig validate --server-version 7.0      with MongoDB 7.0's rules (compound wildcard indexes)
   mig validate --format json            the problems as a JSON document";
 
 /// `mig validate`: the offline checks passed when this runs.
@@ -49,6 +50,11 @@ pub async fn run(
         }
     };
     let n = migrations.list.len();
+    if global.format == OutputFormat::Text && !global.quiet {
+        output::stderr(&crate::render::problems::note(&super::setup::rules_used(
+            settings,
+        )));
+    }
     output::stdout(&match global.format {
         OutputFormat::Json | OutputFormat::Jsonl => {
             render::validate::json(manifests, n, dev.as_ref())

@@ -33,6 +33,11 @@ pub struct ConfigFile {
     /// index on empty collections (`mig validate`) and gives the server's form
     /// of each for comparison (`plan`, `apply`). `MIG_DEV_URI` wins over this.
     pub dev_uri: Option<String>,
+    /// The MongoDB release whose rules check the manifests without a server
+    /// (`"6.0"`, `"7.0"` or `"8.0"`); a live server's own version decides
+    /// when `mig` connects (a different one is a warning). `--server-version`
+    /// wins over this. Default: 6.0, and `validate` says so.
+    pub server_version: Option<String>,
     #[serde(default)]
     pub connection: ConnectionConfig,
     /// Several clusters, each `[clusters.NAME]` with its own `uri` or
@@ -208,6 +213,8 @@ pub struct Overrides {
     pub migrations: Option<PathBuf>,
     pub concurrency: Option<usize>,
     pub dev_uri: Option<String>,
+    /// `--server-version`.
+    pub server_version: Option<String>,
     /// Names of the variables `.env` set (those the real environment lacked).
     pub from_dotenv: Vec<String>,
 }
@@ -272,6 +279,9 @@ pub struct Settings {
     pub dev_uri: Option<String>,
     /// Where `dev_uri` came from (`Default` when there is none).
     pub dev_uri_source: UriSource,
+    /// The release whose rules apply offline (`--server-version`, then
+    /// `server_version`), and which of the two set it; `None`: neither.
+    pub server_version: Option<(crate::model::release::Release, &'static str)>,
     /// The config file read, absolute; `None` when there was none.
     pub config: Option<PathBuf>,
     pub public_database: Option<String>,
@@ -317,6 +327,13 @@ impl Settings {
             public_cluster: None,
             ..self.clone()
         }
+    }
+
+    /// The release whose rules check the manifests before any server answers.
+    pub fn offline_release(&self) -> crate::model::release::Release {
+        self.server_version
+            .map(|(r, _)| r)
+            .unwrap_or(crate::model::release::Release::DEFAULT)
     }
 
     /// The cluster named `name`.

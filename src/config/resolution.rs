@@ -11,6 +11,7 @@ use super::{
 use crate::diagnostics::{Format, Problem, SourceFile};
 use crate::lint;
 use crate::model::names::{check_collection_name, check_database_name};
+use crate::model::release::Release;
 
 /// Resolves the settings; `env` looks up an environment variable.
 pub fn resolve(
@@ -89,6 +90,29 @@ pub fn resolve(
     ) {
         Some((u, source)) if !u.trim().is_empty() => (Some(u), source),
         _ => (None, UriSource::Default),
+    };
+    let server_version = match (&overrides.server_version, &file.server_version) {
+        (Some(flag), _) => match Release::parse(flag) {
+            Ok(r) => Some((r, "--server-version")),
+            Err(why) => {
+                problems.push(Problem {
+                    file: PathBuf::from("--server-version"),
+                    position: None,
+                    field: String::new(),
+                    message: why.to_string(),
+                    ..Default::default()
+                });
+                None
+            }
+        },
+        (None, Some(value)) => match Release::parse(value) {
+            Ok(r) => Some((r, "server_version")),
+            Err(why) => {
+                problems.push(src.problem("server_version", why.to_string()));
+                None
+            }
+        },
+        (None, None) => None,
     };
     let public_database = overrides
         .public_db
@@ -181,6 +205,7 @@ pub fn resolve(
         uri_source,
         dev_uri,
         dev_uri_source,
+        server_version,
         config: shown_config,
         public_database,
         manifests,
@@ -628,6 +653,35 @@ exclude = ["tenant_sandbox"]
         let err = resolve_file(path).unwrap_err();
         assert!(err[0].to_string().contains("mig.toml:2:"), "{}", err[0]);
         assert!(err[0].to_string().contains("tenants.source"), "{}", err[0]);
+    }
+
+    #[test]
+    fn server_version_names_a_known_release_or_is_an_error_naming_the_key_and_the_releases() {
+        for bad in ["6", "seven", "9.9"] {
+            let (_dir, path) = config(&format!("server_version = \"{bad}\"\n"));
+            let err = resolve_file(path).unwrap_err();
+            let e = err[0].to_string();
+            assert!(e.contains("mig.toml:1:"), "{e}");
+            assert!(e.contains("server_version"), "{e}");
+            assert!(e.contains("6.0, 7.0, 8.0") && e.contains(bad), "{e}");
+        }
+        let (_dir, path) = config("server_version = \"7.0\"\n");
+        let s = resolve_file(path.clone()).unwrap();
+        assert_eq!(s.server_version, Some((Release::V7_0, "server_version")));
+        // The flag wins over the file, and is checked the same way.
+        let o = |v: &str| Overrides {
+            config: Some(path.clone()),
+            server_version: Some(v.into()),
+            ..Default::default()
+        };
+        let flag = resolve(&o("8.0"), &|_| None).unwrap().server_version;
+        assert_eq!(flag, Some((Release::V8_0, "--server-version")));
+        let err = resolve(&o("seven"), &|_| None).unwrap_err();
+        assert!(
+            err[0].to_string().contains("--server-version"),
+            "{}",
+            err[0]
+        );
     }
 
     #[test]

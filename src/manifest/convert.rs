@@ -4,8 +4,9 @@
 
 use bson::{Bson, Document};
 
+use super::extjson::to_document;
 use super::file::{DocValue, Flag, IndexDecl, KeyValue, Number};
-use super::{rules, Invalid};
+use super::rules;
 use crate::model::IndexSpec;
 
 /// The model of one declaration, normalized the way the server stores it
@@ -103,31 +104,5 @@ fn whole(n: Number) -> Bson {
     match n {
         Number::Int(i) => i32::try_from(i).map(Bson::Int32).unwrap_or(Bson::Int64(i)),
         Number::Float(f) => Bson::Double(f),
-    }
-}
-
-/// A document option: a mapping, or an Extended JSON string of one.
-pub fn to_document(value: &serde_json::Value) -> Result<Document, Invalid> {
-    let object = match value {
-        serde_json::Value::String(s) => serde_json::from_str::<serde_json::Value>(s)
-            .map_err(|e| invalid!("invalid Extended JSON: {e}"))?,
-        other => other.clone(),
-    };
-    match object {
-        serde_json::Value::Object(map) => {
-            Document::try_from(map).map_err(|e| invalid!("invalid Extended JSON: {e}"))
-        }
-        other => Err(invalid!("expected a document, found {}", json_kind(&other))),
-    }
-}
-
-fn json_kind(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "a document",
     }
 }

@@ -21,6 +21,7 @@ macro_rules! invalid {
 }
 
 mod convert;
+mod extjson;
 pub mod file;
 mod read;
 mod rules;
@@ -33,9 +34,10 @@ use crate::diagnostics::locate::Locations;
 use crate::diagnostics::syntax::{null_as_json_string, TOML_HAS_NO_NULL};
 use crate::diagnostics::{Format, Problem, SourceFile};
 use crate::model::names::check_collection_name;
+pub use crate::model::release::Release;
 use crate::model::{Collection, IndexSpec, Scope};
 use convert::convert_index;
-pub use convert::to_document;
+pub use extjson::to_document;
 
 /// What the manifests declare, per scope, in the order written.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -175,8 +177,14 @@ struct DeclaredCollection {
     options: Option<(Document, PathBuf, String)>,
 }
 
-/// Loads every `.yaml`, `.yml` and `.toml` file under `dir`, recursively.
+/// Loads every `.yaml`, `.yml` and `.toml` file under `dir`, recursively,
+/// checked under 6.0's rules.
 pub fn load_dir(dir: &Path) -> Result<Manifests, Vec<Problem>> {
+    load_dir_for(dir, Release::DEFAULT)
+}
+
+/// [`load_dir`] under the rules of `release`.
+pub fn load_dir_for(dir: &Path, release: Release) -> Result<Manifests, Vec<Problem>> {
     let files = manifest_files(dir).map_err(|e| {
         vec![Problem {
             file: dir.to_path_buf(),
@@ -209,7 +217,7 @@ pub fn load_dir(dir: &Path) -> Result<Manifests, Vec<Problem>> {
             }),
         }
     }
-    let (manifests, more) = load_sources(&sources);
+    let (manifests, more) = load_sources_for(&sources, release);
     problems.extend(more);
     if problems.is_empty() {
         Ok(manifests)
@@ -218,8 +226,17 @@ pub fn load_dir(dir: &Path) -> Result<Manifests, Vec<Problem>> {
     }
 }
 
-/// Parses, converts and validates manifests given as (path, content) pairs.
+/// Parses, converts and validates manifests given as (path, content) pairs,
+/// under 6.0's rules.
 pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) {
+    load_sources_for(sources, Release::DEFAULT)
+}
+
+/// [`load_sources`] under the rules of `release`.
+pub fn load_sources_for(
+    sources: &[(PathBuf, String)],
+    release: Release,
+) -> (Manifests, Vec<Problem>) {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     let mut declared: Vec<DeclaredCollection> = Vec::new();
@@ -291,7 +308,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
             if let Err(why) = check_collection_name(&coll.name) {
                 problems.push(about_collection("name", why.to_string()));
             }
-            let (options, findings) = rules::collection_options(&coll);
+            let (options, findings) = rules::collection_options_for(&coll, release);
             for f in findings {
                 let p = about_collection(&f.option, f.message);
                 if f.warning {
@@ -313,7 +330,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) 
                 };
                 let mut findings = conversion;
                 if findings.is_empty() {
-                    findings = rules::index(&declared.spec, decl);
+                    findings = rules::index_for(&declared.spec, decl, release);
                 }
                 for f in findings {
                     let p = declared.problem(&f.option, f.message, Some(src.locations));
@@ -461,7 +478,7 @@ fn view_collations(declared: &[DeclaredCollection]) -> Vec<Problem> {
         o.get_document("collation")
             .ok()
             .filter(|c| c.get_str("locale") != Ok("simple"))
-            .map(crate::model::compare::normalize_doc)
+            .map(crate::model::value::normalize_doc)
     };
     let mut out = Vec::new();
     for d in declared {

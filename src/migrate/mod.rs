@@ -106,6 +106,23 @@ pub enum Op {
 }
 
 impl Op {
+    /// The operation's name in the changelog and in messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::UpdateMany { .. } => "update_many",
+            Op::UpdateOne { .. } => "update_one",
+            Op::InsertMany { .. } => "insert_many",
+            Op::UpsertMany { .. } => "upsert_many",
+            Op::RenameCollection { .. } => "rename_collection",
+            Op::CreateCollection { .. } => "create_collection",
+            Op::ModifyCollection { .. } => "modify_collection",
+            Op::DeleteMany { .. } => "delete_many",
+            Op::DropCollection { .. } => "drop_collection",
+            Op::RunCommand { .. } => "run_command",
+            Op::CollectionExists(_) | Op::DocumentCount { .. } => "precondition",
+        }
+    }
+
     /// A short description for dry runs and progress.
     pub fn describe(&self) -> String {
         match self {

@@ -278,19 +278,3 @@ fn update_bson(u: &Update) -> Bson {
         Update::Pipeline(p) => Bson::Array(p.iter().cloned().map(Bson::Document).collect()),
     }
 }
-
-pub(super) fn op_name(op: &Op) -> &'static str {
-    match op {
-        Op::UpdateMany { .. } => "update_many",
-        Op::UpdateOne { .. } => "update_one",
-        Op::InsertMany { .. } => "insert_many",
-        Op::UpsertMany { .. } => "upsert_many",
-        Op::RenameCollection { .. } => "rename_collection",
-        Op::CreateCollection { .. } => "create_collection",
-        Op::ModifyCollection { .. } => "modify_collection",
-        Op::DeleteMany { .. } => "delete_many",
-        Op::DropCollection { .. } => "drop_collection",
-        Op::RunCommand { .. } => "run_command",
-        Op::CollectionExists(_) | Op::DocumentCount { .. } => "precondition",
-    }
-}

@@ -8,7 +8,6 @@ use bson::{doc, Bson, DateTime, Document};
 use futures::TryStreamExt;
 use mongodb::Database;
 
-use super::ops::op_name;
 use super::pending::{Entry, State};
 use super::{Migration, MigrationError, Op};
 use crate::server::errors::Failure;
@@ -155,7 +154,7 @@ impl Runner<'_> {
                     let _ = session.abort_transaction().await;
                     return Err(MigrationError::RolledBack {
                         number: i + 1,
-                        name: op_name(op),
+                        name: op.name(),
                         source: Box::new(e),
                     });
                 }
@@ -186,7 +185,7 @@ impl Runner<'_> {
             .await
             .map_err(|e| MigrationError::Step {
                 number: i + 1,
-                name: op_name(op),
+                name: op.name(),
                 source: Box::new(e),
             })?;
         }

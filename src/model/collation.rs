@@ -17,6 +17,8 @@ use std::sync::LazyLock;
 
 use bson::{Bson, Document};
 
+use super::value::normalize;
+
 /// Every locale the server accepts, with its resolved defaults.
 const DATA: &str = include_str!("collations.tsv");
 
@@ -109,9 +111,8 @@ pub fn same(a: Option<&Document>, b: Option<&Document>) -> bool {
         (None, None) => true,
         (Some(a), Some(b)) => {
             a.len() == b.len()
-                && a.iter().all(|(k, v)| {
-                    b.get(k).map(super::compare::normalize) == Some(super::compare::normalize(v))
-                })
+                && a.iter()
+                    .all(|(k, v)| b.get(k).map(normalize) == Some(normalize(v)))
         }
         _ => false,
     }

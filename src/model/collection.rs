@@ -10,7 +10,8 @@
 
 use bson::{doc, Bson, Document};
 
-use super::compare::{collation_matches, normalize};
+use super::compare::collation_matches;
+use super::value::normalize;
 
 /// Collection options a manifest may declare, as MongoDB names them.
 pub const OPTIONS: &[&str] = &[

@@ -21,9 +21,10 @@
 
 use std::collections::BTreeMap;
 
-use bson::{Bson, Document};
+use bson::Document;
 
 use super::index::{as_f64, IndexSpec};
+use super::value::{normalize, normalize_doc};
 use super::{collation, filter};
 
 /// What differs between a declared index and a live one of the same name.
@@ -251,21 +252,6 @@ pub(crate) fn collation_matches(
         None => collection_default,
     };
     collation::same(declared, reported)
-}
-
-/// Numbers become doubles, recursively, so they compare by value.
-pub fn normalize(value: &Bson) -> Bson {
-    match value {
-        Bson::Int32(i) => Bson::Double(*i as f64),
-        Bson::Int64(i) => Bson::Double(*i as f64),
-        Bson::Document(d) => Bson::Document(normalize_doc(d)),
-        Bson::Array(a) => Bson::Array(a.iter().map(normalize).collect()),
-        other => other.clone(),
-    }
-}
-
-pub fn normalize_doc(d: &Document) -> Document {
-    d.iter().map(|(k, v)| (k.clone(), normalize(v))).collect()
 }
 
 /// The normalized document as BSON bytes: equal bytes means equal values in

@@ -2,6 +2,7 @@
 
 use super::*;
 use bson::doc;
+use bson::Bson;
 use proptest::prelude::*;
 
 fn spec(keys: Document) -> IndexSpec {

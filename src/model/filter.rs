@@ -25,7 +25,7 @@
 
 use bson::{Bson, Document};
 
-use super::compare::normalize;
+use super::value::normalize;
 
 /// The canonical form of a filter: equal forms mean the server takes the
 /// filters for the same. Compare with [`same`].

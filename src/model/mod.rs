@@ -9,6 +9,8 @@ pub mod declared_form;
 pub mod filter;
 pub mod index;
 pub mod names;
+pub mod release;
+pub mod value;
 
 use bson::Document;
 use serde::{Deserialize, Serialize};

@@ -12,6 +12,7 @@ use bson::DateTime;
 use crate::model::collection::{coll_mod, compare_options, create_options, KIND};
 use crate::model::compare::{compare, differences, same_identity, Verdict};
 use crate::model::index::ID_INDEX;
+use crate::model::release::{Feature, Release};
 use crate::model::{Collection, DatabaseState, IndexSpec, Scope};
 
 pub mod change;
@@ -120,6 +121,8 @@ pub struct PlanOptions {
     pub now: DateTime,
     /// The server converts indexes to unique in place (`prepareUnique`, 6.0+).
     pub unique_conversion: bool,
+    /// The release whose comparison and abilities apply (the server's).
+    pub release: Release,
 }
 
 impl Default for PlanOptions {
@@ -130,6 +133,7 @@ impl Default for PlanOptions {
             drop_after: Duration::from_secs(7 * 24 * 3600),
             now: DateTime::now(),
             unique_conversion: true,
+            release: Release::DEFAULT,
         }
     }
 }
@@ -257,7 +261,7 @@ fn plan_collection(
                     from: have.clone(),
                     to: want.clone(),
                     differences,
-                    gap: !can_coexist(want, have, live_indexes.len(), default_collation),
+                    gap: !can_coexist(want, have, live_indexes.len(), default_collation, options.release),
                     note: (!options.unique_conversion && want.unique && !have.unique)
                         .then(|| "the server is older than 6.0: no in-place unique conversion, so it is rebuilt".into()),
                 }),
@@ -466,16 +470,24 @@ fn can_coexist(
     have: &IndexSpec,
     live_count: usize,
     collation: Option<&bson::Document>,
+    release: Release,
 ) -> bool {
     !same_identity(want, have, collation)
-        // A TTL index has one field and a wildcard can't be compounded (6.0),
-        // so no temporary variant of them exists.
+        // A TTL index has one field, so no temporary variant of it exists.
         && want.expire_after_seconds.is_none()
-        && !want.is_wildcard()
+        && (!want.is_wildcard() || wildcard_twin(want, release))
         // One text index per collection.
         && (!want.is_text() || !have.is_text())
         // The temporary index needs a free slot.
         && live_count < MAX_INDEXES
+}
+
+/// Whether a wildcard index has a temporary variant: an extra key field makes
+/// it a compound wildcard index, which 6.0 refuses; 7.0 takes it on a path
+/// (`"a.$**"`), while on `"$**"` the projection would have to change too, so
+/// that stays a gap (`model::release::Feature::CompoundWildcard`).
+fn wildcard_twin(want: &IndexSpec, release: Release) -> bool {
+    release.has(Feature::CompoundWildcard) && !want.keys.contains_key("$**")
 }
 
 /// The clustered index of a clustered collection is part of the collection.
@@ -492,6 +504,10 @@ mod tests;
 
 #[cfg(test)]
 mod schedule_tests;
+
+#[cfg(test)]
+#[path = "release_tests.rs"]
+mod release_tests;
 
 #[cfg(test)]
 #[path = "collection_tests.rs"]

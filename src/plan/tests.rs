@@ -251,6 +251,7 @@ fn staged(prune: bool, now_ms: i64) -> PlanOptions {
         drop_after: std::time::Duration::from_secs(60),
         now: bson::DateTime::from_millis(now_ms),
         unique_conversion: true,
+        ..Default::default()
     }
 }
 

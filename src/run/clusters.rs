@@ -606,7 +606,12 @@ impl Runner {
             migrations: shared.migrations.as_deref(),
         };
         match work {
-            Work::Run(options) => super::run_each(&ctx, targets, &options, each).await,
+            Work::Run(mut options) => {
+                // The cluster's own release decides its comparison.
+                options.plan.release =
+                    crate::model::release::Release::of_server(&server.version).release;
+                super::run_each(&ctx, targets, &options, each).await
+            }
             Work::Saved(saved, options) => {
                 let here = SavedPlan {
                     targets: saved

@@ -9,15 +9,19 @@ use bson::{doc, Bson, Document};
 
 use super::options::collation_rules;
 use super::Finding;
-use crate::manifest::convert::to_document;
+use crate::manifest::extjson::to_document;
 use crate::manifest::file::{CollectionDecl, Expiry, Number};
 use crate::manifest::Invalid;
 use crate::model::collection::VIEW_OPTIONS;
 use crate::model::names::MIG_COLLECTION;
+use crate::model::release::{Feature, Release};
 
 /// The declared options in `create`'s form (`None` when none is declared),
 /// and what is wrong with them.
-pub fn collection_options(decl: &CollectionDecl) -> (Option<Document>, Vec<Finding>) {
+pub fn collection_options_for(
+    decl: &CollectionDecl,
+    release: Release,
+) -> (Option<Document>, Vec<Finding>) {
     let mut out = Vec::new();
     let mut o = Document::new();
     let document =
@@ -104,7 +108,7 @@ pub fn collection_options(decl: &CollectionDecl) -> (Option<Document>, Vec<Findi
     if o.is_empty() {
         return (None, out);
     }
-    combination_rules(&decl.name, &o, !decl.indexes.is_empty(), &mut out);
+    combination_rules(&decl.name, &o, !decl.indexes.is_empty(), release, &mut out);
     (Some(o), out)
 }
 
@@ -205,7 +209,13 @@ fn truthy(v: &Bson) -> bool {
 
 /// Options that go together, or don't, and where options may be declared.
 /// From `db/commands/create_command.cpp` (r6.0.5) unless said otherwise.
-fn combination_rules(name: &str, o: &Document, has_indexes: bool, out: &mut Vec<Finding>) {
+fn combination_rules(
+    name: &str,
+    o: &Document,
+    has_indexes: bool,
+    release: Release,
+    out: &mut Vec<Finding>,
+) {
     use crate::model::collection::as_i64;
     let has = |k: &str| o.contains_key(k);
     if name == MIG_COLLECTION || name.starts_with(&format!("{MIG_COLLECTION}.")) {
@@ -292,7 +302,7 @@ fn combination_rules(name: &str, o: &Document, has_indexes: bool, out: &mut Vec<
         }
     }
     if let Ok(ts) = o.get_document("timeseries") {
-        timeseries_rules(ts, o, out);
+        timeseries_rules(ts, o, release, out);
     }
     if has("expireAfterSeconds") && !has("timeseries") && !has("clusteredIndex") {
         out.push(Finding::error(
@@ -357,7 +367,7 @@ fn view_rules(o: &Document, has_indexes: bool, out: &mut Vec<Finding>) {
 
 /// `timeseries` and what goes with it (`db/commands/create_command.cpp`,
 /// `db/timeseries/timeseries_options.cpp`).
-fn timeseries_rules(ts: &Document, o: &Document, out: &mut Vec<Finding>) {
+fn timeseries_rules(ts: &Document, o: &Document, release: Release, out: &mut Vec<Finding>) {
     for other in o.keys().filter(|k| !WITH_TIMESERIES.contains(&k.as_str())) {
         if other == "capped" && !o.get("capped").is_some_and(truthy) {
             continue;
@@ -398,6 +408,10 @@ fn timeseries_rules(ts: &Document, o: &Document, out: &mut Vec<Finding>) {
             ));
         }
     }
+    if release.has(Feature::CustomBucketing) {
+        custom_bucketing(ts, out);
+        return;
+    }
     // Custom bucketing came with 6.3: 6.0.5 refuses the field (code 40415).
     if ts.contains_key("bucketRoundingSeconds") {
         out.push(Finding::error(
@@ -418,6 +432,59 @@ fn timeseries_rules(ts: &Document, o: &Document, out: &mut Vec<Finding>) {
                 ),
             ));
         }
+    }
+}
+
+/// Custom bucketing (6.3+, so 7.0 and 8.0): `bucketMaxSpanSeconds` and
+/// `bucketRoundingSeconds` together, equal, from 1 to 31536000 seconds, and
+/// without `granularity` (`db/timeseries/timeseries_options.cpp` at r7.0.0,
+/// `validateAndSetBucketingParameters`); `bucketMaxSpanSeconds` alone only
+/// as the granularity's own span, as in 6.0.
+fn custom_bucketing(ts: &Document, out: &mut Vec<Finding>) {
+    let span = ts.get("bucketMaxSpanSeconds").and_then(number);
+    let rounding = ts.get("bucketRoundingSeconds").and_then(number);
+    let granularity = ts.get_str("granularity").ok();
+    match (span, rounding) {
+        (Some(s), Some(r)) => {
+            if granularity.is_some() {
+                out.push(Finding::error(
+                    "timeseries.granularity",
+                    "Time-series 'granularity' cannot be set with 'bucketMaxSpanSeconds' and \
+                     'bucketRoundingSeconds': give either the granularity or both spans",
+                ));
+            }
+            if s.trunc() != r.trunc() {
+                out.push(Finding::error(
+                    "timeseries.bucketRoundingSeconds",
+                    format!("must equal bucketMaxSpanSeconds ({s}), found {r}"),
+                ));
+            }
+            for (field, v) in [("bucketMaxSpanSeconds", s), ("bucketRoundingSeconds", r)] {
+                if !(1.0..=31_536_000.0).contains(&v.trunc()) {
+                    out.push(Finding::error(
+                        &format!("timeseries.{field}"),
+                        format!("must be from 1 to 31536000 seconds (one year), found {v}"),
+                    ));
+                }
+            }
+        }
+        (None, Some(_)) => out.push(Finding::error(
+            "timeseries.bucketRoundingSeconds",
+            "needs bucketMaxSpanSeconds with the same value",
+        )),
+        (Some(s), None) => {
+            let default = default_span(granularity.unwrap_or("seconds"));
+            if s.trunc() != default as f64 {
+                out.push(Finding::error(
+                    "timeseries.bucketMaxSpanSeconds",
+                    format!(
+                        "needs bucketRoundingSeconds with the same value (custom bucketing), \
+                         or the granularity's own span of {default}"
+                    ),
+                ));
+            }
+        }
+        (None, None) => {}
     }
 }
 
@@ -776,7 +843,7 @@ fn type_name(v: &Bson) -> &'static str {
 
 /// Whether a list has a value twice (numbers compared by value).
 fn duplicate(items: &[Bson]) -> Option<&Bson> {
-    let norm = |v: &Bson| crate::model::compare::normalize(v);
+    let norm = |v: &Bson| crate::model::value::normalize(v);
     items
         .iter()
         .enumerate()

@@ -9,7 +9,7 @@ fn decl(yaml: &str) -> CollectionDecl {
 }
 
 fn findings(yaml: &str) -> (Option<Document>, Vec<Finding>) {
-    collection_options(&decl(yaml))
+    collection_options_for(&decl(yaml), crate::model::release::Release::DEFAULT)
 }
 
 /// The errors, as `option: message`.

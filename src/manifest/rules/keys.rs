@@ -5,6 +5,7 @@ use bson::{Bson, Document};
 
 use super::{number, Finding};
 use crate::manifest::Invalid;
+use crate::model::release::{Feature, Release};
 
 /// Index plugins a key value may name (`db/index_names.cpp`; `geoHaystack`
 /// was removed in 5.0, `columnstore` is behind a feature flag in 6.0).
@@ -48,7 +49,7 @@ pub(super) fn is_wildcard_field(field: &str) -> bool {
 /// (`expression_keys_private.cpp` for 2d, `fts_spec.cpp` for text,
 /// `hash_access_method.cpp` / `expression_keys_private.cpp` for hashed).
 /// Returns false when the pattern is too broken for further checks.
-pub(super) fn key_pattern(keys: &Document, out: &mut Vec<Finding>) -> bool {
+pub(super) fn key_pattern(keys: &Document, release: Release, out: &mut Vec<Finding>) -> bool {
     let before = out.len();
     if keys.is_empty() {
         out.push(Finding::error(
@@ -93,10 +94,16 @@ pub(super) fn key_pattern(keys: &Document, out: &mut Vec<Finding>) -> bool {
                     &at,
                     "a key direction cannot be 0: use 1 (ascending) or -1 (descending)",
                 )),
-                Some(n) if n < 0.0 && is_wildcard_field(field) => out.push(Finding::error(
+                Some(n)
+                    if n < 0.0
+                        && is_wildcard_field(field)
+                        && !release.has(Feature::DescendingWildcard) =>
+                {
+                    out.push(Finding::error(
                     &at,
-                    "a wildcard key must be positive: use 1",
-                )),
+                        "a wildcard key must be positive on MongoDB 6.0: use 1 (7.0 takes -1)",
+                    ))
+                }
                 Some(_) => {
                     if is_wildcard_field(field) {
                         plugins.push("wildcard");
@@ -127,10 +134,13 @@ pub(super) fn key_pattern(keys: &Document, out: &mut Vec<Finding>) -> bool {
         return false;
     }
     match distinct.first().copied() {
-        Some("wildcard") if keys.len() > 1 => out.push(Finding::error(
-            "keys",
-            "a wildcard index cannot be compound on MongoDB 6.0 (compound wildcard indexes need 7.0)",
-        )),
+        Some("wildcard") if keys.len() > 1 && !release.has(Feature::CompoundWildcard) => {
+            out.push(Finding::error(
+                "keys",
+                "a wildcard index cannot be compound on MongoDB 6.0 (compound wildcard indexes need 7.0)",
+            ))
+        }
+        Some("wildcard") if keys.len() > 1 => compound_wildcard_keys(keys, out),
         Some("text") => {
             // The rest of the text rules depend on textIndexVersion: `options::text_options`.
             let text_fields = keys
@@ -170,6 +180,40 @@ pub(super) fn key_pattern(keys: &Document, out: &mut Vec<Finding>) -> bool {
         _ => {}
     }
     out.len() == before
+}
+
+/// A compound wildcard index (7.0+, `index_key_validate.cpp` at r7.0.0,
+/// `validateWildcardSpec`): one wildcard field (code 7246201), and no other
+/// key field on the wildcard's path, above or below it (code 7246204).
+fn compound_wildcard_keys(keys: &Document, out: &mut Vec<Finding>) {
+    let wildcards: Vec<&String> = keys.keys().filter(|k| is_wildcard_field(k)).collect();
+    if wildcards.len() > 1 {
+        out.push(Finding::error(
+            "keys",
+            "a compound wildcard index has one wildcard field only",
+        ));
+        return;
+    }
+    let Some(wildcard) = wildcards.first() else {
+        return;
+    };
+    let Some(prefix) = wildcard.strip_suffix(".$**") else {
+        return;
+    };
+    for field in keys.keys().filter(|k| k != wildcard) {
+        if overlaps(field, prefix) {
+            out.push(Finding::error(
+                &format!("keys.{field}"),
+                format!("{field:?} is on the path the wildcard {wildcard:?} indexes: a compound wildcard index's other fields must lie outside it"),
+            ));
+        }
+    }
+}
+
+/// Whether one dotted path is the other or lies under it.
+pub(super) fn overlaps(a: &str, b: &str) -> bool {
+    let under = |x: &str, y: &str| x == y || x.starts_with(&format!("{y}."));
+    under(a, b) || under(b, a)
 }
 
 /// One field path of a key pattern.

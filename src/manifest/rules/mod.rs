@@ -3,8 +3,10 @@
 //! ignores or rewrites is a warning. The rules model MongoDB 6.0 (the server
 //! the tests run against); each cites the server source it comes from, in
 //! `mongodb/mongo` at r6.0.5, and was checked against a real `mongod` 6.0.5.
-//! Where a later release differs, the comment says so. A dev server
-//! (`--dev-uri`) is the final word for any version.
+//! Where 7.0 or 8.0 differ, the difference is a row of
+//! `model::release::DIFFERENCES` (with the sources at each tag) and the rule
+//! asks the [`Release`] it runs under. A dev server (`--dev-uri`) is the
+//! final word for any version.
 
 mod collection_options;
 mod filter;
@@ -16,8 +18,9 @@ use super::Declared;
 use crate::diagnostics::Problem;
 use crate::model::compare::same_declared_identity;
 use crate::model::index::{ID_INDEX, KNOWN_OPTIONS};
+use crate::model::release::Release;
 use crate::model::{IndexSpec, Scope};
-pub use collection_options::collection_options;
+pub use collection_options::collection_options_for;
 use keys::{key_pattern, plugin_of, Plugin};
 
 /// The server's limit, `_id_` included (`index_catalog_impl.cpp`, kMaxNumIndexesAllowed).
@@ -50,8 +53,10 @@ impl Finding {
     }
 }
 
-/// Checks one declared index. `spec` is the normalized model of `decl`.
-pub fn index(spec: &IndexSpec, decl: &IndexDecl) -> Vec<Finding> {
+/// Checks one declared index (`spec` is the normalized model of `decl`)
+/// under the rules of `release`; where releases
+/// differ, `model::release::DIFFERENCES` says so and the rule asks `release`.
+pub fn index_for(spec: &IndexSpec, decl: &IndexDecl, release: Release) -> Vec<Finding> {
     let mut out = Vec::new();
     for key in decl.unknown.keys() {
         out.push(Finding::error(
@@ -63,7 +68,7 @@ pub fn index(spec: &IndexSpec, decl: &IndexDecl) -> Vec<Finding> {
         ));
     }
     name(spec, decl, &mut out);
-    let key_ok = key_pattern(&spec.keys, &mut out);
+    let key_ok = key_pattern(&spec.keys, release, &mut out);
     let plugin = plugin_of(&spec.keys);
     // `{_id: -1}` alone is refused as a malformed _id index (`_isSpecOk`).
     if spec.keys.len() == 1 && spec.keys.get("_id").and_then(number) == Some(-1.0) {
@@ -91,7 +96,7 @@ pub fn index(spec: &IndexSpec, decl: &IndexDecl) -> Vec<Finding> {
     }
     options::text_options(spec, decl, plugin, &mut out);
     options::geo_options(spec, decl, plugin, key_ok, &mut out);
-    options::wildcard_projection(spec, &mut out);
+    options::wildcard_projection(spec, release, &mut out);
     if decl.background.is_some() {
         out.push(Finding::warning(
             "background",
@@ -354,3 +359,7 @@ pub(crate) fn closest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
         .first()
         .copied()
 }
+
+#[cfg(test)]
+#[path = "server_cases_tests.rs"]
+mod server_cases_tests;

@@ -3,10 +3,11 @@
 
 use bson::{Bson, Document};
 
-use super::keys::{plugin_of, Plugin};
+use super::keys::{overlaps, plugin_of, Plugin};
 use super::{number, Finding};
 use crate::manifest::file::IndexDecl;
 use crate::manifest::Invalid;
+use crate::model::release::{Feature, Release};
 use crate::model::{collation, IndexSpec};
 
 /// The ICU version `mongod` 6.0 reports in a resolved collation.
@@ -317,23 +318,35 @@ pub(super) fn geo_options(
     }
 }
 
-/// `index_key_validate.cpp` (`wildcardProjection` only with `{"$**": 1}`) and
-/// `wildcard_key_generator.cpp` / projection parsing: not empty, all
-/// inclusions or all exclusions (`_id` aside), no computed values.
-pub(super) fn wildcard_projection(spec: &IndexSpec, out: &mut Vec<Finding>) {
+/// `index_key_validate.cpp` (`wildcardProjection` only with `{"$**": 1}`;
+/// from 7.0 with any key that has `"$**"`) and `wildcard_key_generator.cpp`
+/// / projection parsing: not empty, all inclusions or all exclusions (`_id`
+/// aside), no computed values. A compound wildcard index on `"$**"` (7.0+)
+/// needs one, and it must leave the other key fields out: [`compound_projection`].
+pub(super) fn wildcard_projection(spec: &IndexSpec, release: Release, out: &mut Vec<Finding>) {
+    let wildcard = plugin_of(&spec.keys) == Plugin::Wildcard && spec.keys.contains_key("$**");
+    let compound = wildcard && spec.keys.len() > 1 && release.has(Feature::CompoundWildcard);
     let Some(projection) = &spec.wildcard_projection else {
+        if compound {
+            out.push(Finding::error(
+                "wildcardProjection",
+                "a compound wildcard index on \"$**\" needs a wildcardProjection that leaves out its other key fields (or index a path: \"a.$**\")",
+            ));
+        }
         return;
     };
     let bad = |out: &mut Vec<Finding>, message: String| {
         out.push(Finding::error("wildcardProjection", message))
     };
-    if !(spec.keys.len() == 1
-        && spec.keys.contains_key("$**")
-        && plugin_of(&spec.keys) == Plugin::Wildcard)
-    {
+    if !(wildcard && (spec.keys.len() == 1 || compound)) {
+        let allowed = if release.has(Feature::CompoundWildcard) {
+            "with a key that has \"$**\""
+        } else {
+            "with the key { \"$**\": 1 }"
+        };
         bad(
             out,
-            "wildcardProjection is only allowed with the key { \"$**\": 1 } (for \"a.$**\", the path already says what is indexed)".into(),
+            format!("wildcardProjection is only allowed {allowed} (for \"a.$**\", the path already says what is indexed)"),
         );
         return;
     }
@@ -355,6 +368,55 @@ pub(super) fn wildcard_projection(spec: &IndexSpec, out: &mut Vec<Finding>) {
             out,
             "cannot mix inclusions (1) and exclusions (0), except for _id".into(),
         );
+        return;
+    }
+    if compound {
+        compound_projection(spec, &leaves, out);
+    }
+}
+
+/// A compound wildcard index's projection (`index_key_validate.cpp` at
+/// r7.0.0, `validateWildcardProjection`): no path inside another (code
+/// 7246200); an inclusion includes none of the other key fields (7246208);
+/// an exclusion excludes every one of them, at or above its path (7246209,
+/// 7246210). Which it is: its fields other than `_id`, else `_id` itself.
+fn compound_projection(spec: &IndexSpec, leaves: &[(String, bool)], out: &mut Vec<Finding>) {
+    for (i, (a, _)) in leaves.iter().enumerate() {
+        if let Some((b, _)) = leaves[i + 1..].iter().find(|(b, _)| overlaps(a, b)) {
+            out.push(Finding::error(
+                "wildcardProjection",
+                format!("{a:?} and {b:?} collide: one path is inside the other"),
+            ));
+            return;
+        }
+    }
+    let inclusion = leaves
+        .iter()
+        .find(|(p, _)| p != "_id")
+        .or(leaves.first())
+        .is_some_and(|(_, i)| *i);
+    let regular: Vec<&String> = spec.keys.keys().filter(|k| *k != "$**").collect();
+    for field in regular {
+        if inclusion {
+            if let Some((p, _)) = leaves.iter().find(|(p, i)| *i && overlaps(p, field)) {
+                out.push(Finding::error(
+                    "wildcardProjection",
+                    format!("includes {p:?}, a key field of the index besides \"$**\": a compound wildcard's projection must leave its other key fields out"),
+                ));
+                return;
+            }
+        } else {
+            let excluded = leaves
+                .iter()
+                .any(|(p, i)| !*i && (p == field || field.starts_with(&format!("{p}."))));
+            if !excluded {
+                out.push(Finding::error(
+                    "wildcardProjection",
+                    format!("an exclusion projection of a compound wildcard index must exclude its other key fields: add {field:?}: 0"),
+                ));
+                return;
+            }
+        }
     }
 }
 
