@@ -95,6 +95,7 @@ pub(super) fn convert_index(decl: &IndexDecl) -> (IndexSpec, Vec<rules::Finding>
         keys,
         other,
         server_form: None,
+        explicit_name: decl.name.is_some(),
     };
     (spec, findings)
 }

@@ -60,6 +60,10 @@ pub struct IndexSpec {
     /// building it (`listIndexes` form). When present it is what the
     /// comparison looks at, so normalization is the server's own.
     pub server_form: Option<Box<IndexSpec>>,
+    /// Declared only: the manifest gave the name (else it is the server's
+    /// default). A declaration without one is satisfied by the same index
+    /// under any name, which is kept rather than renamed.
+    pub explicit_name: bool,
 }
 
 /// Why a server-reported index document could not be read into the model.

@@ -7,10 +7,12 @@ use super::*;
 use crate::model::{Collection, DatabaseState, IndexSpec, Scope};
 use crate::plan::{plan_database, PlanOptions};
 
+/// An index declared (or reported) under `name`, as a manifest naming it.
 fn index(name: &str, keys: Document) -> IndexSpec {
     IndexSpec {
         name: name.into(),
         keys,
+        explicit_name: true,
         ..Default::default()
     }
 }

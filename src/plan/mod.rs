@@ -239,6 +239,17 @@ fn plan_collection(
         .iter()
         .filter(|i| !i.is_id_index() && !i.has_id_key())
     {
+        // A live index the server takes for `want`, under a name no
+        // declaration claims.
+        let twin_elsewhere = |want: &IndexSpec, have: &IndexSpec| {
+            live_indexes.iter().find(|l| {
+                l.name != have.name
+                    && l.name != ID_INDEX
+                    && !declared_names.contains(l.name.as_str())
+                    && !change::is_twin(l)
+                    && same_identity(want, l, default_collation)
+            })
+        };
         if let Some(have) = live_indexes.iter().find(|l| l.name == want.name) {
             claimed.insert(&have.name);
             let verdict = match compare(want, have, default_collation) {
@@ -256,6 +267,24 @@ fn plan_collection(
                     set,
                     differences: differences(want, have, default_collation),
                 }),
+                // The declared index is live under another name while this
+                // name holds another index: a rebuild under this name would
+                // be refused (code 85) with the temporary index left behind.
+                Verdict::Rebuild(_) if twin_elsewhere(want, have).is_some() => {
+                    let other = twin_elsewhere(want, have).expect("found above");
+                    claimed.insert(&other.name);
+                    changes.push(Change::Conflict {
+                        collection: collection.clone(),
+                        index: want.clone(),
+                        live: other.clone(),
+                        why: format!(
+                            "the name {:?} holds another index, and the declared one is live as \
+                             {:?}: the server won't build it twice; drop {:?} (or declare it \
+                             under its own name) and declare {:?}, or drop both by hand",
+                            have.name, other.name, have.name, other.name
+                        ),
+                    })
+                }
                 Verdict::Rebuild(differences) => changes.push(Change::Replace {
                     collection: collection.clone(),
                     from: have.clone(),
@@ -293,7 +322,10 @@ fn plan_collection(
             });
             continue;
         };
-        let retire = (options.prune || declared.drop_undeclared) && !protected(&live.name);
+        // Declared without a name, the same index under any name is it.
+        let retire = want.explicit_name
+            && (options.prune || declared.drop_undeclared)
+            && !protected(&live.name);
         let named = |mut differences: Vec<&'static str>| {
             differences.insert(0, "name");
             differences
@@ -314,6 +346,9 @@ fn plan_collection(
                     differences: named(differences(want, live, default_collation)),
                 })
             }
+            Verdict::Same if !want.explicit_name => {
+                claimed.insert(&live.name);
+            }
             Verdict::Same => {
                 claimed.insert(&live.name);
                 unmanaged.push(Unmanaged {
@@ -327,12 +362,16 @@ fn plan_collection(
             // Options collMod changes: changed on the live index, whatever its name.
             Verdict::Modify(set) => {
                 claimed.insert(&live.name);
+                let differences = differences(want, live, default_collation);
                 changes.push(Change::Modify {
                     collection: collection.clone(),
                     from: live.clone(),
                     to: want.clone(),
                     set,
-                    differences: named(differences(want, live, default_collation)),
+                    differences: match want.explicit_name {
+                        true => named(differences),
+                        false => differences,
+                    },
                 })
             }
             // The server won't hold both: the live one goes first (a gap)

@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::change::{twin_name, Change};
+use crate::model::compare::same_identity;
 use crate::model::IndexSpec;
 
 /// One server command.
@@ -309,9 +310,19 @@ fn schedule_collection(
             steps.push(step(drop_old(change), vec![i], Why::GapDrop));
         }
     }
+    // A new index the server takes for the old form of a swap waits for
+    // that form's drop: built in the swap's final build instead (else code 85).
+    let after_swap = |index: &IndexSpec| {
+        changes.iter().any(|(_, c)| {
+            matches!(c, Change::Replace { gap: false, .. })
+                && c.live().is_some_and(|old| same_identity(index, old, None))
+        })
+    };
     let mut builds = Vec::new();
+    let mut late = Vec::new();
     for &(i, change) in changes {
         match change {
+            Change::Create { index, .. } if after_swap(index) => late.push((i, index.clone())),
             Change::Create { index, .. } => builds.push((i, index.clone())),
             Change::Replace { gap: true, to, .. } | Change::Rename { to, .. } => {
                 builds.push((i, to.clone()))
@@ -342,10 +353,11 @@ fn schedule_collection(
         steps.push(step(drop_old(change), vec![i], Why::SwapDrop));
     }
     if !swaps.is_empty() {
-        let finals: Vec<(usize, IndexSpec)> = swaps
+        let mut finals: Vec<(usize, IndexSpec)> = swaps
             .iter()
             .map(|(i, c)| (*i, c.desired().expect("a replace has a spec").clone()))
             .collect();
+        finals.extend(late);
         let serves = finals.iter().map(|(i, _)| *i).collect();
         let command = Command::CreateIndexes {
             indexes: finals,

@@ -2,10 +2,12 @@ use bson::{doc, Document};
 
 use super::*;
 
+/// An index declared (or reported) under `name`, as a manifest naming it.
 fn index(name: &str, keys: Document) -> IndexSpec {
     IndexSpec {
         name: name.into(),
         keys,
+        explicit_name: true,
         ..Default::default()
     }
 }
@@ -457,29 +459,49 @@ fn a_ttl_differing_under_another_name_is_changed_in_place_on_the_live_index() {
     let live_ttl = with(index("date_ttl", doc! {"date": 1}), |s| {
         s.expire_after_seconds = Some(10)
     });
+    // Declared under its default name: not named by the manifest.
     let want = with(index("date_1", doc! {"date": 1}), |s| {
-        s.expire_after_seconds = Some(20)
+        s.expire_after_seconds = Some(20);
+        s.explicit_name = false;
     });
+    for prune in [false, true] {
+        let p = plan(
+            vec![want.clone()],
+            vec![id_index(), live_ttl.clone()],
+            prune,
+        );
+        assert_eq!(actions(&p), vec![(Action::Modify, "date_1")]);
+        assert_eq!(p.changes[0].differences(), vec!["expireAfterSeconds"]);
+        assert_eq!(
+            p.steps,
+            vec![Step {
+                collection: "messages".into(),
+                command: Command::CollMod {
+                    index: "date_ttl".into(),
+                    set: IndexMod::ExpireAfterSeconds(20)
+                },
+                serves: vec![0],
+                requires: vec![],
+                why: Why::InPlace,
+            }],
+            "never rebuilt, with --prune or without"
+        );
+        assert!(p.unmanaged.is_empty());
+    }
+    // Named otherwise by the manifest: the name differs too, and --prune
+    // renames it, saying the TTL changes on the way.
+    let named = with(want, |s| s.explicit_name = true);
     let p = plan(
-        vec![want.clone()],
+        vec![named.clone()],
         vec![id_index(), live_ttl.clone()],
         false,
     );
-    assert_eq!(actions(&p), vec![(Action::Modify, "date_1")]);
     assert_eq!(
         p.changes[0].differences(),
         vec!["name", "expireAfterSeconds"]
     );
-    assert_eq!(
-        p.steps[0].command,
-        Command::CollMod {
-            index: "date_ttl".into(),
-            set: IndexMod::ExpireAfterSeconds(20)
-        }
-    );
-    assert!(p.unmanaged.is_empty());
-    // Pruning renames it, and the rename says the TTL changes too.
-    let p = plan(vec![want], vec![id_index(), live_ttl], true);
+    assert_eq!(p.steps.len(), 1);
+    let p = plan(vec![named], vec![id_index(), live_ttl], true);
     assert_eq!(actions(&p), vec![(Action::Replace, "date_1")]);
     assert_eq!(p.changes[0].renames(), Some("date_ttl"));
     assert_eq!(
