@@ -283,21 +283,12 @@ async fn run_clusters(
         .all(|s| s.unique_conversion());
     // Each cluster plans with its own server's release (`run::clusters`);
     // the manifests are checked under each of them here, once per release.
-    let mut checked = Vec::new();
-    for m in &fleet.members {
-        if let Some(s) = m.server() {
-            let release = live_rules(global, settings, &s.version, Some(&m.name))?;
-            checked.push(release);
-        }
-    }
+    let checked = clusters_rules(global, settings, &fleet)?;
     let options = run_options(
         args,
         apply,
         unique_conversion,
-        checked
-            .first()
-            .copied()
-            .unwrap_or(settings.offline_release()),
+        checked.unwrap_or(settings.offline_release()),
     );
     let progress = Arc::new(Progress::new(
         fleet.len(),
@@ -327,10 +318,28 @@ async fn run_clusters(
     Ok(())
 }
 
+/// [`live_rules`] for each cluster that answered; the first one's release.
+pub(super) fn clusters_rules(
+    global: &Global,
+    settings: &Settings,
+    fleet: &clusters::Fleet,
+) -> Result<Option<Release>, Failure> {
+    let mut first = None;
+    for m in &fleet.members {
+        if let Some(s) = m.server() {
+            let release = live_rules(global, settings, &s.version, Some(&m.name))?;
+            first = first.or(Some(release));
+        }
+    }
+    Ok(first)
+}
+
 /// The rules of a live server's release: said when they are not its own
 /// version's or not `server_version`'s, and the manifests checked again
-/// under them when they are not the ones checked offline.
-fn live_rules(
+/// under them when they are not the ones checked offline (always, without
+/// `server_version`: `setup::load_files` left the rules that differ by
+/// release for now).
+pub(super) fn live_rules(
     global: &Global,
     settings: &Settings,
     version: &str,
@@ -349,12 +358,22 @@ fn live_rules(
             super::output::stderr(&format!("warning: {on}{w}\n"));
         }
     }
-    if live.release != settings.offline_release() {
+    // Without server_version the rules that differ by release were left
+    // for now (`setup::load_files`); with it, only another release needs them.
+    if configured.is_none_or(|c| c != live.release) {
         tracing::info!(
             "checking the manifests again with {}'s rules (the server's)",
             live.release
         );
-        manifest::load_dir_for(&settings.manifests, live.release).map_err(Failure::Problems)?;
+        if let Err(problems) = manifest::load_dir_for(&settings.manifests, live.release) {
+            if global.format != super::OutputFormat::Json && !global.quiet {
+                super::output::stderr(&crate::render::problems::note(&format!(
+                    "{on}the server is MongoDB {version}: the manifests were checked with {}'s rules",
+                    live.release
+                )));
+            }
+            return Err(Failure::Problems(problems));
+        }
     }
     Ok(live.release)
 }
@@ -451,9 +470,11 @@ impl Fleet {
                 .await
                 .map_err(Failure::other)?;
             found.rejected = fleet.rejected.clone();
+            clusters_rules(global, settings, &fleet)?;
             Kind::Clusters(fleet)
         } else {
             let (client, server) = connect(settings).await?;
+            live_rules(global, settings, &server.version, None)?;
             found = resolve(&client, settings, manifests, global).await?;
             Kind::One {
                 client,

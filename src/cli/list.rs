@@ -31,11 +31,15 @@ pub async fn run(
     if settings.has_clusters() {
         return over_clusters(global, settings, manifests, migrations).await;
     }
-    let discovered = match crate::server::connect(settings).await {
-        Ok(client) => run::resolve_targets(&client, settings, &global.selection())
-            .await
-            .map_err(Failure::other),
-        Err(e) => Err(Failure::other(e)),
+    let discovered = match super::fleet::connect(settings).await {
+        Ok((client, server)) => {
+            // The manifests under the server's release, before they are listed.
+            super::fleet::live_rules(global, settings, &server.version, None)?;
+            run::resolve_targets(&client, settings, &global.selection())
+                .await
+                .map_err(Failure::other)
+        }
+        Err(e) => Err(e),
     };
     let shown: render::list::Discovered = match &discovered {
         Ok(r) => Ok((&r.targets, &r.rejected)),
@@ -81,6 +85,7 @@ async fn over_clusters(
             return Err(e);
         }
     };
+    super::fleet::clusters_rules(global, settings, &fleet)?;
     let mut targets = Vec::new();
     let mut placed = render::list::Placed {
         clusters: fleet.infos(),

@@ -306,6 +306,22 @@ impl Command {
         }
     }
 
+    /// Whether the command reads the manifests' target servers before it
+    /// acts on the manifests: without `server_version`, the rules that differ
+    /// by release wait for the server's version (`fleet::live_rules`).
+    fn checks_under_the_server_s_release(&self) -> bool {
+        matches!(
+            self,
+            Command::Plan(_)
+                | Command::Apply(_)
+                | Command::Drift(_)
+                | Command::SyncIndexes(_)
+                | Command::Status(_)
+                | Command::Down(_)
+                | Command::List(_)
+        )
+    }
+
     /// `--format markdown` is a pull-request comment: only reports worth
     /// posting have one; the others refuse it rather than print text.
     fn supports_markdown(&self) -> bool {
@@ -494,7 +510,9 @@ async fn run(cli: Cli) -> Outcome {
         Command::Init(args) => return init::run(global, &settings, args).await,
         _ => {}
     }
-    let (mut manifests, migrations) = setup::load_files(global, &settings)?;
+    let deferred =
+        settings.server_version.is_none() && cli.command.checks_under_the_server_s_release();
+    let (mut manifests, migrations) = setup::load_files(global, &settings, deferred)?;
     // A flag or a file that would make the run quietly do nothing is an error.
     targets::check_collections(&manifests, &global.collection).map_err(Failure::other)?;
     manifests.retain_collections(&global.collection);

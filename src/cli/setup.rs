@@ -76,16 +76,22 @@ pub fn settings(cli: &Cli) -> Result<Settings, Failure> {
     Ok(settings)
 }
 
-/// Every manifest and migration file; every problem of every file in one report.
+/// Every manifest and migration file; every problem of every file in one
+/// report. `deferred`: the command will learn the server's release, and no
+/// release is configured: only what every release refuses is refused here,
+/// the rest once the server has said its version (`fleet::live_rules`).
 pub fn load_files(
     global: &Global,
     settings: &Settings,
+    deferred: bool,
 ) -> Result<(Manifests, Migrations), Failure> {
     check_project(global, settings)?;
-    match (
-        manifest::load_dir_for(&settings.manifests, settings.offline_release()),
-        migrate::load_dir(&settings.migrations),
-    ) {
+    let manifests = if deferred {
+        manifest::load_dir_deferred(&settings.manifests)
+    } else {
+        manifest::load_dir_for(&settings.manifests, settings.offline_release())
+    };
+    match (manifests, migrate::load_dir(&settings.migrations)) {
         (Ok(m), Ok(loaded)) => {
             // JSON carries them in its document; text shows them here, once.
             if global.format != OutputFormat::Json {
@@ -108,7 +114,13 @@ pub fn load_files(
         }
         (m, list) => {
             if m.is_err() && global.format != OutputFormat::Json && !global.quiet {
-                output::stderr(&problems::note(&rules_used(settings)));
+                output::stderr(&problems::note(&if deferred {
+                    "the manifests were checked with the rules every release mig knows shares; \
+                     those that differ by release wait for the server's version"
+                        .to_string()
+                } else {
+                    rules_used(settings)
+                }));
             }
             let mut problems = m.err().unwrap_or_default();
             problems.extend(list.err().unwrap_or_default());

@@ -185,6 +185,20 @@ pub fn load_dir(dir: &Path) -> Result<Manifests, Vec<Problem>> {
 
 /// [`load_dir`] under the rules of `release`.
 pub fn load_dir_for(dir: &Path, release: Release) -> Result<Manifests, Vec<Problem>> {
+    load_dir_with(dir, |sources| load_sources_for(sources, release))
+}
+
+/// [`load_dir`] before the server's release is known: only what every known
+/// release refuses is refused ([`load_sources_deferred`]); the caller checks
+/// again with [`load_dir_for`] once the server has said its version.
+pub fn load_dir_deferred(dir: &Path) -> Result<Manifests, Vec<Problem>> {
+    load_dir_with(dir, load_sources_deferred)
+}
+
+fn load_dir_with(
+    dir: &Path,
+    load: impl Fn(&[(PathBuf, String)]) -> (Manifests, Vec<Problem>),
+) -> Result<Manifests, Vec<Problem>> {
     let files = manifest_files(dir).map_err(|e| {
         vec![Problem {
             file: dir.to_path_buf(),
@@ -217,7 +231,7 @@ pub fn load_dir_for(dir: &Path, release: Release) -> Result<Manifests, Vec<Probl
             }),
         }
     }
-    let (manifests, more) = load_sources_for(&sources, release);
+    let (manifests, more) = load(&sources);
     problems.extend(more);
     if problems.is_empty() {
         Ok(manifests)
@@ -230,6 +244,26 @@ pub fn load_dir_for(dir: &Path, release: Release) -> Result<Manifests, Vec<Probl
 /// under 6.0's rules.
 pub fn load_sources(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) {
     load_sources_for(sources, Release::DEFAULT)
+}
+
+/// [`load_sources`] with the rules every known release shares: a problem
+/// (or warning) is kept only when each release's rules find it, so a rule
+/// that differs by release (`model::release::DIFFERENCES`) refuses nothing
+/// until the server's release is known. The declarations are the newest
+/// release's reading (the releases read them alike; only the findings differ).
+pub fn load_sources_deferred(sources: &[(PathBuf, String)]) -> (Manifests, Vec<Problem>) {
+    let mut runs: Vec<(Manifests, Vec<Problem>)> = crate::model::release::RELEASES
+        .iter()
+        .map(|r| load_sources_for(sources, *r))
+        .collect();
+    let Some((mut manifests, mut problems)) = runs.pop() else {
+        return load_sources(sources);
+    };
+    problems.retain(|p| runs.iter().all(|(_, other)| other.contains(p)));
+    manifests
+        .warnings
+        .retain(|w| runs.iter().all(|(m, _)| m.warnings.contains(w)));
+    (manifests, problems)
 }
 
 /// [`load_sources`] under the rules of `release`.

@@ -694,3 +694,23 @@ pipeline = '[{"$match": {"deletedAt": null}}, {"$sort": {"at": -1, "n": 1}}]'
         "{p:#?}"
     );
 }
+
+#[test]
+fn before_the_server_s_release_is_known_only_what_every_release_refuses_is_refused() {
+    let file = |keys: &str| {
+        vec![(
+            PathBuf::from("a.yaml"),
+            format!("scope: tenant\ncollections:\n  - name: c\n    indexes:\n      - {{name: ix, keys: {keys}}}\n"),
+        )]
+    };
+    // Compound wildcard: 6.0 refuses, 7.0 and 8.0 accept: left for the server.
+    let compound = file(r#"{a: 1, "b.$**": 1}"#);
+    assert!(!load_sources_for(&compound, Release::V6_0).1.is_empty());
+    let (m, problems) = load_sources_deferred(&compound);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(m.tenant[0].indexes[0].name, "ix");
+    // A zero wildcard direction: every release refuses it, so it is refused now.
+    let (_, problems) = load_sources_deferred(&file(r#"{"$**": 0}"#));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].message.contains("cannot be 0"), "{problems:?}");
+}

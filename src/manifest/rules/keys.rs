@@ -137,7 +137,8 @@ pub(super) fn key_pattern(keys: &Document, release: Release, out: &mut Vec<Findi
         Some("wildcard") if keys.len() > 1 && !release.has(Feature::CompoundWildcard) => {
             out.push(Finding::error(
                 "keys",
-                "a wildcard index cannot be compound on MongoDB 6.0 (compound wildcard indexes need 7.0)",
+                "a wildcard index cannot be compound on MongoDB 6.0 (compound wildcard indexes need 7.0): \
+                 on 6.0, declare the wildcard key alone and the other fields in an index of their own",
             ))
         }
         Some("wildcard") if keys.len() > 1 => compound_wildcard_keys(keys, out),

@@ -139,6 +139,21 @@ pub(super) fn text_options(
     let strict = text && decl.text_version.is_none_or(|v| v.as_f64() != 1.0);
     if strict {
         text_keys(&spec.keys, out);
+        // `fts_spec.cpp` `fixSpec`: the indexed fields are the keys valued
+        // "text" and the fields of `weights`; with none (`{_fts: "text"}`,
+        // the stored key without its weights, or `weights: {}`) the server
+        // refuses: "text index option 'weights' must specify fields or the wildcard".
+        let keyed = spec
+            .keys
+            .iter()
+            .any(|(k, v)| k != "_fts" && v.as_str() == Some("text"));
+        if !keyed && spec.weights.as_ref().is_none_or(|w| w.is_empty()) {
+            out.push(Finding::error(
+                "keys",
+                "a text index needs a field to index: a key valued \"text\" ({ title: \"text\" }), \
+                 or, with the stored form { _fts: \"text\", _ftsx: 1 }, weights naming the fields",
+            ));
+        }
     }
     if let Some(weights) = &spec.weights {
         if !text {
