@@ -507,7 +507,7 @@ fn assert_no_tenants(p: &Project, said: &[&str]) {
         assert!(!stdout.contains("Nothing to do"), "{stdout}");
     }
     let (json, code) = p.json(&["plan"]);
-    assert_eq!(code, 3);
+    assert_eq!(code, 4);
     assert_eq!(json["error"]["kind"], "no_tenants", "{json}");
     assert_eq!(json["discovery"]["tenants"], 0, "{json}");
     assert_eq!(json["discovery"]["allow_empty"], false, "{json}");

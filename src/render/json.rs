@@ -390,7 +390,7 @@ pub fn discovery(looked: &crate::targets::Looked) -> Value {
         "excluded": looked.excluded,
         "tenants": looked.tenants,
         "allow_empty": looked.allow_empty,
-        "line": super::text::discovery_line(looked),
+        "line": super::discovery_line(looked),
     })
 }
 

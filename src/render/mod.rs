@@ -115,6 +115,16 @@ pub(crate) fn group_heading_as(deviations: &[Deviation], name: &dyn Fn(&str) -> 
     }
 }
 
+/// How tenant discovery went, in one line: "no tenants yet, as declared
+/// (…)" when mig.toml says there are none yet, otherwise where it looked
+/// and what it counted.
+pub fn discovery_line(looked: &crate::targets::Looked) -> String {
+    match looked.declared_empty() {
+        true => format!("no tenants yet, as declared ({looked})"),
+        false => format!("tenant discovery: {looked}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

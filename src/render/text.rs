@@ -5,7 +5,7 @@ use std::fmt::Write;
 use similar::{ChangeTag, TextDiff};
 
 use super::json::spec as spec_json;
-use super::{deviation, group_heading, thousands};
+use super::{deviation, discovery_line, group_heading, thousands};
 use crate::model::declared_form::declared_form;
 use crate::model::index::SERVER_ASSIGNED;
 use crate::model::IndexSpec;
@@ -618,16 +618,6 @@ pub fn report(report: &Report, style: Style) -> String {
         style,
     ));
     out
-}
-
-/// How tenant discovery went, in one line: "no tenants yet, as declared
-/// (…)" when mig.toml says there are none yet, otherwise where it looked
-/// and what it counted.
-pub fn discovery_line(looked: &crate::targets::Looked) -> String {
-    match looked.declared_empty() {
-        true => format!("no tenants yet, as declared ({looked})"),
-        false => format!("tenant discovery: {looked}"),
-    }
 }
 
 /// [`discovery_line`] above a report, when it is news: no tenants, as
