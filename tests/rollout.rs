@@ -280,6 +280,12 @@ async fn pause_and_resume_from_another_process_hold_and_release_a_running_apply(
     let paused = mig(&p, &["pause"]).output().unwrap();
     assert!(paused.status.success(), "{}", show(&paused));
     assert!(stdout(&paused).contains("Paused by"), "{}", show(&paused));
+    let status = mig(&p, &["status"]).output().unwrap();
+    assert!(
+        stdout(&status).contains("Paused by"),
+        "status shows the pause: {}",
+        show(&status)
+    );
     let mut apply = mig(&p, &["apply", "--yes"]).spawn().unwrap();
     let said = stderr_until(&mut apply, "waiting: paused by");
     let client = client().await;

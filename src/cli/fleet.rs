@@ -495,6 +495,17 @@ impl Fleet {
         })
     }
 
+    /// The pause `mig pause` set on this server, if any (one server; with
+    /// `[clusters]`, `mig status --cluster NAME` asks one cluster).
+    pub async fn pause(&self, settings: &Settings) -> Option<crate::server::load::Pause> {
+        match (&self.kind, &settings.public_database) {
+            (Kind::One { client, .. }, Some(public)) => {
+                crate::server::load::paused(&client.database(public)).await
+            }
+            _ => None,
+        }
+    }
+
     /// With `[clusters]`: each cluster of the run.
     pub fn clusters(&self) -> Vec<run::ClusterInfo> {
         match &self.kind {

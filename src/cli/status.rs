@@ -97,12 +97,19 @@ pub async fn run(
         .each(settings, manifests, migrations, work, &mut each)
         .await;
     fleet.progress.finish();
+    let pause = fleet.pause(settings).await;
     let failed = render::DatabaseStatus::Failed as usize;
     let closing = match (global.format.is_json(), &by_cluster) {
         (true, by) => {
             let mut tail = render::json::status_tail(&counts);
             if let Some(looked) = &fleet.discovery {
                 tail.insert("discovery".into(), render::json::discovery(looked));
+            }
+            if let Some(p) = &pause {
+                tail.insert(
+                    "paused".into(),
+                    serde_json::json!({"by": p.by, "since": p.since.and_then(|s| s.try_to_rfc3339_string().ok())}),
+                );
             }
             if let Some(by) = by {
                 tail.insert(
@@ -126,7 +133,13 @@ pub async fn run(
         false => render::text::skipped_line(fleet.rejected.len(), style),
         true => String::new(),
     };
-    output::stdout(&(closing + &skipped));
+    let paused = match (&pause, global.format.is_json()) {
+        (Some(p), false) => format!(
+            "Paused by {p}: running applies wait before their next step (mig resume goes on).\n"
+        ),
+        _ => String::new(),
+    };
+    output::stdout(&(closing + &skipped + &paused));
     let clusters = by_cluster
         .as_ref()
         .map_or(Vec::new(), |by| by.failures(|c| c[failed]));
