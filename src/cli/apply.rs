@@ -1,22 +1,19 @@
 //! `mig apply` (data migrations, then the index sync) and `mig sync-indexes`
 //! (the index sync alone); the run itself is [`super::fleet::plan_or_apply`].
 
-use std::path::PathBuf;
-use std::time::Duration;
-
 use clap::Args;
 
 use crate::config::Settings;
 use crate::manifest::Manifests;
 use crate::plan::saved::SavedPlan;
 use crate::render;
-use crate::run::{rollout, Migrations, OnError};
+use crate::run::Migrations;
 
 use super::confirm;
-use super::failure::{Failure, Outcome, Success};
-use super::flags::CompareFlags;
+use super::failure::{Cancelled, Failure, Outcome, Success};
+use super::flags::ApplyArgs;
 use super::fleet::{plan_or_apply, print_report, run_fleet, Job};
-use super::plan::{saved_plan, RunArgs};
+use super::plan::saved_plan;
 use super::printer::{saved_target, Collector, Printer};
 use super::{output, Global, OutputFormat};
 
@@ -27,51 +24,6 @@ pub struct ApplyAndMigrateArgs {
     pub args: ApplyArgs,
     #[command(flatten)]
     pub migrate: MigrateArgs,
-}
-
-/// `mig sync-indexes`'s arguments, and `mig apply`'s.
-#[derive(Debug, Args)]
-pub struct ApplyArgs {
-    /// A plan saved by `mig plan --out`: apply exactly it, to the databases
-    /// whose live indexes are still as they were when it was made.
-    #[arg(value_name = "PLAN")]
-    pub saved: Option<PathBuf>,
-    #[command(flatten)]
-    pub run: RunArgs,
-    /// Print the plan and change nothing (also: MIGRATION_DRY_RUN=true).
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Wait this long for a database locked by another run (default: fail at once).
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
-    pub lock_wait: Option<Duration>,
-    /// How long a lock lasts unless renewed; a killed run's lock is free after it.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
-    pub lock_lease: Duration,
-    /// After a database fails: go on with the others, or start no more.
-    #[arg(long, value_enum, default_value_t = OnError::Continue)]
-    pub on_error: OnError,
-    /// Apply to the public database and N tenants first; stop if any of them fails.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub canary: usize,
-    /// `commitQuorum` for index builds: votingMembers, majority, a number or a tag.
-    #[arg(long, value_name = "QUORUM")]
-    pub commit_quorum: Option<String>,
-    /// Don't ask before writing. Without a terminal `mig` never asks.
-    #[arg(long, short = 'y', visible_alias = "auto-approve")]
-    pub yes: bool,
-    /// Start index builds only in this daily window, UTC or in a zone
-    /// ("22:00-06:00", "01:00-05:00 Europe/Paris"); outside it nothing new
-    /// starts and the databases not done are deferred (exit 3).
-    #[arg(long, value_name = "HH:MM-HH:MM [ZONE]", value_parser = rollout::window_arg)]
-    pub window: Option<rollout::Window>,
-    /// Start no index build while a secondary lags more than this (e.g. 2s).
-    #[arg(long, value_name = "DURATION", value_parser = rollout::max_lag_arg)]
-    pub max_lag: Option<Duration>,
-    /// Start no index build while the server has N in progress, anyone's.
-    #[arg(long, value_name = "N", value_parser = rollout::max_builds_arg)]
-    pub max_builds: Option<usize>,
-    #[command(flatten)]
-    pub flags: CompareFlags,
 }
 
 pub const APPLY_EXAMPLES: &str = "Examples:
@@ -245,8 +197,3 @@ async fn apply(
     }
     Ok(done)
 }
-
-/// The user did not answer `yes`.
-#[derive(Debug, thiserror::Error)]
-#[error("mig {0} cancelled: nothing was written")]
-pub struct Cancelled(String);

@@ -13,8 +13,8 @@ use crate::run::{ByCluster, TargetReport};
 
 use super::failure::{Failure, Outcome, Success};
 use super::flags::CompareFlags;
+use super::flags::RunArgs;
 use super::fleet::{run_fleet, Job};
-use super::plan::RunArgs;
 use super::printer::{Head, Listener};
 use super::{output, Global, OutputFormat};
 

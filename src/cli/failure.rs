@@ -18,6 +18,32 @@ use crate::server::lock::{Holder, LockError};
 use super::output;
 use super::{OutputFormat, EXIT_CHANGES, EXIT_DEFERRED, EXIT_ERROR, EXIT_NO_TENANTS, EXIT_OK};
 
+/// The user did not answer `yes`.
+#[derive(Debug, thiserror::Error)]
+#[error("mig {0} cancelled: nothing was written")]
+pub struct Cancelled(pub String);
+
+/// Files that exist and differ: nothing was written.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{} exist{} and differ{}; nothing was written (the diff is above; --force overwrites)",
+    list(.0), if .0.len() == 1 { "s" } else { "" }, if .0.len() == 1 { "s" } else { "" }
+)]
+pub struct WouldOverwrite(pub Vec<PathBuf>);
+
+fn list(paths: &[PathBuf]) -> String {
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    names.join(", ")
+}
+
+/// Neither a public database nor tenant discovery: nothing to read.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "nothing to pull: no public database ([public] database in mig.toml, MONGODB_PUBLIC_DATABASE or \
+     --public-db) and no tenant discovery ([tenants] in mig.toml)"
+)]
+pub struct NothingToPull;
+
 /// What a command ends with.
 pub type Outcome = Result<Success, Failure>;
 
@@ -204,10 +230,10 @@ fn kind_below(e: &(dyn Error + Send + Sync + 'static)) -> &'static str {
         _ if e.downcast_ref::<super::FormatNotSupported>().is_some() => "usage",
         _ if e.downcast_ref::<super::WhichCluster>().is_some() => "usage",
         _ if e.downcast_ref::<super::NotOverClusters>().is_some() => "usage",
-        _ if e.downcast_ref::<super::apply::Cancelled>().is_some() => "cancelled",
+        _ if e.downcast_ref::<Cancelled>().is_some() => "cancelled",
         _ if e.downcast_ref::<crate::pull::BadThreshold>().is_some() => "usage",
-        _ if e.downcast_ref::<super::pull::WouldOverwrite>().is_some() => "file",
-        _ if e.downcast_ref::<super::pull::NothingToPull>().is_some() => "config",
+        _ if e.downcast_ref::<WouldOverwrite>().is_some() => "file",
+        _ if e.downcast_ref::<NothingToPull>().is_some() => "config",
         _ => "failed",
     }
 }

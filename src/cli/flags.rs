@@ -3,8 +3,11 @@
 //! command, then gathered into [`super::Global`] for the code that reads them.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
+
+use crate::run::{rollout, OnError};
 
 /// Where the server is.
 #[derive(Debug, Default, Clone, Args)]
@@ -164,4 +167,76 @@ impl CompareFlags {
             ..self.read.used()
         }
     }
+}
+
+/// How a plan is made, for `plan`, `apply` and `sync-indexes`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Retire live indexes the manifests don't declare (never `_id_`): hide
+    /// them now, drop them on a run after --drop-after.
+    #[arg(long)]
+    pub prune: bool,
+    /// With --prune: drop at once instead of hiding first.
+    #[arg(long)]
+    pub drop_now: bool,
+    /// How long a retired index stays hidden before it is dropped.
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = humantime::parse_duration)]
+    pub drop_after: Duration,
+    /// Databases worked on at once (default: mig.toml's `concurrency`, then 4).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Switch on a validator even where documents already there fail it
+    /// (they are counted and shown either way); without it such a change
+    /// is blocked under validationLevel strict and validationAction error.
+    #[arg(long)]
+    pub allow_invalid_documents: bool,
+    /// Not a flag: whether the plan checks the data before writes (duplicate
+    /// keys, index usage). `drift` only compares, so it makes none of these reads.
+    #[arg(skip = true)]
+    pub preflight: bool,
+}
+
+/// `mig sync-indexes`'s arguments, and `mig apply`'s.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved by `mig plan --out`: apply exactly it, to the databases
+    /// whose live indexes are still as they were when it was made.
+    #[arg(value_name = "PLAN")]
+    pub saved: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Print the plan and change nothing (also: MIGRATION_DRY_RUN=true).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Wait this long for a database locked by another run (default: fail at once).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub lock_wait: Option<Duration>,
+    /// How long a lock lasts unless renewed; a killed run's lock is free after it.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub lock_lease: Duration,
+    /// After a database fails: go on with the others, or start no more.
+    #[arg(long, value_enum, default_value_t = OnError::Continue)]
+    pub on_error: OnError,
+    /// Apply to the public database and N tenants first; stop if any of them fails.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub canary: usize,
+    /// `commitQuorum` for index builds: votingMembers, majority, a number or a tag.
+    #[arg(long, value_name = "QUORUM")]
+    pub commit_quorum: Option<String>,
+    /// Don't ask before writing. Without a terminal `mig` never asks.
+    #[arg(long, short = 'y', visible_alias = "auto-approve")]
+    pub yes: bool,
+    /// Start index builds only in this daily window, UTC or in a zone
+    /// ("22:00-06:00", "01:00-05:00 Europe/Paris"); outside it nothing new
+    /// starts and the databases not done are deferred (exit 3).
+    #[arg(long, value_name = "HH:MM-HH:MM [ZONE]", value_parser = rollout::window_arg)]
+    pub window: Option<rollout::Window>,
+    /// Start no index build while a secondary lags more than this (e.g. 2s).
+    #[arg(long, value_name = "DURATION", value_parser = rollout::max_lag_arg)]
+    pub max_lag: Option<Duration>,
+    /// Start no index build while the server has N in progress, anyone's.
+    #[arg(long, value_name = "N", value_parser = rollout::max_builds_arg)]
+    pub max_builds: Option<usize>,
+    #[command(flatten)]
+    pub flags: CompareFlags,
 }

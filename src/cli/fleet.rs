@@ -17,9 +17,8 @@ use crate::server::lock::LockOptions;
 use crate::server::{dev, inspect};
 use crate::targets::Target;
 
-use super::apply::ApplyArgs;
 use super::failure::Failure;
-use super::plan::RunArgs;
+use super::flags::{ApplyArgs, RunArgs};
 use super::printer::{Head, Listener, Printer};
 use super::Global;
 

@@ -2,7 +2,6 @@
 //! `--out` saves it for `mig apply FILE`.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use clap::Args;
 
@@ -16,6 +15,7 @@ use crate::run::Migrations;
 
 use super::failure::{Failure, Outcome, Success};
 use super::flags::CompareFlags;
+use super::flags::RunArgs;
 use super::fleet::{plan_or_apply, Job};
 use super::output;
 use super::printer::Printer;
@@ -42,33 +42,6 @@ pub struct PlanArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub flags: CompareFlags,
-}
-
-/// How a plan is made, for `plan`, `apply` and `sync-indexes`.
-#[derive(Debug, Args)]
-pub struct RunArgs {
-    /// Retire live indexes the manifests don't declare (never `_id_`): hide
-    /// them now, drop them on a run after --drop-after.
-    #[arg(long)]
-    pub prune: bool,
-    /// With --prune: drop at once instead of hiding first.
-    #[arg(long)]
-    pub drop_now: bool,
-    /// How long a retired index stays hidden before it is dropped.
-    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = humantime::parse_duration)]
-    pub drop_after: Duration,
-    /// Databases worked on at once (default: mig.toml's `concurrency`, then 4).
-    #[arg(long, value_name = "N")]
-    pub concurrency: Option<usize>,
-    /// Switch on a validator even where documents already there fail it
-    /// (they are counted and shown either way); without it such a change
-    /// is blocked under validationLevel strict and validationAction error.
-    #[arg(long)]
-    pub allow_invalid_documents: bool,
-    /// Not a flag: whether the plan checks the data before writes (duplicate
-    /// keys, index usage). `drift` only compares, so it makes none of these reads.
-    #[arg(skip = true)]
-    pub preflight: bool,
 }
 
 /// `mig plan`.

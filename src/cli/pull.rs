@@ -17,7 +17,7 @@ use crate::server::inspect;
 use crate::server::MIG_COLLECTION;
 use crate::targets::Unmatched;
 
-use super::failure::{Failure, Outcome, Success};
+use super::failure::{Failure, NothingToPull, Outcome, Success, WouldOverwrite};
 use super::flags::TargetFlags;
 use super::{output, Global, OutputFormat};
 
@@ -78,27 +78,6 @@ impl From<&PullArgs> for PullOptions {
         }
     }
 }
-
-/// Files that exist and differ: nothing was written.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "{} exist{} and differ{}; nothing was written (the diff is above; --force overwrites)",
-    list(.0), if .0.len() == 1 { "s" } else { "" }, if .0.len() == 1 { "s" } else { "" }
-)]
-pub struct WouldOverwrite(pub Vec<PathBuf>);
-
-fn list(paths: &[PathBuf]) -> String {
-    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    names.join(", ")
-}
-
-/// Neither a public database nor tenant discovery: nothing to read.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "nothing to pull: no public database ([public] database in mig.toml, MONGODB_PUBLIC_DATABASE or \
-     --public-db) and no tenant discovery ([tenants] in mig.toml)"
-)]
-pub struct NothingToPull;
 
 /// `mig pull`: pulls, prints the report, and fails when a file was not
 /// written or a database could not be read.
