@@ -23,7 +23,7 @@ pub fn manifest() -> String {
 
 pub fn migration() -> String {
     pretty(
-        serde_json::to_value(schema_for!(crate::migrate::file::MigrationFile)).unwrap_or_default(),
+        serde_json::to_value(schema_for!(crate::migrate::api::MigrationFile)).unwrap_or_default(),
     )
 }
 

@@ -1,7 +1,8 @@
 //! The layering ARCHITECTURE.md describes, checked on the source: no two
 //! top-level modules import each other (directly or through others), nor
 //! two modules of one folder at any level, the planner imports only the
-//! model, and nothing returns `Result<_, String>`.
+//! model, migrations are reached through `migrate::api` only, and nothing
+//! returns `Result<_, String>`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -285,4 +286,28 @@ fn no_module_imports_a_sibling_that_imports_it_back_at_any_level() {
         cycles.extend(found.into_iter().map(|c| format!("{shown}: {c}")));
     }
     assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
+}
+
+#[test]
+fn the_rest_of_mig_reaches_migrations_through_their_facade_only() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut bypass = Vec::new();
+    for file in rust_files(&src) {
+        if file.starts_with(src.join("migrate")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for (at, _) in line.match_indices("crate::migrate::") {
+                if !line[at + "crate::migrate::".len()..].starts_with("api") {
+                    bypass.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        bypass.is_empty(),
+        "use crate::migrate::api:\n{}",
+        bypass.join("\n")
+    );
 }

@@ -472,3 +472,112 @@ async fn max_lag_holds_builds_while_a_secondary_lags_then_completes() {
     assert!(out.status.success(), "{said}{}", show(&out));
     assert!(has);
 }
+
+#[tokio::test]
+async fn two_sigints_abort_the_build_in_flight_and_leave_nothing_half_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = node_with_failpoints(dir.path(), "rsabort").await;
+    let client = mongodb::Client::with_uri_str(node.uri()).await.unwrap();
+    let tenants: Vec<String> = (0..2).map(|i| format!("abort_{i}")).collect();
+    let p = fleet(&node.uri(), "abort_pub", &tenants).await;
+    failpoint(&client, "hangAfterStartingIndexBuild", true).await;
+    let mut apply = mig(
+        &p,
+        &["apply", "--yes", "--concurrency", "1", "--format", "json"],
+    )
+    .spawn()
+    .unwrap();
+    eventually(Duration::from_secs(30), "the first build to start", || {
+        let client = client.clone();
+        async move { builds_in_progress(&client).await == 1 }
+    })
+    .await;
+    let interrupt = |child: &Child| {
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    };
+    interrupt(&apply);
+    let mut said = stderr_until(&mut apply, "interrupted: no new step starts");
+    interrupt(&apply);
+    said.push_str(&stderr_until(&mut apply, "aborting the builds in flight"));
+    let out = apply.wait_with_output().unwrap();
+    let all = format!("{said}{}", show(&out));
+    let left = builds_in_progress(&client).await;
+    failpoint(&client, "hangAfterStartingIndexBuild", false).await;
+    assert_eq!(out.status.code(), Some(3), "{all}");
+    assert_eq!(left, 0, "the build was aborted on the server: {all}");
+    for t in &tenants {
+        assert!(!has_index(&client, t, "idx_group").await, "{t}: {all}");
+    }
+    no_trace(&client, &tenants, &all).await;
+    let again = mig(&p, &["apply", "--yes"]).output().unwrap();
+    let converged = has_index(&client, "abort_0", "idx_group").await
+        && has_index(&client, "abort_1", "idx_group").await;
+    node.stop();
+    assert!(again.status.success(), "{}", show(&again));
+    assert!(converged);
+}
+
+#[tokio::test]
+async fn the_plan_says_what_each_build_scans_and_estimates_once_a_build_was_measured() {
+    let tenants = vec![unique("impact_a"), unique("impact_b")];
+    let public = unique("impact_pub");
+    let p = fleet(&uri(), &public, &tenants).await;
+    for t in &tenants {
+        p.track(t);
+    }
+    p.track(&public);
+    let plan = |args: &[&str]| {
+        let out = mig(&p, args).output().unwrap();
+        assert!(out.status.success(), "{}", show(&out));
+        out
+    };
+    let out = plan(&["plan", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tenant = doc["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["database"] == tenants[0].as_str())
+        .unwrap();
+    let impact = &tenant["changes"][0]["impact"];
+    assert_eq!(impact["documents"], 100, "{doc:#}");
+    assert!(impact["bytes"].as_u64().unwrap() > 100 * 10, "{doc:#}");
+    assert!(
+        impact["seconds"].is_null(),
+        "no build measured yet: {doc:#}"
+    );
+    let total = &doc["summary"]["impact"];
+    assert_eq!(total["builds"], 2, "{doc:#}");
+    assert_eq!(total["documents"], 200, "{doc:#}");
+    let text = stdout(&plan(&["plan"]));
+    assert!(
+        text.contains("scans 100 documents") && text.contains("no estimate yet"),
+        "{text}"
+    );
+    plan(&["apply", "--yes"]);
+    // Another index: the builds just measured give an estimate.
+    p.manifest(
+        "tenant.yaml",
+        &format!("{MANIFEST}      - name: idx_i\n        keys: {{ i: 1 }}\n"),
+    );
+    let out = plan(&["plan", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        doc["summary"]["impact"]["seconds"].as_f64().is_some(),
+        "{doc:#}"
+    );
+    let text = stdout(&plan(&["plan"]));
+    assert!(
+        text.contains("scans 100 documents") && text.contains("about"),
+        "{text}"
+    );
+    // Nothing to build: nothing to scan, and nothing said.
+    plan(&["apply", "--yes"]);
+    let out = plan(&["plan", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["impact"]["builds"], 0, "{doc:#}");
+}

@@ -16,7 +16,7 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-const COMMANDS: [&str; 17] = [
+const COMMANDS: [&str; 19] = [
     "plan",
     "drift",
     "sync-indexes",
@@ -32,6 +32,8 @@ const COMMANDS: [&str; 17] = [
     "lint",
     "history",
     "unlock",
+    "pause",
+    "resume",
     "completions",
     "man",
 ];

@@ -671,15 +671,31 @@ async fn a_ttl_under_another_name_is_changed_in_place_on_the_live_index() {
     assert_eq!(code, 2, "{plan:#}");
     let change = &plan["targets"][0]["changes"][0];
     assert_eq!(change["action"], "modify", "{plan:#}");
+    // Declared without a name: the live one is it, whatever its name.
     assert_eq!(
         change["differences"],
-        serde_json::json!(["name", "expireAfterSeconds"])
+        serde_json::json!(["expireAfterSeconds"])
     );
-    let out = p.mig(&["apply", "--yes"]);
+    let out = p.mig(&["apply", "--yes", "--prune", "--drop-now"]);
     assert!(out.status.success(), "{}", show(&out));
     let ttl = live_index(&p.public, "c", "date_ttl").await.unwrap();
-    assert_eq!(ttl_of(&ttl), Some(20), "{ttl}");
-    // The name still differs: reported, and changed only when pruning.
+    assert_eq!(
+        ttl_of(&ttl),
+        Some(20),
+        "kept, changed in place, never renamed: {ttl}"
+    );
+    assert_eq!(p.json(&["plan", "--detailed-exitcode"]).1, 0);
+    // Named otherwise by the manifest: the name differs too, and is reported.
+    declare(
+        &p,
+        "{ name: date_1, keys: { date: 1 }, expireAfterSeconds: 30 }",
+    );
+    let (plan, _) = p.json(&["plan"]);
+    assert_eq!(
+        plan["targets"][0]["changes"][0]["differences"],
+        serde_json::json!(["name", "expireAfterSeconds"])
+    );
+    assert!(p.mig(&["apply", "--yes"]).status.success());
     let (plan, _) = p.json(&["plan"]);
     assert_eq!(
         plan["targets"][0]["unmanaged"][0]["equivalent_to"], "date_1",

@@ -215,21 +215,28 @@ fn run_options(
 
 /// The rollout's bounds from `apply`'s flags; the first SIGINT or SIGTERM
 /// sets `stopping` (nothing new starts, in-flight steps finish, the rest is
-/// deferred), the second ends the process.
+/// deferred), the second aborts the builds in flight, a third ends the process.
 fn controls(a: &ApplyArgs) -> Controls {
     let controls = Controls {
         window: a.window.clone(),
         max_lag: a.max_lag,
         max_builds: a.max_builds,
         stopping: Default::default(),
+        aborting: Default::default(),
     };
-    let stopping = controls.stopping.clone();
+    let (stopping, aborting) = (controls.stopping.clone(), controls.aborting.clone());
     tokio::spawn(async move {
         crate::signals::interrupted().await;
         stopping.store(true, std::sync::atomic::Ordering::SeqCst);
         super::output::stderr(
             "mig: interrupted: no new step starts; the steps in flight finish and the \
-             databases not done are deferred (interrupt again to quit at once)\n",
+             databases not done are deferred (interrupt again to abort the builds in flight)\n",
+        );
+        crate::signals::interrupted().await;
+        aborting.abort();
+        super::output::stderr(
+            "mig: aborting the builds in flight (their indexes are dropped; interrupt again to \
+             quit at once)\n",
         );
         crate::signals::interrupted().await;
         std::process::exit(130);

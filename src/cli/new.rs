@@ -3,7 +3,7 @@
 use clap::Args;
 
 use crate::config::Settings;
-use crate::migrate::{self, file::MigrationScope};
+use crate::migrate::api::{self as migrate, MigrationScope};
 use crate::render::messages;
 
 use super::failure::{Failure, Outcome, Success};

@@ -91,7 +91,7 @@ pub fn load_files(
     } else {
         manifest::load_dir_for(&settings.manifests, settings.offline_release())
     };
-    match (manifests, migrate::load_dir(&settings.migrations)) {
+    match (manifests, migrate::api::load_dir(&settings.migrations)) {
         (Ok(m), Ok(loaded)) => {
             // JSON carries them in its document; text shows them here, once.
             if global.format != OutputFormat::Json {

@@ -6,8 +6,11 @@
 use mongodb::Database;
 
 pub use super::error::MigrationError;
+pub use super::file::{MigrationFile, MigrationScope};
+pub use super::load::{load_dir, load_sources, valid_id, Loaded};
 pub use super::pending::{Entry, Options, Pending, State};
 pub use super::runner::Runner;
+pub use super::template::template;
 pub use super::Migration;
 use crate::model::Scope;
 

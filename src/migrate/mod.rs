@@ -10,16 +10,14 @@
 
 pub mod api;
 mod error;
-pub mod file;
+mod file;
 mod load;
 mod ops;
 mod pending;
 mod runner;
 mod template;
 
-pub use error::MigrationError;
-pub use load::{load_dir, load_sources, valid_id, Loaded};
-pub use template::template;
+use error::MigrationError;
 
 use std::path::PathBuf;
 

@@ -2,6 +2,8 @@ use std::path::PathBuf;
 
 use bson::doc;
 
+use super::load::{load_sources, valid_id};
+use super::template::template;
 use super::*;
 
 fn load(files: &[(&str, &str)]) -> (Vec<Migration>, Vec<String>) {

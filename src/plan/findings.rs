@@ -20,6 +20,33 @@ pub struct Findings {
     pub notes: BTreeMap<usize, String>,
     /// How much each index to be hidden or dropped is used (by change position).
     pub usage: BTreeMap<usize, Usage>,
+    /// What each change that builds over existing documents will scan (by
+    /// change position): its collection's documents and data size.
+    pub impact: BTreeMap<usize, Impact>,
+}
+
+/// What one build scans, and how long it should take where `mig` has
+/// measured builds on that cluster before.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Impact {
+    pub documents: u64,
+    /// Uncompressed BSON bytes (`storageStats.size`): what the scan reads.
+    pub bytes: u64,
+    /// Seconds, from the cluster's measured build rate; `None`: no estimate yet.
+    pub seconds: Option<f64>,
+}
+
+impl Impact {
+    /// The estimate at `bytes_per_second`, if one was measured.
+    pub fn estimated(documents: u64, bytes: u64, bytes_per_second: Option<f64>) -> Impact {
+        Impact {
+            documents,
+            bytes,
+            seconds: bytes_per_second
+                .filter(|r| *r > 0.0)
+                .map(|r| bytes as f64 / r),
+        }
+    }
 }
 
 /// How often an index was used since the server (re)started, from `$indexStats`.

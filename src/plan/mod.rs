@@ -22,7 +22,7 @@ pub mod saved;
 pub mod steps;
 
 pub use change::{Action, Change, TEMP_FIELD, TEMP_SUFFIX};
-pub use findings::{limits, Findings, Usage};
+pub use findings::{limits, Findings, Impact, Usage};
 pub use steps::{Command, IndexMod, Step, Why};
 
 /// A live index the manifests don't declare: left alone unless pruned.
@@ -322,10 +322,9 @@ fn plan_collection(
             });
             continue;
         };
-        // Declared without a name, the same index under any name is it.
-        let retire = want.explicit_name
-            && (options.prune || declared.drop_undeclared)
-            && !protected(&live.name);
+        let retire = (options.prune || declared.drop_undeclared) && !protected(&live.name);
+        // Declared without a name, the same index under any name is it: kept.
+        let rename = retire && want.explicit_name;
         let named = |mut differences: Vec<&'static str>| {
             differences.insert(0, "name");
             differences
@@ -337,7 +336,7 @@ fn plan_collection(
         match verdict {
             // The same index under another name: renamed when pruning
             // (dropped, then built as declared), else reported.
-            Verdict::Same | Verdict::Modify(_) if retire => {
+            Verdict::Same | Verdict::Modify(_) if rename => {
                 claimed.insert(&live.name);
                 changes.push(Change::Rename {
                     collection: collection.clone(),

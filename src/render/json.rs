@@ -80,6 +80,12 @@ fn change(plan: &DatabasePlan, i: usize, steps: &[usize]) -> Value {
         }
         _ => {}
     }
+    if let Some(impact) = plan.findings.impact.get(&i) {
+        m.insert(
+            "impact".into(),
+            json!({"documents": impact.documents, "bytes": impact.bytes, "seconds": impact.seconds}),
+        );
+    }
     if let Some(u) = plan.findings.usage.get(&i) {
         m.insert(
             "usage".into(),
@@ -176,7 +182,10 @@ fn migrations(t: &crate::run::TargetReport) -> Value {
 
 /// `mig status --format json`: `{"databases": [...], "summary": {...}}`,
 /// written one database at a time. One database's object in `databases`:
-pub fn status_database(t: &crate::run::TargetReport, all: &[crate::migrate::Migration]) -> Value {
+pub fn status_database(
+    t: &crate::run::TargetReport,
+    all: &[crate::migrate::api::Migration],
+) -> Value {
     let rows = super::status_rows(t, all);
     let state = super::status_of(t, &rows);
     json!({
@@ -418,6 +427,12 @@ pub fn tail(rejected: &[crate::targets::Rejected], tally: &Tally) -> Map<String,
             "blocked": tally.blocked,
             "skipped": tally.skipped,
             "deferred": tally.deferred,
+            "impact": {
+                "builds": tally.impact.builds,
+                "documents": tally.impact.documents,
+                "bytes": tally.impact.bytes,
+                "seconds": tally.impact.seconds,
+            },
             "unmanaged": tally.unmanaged,
             "databases": tally.databases,
             "failed": tally.failed,

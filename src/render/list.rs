@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::manifest::Manifests;
-use crate::migrate::Migration;
+use crate::migrate::api::Migration;
 use crate::model::Collection;
 use crate::redact::scrub;
 use crate::run::ClusterInfo;

@@ -191,6 +191,11 @@ pub fn plan(report: &Report) -> String {
     if failed > 0 {
         let _ = write!(out, "; **{}** failed", thousands(failed));
     }
+    let impact = report.tally().impact;
+    if impact.builds > 0 && !report.applied {
+        let words = super::impact_words(impact.documents, impact.bytes, impact.seconds);
+        let _ = write!(out, "; {} build(s) {words}", thousands(impact.builds));
+    }
     out.push_str(".\n\n");
     if shown.is_empty() {
         out.push_str(&super::text::nothing_to_do(

@@ -11,8 +11,7 @@ pub mod pull;
 pub mod text;
 pub mod validate;
 
-use crate::migrate::api::{Entry, State};
-use crate::migrate::Migration;
+use crate::migrate::api::{Entry, Migration, State};
 use crate::plan::drift::Deviation;
 use crate::run::TargetReport;
 
@@ -125,8 +124,51 @@ pub fn discovery_line(looked: &crate::targets::Looked) -> String {
     }
 }
 
+/// What builds scan, in words: "scans 1,234 documents (5.6 MB); about 3 s",
+/// or "…; no estimate yet" until a build was measured on the cluster.
+pub fn impact_words(documents: u64, bytes: u64, seconds: Option<f64>) -> String {
+    let size = human_bytes(bytes);
+    let time = match seconds {
+        Some(s) => format!(
+            "about {}",
+            humantime::format_duration(std::time::Duration::from_secs(s.ceil() as u64))
+        ),
+        None => "no estimate yet".to_string(),
+    };
+    format!(
+        "scans {} documents ({size}); {time}",
+        thousands(documents as usize)
+    )
+}
+
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{bytes} B"),
+        _ => format!("{value:.1} {}", UNITS[unit]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn impact_is_said_in_words_with_or_without_an_estimate() {
+        assert_eq!(
+            super::impact_words(1234, 5 * 1024 * 1024 + 600 * 1024, Some(2.2)),
+            "scans 1,234 documents (5.6 MB); about 3s"
+        );
+        assert_eq!(
+            super::impact_words(3, 300, None),
+            "scans 3 documents (300 B); no estimate yet"
+        );
+    }
+
     #[test]
     fn counts_are_grouped_by_thousands() {
         let shown: Vec<String> = [0, 7, 999, 1000, 1987, 12345, 1234567]

@@ -225,10 +225,9 @@ fn what(change: &Change) -> String {
             "renames {:?} and rebuilds it: {differences} changed (leaves a gap)",
             from.name
         ),
-        Change::Conflict { live, .. } => format!(
-            "not built: it can't stand beside the live {:?} ({differences} differ)",
-            live.name
-        ),
+        Change::Conflict { live, .. } => {
+            format!("not built: it can't stand beside the live {:?}", live.name)
+        }
         Change::Create { index, .. } => one_line(index),
         Change::Drop { index, .. } | Change::Hide { index, .. } => one_line(index),
         Change::Modify { from, to, .. } if from.name != to.name => format!(
@@ -268,6 +267,10 @@ fn plan_text(plan: &DatabasePlan, applied: Option<&Applied>, style: Style, out: 
         let mut extra = String::new();
         if let Some(note) = change.note() {
             let _ = write!(extra, "\n        {}", style.dim(note));
+        }
+        if let Some(impact) = plan.findings.impact.get(&i) {
+            let words = super::impact_words(impact.documents, impact.bytes, impact.seconds);
+            let _ = write!(extra, "\n        {}", style.dim(&words));
         }
         if let Some(u) = plan.findings.usage.get(&i) {
             let since = u
@@ -442,7 +445,7 @@ fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) 
 /// One database's lines in `mig status`.
 pub fn status_database(
     t: &TargetReport,
-    all: &[crate::migrate::Migration],
+    all: &[crate::migrate::api::Migration],
     style: Style,
 ) -> String {
     let mut out = String::new();
@@ -721,6 +724,11 @@ pub fn summary_after(
         tally.action(Action::Hide),
         tally.action(Action::Drop),
     );
+    let impact = tally.impact;
+    if impact.builds > 0 && !applied {
+        let words = super::impact_words(impact.documents, impact.bytes, impact.seconds);
+        let _ = write!(out, "; {} build(s) {words}", impact.builds);
+    }
     let manual = tally.action(Action::Manual);
     if manual > 0 && !applied {
         let _ = write!(

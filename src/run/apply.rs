@@ -166,6 +166,7 @@ async fn apply_unless_stopped(
 /// The saved plan of one database, if its live state is still the one the
 /// plan was computed from; the preflight runs again (the data may have changed).
 async fn saved_plan(
+    ctx: &Context<'_>,
     db: &mongodb::Database,
     live: DatabaseState,
     saved: &SavedTarget,
@@ -179,7 +180,9 @@ async fn saved_plan(
         });
     }
     let plan = saved.plan()?;
-    let findings = preflight::check(db, &plan.changes, &live, allow_invalid_documents).await?;
+    let rate = super::plan::build_rate(ctx, &plan).await;
+    let findings =
+        preflight::check(db, &plan.changes, &live, allow_invalid_documents, rate).await?;
     Ok(plan.with_findings(findings))
 }
 
@@ -225,7 +228,7 @@ async fn apply_one(
             .await
             .map(|(p, _)| p),
         (Ok(live), Some(saved)) => {
-            saved_plan(&db, live, saved, options.allow_invalid_documents).await
+            saved_plan(ctx, &db, live, saved, options.allow_invalid_documents).await
         }
         (Err(e), _) => Err(e.into()),
     };

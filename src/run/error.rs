@@ -1,6 +1,6 @@
 //! Why a run could not resolve its targets, or work on one database.
 
-use crate::migrate::MigrationError;
+use crate::migrate::api::MigrationError;
 use crate::plan::saved::SavedPlanError;
 use crate::server::errors::ReadError;
 use crate::server::lock::LockError;

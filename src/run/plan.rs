@@ -141,8 +141,15 @@ pub(super) async fn finish_plan(
         options.plan,
     );
     let plan = if options.preflight || options.apply.is_some() {
-        let findings =
-            preflight::check(&db, &plan.changes, &live, options.allow_invalid_documents).await?;
+        let rate = build_rate(ctx, &plan).await;
+        let findings = preflight::check(
+            &db,
+            &plan.changes,
+            &live,
+            options.allow_invalid_documents,
+            rate,
+        )
+        .await?;
         plan.with_findings(findings)
     } else {
         plan
@@ -152,6 +159,18 @@ pub(super) async fn finish_plan(
         fingerprint(&live),
     );
     Ok((plan, read))
+}
+
+/// The cluster's measured build rate, read only for a plan that builds.
+pub(super) async fn build_rate(ctx: &Context<'_>, plan: &crate::plan::DatabasePlan) -> Option<f64> {
+    let builds = plan
+        .changes
+        .iter()
+        .any(|c| c.desired().is_some() && !matches!(c, crate::plan::Change::Modify { .. }));
+    match (&ctx.settings.public_database, builds) {
+        (Some(public), true) => crate::server::load::build_rate(&ctx.client.database(public)).await,
+        _ => None,
+    }
 }
 
 /// Discovery by prefix or regex found this database in `listDatabases`;

@@ -272,6 +272,8 @@ pub struct Tally {
     pub skipped: usize,
     /// Databases the rollout deferred (not failed: the next run goes on).
     pub deferred: usize,
+    /// What the builds scan, over the fleet (see [`crate::plan::Impact`]).
+    pub impact: FleetImpact,
     pub unmanaged: usize,
     /// Unmanaged indexes no manifest protects: what `drift` counts as
     /// extra, so a database with one is not in sync.
@@ -286,6 +288,31 @@ pub struct Tally {
     pub migrations: [usize; MIGRATION_STATUSES.len()],
 }
 
+/// The builds of a run, totalled: how many, what they scan, and the
+/// estimated seconds (`None` once any build has no estimate).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FleetImpact {
+    pub builds: usize,
+    pub documents: u64,
+    pub bytes: u64,
+    pub seconds: Option<f64>,
+}
+
+impl FleetImpact {
+    fn add(&mut self, impact: &crate::plan::Impact) {
+        self.seconds = match (self.builds, self.seconds, impact.seconds) {
+            (0, _, s) => s,
+            (_, Some(a), Some(b)) => Some(a + b),
+            _ => None,
+        };
+        self.builds += 1;
+        self.documents += impact.documents;
+        self.bytes += impact.bytes;
+    }
+}
+
+impl Eq for FleetImpact {}
+
 impl Tally {
     pub fn add(&mut self, t: &TargetReport, applied: bool) {
         self.databases += 1;
@@ -296,6 +323,9 @@ impl Tally {
             self.actions[c.action() as usize] += 1;
         }
         if let Some(p) = &t.plan {
+            for impact in p.findings.impact.values() {
+                self.impact.add(impact);
+            }
             self.blocked += p.findings.blocked.len();
             self.unmanaged += p.unmanaged.len();
             self.extra += p.unmanaged.iter().filter(|u| !u.protected).count();

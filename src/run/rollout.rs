@@ -146,6 +146,35 @@ pub struct Controls {
     pub max_builds: Option<usize>,
     /// Set by the first SIGINT or SIGTERM: nothing new starts.
     pub stopping: Arc<AtomicBool>,
+    /// Set by the second: the builds in flight are aborted too.
+    pub aborting: Arc<Abort>,
+}
+
+/// The abort of a rollout: a flag, and a wake-up for the builds waiting on it.
+#[derive(Debug, Default)]
+pub struct Abort {
+    set: AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl Abort {
+    pub fn abort(&self) {
+        self.set.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.set.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once aborted (at once if it already is).
+    pub async fn wait(&self) {
+        let notified = self.notify.notified();
+        if self.is_set() {
+            return;
+        }
+        notified.await
+    }
 }
 
 impl Controls {
@@ -220,6 +249,26 @@ fn round(d: Duration) -> Duration {
 }
 
 impl Gate for ClusterGate<'_> {
+    fn aborted(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.controls.aborting.wait())
+    }
+
+    fn is_aborted(&self) -> bool {
+        self.controls.aborting.is_set()
+    }
+
+    fn built(&self, bytes: u64, took: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Some(public) = &self.public {
+                // A record, not a gate: a failure to keep it is logged.
+                if let Err(e) = load::record_build(&self.client.database(public), bytes, took).await
+                {
+                    tracing::info!("cannot record the build rate: {e}");
+                }
+            }
+        })
+    }
+
     fn before<'a>(&'a self, database: &'a str, step: &'a Step, safe: bool) -> BoxFuture<'a, Admit> {
         Box::pin(async move {
             let mut said = String::new();

@@ -50,6 +50,12 @@ pub enum Admit {
 /// only there may it defer.
 pub trait Gate: Send + Sync {
     fn before<'a>(&'a self, database: &'a str, step: &'a Step, safe: bool) -> BoxFuture<'a, Admit>;
+    /// Resolves once the rollout is aborted (a second interrupt): the
+    /// builds in flight are then dropped, which aborts them on the server.
+    fn aborted(&self) -> BoxFuture<'_, ()>;
+    fn is_aborted(&self) -> bool;
+    /// A build that scanned `bytes` took `took`: the cluster's build rate.
+    fn built(&self, bytes: u64, took: std::time::Duration) -> BoxFuture<'_, ()>;
 }
 
 /// Why a step failed for a change.
@@ -84,7 +90,18 @@ pub enum ApplyError {
     Migration { id: String, message: String },
 }
 
+/// `IndexBuildAborted`: the build was aborted (by a drop of its indexes).
+const INDEX_BUILD_ABORTED: i32 = 276;
+
 impl ApplyError {
+    /// The server's code, when the server refused the command.
+    fn code(&self) -> Option<i32> {
+        match self {
+            ApplyError::Server(f) => f.code,
+            _ => None,
+        }
+    }
+
     /// The server names a coverage twin by its own name (`NAME__mig_tmp`, key
     /// field `__mig_tmp`); the user declared `NAME`, so messages say that.
     fn untwinned(self) -> ApplyError {
@@ -250,12 +267,37 @@ impl Executor<'_> {
                 outcomes.push(outcome);
                 continue;
             }
+            let started = std::time::Instant::now();
             let errors: Vec<(usize, ApplyError)> = self
                 .run(step, &live)
                 .await
                 .into_iter()
                 .map(|(i, e)| (i, e.untwinned()))
                 .collect();
+            // A build over existing documents that stood: measured, so later
+            // plans can say how long theirs will take.
+            let scanned = step
+                .serves
+                .iter()
+                .find_map(|i| plan.findings.impact.get(i))
+                .map(|impact| impact.bytes);
+            if let (Some(gate), Some(bytes), true) = (self.gate, scanned, errors.is_empty()) {
+                if matches!(step.command, Command::CreateIndexes { .. }) && bytes > 0 {
+                    gate.built(bytes, started.elapsed()).await;
+                }
+            }
+            // Builds aborted on purpose (a second interrupt): the database is
+            // as it was before this step, and waits for the next run.
+            let aborted = self.gate.is_some_and(|g| g.is_aborted())
+                && !errors.is_empty()
+                && errors
+                    .iter()
+                    .all(|(_, e)| e.code() == Some(INDEX_BUILD_ABORTED));
+            if aborted {
+                deferred = Some("stopped: its index build was aborted (interrupted twice)".into());
+                outcomes.push(StepOutcome::Deferred);
+                continue;
+            }
             let failed: Vec<usize> = errors.iter().map(|(i, _)| *i).collect();
             admission.record(&failed);
             for &i in &live {
@@ -399,8 +441,15 @@ impl Executor<'_> {
                 break Err(ApplyError::Fenced(lost));
             }
             let run = self.db.run_command(command.clone());
-            let sent = match (self.progress, step == "createIndexes") {
-                (Some(p), true) => p.watch_build(&self.db, &ns, run).await,
+            let build = step == "createIndexes";
+            let run = async {
+                match (self.progress, build) {
+                    (Some(p), true) => p.watch_build(&self.db, &ns, run).await,
+                    _ => run.await,
+                }
+            };
+            let sent = match (self.gate, build) {
+                (Some(gate), true) => self.abortable(gate, collection, &command, run).await,
                 _ => run.await,
             };
             match sent {
@@ -423,6 +472,39 @@ impl Executor<'_> {
             j.finish(entry, error.as_deref()).await;
         }
         result
+    }
+
+    /// Runs a build until it ends or the rollout is aborted; then drops every
+    /// index of the batch at once (naming some only would not abort it), and
+    /// the build ends with `IndexBuildAborted`, leaving nothing behind.
+    async fn abortable(
+        &self,
+        gate: &dyn Gate,
+        collection: &str,
+        command: &Document,
+        run: impl std::future::Future<Output = mongodb::error::Result<Document>>,
+    ) -> mongodb::error::Result<Document> {
+        tokio::pin!(run);
+        tokio::select! {
+            done = &mut run => done,
+            () = gate.aborted() => {
+                let names: Vec<Bson> = command
+                    .get_array("indexes")
+                    .map(|specs| {
+                        specs
+                            .iter()
+                            .filter_map(|s| s.as_document()?.get_str("name").ok())
+                            .map(Bson::from)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let drop = doc! {"dropIndexes": collection, "index": names};
+                if let Err(e) = self.db.run_command(drop).await {
+                    tracing::warn!(database = %self.db.name(), "cannot abort the build on {collection}: {}", super::errors::explain(&e));
+                }
+                run.await
+            }
+        }
     }
 
     async fn drop_index(&self, step: &str, collection: &str, name: &str) -> Result<(), ApplyError> {

@@ -14,6 +14,7 @@ use super::errors::{explain, Failure};
 use super::MIG_COLLECTION;
 
 const PAUSE_ID: &str = "pause";
+const RATE_ID: &str = "build_rate";
 
 /// Why a reading of the cluster's load could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -133,5 +134,42 @@ pub async fn resume(public: &Database) -> Result<bool, Failure> {
         .delete_one(doc! {"_id": PAUSE_ID})
         .await
         .map(|r| r.deleted_count > 0)
+        .map_err(|e| Failure::of(&e))
+}
+
+/// The build rate measured on this cluster (bytes scanned per second), if
+/// any build was measured; kept beside the public database's journal.
+pub async fn build_rate(public: &Database) -> Option<f64> {
+    public
+        .collection::<Document>(MIG_COLLECTION)
+        .find_one(doc! {"_id": RATE_ID})
+        .await
+        .ok()
+        .flatten()
+        .and_then(|d| d.get_f64("bytesPerSecond").ok())
+        .filter(|r| *r > 0.0)
+}
+
+/// Folds one measured build into the cluster's rate (an even moving
+/// average, so the estimate follows the cluster as its load changes).
+pub async fn record_build(public: &Database, bytes: u64, took: Duration) -> Result<(), Failure> {
+    let seconds = took.as_secs_f64().max(0.001);
+    let rate = bytes as f64 / seconds;
+    let update = vec![doc! {"$set": {
+        "kind": "build_rate",
+        "bytesPerSecond": {"$cond": [
+            {"$gt": [{"$ifNull": ["$bytesPerSecond", 0.0]}, 0.0]},
+            {"$add": [{"$multiply": ["$bytesPerSecond", 0.5]}, rate * 0.5]},
+            rate,
+        ]},
+        "builds": {"$add": [{"$ifNull": ["$builds", 0]}, 1]},
+        "updatedAt": "$$NOW",
+    }}];
+    public
+        .collection::<Document>(MIG_COLLECTION)
+        .update_one(doc! {"_id": RATE_ID}, update)
+        .upsert(true)
+        .await
+        .map(|_| ())
         .map_err(|e| Failure::of(&e))
 }
