@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use mongodb::bson::{doc, Document};
@@ -35,19 +34,6 @@ fn project_for(uri: &str, tenants: &[String]) -> Project {
     ));
     p.manifest("tenant.yaml", MANIFEST);
     p
-}
-
-/// `mig` with the URI from mig.toml (not the suite's).
-fn mig_cmd(p: &Project, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mig"));
-    cmd.current_dir(p.path())
-        .args(args)
-        .env_remove("MONGODB_URI")
-        .env_remove("MONGODB_PUBLIC_DATABASE")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
 }
 
 /// A tiny deterministic generator for kill points.
@@ -108,9 +94,8 @@ async fn killed_at_random_points_the_next_run_converges_and_nothing_is_lost() {
     let p = project_for(&uri, &tenants);
     let mut rng = Lcg(0x5eed);
     for round in 0..4 {
-        let mut child = mig_cmd(
-            &p,
-            &[
+        let mut child = p
+            .own_server(&[
                 "apply",
                 "--lock-lease",
                 "2s",
@@ -118,10 +103,9 @@ async fn killed_at_random_points_the_next_run_converges_and_nothing_is_lost() {
                 "10s",
                 "--concurrency",
                 "2",
-            ],
-        )
-        .spawn()
-        .unwrap();
+            ])
+            .spawn()
+            .unwrap();
         let delay = 100 + rng.next(1500);
         // The fault injected: a SIGKILL after `delay` ms, wherever the run is.
         tokio::time::sleep(Duration::from_millis(delay)).await;
@@ -140,7 +124,8 @@ async fn killed_at_random_points_the_next_run_converges_and_nothing_is_lost() {
             );
         }
     }
-    let out = mig_cmd(&p, &["apply", "--lock-wait", "30s"])
+    let out = p
+        .own_server(&["apply", "--lock-wait", "30s"])
         .output()
         .unwrap();
     assert!(
@@ -150,7 +135,8 @@ async fn killed_at_random_points_the_next_run_converges_and_nothing_is_lost() {
     );
     // Nothing left to apply; the unmanaged `legacy_1` each tenant has is
     // kept, so the fleet is not "in sync" (as `drift` says): exit 2.
-    let out = mig_cmd(&p, &["plan", "--detailed-exitcode"])
+    let out = p
+        .own_server(&["plan", "--detailed-exitcode"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
@@ -203,7 +189,8 @@ async fn the_server_going_away_mid_run_is_a_clear_error_per_database() {
     let p = project_for(&uri, &tenants);
     // A server gone for good: each operation tries again for 2 s (failover
     // retries), then the run gives up and fails fast for the rest.
-    let child = mig_cmd(&p, &["apply", "--concurrency", "1"])
+    let child = p
+        .own_server(&["apply", "--concurrency", "1"])
         .env("MONGODB_SERVER_SELECTION_TIMEOUT_MS", "1000")
         .env("MIG_RETRY_FOR_MS", "2000")
         .spawn()
@@ -259,12 +246,10 @@ async fn killing_the_primary_mid_apply_fails_no_database_and_leaves_no_trace() {
     }
     let p = project_for(&uri, &tenants);
     // A majority commit quorum: the builds commit with the two members left.
-    let child = mig_cmd(
-        &p,
-        &["apply", "--concurrency", "1", "--commit-quorum", "majority"],
-    )
-    .spawn()
-    .unwrap();
+    let child = p
+        .own_server(&["apply", "--concurrency", "1", "--commit-quorum", "majority"])
+        .spawn()
+        .unwrap();
     journal_started(
         &client,
         &tenants[0],
@@ -294,7 +279,8 @@ async fn killing_the_primary_mid_apply_fails_no_database_and_leaves_no_trace() {
             .unwrap();
         assert_eq!(running, 0, "{t}: no journal entry left running\n{all}");
     }
-    let out = mig_cmd(&p, &["plan", "--detailed-exitcode"])
+    let out = p
+        .own_server(&["plan", "--detailed-exitcode"])
         .output()
         .unwrap();
     let second = show(&out);
@@ -332,7 +318,7 @@ async fn credentials_never_show_in_output_logs_journal_or_saved_plans() {
         vec!["history", "secret_t1", "--format", "json"],
         vec!["list", "-vv"],
     ] {
-        let out = mig_cmd(&p, &args).output().unwrap();
+        let out = p.own_server(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}: {}", show(&out));
         everything.push_str(&show(&out));
     }
@@ -353,7 +339,8 @@ async fn credentials_never_show_in_output_logs_journal_or_saved_plans() {
     everything.push_str(&format!("{journal:?}"));
     // A failing run prints the URI in its error: redacted.
     let wrong = uri.replace("S3cretPassw0rd", "Wr0ngPassw0rdX");
-    let out = mig_cmd(&p, &["plan", "--uri", &wrong, "-vv"])
+    let out = p
+        .own_server(&["plan", "--uri", &wrong, "-vv"])
         .output()
         .unwrap();
     everything.push_str(&show(&out));

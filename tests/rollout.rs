@@ -8,7 +8,7 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use mongodb::bson::{doc, Document};
@@ -43,19 +43,6 @@ async fn fleet(uri: &str, public: &str, tenants: &[String]) -> Project {
     ));
     p.manifest("tenant.yaml", MANIFEST);
     p
-}
-
-/// `mig` on the project's own server (mig.toml's URI), output piped.
-fn mig(p: &Project, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mig"));
-    cmd.current_dir(p.path())
-        .args(args)
-        .env_remove("MONGODB_URI")
-        .env_remove("MONGODB_PUBLIC_DATABASE")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
 }
 
 /// Reads `child`'s stderr until a line contains `needle`; the lines read.
@@ -157,6 +144,53 @@ async fn live_indexes_on(client: &mongodb::Client, db: &str) -> Vec<Document> {
     }
 }
 
+/// A fleet of `n` tenants named `name_N` on a mongod of its own whose
+/// first build is held in flight (`hangAfterStartingIndexBuild`), and an
+/// `apply --concurrency 1 --format json` that has started it.
+struct HeldBuild {
+    node: Mongod,
+    client: mongodb::Client,
+    p: Project,
+    tenants: Vec<String>,
+    apply: Child,
+    _dir: tempfile::TempDir,
+}
+
+async fn held_build(name: &str, n: usize) -> HeldBuild {
+    let dir = tempfile::tempdir().unwrap();
+    let node = node_with_failpoints(dir.path(), &format!("rs{name}")).await;
+    let client = mongodb::Client::with_uri_str(node.uri()).await.unwrap();
+    let tenants: Vec<String> = (0..n).map(|i| format!("{name}_{i}")).collect();
+    let p = fleet(&node.uri(), &format!("{name}_pub"), &tenants).await;
+    failpoint(&client, "hangAfterStartingIndexBuild", true).await;
+    let apply = p
+        .own_server(&["apply", "--yes", "--concurrency", "1", "--format", "json"])
+        .spawn()
+        .unwrap();
+    eventually(Duration::from_secs(30), "the first build to start", || {
+        let client = client.clone();
+        async move { builds_in_progress(&client).await == 1 }
+    })
+    .await;
+    HeldBuild {
+        node,
+        client,
+        p,
+        tenants,
+        apply,
+        _dir: dir,
+    }
+}
+
+/// SIGINT to `child`, as Ctrl-C would send it.
+fn interrupt(child: &Child) {
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
 /// A one-minute window twelve hours from now: it excludes now.
 fn closed_window() -> String {
     let now = std::time::SystemTime::now()
@@ -178,12 +212,10 @@ async fn a_window_that_excludes_now_builds_nothing_and_exits_3() {
         p.track(t);
     }
     let window = closed_window();
-    let out = mig(
-        &p,
-        &["apply", "--yes", "--window", &window, "--format", "json"],
-    )
-    .output()
-    .unwrap();
+    let out = p
+        .own_server(&["apply", "--yes", "--window", &window, "--format", "json"])
+        .output()
+        .unwrap();
     let all = show(&out);
     assert_eq!(out.status.code(), Some(3), "{all}");
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -208,7 +240,7 @@ async fn a_window_that_excludes_now_builds_nothing_and_exits_3() {
     }
     no_trace(&client, &tenants, &all).await;
     // The next run, in its window (none given), carries on.
-    let out = mig(&p, &["apply", "--yes"]).output().unwrap();
+    let out = p.own_server(&["apply", "--yes"]).output().unwrap();
     assert!(out.status.success(), "{}", show(&out));
     for t in &tenants {
         assert!(has_index(&client, t, "idx_group").await);
@@ -249,7 +281,8 @@ async fn max_lag_on_a_server_without_replication_is_refused_before_any_write() {
     let node = Mongod::start_with(dir.path(), &[]).unwrap();
     let tenants = vec!["lag_standalone".to_string()];
     let p = fleet(&node.uri(), "lag_pub", &tenants).await;
-    let out = mig(&p, &["apply", "--yes", "--max-lag", "2s"])
+    let out = p
+        .own_server(&["apply", "--yes", "--max-lag", "2s"])
         .output()
         .unwrap();
     let all = show(&out);
@@ -277,23 +310,23 @@ async fn pause_and_resume_from_another_process_hold_and_release_a_running_apply(
     let p = fleet(&uri(), &public, &tenants).await;
     p.track(&tenants[0]);
     p.track(&public);
-    let paused = mig(&p, &["pause"]).output().unwrap();
+    let paused = p.own_server(&["pause"]).output().unwrap();
     assert!(paused.status.success(), "{}", show(&paused));
     assert!(stdout(&paused).contains("Paused by"), "{}", show(&paused));
-    let status = mig(&p, &["status"]).output().unwrap();
+    let status = p.own_server(&["status"]).output().unwrap();
     assert!(
         stdout(&status).contains("Paused by"),
         "status shows the pause: {}",
         show(&status)
     );
-    let mut apply = mig(&p, &["apply", "--yes"]).spawn().unwrap();
+    let mut apply = p.own_server(&["apply", "--yes"]).spawn().unwrap();
     let said = stderr_until(&mut apply, "waiting: paused by");
     let client = client().await;
     assert!(
         !has_index(&client, &tenants[0], "idx_group").await,
         "built while paused: {said}"
     );
-    let resumed = mig(&p, &["resume"]).output().unwrap();
+    let resumed = p.own_server(&["resume"]).output().unwrap();
     assert!(stdout(&resumed).contains("Resumed"), "{}", show(&resumed));
     let out = apply.wait_with_output().unwrap();
     assert!(out.status.success(), "{said}{}", show(&out));
@@ -330,7 +363,8 @@ async fn max_builds_holds_new_builds_while_the_server_builds_someone_elses() {
         async move { builds_in_progress(&client).await == 1 }
     })
     .await;
-    let mut apply = mig(&p, &["apply", "--yes", "--max-builds", "1"])
+    let mut apply = p
+        .own_server(&["apply", "--yes", "--max-builds", "1"])
         .spawn()
         .unwrap();
     let said = stderr_until(&mut apply, "1 index build(s) in progress (--max-builds 1)");
@@ -346,28 +380,15 @@ async fn max_builds_holds_new_builds_while_the_server_builds_someone_elses() {
 
 #[tokio::test]
 async fn one_sigint_lets_the_build_in_flight_finish_and_defers_the_rest() {
-    let dir = tempfile::tempdir().unwrap();
-    let node = node_with_failpoints(dir.path(), "rsstop").await;
-    let client = mongodb::Client::with_uri_str(node.uri()).await.unwrap();
-    let tenants: Vec<String> = (0..3).map(|i| format!("stop_{i}")).collect();
-    let p = fleet(&node.uri(), "stop_pub", &tenants).await;
-    failpoint(&client, "hangAfterStartingIndexBuild", true).await;
-    let mut apply = mig(
-        &p,
-        &["apply", "--yes", "--concurrency", "1", "--format", "json"],
-    )
-    .spawn()
-    .unwrap();
-    eventually(Duration::from_secs(30), "the first build to start", || {
-        let client = client.clone();
-        async move { builds_in_progress(&client).await == 1 }
-    })
-    .await;
-    let interrupted = Command::new("kill")
-        .args(["-INT", &apply.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
+    let HeldBuild {
+        node,
+        client,
+        p,
+        tenants,
+        mut apply,
+        _dir,
+    } = held_build("stop", 3).await;
+    interrupt(&apply);
     let said = stderr_until(&mut apply, "interrupted: no new step starts");
     failpoint(&client, "hangAfterStartingIndexBuild", false).await;
     let out = apply.wait_with_output().unwrap();
@@ -390,7 +411,7 @@ async fn one_sigint_lets_the_build_in_flight_finish_and_defers_the_rest() {
     assert!(has_index(&client, "stop_0", "idx_group").await, "{all}");
     assert!(!has_index(&client, "stop_1", "idx_group").await, "{all}");
     no_trace(&client, &tenants, &all).await;
-    let again = mig(&p, &["apply", "--yes"]).output().unwrap();
+    let again = p.own_server(&["apply", "--yes"]).output().unwrap();
     let converged = has_index(&client, "stop_2", "idx_group").await;
     node.stop();
     assert!(again.status.success(), "{}", show(&again));
@@ -456,7 +477,8 @@ async fn max_lag_holds_builds_while_a_secondary_lags_then_completes() {
         }
     })
     .await;
-    let mut apply = mig(&p, &["apply", "--yes", "--max-lag", "2s"])
+    let mut apply = p
+        .own_server(&["apply", "--yes", "--max-lag", "2s"])
         .spawn()
         .unwrap();
     let said = stderr_until(&mut apply, "(--max-lag 2s)");
@@ -475,30 +497,14 @@ async fn max_lag_holds_builds_while_a_secondary_lags_then_completes() {
 
 #[tokio::test]
 async fn two_sigints_abort_the_build_in_flight_and_leave_nothing_half_made() {
-    let dir = tempfile::tempdir().unwrap();
-    let node = node_with_failpoints(dir.path(), "rsabort").await;
-    let client = mongodb::Client::with_uri_str(node.uri()).await.unwrap();
-    let tenants: Vec<String> = (0..2).map(|i| format!("abort_{i}")).collect();
-    let p = fleet(&node.uri(), "abort_pub", &tenants).await;
-    failpoint(&client, "hangAfterStartingIndexBuild", true).await;
-    let mut apply = mig(
-        &p,
-        &["apply", "--yes", "--concurrency", "1", "--format", "json"],
-    )
-    .spawn()
-    .unwrap();
-    eventually(Duration::from_secs(30), "the first build to start", || {
-        let client = client.clone();
-        async move { builds_in_progress(&client).await == 1 }
-    })
-    .await;
-    let interrupt = |child: &Child| {
-        let sent = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-    };
+    let HeldBuild {
+        node,
+        client,
+        p,
+        tenants,
+        mut apply,
+        _dir,
+    } = held_build("abort", 2).await;
     interrupt(&apply);
     let mut said = stderr_until(&mut apply, "interrupted: no new step starts");
     interrupt(&apply);
@@ -513,7 +519,7 @@ async fn two_sigints_abort_the_build_in_flight_and_leave_nothing_half_made() {
         assert!(!has_index(&client, t, "idx_group").await, "{t}: {all}");
     }
     no_trace(&client, &tenants, &all).await;
-    let again = mig(&p, &["apply", "--yes"]).output().unwrap();
+    let again = p.own_server(&["apply", "--yes"]).output().unwrap();
     let converged = has_index(&client, "abort_0", "idx_group").await
         && has_index(&client, "abort_1", "idx_group").await;
     node.stop();
@@ -531,7 +537,7 @@ async fn the_plan_says_what_each_build_scans_and_estimates_once_a_build_was_meas
     }
     p.track(&public);
     let plan = |args: &[&str]| {
-        let out = mig(&p, args).output().unwrap();
+        let out = p.own_server(args).output().unwrap();
         assert!(out.status.success(), "{}", show(&out));
         out
     };

@@ -45,7 +45,8 @@ fn who() -> String {
     format!("{user}@{host} (pid {})", std::process::id())
 }
 
-pub async fn pause(settings: &Settings) -> Outcome {
+/// The public database of the cluster, where the pause is kept.
+async fn public(settings: &Settings) -> Result<mongodb::Database, Failure> {
     let public = settings
         .public_database
         .as_deref()
@@ -53,8 +54,12 @@ pub async fn pause(settings: &Settings) -> Outcome {
     let client = crate::server::connect(settings)
         .await
         .map_err(Failure::other)?;
+    Ok(client.database(public))
+}
+
+pub async fn pause(settings: &Settings) -> Outcome {
     let by = who();
-    load::pause(&client.database(public), &by)
+    load::pause(&public(settings).await?, &by)
         .await
         .map_err(Failure::other)?;
     output::stdout(&format!(
@@ -64,14 +69,7 @@ pub async fn pause(settings: &Settings) -> Outcome {
 }
 
 pub async fn resume(settings: &Settings) -> Outcome {
-    let public = settings
-        .public_database
-        .as_deref()
-        .ok_or_else(|| Failure::other(NoPublicDatabase))?;
-    let client = crate::server::connect(settings)
-        .await
-        .map_err(Failure::other)?;
-    let was = load::resume(&client.database(public))
+    let was = load::resume(&public(settings).await?)
         .await
         .map_err(Failure::other)?;
     output::stdout(match was {

@@ -7,7 +7,7 @@
 pub mod mongod;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -126,6 +126,20 @@ impl Project {
             cmd.env(k, v);
         }
         cmd.output().expect("run mig")
+    }
+
+    /// `mig` on the project's own server (mig.toml's URI, not the suite's),
+    /// its output piped, to run or spawn.
+    pub fn own_server(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mig"));
+        cmd.current_dir(self.path())
+            .args(args)
+            .env_remove("MONGODB_URI")
+            .env_remove("MONGODB_PUBLIC_DATABASE")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
     }
 
     /// Runs `mig ... --format json`; the parsed stdout and the exit code.
