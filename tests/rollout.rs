@@ -587,3 +587,44 @@ async fn the_plan_says_what_each_build_scans_and_estimates_once_a_build_was_meas
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["summary"]["impact"]["builds"], 0, "{doc:#}");
 }
+
+#[tokio::test]
+async fn builds_that_would_leave_too_little_disk_are_blocked_naming_the_database() {
+    let tenants = vec![unique("disk_a")];
+    let public = unique("disk_pub");
+    let p = fleet(&uri(), &public, &tenants).await;
+    p.track(&tenants[0]);
+    p.track(&public);
+    // No server has a thousand terabytes free: the build is blocked.
+    let out = p
+        .own_server(&[
+            "apply",
+            "--yes",
+            "--min-free-disk",
+            "1000TB",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let all = show(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let target = doc["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["database"] == tenants[0].as_str())
+        .unwrap();
+    let why = target["changes"][0]["blocked"].as_str().unwrap();
+    assert!(
+        why.contains("not enough disk") && why.contains("--min-free-disk"),
+        "{all}"
+    );
+    let client = client().await;
+    assert!(!has_index(&client, &tenants[0], "idx_group").await, "{all}");
+    // With room to spare (the default margin), it goes.
+    let out = p.own_server(&["apply", "--yes"]).output().unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(has_index(&client, &tenants[0], "idx_group").await);
+}

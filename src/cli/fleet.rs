@@ -208,6 +208,7 @@ fn run_options(
             .map(commit_quorum),
         preflight: args.preflight,
         allow_invalid_documents: args.allow_invalid_documents,
+        min_free_disk: args.min_free_disk,
         stop: Default::default(),
         controls: apply.map(|(a, _)| controls(a)).unwrap_or_default(),
     }

@@ -32,16 +32,25 @@ pub struct Impact {
     pub documents: u64,
     /// Uncompressed BSON bytes (`storageStats.size`): what the scan reads.
     pub bytes: u64,
+    /// The new index's size, estimated as the collection's indexes'
+    /// average (`totalIndexSize / nindexes`): the disk it will take.
+    pub index_bytes: u64,
     /// Seconds, from the cluster's measured build rate; `None`: no estimate yet.
     pub seconds: Option<f64>,
 }
 
 impl Impact {
     /// The estimate at `bytes_per_second`, if one was measured.
-    pub fn estimated(documents: u64, bytes: u64, bytes_per_second: Option<f64>) -> Impact {
+    pub fn estimated(
+        documents: u64,
+        bytes: u64,
+        index_bytes: u64,
+        bytes_per_second: Option<f64>,
+    ) -> Impact {
         Impact {
             documents,
             bytes,
+            index_bytes,
             seconds: bytes_per_second
                 .filter(|r| *r > 0.0)
                 .map(|r| bytes as f64 / r),
@@ -196,5 +205,64 @@ mod tests {
             note: None,
         };
         assert!(limits(&[replace], &live, &BTreeMap::new()).is_empty());
+    }
+}
+
+/// Why the builds of a database must not start for lack of disk: their
+/// estimated index sizes would leave less than `margin` of the `free` bytes
+/// the server reports on its data volume. `None`: they fit.
+pub fn short_of_disk(impact: &BTreeMap<usize, Impact>, free: u64, margin: u64) -> Option<String> {
+    let needed: u64 = impact.values().map(|i| i.index_bytes).sum();
+    if impact.is_empty() || (needed <= free && free - needed >= margin) {
+        return None;
+    }
+    Some(format!(
+        "not enough disk: the new indexes need about {} (as large as the collections' indexes \
+         are on average) and the server has {} free on its data volume, which would leave less \
+         than the margin of {} (--min-free-disk)",
+        human_bytes(needed),
+        human_bytes(free),
+        human_bytes(margin)
+    ))
+}
+
+/// Bytes in words, binary units: `5.6 MiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{bytes} B"),
+        _ => format!("{value:.1} {}", UNITS[unit]),
+    }
+}
+
+#[cfg(test)]
+mod disk_tests {
+    use super::*;
+
+    fn build(index_bytes: u64) -> Impact {
+        Impact::estimated(10, 1_000, index_bytes, None)
+    }
+
+    #[test]
+    fn builds_that_would_leave_less_than_the_margin_are_refused_with_the_sizes() {
+        let two = BTreeMap::from([(0, build(600)), (3, build(400))]);
+        assert_eq!(short_of_disk(&two, 10_000, 9_000), None);
+        let why = short_of_disk(&two, 10_000, 9_001).unwrap();
+        assert!(
+            why.contains("1000 B") && why.contains("9.8 KiB free"),
+            "{why}"
+        );
+        assert_eq!(
+            short_of_disk(&BTreeMap::new(), 0, 1),
+            None,
+            "nothing to build"
+        );
+        assert!(short_of_disk(&two, 500, 0).is_some(), "more than is free");
     }
 }

@@ -22,7 +22,7 @@ pub mod saved;
 pub mod steps;
 
 pub use change::{Action, Change, TEMP_FIELD, TEMP_SUFFIX};
-pub use findings::{limits, Findings, Impact, Usage};
+pub use findings::{human_bytes, limits, short_of_disk, Findings, Impact, Usage};
 pub use steps::{Command, IndexMod, Step, Why};
 
 /// A live index the manifests don't declare: left alone unless pruned.

@@ -127,7 +127,7 @@ pub fn discovery_line(looked: &crate::targets::Looked) -> String {
 /// What builds scan, in words: "scans 1,234 documents (5.6 MB); about 3 s",
 /// or "…; no estimate yet" until a build was measured on the cluster.
 pub fn impact_words(documents: u64, bytes: u64, seconds: Option<f64>) -> String {
-    let size = human_bytes(bytes);
+    let size = crate::plan::human_bytes(bytes);
     let time = match seconds {
         Some(s) => format!(
             "about {}",
@@ -141,27 +141,13 @@ pub fn impact_words(documents: u64, bytes: u64, seconds: Option<f64>) -> String 
     )
 }
 
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    match unit {
-        0 => format!("{bytes} B"),
-        _ => format!("{value:.1} {}", UNITS[unit]),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn impact_is_said_in_words_with_or_without_an_estimate() {
         assert_eq!(
             super::impact_words(1234, 5 * 1024 * 1024 + 600 * 1024, Some(2.2)),
-            "scans 1,234 documents (5.6 MB); about 3s"
+            "scans 1,234 documents (5.6 MiB); about 3s"
         );
         assert_eq!(
             super::impact_words(3, 300, None),

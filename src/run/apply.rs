@@ -170,7 +170,7 @@ async fn saved_plan(
     db: &mongodb::Database,
     live: DatabaseState,
     saved: &SavedTarget,
-    allow_invalid_documents: bool,
+    options: &RunOptions,
 ) -> Result<DatabasePlan, RunError> {
     let now = fingerprint(&live);
     if now != saved.fingerprint {
@@ -181,8 +181,15 @@ async fn saved_plan(
     }
     let plan = saved.plan()?;
     let rate = super::plan::build_rate(ctx, &plan).await;
-    let findings =
-        preflight::check(db, &plan.changes, &live, allow_invalid_documents, rate).await?;
+    let findings = preflight::check(
+        db,
+        &plan.changes,
+        &live,
+        options.allow_invalid_documents,
+        rate,
+        options.min_free_disk,
+    )
+    .await?;
     Ok(plan.with_findings(findings))
 }
 
@@ -227,9 +234,7 @@ async fn apply_one(
         (Ok(live), None) => finish_plan(ctx, &report.target, live, options, false)
             .await
             .map(|(p, _)| p),
-        (Ok(live), Some(saved)) => {
-            saved_plan(ctx, &db, live, saved, options.allow_invalid_documents).await
-        }
+        (Ok(live), Some(saved)) => saved_plan(ctx, &db, live, saved, options).await,
         (Err(e), _) => Err(e.into()),
     };
     // The migrations ran first: their steps lead the database's steps.

@@ -55,6 +55,8 @@ pub struct RunOptions {
     /// A validator that documents already there fail is applied anyway
     /// (they are shown); without it the change is blocked.
     pub allow_invalid_documents: bool,
+    /// Builds are blocked where they would leave less disk free than this.
+    pub min_free_disk: u64,
     /// `--on-error stop`: set once a database failed; shared by every
     /// cluster of the run (and both phases of a canary rollout).
     pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -297,6 +299,7 @@ mod tests {
             commit_quorum: None,
             preflight: true,
             allow_invalid_documents: false,
+            min_free_disk: 0,
             stop: Default::default(),
             controls: Default::default(),
         };

@@ -148,6 +148,7 @@ pub(super) async fn finish_plan(
             &live,
             options.allow_invalid_documents,
             rate,
+            options.min_free_disk,
         )
         .await?;
         plan.with_findings(findings)

@@ -12,7 +12,7 @@ use mongodb::Database;
 
 use super::errors::{explain, Failure, ReadError};
 use crate::model::{DatabaseState, IndexSpec};
-use crate::plan::{limits, Change, Findings, Usage};
+use crate::plan::{limits, short_of_disk, Change, Findings, Usage};
 
 mod validator;
 
@@ -35,6 +35,7 @@ pub async fn check(
     live: &DatabaseState,
     allow_invalid_documents: bool,
     build_rate: Option<f64>,
+    min_free_disk: u64,
 ) -> Result<Findings, ReadError> {
     let mut blocked = BTreeMap::new();
     let mut notes = BTreeMap::new();
@@ -68,12 +69,38 @@ pub async fn check(
     }
     let over = limits(changes, live, &blocked);
     blocked.extend(over);
+    let impact = impact(db, changes, build_rate).await?;
+    // The builds' estimated sizes against the disk the server has free.
+    if !impact.is_empty() {
+        if let Some(why) = short_of_disk(&impact, free_disk(db).await?, min_free_disk) {
+            for i in impact.keys() {
+                blocked.entry(*i).or_insert_with(|| why.clone());
+            }
+        }
+    }
     Ok(Findings {
         blocked,
         notes,
         usage: usage(db, changes).await?,
-        impact: impact(db, changes, build_rate).await?,
+        impact,
     })
+}
+
+/// The bytes free on the server's data volume: `dbStats`' `fsTotalSize -
+/// fsUsedSize`, what `df` says there (mongod 6.0.5).
+async fn free_disk(db: &Database) -> Result<u64, ReadError> {
+    let stats = db
+        .run_command(doc! {"dbStats": 1})
+        .await
+        .map_err(|e| ReadError::server(&e))?;
+    let number = |f: &str| {
+        stats
+            .get(f)
+            .and_then(crate::model::index::as_f64)
+            .unwrap_or(0.0)
+            .max(0.0) as u64
+    };
+    Ok(number("fsTotalSize").saturating_sub(number("fsUsedSize")))
 }
 
 /// What each build over existing documents scans: its collection's
@@ -85,7 +112,7 @@ async fn impact(
     changes: &[Change],
     build_rate: Option<f64>,
 ) -> Result<BTreeMap<usize, crate::plan::Impact>, ReadError> {
-    let mut sizes: HashMap<String, (u64, u64)> = HashMap::new();
+    let mut sizes: HashMap<String, (u64, u64, u64)> = HashMap::new();
     let mut out = BTreeMap::new();
     for (i, change) in changes.iter().enumerate() {
         let builds = matches!(
@@ -120,12 +147,16 @@ async fn impact(
                     .unwrap_or(0.0)
                     .max(0.0) as u64
             };
-            sizes.insert(collection.to_string(), (number("count"), number("size")));
+            let per_index = number("totalIndexSize") / number("nindexes").max(1);
+            sizes.insert(
+                collection.to_string(),
+                (number("count"), number("size"), per_index),
+            );
         }
-        let (documents, bytes) = sizes[collection];
+        let (documents, bytes, index_bytes) = sizes[collection];
         out.insert(
             i,
-            crate::plan::Impact::estimated(documents, bytes, build_rate),
+            crate::plan::Impact::estimated(documents, bytes, index_bytes, build_rate),
         );
     }
     Ok(out)
