@@ -239,6 +239,18 @@ async fn a_window_that_excludes_now_builds_nothing_and_exits_3() {
         );
     }
     no_trace(&client, &tenants, &all).await;
+    // The same window from mig.toml's [rollout].
+    let toml = p.path().join("mig.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, format!("{text}[rollout]\nwindow = \"{window}\"\n")).unwrap();
+    let out = p.own_server(&["apply", "--yes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", show(&out));
+    assert!(
+        stdout(&out).contains("outside the window"),
+        "{}",
+        show(&out)
+    );
+    std::fs::write(&toml, text).unwrap();
     // The next run, in its window (none given), carries on.
     let out = p.own_server(&["apply", "--yes"]).output().unwrap();
     assert!(out.status.success(), "{}", show(&out));

@@ -561,7 +561,7 @@ async fn a_tenant_database_dropped_after_discovery_is_reported() {
         commit_quorum: None,
         preflight: true,
         allow_invalid_documents: false,
-        min_free_disk: 0,
+        min_free_disk: None,
         stop: Default::default(),
         controls: Default::default(),
     };

@@ -52,7 +52,7 @@ pub async fn run(
         concurrency: args.concurrency,
         preflight: false,
         allow_invalid_documents: false,
-        min_free_disk: 0,
+        min_free_disk: None,
     };
     let mut fold = Fold::default();
     run_fleet(

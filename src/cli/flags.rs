@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::run::{rollout, OnError};
+use crate::config::rollout;
+use crate::config::rollout::size_arg;
+use crate::run::OnError;
 
 /// Where the server is.
 #[derive(Debug, Default, Clone, Args)]
@@ -192,8 +194,9 @@ pub struct RunArgs {
     pub allow_invalid_documents: bool,
     /// Block the builds of a database where their estimated size would leave
     /// less disk than this free on the server's data volume (e.g. 5GiB, 500MB).
-    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = size_arg)]
-    pub min_free_disk: u64,
+    /// Default: mig.toml's `[rollout] min_free_disk`, then 1GiB.
+    #[arg(long, value_name = "SIZE", value_parser = size_arg)]
+    pub min_free_disk: Option<u64>,
     /// Not a flag: whether the plan checks the data before writes (duplicate
     /// keys, index usage). `drift` only compares, so it makes none of these reads.
     #[arg(skip = true)]
@@ -243,48 +246,4 @@ pub struct ApplyArgs {
     pub max_builds: Option<usize>,
     #[command(flatten)]
     pub flags: CompareFlags,
-}
-
-/// Why a size on the command line was refused.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("expected a size such as 500MB, 5GiB or 0 (bytes), found {0:?}")]
-pub struct SizeError(String);
-
-/// A size: a number with an optional unit (B, KB, MB, GB, TB: powers of
-/// 1000; KiB, MiB, GiB, TiB: of 1024).
-pub fn size_arg(text: &str) -> Result<u64, SizeError> {
-    let bad = || SizeError(text.to_string());
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let number: f64 = number.parse().map_err(|_| bad())?;
-    let factor: f64 = match unit.trim() {
-        "" | "B" => 1.0,
-        "KB" => 1e3,
-        "MB" => 1e6,
-        "GB" => 1e9,
-        "TB" => 1e12,
-        "KiB" => 1024.0,
-        "MiB" => 1024.0 * 1024.0,
-        "GiB" => 1024.0 * 1024.0 * 1024.0,
-        "TiB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        _ => return Err(bad()),
-    };
-    Ok((number * factor) as u64)
-}
-
-#[cfg(test)]
-mod size_tests {
-    use super::size_arg;
-
-    #[test]
-    fn sizes_are_read_with_their_units() {
-        assert_eq!(size_arg("0"), Ok(0));
-        assert_eq!(size_arg("500MB"), Ok(500_000_000));
-        assert_eq!(size_arg("1GiB"), Ok(1 << 30));
-        assert_eq!(size_arg("1.5KiB"), Ok(1536));
-        assert!(size_arg("5 parsecs").is_err() && size_arg("").is_err());
-    }
 }

@@ -128,7 +128,7 @@ pub async fn run_fleet(
     let release = live_rules(global, settings, &server.version, None)?;
     let options = run_options(args, apply, server.unique_conversion(), release);
     // `--max-lag` needs the replication status: said before any write.
-    if options.controls.max_lag.is_some() {
+    if options.controls.with(&settings.rollout).max_lag.is_some() {
         crate::server::load::check_lag_readable(&client)
             .await
             .map_err(Failure::other)?;

@@ -49,7 +49,7 @@ pub async fn run(
         commit_quorum: None,
         preflight: true,
         allow_invalid_documents: false,
-        min_free_disk: 0,
+        min_free_disk: None,
         stop: Default::default(),
         controls: Default::default(),
     };

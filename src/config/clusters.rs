@@ -23,6 +23,10 @@ pub struct ClusterConfig {
     pub concurrency: Option<usize>,
     /// Without a registry: how this cluster's tenant databases are found.
     pub tenants: Option<ClusterTenantsConfig>,
+    /// This cluster's `[rollout] max_lag` ("2s").
+    pub max_lag: Option<String>,
+    /// This cluster's `[rollout] max_builds`.
+    pub max_builds: Option<usize>,
 }
 
 /// `[clusters.NAME.tenants]`: exactly one of `databases`, `prefix`, `regex`.
@@ -51,6 +55,9 @@ pub struct Cluster {
     /// else the top-level prefix or regex; `None` when the registry routes
     /// them (or there are none).
     pub discovery: Discovery,
+    /// This cluster's own `max_lag` and `max_builds`, over `[rollout]`'s.
+    pub max_lag: Option<std::time::Duration>,
+    pub max_builds: Option<usize>,
 }
 
 /// What `[clusters]` resolves to: the clusters in the file's order and the
@@ -171,6 +178,17 @@ pub fn resolve(
             // The top-level prefix or regex, matched on each cluster.
             None => inputs.discovery.clone(),
         };
+        let max_lag = config.max_lag.as_deref().and_then(|text| {
+            super::rollout::max_lag_arg(text)
+                .map_err(|e| problems.push(src.problem(format!("{key}.max_lag"), e.to_string())))
+                .ok()
+        });
+        if config.max_builds == Some(0) {
+            problems.push(src.problem(
+                format!("{key}.max_builds"),
+                super::rollout::ThrottleError::Zero.to_string(),
+            ));
+        }
         if let Some(uri) = uri {
             clusters.push(Cluster {
                 name: name.clone(),
@@ -178,6 +196,8 @@ pub fn resolve(
                 uri_source: uri.1,
                 concurrency: config.concurrency.unwrap_or(inputs.concurrency).max(1),
                 discovery,
+                max_lag,
+                max_builds: config.max_builds,
             });
         }
     }

@@ -5,6 +5,7 @@
 
 mod clusters;
 mod resolution;
+pub mod rollout;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -55,6 +56,26 @@ pub struct ConfigFile {
     /// `mig lint`: each rule's severity and the rules' thresholds.
     #[serde(default)]
     pub lint: LintConfig,
+    /// `apply`'s bounds: a window, throttles, a disk margin. Flags win.
+    #[serde(default)]
+    pub rollout: RolloutConfig,
+}
+
+/// `[rollout]`: what `apply` and `sync-indexes` keep to unless a flag says
+/// otherwise (each cluster may set its own `max_lag` and `max_builds`).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutConfig {
+    /// Start index builds only in this daily window: "22:00-06:00" (UTC) or
+    /// "01:00-05:00 Europe/Paris".
+    pub window: Option<String>,
+    /// No new build while a secondary lags more than this ("2s").
+    pub max_lag: Option<String>,
+    /// No new build while the server has this many in progress, anyone's.
+    pub max_builds: Option<usize>,
+    /// Block builds that would leave less disk free than this ("5GiB").
+    /// Default: 1GiB.
+    pub min_free_disk: Option<String>,
 }
 
 /// `[lint]`: thresholds, and `[lint.rules]` the severity of each rule.
@@ -314,6 +335,8 @@ pub struct Settings {
     pub clusters: Vec<Cluster>,
     /// With `[clusters]`: the cluster of the public database and the registry.
     pub public_cluster: Option<String>,
+    /// `[rollout]` (narrowed to a cluster's own throttles by `for_cluster`).
+    pub rollout: rollout::Rollout,
 }
 
 impl Settings {
@@ -326,6 +349,11 @@ impl Settings {
     /// its concurrency, its discovery; no `[clusters]`.
     pub fn for_cluster(&self, cluster: &Cluster) -> Settings {
         Settings {
+            rollout: rollout::Rollout {
+                max_lag: cluster.max_lag.or(self.rollout.max_lag),
+                max_builds: cluster.max_builds.or(self.rollout.max_builds),
+                ..self.rollout.clone()
+            },
             uri: cluster.uri.clone(),
             uri_source: cluster.uri_source.clone(),
             concurrency: cluster.concurrency,

@@ -169,6 +169,7 @@ pub fn resolve(
         .max(1);
 
     let lint = lint_options(&file.lint, &src, &mut problems);
+    let rollout = rollout_options(&file.rollout, &src, &mut problems);
     let (discovery, exclude) = match &file.tenants {
         None => (Discovery::None, Vec::new()),
         Some(t) => (tenant_discovery(t, &src, &mut problems), t.exclude.clone()),
@@ -224,9 +225,55 @@ pub fn resolve(
         dry_run,
         log_level: env("MIGRATION_LOG_LEVEL"),
         lint,
+        rollout,
         clusters: clusters.clusters,
         public_cluster: clusters.public_cluster,
     })
+}
+
+/// `[rollout]`, each value read as its flag reads it; a bad one is a problem
+/// naming its key and line.
+fn rollout_options(
+    file: &super::RolloutConfig,
+    src: &SourceFile,
+    problems: &mut Vec<Problem>,
+) -> super::rollout::Rollout {
+    use super::rollout::{max_lag_arg, size_arg, ThrottleError, Window};
+    let mut read = |key: &str, found: Result<(), String>| {
+        if let Err(why) = found {
+            problems.push(src.problem(format!("rollout.{key}"), why));
+        }
+    };
+    let mut out = super::rollout::Rollout::default();
+    if let Some(text) = &file.window {
+        read(
+            "window",
+            Window::parse(text)
+                .map(|w| out.window = Some(w))
+                .map_err(|e| e.to_string()),
+        );
+    }
+    if let Some(text) = &file.max_lag {
+        read(
+            "max_lag",
+            max_lag_arg(text)
+                .map(|d| out.max_lag = Some(d))
+                .map_err(|e| e.to_string()),
+        );
+    }
+    match file.max_builds {
+        Some(0) => read("max_builds", Err(ThrottleError::Zero.to_string())),
+        n => out.max_builds = n,
+    }
+    if let Some(text) = &file.min_free_disk {
+        read(
+            "min_free_disk",
+            size_arg(text)
+                .map(|b| out.min_free_disk = Some(b))
+                .map_err(|e| e.to_string()),
+        );
+    }
+    out
 }
 
 /// `[lint]` with its defaults; a threshold out of range is a problem at its line.
@@ -518,6 +565,46 @@ exclude = ["tenant_sandbox"]
         assert!(
             problems[0].message.contains("redundant-indexes"),
             "{problems:#?}"
+        );
+    }
+
+    #[test]
+    fn rollout_bounds_are_read_as_their_flags_and_bad_ones_name_key_and_line() {
+        let resolved = |text: &str| {
+            let (_dir, path) = config(text);
+            resolve_file(path)
+        };
+        let s = resolved(
+            "[rollout]\nwindow = \"22:00-06:00 Europe/Paris\"\nmax_lag = \"2s\"\n\
+             max_builds = 2\nmin_free_disk = \"5GiB\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            s.rollout.window.unwrap().to_string(),
+            "22:00-06:00 Europe/Paris"
+        );
+        assert_eq!(s.rollout.max_lag, Some(Duration::from_secs(2)));
+        assert_eq!(s.rollout.max_builds, Some(2));
+        assert_eq!(s.rollout.min_free_disk, Some(5 << 30));
+        let problems =
+            resolved("[rollout]\nwindow = \"25:00-03:00\"\nmax_lag = \"0s\"\nmax_builds = 0\n")
+                .unwrap_err();
+        let said: Vec<(String, Option<usize>)> = problems
+            .iter()
+            .map(|p| (p.message.clone(), p.position.map(|p| p.line)))
+            .collect();
+        assert_eq!(problems.len(), 3, "{said:#?}");
+        assert!(
+            said[0].0.contains("25:00") && said[0].1 == Some(2),
+            "{said:#?}"
+        );
+        assert!(
+            said[1].0.contains("more than 0") && said[1].1 == Some(3),
+            "{said:#?}"
+        );
+        assert!(
+            said[2].0.contains("more than 0") && said[2].1 == Some(4),
+            "{said:#?}"
         );
     }
 

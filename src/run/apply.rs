@@ -146,7 +146,7 @@ async fn apply_unless_stopped(
             skipped: Some("not started: an earlier database failed (--on-error stop)".into()),
             ..TargetReport::new(target)
         }
-    } else if let Some(why) = options.controls.not_now() {
+    } else if let Some(why) = options.controls.with(&ctx.settings.rollout).not_now() {
         TargetReport {
             deferred: Some(why),
             ..TargetReport::new(target)
@@ -187,7 +187,7 @@ async fn saved_plan(
         &live,
         options.allow_invalid_documents,
         rate,
-        options.min_free_disk,
+        super::plan::min_free_disk(ctx, options),
     )
     .await?;
     Ok(plan.with_findings(findings))
@@ -249,7 +249,7 @@ async fn apply_one(
             let gate = ClusterGate {
                 client: ctx.client,
                 public: ctx.settings.public_database.clone(),
-                controls: &options.controls,
+                controls: options.controls.with(&ctx.settings.rollout),
                 progress: ctx.progress,
             };
             if !plan.is_empty() {

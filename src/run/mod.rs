@@ -55,8 +55,9 @@ pub struct RunOptions {
     /// A validator that documents already there fail is applied anyway
     /// (they are shown); without it the change is blocked.
     pub allow_invalid_documents: bool,
-    /// Builds are blocked where they would leave less disk free than this.
-    pub min_free_disk: u64,
+    /// Builds are blocked where they would leave less disk free than this
+    /// (`--min-free-disk`; else mig.toml's, else 1 GiB).
+    pub min_free_disk: Option<u64>,
     /// `--on-error stop`: set once a database failed; shared by every
     /// cluster of the run (and both phases of a canary rollout).
     pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -299,7 +300,7 @@ mod tests {
             commit_quorum: None,
             preflight: true,
             allow_invalid_documents: false,
-            min_free_disk: 0,
+            min_free_disk: None,
             stop: Default::default(),
             controls: Default::default(),
         };

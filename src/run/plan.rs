@@ -148,7 +148,7 @@ pub(super) async fn finish_plan(
             &live,
             options.allow_invalid_documents,
             rate,
-            options.min_free_disk,
+            min_free_disk(ctx, options),
         )
         .await?;
         plan.with_findings(findings)
@@ -160,6 +160,14 @@ pub(super) async fn finish_plan(
         fingerprint(&live),
     );
     Ok((plan, read))
+}
+
+/// The disk a database's builds must leave free: the flag, mig.toml's, or 1 GiB.
+pub(super) fn min_free_disk(ctx: &Context<'_>, options: &RunOptions) -> u64 {
+    options
+        .min_free_disk
+        .or(ctx.settings.rollout.min_free_disk)
+        .unwrap_or(super::rollout::DEFAULT_MIN_FREE_DISK)
 }
 
 /// The cluster's measured build rate, read only for a plan that builds.

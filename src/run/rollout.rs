@@ -13,128 +13,11 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use mongodb::Client;
 
+use crate::config::rollout::{Rollout, Window};
 use crate::plan::{Command, Step};
 use crate::progress::Progress;
 use crate::server::execute::{Admit, Gate};
 use crate::server::load;
-
-/// A daily window, `HH:MM-HH:MM` in a time zone (UTC unless named): a
-/// window whose end is before its start runs past midnight.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Window {
-    start: u16,
-    end: u16,
-    zone: jiff::tz::TimeZone,
-    text: String,
-}
-
-/// Why a `--window` could not be read.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum WindowError {
-    #[error("expected HH:MM-HH:MM, optionally followed by a time zone (22:00-06:00 Europe/Paris), found {0:?}")]
-    Shape(String),
-    #[error("{0:?} is not a time of day (00:00 to 23:59)")]
-    Time(String),
-    #[error("unknown time zone {0:?} (an IANA name such as Europe/Paris, or UTC)")]
-    Zone(String),
-    #[error("the window starts and ends at {0}: it would be empty")]
-    Empty(String),
-}
-
-impl Window {
-    pub fn parse(text: &str) -> Result<Window, WindowError> {
-        let mut parts = text.split_whitespace();
-        let range = parts.next().unwrap_or_default();
-        let zone_name = parts.next();
-        if parts.next().is_some() {
-            return Err(WindowError::Shape(text.into()));
-        }
-        let (start, end) = range
-            .split_once('-')
-            .ok_or_else(|| WindowError::Shape(text.into()))?;
-        let minutes = |hhmm: &str| -> Result<u16, WindowError> {
-            let bad = || WindowError::Time(hhmm.to_string());
-            let (h, m) = hhmm.split_once(':').ok_or_else(bad)?;
-            if h.len() != 2 || m.len() != 2 {
-                return Err(bad());
-            }
-            let (h, m): (u16, u16) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-            if h > 23 || m > 59 {
-                return Err(bad());
-            }
-            Ok(h * 60 + m)
-        };
-        let (start, end) = (minutes(start)?, minutes(end)?);
-        if start == end {
-            return Err(WindowError::Empty(range.to_string()));
-        }
-        let zone = match zone_name {
-            None => jiff::tz::TimeZone::UTC,
-            Some(name) => {
-                jiff::tz::TimeZone::get(name).map_err(|_| WindowError::Zone(name.to_string()))?
-            }
-        };
-        Ok(Window {
-            start,
-            end,
-            zone,
-            text: match zone_name {
-                Some(_) => text.trim().to_string(),
-                None => format!("{range} UTC"),
-            },
-        })
-    }
-
-    /// Whether `now` falls in the window, in its time zone.
-    pub fn contains(&self, now: jiff::Timestamp) -> bool {
-        let local = now.to_zoned(self.zone.clone());
-        let minute = local.hour() as u16 * 60 + local.minute() as u16;
-        if self.start < self.end {
-            (self.start..self.end).contains(&minute)
-        } else {
-            minute >= self.start || minute < self.end
-        }
-    }
-}
-
-impl std::fmt::Display for Window {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-/// `--window` on the command line.
-pub fn window_arg(text: &str) -> Result<Window, WindowError> {
-    Window::parse(text)
-}
-
-/// Why a throttle flag was refused.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ThrottleError {
-    #[error("{0}")]
-    Duration(#[from] humantime::DurationError),
-    #[error("must be more than 0: 0 would hold every build forever")]
-    Zero,
-    #[error("must be a whole number of builds, 1 or more")]
-    Count,
-}
-
-/// `--max-lag`: a duration above zero.
-pub fn max_lag_arg(text: &str) -> Result<Duration, ThrottleError> {
-    match humantime::parse_duration(text)? {
-        d if d.is_zero() => Err(ThrottleError::Zero),
-        d => Ok(d),
-    }
-}
-
-/// `--max-builds`: a count above zero.
-pub fn max_builds_arg(text: &str) -> Result<usize, ThrottleError> {
-    match text.parse::<usize>() {
-        Ok(0) => Err(ThrottleError::Zero),
-        Ok(n) => Ok(n),
-        Err(_) => Err(ThrottleError::Count),
-    }
-}
 
 /// What bounds a rollout, shared by every database (and cluster) of a run.
 #[derive(Clone, Debug, Default)]
@@ -177,7 +60,22 @@ impl Abort {
     }
 }
 
+/// The disk margin without `--min-free-disk` or `[rollout] min_free_disk`.
+pub const DEFAULT_MIN_FREE_DISK: u64 = 1 << 30;
+
 impl Controls {
+    /// The flags' bounds over mig.toml's (`[rollout]`, a cluster's own):
+    /// the stop and the abort stay shared.
+    pub fn with(&self, file: &Rollout) -> Controls {
+        Controls {
+            window: self.window.clone().or_else(|| file.window.clone()),
+            max_lag: self.max_lag.or(file.max_lag),
+            max_builds: self.max_builds.or(file.max_builds),
+            stopping: self.stopping.clone(),
+            aborting: self.aborting.clone(),
+        }
+    }
+
     /// Why a database may not start now (stopping, outside the window).
     pub fn not_now(&self) -> Option<String> {
         if self.stopping.load(Ordering::SeqCst) {
@@ -204,7 +102,8 @@ const POLL: Duration = Duration::from_millis(500);
 pub struct ClusterGate<'a> {
     pub client: &'a Client,
     pub public: Option<String>,
-    pub controls: &'a Controls,
+    /// The run's controls over the cluster's own `[rollout]`.
+    pub controls: Controls,
     pub progress: Option<&'a Progress>,
 }
 
@@ -297,59 +196,5 @@ impl Gate for ClusterGate<'_> {
                 tokio::time::sleep(POLL).await;
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(hhmm: &str) -> jiff::Timestamp {
-        format!("2026-12-04T{hhmm}:00Z").parse().unwrap()
-    }
-
-    #[test]
-    fn a_window_holds_its_start_not_its_end_and_may_run_past_midnight() {
-        let day = Window::parse("09:00-17:30").unwrap();
-        assert!(day.contains(at("09:00")) && day.contains(at("17:29")));
-        assert!(!day.contains(at("17:30")) && !day.contains(at("08:59")));
-        let night = Window::parse("22:00-06:00").unwrap();
-        assert!(night.contains(at("23:00")) && night.contains(at("05:59")));
-        assert!(!night.contains(at("12:00")));
-        assert_eq!(night.to_string(), "22:00-06:00 UTC");
-    }
-
-    #[test]
-    fn a_window_in_a_zone_is_read_in_that_zone() {
-        // 22:00 UTC on 4 December is 23:00 in Paris (UTC+1 in winter).
-        let paris = Window::parse("22:30-23:30 Europe/Paris").unwrap();
-        assert!(paris.contains(at("22:00")));
-        assert!(!paris.contains(at("22:45")));
-    }
-
-    #[test]
-    fn bad_windows_and_throttles_are_refused_with_why() {
-        assert_eq!(
-            Window::parse("25:00-03:00"),
-            Err(WindowError::Time("25:00".into()))
-        );
-        assert_eq!(
-            Window::parse("22:00-06:00 Mars/Olympus"),
-            Err(WindowError::Zone("Mars/Olympus".into()))
-        );
-        assert!(matches!(Window::parse("22:00"), Err(WindowError::Shape(_))));
-        assert!(matches!(
-            Window::parse("9:00-10:00"),
-            Err(WindowError::Time(_))
-        ));
-        assert!(matches!(
-            Window::parse("10:00-10:00"),
-            Err(WindowError::Empty(_))
-        ));
-        assert_eq!(max_lag_arg("0s"), Err(ThrottleError::Zero));
-        assert_eq!(max_lag_arg("2s"), Ok(Duration::from_secs(2)));
-        assert_eq!(max_builds_arg("0"), Err(ThrottleError::Zero));
-        assert_eq!(max_builds_arg("x"), Err(ThrottleError::Count));
-        assert_eq!(max_builds_arg("2"), Ok(2));
     }
 }
