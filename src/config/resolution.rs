@@ -239,41 +239,40 @@ fn rollout_options(
     problems: &mut Vec<Problem>,
 ) -> super::rollout::Rollout {
     use super::rollout::{max_lag_arg, size_arg, ThrottleError, Window};
-    let mut read = |key: &str, found: Result<(), String>| {
-        if let Err(why) = found {
-            problems.push(src.problem(format!("rollout.{key}"), why));
-        }
+    // A value read as its flag reads it, or a problem at its key.
+    fn read<T, E: std::fmt::Display>(
+        key: &str,
+        found: Result<T, E>,
+        src: &SourceFile,
+        problems: &mut Vec<Problem>,
+    ) -> Option<T> {
+        found
+            .map_err(|why| problems.push(src.problem(format!("rollout.{key}"), why.to_string())))
+            .ok()
+    }
+    // In the file's order, so the problems are too.
+    let window = file
+        .window
+        .as_deref()
+        .and_then(|t| read("window", Window::parse(t), src, problems));
+    let max_lag = file
+        .max_lag
+        .as_deref()
+        .and_then(|t| read("max_lag", max_lag_arg(t), src, problems));
+    let max_builds = match file.max_builds {
+        Some(0) => read("max_builds", Err(ThrottleError::Zero), src, problems),
+        n => n,
     };
-    let mut out = super::rollout::Rollout::default();
-    if let Some(text) = &file.window {
-        read(
-            "window",
-            Window::parse(text)
-                .map(|w| out.window = Some(w))
-                .map_err(|e| e.to_string()),
-        );
+    let min_free_disk = file
+        .min_free_disk
+        .as_deref()
+        .and_then(|t| read("min_free_disk", size_arg(t), src, problems));
+    super::rollout::Rollout {
+        window,
+        max_lag,
+        max_builds,
+        min_free_disk,
     }
-    if let Some(text) = &file.max_lag {
-        read(
-            "max_lag",
-            max_lag_arg(text)
-                .map(|d| out.max_lag = Some(d))
-                .map_err(|e| e.to_string()),
-        );
-    }
-    match file.max_builds {
-        Some(0) => read("max_builds", Err(ThrottleError::Zero.to_string())),
-        n => out.max_builds = n,
-    }
-    if let Some(text) = &file.min_free_disk {
-        read(
-            "min_free_disk",
-            size_arg(text)
-                .map(|b| out.min_free_disk = Some(b))
-                .map_err(|e| e.to_string()),
-        );
-    }
-    out
 }
 
 /// `[lint]` with its defaults; a threshold out of range is a problem at its line.
