@@ -216,16 +216,37 @@ async fn the_server_going_away_mid_run_is_a_clear_error_per_database() {
     }
 }
 
+/// How the primary goes away mid-apply.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Failover {
+    /// SIGKILL of its process, as a crash.
+    Killed,
+    /// `replSetStepDown`, as maintenance does.
+    SteppedDown,
+}
+
 #[tokio::test]
 async fn killing_the_primary_mid_apply_fails_no_database_and_leaves_no_trace() {
+    primary_lost_mid_apply(Failover::Killed, "rsfail").await;
+}
+
+#[tokio::test]
+async fn stepping_the_primary_down_mid_apply_fails_no_database_and_leaves_no_trace() {
+    primary_lost_mid_apply(Failover::SteppedDown, "rsdown").await;
+}
+
+/// A 4-tenant apply on a 3-member replica set whose primary goes away `how`
+/// once the apply writes: no database fails, no lock or running journal
+/// entry is left, and the next plan is empty.
+async fn primary_lost_mid_apply(how: Failover, set: &str) {
     let dir = tempfile::tempdir().unwrap();
     let nodes: Vec<Mongod> = (0..3)
-        .map(|_| Mongod::start(dir.path(), "rsfail").unwrap())
+        .map(|_| Mongod::start(dir.path(), set).unwrap())
         .collect();
     let refs: Vec<&Mongod> = nodes.iter().collect();
     mongod::initiate_with(
         &refs,
-        "rsfail",
+        set,
         doc! {"electionTimeoutMillis": 2000, "heartbeatIntervalMillis": 500},
     )
     .await
@@ -234,9 +255,9 @@ async fn killing_the_primary_mid_apply_fails_no_database_and_leaves_no_trace() {
         .iter()
         .map(|n| format!("127.0.0.1:{}", n.port))
         .collect();
-    let uri = format!("mongodb://{}/?replicaSet=rsfail", hosts.join(","));
+    let uri = format!("mongodb://{}/?replicaSet={set}", hosts.join(","));
     let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
-    let tenants: Vec<String> = (0..4).map(|i| format!("failover_{i}")).collect();
+    let tenants: Vec<String> = (0..4).map(|i| format!("{set}_{i}")).collect();
     for t in &tenants {
         let coll = client.database(t).collection::<Document>("messages");
         let docs: Vec<Document> = (0..20_000)
@@ -257,7 +278,17 @@ async fn killing_the_primary_mid_apply_fails_no_database_and_leaves_no_trace() {
         "the apply to start writing",
     )
     .await;
-    nodes[0].kill();
+    match how {
+        Failover::Killed => nodes[0].kill(),
+        Failover::SteppedDown => {
+            let primary = mongodb::Client::with_uri_str(nodes[0].uri()).await.unwrap();
+            // The connection is cut as the member steps down: an error is expected.
+            let _ = primary
+                .database("admin")
+                .run_command(doc! {"replSetStepDown": 30, "force": true})
+                .await;
+        }
+    }
     let out = child.wait_with_output().unwrap();
     let all = show(&out);
     // Transient errors (the connection cut, no primary, not primary) are
@@ -284,7 +315,7 @@ async fn killing_the_primary_mid_apply_fails_no_database_and_leaves_no_trace() {
         .output()
         .unwrap();
     let second = show(&out);
-    for n in &nodes[1..] {
+    for n in nodes.iter().filter(|n| mongod::is_running(n.pid)) {
         n.stop();
     }
     assert_eq!(
