@@ -224,6 +224,7 @@ fn controls(a: &ApplyArgs) -> Controls {
         max_builds: a.max_builds,
         stopping: Default::default(),
         aborting: Default::default(),
+        pause_seen: Default::default(),
     };
     let (stopping, aborting) = (controls.stopping.clone(), controls.aborting.clone());
     tokio::spawn(async move {

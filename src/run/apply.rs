@@ -248,6 +248,7 @@ async fn apply_one(
             let mut applied = Applied::default();
             let gate = ClusterGate {
                 client: ctx.client,
+                cluster: &ctx.settings.uri,
                 public: ctx.settings.public_database.clone(),
                 controls: options.controls.with(&ctx.settings.rollout),
                 progress: ctx.progress,

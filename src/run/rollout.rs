@@ -31,7 +31,16 @@ pub struct Controls {
     pub stopping: Arc<AtomicBool>,
     /// Set by the second: the builds in flight are aborted too.
     pub aborting: Arc<Abort>,
+    /// The pause as last read, per cluster: read at most once per
+    /// [`PAUSE_READ_EVERY`], not once per step of every database.
+    pub pause_seen: Arc<std::sync::Mutex<std::collections::HashMap<String, PauseSeen>>>,
 }
+
+/// When the pause of one cluster was read, and what it said.
+pub type PauseSeen = (std::time::Instant, Option<load::Pause>);
+
+/// How stale a read of the pause may be: a pause takes hold within it.
+pub const PAUSE_READ_EVERY: Duration = Duration::from_millis(500);
 
 /// The abort of a rollout: a flag, and a wake-up for the builds waiting on it.
 #[derive(Debug, Default)]
@@ -73,6 +82,7 @@ impl Controls {
             max_builds: self.max_builds.or(file.max_builds),
             stopping: self.stopping.clone(),
             aborting: self.aborting.clone(),
+            pause_seen: self.pause_seen.clone(),
         }
     }
 
@@ -101,6 +111,8 @@ const POLL: Duration = Duration::from_millis(500);
 /// public database holding the pause, and the run's controls.
 pub struct ClusterGate<'a> {
     pub client: &'a Client,
+    /// Which cluster (its URI: kept in memory only, never shown).
+    pub cluster: &'a str,
     pub public: Option<String>,
     /// The run's controls over the cluster's own `[rollout]`.
     pub controls: Controls,
@@ -108,13 +120,37 @@ pub struct ClusterGate<'a> {
 }
 
 impl ClusterGate<'_> {
+    /// The cluster's pause, read again once the last read is stale.
+    async fn pause(&self) -> Option<load::Pause> {
+        let public = self.public.as_ref()?;
+        let key = format!("{}/{public}", self.cluster);
+        let fresh = {
+            let seen = self
+                .controls
+                .pause_seen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            seen.get(&key)
+                .filter(|(at, _)| at.elapsed() < PAUSE_READ_EVERY)
+                .map(|(_, pause)| pause.clone())
+        };
+        if let Some(pause) = fresh {
+            return pause;
+        }
+        let pause = load::paused(&self.client.database(public)).await;
+        self.controls
+            .pause_seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, (std::time::Instant::now(), pause.clone()));
+        pause
+    }
+
     /// What holds a step now, if anything: each reason in words.
     async fn holds(&self, step: &Step) -> Vec<String> {
         let mut holds = Vec::new();
-        if let Some(public) = &self.public {
-            if let Some(pause) = load::paused(&self.client.database(public)).await {
-                holds.push(format!("paused by {pause} (mig resume goes on)"));
-            }
+        if let Some(pause) = self.pause().await {
+            holds.push(format!("paused by {pause} (mig resume goes on)"));
         }
         if !matches!(step.command, Command::CreateIndexes { .. }) {
             return holds;
