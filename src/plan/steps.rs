@@ -310,12 +310,15 @@ fn schedule_collection(
             steps.push(step(drop_old(change), vec![i], Why::GapDrop));
         }
     }
-    // A new index the server takes for the old form of a swap waits for
-    // that form's drop: built in the swap's final build instead (else code 85).
+    // A new index the server won't hold beside the old form of a swap (the
+    // same index to it, code 85; or a second text index, code 67) waits for
+    // that form's drop: built in the swap's final build instead.
     let after_swap = |index: &IndexSpec| {
         changes.iter().any(|(_, c)| {
             matches!(c, Change::Replace { gap: false, .. })
-                && c.live().is_some_and(|old| same_identity(index, old, None))
+                && c.live().is_some_and(|old| {
+                    same_identity(index, old, None) || (index.is_text() && old.is_text())
+                })
         })
     };
     let mut builds = Vec::new();
