@@ -497,8 +497,82 @@ fn plan_collection(
             });
         }
     }
+    // To a fixed point: a replace refused keeps its old form, which may
+    // stand in the way of another build.
+    let mut changes = changes;
+    loop {
+        let before = changes.len();
+        let refusals = changes.iter().filter(|c| c.refused().is_some()).count();
+        changes = refuse_builds_blocked_by_what_stays(changes, live_indexes, default_collation);
+        let now = changes.iter().filter(|c| c.refused().is_some()).count();
+        if changes.len() == before && now == refusals {
+            break;
+        }
+    }
     changes.sort_by_key(Change::action);
     (changes, unmanaged)
+}
+
+/// A build whose index the server takes for a live one that this plan
+/// leaves in place (neither replaced nor dropped) would be refused (code 85,
+/// or 67 for a second text index) after the steps before it ran, leaving a
+/// temporary index behind: such a create or replace is refused in the plan
+/// instead, naming the live index that stands in its way.
+fn refuse_builds_blocked_by_what_stays(
+    changes: Vec<Change>,
+    live_indexes: &[IndexSpec],
+    collation: Option<&bson::Document>,
+) -> Vec<Change> {
+    let leaving: HashSet<String> = changes
+        .iter()
+        .filter(|c| {
+            matches!(
+                c,
+                Change::Replace { .. } | Change::Rename { .. } | Change::Drop { .. }
+            )
+        })
+        .filter_map(|c| c.live().map(|l| l.name.clone()))
+        .collect();
+    changes
+        .into_iter()
+        .filter_map(|change| {
+            let (want, own) = match &change {
+                Change::Create { index, .. } => (index, None),
+                Change::Replace { to, from, .. } => (to, Some(from.name.as_str())),
+                _ => return Some(change),
+            };
+            let blocking = live_indexes.iter().find(|l| {
+                l.name != ID_INDEX
+                    && Some(l.name.as_str()) != own
+                    && !leaving.contains(&l.name)
+                    && !change::is_twin(l)
+                    && (same_identity(want, l, collation) || (want.is_text() && l.is_text()))
+            });
+            match blocking {
+                // Declared without a name, it is that live index already.
+                Some(live)
+                    if matches!(change, Change::Create { .. })
+                        && !want.explicit_name
+                        && same_identity(want, live, collation) =>
+                {
+                    None
+                }
+                Some(live) => Some(Change::Conflict {
+                    collection: change.collection().to_string(),
+                    index: want.clone(),
+                    live: live.clone(),
+                    why: format!(
+                        "the server won't build it beside the live {:?}, which this plan \
+                         leaves in place (its name is declared for another index that can't \
+                         be built yet, or it is protected): resolve that one first, or drop \
+                         {:?} by hand",
+                        live.name, live.name
+                    ),
+                }),
+                None => Some(change),
+            }
+        })
+        .collect()
 }
 
 /// Whether a replace can build the new form next to the old one (under a
