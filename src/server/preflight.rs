@@ -93,14 +93,16 @@ async fn free_disk(db: &Database) -> Result<u64, ReadError> {
         .run_command(doc! {"dbStats": 1})
         .await
         .map_err(|e| ReadError::server(&e))?;
-    let number = |f: &str| {
-        stats
-            .get(f)
-            .and_then(crate::model::index::as_f64)
-            .unwrap_or(0.0)
-            .max(0.0) as u64
-    };
-    Ok(number("fsTotalSize").saturating_sub(number("fsUsedSize")))
+    Ok(count(&stats, "fsTotalSize").saturating_sub(count(&stats, "fsUsedSize")))
+}
+
+/// A non-negative number a stats reply holds under `field` (0 when absent).
+fn count(stats: &Document, field: &str) -> u64 {
+    stats
+        .get(field)
+        .and_then(crate::model::index::as_f64)
+        .unwrap_or(0.0)
+        .max(0.0) as u64
 }
 
 /// What each build over existing documents scans: its collection's
@@ -140,13 +142,7 @@ async fn impact(
                 .first()
                 .and_then(|s| s.get_document("storageStats").ok().cloned())
                 .unwrap_or_default();
-            let number = |field: &str| {
-                storage
-                    .get(field)
-                    .and_then(crate::model::index::as_f64)
-                    .unwrap_or(0.0)
-                    .max(0.0) as u64
-            };
+            let number = |field: &str| count(&storage, field);
             let per_index = number("totalIndexSize") / number("nindexes").max(1);
             sizes.insert(
                 collection.to_string(),
