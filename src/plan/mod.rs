@@ -252,6 +252,7 @@ fn plan_collection(
         };
         if let Some(have) = live_indexes.iter().find(|l| l.name == want.name) {
             claimed.insert(&have.name);
+            let twin = twin_elsewhere(want, have);
             let verdict = match compare(want, have, default_collation) {
                 Verdict::Modify(m) if m.unique && !options.unique_conversion => {
                     Verdict::Rebuild(differences(want, have, default_collation))
@@ -270,8 +271,8 @@ fn plan_collection(
                 // The declared index is live under another name while this
                 // name holds another index: a rebuild under this name would
                 // be refused (code 85) with the temporary index left behind.
-                Verdict::Rebuild(_) if twin_elsewhere(want, have).is_some() => {
-                    let other = twin_elsewhere(want, have).expect("found above");
+                Verdict::Rebuild(_) if twin.is_some() => {
+                    let other = twin.expect("matched above");
                     claimed.insert(&other.name);
                     changes.push(Change::Conflict {
                         collection: collection.clone(),
@@ -588,8 +589,9 @@ fn can_coexist(
         // A TTL index has one field, so no temporary variant of it exists.
         && want.expire_after_seconds.is_none()
         && (!want.is_wildcard() || wildcard_twin(want, release))
-        // One text index per collection.
-        && (!want.is_text() || !have.is_text())
+        // One text index per collection: a text twin would stand in the way
+        // of its own final form (and of any live text index).
+        && !want.is_text()
         // The temporary index needs a free slot.
         && live_count < MAX_INDEXES
 }
