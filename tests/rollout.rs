@@ -315,6 +315,55 @@ async fn max_lag_on_a_server_without_replication_is_refused_before_any_write() {
     assert!(!touched && locks == 0, "nothing written: {all}");
 }
 
+/// The same refusal over `[clusters]`: one cluster (a standalone) that
+/// won't say its replication status refuses the whole run, naming itself,
+/// before any write on any cluster; `max_lag` set on that cluster alone.
+#[tokio::test]
+async fn max_lag_over_clusters_is_refused_naming_the_cluster_before_any_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Mongod::start_with(dir.path(), &[]).unwrap();
+    let (on_main, on_solo) = (unique("lagc_main"), unique("lagc_solo"));
+    let main = mongodb::Client::with_uri_str(uri()).await.unwrap();
+    let solo = mongodb::Client::with_uri_str(node.uri()).await.unwrap();
+    for (client, db) in [(&main, &on_main), (&solo, &on_solo)] {
+        client
+            .database(db)
+            .collection::<Document>("messages")
+            .insert_one(doc! {"group": 1})
+            .await
+            .unwrap();
+    }
+    let p = Project::new();
+    p.track(&on_main);
+    p.config_without_public(&format!(
+        "[clusters.main]\nuri_env = \"MONGODB_URI\"\n[clusters.main.tenants]\n\
+         databases = [\"{on_main}\"]\n\
+         [clusters.solo]\nuri = \"{}\"\nmax_lag = \"2s\"\n[clusters.solo.tenants]\n\
+         databases = [\"{on_solo}\"]\n",
+        node.uri()
+    ));
+    p.manifest("tenant.yaml", MANIFEST);
+    let out = p.mig(&["apply", "--yes"]);
+    let all = show(&out);
+    let mut written = Vec::new();
+    for (client, db) in [(&main, &on_main), (&solo, &on_solo)] {
+        let locks = client
+            .database(db)
+            .collection::<Document>("mig")
+            .count_documents(doc! {})
+            .await
+            .unwrap();
+        written.push((has_index(client, db, "idx_group").await, locks));
+    }
+    node.stop();
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("cluster solo") && all.contains("replication status"),
+        "{all}"
+    );
+    assert_eq!(written, [(false, 0), (false, 0)], "nothing written: {all}");
+}
+
 #[tokio::test]
 async fn pause_and_resume_from_another_process_hold_and_release_a_running_apply() {
     let tenants = vec![unique("pause_a")];

@@ -65,20 +65,18 @@ pub async fn run(
     };
     let lock = (!args.dry_run).then_some(&lock);
     let mut reports = Vec::new();
-    let work = run::clusters::Work::Down {
+    let work = run::Work::Down {
         to: to.map(String::from),
         lock: lock.cloned(),
     };
     fleet
-        .each(settings, manifests, migrations, work, &mut |r| {
-            reports.push(r)
-        })
+        .each(manifests, migrations, work, &mut |r| reports.push(r))
         .await;
     fleet.progress.finish();
     let report = Report {
         targets: reports,
         applied: !args.dry_run,
-        clusters: fleet.clusters(),
+        clusters: fleet.infos(),
         discovery: fleet.discovery.clone(),
         ..Default::default()
     };

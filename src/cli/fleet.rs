@@ -12,10 +12,9 @@ use crate::plan::saved::SavedPlan;
 use crate::plan::PlanOptions;
 use crate::progress::Progress;
 use crate::run::rollout::Controls;
-use crate::run::{self, clusters, Context, Migrations, Report, RunOptions};
+use crate::run::{self, Migrations, Report, RunOptions, Work};
 use crate::server::lock::LockOptions;
 use crate::server::{dev, inspect};
-use crate::targets::Target;
 
 use super::failure::Failure;
 use super::flags::{ApplyArgs, RunArgs};
@@ -67,7 +66,8 @@ pub async fn plan_or_apply(
 }
 
 /// One run over the fleet, told to `listener` as it goes: a plan, or an apply
-/// of the live plan or of `saved` (a plan file, or the plan the user just confirmed).
+/// of the live plan or of `saved` (a plan file, or the plan the user just
+/// confirmed). One server and `[clusters]` alike (`run::Fleet`).
 pub async fn run_fleet(
     global: &Global,
     settings: &Settings,
@@ -76,107 +76,91 @@ pub async fn run_fleet(
     job: Job<'_>,
     listener: &mut dyn Listener,
 ) -> Result<(), Failure> {
-    if settings.has_clusters() {
-        return run_clusters(global, settings, manifests, migrations, job, listener).await;
-    }
     let Job { args, apply, saved } = job;
-    let (client, server) = connect(settings).await?;
+    let mut fleet = open(global, settings, manifests, saved.as_ref()).await?;
     // With a dev server, the declarations are compared in its form; nothing
     // is read or written in production if it is unusable or refuses one. (A
     // saved plan is applied as it is: nothing is compared.)
     let normalized;
     let manifests = match (&settings.dev_uri, &saved) {
         (Some(dev_uri), None) => {
-            match dev::for_run(dev_uri, settings, &server, manifests)
-                .await
-                .map_err(Failure::other)?
-            {
-                Ok(m) => {
+            match dev_normalized(dev_uri, settings, &mut fleet, manifests).await? {
+                Some(m) => {
                     normalized = m;
                     &normalized
                 }
-                Err(problems) => return Err(Failure::Problems(problems)),
+                None => manifests,
             }
         }
         _ => manifests,
     };
-    // A saved plan names its databases; otherwise discovery does.
-    let resolved = match &saved {
-        Some(s) => run::Resolved {
-            targets: s
-                .targets
-                .iter()
-                .map(|t| Target {
-                    database: t.database.clone(),
-                    scope: t.scope,
-                })
-                .collect(),
-            ..Default::default()
-        },
-        None => resolve(&client, settings, manifests, global).await?,
-    };
-    let run::Resolved {
-        targets,
-        rejected,
-        discovery,
-    } = resolved;
     tracing::info!(
-        databases = targets.len(),
+        databases = fleet.len(),
+        clusters = fleet.members.len(),
         apply = apply.is_some(),
         "starting"
     );
-    let release = live_rules(global, settings, &server.version, None)?;
-    let options = run_options(args, apply, server.unique_conversion(), release);
-    // `--max-lag` needs the replication status: said before any write.
-    if options.controls.with(&settings.rollout).max_lag.is_some() {
-        crate::server::load::check_lag_readable(&client)
-            .await
-            .map_err(Failure::other)?;
-    }
-    let progress = Progress::new(targets.len(), std::io::stderr().is_terminal(), global.quiet);
-    let ctx = Context {
-        client: &client,
-        settings,
-        manifests,
-        server: &server,
-        progress: Some(&progress),
-        migrations,
-    };
+    // `collMod` unique conversions where every server that answered has them.
+    let unique_conversion = fleet.servers().all(|(_, _, s)| s.unique_conversion());
+    // Each cluster plans with its own server's release (`run::Fleet`); the
+    // manifests were checked under each of them (`open`).
+    let release = fleet
+        .servers()
+        .next()
+        .map_or(settings.offline_release(), |(_, _, s)| {
+            Release::of_server(&s.version).release
+        });
+    let options = run_options(args, apply, unique_conversion, release);
+    fleet
+        .check_lag_readable(&options)
+        .await
+        .map_err(Failure::other)?;
+    let progress = Arc::new(Progress::new(
+        fleet.len(),
+        std::io::stderr().is_terminal(),
+        global.quiet,
+    ));
     listener.start(Head {
-        rejected,
-        discovery,
+        rejected: fleet.rejected.clone(),
+        discovery: fleet.discovery.clone(),
         applied: options.apply.is_some(),
-        read_path: Some(server.read_path),
+        read_path: fleet.read_path(),
         warnings: manifests.warnings.clone(),
-        clusters: Vec::new(),
+        clusters: fleet.infos(),
     });
-    // Each database is printed (then let go) as it is done, above the progress bar.
+    let shared = run::Shared {
+        manifests: Arc::new(manifests.clone()),
+        progress: Some(progress.clone()),
+        migrations: migrations.cloned().map(Arc::new),
+    };
+    let work = match saved {
+        Some(saved) => Work::Saved(Arc::new(saved), options),
+        None => Work::Run(options),
+    };
     let each = &mut |report| progress.suspend(|| listener.target(report));
-    match &saved {
-        Some(saved) => run::apply_saved(&ctx, saved, &options, each).await,
-        None => run::run_each(&ctx, targets, &options, each).await,
-    }
+    fleet.run_each(&shared, work, each).await;
     progress.finish();
     Ok(())
 }
 
-/// The run's targets from discovery; a run over no tenants where there are
-/// tenant manifests fails, saying where discovery looked, unless mig.toml
-/// says there are none yet.
-async fn resolve(
-    client: &mongodb::Client,
+/// The run's fleet (`run::open`), its manifests checked under each server's
+/// release; a run over no tenants where there are tenant manifests fails,
+/// saying where discovery looked, unless mig.toml says there are none yet.
+pub(super) async fn open(
+    global: &Global,
     settings: &Settings,
     manifests: &Manifests,
-    global: &Global,
-) -> Result<run::Resolved, Failure> {
+    saved: Option<&SavedPlan>,
+) -> Result<run::Fleet, Failure> {
     let selection = global.selection();
-    let resolved = run::resolve_targets(client, settings, &selection)
+    let fleet = run::open(settings, &selection, saved)
         .await
         .map_err(Failure::other)?;
-    if let Some(looked) = &resolved.discovery {
+    fleet_rules(global, settings, &fleet)?;
+    if let Some(looked) = &fleet.discovery {
         crate::targets::check_found(looked, manifests, &selection).map_err(Failure::NoTenants)?;
     }
-    Ok(resolved)
+    Ok(fleet)
 }
 
 /// How a run plans (and applies), from the command's arguments.
@@ -246,100 +230,16 @@ fn controls(a: &ApplyArgs) -> Controls {
     controls
 }
 
-/// One run over the clusters of `[clusters]`: each connected and listed,
-/// the tenants routed (a tenant routed nowhere fails, touched nowhere),
-/// then every cluster at once, each database told to `listener` grouped by
-/// cluster. A cluster that can't be used fails its own databases only.
-async fn run_clusters(
+/// [`live_rules`] for each server of the fleet that answered.
+pub(super) fn fleet_rules(
     global: &Global,
     settings: &Settings,
-    manifests: &Manifests,
-    migrations: Option<&Migrations>,
-    job: Job<'_>,
-    listener: &mut dyn Listener,
+    fleet: &run::Fleet,
 ) -> Result<(), Failure> {
-    let Job { args, apply, saved } = job;
-    let selection = global.selection();
-    let mut members = clusters::connect(settings, &selection).await;
-    let normalized;
-    let manifests = match (&settings.dev_uri, &saved) {
-        (Some(dev_uri), None) => {
-            match dev_for_clusters(dev_uri, settings, &mut members, manifests).await? {
-                Some(m) => {
-                    normalized = m;
-                    &normalized
-                }
-                None => manifests,
-            }
-        }
-        _ => manifests,
-    };
-    let fleet = clusters::resolve(settings, members, &selection)
-        .await
-        .map_err(Failure::other)?;
-    tracing::info!(
-        databases = fleet.len(),
-        clusters = fleet.members.len(),
-        apply = apply.is_some(),
-        "starting"
-    );
-    // `collMod` unique conversions where every cluster that answered has them.
-    let unique_conversion = fleet
-        .members
-        .iter()
-        .filter_map(|m| m.server())
-        .all(|s| s.unique_conversion());
-    // Each cluster plans with its own server's release (`run::clusters`);
-    // the manifests are checked under each of them here, once per release.
-    let checked = clusters_rules(global, settings, &fleet)?;
-    let options = run_options(
-        args,
-        apply,
-        unique_conversion,
-        checked.unwrap_or(settings.offline_release()),
-    );
-    let progress = Arc::new(Progress::new(
-        fleet.len(),
-        std::io::stderr().is_terminal(),
-        global.quiet,
-    ));
-    listener.start(Head {
-        rejected: fleet.rejected.clone(),
-        discovery: None,
-        applied: options.apply.is_some(),
-        read_path: fleet.read_path(),
-        warnings: manifests.warnings.clone(),
-        clusters: fleet.infos(),
-    });
-    let shared = clusters::Shared {
-        manifests: Arc::new(manifests.clone()),
-        progress: Some(progress.clone()),
-        migrations: migrations.cloned().map(Arc::new),
-    };
-    let work = match saved {
-        Some(saved) => clusters::Work::Saved(Arc::new(saved), options),
-        None => clusters::Work::Run(options),
-    };
-    let each = &mut |report| progress.suspend(|| listener.target(report));
-    fleet.run_each(&shared, work, each).await;
-    progress.finish();
-    Ok(())
-}
-
-/// [`live_rules`] for each cluster that answered; the first one's release.
-pub(super) fn clusters_rules(
-    global: &Global,
-    settings: &Settings,
-    fleet: &clusters::Fleet,
-) -> Result<Option<Release>, Failure> {
-    let mut first = None;
-    for m in &fleet.members {
-        if let Some(s) = m.server() {
-            let release = live_rules(global, settings, &s.version, Some(&m.name))?;
-            first = first.or(Some(release));
-        }
+    for (name, _, server) in fleet.servers() {
+        live_rules(global, settings, &server.version, name)?;
     }
-    Ok(first)
+    Ok(())
 }
 
 /// The rules of a live server's release: said when they are not its own
@@ -386,16 +286,16 @@ pub(super) fn live_rules(
     Ok(live.release)
 }
 
-/// With a dev server over clusters: the declarations in its form, checked
-/// against the first cluster that answered; a cluster of another release
-/// than that one fails (its databases say why). `None`: no cluster answered.
-async fn dev_for_clusters(
+/// With a dev server: the declarations in its form, checked against the
+/// first server that answered; a cluster of another release than that one
+/// fails (its databases say why). `None`: no server answered.
+async fn dev_normalized(
     dev_uri: &str,
     settings: &Settings,
-    members: &mut [clusters::Member],
+    fleet: &mut run::Fleet,
     manifests: &Manifests,
 ) -> Result<Option<Manifests>, Failure> {
-    let Some(first) = members.iter().find_map(|m| m.server().cloned()) else {
+    let Some(first) = fleet.servers().next().map(|(_, _, s)| s.clone()) else {
         return Ok(None);
     };
     match dev::for_run(dev_uri, settings, &first, manifests)
@@ -403,7 +303,7 @@ async fn dev_for_clusters(
         .map_err(Failure::other)?
     {
         Ok(normalized) => {
-            for m in members.iter_mut() {
+            for m in fleet.members.iter_mut() {
                 let mismatch = m
                     .server()
                     .and_then(|s| dev::check_versions(&first.version, &s.version).err());
@@ -444,24 +344,18 @@ pub fn print_report(global: &Global, report: &Report) -> Vec<String> {
     printer.cluster_failures()
 }
 
-/// The connection (or, with `[clusters]`, the clusters), the targets and a
-/// progress display, for `status` and `down`.
+/// The fleet and a progress display, for `status` and `down`.
 pub struct Fleet {
-    kind: Kind,
+    pub fleet: run::Fleet,
     pub progress: Arc<Progress>,
-    /// How tenant discovery went (one server; `None` over `[clusters]`).
-    pub discovery: Option<crate::targets::Looked>,
-    /// Tenant names discovery left out, and why.
-    pub rejected: Vec<crate::targets::Rejected>,
 }
 
-enum Kind {
-    One {
-        client: mongodb::Client,
-        server: inspect::ServerInfo,
-        targets: Vec<Target>,
-    },
-    Clusters(clusters::Fleet),
+/// Its databases, clusters and how discovery went are the run's fleet's.
+impl std::ops::Deref for Fleet {
+    type Target = run::Fleet;
+    fn deref(&self) -> &run::Fleet {
+        &self.fleet
+    }
 }
 
 impl Fleet {
@@ -470,55 +364,21 @@ impl Fleet {
         settings: &Settings,
         manifests: &Manifests,
     ) -> Result<Fleet, Failure> {
-        let selection = global.selection();
-        let mut found = run::Resolved::default();
-        let kind = if settings.has_clusters() {
-            let members = clusters::connect(settings, &selection).await;
-            let fleet = clusters::resolve(settings, members, &selection)
-                .await
-                .map_err(Failure::other)?;
-            found.rejected = fleet.rejected.clone();
-            clusters_rules(global, settings, &fleet)?;
-            Kind::Clusters(fleet)
-        } else {
-            let (client, server) = connect(settings).await?;
-            live_rules(global, settings, &server.version, None)?;
-            found = resolve(&client, settings, manifests, global).await?;
-            Kind::One {
-                client,
-                server,
-                targets: std::mem::take(&mut found.targets),
-            }
-        };
-        let total = match &kind {
-            Kind::One { targets, .. } => targets.len(),
-            Kind::Clusters(fleet) => fleet.len(),
-        };
-        let progress = Progress::new(total, std::io::stderr().is_terminal(), global.quiet);
+        let fleet = open(global, settings, manifests, None).await?;
+        let progress = Progress::new(fleet.len(), std::io::stderr().is_terminal(), global.quiet);
         Ok(Fleet {
-            kind,
+            fleet,
             progress: Arc::new(progress),
-            discovery: found.discovery,
-            rejected: found.rejected,
         })
     }
 
     /// The pause `mig pause` set on this server, if any (one server; with
     /// `[clusters]`, `mig status --cluster NAME` asks one cluster).
     pub async fn pause(&self, settings: &Settings) -> Option<crate::server::load::Pause> {
-        match (&self.kind, &settings.public_database) {
-            (Kind::One { client, .. }, Some(public)) => {
-                crate::server::load::paused(&client.database(public)).await
-            }
+        let public = settings.public_database.as_ref()?;
+        match self.fleet.servers().next() {
+            Some((None, client, _)) => crate::server::load::paused(&client.database(public)).await,
             _ => None,
-        }
-    }
-
-    /// With `[clusters]`: each cluster of the run.
-    pub fn clusters(&self) -> Vec<run::ClusterInfo> {
-        match &self.kind {
-            Kind::One { .. } => Vec::new(),
-            Kind::Clusters(fleet) => fleet.infos(),
         }
     }
 
@@ -526,46 +386,17 @@ impl Fleet {
     /// clusters: grouped by cluster, each stamped with its own).
     pub async fn each(
         &self,
-        settings: &Settings,
         manifests: &Manifests,
         migrations: &Migrations,
-        work: clusters::Work,
+        work: Work,
         each: &mut (dyn FnMut(run::TargetReport) + Send),
     ) {
-        let (client, server, targets) = match &self.kind {
-            Kind::Clusters(fleet) => {
-                let shared = clusters::Shared {
-                    manifests: Arc::new(manifests.clone()),
-                    progress: Some(self.progress.clone()),
-                    migrations: Some(Arc::new(migrations.clone())),
-                };
-                return fleet.run_each(&shared, work, each).await;
-            }
-            Kind::One {
-                client,
-                server,
-                targets,
-            } => (client, server, targets.clone()),
+        let shared = run::Shared {
+            manifests: Arc::new(manifests.clone()),
+            progress: Some(self.progress.clone()),
+            migrations: Some(Arc::new(migrations.clone())),
         };
-        let ctx = Context {
-            client,
-            settings,
-            manifests,
-            server,
-            progress: Some(&self.progress),
-            migrations: Some(migrations),
-        };
-        match work {
-            clusters::Work::Run(options) => run::run_each(&ctx, targets, &options, each).await,
-            clusters::Work::Saved(saved, options) => {
-                run::apply_saved(&ctx, &saved, &options, each).await
-            }
-            clusters::Work::Down { to, lock } => {
-                for report in run::down(&ctx, targets, to.as_deref(), lock.as_ref()).await {
-                    each(report);
-                }
-            }
-        }
+        self.fleet.run_each(&shared, work, each).await
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::config::Settings;
 use crate::manifest::Manifests;
 use crate::render;
-use crate::run::{self, clusters, Migrations};
+use crate::run::{self, Migrations};
 
 use super::failure::{Failure, Outcome, Success};
 use super::flags::ReadFlags;
@@ -21,63 +21,17 @@ pub const EXAMPLES: &str = "Examples:
   mig list                      the declared indexes, the migrations, the target databases
   mig list --tenants-only --format json";
 
-/// `mig list`: prints the declarations even when discovery fails, then fails.
+/// `mig list`: prints the declarations even when discovery fails, then
+/// fails. With `[clusters]`, the databases under their cluster and the
+/// tenants the routing refused; fails when a cluster can't be used or a
+/// tenant is routed nowhere.
 pub async fn run(
     global: &Global,
     settings: &Settings,
     manifests: &Manifests,
     migrations: &Migrations,
 ) -> Outcome {
-    if settings.has_clusters() {
-        return over_clusters(global, settings, manifests, migrations).await;
-    }
-    let discovered = match super::fleet::connect(settings).await {
-        Ok((client, server)) => {
-            // The manifests under the server's release, before they are listed.
-            super::fleet::live_rules(global, settings, &server.version, None)?;
-            run::resolve_targets(&client, settings, &global.selection())
-                .await
-                .map_err(Failure::other)
-        }
-        Err(e) => Err(e),
-    };
-    let shown: render::list::Discovered = match &discovered {
-        Ok(r) => Ok((&r.targets, &r.rejected)),
-        Err(e) => Err(e),
-    };
-    print(global, manifests, migrations, &shown, None);
-    discovered.map(|_| Success::Done)
-}
-
-fn print(
-    global: &Global,
-    manifests: &Manifests,
-    migrations: &Migrations,
-    shown: &render::list::Discovered,
-    placed: Option<&render::list::Placed>,
-) {
-    output::stdout(&match global.format {
-        OutputFormat::Json | OutputFormat::Jsonl => {
-            render::list::json(manifests, &migrations.list, shown, placed)
-        }
-        OutputFormat::Text | OutputFormat::Markdown => {
-            render::list::text(manifests, &migrations.list, shown, placed)
-        }
-    });
-}
-
-/// With `[clusters]`: the databases under their cluster, and the tenants
-/// the routing refused; fails when a cluster can't be used or a tenant is
-/// routed nowhere.
-async fn over_clusters(
-    global: &Global,
-    settings: &Settings,
-    manifests: &Manifests,
-    migrations: &Migrations,
-) -> Outcome {
-    let selection = global.selection();
-    let members = clusters::connect(settings, &selection).await;
-    let fleet = match clusters::resolve(settings, members, &selection).await {
+    let fleet = match run::open(settings, &global.selection(), None).await {
         Ok(fleet) => fleet,
         Err(e) => {
             let e = Failure::other(e);
@@ -85,7 +39,8 @@ async fn over_clusters(
             return Err(e);
         }
     };
-    super::fleet::clusters_rules(global, settings, &fleet)?;
+    // The manifests under each server's release, before they are listed.
+    super::fleet::fleet_rules(global, settings, &fleet)?;
     let mut targets = Vec::new();
     let mut placed = render::list::Placed {
         clusters: fleet.infos(),
@@ -108,7 +63,13 @@ async fn over_clusters(
         })
         .collect();
     let shown: render::list::Discovered = Ok((&targets, &fleet.rejected));
-    print(global, manifests, migrations, &shown, Some(&placed));
+    print(
+        global,
+        manifests,
+        migrations,
+        &shown,
+        fleet.named.then_some(&placed),
+    );
     let mut failures: Vec<String> = placed
         .clusters
         .iter()
@@ -125,4 +86,21 @@ async fn over_clusters(
     } else {
         Err(Failure::Clusters(failures))
     }
+}
+
+fn print(
+    global: &Global,
+    manifests: &Manifests,
+    migrations: &Migrations,
+    shown: &render::list::Discovered,
+    placed: Option<&render::list::Placed>,
+) {
+    output::stdout(&match global.format {
+        OutputFormat::Json | OutputFormat::Jsonl => {
+            render::list::json(manifests, &migrations.list, shown, placed)
+        }
+        OutputFormat::Text | OutputFormat::Markdown => {
+            render::list::text(manifests, &migrations.list, shown, placed)
+        }
+    });
 }

@@ -58,7 +58,7 @@ pub async fn run(
     let mut json = render::json::ReportWriter::of(false, "databases");
     let mut counts = [0usize; 3];
     // With [clusters]: the counts per cluster, and a heading per cluster.
-    let infos = fleet.clusters();
+    let infos = fleet.infos();
     let mut by_cluster = (!infos.is_empty()).then(|| ByCluster::<[usize; 3]>::new(&infos));
     let mut heading = None;
     if global.format.is_json() {
@@ -93,10 +93,8 @@ pub async fn run(
         };
         fleet.progress.suspend(|| output::stdout(&text));
     };
-    let work = run::clusters::Work::Run(options);
-    fleet
-        .each(settings, manifests, migrations, work, &mut each)
-        .await;
+    let work = run::Work::Run(options);
+    fleet.each(manifests, migrations, work, &mut each).await;
     fleet.progress.finish();
     let pause = fleet.pause(settings).await;
     let failed = render::DatabaseStatus::Failed as usize;

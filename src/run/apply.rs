@@ -1,11 +1,11 @@
 //! Applying: per database lock → migrations → read → plan → preflight →
-//! execute the steps → unlock; the public database and canaries first.
+//! execute the steps → unlock.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::stream::{FuturesOrdered, StreamExt};
 
-use crate::model::{DatabaseState, Scope};
+use crate::model::DatabaseState;
 use crate::plan::saved::{fingerprint, SavedPlan, SavedTarget};
 use crate::plan::DatabasePlan;
 use crate::server::execute::{Applied, Executor, StepOutcome};
@@ -63,8 +63,8 @@ pub async fn apply_saved(
     apply_targets(ctx, targets, options, lock, each).await
 }
 
-/// Applies: the public database and the canaries first, then the rest; each
-/// report handed to `each` in the targets' order.
+/// Applies, each report handed to `each` in the targets' order (canaries
+/// are split off before, by the fleet: `super::fleet`).
 async fn apply_targets(
     ctx: &Context<'_>,
     targets: Vec<(Target, Option<&SavedTarget>)>,
@@ -72,34 +72,7 @@ async fn apply_targets(
     lock: &LockOptions,
     each: &mut (dyn FnMut(TargetReport) + Send),
 ) {
-    let stop = &*options.stop;
-    let first = if options.canary > 0 {
-        targets
-            .iter()
-            .filter(|(t, _)| t.scope == Scope::Public)
-            .count()
-            + options.canary
-    } else {
-        0
-    };
-    let mut rest = targets;
-    let canaries: Vec<_> = rest.drain(..first.min(rest.len())).collect();
-    let mut canary_failed = false;
-    apply_phase(ctx, canaries, options, lock, stop, &mut |r| {
-        canary_failed |= r.failed();
-        each(r)
-    })
-    .await;
-    if options.canary > 0 && canary_failed {
-        for (target, _) in rest {
-            each(TargetReport {
-                skipped: Some("not started: a canary database failed".into()),
-                ..TargetReport::new(target)
-            });
-        }
-        return;
-    }
-    apply_phase(ctx, rest, options, lock, stop, each).await
+    apply_phase(ctx, targets, options, lock, &options.stop, each).await
 }
 
 async fn apply_phase(

@@ -40,7 +40,22 @@ pub enum RunError {
     /// The routing refused the tenant (see `targets::routing`).
     #[error("not routed: {0}; nothing was done on any cluster")]
     Misrouted(crate::targets::routing::Misrouted),
+    /// `--max-lag` on a server (a cluster, named) that won't say its
+    /// replication status: refused before any write.
+    #[error("{}{why}", on_cluster(.cluster))]
+    LagUnreadable {
+        cluster: Option<String>,
+        why: crate::server::load::LoadError,
+    },
     /// The cluster could not be used at all.
     #[error("cluster {cluster}: {why}")]
     Cluster { cluster: String, why: String },
+}
+
+/// "cluster NAME: ", over `[clusters]`; nothing on one server.
+fn on_cluster(cluster: &Option<String>) -> String {
+    cluster
+        .as_deref()
+        .map(|c| format!("cluster {c}: "))
+        .unwrap_or_default()
 }

@@ -4,25 +4,27 @@
 //! stop, the others go on. Planning is in [`plan`], applying in [`apply`].
 
 mod apply;
-pub mod clusters;
+mod clusters;
 mod error;
+mod fleet;
 mod migrations;
 mod plan;
 mod report;
 pub mod rollout;
 
 pub use apply::apply_saved;
-pub use clusters::ClusterInfo;
 pub use error::RunError;
+pub use fleet::{canaries, ClusterInfo, Fleet, Member, Shared, Work};
 pub use migrations::{down, MigrationOutcome, Migrations, TO_REVERT};
 pub use report::{pending_words, ByCluster, Report, Tally, TargetReport, MIGRATION_STATUSES};
 
 use bson::Bson;
 use mongodb::Client;
 
-use crate::config::{Discovery, Settings};
+use crate::config::Settings;
 use crate::manifest::Manifests;
 use crate::model::Scope;
+use crate::plan::saved::SavedPlan;
 use crate::plan::PlanOptions;
 use crate::progress::Progress;
 use crate::server::errors;
@@ -85,6 +87,39 @@ pub struct Resolved {
     pub discovery: Option<Looked>,
 }
 
+/// Opens the run's fleet: with `[clusters]`, every cluster it needs
+/// connected and listed and the tenants routed (a cluster that can't be used
+/// fails its own databases later, not this); otherwise the one server,
+/// connected (failing here when it can't be) and its targets resolved. A
+/// saved plan's databases are its own on one server.
+pub async fn open(
+    settings: &Settings,
+    selection: &Selection,
+    saved: Option<&SavedPlan>,
+) -> Result<Fleet, RunError> {
+    if settings.has_clusters() {
+        let members = clusters::connect(settings, selection).await;
+        return clusters::resolve(settings, members, selection).await;
+    }
+    let client = crate::server::connect(settings).await?;
+    let server = crate::server::inspect::server_info(&client).await?;
+    let resolved = match saved {
+        Some(saved) => Resolved {
+            targets: saved
+                .targets
+                .iter()
+                .map(|t| Target {
+                    database: t.database.clone(),
+                    scope: t.scope,
+                })
+                .collect(),
+            ..Default::default()
+        },
+        None => resolve_targets(&client, settings, selection).await?,
+    };
+    Ok(Fleet::one(settings, client, server, resolved))
+}
+
 /// The databases to work on, in order: the public one, then the tenants by
 /// name (whatever the discovery's own order: the catalog is read sorted by
 /// database, and a report follows the same order on every run).
@@ -93,24 +128,18 @@ pub async fn resolve_targets(
     settings: &Settings,
     selection: &Selection,
 ) -> Result<Resolved, RunError> {
+    check_selection(settings, selection)?;
     let mut out = Vec::new();
     if selection.wants_public() {
-        match &settings.public_database {
-            Some(db) => out.push(Target {
+        if let Some(db) = &settings.public_database {
+            out.push(Target {
                 database: db.clone(),
                 scope: Scope::Public,
-            }),
-            None if selection.public_only => return Err(RunError::NoPublicDatabase),
-            None => {}
+            });
         }
     }
     let (mut rejected, mut discovery) = (Vec::new(), None);
     if selection.wants_tenants() {
-        if settings.discovery == Discovery::None
-            && (selection.tenants_only || !selection.tenants.is_empty())
-        {
-            return Err(RunError::NoDiscovery);
-        }
         let found = targets::discover(client, settings)
             .await
             .map_err(|e| RunError::Discovery(errors::explain(&e)))?;
@@ -140,6 +169,22 @@ pub async fn resolve_targets(
         rejected,
         discovery,
     })
+}
+
+/// What a selection asks that the configuration can't give: only the public
+/// database, with none configured; only tenants, or some by name, with no
+/// discovery. One server and `[clusters]` alike.
+fn check_selection(settings: &Settings, selection: &Selection) -> Result<(), RunError> {
+    if selection.public_only && settings.public_database.is_none() {
+        return Err(RunError::NoPublicDatabase);
+    }
+    if selection.wants_tenants()
+        && !targets::has_tenants(settings)
+        && (selection.tenants_only || !selection.tenants.is_empty())
+    {
+        return Err(RunError::NoDiscovery);
+    }
+    Ok(())
 }
 
 fn request(ctx: &Context, target: &Target) -> Request {

@@ -11,6 +11,7 @@
 
 use std::future::IntoFuture;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mongodb::error::{Error, ErrorKind};
@@ -30,19 +31,37 @@ pub fn budget() -> Duration {
 
 /// Set once an operation has been retried for its whole budget: the server
 /// is gone, not failing over, and the rest of the run fails fast instead of
-/// waiting that long again for every database.
+/// waiting that long again for every database. One per cluster of a run
+/// ([`own_budget`]); this one for work outside any.
 static GAVE_UP: AtomicBool = AtomicBool::new(false);
+
+tokio::task_local! {
+    static CLUSTER_GAVE_UP: Arc<AtomicBool>;
+}
+
+/// Runs `work` (one cluster's) with a "gave up" of its own: a cluster whose
+/// server is gone doesn't stop another's failover from being ridden out.
+pub async fn own_budget<F: std::future::Future>(work: F) -> F::Output {
+    CLUSTER_GAVE_UP
+        .scope(Arc::new(AtomicBool::new(false)), work)
+        .await
+}
 
 /// Whether a transient failure `elapsed` after the first attempt is tried again.
 pub fn again(elapsed: Duration) -> bool {
-    if GAVE_UP.load(Ordering::Relaxed) {
-        return false;
-    }
-    if elapsed >= budget() {
-        GAVE_UP.store(true, Ordering::Relaxed);
-        return false;
-    }
-    true
+    let check = |gave_up: &AtomicBool| {
+        if gave_up.load(Ordering::Relaxed) {
+            return false;
+        }
+        if elapsed >= budget() {
+            gave_up.store(true, Ordering::Relaxed);
+            return false;
+        }
+        true
+    };
+    CLUSTER_GAVE_UP
+        .try_with(|gave_up| check(gave_up))
+        .unwrap_or_else(|_| check(&GAVE_UP))
 }
 
 /// The server's codes for a primary that went away or a member changing
@@ -131,6 +150,17 @@ mod tests {
             "unexpected end of file",
         ));
         assert!(is_transient(&io));
+    }
+
+    /// A cluster that gave up on its server leaves another cluster's
+    /// budget whole.
+    #[tokio::test]
+    async fn giving_up_is_per_cluster() {
+        let spent = budget() + Duration::from_millis(1);
+        let first = own_budget(async { (again(spent), again(Duration::ZERO)) }).await;
+        assert_eq!(first, (false, false), "gone for the rest of its run");
+        let other = own_budget(async { again(Duration::ZERO) }).await;
+        assert!(other, "another cluster still rides out a failover");
     }
 
     #[test]
