@@ -76,6 +76,38 @@ async fn the_6_0_cases_are_decided_by_mongod_6_0_5_as_the_server_s_tests_say() {
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }
 
+/// The 6.0 side of the `hidden` row of `DIFFERENCES` (src/model/release.rs),
+/// on the real server: the same spec with another `hidden` is the index that
+/// is there ("all indexes already exist", still hidden), not a conflict.
+#[tokio::test]
+async fn on_6_0_the_same_spec_with_another_hidden_is_the_index_that_is_there() {
+    let db = client().await.database(&unique("cases"));
+    db.create_collection("c").await.unwrap();
+    let create = |hidden: bool| {
+        doc! {"createIndexes": "c", "indexes": [{"key": {"a": 1}, "name": "a_1", "hidden": hidden}]}
+    };
+    db.run_command(create(true)).await.unwrap();
+    let reply = db.run_command(create(false)).await.unwrap();
+    assert_eq!(
+        reply.get_str("note"),
+        Ok("all indexes already exist"),
+        "{reply}"
+    );
+    let listed = db.run_command(doc! {"listIndexes": "c"}).await.unwrap();
+    let batch = listed
+        .get_document("cursor")
+        .unwrap()
+        .get_array("firstBatch")
+        .unwrap();
+    let a = batch
+        .iter()
+        .filter_map(Bson::as_document)
+        .find(|ix| ix.get_str("name") == Ok("a_1"))
+        .unwrap();
+    assert_eq!(a.get_bool("hidden"), Ok(true), "{a}");
+    db.drop().await.unwrap();
+}
+
 const COMPOUND_WILDCARD: &str = r#"scope: public
 collections:
   - name: events

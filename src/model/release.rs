@@ -79,8 +79,11 @@ pub const DIFFERENCES: &[Difference] = &[
         feature: Feature::HiddenComparedAmongOptions,
         since: Release::V8_0,
         what: "hidden compared among an index's options (same spec, other hidden: IndexOptionsConflict, not \"already exists\")",
-        before: "src/mongo/db/index/index_descriptor.cpp@r6.0.5, @r7.0.0 (kHiddenFieldName in kIndexOptionsNotConsideredForEqualityCheck)",
-        after: "src/mongo/db/index/index_descriptor.cpp@r8.0.0 (hidden no longer in that list)",
+        // No stored copy of index_descriptor.cpp is at r6.0.5, r7.0.0 or r8.0.0:
+        // the ones read are older (hidden left out) and newer (hidden compared)
+        // than those tags, so the release it came with is 8.0 unconfirmed.
+        before: "src/mongo/db/index/index_descriptor.cpp@0045dc81dfadc33d60130dbb575a7a0a74305924 (before 5.0: kHiddenFieldName among the options populateOptionsMap leaves out of the equality check)",
+        after: "src/mongo/db/local_catalog/index_descriptor.cpp@b24ea20ac9f0354e25ee2b95c773ce16ac013dfd (after 8.0: hidden no longer in kIndexOptionsNotConsideredForEqualityCheck, so another hidden makes an existing index equivalent, not identical)",
     },
 ];
 

@@ -27,18 +27,25 @@ struct Case {
 }
 
 impl Case {
-    /// One index declared with the case's key and options, in a manifest.
+    /// One index declared with the case's key and options, in a manifest;
+    /// named `ix` unless the case gives a name (the `_id` index cases do).
     fn manifest(&self) -> String {
         let options = self.options.trim();
         let rest = options[1..options.len() - 1].trim();
-        let rest = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(", {rest}")
-        };
+        let named = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(options)
+            .unwrap()
+            .contains_key("name");
+        let mut fields = Vec::new();
+        if !named {
+            fields.push("\"name\": \"ix\"".to_string());
+        }
+        fields.push(format!("\"keys\": {}", self.keys));
+        if !rest.is_empty() {
+            fields.push(rest.to_string());
+        }
         format!(
-            "scope: tenant\ncollections:\n  - name: c\n    indexes:\n      - {{\"name\": \"ix\", \"keys\": {}{rest}}}\n",
-            self.keys
+            "scope: tenant\ncollections:\n  - name: c\n    indexes:\n      - {{{}}}\n",
+            fields.join(", ")
         )
     }
 }
