@@ -137,6 +137,7 @@ pub async fn run_fleet(
         Some(saved) => Work::Saved(Arc::new(saved), options),
         None => Work::Run(options),
     };
+    // Each database is printed (then let go) as it is done, above the progress bar.
     let each = &mut |report| progress.suspend(|| listener.target(report));
     fleet.run_each(&shared, work, each).await;
     progress.finish();
