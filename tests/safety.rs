@@ -170,7 +170,7 @@ async fn unlock_needs_force_and_names_the_holder() {
 
 #[tokio::test]
 async fn a_run_that_lost_its_lease_stops_before_its_next_write() {
-    use mig::server::lock::{Lock, LockOptions};
+    use mig::server::bookkeeping::lock::{Lock, LockOptions};
     let db = client().await.database(&unique("fence"));
     let options = LockOptions {
         lease: Duration::from_millis(900),
@@ -195,7 +195,7 @@ async fn a_run_that_lost_its_lease_stops_before_its_next_write() {
         .to_string()
         .contains("lost the lock"));
     lock.release().await;
-    let holder = mig::server::lock::holder(&db).await.unwrap();
+    let holder = mig::server::bookkeeping::lock::holder(&db).await.unwrap();
     assert_eq!(
         holder.run_id, "theirs",
         "releasing never removes someone else's lock"

@@ -550,7 +550,7 @@ async fn a_tenant_database_dropped_after_discovery_is_reported() {
     };
     let options = mig::run::RunOptions {
         plan: Default::default(),
-        apply: Some(mig::server::lock::LockOptions {
+        apply: Some(mig::server::bookkeeping::lock::LockOptions {
             lease: std::time::Duration::from_secs(30),
             wait: None,
             command: "test".into(),

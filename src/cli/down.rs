@@ -8,7 +8,7 @@ use clap::Args;
 use crate::config::Settings;
 use crate::manifest::Manifests;
 use crate::run::{self, Migrations, Report};
-use crate::server::lock::LockOptions;
+use crate::server::bookkeeping::lock::LockOptions;
 
 use super::failure::{Failure, Outcome, Success};
 use super::flags::TargetFlags;

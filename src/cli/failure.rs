@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use crate::diagnostics::Problem;
 use crate::render::{self, problems};
 use crate::run::RunError;
+use crate::server::bookkeeping::lock::{Holder, LockError};
 use crate::server::dev::DevError;
 use crate::server::errors::ReadError;
-use crate::server::lock::{Holder, LockError};
 
 use super::output;
 use super::{OutputFormat, EXIT_CHANGES, EXIT_DEFERRED, EXIT_ERROR, EXIT_NO_TENANTS, EXIT_OK};

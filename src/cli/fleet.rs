@@ -13,7 +13,7 @@ use crate::plan::PlanOptions;
 use crate::progress::Progress;
 use crate::run::rollout::Controls;
 use crate::run::{self, Migrations, Report, RunOptions, Work};
-use crate::server::lock::LockOptions;
+use crate::server::bookkeeping::lock::LockOptions;
 use crate::server::{dev, inspect};
 
 use super::failure::Failure;

@@ -8,7 +8,7 @@ use crate::config::Settings;
 use crate::migrate::api::Changelog;
 use crate::model::names::closest;
 use crate::render;
-use crate::server::{journal, MIG_COLLECTION};
+use crate::server::{bookkeeping::journal, MIG_COLLECTION};
 use crate::targets::Unmatched;
 
 use super::failure::{Failure, Outcome, Success};

@@ -4,7 +4,7 @@ use clap::Args;
 
 use crate::config::Settings;
 use crate::render::messages;
-use crate::server::lock;
+use crate::server::bookkeeping::lock;
 
 use super::failure::{Failure, Outcome, Success};
 use super::flags::{ClusterFlag, ConnectionFlags};

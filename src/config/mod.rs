@@ -4,8 +4,10 @@
 //! `resolution.rs`) the precedence.
 
 mod clusters;
+mod read;
 mod resolution;
 pub mod rollout;
+mod sections;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -23,21 +23,24 @@ macro_rules! invalid {
 mod convert;
 mod extjson;
 pub mod file;
+mod problems;
 mod read;
 mod rules;
+mod views;
 
 use std::path::{Path, PathBuf};
 
 use bson::Document;
 
 use crate::diagnostics::locate::Locations;
-use crate::diagnostics::syntax::{null_as_json_string, TOML_HAS_NO_NULL};
 use crate::diagnostics::{Format, Problem, SourceFile};
 use crate::model::names::check_collection_name;
 pub use crate::model::release::Release;
 use crate::model::{Collection, IndexSpec, Scope};
 use convert::convert_index;
 pub use extjson::to_document;
+use problems::{by_name, dedup_problems, with_extended_json};
+use views::{view_collations, view_cycles};
 
 /// What the manifests declare, per scope, in the order written.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -455,195 +458,6 @@ pub fn load_sources_for(
     dedup_problems(&mut warnings);
     manifests.warnings = warnings;
     (manifests, problems)
-}
-
-/// Views that read each other in a circle: the server refuses the last one
-/// ("View cycle detected"), so none is created.
-fn view_cycles(declared: &[DeclaredCollection]) -> Vec<Problem> {
-    let view_on = |scope: Scope, name: &str| {
-        declared
-            .iter()
-            .find(|d| d.scope == scope && d.name == name)
-            .and_then(|d| d.options.as_ref())
-            .and_then(|(o, _, _)| o.get_str("viewOn").ok())
-    };
-    let mut out = Vec::new();
-    for d in declared {
-        let Some((_, file, field)) = &d.options else {
-            continue;
-        };
-        let mut seen = vec![d.name.as_str()];
-        let mut at = d.name.as_str();
-        while let Some(next) = view_on(d.scope, at) {
-            if next == d.name {
-                seen.push(next);
-                out.push(Problem {
-                    file: file.clone(),
-                    position: None,
-                    field: format!("{field}.viewOn"),
-                    subject: d.name.clone(),
-                    option: "viewOn".into(),
-                    message: format!("views read each other in a circle: {}", seen.join(" → ")),
-                });
-                break;
-            }
-            if seen.contains(&next) {
-                break;
-            }
-            seen.push(next);
-            at = next;
-        }
-    }
-    out
-}
-
-/// A view on a view has that view's collation: the server refuses another
-/// ("has conflicting collation with view", `view_catalog.cpp`). A view on a
-/// collection may have any.
-fn view_collations(declared: &[DeclaredCollection]) -> Vec<Problem> {
-    let options = |scope: Scope, name: &str| {
-        declared
-            .iter()
-            .find(|d| d.scope == scope && d.name == name)
-            .and_then(|d| d.options.as_ref())
-            .map(|(o, _, _)| o)
-    };
-    let collation = |o: &Document| {
-        o.get_document("collation")
-            .ok()
-            .filter(|c| c.get_str("locale") != Ok("simple"))
-            .map(crate::model::value::normalize_doc)
-    };
-    let mut out = Vec::new();
-    for d in declared {
-        let Some((mine, file, field)) = &d.options else {
-            continue;
-        };
-        let Ok(on) = mine.get_str("viewOn") else {
-            continue;
-        };
-        let Some(theirs) = options(d.scope, on).filter(|o| o.contains_key("viewOn")) else {
-            continue;
-        };
-        if collation(mine) != collation(theirs) {
-            let shown = |o: &Document| {
-                collation(o).map_or("the simple collation".to_string(), |c| {
-                    bson::Bson::Document(c).into_relaxed_extjson().to_string()
-                })
-            };
-            out.push(Problem {
-                file: file.clone(),
-                position: None,
-                field: format!("{field}.collation"),
-                subject: d.name.clone(),
-                option: "collation".into(),
-                message: format!(
-                    "a view on the view {on:?} must have its collation ({}), not {}: the server \
-                     refuses a conflicting collation",
-                    shown(theirs),
-                    shown(mine)
-                ),
-            });
-        }
-    }
-    out
-}
-
-/// A parse error names its field by position (`collections[0].indexes[2].unique`);
-/// people are told the collection and the index by name (`users.ix_email: unique`).
-fn by_name(tree: Option<&serde_json::Value>, mut problem: Problem) -> Problem {
-    let Some(tree) = tree else {
-        return problem;
-    };
-    let Some(rest) = problem.field.strip_prefix("collections[") else {
-        return problem;
-    };
-    let Some((ci, rest)) = rest.split_once(']') else {
-        return problem;
-    };
-    let Some(coll) = ci
-        .parse::<usize>()
-        .ok()
-        .and_then(|i| tree["collections"].get(i))
-    else {
-        return problem;
-    };
-    let Some(cname) = coll["name"].as_str() else {
-        return problem;
-    };
-    let rest = rest.trim_start_matches('.');
-    let index = rest
-        .strip_prefix("indexes[")
-        .and_then(|r| r.split_once(']'))
-        .and_then(|(ii, tail)| Some((coll["indexes"].get(ii.parse::<usize>().ok()?)?, tail)));
-    match index {
-        Some((index, tail)) => {
-            // Unnamed: MongoDB's default name, when the keys are plain values.
-            let default_name = || {
-                let keys = index["keys"].as_object()?;
-                let plain = keys.values().all(|v| v.is_string() || v.is_number());
-                let keys = Document::try_from(keys.clone()).ok()?;
-                plain.then(|| IndexSpec::default_name(&keys))
-            };
-            let name = match index["name"].as_str() {
-                Some(n) => n.to_string(),
-                None => default_name().unwrap_or_else(|| {
-                    rest.split(']').next().unwrap_or_default().to_string() + "]"
-                }),
-            };
-            problem.subject = format!("{cname}.{name}");
-            problem.option = tail.trim_start_matches('.').to_string();
-        }
-        None => {
-            problem.subject = cname.to_string();
-            problem.option = rest.to_string();
-        }
-    }
-    problem
-}
-
-/// TOML has no null, but a document option may be an Extended JSON string,
-/// which has: a null in one says how to write it.
-fn with_extended_json(format: Format, source: &str, mut problem: Problem) -> Problem {
-    const DOCUMENTS: &[&str] = &[
-        "partialFilterExpression",
-        "collation",
-        "weights",
-        "wildcardProjection",
-    ];
-    if format != Format::Toml || !problem.message.starts_with(TOML_HAS_NO_NULL) {
-        return problem;
-    }
-    let line = problem
-        .position
-        .and_then(|p| source.lines().nth(p.line - 1))
-        .unwrap_or_default();
-    let key = line
-        .split_once('=')
-        .map(|(k, _)| k.trim().trim_matches('"'));
-    match null_as_json_string(line) {
-        Some(fix) if key.is_some_and(|k| DOCUMENTS.contains(&k)) => {
-            problem.message = format!(
-                "{TOML_HAS_NO_NULL}: write this option as an Extended JSON string, which \
-                 has null: {fix}"
-            );
-        }
-        _ => {}
-    }
-    problem
-}
-
-/// A file declared for both scopes reports its own problems once.
-fn dedup_problems(problems: &mut Vec<Problem>) {
-    let mut seen = Vec::new();
-    problems.retain(|p| {
-        if seen.contains(p) {
-            false
-        } else {
-            seen.push(p.clone());
-            true
-        }
-    });
 }
 
 fn manifest_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {

@@ -19,7 +19,7 @@ pub enum MigrationError {
     Server(Failure),
     /// The run's lock fence stopped it before a write.
     #[error(transparent)]
-    Fenced(#[from] crate::server::lock::LockError),
+    Fenced(#[from] crate::server::bookkeeping::lock::LockError),
     #[error(
         "transactional: true needs a deployment with transactions (a replica set); nothing was run"
     )]

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::server::lock::Holder;
+use crate::server::bookkeeping::lock::Holder;
 
 /// `mig unlock`: the database had no lock.
 pub fn not_locked(database: &str) -> String {

@@ -8,10 +8,10 @@ use futures::stream::{FuturesOrdered, StreamExt};
 use crate::model::DatabaseState;
 use crate::plan::saved::{fingerprint, SavedPlan, SavedTarget};
 use crate::plan::DatabasePlan;
+use crate::server::bookkeeping::journal::Journal;
+use crate::server::bookkeeping::lock::LockOptions;
 use crate::server::execute::{Applied, Executor, StepOutcome};
 use crate::server::inspect::{self, Request};
-use crate::server::journal::Journal;
-use crate::server::lock::LockOptions;
 use crate::server::preflight;
 use crate::targets::Target;
 

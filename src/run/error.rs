@@ -2,8 +2,8 @@
 
 use crate::migrate::api::MigrationError;
 use crate::plan::saved::SavedPlanError;
+use crate::server::bookkeeping::lock::LockError;
 use crate::server::errors::ReadError;
-use crate::server::lock::LockError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {

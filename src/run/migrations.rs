@@ -10,8 +10,8 @@ use super::{Context, TargetReport};
 use crate::migrate::api::{Changelog, Migration, MigrationError, Options, Pending, Runner};
 use crate::model::Scope;
 use crate::plan::DatabasePlan;
+use crate::server::bookkeeping::lock::{Lock, LockOptions};
 use crate::server::execute::{ApplyError, Executor, Migrator};
-use crate::server::lock::{Lock, LockOptions};
 use crate::targets::Target;
 
 /// What happened to one migration in one database.

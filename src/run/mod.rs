@@ -27,9 +27,9 @@ use crate::model::Scope;
 use crate::plan::saved::SavedPlan;
 use crate::plan::PlanOptions;
 use crate::progress::Progress;
+use crate::server::bookkeeping::lock::{Lock, LockError, LockOptions};
 use crate::server::errors;
 use crate::server::inspect::{Request, ServerInfo};
-use crate::server::lock::{Lock, LockError, LockOptions};
 use crate::targets::{self, Looked, Rejected, Selection, Target};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]

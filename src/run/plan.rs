@@ -9,6 +9,7 @@ use crate::config::Discovery;
 use crate::model::{DatabaseState, Scope};
 use crate::plan::saved::fingerprint;
 use crate::plan::{plan_database, DatabasePlan};
+use crate::server::bookkeeping::state;
 use crate::server::errors::ReadError;
 use crate::server::inspect::{self, ReadPath};
 use crate::server::preflight;
@@ -130,8 +131,8 @@ pub(super) async fn finish_plan(
     if check_vanished && !live.collections.iter().any(|c| c.exists) {
         vanished_check(ctx, target).await?;
     }
-    if inspect::may_be_retiring(&live, declared) {
-        live.retiring = inspect::read_retiring(&db).await?;
+    if state::may_be_retiring(&live, declared) {
+        live.retiring = state::read_retiring(&db).await?;
     }
     let plan = plan_database(
         &target.database,

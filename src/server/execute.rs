@@ -13,10 +13,10 @@ use bson::{doc, Bson, Document};
 use futures::future::BoxFuture;
 use mongodb::Database;
 
+use super::bookkeeping::journal::Journal;
+use super::bookkeeping::lock::LockError;
+use super::bookkeeping::state::record_retiring;
 use super::errors::Failure;
-use super::inspect::record_retiring;
-use super::journal::Journal;
-use super::lock::LockError;
 use super::retry;
 use crate::plan::change::{TEMP_FIELD, TEMP_SUFFIX};
 use crate::plan::steps::{safe_point, Admission};
@@ -191,9 +191,9 @@ pub trait Fence: Send + Sync {
     fn check(&self) -> Result<(), LockError>;
 }
 
-impl Fence for super::lock::Lock {
+impl Fence for super::bookkeeping::lock::Lock {
     fn check(&self) -> Result<(), LockError> {
-        super::lock::Lock::check(self)
+        super::bookkeeping::lock::Lock::check(self)
     }
 }
 

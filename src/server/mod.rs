@@ -5,14 +5,13 @@
 
 pub use crate::model::names::MIG_COLLECTION;
 
+pub mod bookkeeping;
 mod contact;
 pub mod dev;
 pub mod errors;
 pub mod execute;
 pub mod inspect;
-pub mod journal;
 pub mod load;
-pub mod lock;
 pub mod observe;
 pub mod preflight;
 pub mod retry;

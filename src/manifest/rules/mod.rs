@@ -8,7 +8,7 @@
 //! asks the [`Release`] it runs under. A dev server (`--dev-uri`) is the
 //! final word for any version.
 
-mod collection_options;
+mod collection;
 mod filter;
 mod keys;
 mod options;
@@ -20,7 +20,7 @@ use crate::model::compare::same_declared_identity;
 use crate::model::index::{ID_INDEX, KNOWN_OPTIONS};
 use crate::model::release::Release;
 use crate::model::{IndexSpec, Scope};
-pub use collection_options::collection_options_for;
+pub use collection::collection_options_for;
 use keys::{key_pattern, plugin_of, Plugin};
 
 /// The server's limit, `_id_` included (`index_catalog_impl.cpp`, kMaxNumIndexesAllowed).

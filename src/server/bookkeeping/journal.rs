@@ -7,11 +7,11 @@ use bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 use futures::TryStreamExt;
 use mongodb::Database;
 
-use super::errors::ReadError;
-use super::retry::retry;
 use crate::redact::scrub;
+use crate::server::errors::ReadError;
+use crate::server::retry::retry;
 
-use super::MIG_COLLECTION as JOURNAL_COLLECTION;
+use crate::server::MIG_COLLECTION as JOURNAL_COLLECTION;
 
 /// Writes one database's journal for one run.
 #[derive(Clone)]
@@ -81,7 +81,7 @@ impl Journal {
         // answers a duplicate `_id` when sent again: it is written.
         let inserted = retry(&format!("journal of {}", self.db.name()), || async {
             match self.collection().insert_one(entry.clone()).await {
-                Err(e) if super::errors::code(&e) == Some(11000) => Ok(()),
+                Err(e) if crate::server::errors::code(&e) == Some(11000) => Ok(()),
                 other => other.map(|_| ()),
             }
         })
@@ -89,7 +89,7 @@ impl Journal {
         match inserted {
             Ok(()) => Entry::Written(id),
             Err(e) => {
-                tracing::warn!(database = %self.db.name(), "cannot write the journal: {}", super::errors::explain(&e));
+                tracing::warn!(database = %self.db.name(), "cannot write the journal: {}", crate::server::errors::explain(&e));
                 Entry::Lost
             }
         }
@@ -117,7 +117,7 @@ impl Journal {
                 doc.extend(outcome);
                 retry(&what, || async {
                     match self.collection().insert_one(doc.clone()).await {
-                        Err(e) if super::errors::code(&e) == Some(11000) => Ok(()),
+                        Err(e) if crate::server::errors::code(&e) == Some(11000) => Ok(()),
                         other => other.map(|_| ()),
                     }
                 })
@@ -126,7 +126,7 @@ impl Journal {
             Entry::Lost => Ok(()),
         };
         if let Err(e) = closed {
-            tracing::warn!(database = %self.db.name(), "cannot close a journal entry: {}", super::errors::explain(&e));
+            tracing::warn!(database = %self.db.name(), "cannot close a journal entry: {}", crate::server::errors::explain(&e));
         }
     }
 }

@@ -13,10 +13,10 @@ use bson::{doc, Bson, DateTime, Document};
 use mongodb::options::UpdateModifications;
 use mongodb::Database;
 
-use super::errors::{code, explain, Failure};
-use super::retry::retry;
+use crate::server::errors::{code, explain, Failure};
+use crate::server::retry::retry;
 
-use super::MIG_COLLECTION as LOCK_COLLECTION;
+use crate::server::MIG_COLLECTION as LOCK_COLLECTION;
 const LOCK_ID: &str = "lock";
 
 /// How a run takes its locks.

@@ -1,7 +1,9 @@
 //! Tests of saved plans: the round trip of changes and steps, and refusals.
 
 use super::*;
+use crate::model::compare::Modification;
 use crate::model::Collection;
+use crate::plan::Change;
 use bson::doc;
 
 fn state(ttl: i32) -> DatabaseState {
