@@ -4,10 +4,10 @@
 //!
 //! The scripts are run with `MIG_NO_BUILD=1`: `cargo test` holds the build
 //! directory, so they use the binaries already built (scripts/test builds all
-//! targets first; after `cargo test --test scripts` alone, build the examples
+//! targets first; after `cargo test --test it scripts::` alone, build the examples
 //! with `cargo build --all-targets`).
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -36,7 +36,7 @@ fn script(name: &str) -> Command {
             devdb.display()
         )
     });
-    for source in ["examples/devdb.rs", "tests/support/mongod.rs"] {
+    for source in ["examples/devdb.rs", "tests/it/support/mongod.rs"] {
         assert!(
             modified(&root.join(source)).is_none_or(|m| m <= built),
             "{} is older than {source}: run cargo build --all-targets (scripts/test does)",
