@@ -218,9 +218,15 @@ async fn devdb_starts_a_server_that_outlives_it_and_stops_it() {
 /// Runs [`harness_probe`] in a child process of this test binary with `env`.
 fn probe(env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", "harness_probe", "--ignored", "--nocapture"])
-        .env_remove("MIG_TEST_URI")
-        .env_remove("MONGODB_URI");
+    // Its full name in the one test binary: module, then function.
+    cmd.args([
+        "--exact",
+        "scripts::harness_probe",
+        "--ignored",
+        "--nocapture",
+    ])
+    .env_remove("MIG_TEST_URI")
+    .env_remove("MONGODB_URI");
     for (k, v) in env {
         cmd.env(k, v);
     }
