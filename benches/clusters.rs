@@ -15,7 +15,7 @@
 //! `mongod`s are this benchmark's own, on free ports, stopped at the end;
 //! they share this machine's cores, where real clusters would not.
 
-#[path = "../tests/support/mongod.rs"]
+#[path = "../tests/it/support/mongod.rs"]
 mod mongod;
 #[path = "support/sizes.rs"]
 mod sizes;

@@ -9,7 +9,7 @@
 //! Run: `scripts/bench [N ...]` (default 10 100 1000). Figures are printed,
 //! never asserted. Uses $MONGODB_URI, or starts a mongod like the tests do.
 
-#[path = "../tests/support/mongod.rs"]
+#[path = "../tests/it/support/mongod.rs"]
 mod mongod;
 
 use std::path::Path;

@@ -14,7 +14,7 @@
 //! 50,000 documents). The three `mongod`s share this machine's cores, where
 //! a real replica set would not: the lag they show is this machine's.
 
-#[path = "../tests/support/mongod.rs"]
+#[path = "../tests/it/support/mongod.rs"]
 mod mongod;
 
 use std::process::Command;

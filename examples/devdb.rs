@@ -15,7 +15,7 @@
 //!   devdb collations      print `src/model/collations.tsv` afresh: each locale
 //!                         it lists, as the server at $MONGODB_URI resolves it
 
-#[path = "../tests/support/mongod.rs"]
+#[path = "../tests/it/support/mongod.rs"]
 mod mongod;
 
 use mongodb::bson::{doc, Document};

@@ -6,7 +6,7 @@
 //! is strength 3, never "whatever strength the live one has".
 //!
 //! The defaults are data, `collations.tsv`, captured from the real server
-//! (`cargo run --example devdb -- collations`), and `tests/server_parity.rs`
+//! (`cargo run --example devdb -- collations`), and `tests/it/server_parity.rs`
 //! checks the file against it. The resolution itself is the server's
 //! `CollatorFactoryICU::makeFromBSON` (`src/mongo/db/query/collation/
 //! collator_factory_icu.cpp`, r6.0.5): the locale's defaults, each declared

@@ -6,7 +6,7 @@
 //!
 //! What the server accepts and changes comes from the 6.0 server's
 //! `src/mongo/db/catalog/coll_mod.cpp` and `collection_options.cpp`, and from
-//! what a real `mongod` 6.0.5 does (tests/collections.rs).
+//! what a real `mongod` 6.0.5 does (tests/it/collections.rs).
 
 use bson::{doc, Bson, Document};
 

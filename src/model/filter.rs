@@ -204,7 +204,7 @@ mod tests {
     use super::same;
 
     /// Pairs of filters and whether mongod 6.0.5 took them for the same
-    /// index; `tests/server_parity.rs` asks the server about each again.
+    /// index; `tests/it/server_parity.rs` asks the server about each again.
     pub fn cases() -> Vec<(Document, Document, bool)> {
         let all: Vec<serde_json::Value> =
             serde_json::from_str(include_str!("../../tests/data/partial_filters.json"))

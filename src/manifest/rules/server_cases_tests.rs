@@ -1,6 +1,6 @@
 //! The server's own accept / refuse cases (tests/server_cases/index_specs.yaml,
 //! transcribed from `mongodb/mongo`'s jstests), each release's rules over
-//! its own rows. No server: tests/server_cases.rs runs the 6.0 rows on one.
+//! its own rows. No server: tests/it/server_cases.rs runs the 6.0 rows on one.
 
 use std::path::PathBuf;
 

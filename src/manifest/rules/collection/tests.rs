@@ -1,5 +1,5 @@
 //! The server's rules for collection options, each with the message
-//! `mongod` 6.0.5 gives (checked by tests/differential.rs against a real one).
+//! `mongod` 6.0.5 gives (checked by tests/it/differential.rs against a real one).
 
 use super::options::ignored_on_a_view;
 use super::*;

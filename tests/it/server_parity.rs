@@ -2,9 +2,9 @@
 //! example of the "server parity" report is asked of the real server (a build
 //! on an empty collection) and of `mig validate`, and the two must agree;
 //! each accepted one is applied and planned again (nothing left to do).
-//! `tests/differential.rs` does the same for random specs.
+//! `tests/it/differential.rs` does the same for random specs.
 
-mod support;
+use crate::support;
 
 use futures::StreamExt;
 use mongodb::bson::{doc, Document};
@@ -411,7 +411,7 @@ async fn collations_are_the_same_index_exactly_when_mig_says_so() {
 #[tokio::test]
 async fn partial_filters_are_the_same_index_exactly_when_mig_says_so() {
     let cases: Vec<serde_json::Value> =
-        serde_json::from_str(include_str!("data/partial_filters.json")).unwrap();
+        serde_json::from_str(include_str!("../data/partial_filters.json")).unwrap();
     let db = client().await.database(&unique("filters"));
     for (n, case) in cases.iter().skip(1).enumerate() {
         let filter = |v: &serde_json::Value| match mongodb::bson::Bson::try_from(v.clone()) {

@@ -2,7 +2,7 @@
 //! stopped during an apply, the server gone mid-run, credentials that must
 //! never show. Each test that needs its own servers starts and stops them.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
@@ -27,10 +27,9 @@ collections:
 
 fn project_for(uri: &str, tenants: &[String]) -> Project {
     let p = Project::new();
-    let list: Vec<String> = tenants.iter().map(|n| format!("\"{n}\"")).collect();
     p.config_without_public(&format!(
-        "[connection]\nuri = \"{uri}\"\n[tenants]\nsource = \"list\"\ndatabases = [{}]\n",
-        list.join(", ")
+        "[connection]\nuri = \"{uri}\"\n{}",
+        listed_tenants(tenants)
     ));
     p.manifest("tenant.yaml", MANIFEST);
     p

@@ -5,7 +5,7 @@
 //! disagreement. Specs both accept must converge: applied by `mig` then
 //! planned again, and built by the driver then planned by `mig`, the plan is
 //! empty. Each disagreement is shrunk to a minimal spec, printed with both
-//! verdicts and a ready-to-paste entry for `tests/differential/regressions.yaml`,
+//! verdicts and a ready-to-paste entry for `tests/it/differential/regressions.yaml`,
 //! whose specs every run checks first.
 //!
 //! The same for collection options: random `create` options (validators with
@@ -18,9 +18,9 @@
 //! view (a validator, capped, …) `mig` refuses.
 //!
 //! ```sh
-//! MIG_TEST_URI=... cargo test --test differential -- --nocapture   # seed 1, 300 cases
-//! MIG_DIFF_SEED=random MIG_DIFF_CASES=3000 scripts/test --test differential -- --nocapture
-//! MIG_DIFF_SEED=42 MIG_DIFF_RECORD=1 cargo test --test differential   # appends new minimal cases
+//! MIG_TEST_URI=... cargo test --test it differential:: -- --nocapture   # seed 1, 300 cases
+//! MIG_DIFF_SEED=random MIG_DIFF_CASES=3000 scripts/test --test it differential:: -- --nocapture
+//! MIG_DIFF_SEED=42 MIG_DIFF_RECORD=1 cargo test --test it differential::   # appends new minimal cases
 //! ```
 //!
 //! Knobs: `MIG_DIFF_SEED` (a number, or `random`: one is picked and printed),
@@ -30,10 +30,9 @@
 //! `MIG_DIFF_RECORD=1` (append
 //! newly found minimal cases to the regression file).
 
-mod support;
+use crate::support;
 
-#[path = "differential/grammar.rs"]
-mod grammar;
+use crate::grammar;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -54,7 +53,7 @@ const DEFAULT_COLLECTION_CASES: usize = 150;
 const CONCURRENCY: usize = 6;
 
 fn regression_file() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/differential/regressions.yaml")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/differential/regressions.yaml")
 }
 
 /// What the random specs are: index specs, or a collection's `create` options.
@@ -556,19 +555,6 @@ fn regression_entry(subject: Subject, spec: &Document, v: &(Verdict, Verdict)) -
     )
 }
 
-fn seed() -> u64 {
-    match std::env::var("MIG_DIFF_SEED").ok().as_deref() {
-        None | Some("") => DEFAULT_SEED,
-        Some("random") => {
-            let t = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap();
-            t.as_nanos() as u64 ^ std::process::id() as u64
-        }
-        Some(n) => n.parse().expect("MIG_DIFF_SEED: a number or `random`"),
-    }
-}
-
 /// Changes of a JSON plan, by collection.
 fn changes_by_collection(plan: &Value) -> BTreeMap<String, Vec<Value>> {
     let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
@@ -615,19 +601,13 @@ async fn mig_validate_agrees_with_mongod_on_collection_options() {
 }
 
 async fn differential(subject: Subject) {
-    let seed = seed();
-    let (knob, default) = match subject {
+    let seed = random_seed("MIG_DIFF_SEED", DEFAULT_SEED);
+    let (var, default) = match subject {
         Subject::Index => ("MIG_DIFF_CASES", DEFAULT_CASES),
         Subject::Collection => ("MIG_DIFF_COLLECTION_CASES", DEFAULT_COLLECTION_CASES),
     };
-    let count: usize = std::env::var(knob)
-        .ok()
-        .map(|n| n.parse().unwrap_or_else(|_| panic!("{knob}: a number")))
-        .unwrap_or(default);
-    let budget: u64 = std::env::var("MIG_DIFF_SECONDS")
-        .ok()
-        .map(|n| n.parse().expect("MIG_DIFF_SECONDS: a number"))
-        .unwrap_or(120);
+    let count = knob(var, default as u64) as usize;
+    let budget = knob("MIG_DIFF_SECONDS", 120);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(budget);
     let what = match subject {
         Subject::Index => "index",

@@ -4,10 +4,10 @@
 //!
 //! The scripts are run with `MIG_NO_BUILD=1`: `cargo test` holds the build
 //! directory, so they use the binaries already built (scripts/test builds all
-//! targets first; after `cargo test --test scripts` alone, build the examples
+//! targets first; after `cargo test --test it scripts::` alone, build the examples
 //! with `cargo build --all-targets`).
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -36,7 +36,7 @@ fn script(name: &str) -> Command {
             devdb.display()
         )
     });
-    for source in ["examples/devdb.rs", "tests/support/mongod.rs"] {
+    for source in ["examples/devdb.rs", "tests/it/support/mongod.rs"] {
         assert!(
             modified(&root.join(source)).is_none_or(|m| m <= built),
             "{} is older than {source}: run cargo build --all-targets (scripts/test does)",
@@ -218,9 +218,15 @@ async fn devdb_starts_a_server_that_outlives_it_and_stops_it() {
 /// Runs [`harness_probe`] in a child process of this test binary with `env`.
 fn probe(env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", "harness_probe", "--ignored", "--nocapture"])
-        .env_remove("MIG_TEST_URI")
-        .env_remove("MONGODB_URI");
+    // Its full name in the one test binary: module, then function.
+    cmd.args([
+        "--exact",
+        "scripts::harness_probe",
+        "--ignored",
+        "--nocapture",
+    ])
+    .env_remove("MIG_TEST_URI")
+    .env_remove("MONGODB_URI");
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -6,7 +6,7 @@
 //! added, …), so that most pairs are about the same index twice.
 //!
 //! A spec is `{key: {...}, name?: "...", ...options}`, as in the single-spec
-//! grammar (`tests/differential/grammar.rs`), whose RNG and renderings this reuses.
+//! grammar (`tests/it/differential/grammar.rs`), whose RNG and renderings this reuses.
 
 use mongodb::bson::{doc, Bson, DateTime, Document};
 

@@ -3,7 +3,7 @@
 //! codes 0/2/1 and its JSON shape; nothing is written. Also the markdown
 //! output of `plan` and `drift`.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 
@@ -73,11 +73,7 @@ async fn tenant(db: &str, without: &[&str], with: Vec<Document>) {
 async fn project(n: usize) -> (Project, Vec<String>) {
     let p = Project::new();
     let names: Vec<String> = (0..n).map(|_| p.tenant()).collect();
-    let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
-    p.config(&format!(
-        "[tenants]\nsource = \"list\"\ndatabases = [{}]\n",
-        list.join(", ")
-    ));
+    p.config(&listed_tenants(&names));
     p.manifest("public.yaml", PUBLIC);
     p.manifest("tenant.yaml", TENANT);
     build(

@@ -6,7 +6,7 @@
 //!
 //! Every check of the server reads `listCollections` itself, not `mig`.
 
-mod support;
+use crate::support;
 
 use mongodb::bson::{doc, Bson, Document};
 use serde_json::Value;
@@ -1430,11 +1430,7 @@ async fn a_user_without_list_catalog_reads_by_list_collections_and_gets_the_same
 async fn a_saved_plan_applies_collection_changes_and_a_changed_validator_skips_its_database() {
     let p = Project::new();
     let tenants: Vec<String> = (0..2).map(|_| p.tenant()).collect();
-    let list: Vec<String> = tenants.iter().map(|n| format!("\"{n}\"")).collect();
-    p.config_without_public(&format!(
-        "[tenants]\nsource = \"list\"\ndatabases = [{}]\n",
-        list.join(", ")
-    ));
+    p.config_without_public(&listed_tenants(&tenants));
     let adults = |age: u32| {
         format!(
             "  - name: adults\n    viewOn: people\n    pipeline: [ {{ $match: {{ age: {{ $gte: {age} }} }} }} ]\n"
@@ -1506,11 +1502,7 @@ async fn a_saved_plan_applies_collection_changes_and_a_changed_validator_skips_i
 async fn a_tenant_fleet_gets_its_collection_options_everywhere() {
     let p = Project::new();
     let tenants: Vec<String> = (0..3).map(|_| p.tenant()).collect();
-    let list: Vec<String> = tenants.iter().map(|n| format!("\"{n}\"")).collect();
-    p.config_without_public(&format!(
-        "[tenants]\nsource = \"list\"\ndatabases = [{}]\n",
-        list.join(", ")
-    ));
+    p.config_without_public(&listed_tenants(&tenants));
     // One tenant already has the collection, without options.
     run(&tenants[1], doc! {"create": "messages"}).await;
     p.manifest(

@@ -1,7 +1,7 @@
 //! Safe apply on the real server: locks, the journal, preflights, replaces
 //! that keep coverage, staged drops, rollout controls.
 
-mod support;
+use crate::support;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -26,11 +26,7 @@ collections:
 fn tenants_project(n: usize) -> (Project, Vec<String>) {
     let p = Project::new();
     let names: Vec<String> = (0..n).map(|_| p.tenant()).collect();
-    let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
-    p.config_without_public(&format!(
-        "[tenants]\nsource = \"list\"\ndatabases = [{}]\n",
-        list.join(", ")
-    ));
+    p.config_without_public(&listed_tenants(&names));
     (p, names)
 }
 

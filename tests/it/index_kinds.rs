@@ -1,7 +1,7 @@
 //! Apply, then plan again: nothing left to do, for every kind of index, on
 //! the real server. This is what proves the one comparison right.
 
-mod support;
+use crate::support;
 
 use mongodb::bson::{doc, Bson, Document};
 use support::*;

@@ -1,7 +1,7 @@
 //! `mig plan` / `sync-indexes` / `apply` / `list` / `validate` end to end,
 //! against the real server.
 
-mod support;
+use crate::support;
 
 use mongodb::bson::{doc, Document};
 use support::mongod;

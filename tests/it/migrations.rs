@@ -1,6 +1,6 @@
 //! Data migrations end to end, against the real server.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
@@ -12,11 +12,7 @@ use support::*;
 fn project(n: usize, migrations: &[(&str, &str)]) -> (Project, Vec<String>) {
     let p = Project::new();
     let tenants: Vec<String> = (0..n).map(|_| p.tenant()).collect();
-    let list: Vec<String> = tenants.iter().map(|t| format!("\"{t}\"")).collect();
-    p.config(&format!(
-        "[tenants]\nsource = \"list\"\ndatabases = [{}]\n",
-        list.join(", ")
-    ));
+    p.config(&listed_tenants(&tenants));
     p.manifest(
         "tenant.yaml",
         "scope: tenant\ncollections:\n  - name: messages\n    indexes:\n      - { name: idx_status, keys: { status: 1 } }\n",

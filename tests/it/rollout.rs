@@ -5,7 +5,7 @@
 //! held in flight with the server's own failpoint (`hangAfterStartingIndexBuild`,
 //! on a mongod of the test's own started with `enableTestCommands`).
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command};
@@ -36,10 +36,9 @@ async fn fleet(uri: &str, public: &str, tenants: &[String]) -> Project {
             .unwrap();
     }
     let p = Project::new();
-    let list: Vec<String> = tenants.iter().map(|n| format!("\"{n}\"")).collect();
     p.config_without_public(&format!(
-        "[connection]\nuri = \"{uri}\"\n[public]\ndatabase = \"{public}\"\n[tenants]\nsource = \"list\"\ndatabases = [{}]\n",
-        list.join(", ")
+        "[connection]\nuri = \"{uri}\"\n[public]\ndatabase = \"{public}\"\n{}",
+        listed_tenants(tenants)
     ));
     p.manifest("tenant.yaml", MANIFEST);
     p

@@ -4,7 +4,7 @@
 //! TOML; nothing is ever written to a database; files are never overwritten
 //! unless told.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 

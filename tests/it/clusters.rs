@@ -5,7 +5,7 @@
 //! cluster that is down, stopped mid-run or refuses the credentials failing
 //! only its own tenants, a canary rollout across clusters, saved plans.
 
-mod support;
+use crate::support;
 
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -483,17 +483,11 @@ async fn a_cluster_stopped_mid_run_fails_only_its_own_tenants() {
             coll.insert_many(docs).await.unwrap();
         }
     }
-    let list = |v: &[String]| {
-        v.iter()
-            .map(|n| format!("\"{n}\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     p.config_without_public(&format!(
         "[clusters.main]\nuri_env = \"MONGODB_URI\"\n[clusters.main.tenants]\ndatabases = [{}]\n\
          [clusters.eu]\nuri_env = \"MIG_URI_EU\"\nconcurrency = 1\n[clusters.eu.tenants]\ndatabases = [{}]\n",
-        list(&main_tenants),
-        list(&eu_tenants)
+        toml_strings(&main_tenants),
+        toml_strings(&eu_tenants)
     ));
     p.manifest("tenant.yaml", TENANT);
     let eu_uri = eu.uri();
@@ -606,19 +600,13 @@ async fn a_canary_rollout_takes_its_tenants_across_clusters_and_stops_them_all()
         seed_one(&eu_c, db).await;
     }
     seed_one(&eu_c, eu_tenants[0]).await;
-    let list = |v: &[&str]| {
-        v.iter()
-            .map(|n| format!("\"{n}\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let main_list: Vec<&str> = main_sorted.iter().map(String::as_str).collect();
     p.config(&format!(
         "cluster = \"main\"\n\
          [clusters.main]\nuri_env = \"MONGODB_URI\"\n[clusters.main.tenants]\ndatabases = [{}]\n\
          [clusters.eu]\nuri_env = \"MIG_URI_EU\"\n[clusters.eu.tenants]\ndatabases = [{}]\n",
-        list(&main_list),
-        list(&eu_tenants)
+        toml_strings(&main_list),
+        toml_strings(&eu_tenants)
     ));
     p.manifest(
         "tenant.yaml",

@@ -2,7 +2,7 @@
 //! that would quietly do nothing are errors, `status` says "behind", `apply`
 //! asks on a terminal, and each fact is told once, in the user's terms.
 
-mod support;
+use crate::support;
 
 use std::process::{Command, Output, Stdio};
 
@@ -37,11 +37,7 @@ async fn index_names(db: &str, collection: &str) -> Vec<String> {
 fn fleet(n: usize) -> (Project, Vec<String>) {
     let p = Project::new();
     let tenants: Vec<String> = (0..n).map(|_| p.tenant()).collect();
-    let list: Vec<String> = tenants.iter().map(|t| format!("\"{t}\"")).collect();
-    p.config(&format!(
-        "[tenants]\nsource = \"list\"\ndatabases = [{}]\n",
-        list.join(", ")
-    ));
+    p.config(&listed_tenants(&tenants));
     p.manifest("public.yaml", USERS);
     p.manifest("tenant.yaml", MESSAGES);
     (p, tenants)

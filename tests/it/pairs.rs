@@ -23,13 +23,13 @@
 //! - `mig validate` must not refuse a declared set the server builds.
 //!
 //! Each disagreement is shrunk to a minimal pair and printed with a
-//! ready-to-paste entry for `tests/pairs/regressions.yaml`, whose pairs every
+//! ready-to-paste entry for `tests/it/pairs/regressions.yaml`, whose pairs every
 //! run checks first.
 //!
 //! ```sh
-//! scripts/test --test pairs -- --nocapture                      # seed 1, 40 pairs
-//! MIG_PAIRS_SEED=random MIG_PAIRS_CASES=1000 scripts/test --test pairs -- --nocapture
-//! MIG_PAIRS_SEED=7 MIG_PAIRS_RECORD=1 scripts/test --test pairs   # appends new minimal pairs
+//! scripts/test --test it pairs:: -- --nocapture                  # seed 1, 40 pairs
+//! MIG_PAIRS_SEED=random MIG_PAIRS_CASES=1000 scripts/test --test it pairs:: -- --nocapture
+//! MIG_PAIRS_SEED=7 MIG_PAIRS_RECORD=1 scripts/test --test it pairs::   # appends new minimal pairs
 //! ```
 //!
 //! Knobs: `MIG_PAIRS_SEED` (a number, or `random`), `MIG_PAIRS_CASES` (random
@@ -39,11 +39,9 @@
 //! (append newly found minimal pairs to the regression file), `MIG_PAIRS_ONLY`
 //! (`41,64`: of the random pairs, only those; the regressions still run).
 
-mod support;
+use crate::support;
 
-#[allow(dead_code)]
-#[path = "differential/grammar.rs"]
-mod grammar;
+use crate::grammar;
 
 #[path = "pairs/grammar.rs"]
 mod pair_grammar;
@@ -71,7 +69,7 @@ const DEFAULT_SECONDS: u64 = 25;
 const CONCURRENCY: usize = 4;
 
 fn regression_file() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/pairs/regressions.yaml")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/pairs/regressions.yaml")
 }
 
 #[derive(Clone, Debug)]
@@ -1099,30 +1097,9 @@ fn regression_entry(pair: &Pair, f: &Finding) -> String {
     )
 }
 
-fn seed() -> u64 {
-    match std::env::var("MIG_PAIRS_SEED").ok().as_deref() {
-        None | Some("") => DEFAULT_SEED,
-        Some("random") => {
-            let t = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap();
-            t.as_nanos() as u64 ^ std::process::id() as u64
-        }
-        Some(n) => n.parse().expect("MIG_PAIRS_SEED: a number or `random`"),
-    }
-}
-
-fn knob(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .map(|n| n.parse().unwrap_or_else(|_| panic!("{name}: a number")))
-        .unwrap_or(default)
-}
-
 #[tokio::test]
 async fn mig_apply_ends_where_mongod_puts_each_pair() {
-    let seed = seed();
+    let seed = random_seed("MIG_PAIRS_SEED", DEFAULT_SEED);
     let count = knob("MIG_PAIRS_CASES", DEFAULT_CASES as u64) as usize;
     let batch = (knob("MIG_PAIRS_BATCH", DEFAULT_BATCH as u64) as usize).max(1);
     let deadline = Instant::now() + Duration::from_secs(knob("MIG_PAIRS_SECONDS", DEFAULT_SECONDS));

@@ -1,5 +1,5 @@
 //! `schema/*.json` must match the types that read manifests and mig.toml.
-//! Regenerate with: MIG_UPDATE_SCHEMAS=1 cargo test --test schema (or `mig schema`).
+//! Regenerate with: MIG_UPDATE_SCHEMAS=1 cargo test --test it schema:: (or `mig schema`).
 
 use std::path::Path;
 
@@ -13,7 +13,7 @@ fn check(file: &str, generated: String) {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "{} is stale; regenerate it with: MIG_UPDATE_SCHEMAS=1 cargo test --test schema",
+        "{} is stale; regenerate it with: MIG_UPDATE_SCHEMAS=1 cargo test --test it schema::",
         path.display()
     );
 }

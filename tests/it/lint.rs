@@ -2,7 +2,7 @@
 //! dates, indexes unused across tenants), severities from mig.toml and exit
 //! codes, `plan` failing on lint errors, and that lint writes nothing.
 
-mod support;
+use crate::support;
 
 use futures::TryStreamExt;
 use mongodb::bson::{doc, DateTime, Document};
@@ -29,11 +29,7 @@ fn tenants_project(n: usize, extra: &str) -> (Project, Vec<String>) {
 }
 
 fn configure(p: &Project, tenants: &[String], extra: &str) {
-    let list: Vec<String> = tenants.iter().map(|n| format!("\"{n}\"")).collect();
-    p.config_without_public(&format!(
-        "[tenants]\nsource = \"list\"\ndatabases = [{}]\n{extra}",
-        list.join(", ")
-    ));
+    p.config_without_public(&format!("{}{extra}", listed_tenants(tenants)));
 }
 
 /// (rule, collection.index, severity) of each finding.

@@ -2,7 +2,7 @@
 //! `apply` say each one in words, with file, line and column, report every
 //! problem of every file in one run, exit 1, and touch no database.
 
-mod support;
+use crate::support;
 
 use mongodb::bson::{doc, Bson};
 use support::*;
