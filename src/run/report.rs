@@ -28,6 +28,9 @@ pub struct TargetReport {
     pub deferred: Option<String>,
     /// The collections read and the fingerprint of what was read (for saved plans).
     pub read: Option<(Vec<String>, String)>,
+    /// Read again after its migrations, the database planned other index
+    /// steps than those shown: that plan (not run; the next run's).
+    pub replanned: Option<DatabasePlan>,
     /// Data migrations: pending (plan), run (apply) or reverted (down).
     pub migrations: Vec<MigrationOutcome>,
     /// The database's changelog, when it was read.
@@ -47,6 +50,7 @@ impl TargetReport {
             skipped: None,
             deferred: None,
             read: None,
+            replanned: None,
             migrations: Vec::new(),
             changelog: Vec::new(),
             warnings: Vec::new(),
