@@ -92,6 +92,10 @@ pub(super) fn convert_index(decl: &IndexDecl) -> (IndexSpec, Vec<rules::Finding>
         bits: decl.bits.map(|b| b.as_f64().trunc() as i32),
         min: decl.min,
         max: decl.max,
+        // Sent as the int the server reports back (`listIndexes`), so that
+        // what it keeps is what it shows.
+        finest_level: decl.finest_level.map(|n| n.as_f64() as i32),
+        coarsest_level: decl.coarsest_level.map(|n| n.as_f64() as i32),
         keys,
         other,
         server_form: None,
