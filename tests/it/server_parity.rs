@@ -627,7 +627,15 @@ async fn a_changed_sphere_level_is_rebuilt_and_then_in_sync() {
     let manifest = |options: &str| {
         format!("scope: public\ncollections:\n  - name: places\n    indexes:\n      - {{ name: geo, keys: {{ loc: 2dsphere }}{options} }}\n")
     };
-    let steps: &[(&str, Option<i32>, Option<i32>, &[&str])] = &[
+    // The declared options, the levels the server then reports (finest,
+    // coarsest), and the differences the plan gives for getting there.
+    type Step = (
+        &'static str,
+        Option<i32>,
+        Option<i32>,
+        &'static [&'static str],
+    );
+    let steps: &[Step] = &[
         ("", None, None, &[]),
         (
             ", finestIndexedLevel: 17, coarsestIndexedLevel: 5",
