@@ -4,15 +4,16 @@
 
 use bson::{Bson, Document};
 
-use super::extjson::to_document;
+use super::extjson::option_document;
 use super::file::{DocValue, Flag, IndexDecl, KeyValue, Number};
 use super::rules;
+use crate::diagnostics::Format;
 use crate::model::IndexSpec;
 
 /// The model of one declaration, normalized the way the server stores it
 /// (a fractional TTL, `bits` or text weight is truncated; `unique: 1` is
 /// true). Problems reading a document-valued option come back as findings.
-pub(super) fn convert_index(decl: &IndexDecl) -> (IndexSpec, Vec<rules::Finding>) {
+pub(super) fn convert_index(decl: &IndexDecl, format: Format) -> (IndexSpec, Vec<rules::Finding>) {
     let mut findings = Vec::new();
     let mut keys = Document::new();
     for (field, value) in &decl.keys {
@@ -27,7 +28,7 @@ pub(super) fn convert_index(decl: &IndexDecl) -> (IndexSpec, Vec<rules::Finding>
     }
     let mut doc = |value: &Option<DocValue>, field: &str| -> Option<Document> {
         let value = value.as_ref()?;
-        match to_document(&value.0) {
+        match option_document(field, &value.0, format) {
             Ok(d) => Some(d),
             Err(why) => {
                 findings.push(rules::Finding {

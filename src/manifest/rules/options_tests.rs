@@ -11,7 +11,7 @@ fn decl(json: &str) -> IndexDecl {
 /// `sphere_levels` over one declaration: `(option, message, warning)` each.
 fn levels(json: &str) -> Vec<(String, String, bool)> {
     let d = decl(json);
-    let (spec, _) = crate::manifest::convert::convert_index(&d);
+    let (spec, _) = crate::manifest::convert::convert_index(&d, crate::diagnostics::Format::Yaml);
     let mut out = Vec::new();
     sphere_levels(&d, plugin_of(&spec.keys), &mut out);
     out.into_iter()
