@@ -24,6 +24,8 @@ const FIELDS: &[&str] = &[
     "bits",
     "min",
     "max",
+    "finestIndexedLevel",
+    "coarsestIndexedLevel",
     "expireAfterSeconds",
     "hidden",
 ];
