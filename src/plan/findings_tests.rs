@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::model::{Collection, IndexSpec};
 use bson::doc;

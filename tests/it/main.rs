@@ -16,6 +16,7 @@ mod support;
 mod grammar;
 
 mod architecture;
+mod both_ways;
 mod clusters;
 mod collections;
 mod connection;
