@@ -5,7 +5,7 @@ use clap::Args;
 
 use crate::config::Settings;
 use crate::manifest::Manifests;
-use crate::plan::saved::{SavedPlan, SavedTarget};
+use crate::plan::saved::{SavedPlan, SavedPlanError, SavedTarget};
 use crate::render;
 use crate::run::Migrations;
 
@@ -143,7 +143,14 @@ async fn apply(
     }
     if let Some(path) = &args.saved {
         // A saved plan was reviewed when it was made: applied without asking.
-        let saved = SavedPlan::read(path).map_err(Failure::other)?;
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            Failure::other(SavedPlanError::Read {
+                path: shown.clone(),
+                source,
+            })
+        })?;
+        let saved = SavedPlan::parse(&text, &shown).map_err(Failure::other)?;
         return run(Some((args, name)), Some(saved)).await.map(|(o, _)| o);
     }
     if args.yes || !confirm::interactive() {

@@ -1,7 +1,7 @@
 //! The layering ARCHITECTURE.md describes, checked on the source: no two
 //! top-level modules import each other (directly or through others), nor
 //! two modules of one folder at any level, the planner imports only the
-//! model, migrations are reached through `migrate::api` only, and nothing
+//! model, the pure core (model, plan, lint) does no I/O, migrations are reached through `migrate::api` only, and nothing
 //! returns `Result<_, String>`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -86,6 +86,34 @@ fn the_planner_imports_only_the_model() {
     let graph = imports();
     let plan: Vec<&String> = graph["plan"].iter().collect();
     assert_eq!(plan, vec!["model"], "plan/ must stay pure");
+}
+
+/// The pure core (the model, the planner, the lint rules) reads no file,
+/// talks to no server, and spawns nothing: the edges do (`cli/`, `server/`).
+#[test]
+fn the_pure_core_does_no_io() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    for module in ["model", "plan", "lint"] {
+        for file in rust_files(&src.join(module)) {
+            if file.to_string_lossy().ends_with("tests.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).unwrap();
+            for io in [
+                "std::fs",
+                "tokio::",
+                "mongodb::",
+                "std::process",
+                "std::net",
+            ] {
+                if text.contains(io) {
+                    found.push(format!("{}: {io}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "I/O in the pure core: {found:#?}");
 }
 
 #[test]

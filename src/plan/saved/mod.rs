@@ -151,14 +151,12 @@ impl SavedTarget {
 }
 
 impl SavedPlan {
-    pub fn read(path: &std::path::Path) -> Result<SavedPlan, SavedPlanError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| SavedPlanError::Read {
-            path: shown.clone(),
-            source,
-        })?;
+    /// A saved plan from the text of the file named `shown` (read by the
+    /// command line: the planner does no I/O).
+    pub fn parse(text: &str, shown: &str) -> Result<SavedPlan, SavedPlanError> {
+        let shown = shown.to_string();
         // The format first, so an older plan gets the message that says so.
-        let format = serde_json::from_str::<serde_json::Value>(&text)
+        let format = serde_json::from_str::<serde_json::Value>(text)
             .ok()
             .and_then(|v| v.get("format").and_then(|f| f.as_u64()));
         if let Some(found) = format.filter(|f| *f != u64::from(FORMAT)) {
@@ -167,7 +165,7 @@ impl SavedPlan {
                 found: found as u32,
             });
         }
-        serde_json::from_str(&text).map_err(|source| SavedPlanError::Parse {
+        serde_json::from_str(text).map_err(|source| SavedPlanError::Parse {
             path: shown,
             source,
         })

@@ -167,16 +167,10 @@ fn blocked_changes_saved_with_their_steps_lose_them_at_apply_time() {
 
 #[test]
 fn plans_of_another_format_or_broken_are_refused_clearly() {
-    let dir = tempfile::tempdir().unwrap();
-    let old = dir.path().join("old.json");
-    std::fs::write(
-        &old,
-        r#"{"format": 1, "mig_version": "0.1.0", "created_at": "", "targets": []}"#,
-    )
-    .unwrap();
-    let e = SavedPlan::read(&old).unwrap_err().to_string();
+    let old = r#"{"format": 1, "mig_version": "0.1.0", "created_at": "", "targets": []}"#;
+    let e = SavedPlan::parse(old, "old.json").unwrap_err().to_string();
     assert!(
-        e.contains("format 1") && e.contains("mig plan --out"),
+        e.contains("old.json") && e.contains("format 1") && e.contains("mig plan --out"),
         "{e}"
     );
 
