@@ -8,7 +8,8 @@ use crate::config::{Discovery, Settings};
 use crate::model::Scope;
 use crate::server::{self, errors, inspect};
 use crate::targets::routing::{self, Claims, Misrouted};
-use crate::targets::{self, Rejected, Selection, Target, Unmatched};
+use crate::targets::{self, Discovered, Looked, Rejected, Selection, Target, Unmatched};
+use bson::{doc, Document};
 
 /// Connects to every cluster the run needs, at once: the selected ones,
 /// and the public one when the registry is read there. Never fails: a
@@ -83,8 +84,9 @@ pub(super) async fn resolve(
         ..Default::default()
     };
     if selection.wants_tenants() {
-        let (claims, rejected) = claims(settings, &mut members).await?;
+        let (claims, rejected, looked) = claims(settings, &mut members).await?;
         fleet.rejected = rejected;
+        fleet.discovery = looked;
         let names: Vec<String> = settings.clusters.iter().map(|c| c.name.clone()).collect();
         let present: Vec<(String, Vec<String>)> = members
             .iter()
@@ -156,14 +158,15 @@ fn concerns(why: &Misrouted, selected: &dyn Fn(&str) -> bool, selection: &Select
 }
 
 /// What says where each tenant lives: the registry's entries, or what each
-/// cluster's own discovery finds. A cluster whose tenants can't be found
-/// (down, or its databases not listed, with a prefix or regex) is failed.
+/// cluster's own discovery finds, and how discovery went (none when a
+/// cluster's tenants could not be found: then nobody can say none were). A
+/// cluster whose tenants can't be found (down, or its databases not listed,
+/// with a prefix or regex) is failed.
 async fn claims(
     settings: &Settings,
     members: &mut [Member],
-) -> Result<(Claims, Vec<Rejected>), RunError> {
-    let public = settings.public_database.as_deref();
-    if let Discovery::Registry { .. } = &settings.discovery {
+) -> Result<(Claims, Vec<Rejected>, Option<Looked>), RunError> {
+    if let Discovery::Registry { collection, .. } = &settings.discovery {
         let cluster = settings.public_cluster.as_deref().unwrap_or_default();
         let member = members.iter().find(|m| m.name == cluster);
         let conn = match member.map(|m| &m.conn) {
@@ -175,40 +178,73 @@ async fn claims(
             }
             None => return Err(RunError::Discovery(format!("no cluster {cluster}"))),
         };
-        let (entries, mut rejected) = targets::read_registry(&conn.client, settings)
+        let explain = |e: mongodb::error::Error| RunError::Discovery(errors::explain(&e));
+        let (entries, why) = targets::read_registry(&conn.client, settings)
             .await
-            .map_err(|e| RunError::Discovery(errors::explain(&e)))?;
+            .map_err(explain)?;
+        let mut looked = Looked::start(settings);
+        if let Some(public) = &settings.public_database {
+            let all = conn
+                .client
+                .database(public)
+                .collection::<Document>(collection)
+                .count_documents(doc! {})
+                .await
+                .map_err(explain)?;
+            looked.read = usize::try_from(all).unwrap_or(usize::MAX);
+        }
+        looked.matched = Some(entries.len() + why.len());
         let names = entries.iter().map(|e| e.database.clone()).collect();
-        let (kept, more) = targets::filter_tenants(names, &settings.exclude, public);
-        rejected.extend(more);
+        let found = Discovered::from(settings, looked, names, why);
         let entries = entries
             .into_iter()
-            .filter(|e| kept.contains(&e.database))
+            .filter(|e| found.tenants.contains(&e.database))
             .collect();
-        return Ok((Claims::Registry(entries), rejected));
+        return Ok((
+            Claims::Registry(entries),
+            found.rejected,
+            Some(found.looked),
+        ));
     }
     let mut lists = Vec::new();
     let mut rejected = Vec::new();
+    let mut each = Vec::new();
+    let mut complete = true;
     for m in members.iter_mut() {
+        let mut looked = Looked::start(&m.settings);
         let found = match (&m.settings.discovery, &m.conn) {
             (Discovery::None, _) => continue,
-            (Discovery::List(names), _) => names.clone(),
+            (Discovery::List(names), _) => {
+                looked.read = names.len();
+                names.clone()
+            }
             (discovery, Ok(conn)) => match &conn.listed {
-                Ok(listed) => targets::matching(discovery, listed.clone()),
+                Ok(listed) => {
+                    looked.read = listed.len();
+                    let found = targets::matching(discovery, listed.clone());
+                    looked.matched = Some(found.len());
+                    found
+                }
                 Err(why) => {
                     let why = format!("its tenants could not be found: {why}");
                     m.fail(why);
+                    complete = false;
                     continue;
                 }
             },
             // Down: its tenants are unknown; the cluster fails with why.
-            (_, Err(_)) => continue,
+            (_, Err(_)) => {
+                complete = false;
+                continue;
+            }
         };
-        let (kept, more) = targets::filter_tenants(found, &settings.exclude, public);
-        rejected.extend(more);
-        lists.push((m.name.clone(), kept));
+        let found = Discovered::from(&m.settings, looked, found, Vec::new());
+        rejected.extend(found.rejected);
+        each.push((m.name.clone(), found.looked));
+        lists.push((m.name.clone(), found.tenants));
     }
-    Ok((Claims::PerCluster(lists), rejected))
+    let looked = Looked::over_clusters(each).filter(|_| complete);
+    Ok((Claims::PerCluster(lists), rejected, looked))
 }
 
 #[cfg(test)]

@@ -99,7 +99,13 @@ pub async fn open(
 ) -> Result<Fleet, RunError> {
     if settings.has_clusters() {
         let members = clusters::connect(settings, selection).await;
-        return clusters::resolve(settings, members, selection).await;
+        let mut fleet = clusters::resolve(settings, members, selection).await?;
+        // A saved plan's databases are its own, as on one server: how
+        // discovery went (read only to route them) is not its report's.
+        if saved.is_some() {
+            fleet.discovery = None;
+        }
+        return Ok(fleet);
     }
     let client = crate::server::connect(settings).await?;
     let server = crate::server::inspect::server_info(&client).await?;

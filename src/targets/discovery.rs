@@ -186,7 +186,7 @@ pub fn check_found(
 /// Finds the tenant databases the settings describe.
 pub async fn discover(client: &Client, settings: &Settings) -> mongodb::error::Result<Discovered> {
     let public = settings.public_database.as_deref();
-    let mut looked = Looked::new(&settings.discovery, public, settings.allow_empty_tenants);
+    let mut looked = Looked::start(settings);
     let mut rejected = Vec::new();
     let candidates = match &settings.discovery {
         Discovery::None => Vec::new(),
@@ -216,19 +216,78 @@ pub async fn discover(client: &Client, settings: &Settings) -> mongodb::error::R
             entries.into_iter().map(|e| e.database).collect()
         }
     };
-    looked.excluded = candidates
-        .iter()
-        .filter(|c| settings.exclude.contains(c))
-        .count();
-    let (tenants, more) = filter_tenants(candidates, &settings.exclude, public);
-    rejected.extend(more);
-    looked.skip(&rejected);
-    looked.tenants = tenants.len();
-    Ok(Discovered {
-        tenants,
-        rejected,
-        looked,
-    })
+    Ok(Discovered::from(settings, looked, candidates, rejected))
+}
+
+impl Discovered {
+    /// What discovery found of `candidates` (`looked` counting what it read
+    /// and matched): the tenants, once `exclude` and the names that can't
+    /// be tenants are left out, and how it went.
+    pub fn from(
+        settings: &Settings,
+        mut looked: Looked,
+        candidates: Vec<String>,
+        mut rejected: Vec<Rejected>,
+    ) -> Discovered {
+        let public = settings.public_database.as_deref();
+        looked.excluded = candidates
+            .iter()
+            .filter(|c| settings.exclude.contains(c))
+            .count();
+        let (tenants, more) = filter_tenants(candidates, &settings.exclude, public);
+        rejected.extend(more);
+        looked.skip(&rejected);
+        looked.tenants = tenants.len();
+        Discovered {
+            tenants,
+            rejected,
+            looked,
+        }
+    }
+}
+
+impl Looked {
+    /// Where `settings`' discovery looks, nothing counted yet.
+    pub fn start(settings: &Settings) -> Looked {
+        Looked::new(
+            &settings.discovery,
+            settings.public_database.as_deref(),
+            settings.allow_empty_tenants,
+        )
+    }
+
+    /// Over `[clusters]`: how each cluster's discovery went, as one. With
+    /// one cluster, its own; with several, their counts added and where
+    /// each looked named by its cluster.
+    pub fn over_clusters(each: Vec<(String, Looked)>) -> Option<Looked> {
+        let mut each = each.into_iter();
+        let (first_name, first) = each.next()?;
+        let rest: Vec<(String, Looked)> = each.collect();
+        if rest.is_empty() {
+            return Some(first);
+        }
+        let mut all = first.clone();
+        all.described = format!("cluster {first_name}: {}", first.described);
+        for (name, l) in rest {
+            all.described += &format!("; cluster {name}: {}", l.described);
+            all.read += l.read;
+            all.matched = match (all.matched, l.matched) {
+                (None, None) => None,
+                (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+            };
+            all.skipped += l.skipped;
+            for (why, n) in l.why {
+                match all.why.iter_mut().find(|(w, _)| *w == why) {
+                    Some((_, m)) => *m += n,
+                    None => all.why.push((why, n)),
+                }
+            }
+            all.excluded += l.excluded;
+            all.tenants += l.tenants;
+            all.allow_empty &= l.allow_empty;
+        }
+        Some(all)
+    }
 }
 
 /// The databases of `listed` a prefix or regex discovery matches, sorted;
