@@ -140,7 +140,7 @@ async fn apply(
     }
     if let Some(path) = &args.saved {
         // A saved plan was reviewed when it was made: applied without asking.
-        let saved = SavedPlan::read(path).map_err(Failure::other)?;
+        let saved = SavedPlan::read(path).map_err(Failure::from)?;
         return run(Some((args, name)), Some(saved)).await;
     }
     if args.yes || !confirm::interactive() {
@@ -171,7 +171,7 @@ async fn apply(
     if !confirm::ask(&format!(
         "Apply this plan to {databases} database(s)? Nothing has been written yet."
     )) {
-        return Err(Failure::other(Cancelled(name.to_string())));
+        return Err(Failure::from(Cancelled(name.to_string())));
     }
     // Exactly the plan shown (a database that changed since is skipped, as
     // with a saved plan); migrations change the data the index plan is made
@@ -179,7 +179,7 @@ async fn apply(
     let migrating = plan
         .targets
         .iter()
-        .any(|t| t.migrations.iter().any(|m| m.status == "pending"));
+        .any(|t| t.migrations_with(crate::run::MigrationStatus::Pending) > 0);
     let shown =
         (!migrating).then(|| saved_plan(plan.targets.iter().filter_map(saved_target).collect()));
     let done = run(Some((args, name)), shown).await?;

@@ -150,7 +150,7 @@ fn steps(plan: &DatabasePlan, applied: Option<&Applied>) -> Value {
             if let Some(outcome) = applied.and_then(|a| a.steps.get(n)) {
                 let (ok, error, skipped) = match outcome {
                     StepOutcome::Done => (true, None, false),
-                    StepOutcome::Failed(e) => (false, Some(e.as_str()), false),
+                    StepOutcome::Failed(e) => (false, Some(e.to_string()), false),
                     StepOutcome::Skipped | StepOutcome::Deferred => (false, None, true),
                 };
                 m.insert("ok".into(), json!(ok));
@@ -173,7 +173,7 @@ fn migrations(t: &crate::run::TargetReport) -> Value {
         .map(|m| json!({
             "id": m.id,
             "description": m.description,
-            "status": m.status,
+            "status": m.status.as_str(),
             "error": m.error,
             "steps": m.steps,
         }))
@@ -192,7 +192,7 @@ pub fn status_database(
         "database": t.target.database,
         "scope": t.target.scope.to_string(),
         "status": state.as_str(),
-        "error": t.error,
+        "error": t.error().map(ToString::to_string),
         "index_changes": t.plan.as_ref().map_or(0, |p| p.changes.len()),
         "indexes_clean": t.plan.as_ref().is_some_and(|p| p.is_empty()),
         "warnings": t.warnings,
@@ -437,8 +437,8 @@ pub fn tail(rejected: &[crate::targets::Rejected], tally: &Tally) -> Map<String,
             "databases": tally.databases,
             "failed": tally.failed,
             "failed_steps": tally.failed_steps,
-            "migrations_pending": tally.migration_runs("pending"),
-            "migrations_applied": tally.migration_runs("applied"),
+            "migrations_pending": tally.migration_runs(crate::run::MigrationStatus::Pending),
+            "migrations_applied": tally.migration_runs(crate::run::MigrationStatus::Applied),
         }),
     );
     m
@@ -492,11 +492,11 @@ pub fn target(t: &crate::run::TargetReport, applied: bool) -> Value {
         m.insert("warnings".into(), json!(t.warnings));
     }
     m.insert("unmanaged".into(), json!(left));
-    let status = if t.skipped.is_some() {
+    let status = if t.skipped().is_some() {
         "skipped"
     } else if t.failed() {
         "failed"
-    } else if t.deferred.is_some() {
+    } else if t.deferred().is_some() {
         "deferred"
     } else if t.failed() {
         "failed"
@@ -508,13 +508,13 @@ pub fn target(t: &crate::run::TargetReport, applied: bool) -> Value {
         "pending"
     };
     m.insert("status".into(), json!(status));
-    if let Some(e) = &t.error {
-        m.insert("error".into(), json!(e));
+    if let Some(e) = t.error() {
+        m.insert("error".into(), json!(e.message));
     }
-    if let Some(why) = &t.skipped {
-        m.insert("skipped".into(), json!(why));
+    if let Some(why) = t.skipped() {
+        m.insert("skipped".into(), json!(why.to_string()));
     }
-    if let Some(why) = &t.deferred {
+    if let Some(why) = t.deferred() {
         m.insert("deferred".into(), json!(why));
     }
     m.insert("outcome".into(), json!(t.outcome(applied)));
@@ -700,7 +700,13 @@ mod tests {
             .collect();
         TargetReport {
             plan: (!error).then(|| DatabasePlan::new(name, Scope::Tenant, changes)),
-            error: error.then(|| "cannot read: \"x\"\nsecond line".to_string()),
+            outcome: match error {
+                true => crate::run::DatabaseOutcome::Failed(crate::run::DatabaseError {
+                    kind: crate::run::ErrorKind::Read,
+                    message: "cannot read: \"x\"\nsecond line".into(),
+                }),
+                false => Default::default(),
+            },
             ..TargetReport::new(Target {
                 database: name.into(),
                 scope: Scope::Tenant,

@@ -63,7 +63,7 @@ impl DatabaseStatus {
 
 /// Fully migrated (nothing pending, indexes clean), behind, or failed.
 pub(crate) fn status_of(t: &TargetReport, rows: &[StatusRow]) -> DatabaseStatus {
-    if t.error.is_some() || rows.iter().any(|r| r.state == "failed") {
+    if t.error().is_some() || rows.iter().any(|r| r.state == "failed") {
         DatabaseStatus::Failed
     } else if rows.iter().any(|r| r.state != "applied")
         || t.plan.as_ref().is_some_and(|p| !p.is_empty())

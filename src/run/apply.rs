@@ -18,7 +18,10 @@ use crate::targets::Target;
 use super::migrations::migrations_apply;
 use super::plan::{finish_plan, vanished_check};
 use super::rollout::ClusterGate;
-use super::{request, take_lock, Context, OnError, RunError, RunOptions, TargetReport};
+use super::{
+    request, take_lock, Context, DatabaseOutcome, OnError, RunError, RunOptions, SkipReason,
+    TargetReport,
+};
 
 pub(super) async fn apply_each(
     ctx: &Context<'_>,
@@ -115,13 +118,10 @@ async fn apply_unless_stopped(
     stop: &AtomicBool,
 ) -> TargetReport {
     let report = if stop.load(Ordering::SeqCst) {
-        TargetReport {
-            skipped: Some("not started: an earlier database failed (--on-error stop)".into()),
-            ..TargetReport::new(target)
-        }
+        TargetReport::skipping(target, SkipReason::EarlierFailed)
     } else if let Some(why) = options.controls.with(&ctx.settings.rollout).not_now() {
         TargetReport {
-            deferred: Some(why),
+            outcome: DatabaseOutcome::Deferred(why),
             ..TargetReport::new(target)
         }
     } else {
@@ -178,7 +178,7 @@ async fn apply_one(
     let db = ctx.client.database(&report.target.database);
     // Before the lock, whose document would bring a dropped database back.
     if let Err(e) = vanished_check(ctx, &report.target).await {
-        report.error = Some(e.to_string());
+        report.outcome = DatabaseOutcome::Failed(e.into());
         return report;
     }
     let Some(lock) = take_lock(&db, lock_options, &mut report).await else {
@@ -186,7 +186,7 @@ async fn apply_one(
     };
     if saved.is_none() {
         if let Err(e) = migrations_apply(ctx, &mut report, &lock).await {
-            report.error = Some(e.to_string());
+            report.outcome = DatabaseOutcome::Failed(e.into());
             lock.release().await;
             return report;
         }
@@ -216,7 +216,9 @@ async fn apply_one(
         _ => (Vec::new(), Vec::new()),
     };
     match plan {
-        Err(e @ RunError::Drifted { .. }) => report.skipped = Some(e.to_string()),
+        Err(RunError::Drifted { now, planned }) => {
+            report.outcome = DatabaseOutcome::Skipped(SkipReason::Drifted { now, planned })
+        }
         Ok(mut plan) => {
             let mut applied = Applied::default();
             let gate = ClusterGate {
@@ -253,11 +255,14 @@ async fn apply_one(
             }
             plan.steps.splice(0..0, migration_steps);
             applied.steps.splice(0..0, migration_outcomes);
-            report.deferred = applied.deferred.clone();
+            report.outcome = match &applied.deferred {
+                Some(why) => DatabaseOutcome::Deferred(why.clone()),
+                None => DatabaseOutcome::Applied,
+            };
             report.plan = Some(plan);
             report.applied = Some(applied);
         }
-        Err(e) => report.error = Some(e.to_string()),
+        Err(e) => report.outcome = DatabaseOutcome::Failed(e.into()),
     }
     lock.release().await;
     report
