@@ -5,7 +5,7 @@ use clap::Args;
 
 use crate::config::Settings;
 use crate::manifest::Manifests;
-use crate::plan::saved::SavedPlan;
+use crate::plan::saved::{SavedPlan, SavedTarget};
 use crate::render;
 use crate::run::Migrations;
 
@@ -117,6 +117,8 @@ async fn apply(
     args: &ApplyArgs,
     name: &str,
 ) -> Outcome {
+    // The outcome, and the databases that stopped after their migrations
+    // because they then planned other index steps (with those steps).
     let run = |apply, saved| async move {
         let job = Job {
             args: &args.run,
@@ -126,25 +128,26 @@ async fn apply(
         let printer = Printer::new(global, false);
         let printer = plan_or_apply(global, settings, manifests, migrations, job, printer).await?;
         // Deferred by the rollout (interrupted, its window closed): not a failure.
-        Ok::<Success, Failure>(match printer.deferred() {
+        let outcome = match printer.deferred() {
             true => Success::Deferred,
             false => Success::Done,
-        })
+        };
+        Ok::<(Success, Vec<SavedTarget>), Failure>((outcome, printer.replanned))
     };
     if args.dry_run || settings.dry_run {
         let outcome = run(None, None).await;
         if global.format == OutputFormat::Text && !global.quiet {
             output::stderr("Dry run: nothing was written.\n");
         }
-        return outcome;
+        return outcome.map(|(o, _)| o);
     }
     if let Some(path) = &args.saved {
         // A saved plan was reviewed when it was made: applied without asking.
         let saved = SavedPlan::read(path).map_err(Failure::from)?;
-        return run(Some((args, name)), Some(saved)).await;
+        return run(Some((args, name)), Some(saved)).await.map(|(o, _)| o);
     }
     if args.yes || !confirm::interactive() {
-        return run(Some((args, name)), None).await;
+        return run(Some((args, name)), None).await.map(|(o, _)| o);
     }
     let mut collector = Collector::default();
     let job = Job::plan(&args.run);
@@ -174,15 +177,24 @@ async fn apply(
         return Err(Failure::from(Cancelled(name.to_string())));
     }
     // Exactly the plan shown (a database that changed since is skipped, as
-    // with a saved plan); migrations change the data the index plan is made
-    // on, so with migrations pending the index plan is made again after them.
-    let migrating = plan
-        .targets
-        .iter()
-        .any(|t| t.migrations_with(crate::run::MigrationStatus::Pending) > 0);
-    let shown =
-        (!migrating).then(|| saved_plan(plan.targets.iter().filter_map(saved_target).collect()));
-    let done = run(Some((args, name)), shown).await?;
+    // with a saved plan). Where migrations run first, the index steps shown
+    // run only if the database, read again after them, plans the same.
+    let shown = saved_plan(plan.targets.iter().filter_map(saved_target).collect());
+    let (mut done, replanned) = run(Some((args, name)), Some(shown)).await?;
+    // Those that planned otherwise stopped there: their new plan (printed
+    // with them above) is asked about again.
+    if !replanned.is_empty() {
+        let question = format!(
+            "{} database(s) plan other index steps after their migrations (above). \
+             Apply the new plan to them? Their index steps have not been run.",
+            replanned.len()
+        );
+        if confirm::ask(&question) {
+            done = run(Some((args, name)), Some(saved_plan(replanned)))
+                .await?
+                .0;
+        }
+    }
     // Over clusters, the tenants the routing refused were shown failed in
     // the plan above; the apply of that plan leaves them out, and still fails.
     let refused = plan
@@ -190,7 +202,7 @@ async fn apply(
         .iter()
         .filter(|t| !plan.clusters.is_empty() && t.cluster.is_none() && t.failed())
         .count();
-    if refused > 0 && !migrating {
+    if refused > 0 {
         return Err(Failure::Clusters(vec![format!(
             "{refused} tenant(s) not routed to a cluster, touched nowhere (the plan above says why)"
         )]));

@@ -228,6 +228,8 @@ impl Failure {
                 RunError::Discovery(_)
                 | RunError::Vanished(_)
                 | RunError::Drifted { .. }
+                | RunError::MigrationsChanged { .. }
+                | RunError::MigrationsNotRun(_)
                 | RunError::Saved(_)
                 | RunError::Migration(_)
                 | RunError::Lock(_)
@@ -326,10 +328,7 @@ mod tests {
         let io = Failure::from(std::io::Error::other("disk full"));
         assert_eq!(io.to_string(), "disk full");
         let run = Failure::from(RunError::Vanished("t1".into()));
-        assert_eq!(
-            run.to_string(),
-            RunError::Vanished("t1".into()).to_string()
-        );
+        assert_eq!(run.to_string(), RunError::Vanished("t1".into()).to_string());
     }
 
     #[test]
@@ -368,7 +367,10 @@ mod tests {
     fn every_failure_exits_1_and_pending_changes_2() {
         assert_eq!(Failure::Reported.exit_code(), EXIT_ERROR);
         assert_eq!(Failure::Problems(Vec::new()).exit_code(), EXIT_ERROR);
-        assert_eq!(Failure::from(std::io::Error::other("x")).exit_code(), EXIT_ERROR);
+        assert_eq!(
+            Failure::from(std::io::Error::other("x")).exit_code(),
+            EXIT_ERROR
+        );
         assert_eq!(Success::Done.exit_code(), EXIT_OK);
         assert_eq!(Success::ChangesPending.exit_code(), EXIT_CHANGES);
     }

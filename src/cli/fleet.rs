@@ -408,8 +408,6 @@ pub(super) async fn connect(
     let client = crate::server::connect(settings)
         .await
         .map_err(Failure::from)?;
-    let server = inspect::server_info(&client)
-        .await
-        .map_err(Failure::from)?;
+    let server = inspect::server_info(&client).await.map_err(Failure::from)?;
     Ok((client, server))
 }

@@ -417,8 +417,7 @@ fn one_cluster(
     }
     let cluster = match (name, settings.clusters.as_slice()) {
         (Some(name), _) => {
-            targets::check_clusters(settings, std::slice::from_ref(name))
-                .map_err(Failure::from)?;
+            targets::check_clusters(settings, std::slice::from_ref(name)).map_err(Failure::from)?;
             settings.cluster(name)
         }
         (None, [only]) => Some(only),

@@ -44,6 +44,9 @@ pub struct Printer {
     pub tally: Tally,
     /// `plan --out`: the plan of each database, to save.
     pub saved: Option<Vec<SavedTarget>>,
+    /// After an apply: the databases that, read again after their
+    /// migrations, planned other index steps than those shown, with that plan.
+    pub replanned: Vec<SavedTarget>,
     results: Vec<String>,
     /// What the command adds after the summary: JSON fields, and text.
     pub after_json: serde_json::Map<String, serde_json::Value>,
@@ -66,6 +69,7 @@ impl Printer {
             head: None,
             tally: Tally::default(),
             saved: keep_saved.then(Vec::new),
+            replanned: Vec::new(),
             results: Vec::new(),
             after_json: Default::default(),
             after_text: String::new(),
@@ -172,6 +176,11 @@ impl Listener for Printer {
         }
         if let Some(saved) = &mut self.saved {
             saved.extend(saved_target(&report));
+        }
+        if let (Some(now), Some((collections, fingerprint))) = (&report.replanned, &report.read) {
+            let mut saved = SavedTarget::new(now, collections.clone(), fingerprint.clone());
+            saved.cluster = report.cluster.clone();
+            self.replanned.push(saved);
         }
         if let Some(kept) = &mut self.markdown {
             kept.targets.push(report);

@@ -4,15 +4,16 @@
 
 use bson::{Bson, Document};
 
-use super::extjson::to_document;
+use super::extjson::option_document;
 use super::file::{DocValue, Flag, IndexDecl, KeyValue, Number};
 use super::rules;
+use crate::diagnostics::Format;
 use crate::model::IndexSpec;
 
 /// The model of one declaration, normalized the way the server stores it
 /// (a fractional TTL, `bits` or text weight is truncated; `unique: 1` is
 /// true). Problems reading a document-valued option come back as findings.
-pub(super) fn convert_index(decl: &IndexDecl) -> (IndexSpec, Vec<rules::Finding>) {
+pub(super) fn convert_index(decl: &IndexDecl, format: Format) -> (IndexSpec, Vec<rules::Finding>) {
     let mut findings = Vec::new();
     let mut keys = Document::new();
     for (field, value) in &decl.keys {
@@ -27,7 +28,7 @@ pub(super) fn convert_index(decl: &IndexDecl) -> (IndexSpec, Vec<rules::Finding>
     }
     let mut doc = |value: &Option<DocValue>, field: &str| -> Option<Document> {
         let value = value.as_ref()?;
-        match to_document(&value.0) {
+        match option_document(field, &value.0, format) {
             Ok(d) => Some(d),
             Err(why) => {
                 findings.push(rules::Finding {
@@ -92,6 +93,10 @@ pub(super) fn convert_index(decl: &IndexDecl) -> (IndexSpec, Vec<rules::Finding>
         bits: decl.bits.map(|b| b.as_f64().trunc() as i32),
         min: decl.min,
         max: decl.max,
+        // Sent as the int the server reports back (`listIndexes`), so that
+        // what it keeps is what it shows.
+        finest_level: decl.finest_level.map(|n| n.as_f64() as i32),
+        coarsest_level: decl.coarsest_level.map(|n| n.as_f64() as i32),
         keys,
         other,
         server_form: None,

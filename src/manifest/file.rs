@@ -190,6 +190,16 @@ pub struct IndexDecl {
     /// The text index version (1, 2 or 3; the server's default is 3).
     #[serde(rename = "textIndexVersion")]
     pub text_version: Option<Number>,
+    /// 2dsphere: the finest S2 cell level indexed, a whole number from 0 to
+    /// 30, not below `coarsestIndexedLevel` (the server's default is 16, or 14
+    /// with `2dsphereIndexVersion` 1 or 2).
+    #[serde(rename = "finestIndexedLevel")]
+    pub finest_level: Option<Number>,
+    /// 2dsphere: the coarsest S2 cell level indexed, a whole number from 0 to
+    /// 30, not above `finestIndexedLevel` (the server's default is 2, or 7
+    /// with `2dsphereIndexVersion` 1 or 2).
+    #[serde(rename = "coarsestIndexedLevel")]
+    pub coarsest_level: Option<Number>,
     #[serde(flatten)]
     #[schemars(skip)]
     pub unknown: BTreeMap<String, IgnoredAny>,

@@ -345,7 +345,7 @@ pub fn load_sources_for(
             if let Err(why) = check_collection_name(&coll.name) {
                 problems.push(about_collection("name", why.to_string()));
             }
-            let (options, findings) = rules::collection_options_for(&coll, release);
+            let (options, findings) = rules::collection_options_for(&coll, release, format);
             for f in findings {
                 let p = about_collection(&f.option, f.message);
                 if f.warning {
@@ -357,7 +357,7 @@ pub fn load_sources_for(
             let mut indexes = Vec::new();
             for (ii, decl) in &read_collection.indexes {
                 let ipath = format!("{cpath}.indexes[{ii}]");
-                let (spec, conversion) = convert_index(decl);
+                let (spec, conversion) = convert_index(decl, format);
                 let declared = Declared {
                     spec,
                     collection: coll.name.clone(),

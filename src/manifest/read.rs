@@ -250,6 +250,9 @@ impl Reader {
             "2dsphereIndexVersion" | "textIndexVersion" => {
                 Some("a version number: 1, 2 or 3".into())
             }
+            "finestIndexedLevel" | "coarsestIndexedLevel" => {
+                Some("a whole number from 0 to 30".into())
+            }
             _ => None,
         };
         if let Some(named) = named {

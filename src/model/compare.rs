@@ -17,7 +17,7 @@
 //! their names. Their other options then either change in place (`collMod`:
 //! a TTL value, a TTL added to a single-field index, `hidden`) or need a new
 //! build that can't stand beside the old one (text weights and languages,
-//! 2d bits and bounds, a TTL removed).
+//! 2d bits and bounds, 2dsphere cell levels, a TTL removed).
 
 use std::collections::BTreeMap;
 
@@ -194,6 +194,19 @@ pub fn differences(
         live.max.or(geo.then_some(180.0)),
     );
     check("max", dmax == lmax);
+    // Unlike `bits`, an unset level is not its default: the server takes
+    // `{finestIndexedLevel: 16}` and none for another index (same key: code
+    // 85, "equivalent ... different options", mongod 6.0.5), and its default
+    // follows `2dsphereIndexVersion`. On any index type, as the server
+    // compares them; not part of the identity, and `collMod` can't change them.
+    check(
+        "finestIndexedLevel",
+        desired.finest_level == live.finest_level,
+    );
+    check(
+        "coarsestIndexedLevel",
+        desired.coarsest_level == live.coarsest_level,
+    );
     check(
         "expireAfterSeconds",
         desired.expire_after_seconds == live.expire_after_seconds,

@@ -272,3 +272,102 @@ proptest! {
         prop_assert_eq!(differences(&x, &y, None), differences(&y, &x, None));
     }
 }
+
+/// A 2dsphere index as `listIndexes` reports it, with these extra fields.
+fn live_sphere(extra: Document) -> IndexSpec {
+    let mut d = doc! {
+        "v": 2, "key": {"loc": "2dsphere"}, "name": "loc_2dsphere",
+        "2dsphereIndexVersion": 3,
+    };
+    d.extend(extra);
+    IndexSpec::from_server(&d).unwrap()
+}
+
+fn declared_sphere(finest: Option<i32>, coarsest: Option<i32>) -> IndexSpec {
+    let mut d = spec(doc! {"loc": "2dsphere"});
+    d.finest_level = finest;
+    d.coarsest_level = coarsest;
+    d
+}
+
+#[test]
+fn equal_sphere_levels_are_no_change() {
+    assert_eq!(
+        compare(&declared_sphere(None, None), &live_sphere(doc! {}), None),
+        Verdict::Same
+    );
+    // The server reports an int; a number of another type compares by value.
+    for live in [
+        doc! {"finestIndexedLevel": 17, "coarsestIndexedLevel": 5},
+        doc! {"finestIndexedLevel": 17.0, "coarsestIndexedLevel": Bson::Int64(5)},
+    ] {
+        assert_eq!(
+            compare(
+                &declared_sphere(Some(17), Some(5)),
+                &live_sphere(live.clone()),
+                None
+            ),
+            Verdict::Same,
+            "{live}"
+        );
+    }
+}
+
+/// Levels are not changed by `collMod` and an index differing only in them
+/// can't be built beside the other (code 85, mongod 6.0.5): a rebuild.
+#[test]
+fn different_sphere_levels_are_a_rebuild() {
+    let live = live_sphere(doc! {"finestIndexedLevel": 17, "coarsestIndexedLevel": 5});
+    // Declared without them, on a live index with them.
+    assert_eq!(
+        compare(&declared_sphere(None, None), &live, None),
+        Verdict::Rebuild(vec!["finestIndexedLevel", "coarsestIndexedLevel"])
+    );
+    // Declared with them, on a live index without them.
+    assert_eq!(
+        compare(
+            &declared_sphere(Some(17), Some(5)),
+            &live_sphere(doc! {}),
+            None
+        ),
+        Verdict::Rebuild(vec!["finestIndexedLevel", "coarsestIndexedLevel"])
+    );
+    // One level changed.
+    assert_eq!(
+        compare(&declared_sphere(Some(18), Some(5)), &live, None),
+        Verdict::Rebuild(vec!["finestIndexedLevel"])
+    );
+    // With an in-place change beside it, still a rebuild.
+    let mut hidden = declared_sphere(Some(17), Some(4));
+    hidden.hidden = true;
+    assert_eq!(
+        compare(&hidden, &live, None),
+        Verdict::Rebuild(vec!["coarsestIndexedLevel", "hidden"])
+    );
+    // The same index to the server all the same: not to be built beside it.
+    assert!(same_identity(&declared_sphere(Some(18), None), &live, None));
+}
+
+/// An unset level is not its default: the server takes `{finestIndexedLevel:
+/// 16}` and no level for different options (code 85), so declaring the
+/// default on an index built without it is a rebuild, and the plan after it
+/// is empty (the server then reports 16).
+#[test]
+fn a_declared_default_level_is_not_an_unset_one() {
+    assert_eq!(
+        compare(
+            &declared_sphere(Some(16), None),
+            &live_sphere(doc! {}),
+            None
+        ),
+        Verdict::Rebuild(vec!["finestIndexedLevel"])
+    );
+    assert_eq!(
+        compare(
+            &declared_sphere(Some(16), None),
+            &live_sphere(doc! {"finestIndexedLevel": 16}),
+            None
+        ),
+        Verdict::Same
+    );
+}

@@ -20,6 +20,8 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "background",
     "2dsphereIndexVersion",
     "textIndexVersion",
+    "finestIndexedLevel",
+    "coarsestIndexedLevel",
 ];
 
 /// Fields the server adds by itself: never declared, compared or shown in diffs.
@@ -53,6 +55,10 @@ pub struct IndexSpec {
     pub bits: Option<i32>,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// 2dsphere cell levels, as `listIndexes` reports them: an int (the server
+    /// keeps what it was given, but reports it truncated and clamped to an int32).
+    pub finest_level: Option<i32>,
+    pub coarsest_level: Option<i32>,
     /// Everything else the server reports (`v`, `textIndexVersion`,
     /// `storageEngine`, `prepareUnique`, …): shown, never compared, never declared.
     pub other: Document,
@@ -156,6 +162,12 @@ impl IndexSpec {
         if let Some(m) = self.max {
             d.insert("max", m);
         }
+        if let Some(l) = self.finest_level {
+            d.insert("finestIndexedLevel", l);
+        }
+        if let Some(l) = self.coarsest_level {
+            d.insert("coarsestIndexedLevel", l);
+        }
         for (k, v) in &self.other {
             d.insert(k.clone(), v.clone());
         }
@@ -213,6 +225,12 @@ impl IndexSpec {
                 }
                 "min" => spec.min = Some(as_f64(value).ok_or_else(|| err(field, value))?),
                 "max" => spec.max = Some(as_f64(value).ok_or_else(|| err(field, value))?),
+                "finestIndexedLevel" => {
+                    spec.finest_level = Some(as_level(value).ok_or_else(|| err(field, value))?)
+                }
+                "coarsestIndexedLevel" => {
+                    spec.coarsest_level = Some(as_level(value).ok_or_else(|| err(field, value))?)
+                }
                 _ => {
                     spec.other.insert(field.clone(), value.clone());
                 }
@@ -251,6 +269,12 @@ pub(crate) fn as_i64(v: &Bson) -> Option<i64> {
         Bson::Double(f) if f.fract() == 0.0 => Some(*f as i64),
         _ => None,
     }
+}
+
+/// A 2dsphere level the way `listIndexes` reports one (IDL `safeInt`):
+/// truncated toward zero, clamped to an int32, NaN as 0 (mongod 6.0.5).
+pub(crate) fn as_level(v: &Bson) -> Option<i32> {
+    as_f64(v).map(|n| n as i32)
 }
 
 pub(crate) fn as_f64(v: &Bson) -> Option<f64> {

@@ -86,8 +86,37 @@ impl DatabasePlan {
 
     /// Data migrations to run before the index steps (see [`steps::migrations`]).
     pub fn with_migrations_first(mut self, ids: &[&str]) -> DatabasePlan {
-        self.steps.splice(0..0, steps::migrations(ids));
+        let mut lead = steps::migrations(ids);
+        if !lead.is_empty() {
+            lead.push(steps::reread());
+        }
+        self.steps.splice(0..0, lead);
         self
+    }
+
+    /// The ids of the data migrations it runs first, in order.
+    pub fn migration_ids(&self) -> Vec<&str> {
+        self.steps
+            .iter()
+            .filter_map(|s| match &s.command {
+                Command::Migration { id } => Some(id.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The plan without its migrations and re-read: the index steps alone.
+    pub fn index_steps_only(mut self) -> DatabasePlan {
+        let lead = steps::after_migrations(&self.steps);
+        self.steps.drain(..lead);
+        self
+    }
+
+    /// Whether `other` makes the same changes by the same steps (findings
+    /// aside: the data they count may differ while the steps stay the same),
+    /// as a saved plan keeps them: what the server is sent.
+    pub fn same_steps(&self, other: &DatabasePlan) -> bool {
+        saved::sent(self) == saved::sent(other)
     }
 
     /// Why the change at `i` is blocked, if it is.

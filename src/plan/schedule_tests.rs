@@ -177,6 +177,7 @@ fn shape(step: &Step) -> (&'static str, Vec<String>) {
         Command::CreateIndexes { .. } => "create",
         Command::DropIndex { .. } => "drop",
         Command::Migration { .. } => "migration",
+        Command::Reread => "reread",
         Command::CreateCollection { .. } => "create_collection",
         Command::ModifyCollection { .. } => "modify_collection",
     };
@@ -221,15 +222,16 @@ fn expected(change: &Change) -> Vec<(&'static str, String)> {
 fn phase(step: &Step) -> usize {
     match step.why {
         Why::Migration => 0,
-        Why::Collection => 1,
-        Why::View => 2,
-        Why::InPlace => 3,
-        Why::GapDrop => 4,
-        Why::Build => 5,
-        Why::SwapDrop => 6,
-        Why::SwapBuild => 7,
-        Why::TwinDrop => 8,
-        Why::Retire => 9,
+        Why::Reread => 1,
+        Why::Collection => 2,
+        Why::View => 3,
+        Why::InPlace => 4,
+        Why::GapDrop => 5,
+        Why::Build => 6,
+        Why::SwapDrop => 7,
+        Why::SwapBuild => 8,
+        Why::TwinDrop => 9,
+        Why::Retire => 10,
     }
 }
 
@@ -391,13 +393,13 @@ fn a_blocked_change_loses_exactly_its_steps() {
 }
 
 #[test]
-fn migrations_lead_and_serve_no_index_change() {
+fn migrations_lead_then_a_reread_and_serve_no_index_change() {
     let plan = DatabasePlan::new("t", Scope::Tenant, vec![change(Kind::ReplaceCovered, "a")])
         .with_migrations_first(&["2025_a", "2025_b"]);
     let phases: Vec<usize> = plan.steps.iter().map(phase).collect();
     assert!(phases.windows(2).all(|w| w[0] <= w[1]), "{:#?}", plan.steps);
     assert_eq!(
-        plan.steps[..2]
+        plan.steps[..3]
             .iter()
             .map(|s| s.command.clone())
             .collect::<Vec<_>>(),
@@ -407,12 +409,59 @@ fn migrations_lead_and_serve_no_index_change() {
             },
             Command::Migration {
                 id: "2025_b".into()
-            }
+            },
+            Command::Reread,
         ]
     );
-    assert!(plan.steps[..2].iter().all(|s| s.serves.is_empty()));
+    assert!(plan.steps[..3].iter().all(|s| s.serves.is_empty()));
+    assert_eq!(plan.migration_ids(), vec!["2025_a", "2025_b"]);
     // The index steps still name their change, by position in the changes.
-    assert_eq!(plan.steps_by_change()[&0], vec![2, 3, 4, 5]);
+    assert_eq!(plan.steps_by_change()[&0], vec![3, 4, 5, 6]);
+    // Without the lead, the plan the re-read is compared with.
+    let alone = DatabasePlan::new("t", Scope::Tenant, vec![change(Kind::ReplaceCovered, "a")]);
+    assert!(plan.clone().index_steps_only().same_steps(&alone));
+    assert!(!plan.same_steps(&alone));
+}
+
+#[test]
+fn a_blocked_change_leaves_the_migrations_and_the_reread() {
+    let plan = DatabasePlan::new("t", Scope::Tenant, vec![change(Kind::Create, "a")])
+        .with_migrations_first(&["2025_a"]);
+    let kept = without(&plan.steps, &BTreeSet::from([0]));
+    assert_eq!(
+        kept.iter().map(|s| s.command.clone()).collect::<Vec<_>>(),
+        vec![
+            Command::Migration {
+                id: "2025_a".into()
+            },
+            Command::Reread
+        ]
+    );
+}
+
+#[test]
+fn a_build_that_no_longer_creates_its_collection_is_the_same_step() {
+    let new = change(Kind::CreateInNewCollection, "a");
+    let mut there = new.clone();
+    if let Change::Create { new_collection, .. } = &mut there {
+        *new_collection = false;
+    }
+    let before = DatabasePlan::new("t", Scope::Tenant, vec![new]);
+    let after = DatabasePlan::new("t", Scope::Tenant, vec![there]);
+    assert_ne!(before.steps, after.steps);
+    assert!(
+        before.same_steps(&after),
+        "a migration created the collection"
+    );
+    let other = DatabasePlan::new("t", Scope::Tenant, vec![change(Kind::Create, "b")]);
+    assert!(!before.same_steps(&other));
+}
+
+#[test]
+fn no_migration_no_reread() {
+    let plan = DatabasePlan::new("t", Scope::Tenant, vec![change(Kind::ReplaceCovered, "a")]);
+    let steps = plan.steps.clone();
+    assert_eq!(plan.with_migrations_first(&[]).steps, steps);
 }
 
 /// The indexes of one collection after running `steps` with the executor's

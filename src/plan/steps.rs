@@ -58,6 +58,10 @@ pub enum Command {
     Hide { index: String },
     /// A data migration, run once and recorded in the database's changelog.
     Migration { id: String },
+    /// After the migrations: the database read and planned again. The index
+    /// steps after it run only if that plan is the one shown; otherwise the
+    /// database stops here, with the new plan.
+    Reread,
     /// `create` with the collection's (or view's) options.
     CreateCollection { options: bson::Document },
     /// `collMod` of the collection's (or view's) own options.
@@ -86,12 +90,13 @@ pub enum Why {
     TwinDrop,
     Retire,
     Migration,
+    Reread,
     Collection,
     View,
 }
 
 impl Why {
-    pub const ALL: [Why; 10] = [
+    pub const ALL: [Why; 11] = [
         Why::InPlace,
         Why::GapDrop,
         Why::Build,
@@ -100,6 +105,7 @@ impl Why {
         Why::TwinDrop,
         Why::Retire,
         Why::Migration,
+        Why::Reread,
         Why::Collection,
         Why::View,
     ];
@@ -115,6 +121,7 @@ impl Why {
             Why::TwinDrop => "twin_drop",
             Why::Retire => "retire",
             Why::Migration => "migration",
+            Why::Reread => "reread",
             Why::Collection => "collection",
             Why::View => "view",
         }
@@ -131,6 +138,7 @@ impl Why {
             Why::TwinDrop => "the final form stands",
             Why::Retire => "last, once every build stands",
             Why::Migration => "data migrations first, in id order, each once",
+            Why::Reread => "the steps below run only if the database, read again, plans the same",
             Why::Collection => "collections first, with their options",
             Why::View => "views after the collections they read",
         }
@@ -157,6 +165,7 @@ impl Command {
             Command::CreateIndexes { .. } => "createIndexes",
             Command::DropIndex { .. } => "dropIndexes",
             Command::Migration { .. } => "migration",
+            Command::Reread => "reread",
             Command::CreateCollection { .. } => "create",
             Command::ModifyCollection { .. } => "collMod",
         }
@@ -172,6 +181,7 @@ impl Command {
                 indexes.iter().map(|(_, s)| s.name.as_str()).collect()
             }
             Command::Migration { .. }
+            | Command::Reread
             | Command::CreateCollection { .. }
             | Command::ModifyCollection { .. } => Vec::new(),
         }
@@ -426,7 +436,7 @@ impl Admission {
     /// The changes `step` runs for (those not failed yet), or `None` when it
     /// is skipped. A migration serves no change: `Some(vec![])` runs it.
     pub fn admit(&self, step: &Step) -> Option<Vec<usize>> {
-        if matches!(step.command, Command::Migration { .. }) {
+        if matches!(step.command, Command::Migration { .. } | Command::Reread) {
             return (!self.migration_failed).then(Vec::new);
         }
         let live: Vec<usize> = step
@@ -474,14 +484,33 @@ pub fn safe_point(steps: &[Step], n: usize) -> bool {
 /// only while every one before it succeeded.
 pub fn migrations(ids: &[&str]) -> Vec<Step> {
     ids.iter()
-        .map(|id| Step {
-            collection: String::new(),
-            command: Command::Migration { id: id.to_string() },
-            serves: Vec::new(),
-            requires: Vec::new(),
-            why: Why::Migration,
-        })
+        .map(|id| lead(Command::Migration { id: id.to_string() }, Why::Migration))
         .collect()
+}
+
+/// The step after a database's migrations: the index steps were planned on
+/// the data before them, and run only if the data after them plans the same.
+pub fn reread() -> Step {
+    lead(Command::Reread, Why::Reread)
+}
+
+/// A step that leads a database's plan, about no one collection or change.
+fn lead(command: Command, why: Why) -> Step {
+    Step {
+        collection: String::new(),
+        command,
+        serves: Vec::new(),
+        requires: Vec::new(),
+        why,
+    }
+}
+
+/// Where a plan's migration steps and its re-read end: its index steps start there.
+pub fn after_migrations(steps: &[Step]) -> usize {
+    steps
+        .iter()
+        .take_while(|s| matches!(s.command, Command::Migration { .. } | Command::Reread))
+        .count()
 }
 
 /// Drops the live form of a replace or rename.
@@ -507,7 +536,8 @@ pub fn without(steps: &[Step], blocked: &BTreeSet<usize>) -> Vec<Step> {
                 .copied()
                 .filter(|i| !blocked.contains(i))
                 .collect();
-            if serves.is_empty() {
+            // A step that served no change (a migration, the re-read) stays.
+            if serves.is_empty() && !s.serves.is_empty() {
                 return None;
             }
             let mut step = s.clone();

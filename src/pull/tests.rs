@@ -177,6 +177,10 @@ fn every_kind() -> Vec<IndexSpec> {
         "partialFilterExpression": {"at": {"$gte": bson::DateTime::from_millis(1_704_067_200_000)}, "kind": {"$in": ["a", "b"]}}}),
         live(doc! {"key": {"createdAt": 1}, "name": "ttl", "expireAfterSeconds": 3600}),
         live(doc! {"key": {"loc": "2dsphere"}, "name": "loc_2dsphere", "2dsphereIndexVersion": 3}),
+        live(
+            doc! {"key": {"place": "2dsphere"}, "name": "place_levels", "2dsphereIndexVersion": 3,
+            "finestIndexedLevel": 17, "coarsestIndexedLevel": 5},
+        ),
         live(doc! {"key": {"pos": "2d"}, "name": "pos_2d", "bits": 20, "min": -90.0, "max": 90.0}),
         live(doc! {"key": {"h": "hashed"}, "name": "h_hashed"}),
         live(doc! {"key": {"old": 1}, "name": "hidden_one", "hidden": true, "sparse": true}),

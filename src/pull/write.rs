@@ -317,6 +317,12 @@ fn options(spec: &IndexSpec) -> Vec<(&'static str, Bson)> {
     if let Some(m) = spec.max {
         o.push(("max", Bson::Double(m)));
     }
+    if let Some(l) = spec.finest_level {
+        o.push(("finestIndexedLevel", Bson::Int32(l)));
+    }
+    if let Some(l) = spec.coarsest_level {
+        o.push(("coarsestIndexedLevel", Bson::Int32(l)));
+    }
     o
 }
 

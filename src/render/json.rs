@@ -517,6 +517,18 @@ pub fn target(t: &crate::run::TargetReport, applied: bool) -> Value {
     if let Some(why) = t.deferred() {
         m.insert("deferred".into(), json!(why));
     }
+    // Read again after its migrations, it planned other index steps: those
+    // (not run; the next run's), beside the plan shown above.
+    if let Some(now) = &t.replanned {
+        let by_change = now.steps_by_change();
+        let changes: Vec<Value> = (0..now.changes.len())
+            .map(|i| change(now, i, by_change.get(&i).map_or(&[], Vec::as_slice)))
+            .collect();
+        m.insert(
+            "replanned".into(),
+            json!({ "steps": steps(now, None), "changes": changes }),
+        );
+    }
     m.insert("outcome".into(), json!(t.outcome(applied)));
     Value::Object(m)
 }

@@ -179,6 +179,7 @@ pub fn step_line(step: &Step) -> String {
         }
         Command::DropIndex { index, .. } => format!("dropIndexes {index}"),
         Command::Migration { id } => format!("migration {id}"),
+        Command::Reread => "re-read the database and plan again".into(),
         Command::CreateCollection { options } => {
             let names: Vec<&str> = options.keys().map(String::as_str).collect();
             match names.is_empty() {
@@ -191,6 +192,43 @@ pub fn step_line(step: &Step) -> String {
             format!("collMod {} {}", step.collection, names.join(", "))
         }
     }
+}
+
+/// Step `n` of a plan, numbered, with why it is there and, after an apply, how it went.
+fn numbered_step(plan: &DatabasePlan, applied: Option<&Applied>, n: usize, style: Style) -> String {
+    let status = match applied.and_then(|a| a.steps.get(n)) {
+        Some(StepOutcome::Done) => format!("  {}", style.green("done")),
+        Some(StepOutcome::Failed(_)) => format!("  {}", style.red("failed")),
+        Some(StepOutcome::Skipped) => format!("  {}", style.yellow("skipped")),
+        Some(StepOutcome::Deferred) => format!("  {}", style.yellow("deferred")),
+        None => String::new(),
+    };
+    format!(
+        "{}. {}  {}{status}",
+        n + 1,
+        step_line(&plan.steps[n]),
+        style.dim(&format!("({})", plan.steps[n].why.explain()))
+    )
+}
+
+/// A database read again after its migrations planned other index steps
+/// than those shown: the plan shown against the new one (the next run's).
+fn replanned_text(shown: &DatabasePlan, now: &DatabasePlan, style: Style, out: &mut String) {
+    let plain = |plan: &DatabasePlan| {
+        let mut text = String::new();
+        plan_text(plan, None, Style { color: false }, &mut text);
+        text
+    };
+    let _ = writeln!(
+        out,
+        "  {}",
+        style.yellow(
+            "read again after its migrations, it plans otherwise (not run; the next run's):"
+        )
+    );
+    let shown = plain(&shown.clone().index_steps_only());
+    let diff = text_diff(&shown, &plain(now), style, "  ");
+    out.push_str(&diff.replacen("--- live   +++ declared", "--- shown   +++ now", 1));
 }
 
 /// The index a change is about, or the collection (or view) itself.
@@ -325,20 +363,7 @@ fn plan_text(plan: &DatabasePlan, applied: Option<&Applied>, style: Style, out: 
         out.push_str(&option_lines(change, style, "        "));
         for n in new {
             shown[n] = true;
-            let status = match applied.and_then(|a| a.steps.get(n)) {
-                Some(StepOutcome::Done) => format!("  {}", style.green("done")),
-                Some(StepOutcome::Failed(_)) => format!("  {}", style.red("failed")),
-                Some(StepOutcome::Skipped) => format!("  {}", style.yellow("skipped")),
-                Some(StepOutcome::Deferred) => format!("  {}", style.yellow("deferred")),
-                None => String::new(),
-            };
-            let _ = writeln!(
-                out,
-                "        {}. {}  {}{status}",
-                n + 1,
-                step_line(&plan.steps[n]),
-                style.dim(&format!("({})", plan.steps[n].why.explain()))
-            );
+            let _ = writeln!(out, "        {}", numbered_step(plan, applied, n, style));
         }
     }
     for u in &plan.unmanaged {
@@ -428,6 +453,8 @@ fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) 
         }
     } else if !applied {
         crate::run::pending_words(pending, plan.changes.len()).unwrap_or_default()
+    } else if let (Some(why), false) = (t.deferred(), t.failed()) {
+        style.yellow(&format!("deferred: {why}"))
     } else if t.failed() {
         style.red("failed")
     } else {
@@ -436,6 +463,9 @@ fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) 
     let _ = writeln!(out, "{}: {state}", style.bold(&header));
     migrations_text(t, style, out);
     plan_text(plan, t.applied.as_ref(), style, out);
+    if let Some(now) = &t.replanned {
+        replanned_text(plan, now, style, out);
+    }
 }
 
 /// One database's lines in `mig status`.
@@ -580,6 +610,18 @@ fn migrations_text(t: &TargetReport, style: Style, out: &mut String) {
         if let Some(e) = &m.error {
             let _ = writeln!(out, "    {}", style.red(e));
         }
+    }
+    // After the migrations, the database is read again.
+    let reread = t.plan.as_ref().and_then(|p| {
+        let n = p.steps.iter().position(|s| s.command == Command::Reread)?;
+        Some((p, n))
+    });
+    if let Some((plan, n)) = reread {
+        let _ = writeln!(
+            out,
+            "  {}",
+            numbered_step(plan, t.applied.as_ref(), n, style)
+        );
     }
     for w in &t.warnings {
         let _ = writeln!(out, "  {}", style.yellow(w));

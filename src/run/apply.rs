@@ -1,5 +1,5 @@
-//! Applying: per database lock → migrations → read → plan → preflight →
-//! execute the steps → unlock.
+//! Applying: per database lock → read → plan (pending migrations first) →
+//! migrations → read again: the same plan? → execute the index steps → unlock.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -7,15 +7,15 @@ use futures::stream::{FuturesOrdered, StreamExt};
 
 use crate::model::DatabaseState;
 use crate::plan::saved::{fingerprint, SavedPlan, SavedTarget};
-use crate::plan::DatabasePlan;
+use crate::plan::{steps, DatabasePlan};
 use crate::server::bookkeeping::journal::Journal;
-use crate::server::bookkeeping::lock::LockOptions;
-use crate::server::execute::{Applied, Executor, StepOutcome};
+use crate::server::bookkeeping::lock::{Lock, LockOptions};
+use crate::server::execute::{Applied, ChangeOutcome, Executor, StepOutcome};
 use crate::server::inspect::{self, Request};
 use crate::server::preflight;
 use crate::targets::Target;
 
-use super::migrations::migrations_apply;
+use super::migrations::{migrations_apply, pending_ids};
 use super::plan::{finish_plan, vanished_check};
 use super::rollout::ClusterGate;
 use super::{
@@ -166,7 +166,7 @@ async fn saved_plan(
     Ok(plan.with_findings(findings))
 }
 
-/// Lock → read → plan → preflight → apply → unlock, for one database.
+/// Lock → read → plan → migrations → read again → apply → unlock, for one database.
 async fn apply_one(
     ctx: &Context<'_>,
     target: Target,
@@ -184,13 +184,26 @@ async fn apply_one(
     let Some(lock) = take_lock(&db, lock_options, &mut report).await else {
         return report;
     };
-    if saved.is_none() {
-        if let Err(e) = migrations_apply(ctx, &mut report, &lock).await {
-            report.outcome = DatabaseOutcome::Failed(e.into());
-            lock.release().await;
-            return report;
-        }
+    if let Err(e) = apply_locked(ctx, &mut report, saved, options, lock_options, &lock).await {
+        // A saved plan that no longer fits is a skip; anything else a failure.
+        report.outcome = e.into();
     }
+    lock.release().await;
+    report
+}
+
+/// The plan shown (saved, or made now from the live state, pending
+/// migrations first), its migrations run, the database read again, and its
+/// index steps run only if that read plans the same; otherwise the database
+/// stops there, with the new plan in `report.replanned`.
+async fn apply_locked(
+    ctx: &Context<'_>,
+    report: &mut TargetReport,
+    saved: Option<&SavedTarget>,
+    options: &RunOptions,
+    lock_options: &LockOptions,
+    lock: &Lock,
+) -> Result<(), RunError> {
     let request = match saved {
         Some(s) => Request {
             database: s.database.clone(),
@@ -198,72 +211,133 @@ async fn apply_one(
         },
         None => request(ctx, &report.target),
     };
-    // One database: listCollections + listIndexes cost two round trips,
-    // where a catalog read would scan the whole cluster's catalog each time.
-    let db_read = ctx.client.database(&request.database);
-    let read =
-        inspect::read_database(db_read, &request.collections, ctx.settings.socket_timeout).await;
-    let plan = match (read, saved) {
-        (Ok(live), None) => finish_plan(ctx, &report.target, live, options, false)
-            .await
-            .map(|(p, _)| p),
-        (Ok(live), Some(saved)) => saved_plan(ctx, &db, live, saved, options).await,
-        (Err(e), _) => Err(e.into()),
-    };
-    // The migrations ran first: their steps lead the database's steps.
-    let (migration_steps, migration_outcomes) = match (report.plan.take(), report.applied.take()) {
-        (Some(p), Some(a)) => (p.steps, a.steps),
-        _ => (Vec::new(), Vec::new()),
-    };
-    match plan {
-        Err(RunError::Drifted { now, planned }) => {
-            report.outcome = DatabaseOutcome::Skipped(SkipReason::Drifted { now, planned })
-        }
-        Ok(mut plan) => {
-            let mut applied = Applied::default();
-            let gate = ClusterGate {
-                client: ctx.client,
-                cluster: &ctx.settings.uri,
-                public: ctx.settings.public_database.clone(),
-                controls: options.controls.with(&ctx.settings.rollout),
-                progress: ctx.progress,
-            };
-            if !plan.is_empty() {
-                let executor = Executor {
-                    db: db.clone(),
-                    fence: &lock,
-                    journal: Some(Journal::new(
-                        &db,
-                        &lock_options.run_id,
-                        &lock_options.command,
-                    )),
-                    commit_quorum: options.commit_quorum.clone(),
-                    progress: ctx.progress,
-                    migrator: None,
-                    gate: Some(&gate),
-                };
-                applied = executor.apply(&plan).await;
-                for (step, outcome) in plan.steps.iter().zip(&applied.steps) {
-                    if let StepOutcome::Failed(e) = outcome {
-                        // The report says it, once; this is for -v.
-                        tracing::info!(
-                            database = %report.target.database, collection = %step.collection,
-                            index = %step.command.indexes().join(", "), "failed: {e}"
-                        );
-                    }
-                }
+    let pending = pending_ids(ctx, &report.target).await?;
+    let live = read(ctx, &request).await?;
+    let shown = match saved {
+        Some(saved) => {
+            let plan = saved_plan(
+                ctx,
+                &ctx.client.database(&request.database),
+                live,
+                saved,
+                options,
+            )
+            .await?;
+            let planned: Vec<String> = plan.migration_ids().into_iter().map(String::from).collect();
+            if ctx.migrations.is_none() && !planned.is_empty() {
+                return Err(RunError::MigrationsNotRun(planned));
             }
-            plan.steps.splice(0..0, migration_steps);
-            applied.steps.splice(0..0, migration_outcomes);
-            report.outcome = match &applied.deferred {
-                Some(why) => DatabaseOutcome::Deferred(why.clone()),
-                None => DatabaseOutcome::Applied,
-            };
-            report.plan = Some(plan);
-            report.applied = Some(applied);
+            if planned != pending {
+                return Err(RunError::MigrationsChanged {
+                    now: pending,
+                    planned,
+                });
+            }
+            plan
         }
-        Err(e) => report.outcome = DatabaseOutcome::Failed(e.into()),
+        None => {
+            let (plan, _) = finish_plan(ctx, &report.target, live, options, false).await?;
+            let ids: Vec<&str> = pending.iter().map(String::as_str).collect();
+            plan.with_migrations_first(&ids)
+        }
+    };
+    let lead = steps::after_migrations(&shown.steps);
+    let mut outcomes = Vec::new();
+    let mut plan = shown.clone().index_steps_only();
+    if lead > 0 {
+        // The migrations' own outcomes and changelog go in the report.
+        let ran = migrations_apply(ctx, report, lock).await;
+        outcomes = report.applied.take().map(|a| a.steps).unwrap_or_default();
+        report.plan = None;
+        if let Err(e) = ran {
+            return stopped(report, shown, outcomes, StepOutcome::Skipped, Err(e.into()));
+        }
+        // Read again: the index steps shown were planned on the data before
+        // the migrations, and run only if the data after them plans the same.
+        let live = read(ctx, &request).await?;
+        let (now, read) = finish_plan(ctx, &report.target, live, options, false).await?;
+        if !now.same_steps(&plan) {
+            report.outcome = DatabaseOutcome::Deferred(
+                "stopped after its migrations: read again, it plans other index steps than \
+                 those shown (the new plan is below); the next run applies it"
+                    .into(),
+            );
+            report.read = Some(read);
+            report.replanned = Some(now);
+            return stopped(report, shown, outcomes, StepOutcome::Deferred, Ok(()));
+        }
+        outcomes.push(StepOutcome::Done);
+        // The same steps; the findings of the data as it is now.
+        plan = now;
     }
-    lock.release().await;
-    report
+    let mut applied = Applied::default();
+    if !plan.is_empty() {
+        let db = ctx.client.database(&report.target.database);
+        let gate = ClusterGate {
+            client: ctx.client,
+            cluster: &ctx.settings.uri,
+            public: ctx.settings.public_database.clone(),
+            controls: options.controls.with(&ctx.settings.rollout),
+            progress: ctx.progress,
+        };
+        let executor = Executor {
+            db: db.clone(),
+            fence: lock,
+            journal: Some(Journal::new(
+                &db,
+                &lock_options.run_id,
+                &lock_options.command,
+            )),
+            commit_quorum: options.commit_quorum.clone(),
+            progress: ctx.progress,
+            migrator: None,
+            gate: Some(&gate),
+        };
+        applied = executor.apply(&plan).await;
+        for (step, outcome) in plan.steps.iter().zip(&applied.steps) {
+            if let StepOutcome::Failed(e) = outcome {
+                // The report says it, once; this is for -v.
+                tracing::info!(
+                    database = %report.target.database, collection = %step.collection,
+                    index = %step.command.indexes().join(", "), "failed: {e}"
+                );
+            }
+        }
+    }
+    // The migrations and the re-read lead the database's steps.
+    plan.steps.splice(0..0, shown.steps[..lead].iter().cloned());
+    applied.steps.splice(0..0, outcomes);
+    report.outcome = match &applied.deferred {
+        Some(why) => DatabaseOutcome::Deferred(why.clone()),
+        None => DatabaseOutcome::Applied,
+    };
+    report.plan = Some(plan);
+    report.applied = Some(applied);
+    Ok(())
+}
+
+/// The database stopped after (or at) its migrations: the plan shown, what
+/// its migrations did, and every later step marked `rest`.
+fn stopped(
+    report: &mut TargetReport,
+    shown: DatabasePlan,
+    mut outcomes: Vec<StepOutcome>,
+    rest: StepOutcome,
+    result: Result<(), RunError>,
+) -> Result<(), RunError> {
+    outcomes.resize(shown.steps.len(), rest);
+    report.applied = Some(Applied {
+        steps: outcomes,
+        changes: vec![ChangeOutcome::NotRun; shown.changes.len()],
+        deferred: report.deferred().map(String::from),
+    });
+    report.plan = Some(shown);
+    result
+}
+
+/// One database's live state: listCollections + listIndexes cost two round
+/// trips, where a catalog read would scan the whole cluster's catalog each time.
+async fn read(ctx: &Context<'_>, request: &Request) -> Result<DatabaseState, RunError> {
+    let db = ctx.client.database(&request.database);
+    Ok(inspect::read_database(db, &request.collections, ctx.settings.socket_timeout).await?)
 }

@@ -21,6 +21,16 @@ pub enum RunError {
     /// A saved plan's database changed since the plan was made.
     #[error("drifted since the plan was made (live indexes fingerprint {now} ≠ planned {planned}); not applied: plan again")]
     Drifted { now: String, planned: String },
+    /// A saved plan's migrations are not those pending now (someone ran or
+    /// added one since the plan was made).
+    #[error("its pending migrations changed since the plan was made (now: {}; planned: {}); not applied: plan again", list(.now), list(.planned))]
+    MigrationsChanged {
+        now: Vec<String>,
+        planned: Vec<String>,
+    },
+    /// A saved plan with migrations, given to a command that runs none.
+    #[error("the saved plan runs data migrations first ({}): apply it with `mig apply`, not `sync-indexes`", .0.join(", "))]
+    MigrationsNotRun(Vec<String>),
     #[error(transparent)]
     Read(#[from] ReadError),
     #[error(transparent)]
@@ -50,6 +60,14 @@ pub enum RunError {
     /// The cluster could not be used at all.
     #[error("cluster {cluster}: {why}")]
     Cluster { cluster: String, why: String },
+}
+
+/// Migration ids in a message.
+fn list(ids: &[String]) -> String {
+    match ids.is_empty() {
+        true => "none".into(),
+        false => ids.join(", "),
+    }
 }
 
 /// "cluster NAME: ", over `[clusters]`; nothing on one server.

@@ -23,8 +23,8 @@ use crate::model::Scope;
 use crate::plan::saved::SavedPlan;
 use crate::progress::Progress;
 use crate::redact::redact_uri;
-use crate::server::inspect::{ReadPath, ServerInfo};
 use crate::server::bookkeeping::lock::LockOptions;
+use crate::server::inspect::{ReadPath, ServerInfo};
 use crate::targets::{Looked, Rejected, Target};
 
 /// What a report says of a cluster.

@@ -9,7 +9,7 @@ use futures::stream::{self, StreamExt};
 use super::{Context, MigrationStatus, TargetReport};
 use crate::migrate::api::{Changelog, Migration, MigrationError, Options, Pending, Runner};
 use crate::model::Scope;
-use crate::plan::DatabasePlan;
+use crate::plan::{steps, DatabasePlan};
 use crate::server::bookkeeping::lock::{Lock, LockOptions};
 use crate::server::execute::{ApplyError, Executor, Migrator};
 use crate::targets::Target;
@@ -100,6 +100,24 @@ pub(super) async fn migrations_pending(
     }
 }
 
+/// The ids of the migrations a database has pending, in order (apply: its
+/// plan is made before they run). A changelog that blocks them is an error.
+pub(super) async fn pending_ids(
+    ctx: &Context<'_>,
+    target: &Target,
+) -> Result<Vec<String>, MigrationError> {
+    let Some(migrations) = ctx.migrations.filter(|m| m.any_for(target.scope)) else {
+        return Ok(Vec::new());
+    };
+    let db = ctx.client.database(&target.database);
+    let log = Changelog::read(&db, &ctx.settings.changelog).await?;
+    let need = log.pending(&migrations.list, target.scope, &migrations.options());
+    match need.blocked {
+        Some(why) => Err(why),
+        None => Ok(need.run.iter().map(|m| m.id.clone()).collect()),
+    }
+}
+
 /// Runs the pending migrations of a locked database, as the first steps of
 /// its plan, by the executor; `Err` stops its run. The steps and what they
 /// did are left in `report.plan` and `report.applied`.
@@ -125,8 +143,8 @@ pub(super) async fn migrations_apply(
         }
     };
     let ids: Vec<&str> = need.run.iter().map(|m| m.id.as_str()).collect();
-    let plan = DatabasePlan::new(&report.target.database, report.target.scope, Vec::new())
-        .with_migrations_first(&ids);
+    let mut plan = DatabasePlan::new(&report.target.database, report.target.scope, Vec::new());
+    plan.steps = steps::migrations(&ids);
     let pass = Pass {
         runner: Runner {
             db: db.clone(),
@@ -296,7 +314,9 @@ async fn down_one(
     };
     for m in revert {
         match runner.down(m).await {
-            Ok(()) => report.migrations.push(outcome(m, MigrationStatus::Reverted, None)),
+            Ok(()) => report
+                .migrations
+                .push(outcome(m, MigrationStatus::Reverted, None)),
             Err(e) => {
                 report
                     .migrations

@@ -37,6 +37,13 @@ pub enum SkipReason {
     CanaryFailed,
     /// A saved plan's database changed since the plan was made.
     Drifted { now: String, planned: String },
+    /// A saved plan's pending migrations are not those pending now.
+    MigrationsChanged {
+        now: Vec<String>,
+        planned: Vec<String>,
+    },
+    /// A saved plan with migrations, given to a command that runs none.
+    MigrationsNotRun(Vec<String>),
     /// A saved plan's database is not where the plan was made: made
     /// without `[clusters]` (`planned_on: None`), or on a cluster this run
     /// (`clusters`: one with `[clusters]`) doesn't route it to.
@@ -62,6 +69,17 @@ impl fmt::Display for SkipReason {
                     planned: planned.clone()
                 }
             ),
+            SkipReason::MigrationsChanged { now, planned } => write!(
+                f,
+                "{}",
+                RunError::MigrationsChanged {
+                    now: now.clone(),
+                    planned: planned.clone()
+                }
+            ),
+            SkipReason::MigrationsNotRun(ids) => {
+                write!(f, "{}", RunError::MigrationsNotRun(ids.clone()))
+            }
             SkipReason::Elsewhere {
                 planned_on: None, ..
             } => f.write_str("the plan was made without [clusters]; plan again"),
@@ -156,7 +174,10 @@ impl From<RunError> for DatabaseError {
             RunError::Vanished(_) => ErrorKind::Vanished,
             // A saved plan that drifted is a skip, not a failure; here only
             // as a run error some caller did not unwrap.
-            RunError::Drifted { .. } | RunError::Saved(_) => ErrorKind::SavedPlan,
+            RunError::Drifted { .. }
+            | RunError::MigrationsChanged { .. }
+            | RunError::MigrationsNotRun(_)
+            | RunError::Saved(_) => ErrorKind::SavedPlan,
             RunError::Read(read) => read.into(),
             RunError::Migration(_) => ErrorKind::Migration,
             RunError::Lock(_) => ErrorKind::Lock,
@@ -165,6 +186,26 @@ impl From<RunError> for DatabaseError {
             RunError::LagUnreadable { .. } | RunError::Cluster { .. } => ErrorKind::Cluster,
         };
         DatabaseError::new(kind, &e)
+    }
+}
+
+/// A run error as a database's outcome: a saved plan that no longer fits
+/// the database (drifted, other migrations pending) is a skip, anything
+/// else a failure.
+impl From<RunError> for DatabaseOutcome {
+    fn from(e: RunError) -> DatabaseOutcome {
+        match e {
+            RunError::Drifted { now, planned } => {
+                DatabaseOutcome::Skipped(SkipReason::Drifted { now, planned })
+            }
+            RunError::MigrationsChanged { now, planned } => {
+                DatabaseOutcome::Skipped(SkipReason::MigrationsChanged { now, planned })
+            }
+            RunError::MigrationsNotRun(ids) => {
+                DatabaseOutcome::Skipped(SkipReason::MigrationsNotRun(ids))
+            }
+            e => DatabaseOutcome::Failed(e.into()),
+        }
     }
 }
 
@@ -249,7 +290,10 @@ mod tests {
             e.to_string(),
             "database t1 no longer exists (dropped after discovery); nothing was done"
         );
-        assert_eq!(DatabaseError::from(RunError::Mongos).kind, ErrorKind::Mongos);
+        assert_eq!(
+            DatabaseError::from(RunError::Mongos).kind,
+            ErrorKind::Mongos
+        );
     }
 
     #[test]

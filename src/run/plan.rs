@@ -16,7 +16,9 @@ use crate::server::preflight;
 use crate::targets::Target;
 
 use super::migrations::migrations_pending;
-use super::{request, Context, DatabaseOutcome, MigrationStatus, RunError, RunOptions, TargetReport};
+use super::{
+    request, Context, DatabaseOutcome, MigrationStatus, RunError, RunOptions, TargetReport,
+};
 
 /// Plans every target, handing each report to `each` in the targets' order as
 /// soon as it is done; at most `concurrency` databases are held at once. The

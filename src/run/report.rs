@@ -23,6 +23,9 @@ pub struct TargetReport {
     pub outcome: DatabaseOutcome,
     /// The collections read and the fingerprint of what was read (for saved plans).
     pub read: Option<(Vec<String>, String)>,
+    /// Read again after its migrations, the database planned other index
+    /// steps than those shown: that plan (not run; the next run's).
+    pub replanned: Option<DatabasePlan>,
     /// Data migrations: pending (plan), run (apply) or reverted (down).
     pub migrations: Vec<MigrationOutcome>,
     /// The database's changelog, when it was read.
@@ -40,6 +43,7 @@ impl TargetReport {
             applied: None,
             outcome: DatabaseOutcome::Planned,
             read: None,
+            replanned: None,
             migrations: Vec::new(),
             changelog: Vec::new(),
             warnings: Vec::new(),
@@ -88,7 +92,10 @@ impl TargetReport {
 
     /// Data migrations with this status.
     pub fn migrations_with(&self, status: MigrationStatus) -> usize {
-        self.migrations.iter().filter(|m| m.status == status).count()
+        self.migrations
+            .iter()
+            .filter(|m| m.status == status)
+            .count()
     }
 
     /// Failed, or not done: either way the database did not converge.

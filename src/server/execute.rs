@@ -237,6 +237,7 @@ fn label(step: &Step) -> &'static str {
         (Command::DropIndex { .. }, Why::TwinDrop) => "drop (temporary)",
         (Command::DropIndex { .. }, _) => "drop",
         (Command::Migration { .. }, _) => "migration",
+        (Command::Reread, _) => "re-read",
         (Command::CreateCollection { .. }, Why::View) => "create (view)",
         (Command::CreateCollection { .. }, _) => "create (collection)",
         (Command::ModifyCollection { .. }, Why::View) => "collMod (view)",
@@ -268,6 +269,12 @@ impl Executor<'_> {
                     outcomes.push(StepOutcome::Deferred);
                     continue;
                 }
+            }
+            // The run reads the database again between its migrations and
+            // its index steps (`run::apply`): no plan reaches here with one.
+            if matches!(step.command, Command::Reread) {
+                outcomes.push(StepOutcome::Skipped);
+                continue;
             }
             if let Command::Migration { id } = &step.command {
                 let Some(migrator) = self.migrator else {
@@ -325,9 +332,9 @@ impl Executor<'_> {
             }
             outcomes.push(match errors.is_empty() {
                 true => StepOutcome::Done,
-                false => StepOutcome::Failed(StepError(
-                    errors.into_iter().map(|(_, e)| e).collect(),
-                )),
+                false => {
+                    StepOutcome::Failed(StepError(errors.into_iter().map(|(_, e)| e).collect()))
+                }
             });
         }
         Applied {
@@ -399,8 +406,8 @@ impl Executor<'_> {
                     .collect();
                 self.build(collection, &specs, *new_collection).await
             }
-            // Run by `apply` above: a migration serves no index change.
-            Command::Migration { .. } => Vec::new(),
+            // Run by `apply` above: they serve no index change.
+            Command::Migration { .. } | Command::Reread => Vec::new(),
             // A collection's own options: the journal records them as the
             // step's spec, with no index. Creating one is quick: it is empty.
             Command::CreateCollection { options } => {

@@ -243,6 +243,27 @@ async fn apply_applies_exactly_the_plan_that_was_confirmed() {
         .contains(&"idx_status".to_string()));
 }
 
+/// On a terminal, a database whose migration changed its index plan stops
+/// after it; the new plan is shown and asked about again, and `yes` applies it.
+#[tokio::test]
+async fn a_plan_changed_by_a_migration_is_shown_and_asked_again() {
+    let (p, tenants) = crate::migrations::renaming_project(1).await;
+    let out = on_terminal(&p, "apply", "yes\nyes\n");
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let first = stdout
+        .find("Apply this plan to 1 database(s)?")
+        .expect(&stdout);
+    let again = stdout
+        .find("1 database(s) plan other index steps after their migrations")
+        .expect(&stdout);
+    assert!(first < again, "{stdout}");
+    assert!(stdout.contains("+++ now"), "the difference shown: {stdout}");
+    assert!(index_names(&tenants[0], "messages")
+        .await
+        .contains(&"idx_status".to_string()));
+}
+
 /// A project whose public `users` collection declares `declared` (YAML
 /// under `- name: users`) and holds two documents sharing an email; their `_id`s.
 async fn users_sharing_an_email(declared: &str) -> (Project, [ObjectId; 2]) {

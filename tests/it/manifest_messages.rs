@@ -166,3 +166,47 @@ async fn every_problem_of_every_file_in_one_run() {
         "must be a whole number of seconds, not \"soon\""
     );
 }
+
+/// `collation: "en"` (a locale name where a document belongs), in YAML and
+/// TOML, on an index and on a collection: each is said with file, line and
+/// field, and with the document to write in that file's syntax, which the
+/// server then builds.
+#[tokio::test]
+async fn a_collation_given_as_a_locale_name_is_told_it_is_a_document() {
+    let (p, tenant) = project().await;
+    let yaml = |collation: &str| {
+        format!("scope: tenant\ncollections:\n  - name: users\n    indexes:\n      - name: ix_email\n        keys: {{ email: 1 }}\n        collation: {collation}\n")
+    };
+    p.manifest("users.yaml", &yaml("en"));
+    p.manifest(
+        "events.toml",
+        "scope = \"tenant\"\n[[collections]]\nname = \"events\"\ncollation = \"fr\"\n",
+    );
+    let why = "a collation is a document that names its locale (and any other collation \
+               fields), not a locale name alone";
+    refused(
+        &p,
+        &tenant,
+        &[
+            &format!(
+                "manifests/users.yaml:7:9: users.ix_email: collation: must be a document such \
+                 as {{locale: \"en\"}}, not the text \"en\": {why}"
+            ),
+            &format!(
+                "manifests/events.toml:4:1: events: collation: must be a document such as \
+                 {{ locale = \"fr\" }}, not the text \"fr\": {why}"
+            ),
+        ],
+    )
+    .await;
+    // The document it suggests is the collation that was meant.
+    std::fs::remove_file(p.path().join("manifests/events.toml")).unwrap();
+    p.manifest("users.yaml", &yaml("{locale: \"en\"}"));
+    let out = p.mig(&["apply"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let built = live_index(&tenant, "users", "ix_email").await.unwrap();
+    assert_eq!(
+        built.get_document("collation").unwrap().get_str("locale"),
+        Ok("en")
+    );
+}

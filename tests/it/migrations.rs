@@ -24,6 +24,43 @@ fn project(n: usize, migrations: &[(&str, &str)]) -> (Project, Vec<String>) {
     (p, tenants)
 }
 
+/// A project whose tenants (`n`) hold `msgs` with documents and `idx_day`,
+/// whose manifest declares `messages` with `idx_status` and `idx_day`, and
+/// whose one migration renames `msgs` to `messages`: planned before it, both
+/// indexes are to build; after it, only `idx_status`.
+pub(crate) async fn renaming_project(n: usize) -> (Project, Vec<String>) {
+    let rename = "description: rename msgs\nscope: tenant\nup:\n  - rename_collection: { from: msgs, to: messages }\n";
+    let p = Project::new();
+    let tenants: Vec<String> = (0..n).map(|_| p.tenant()).collect();
+    p.config(&listed_tenants(&tenants));
+    p.manifest(
+        "tenant.yaml",
+        "scope: tenant\ncollections:\n  - name: messages\n    indexes:\n      - { name: idx_status, keys: { status: 1 } }\n      - { name: idx_day, keys: { day: 1 } }\n",
+    );
+    std::fs::create_dir_all(p.path().join("migrations")).unwrap();
+    std::fs::write(
+        p.path().join("migrations/20250101000000_rename.yaml"),
+        rename,
+    )
+    .unwrap();
+    for name in &tenants {
+        let db = client().await.database(name);
+        db.collection::<Document>("msgs")
+            .insert_many(vec![
+                doc! {"status": "new", "day": 1},
+                doc! {"status": "old", "day": 2},
+            ])
+            .await
+            .unwrap();
+        db.run_command(
+            doc! {"createIndexes": "msgs", "indexes": [{"key": {"day": 1}, "name": "idx_day"}]},
+        )
+        .await
+        .unwrap();
+    }
+    (p, tenants)
+}
+
 async fn changelog(db: &str) -> Vec<Document> {
     use futures::TryStreamExt;
     client()
@@ -590,14 +627,16 @@ async fn migrations_are_the_first_steps_of_the_plan_and_stop_at_a_failure() {
             ("migration", "migration"),
             ("migration", "migration"),
             ("migration", "migration"),
+            ("reread", "reread"),
             ("createIndexes", "build")
         ],
         "{plan:#}"
     );
     let text = stdout(&p.mig(&["plan", "--tenants-only"]));
     let first = text.find("1. migration 20250101000000_ok").expect(&text);
-    let build = text.find("4. createIndexes idx_status").expect(&text);
-    assert!(first < build, "{text}");
+    let reread = text.find("4. re-read the database").expect(&text);
+    let build = text.find("5. createIndexes idx_status").expect(&text);
+    assert!(first < reread && reread < build, "{text}");
 
     let (applied, code) = p.json(&["apply", "--tenants-only"]);
     assert_eq!(code, 1, "{applied:#}");
@@ -609,12 +648,160 @@ async fn migrations_are_the_first_steps_of_the_plan_and_stop_at_a_failure() {
         .collect();
     assert_eq!(
         outcome,
-        vec![(true, false), (false, false), (false, true)],
-        "ran, failed, not run; no index step: {applied:#}"
+        vec![
+            (true, false),
+            (false, false),
+            (false, true),
+            (false, true),
+            (false, true)
+        ],
+        "ran, failed, then nothing run: the third migration, the re-read, the build: {applied:#}"
     );
     let log = changelog(&tenants[0]).await;
     assert_eq!(log.len(), 2, "the third never ran: {log:#?}");
     assert!(live_index(&tenants[0], "messages", "idx_status")
         .await
         .is_none());
+}
+
+/// A migration that renames a collection changes what the index plan is: the
+/// plan shown (made before it) builds both indexes, the database read again
+/// after it needs only one. That database stops after its migration, with the
+/// new plan shown, and the next run converges.
+#[tokio::test]
+async fn a_migration_that_changes_the_index_plan_stops_the_database_and_the_next_run_converges() {
+    let (p, names) = renaming_project(2).await;
+    let (tenant, other) = (names[0].clone(), names[1].clone());
+
+    // The plan: the migration, the re-read, then today's index steps; in text,
+    // JSON and a saved plan alike.
+    let (plan, code) = p.json(&["plan", "--tenant", &tenant, "--detailed-exitcode"]);
+    assert_eq!(code, 2, "changes to make: {plan:#}");
+    let commands = |steps: &serde_json::Value| -> Vec<String> {
+        steps
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["command"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let shown = commands(&plan["targets"][0]["steps"]);
+    assert_eq!(shown[..2], ["migration", "reread"], "{plan:#}");
+    assert!(shown[2..].iter().all(|c| c == "createIndexes"), "{plan:#}");
+    let text = stdout(&p.mig(&["plan", "--tenant", &tenant]));
+    assert!(
+        text.contains("1. migration 20250101000000_rename"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2. re-read the database and plan again"),
+        "{text}"
+    );
+    let saved = p.path().join("plan.json");
+    let out = p.mig(&["plan", "--tenants-only", "--out", saved.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", show(&out));
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let in_file = file.to_string();
+    assert!(
+        in_file.contains("\"reread\"") && in_file.contains("20250101000000_rename"),
+        "{file:#}"
+    );
+
+    // Applied: the migration runs, the re-read plans other steps (idx_day came
+    // with the collection), so nothing shown after it runs.
+    let (applied, code) = p.json(&["apply", "--tenant", &tenant, "--yes"]);
+    assert_eq!(code, 3, "a deferred database: {applied:#}");
+    let target = &applied["targets"][0];
+    assert_eq!(target["status"], "deferred", "{applied:#}");
+    let replanned = commands(&target["replanned"]["steps"]);
+    assert_eq!(
+        replanned,
+        ["createIndexes"],
+        "only idx_status now: {applied:#}"
+    );
+    assert_eq!(changelog(&tenant).await.len(), 1, "the migration ran");
+    assert!(live_index(&tenant, "messages", "idx_status")
+        .await
+        .is_none());
+    assert!(live_index(&tenant, "messages", "idx_day").await.is_some());
+
+    // In text, the database says why it stopped and where the new plan
+    // differs from the one shown.
+    let out = p.mig(&["apply", "--tenant", &other, "--yes"]);
+    assert_eq!(out.status.code(), Some(3), "{}", show(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("stopped after its migrations"),
+        "{}",
+        show(&out)
+    );
+    assert!(
+        text.contains("--- shown") && text.contains("+++ now"),
+        "{}",
+        show(&out)
+    );
+    assert!(live_index(&other, "messages", "idx_status").await.is_none());
+
+    let out = p.mig(&["apply", "--tenants-only", "--yes"]);
+    assert!(
+        out.status.success(),
+        "the next run converges: {}",
+        show(&out)
+    );
+    for name in [&tenant, &other] {
+        assert!(live_index(name, "messages", "idx_status").await.is_some());
+    }
+    let (again, code) = p.json(&["plan", "--tenants-only", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "nothing left: {again:#}");
+}
+
+/// The same, from a saved plan: its migration runs, and the index steps it
+/// holds are run only where the database read again plans the same.
+#[tokio::test]
+async fn a_saved_plan_runs_its_migrations_then_its_index_steps() {
+    let (p, tenants) = project(
+        1,
+        &[(
+            "20250101000000_seed.yaml",
+            "description: seed\nscope: tenant\nup:\n  - insert_many: { collection: messages, documents: [{ status: a }] }\n",
+        )],
+    );
+    let saved = p.path().join("plan.json");
+    let out = p.mig(&["plan", "--tenants-only", "--out", saved.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", show(&out));
+    // sync-indexes runs no migration: it leaves such a plan alone, saying why.
+    let (refused, code) = p.json(&["sync-indexes", saved.to_str().unwrap()]);
+    assert_eq!(code, 1, "{refused:#}");
+    let skipped = refused["targets"][0]["skipped"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(skipped.contains("apply it with `mig apply`"), "{refused:#}");
+    assert!(changelog(&tenants[0]).await.is_empty());
+    let (applied, code) = p.json(&["apply", saved.to_str().unwrap()]);
+    assert_eq!(code, 0, "{applied:#}");
+    let steps: Vec<(String, bool)> = applied["targets"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["command"].as_str().unwrap().to_string(),
+                s["ok"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("migration".to_string(), true),
+            ("reread".to_string(), true),
+            ("createIndexes".to_string(), true)
+        ],
+        "{applied:#}"
+    );
+    assert_eq!(changelog(&tenants[0]).await.len(), 1);
+    assert!(live_index(&tenants[0], "messages", "idx_status")
+        .await
+        .is_some());
 }

@@ -165,6 +165,24 @@ refused! {
         doc! {"key": {"a": 1}, "collation": {"locale": "xx"}}, "not a locale MongoDB supports";
     hidden_as_a_number: "keys: { a: 1 }, hidden: 1",
         doc! {"key": {"a": 1}, "hidden": 1}, "hidden: must be true or false, not 1";
+    sphere_finest_above_30: "keys: { loc: 2dsphere }, finestIndexedLevel: 31, coarsestIndexedLevel: 5",
+        doc! {"key": {"loc": "2dsphere"}, "finestIndexedLevel": 31, "coarsestIndexedLevel": 5}, "finestIndexedLevel: must be from 0 to 30, found 31";
+    sphere_coarsest_below_0: "keys: { loc: 2dsphere }, finestIndexedLevel: 30, coarsestIndexedLevel: -1",
+        doc! {"key": {"loc": "2dsphere"}, "finestIndexedLevel": 30, "coarsestIndexedLevel": -1}, "coarsestIndexedLevel: must be from 0 to 30, found -1";
+    sphere_finest_below_coarsest: "keys: { loc: 2dsphere }, finestIndexedLevel: 5, coarsestIndexedLevel: 17",
+        doc! {"key": {"loc": "2dsphere"}, "finestIndexedLevel": 5, "coarsestIndexedLevel": 17}, "5 must not be below coarsestIndexedLevel (17)";
+    sphere_finest_below_the_default_coarsest: "keys: { loc: 2dsphere }, finestIndexedLevel: 1",
+        doc! {"key": {"loc": "2dsphere"}, "finestIndexedLevel": 1}, "1 must not be below coarsestIndexedLevel (2, the default)";
+    sphere_coarsest_above_the_default_finest: "keys: { loc: 2dsphere }, coarsestIndexedLevel: 17",
+        doc! {"key": {"loc": "2dsphere"}, "coarsestIndexedLevel": 17}, "17 must not be above finestIndexedLevel (16, the default)";
+    sphere_v2_finest_below_its_default_coarsest: "keys: { loc: 2dsphere }, 2dsphereIndexVersion: 2, finestIndexedLevel: 6",
+        doc! {"key": {"loc": "2dsphere"}, "2dsphereIndexVersion": 2, "finestIndexedLevel": 6}, "6 must not be below coarsestIndexedLevel (7, the default)";
+    sphere_v1_coarsest_above_its_default_finest: "keys: { loc: 2dsphere }, 2dsphereIndexVersion: 1, coarsestIndexedLevel: 15",
+        doc! {"key": {"loc": "2dsphere"}, "2dsphereIndexVersion": 1, "coarsestIndexedLevel": 15}, "15 must not be above finestIndexedLevel (14, the default)";
+    sphere_fractional_level: "keys: { loc: 2dsphere }, finestIndexedLevel: 17.5",
+        doc! {"key": {"loc": "2dsphere"}, "finestIndexedLevel": 17.5}, "must be a whole number from 0 to 30, found 17.5";
+    sphere_level_as_text: "keys: { loc: 2dsphere }, coarsestIndexedLevel: five",
+        doc! {"key": {"loc": "2dsphere"}, "coarsestIndexedLevel": "five"}, "coarsestIndexedLevel: must be a whole number from 0 to 30";
 }
 
 accepted! {
@@ -192,6 +210,26 @@ accepted! {
         doc! {"key": {"a": 1}, "partialFilterExpression": {"$or": [{"b": {"$in": [1, 2]}}, {"c": {"$gt": 1}}]}}, None;
     collation_fractional_strength: "keys: { a: 1 }, collation: { locale: en, strength: 2.5 }",
         doc! {"key": {"a": 1}, "collation": {"locale": "en", "strength": 2.5}}, None;
+    sphere_levels: "keys: { loc: 2dsphere }, finestIndexedLevel: 17, coarsestIndexedLevel: 5",
+        doc! {"key": {"loc": "2dsphere"}, "finestIndexedLevel": 17, "coarsestIndexedLevel": 5}, None;
+    sphere_levels_at_the_bounds: "keys: { loc: 2dsphere }, finestIndexedLevel: 30, coarsestIndexedLevel: 0",
+        doc! {"key": {"loc": "2dsphere"}, "finestIndexedLevel": 30, "coarsestIndexedLevel": 0}, None;
+    sphere_levels_equal: "keys: { loc: 2dsphere, kind: 1 }, finestIndexedLevel: 12, coarsestIndexedLevel: 12",
+        doc! {"key": {"loc": "2dsphere", "kind": 1}, "finestIndexedLevel": 12, "coarsestIndexedLevel": 12}, None;
+    sphere_levels_as_floats: "keys: { loc: 2dsphere }, finestIndexedLevel: 17.0, coarsestIndexedLevel: 5.0",
+        doc! {"key": {"loc": "2dsphere"}, "finestIndexedLevel": 17.0, "coarsestIndexedLevel": 5.0}, None;
+    sphere_finest_at_the_default_coarsest: "keys: { loc: 2dsphere }, finestIndexedLevel: 2",
+        doc! {"key": {"loc": "2dsphere"}, "finestIndexedLevel": 2}, None;
+    sphere_coarsest_at_the_default_finest: "keys: { loc: 2dsphere }, coarsestIndexedLevel: 16",
+        doc! {"key": {"loc": "2dsphere"}, "coarsestIndexedLevel": 16}, None;
+    sphere_v2_finest_at_its_default_coarsest: "keys: { loc: 2dsphere }, 2dsphereIndexVersion: 2, finestIndexedLevel: 7",
+        doc! {"key": {"loc": "2dsphere"}, "2dsphereIndexVersion": 2, "finestIndexedLevel": 7}, None;
+    sphere_v1_coarsest_at_its_default_finest: "keys: { loc: 2dsphere }, 2dsphereIndexVersion: 1, coarsestIndexedLevel: 14",
+        doc! {"key": {"loc": "2dsphere"}, "2dsphereIndexVersion": 1, "coarsestIndexedLevel": 14}, None;
+    sphere_levels_on_a_plain_index: "keys: { a: 1 }, finestIndexedLevel: 40, coarsestIndexedLevel: -3",
+        doc! {"key": {"a": 1}, "finestIndexedLevel": 40, "coarsestIndexedLevel": -3}, Some("finestIndexedLevel: has no effect on an index that is not a 2dsphere index");
+    sphere_levels_on_a_2d_index: "keys: { a: 2d }, coarsestIndexedLevel: 20",
+        doc! {"key": {"a": "2d"}, "coarsestIndexedLevel": 20}, Some("coarsestIndexedLevel: has no effect on an index that is not a 2dsphere index");
 }
 
 /// A declared `{_id: 1}` under another name is never "created" again: the
@@ -430,4 +468,226 @@ async fn partial_filters_are_the_same_index_exactly_when_mig_says_so() {
         assert_eq!(mig::model::filter::same(&a, &b), server, "{a} vs {b}");
     }
     db.drop().await.unwrap();
+}
+
+// 2dsphere cell levels: where mig and the server part, and what a change of
+// them takes.
+
+/// The server keeps a level in an int: 2^32 + 17 wraps to 17 and is built,
+/// but `listIndexes` then reports it clamped (2147483647), so a declaration
+/// of it could never be in sync. mig refuses it as out of range: the one
+/// level the server builds and mig refuses.
+#[tokio::test]
+async fn a_sphere_level_past_an_int32_is_built_by_the_server_but_refused() {
+    let big = 4_294_967_313_i64;
+    let db = client().await.database(&unique("levels"));
+    db.run_command(doc! {"createIndexes": "c", "indexes": [
+        {"key": {"loc": "2dsphere"}, "name": "ix", "finestIndexedLevel": big},
+    ]})
+    .await
+    .unwrap();
+    let live = live_index(db.name(), "c", "ix").await.unwrap();
+    assert_eq!(live.get_i32("finestIndexedLevel"), Ok(i32::MAX), "{live}");
+    db.drop().await.unwrap();
+    let (ok, err) = mig_validate(&format!(
+        "keys: {{ loc: 2dsphere }}, finestIndexedLevel: {big}"
+    ));
+    assert!(!ok, "mig validate accepted {big}");
+    assert!(
+        err.contains(&format!(
+            "c.ix: finestIndexedLevel: must be from 0 to 30, found {big}"
+        )),
+        "{err}"
+    );
+}
+
+/// mig's declared spec (what it sends) against the live index the driver
+/// built: the server calls them identical (`createIndexes` under the live
+/// name answers "all indexes already exist") exactly when mig plans nothing,
+/// and otherwise refuses them as different options of the same index (code
+/// 85), which mig plans as a rebuild. Either way the server won't build mig's
+/// spec beside the live one under another name (code 85): levels are not
+/// part of an index's identity.
+#[tokio::test]
+async fn sphere_levels_change_an_index_exactly_when_mig_says_so() {
+    use mig::model::compare::{compare, same_identity, Verdict};
+    let cases: &[(Document, &str)] = &[
+        (doc! {}, ""),
+        // The default, declared, is not the default unset.
+        (doc! {}, "finestIndexedLevel: 16"),
+        (doc! {"finestIndexedLevel": 16}, ""),
+        (doc! {"finestIndexedLevel": 16}, "finestIndexedLevel: 16"),
+        (
+            doc! {"finestIndexedLevel": 17, "coarsestIndexedLevel": 5},
+            "finestIndexedLevel: 17, coarsestIndexedLevel: 5",
+        ),
+        // Numbers by value, options in any order.
+        (
+            doc! {"finestIndexedLevel": 17.0, "coarsestIndexedLevel": 5_i64},
+            "coarsestIndexedLevel: 5.0, finestIndexedLevel: 17",
+        ),
+        (
+            doc! {"finestIndexedLevel": 17, "coarsestIndexedLevel": 5},
+            "finestIndexedLevel: 18, coarsestIndexedLevel: 5",
+        ),
+        (
+            doc! {"finestIndexedLevel": 17, "coarsestIndexedLevel": 5},
+            "finestIndexedLevel: 17",
+        ),
+        (
+            doc! {"finestIndexedLevel": 17, "coarsestIndexedLevel": 5},
+            "",
+        ),
+        (
+            doc! {"2dsphereIndexVersion": 2, "finestIndexedLevel": 14},
+            "2dsphereIndexVersion: 2, finestIndexedLevel: 14",
+        ),
+        (
+            doc! {"2dsphereIndexVersion": 2},
+            "2dsphereIndexVersion: 2, finestIndexedLevel: 14",
+        ),
+    ];
+    let db = client().await.database(&unique("levels"));
+    let (mut same, mut rebuilt) = (0, 0);
+    for (n, (live_options, declared_options)) in cases.iter().enumerate() {
+        let coll = format!("c{n}");
+        let mut live_spec = doc! {"key": {"loc": "2dsphere"}, "name": "ix"};
+        live_spec.extend(live_options.clone());
+        db.run_command(doc! {"createIndexes": &coll, "indexes": [live_spec]})
+            .await
+            .unwrap();
+        let live =
+            mig::model::IndexSpec::from_server(&live_index(db.name(), &coll, "ix").await.unwrap())
+                .unwrap();
+        let separator = if declared_options.is_empty() {
+            ""
+        } else {
+            ", "
+        };
+        let yaml = format!(
+            "scope: public\ncollections:\n  - name: c\n    indexes:\n      - {{ name: ix, keys: {{ loc: 2dsphere }}{separator}{declared_options} }}\n"
+        );
+        let (manifests, problems) = mig::manifest::load_sources(&[("m.yaml".into(), yaml)]);
+        assert!(problems.is_empty(), "{declared_options}: {problems:?}");
+        let declared = manifests.public[0].indexes[0].clone();
+        let verdict = compare(&declared, &live, None);
+        let said = format!("live {live_options}, declared {{{declared_options}}}: mig {verdict:?}");
+        let identical = match db
+            .run_command(doc! {"createIndexes": &coll, "indexes": [declared.to_document()]})
+            .await
+        {
+            Ok(reply) => {
+                assert_eq!(
+                    reply.get_str("note"),
+                    Ok("all indexes already exist"),
+                    "{said}: {reply}"
+                );
+                true
+            }
+            Err(e) => match *e.kind {
+                mongodb::error::ErrorKind::Command(ref c) if c.code == 85 => false,
+                _ => panic!("{said}: neither the same nor a conflict: {e}"),
+            },
+        };
+        if identical {
+            same += 1;
+            assert_eq!(verdict, Verdict::Same, "{said}; the server: identical");
+        } else {
+            rebuilt += 1;
+            assert!(
+                matches!(verdict, Verdict::Rebuild(ref d)
+                    if d.iter().all(|f| f.ends_with("IndexedLevel"))),
+                "{said}; the server: different options"
+            );
+        }
+        assert!(same_identity(&declared, &live, None), "{said}");
+        let mut beside = declared.to_document();
+        beside.insert("name", "beside");
+        let err = db
+            .run_command(doc! {"createIndexes": &coll, "indexes": [beside]})
+            .await
+            .expect_err(&said);
+        assert!(
+            matches!(*err.kind, mongodb::error::ErrorKind::Command(ref c) if c.code == 85),
+            "{said}: {err}"
+        );
+    }
+    // Both verdicts were asked of the server.
+    assert_eq!((same, rebuilt), (5, 6));
+    db.drop().await.unwrap();
+}
+
+/// A declared change of levels on an existing index: `plan` shows a
+/// replacement that drops first (the two can't coexist), `apply` carries it
+/// out on the server, the server reports the declared levels, and the plan
+/// after it is empty.
+#[tokio::test]
+async fn a_changed_sphere_level_is_rebuilt_and_then_in_sync() {
+    let p = Project::new();
+    let manifest = |options: &str| {
+        format!("scope: public\ncollections:\n  - name: places\n    indexes:\n      - {{ name: geo, keys: {{ loc: 2dsphere }}{options} }}\n")
+    };
+    // The declared options, the levels the server then reports (finest,
+    // coarsest), and the differences the plan gives for getting there.
+    type Step = (
+        &'static str,
+        Option<i32>,
+        Option<i32>,
+        &'static [&'static str],
+    );
+    let steps: &[Step] = &[
+        ("", None, None, &[]),
+        (
+            ", finestIndexedLevel: 17, coarsestIndexedLevel: 5",
+            Some(17),
+            Some(5),
+            &["finestIndexedLevel", "coarsestIndexedLevel"],
+        ),
+        (
+            ", finestIndexedLevel: 18, coarsestIndexedLevel: 5",
+            Some(18),
+            Some(5),
+            &["finestIndexedLevel"],
+        ),
+        (
+            ", coarsestIndexedLevel: 5",
+            None,
+            Some(5),
+            &["finestIndexedLevel"],
+        ),
+        ("", None, None, &["coarsestIndexedLevel"]),
+    ];
+    for (n, (options, finest, coarsest, differences)) in steps.iter().enumerate() {
+        p.manifest("m.yaml", &manifest(options));
+        if n > 0 {
+            let (plan, code) = p.json(&["plan", "--detailed-exitcode"]);
+            assert_eq!(code, 2, "{options}: {plan:#}");
+            let change = &plan["targets"][0]["changes"][0];
+            assert_eq!(change["action"], "replace", "{options}: {plan:#}");
+            assert_eq!(change["gap"], true, "{options}: {plan:#}");
+            assert_eq!(
+                change["differences"],
+                serde_json::json!(differences),
+                "{options}: {plan:#}"
+            );
+            let commands: Vec<&str> = plan["targets"][0]["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["command"].as_str().unwrap())
+                .collect();
+            assert_eq!(commands, ["dropIndexes", "createIndexes"], "{plan:#}");
+        }
+        let out = p.mig(&["apply"]);
+        assert!(out.status.success(), "{options}: {}", show(&out));
+        let live = live_index(&p.public, "places", "geo").await.unwrap();
+        assert_eq!(live.get_i32("finestIndexedLevel").ok(), *finest, "{live}");
+        assert_eq!(
+            live.get_i32("coarsestIndexedLevel").ok(),
+            *coarsest,
+            "{live}"
+        );
+        let (plan, code) = p.json(&["plan", "--detailed-exitcode"]);
+        assert_eq!(code, 0, "{options}: planned again after apply: {plan:#}");
+    }
 }

@@ -96,6 +96,7 @@ pub fn index_for(spec: &IndexSpec, decl: &IndexDecl, release: Release) -> Vec<Fi
     }
     options::text_options(spec, decl, plugin, &mut out);
     options::geo_options(spec, decl, plugin, key_ok, &mut out);
+    options::sphere_levels(decl, plugin, &mut out);
     options::wildcard_projection(spec, release, &mut out);
     if decl.background.is_some() {
         out.push(Finding::warning(
@@ -152,6 +153,8 @@ fn id_index(spec: &IndexSpec, decl: &IndexDecl, out: &mut Vec<Finding>) {
         ("background", decl.background.is_some()),
         ("2dsphereIndexVersion", decl.sphere_version.is_some()),
         ("textIndexVersion", decl.text_version.is_some()),
+        ("finestIndexedLevel", decl.finest_level.is_some()),
+        ("coarsestIndexedLevel", decl.coarsest_level.is_some()),
     ]
     .into_iter()
     .filter(|(_, set)| *set)

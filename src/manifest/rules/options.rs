@@ -5,7 +5,7 @@ use bson::{Bson, Document};
 
 use super::keys::{overlaps, plugin_of, Plugin};
 use super::{number, Finding};
-use crate::manifest::file::IndexDecl;
+use crate::manifest::file::{IndexDecl, Number};
 use crate::manifest::Invalid;
 use crate::model::release::{Feature, Release};
 use crate::model::{collation, IndexSpec};
@@ -333,6 +333,98 @@ pub(super) fn geo_options(
     }
 }
 
+/// `finestIndexedLevel` / `coarsestIndexedLevel` of a 2dsphere index, the
+/// same at every release: `initialize2dsphereParams` (in
+/// `src/mongo/db/index/expression_params.cpp`@1041dd848e25e879260d1015d8da4f72ee7993fe,
+/// later moved, the same text, to
+/// `src/mongo/db/index/s2_common.cpp`@73612feca6a62839d9856a055eb2254e9109aee5)
+/// reads each with `bsonExtractIntegerFieldWithDefault`
+/// (`src/mongo/bson/util/bson_extract.cpp`@c5e271fc5ce04147320f29ba8741a0eaf399a913:
+/// a number, else TypeMismatch; a whole one, else BadValue), then checks
+/// that coarsest is at least 0 (16747), finest at most 30 (16748) and finest
+/// at least coarsest (16749), where an unset level is its default: 16 and 2
+/// under `2dsphereIndexVersion` 3 (the version a new index gets), 14 and 7
+/// under 1 or 2. mongod 6.0.5 agrees, defaults included (finest 1 alone is
+/// refused, 2 accepted): `tests/it/server_parity.rs`. It keeps a level in an
+/// int, so a whole number past an int32 wraps there and is built; mig refuses
+/// it as out of range, since `listIndexes` reports it clamped (2147483647),
+/// never equal to what was declared.
+/// On other indexes the server stores any number and ignores it.
+pub(super) fn sphere_levels(decl: &IndexDecl, plugin: Plugin, out: &mut Vec<Finding>) {
+    const FINEST: &str = "finestIndexedLevel";
+    const COARSEST: &str = "coarsestIndexedLevel";
+    let given = [(FINEST, decl.finest_level), (COARSEST, decl.coarsest_level)];
+    if plugin != Plugin::Geo2dSphere {
+        for (option, level) in given {
+            if level.is_some() {
+                out.push(Finding::warning(
+                    option,
+                    "has no effect on an index that is not a 2dsphere index",
+                ));
+            }
+        }
+        return;
+    }
+    let old_version = decl
+        .sphere_version
+        .is_some_and(|v| [1.0, 2.0].contains(&v.as_f64()));
+    let (default_finest, default_coarsest) = if old_version { (14, 7) } else { (16, 2) };
+    let mut whole = |option: &str, level: Option<Number>| -> Option<Option<i64>> {
+        let Some(level) = level else {
+            return Some(None);
+        };
+        let n = level.as_f64();
+        if n.fract() != 0.0 || !n.is_finite() || n.abs() > i64::MAX as f64 {
+            out.push(Finding::error(
+                option,
+                format!("must be a whole number from 0 to 30, found {level}"),
+            ));
+            return None;
+        }
+        Some(Some(n as i64))
+    };
+    let (Some(finest), Some(coarsest)) = (
+        whole(FINEST, decl.finest_level),
+        whole(COARSEST, decl.coarsest_level),
+    ) else {
+        return;
+    };
+    let mut in_range = true;
+    for (option, level) in [(FINEST, finest), (COARSEST, coarsest)] {
+        if let Some(l) = level.filter(|l| !(0..=30).contains(l)) {
+            out.push(Finding::error(
+                option,
+                format!("must be from 0 to 30, found {l}"),
+            ));
+            in_range = false;
+        }
+    }
+    let (f, c) = (
+        finest.unwrap_or(default_finest),
+        coarsest.unwrap_or(default_coarsest),
+    );
+    if in_range && f < c {
+        let (option, message) = match finest {
+            Some(_) => (
+                FINEST,
+                format!(
+                    "{f} must not be below coarsestIndexedLevel ({c}{})",
+                    if coarsest.is_none() {
+                        ", the default"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+            None => (
+                COARSEST,
+                format!("{c} must not be above finestIndexedLevel ({f}, the default)"),
+            ),
+        };
+        out.push(Finding::error(option, message));
+    }
+}
+
 /// `index_key_validate.cpp` (`wildcardProjection` only with `{"$**": 1}`;
 /// from 7.0 with any key that has `"$**"`) and `wildcard_key_generator.cpp`
 /// / projection parsing: not empty, all inclusions or all exclusions (`_id`
@@ -467,3 +559,7 @@ fn projection_leaves(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "options_tests.rs"]
+mod tests;

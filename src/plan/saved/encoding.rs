@@ -24,6 +24,8 @@ const FIELDS: &[&str] = &[
     "bits",
     "min",
     "max",
+    "finestIndexedLevel",
+    "coarsestIndexedLevel",
     "expireAfterSeconds",
     "hidden",
 ];
@@ -70,8 +72,8 @@ pub struct SavedOption {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SavedStep {
     pub collection: String,
-    /// `collMod`, `hide`, `createIndexes`, `dropIndexes`, `migration`, or
-    /// `create` (a collection or view; its options in `set`). A `collMod`
+    /// `collMod`, `hide`, `createIndexes`, `dropIndexes`, `migration`,
+    /// `reread`, or `create` (a collection or view; its options in `set`). A `collMod`
     /// without an index changes the collection's own options.
     pub command: String,
     /// The index (the migration's id, for a `migration`).
@@ -365,6 +367,7 @@ pub(super) fn saved_step(s: &Step) -> SavedStep {
             out.command = "migration".into();
             out.index = Some(id.clone());
         }
+        Command::Reread => out.command = "reread".into(),
         Command::CreateCollection { options } => {
             out.command = "create".into();
             out.set = Some(doc_json(options));
@@ -420,6 +423,7 @@ pub(super) fn step_from(s: &SavedStep, changes: usize) -> Result<Step, Malformed
         }
         "hide" => Command::Hide { index: index()? },
         "migration" => Command::Migration { id: index()? },
+        "reread" => Command::Reread,
         "dropIndexes" => Command::DropIndex {
             index: index()?,
             forget_retiring: s.forget_retiring,

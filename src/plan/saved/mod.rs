@@ -89,11 +89,31 @@ pub fn fingerprint(live: &DatabaseState) -> String {
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A plan's changes and steps as saved, less whether a build creates its
+/// collection: what it sends the server. A plan made now and one read from a
+/// file compare alike (the file keeps no planning detail, such as whether an
+/// index's name was declared), and a migration that creates (and seeds) the
+/// collection leaves the same commands to send.
+pub(super) fn sent(plan: &DatabasePlan) -> serde_json::Value {
+    let mut changes: Vec<SavedChange> = plan.changes.iter().map(saved_change).collect();
+    let mut steps: Vec<SavedStep> = plan.steps.iter().map(saved_step).collect();
+    for change in &mut changes {
+        change.new_collection = false;
+    }
+    for step in &mut steps {
+        step.new_collection = false;
+    }
+    serde_json::json!({"changes": changes, "steps": steps})
+}
+
 impl SavedTarget {
     /// `collections` were read and had `fingerprint` when `plan` was made.
     pub fn new(plan: &DatabasePlan, collections: Vec<String>, fingerprint: String) -> SavedTarget {
-        // Every step: a change blocked now may not be blocked at apply time.
-        let steps = super::steps::schedule(&plan.changes);
+        // The migrations and the re-read that lead, then every index step: a
+        // change blocked now may not be blocked at apply time.
+        let lead = super::steps::after_migrations(&plan.steps);
+        let mut steps = plan.steps[..lead].to_vec();
+        steps.extend(super::steps::schedule(&plan.changes));
         SavedTarget {
             database: plan.database.clone(),
             scope: plan.scope,

@@ -108,6 +108,38 @@ fn a_plan_and_its_steps_survive_the_round_trip_exactly() {
 }
 
 #[test]
+fn migrations_and_the_reread_are_saved_ahead_of_the_index_steps() {
+    let plan = every_kind().with_migrations_first(&["2025_a", "2025_b"]);
+    let saved = SavedTarget::new(&plan, vec![], String::new());
+    let text = serde_json::to_string(&saved).unwrap();
+    let back: SavedTarget = serde_json::from_str(&text).unwrap();
+    let read = back.plan().unwrap();
+    assert_eq!(
+        read.steps, plan.steps,
+        "the same steps run, migrations first"
+    );
+    assert_eq!(read.migration_ids(), ["2025_a", "2025_b"]);
+    assert_eq!(crate::plan::steps::after_migrations(&read.steps), 3);
+}
+
+#[test]
+fn a_plan_read_from_its_file_plans_the_same_steps_as_made_now() {
+    let mut plan = every_kind();
+    for change in &mut plan.changes {
+        if let Change::Create { index, .. } = change {
+            // Planning detail the file doesn't keep: the commands are the same.
+            index.explicit_name = true;
+        }
+    }
+    plan.steps = crate::plan::steps::schedule(&plan.changes);
+    let saved = SavedTarget::new(&plan, vec![], String::new());
+    let back = saved.plan().unwrap();
+    assert_ne!(back, plan);
+    assert!(back.same_steps(&plan));
+    assert!(!back.same_steps(&every_kind().with_migrations_first(&["2025_a"])));
+}
+
+#[test]
 fn the_saved_steps_are_the_ones_that_run_not_a_new_schedule() {
     let plan = every_kind();
     let mut saved = SavedTarget::new(&plan, vec![], String::new());

@@ -20,7 +20,8 @@ use bson::{doc, Bson, Document};
 // The index options' collation rules: a collection's default collation is one too.
 use super::options::collation_rules;
 use super::Finding;
-use crate::manifest::extjson::to_document;
+use crate::diagnostics::Format;
+use crate::manifest::extjson::{option_document, to_document};
 use crate::manifest::file::{CollectionDecl, Expiry, Number};
 use crate::manifest::Invalid;
 use crate::model::release::Release;
@@ -33,11 +34,14 @@ use query::validator_rules;
 pub fn collection_options_for(
     decl: &CollectionDecl,
     release: Release,
+    format: Format,
 ) -> (Option<Document>, Vec<Finding>) {
     let mut out = Vec::new();
     let mut o = Document::new();
     let document =
-        |option: &str, v: &serde_json::Value, out: &mut Vec<Finding>| match to_document(v) {
+        |option: &str, v: &serde_json::Value, out: &mut Vec<Finding>| match option_document(
+            option, v, format,
+        ) {
             Ok(d) => Some(d),
             Err(e) => {
                 out.push(Finding::error(option, e.0));

@@ -10,7 +10,11 @@ fn decl(yaml: &str) -> CollectionDecl {
 }
 
 fn findings(yaml: &str) -> (Option<Document>, Vec<Finding>) {
-    collection_options_for(&decl(yaml), crate::model::release::Release::DEFAULT)
+    collection_options_for(
+        &decl(yaml),
+        crate::model::release::Release::DEFAULT,
+        crate::diagnostics::Format::Yaml,
+    )
 }
 
 /// The errors, as `option: message`.
