@@ -477,7 +477,10 @@ pub fn status_database(
     let mut out = String::new();
     let rows = super::status_rows(t, all);
     let state = super::status_of(t, &rows);
-    let pending = rows.iter().filter(|r| r.state != "applied").count();
+    let pending = rows
+        .iter()
+        .filter(|r| r.state != super::RowState::Applied)
+        .count();
     let mut behind = Vec::new();
     if pending > 0 {
         behind.push(format!("{pending} migration(s) not applied"));
@@ -519,7 +522,7 @@ pub fn status_database(
     );
     for r in rows {
         let detail = match (r.state, r.entry) {
-            ("applied", Some(e)) => format!(
+            (super::RowState::Applied, Some(e)) => format!(
                 "{} ({} ms, batch {})",
                 e.applied_at
                     .and_then(|d| d.try_to_rfc3339_string().ok())
@@ -527,10 +530,10 @@ pub fn status_database(
                 e.duration_ms.unwrap_or(0),
                 e.batch
             ),
-            ("failed", Some(e)) => style.red(e.error.as_deref().unwrap_or("")),
+            (super::RowState::Failed, Some(e)) => style.red(e.error.as_deref().unwrap_or("")),
             _ => String::new(),
         };
-        let _ = writeln!(out, "  {}  {:<8} {detail}", r.id, r.state);
+        let _ = writeln!(out, "  {}  {:<8} {detail}", r.id, r.state.as_str());
     }
     for w in &t.warnings {
         let _ = writeln!(out, "  {}", style.yellow(w));

@@ -228,13 +228,15 @@ impl From<LockError> for DatabaseError {
 }
 
 /// What happened to one data migration in one database.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum MigrationStatus {
     /// To run (`plan`).
     Pending,
     /// Run (`apply`).
     Applied,
     /// `down --dry-run` would revert it.
+    #[serde(rename = "to revert")]
     ToRevert,
     /// Reverted (`down`).
     Reverted,
