@@ -144,13 +144,11 @@ async fn apply(
     if let Some(path) = &args.saved {
         // A saved plan was reviewed when it was made: applied without asking.
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| {
-            Failure::other(SavedPlanError::Read {
-                path: shown.clone(),
-                source,
-            })
+        let text = std::fs::read_to_string(path).map_err(|source| SavedPlanError::Read {
+            path: shown.clone(),
+            source,
         })?;
-        let saved = SavedPlan::parse(&text, &shown).map_err(Failure::other)?;
+        let saved = SavedPlan::parse(&text, &shown)?;
         return run(Some((args, name)), Some(saved)).await.map(|(o, _)| o);
     }
     if args.yes || !confirm::interactive() {
@@ -181,7 +179,7 @@ async fn apply(
     if !confirm::ask(&format!(
         "Apply this plan to {databases} database(s)? Nothing has been written yet."
     )) {
-        return Err(Failure::other(Cancelled(name.to_string())));
+        return Err(Failure::from(Cancelled(name.to_string())));
     }
     // Exactly the plan shown (a database that changed since is skipped, as
     // with a saved plan). Where migrations run first, the index steps shown

@@ -131,14 +131,15 @@ impl Listener for Fold {
 
     fn target(&mut self, t: TargetReport) {
         if let Some(by) = &mut self.by_cluster {
-            let state = match (&t.error, &t.plan) {
+            let state = match (t.error(), &t.plan) {
                 (None, Some(plan)) if deviations(plan).is_empty() => 0,
                 (None, Some(_)) => 1,
                 _ => 2,
             };
             by.of(t.cluster.as_deref())[state] += 1;
         }
-        match (t.error, t.plan) {
+        let error = t.error().map(|e| e.message.clone());
+        match (error, t.plan) {
             (Some(why), _) => self.drift.add_failure(&t.target.database, &why),
             (None, Some(plan)) => self.drift.add(&t.target.database, deviations(&plan)),
             (None, None) => self.drift.add_failure(&t.target.database, "not read"),

@@ -1,11 +1,10 @@
 //! The one place where a command's failure becomes a message and an exit code.
 //!
 //! Every command returns an [`Outcome`]. A failure of a layer below (connecting,
-//! reading a server, a lock, a saved plan) is carried as it is, whatever its
-//! error type: [`Failure::other`] takes a `String` as well as any
-//! `std::error::Error`, so a callee switching to a typed error changes nothing here.
+//! reading a server, a lock, a saved plan) is carried as it is, in a variant
+//! of its own type: errors come in by `From`, and [`Failure::kind`] matches
+//! every variant, so a new error type does not compile until it is classified.
 
-use std::error::Error;
 use std::path::PathBuf;
 
 use crate::diagnostics::Problem;
@@ -43,6 +42,24 @@ fn list(paths: &[PathBuf]) -> String {
      --public-db) and no tenant discovery ([tenants] in mig.toml)"
 )]
 pub struct NothingToPull;
+
+/// A flag (kept here, beside the other errors of commands) `mig init` can't write into mig.toml.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("--tenants-registry {0}: expected COLLECTION.FIELD, e.g. client_configs.schema")]
+    Registry(String),
+    #[error(
+        "--tenants-registry needs the public database the registry is in: add --public-db NAME"
+    )]
+    RegistryWithoutPublic,
+    #[error("--tenants-regex {pattern}: {why}")]
+    Regex { pattern: String, why: String },
+}
+
+/// Why a pause needs the public database.
+#[derive(Debug, thiserror::Error)]
+#[error("the pause is kept in the public database: set [public] database in mig.toml (or MONGODB_PUBLIC_DATABASE)")]
+pub struct NoPublicDatabase;
 
 /// What a command ends with.
 pub type Outcome = Result<Success, Failure>;
@@ -127,17 +144,53 @@ pub enum Failure {
         "--format markdown is for `mig plan`, `mig drift` and `mig lint`; `mig {command}` prints text or json"
     )]
     NoMarkdown { command: &'static str },
-    /// A failure of a layer below, in its own words.
-    #[error("{0}")]
-    Other(Box<dyn Error + Send + Sync>),
+    /// A layer below could not read a server.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The dev server could not be started or used.
+    #[error(transparent)]
+    Dev(#[from] DevError),
+    /// A run could not resolve its targets.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
+    Unmatched(#[from] crate::targets::Unmatched),
+    #[error(transparent)]
+    FormatNotSupported(#[from] super::FormatNotSupported),
+    #[error(transparent)]
+    WhichCluster(#[from] super::WhichCluster),
+    #[error(transparent)]
+    NotOverClusters(#[from] super::NotOverClusters),
+    #[error(transparent)]
+    Cancelled(#[from] Cancelled),
+    #[error(transparent)]
+    BadThreshold(#[from] crate::pull::BadThreshold),
+    #[error(transparent)]
+    WouldOverwrite(#[from] WouldOverwrite),
+    #[error(transparent)]
+    NothingToPull(#[from] NothingToPull),
+    #[error(transparent)]
+    Init(#[from] InitError),
+    #[error(transparent)]
+    PauseWithoutPublic(#[from] NoPublicDatabase),
+    #[error(transparent)]
+    SavedPlan(#[from] crate::plan::saved::SavedPlanError),
+    #[error(transparent)]
+    Migration(#[from] crate::migrate::api::MigrationError),
+    /// The server refused a command.
+    #[error(transparent)]
+    Server(#[from] crate::server::errors::Failure),
+    /// Writing a file or stdout, or reading a file.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// A document could not be written as JSON.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
 }
 
 impl Failure {
-    /// A failure of a layer below: a message, or any error.
-    pub fn other(error: impl Into<Box<dyn Error + Send + Sync>>) -> Failure {
-        Failure::Other(error.into())
-    }
-
     pub fn exit_code(&self) -> i32 {
         match self {
             Failure::NoTenants(_) => EXIT_NO_TENANTS,
@@ -161,7 +214,47 @@ impl Failure {
             Failure::Locked { .. } => "locked",
             Failure::LintErrors(_) => "lint",
             Failure::NoTenants(_) => "no_tenants",
-            Failure::Other(e) => kind_below(e.as_ref()),
+            Failure::Read(e) => read_kind(e),
+            Failure::Dev(e) => match e {
+                DevError::Connect(c) => c.kind(),
+                DevError::InvalidUri { .. } | DevError::WrongVersion { .. } => "config",
+                DevError::Command { .. } | DevError::Stopped => "failed",
+            },
+            Failure::Run(e) => match e {
+                RunError::Read(e) => read_kind(e),
+                RunError::NoPublicDatabase | RunError::NoDiscovery => "config",
+                RunError::UnknownTenants(_) => "usage",
+                RunError::Lock(LockError::Held(_)) => "locked",
+                RunError::Discovery(_)
+                | RunError::Vanished(_)
+                | RunError::Drifted { .. }
+                | RunError::MigrationsChanged { .. }
+                | RunError::MigrationsNotRun(_)
+                | RunError::Saved(_)
+                | RunError::Migration(_)
+                | RunError::Lock(_)
+                | RunError::Mongos
+                | RunError::Misrouted(_)
+                | RunError::LagUnreadable { .. }
+                | RunError::Cluster { .. } => "failed",
+            },
+            Failure::Lock(LockError::Held(_)) => "locked",
+            Failure::Lock(_) => "failed",
+            Failure::Unmatched(_)
+            | Failure::FormatNotSupported(_)
+            | Failure::WhichCluster(_)
+            | Failure::NotOverClusters(_)
+            | Failure::BadThreshold(_) => "usage",
+            Failure::Cancelled(_) => "cancelled",
+            Failure::WouldOverwrite(_) => "file",
+            Failure::NothingToPull(_) => "config",
+            Failure::Init(_)
+            | Failure::PauseWithoutPublic(_)
+            | Failure::SavedPlan(_)
+            | Failure::Migration(_)
+            | Failure::Server(_)
+            | Failure::Io(_)
+            | Failure::Json(_) => "failed",
         }
     }
 
@@ -203,38 +296,18 @@ impl Failure {
     }
 }
 
-/// The kind of a failure of a layer below, by its type.
-fn kind_below(e: &(dyn Error + Send + Sync + 'static)) -> &'static str {
-    let read = |e: &ReadError| match e {
+/// The kind of a failed read: a server that won't answer (or let us in),
+/// a URI that can't be used, or a read that failed.
+fn read_kind(e: &ReadError) -> &'static str {
+    match e {
         ReadError::Connect(c) => c.kind(),
         ReadError::InvalidUri { .. } | ReadError::Client { .. } => "config",
-        _ => "failed",
-    };
-    if let Some(e) = e.downcast_ref::<ReadError>() {
-        return read(e);
-    }
-    if let Some(e) = e.downcast_ref::<DevError>() {
-        return match e {
-            DevError::Connect(c) => c.kind(),
-            DevError::InvalidUri { .. } | DevError::WrongVersion { .. } => "config",
-            _ => "failed",
-        };
-    }
-    match e.downcast_ref::<RunError>() {
-        Some(RunError::Read(e)) => read(e),
-        Some(RunError::NoPublicDatabase | RunError::NoDiscovery) => "config",
-        Some(RunError::UnknownTenants(_)) => "usage",
-        Some(RunError::Lock(LockError::Held(_))) => "locked",
-        _ if matches!(e.downcast_ref::<LockError>(), Some(LockError::Held(_))) => "locked",
-        _ if e.downcast_ref::<crate::targets::Unmatched>().is_some() => "usage",
-        _ if e.downcast_ref::<super::FormatNotSupported>().is_some() => "usage",
-        _ if e.downcast_ref::<super::WhichCluster>().is_some() => "usage",
-        _ if e.downcast_ref::<super::NotOverClusters>().is_some() => "usage",
-        _ if e.downcast_ref::<Cancelled>().is_some() => "cancelled",
-        _ if e.downcast_ref::<crate::pull::BadThreshold>().is_some() => "usage",
-        _ if e.downcast_ref::<WouldOverwrite>().is_some() => "file",
-        _ if e.downcast_ref::<NothingToPull>().is_some() => "config",
-        _ => "failed",
+        ReadError::Unusable { .. }
+        | ReadError::Timeout { .. }
+        | ReadError::Server(_)
+        | ReadError::View { .. }
+        | ReadError::Malformed { .. }
+        | ReadError::Unexpected(_) => "failed",
     }
 }
 
@@ -251,11 +324,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_failure_below_is_shown_in_its_own_words_whatever_its_type() {
-        let message = Failure::other("cannot reach mongodb://h:1".to_string());
-        let typed = Failure::other(std::io::Error::other("cannot reach mongodb://h:1"));
-        assert_eq!(message.to_string(), "cannot reach mongodb://h:1");
-        assert_eq!(typed.to_string(), message.to_string());
+    fn a_failure_below_is_shown_in_its_own_words() {
+        let io = Failure::from(std::io::Error::other("disk full"));
+        assert_eq!(io.to_string(), "disk full");
+        let run = Failure::from(RunError::Vanished("t1".into()));
+        assert_eq!(run.to_string(), RunError::Vanished("t1".into()).to_string());
     }
 
     #[test]
@@ -268,18 +341,24 @@ mod tests {
             from: UriSource::Default,
             reason,
         };
-        let read = |reason| Failure::other(ReadError::Connect(connect(reason)));
+        let read = |reason| Failure::from(ReadError::Connect(connect(reason)));
         assert_eq!(read(Reason::Refused).kind(), "unreachable");
         assert_eq!(read(Reason::Auth("x".into())).kind(), "auth");
         let through_run =
-            Failure::other(RunError::Read(ReadError::Connect(connect(Reason::Refused))));
+            Failure::from(RunError::Read(ReadError::Connect(connect(Reason::Refused))));
         assert_eq!(through_run.kind(), "unreachable");
-        assert_eq!(Failure::other(RunError::NoPublicDatabase).kind(), "config");
+        assert_eq!(Failure::from(RunError::NoPublicDatabase).kind(), "config");
         assert_eq!(
-            Failure::other(DevError::Connect(connect(Reason::Refused))).kind(),
+            Failure::from(DevError::Connect(connect(Reason::Refused))).kind(),
             "unreachable"
         );
-        assert_eq!(Failure::other("anything").kind(), "failed");
+        assert_eq!(Failure::from(std::io::Error::other("x")).kind(), "failed");
+        assert_eq!(
+            Failure::from(LockError::Server("x".into())).kind(),
+            "failed"
+        );
+        assert_eq!(Failure::from(Cancelled("apply".into())).kind(), "cancelled");
+        assert_eq!(Failure::from(NothingToPull).kind(), "config");
         assert_eq!(Failure::Problems(Vec::new()).kind(), "manifest");
         assert_eq!(Failure::Config(Vec::new()).kind(), "config");
     }
@@ -288,7 +367,10 @@ mod tests {
     fn every_failure_exits_1_and_pending_changes_2() {
         assert_eq!(Failure::Reported.exit_code(), EXIT_ERROR);
         assert_eq!(Failure::Problems(Vec::new()).exit_code(), EXIT_ERROR);
-        assert_eq!(Failure::other("x").exit_code(), EXIT_ERROR);
+        assert_eq!(
+            Failure::from(std::io::Error::other("x")).exit_code(),
+            EXIT_ERROR
+        );
         assert_eq!(Success::Done.exit_code(), EXIT_OK);
         assert_eq!(Success::ChangesPending.exit_code(), EXIT_CHANGES);
     }

@@ -114,7 +114,7 @@ pub async fn run_fleet(
     fleet
         .check_lag_readable(&options)
         .await
-        .map_err(Failure::other)?;
+        .map_err(Failure::from)?;
     let progress = Arc::new(Progress::new(
         fleet.len(),
         std::io::stderr().is_terminal(),
@@ -156,7 +156,7 @@ pub(super) async fn open(
     let selection = global.selection();
     let fleet = run::open(settings, &selection, saved)
         .await
-        .map_err(Failure::other)?;
+        .map_err(Failure::from)?;
     fleet_rules(global, settings, &fleet)?;
     if let Some(looked) = &fleet.discovery {
         crate::targets::check_found(looked, manifests, &selection).map_err(Failure::NoTenants)?;
@@ -301,7 +301,7 @@ async fn dev_normalized(
     };
     match dev::for_run(dev_uri, settings, &first, manifests)
         .await
-        .map_err(Failure::other)?
+        .map_err(Failure::from)?
     {
         Ok(normalized) => {
             for m in fleet.members.iter_mut() {
@@ -407,9 +407,7 @@ pub(super) async fn connect(
 ) -> Result<(mongodb::Client, inspect::ServerInfo), Failure> {
     let client = crate::server::connect(settings)
         .await
-        .map_err(Failure::other)?;
-    let server = inspect::server_info(&client)
-        .await
-        .map_err(Failure::other)?;
+        .map_err(Failure::from)?;
+    let server = inspect::server_info(&client).await.map_err(Failure::from)?;
     Ok((client, server))
 }

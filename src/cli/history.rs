@@ -40,12 +40,12 @@ pub const EXAMPLES: &str = "Examples:
 pub async fn run(global: &Global, settings: &Settings, args: &HistoryArgs) -> Outcome {
     let client = crate::server::connect(settings)
         .await
-        .map_err(Failure::other)?;
+        .map_err(Failure::from)?;
     let db = client.database(&args.database);
     let collections = db
         .list_collection_names()
         .await
-        .map_err(|e| Failure::other(crate::server::errors::ReadError::server(&e)))?;
+        .map_err(|e| Failure::from(crate::server::errors::ReadError::server(&e)))?;
     if !collections
         .iter()
         .any(|c| c == MIG_COLLECTION || *c == settings.changelog)
@@ -60,7 +60,7 @@ pub async fn run(global: &Global, settings: &Settings, args: &HistoryArgs) -> Ou
         let near = closest(&args.database, others)
             .into_iter()
             .map(String::from);
-        return Err(Failure::other(Unmatched {
+        return Err(Failure::from(Unmatched {
             flag: "mig history",
             looked: if exists {
                 "mig never ran in this database (it has no `mig` collection and no changelog)"
@@ -72,10 +72,10 @@ pub async fn run(global: &Global, settings: &Settings, args: &HistoryArgs) -> Ou
     }
     let mut entries = journal::history(&db, args.limit)
         .await
-        .map_err(Failure::other)?;
+        .map_err(Failure::from)?;
     let changelog = Changelog::read(&db, &settings.changelog)
         .await
-        .map_err(Failure::other)?;
+        .map_err(Failure::from)?;
     entries.extend(changelog.into_entries().into_iter().map(|e| {
         let mut d = doc! {
             "kind": "migration",

@@ -12,7 +12,7 @@ use crate::pull::write::Syntax;
 use crate::redact::redact_uri;
 use crate::render;
 
-use super::failure::{Failure, Outcome, Success};
+use super::failure::{Failure, InitError, Outcome, Success};
 use super::flags::ConnectionFlags;
 use super::pull::{self, PullOptions};
 use super::{output, setup, Global, OutputFormat};
@@ -55,19 +55,6 @@ pub struct InitArgs {
     /// Write the project only; don't pull, even when a server answers.
     #[arg(long)]
     pub no_pull: bool,
-}
-
-/// A flag `mig init` can't write into mig.toml.
-#[derive(Debug, thiserror::Error)]
-pub enum InitError {
-    #[error("--tenants-registry {0}: expected COLLECTION.FIELD, e.g. client_configs.schema")]
-    Registry(String),
-    #[error(
-        "--tenants-registry needs the public database the registry is in: add --public-db NAME"
-    )]
-    RegistryWithoutPublic,
-    #[error("--tenants-regex {pattern}: {why}")]
-    Regex { pattern: String, why: String },
 }
 
 /// `mig init`.
@@ -231,7 +218,7 @@ fn tenants_section(args: &InitArgs) -> Result<Option<String>, Failure> {
     }
     if let Some(pattern) = &args.tenants_regex {
         regex::Regex::new(pattern).map_err(|e| {
-            Failure::other(InitError::Regex {
+            Failure::from(InitError::Regex {
                 pattern: pattern.clone(),
                 why: e.to_string(),
             })
@@ -245,9 +232,9 @@ fn tenants_section(args: &InitArgs) -> Result<Option<String>, Failure> {
         let (collection, field) = registry
             .split_once('.')
             .filter(|(c, f)| !c.is_empty() && !f.is_empty())
-            .ok_or_else(|| Failure::other(InitError::Registry(registry.clone())))?;
+            .ok_or_else(|| Failure::from(InitError::Registry(registry.clone())))?;
         if args.public_db.is_none() {
-            return Err(Failure::other(InitError::RegistryWithoutPublic));
+            return Err(Failure::from(InitError::RegistryWithoutPublic));
         }
         return Ok(Some(format!(
             "source = \"registry\"\ncollection = {}          # in the public database\nfield = {}               # names the tenant database (a dotted path works)\n# filter = {{ \"billing.status\" = \"active\" }}\n",

@@ -81,10 +81,10 @@ async fn read_fleet(
 ) -> Result<(LiveReadings, Vec<Unread>), Failure> {
     let client = crate::server::connect(settings)
         .await
-        .map_err(Failure::other)?;
+        .map_err(Failure::from)?;
     let targets = crate::run::resolve_targets(&client, settings, &global.selection())
         .await
-        .map_err(Failure::other)?
+        .map_err(Failure::from)?
         .targets;
     let mut readings = LiveReadings {
         now: Some(bson::DateTime::now()),

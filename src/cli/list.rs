@@ -34,7 +34,7 @@ pub async fn run(
     let fleet = match run::open(settings, &global.selection(), None).await {
         Ok(fleet) => fleet,
         Err(e) => {
-            let e = Failure::other(e);
+            let e = Failure::from(e);
             print(global, manifests, migrations, &Err(&e), None);
             return Err(e);
         }
@@ -58,7 +58,7 @@ pub async fn run(
         .map(|r| {
             (
                 r.target.database.as_str(),
-                r.error.clone().unwrap_or_default(),
+                r.error().map(ToString::to_string).unwrap_or_default(),
             )
         })
         .collect();

@@ -29,7 +29,7 @@ pub fn run(args: &ManArgs) -> Outcome {
         let mut page = Vec::new();
         clap_mangen::Man::new(Cli::command())
             .render(&mut page)
-            .map_err(Failure::other)?;
+            .map_err(Failure::from)?;
         output::stdout(&String::from_utf8_lossy(&page));
         return Ok(Success::Done);
     };

@@ -412,19 +412,18 @@ fn one_cluster(
     name: &Option<String>,
 ) -> Result<config::Settings, Failure> {
     if !settings.has_clusters() {
-        targets::check_clusters(settings, name.as_slice()).map_err(Failure::other)?;
+        targets::check_clusters(settings, name.as_slice()).map_err(Failure::from)?;
         return Ok(settings.clone());
     }
     let cluster = match (name, settings.clusters.as_slice()) {
         (Some(name), _) => {
-            targets::check_clusters(settings, std::slice::from_ref(name))
-                .map_err(Failure::other)?;
+            targets::check_clusters(settings, std::slice::from_ref(name)).map_err(Failure::from)?;
             settings.cluster(name)
         }
         (None, [only]) => Some(only),
         (None, all) => {
             let names: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
-            return Err(Failure::other(WhichCluster(names.join(", "))));
+            return Err(Failure::from(WhichCluster(names.join(", "))));
         }
     };
     Ok(cluster.map_or_else(|| settings.clone(), |c| settings.for_cluster(c)))
@@ -460,7 +459,7 @@ async fn run(cli: Cli) -> Outcome {
             Command::Plan(_) | Command::Apply(_) | Command::SyncIndexes(_)
         )
     {
-        return Err(Failure::other(FormatNotSupported {
+        return Err(Failure::from(FormatNotSupported {
             format: "jsonl",
             supported: "plan, apply and sync-indexes",
         }));
@@ -480,13 +479,13 @@ async fn run(cli: Cli) -> Outcome {
     setup::load_dotenv()?;
     let settings = setup::settings(&cli)?;
     let global = &cli.global;
-    targets::check_clusters(&settings, &global.cluster).map_err(Failure::other)?;
+    targets::check_clusters(&settings, &global.cluster).map_err(Failure::from)?;
     if let Some(what) = cli
         .command
         .not_over_clusters()
         .filter(|_| settings.has_clusters())
     {
-        return Err(Failure::other(NotOverClusters(what)));
+        return Err(Failure::from(NotOverClusters(what)));
     }
     // These read only the server, or write files: no manifests needed.
     match &cli.command {
@@ -515,7 +514,7 @@ async fn run(cli: Cli) -> Outcome {
         settings.server_version.is_none() && cli.command.checks_under_the_server_s_release();
     let (mut manifests, migrations) = setup::load_files(global, &settings, deferred)?;
     // A flag or a file that would make the run quietly do nothing is an error.
-    targets::check_collections(&manifests, &global.collection).map_err(Failure::other)?;
+    targets::check_collections(&manifests, &global.collection).map_err(Failure::from)?;
     manifests.retain_collections(&global.collection);
     let untargeted = targets::untargeted_scopes(&settings, &manifests, &global.selection());
     if !untargeted.is_empty() {

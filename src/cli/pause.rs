@@ -8,7 +8,7 @@ use clap::Args;
 use crate::config::Settings;
 use crate::server::load;
 
-use super::failure::{Failure, Outcome, Success};
+use super::failure::{Failure, NoPublicDatabase, Outcome, Success};
 use super::flags::{ClusterFlag, ConnectionFlags};
 use super::output;
 
@@ -33,11 +33,6 @@ pub const RESUME_EXAMPLES: &str = "Examples:
   mig resume
   mig resume --cluster eu";
 
-/// Why a pause needs the public database.
-#[derive(Debug, thiserror::Error)]
-#[error("the pause is kept in the public database: set [public] database in mig.toml (or MONGODB_PUBLIC_DATABASE)")]
-pub struct NoPublicDatabase;
-
 /// Who pauses: the user and host, as a lock names its holder.
 fn who() -> String {
     let user = std::env::var("USER").unwrap_or_else(|_| "?".into());
@@ -50,10 +45,10 @@ async fn public(settings: &Settings) -> Result<mongodb::Database, Failure> {
     let public = settings
         .public_database
         .as_deref()
-        .ok_or_else(|| Failure::other(NoPublicDatabase))?;
+        .ok_or_else(|| Failure::from(NoPublicDatabase))?;
     let client = crate::server::connect(settings)
         .await
-        .map_err(Failure::other)?;
+        .map_err(Failure::from)?;
     Ok(client.database(public))
 }
 
@@ -61,7 +56,7 @@ pub async fn pause(settings: &Settings) -> Outcome {
     let by = who();
     load::pause(&public(settings).await?, &by)
         .await
-        .map_err(Failure::other)?;
+        .map_err(Failure::from)?;
     output::stdout(&format!(
         "Paused by {by}: running applies wait before their next step (mig resume goes on).\n"
     ));
@@ -71,7 +66,7 @@ pub async fn pause(settings: &Settings) -> Outcome {
 pub async fn resume(settings: &Settings) -> Outcome {
     let was = load::resume(&public(settings).await?)
         .await
-        .map_err(Failure::other)?;
+        .map_err(Failure::from)?;
     output::stdout(match was {
         true => "Resumed: running applies go on.\n",
         false => "Not paused: nothing to resume.\n",

@@ -79,7 +79,7 @@ pub async fn run(
 /// what was read, for `mig apply FILE`.
 fn save_plan(targets: Vec<SavedTarget>, path: &Path) -> Result<(), Failure> {
     let saved = saved_plan(targets);
-    let text = scrub(&serde_json::to_string_pretty(&saved).map_err(Failure::other)?);
+    let text = scrub(&serde_json::to_string_pretty(&saved).map_err(Failure::from)?);
     std::fs::write(path, text + "\n").map_err(|source| Failure::File {
         path: path.to_path_buf(),
         source,

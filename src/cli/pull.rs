@@ -101,7 +101,7 @@ pub fn outcome(summary: &Summary) -> Outcome {
         .map(|f| f.path.clone())
         .collect();
     if !refused.is_empty() {
-        return Err(Failure::other(WouldOverwrite(refused)));
+        return Err(Failure::from(WouldOverwrite(refused)));
     }
     if !summary.failed.is_empty() {
         return Err(Failure::Reported);
@@ -116,14 +116,14 @@ pub async fn pull(
     settings: &Settings,
     options: &PullOptions,
 ) -> Result<Summary, Failure> {
-    let threshold = Threshold::new(options.threshold).map_err(Failure::other)?;
+    let threshold = Threshold::new(options.threshold).map_err(Failure::from)?;
     let (client, server) = super::fleet::connect(settings).await?;
     let targets = run::resolve_targets(&client, settings, &global.selection())
         .await
-        .map_err(Failure::other)?
+        .map_err(Failure::from)?
         .targets;
     if targets.is_empty() && settings.public_database.is_none() {
-        return Err(Failure::other(NothingToPull));
+        return Err(Failure::from(NothingToPull));
     }
     let databases: Vec<String> = targets.iter().map(|t| t.database.clone()).collect();
     // `mig`'s own collections are never declared.
@@ -213,7 +213,7 @@ fn check_collections(
         wanted,
         known,
     )
-    .map_err(Failure::other)
+    .map_err(Failure::from)
 }
 
 /// Each file to write and its text: one per scope, or per collection with `--split`.

@@ -1,6 +1,7 @@
 //! `mig schema [DIR]`: writes the JSON Schemas of manifests, migrations and
 //! mig.toml into a project, so the `$schema` modelines of the files `mig`
-//! writes (`../schema/…`) let editors check them as `mig` does.
+//! writes (`../schema/…`) let editors check them as `mig` does; and the
+//! schema of the JSON reports `mig` prints (`report.schema.json`).
 
 use std::path::PathBuf;
 
@@ -21,17 +22,18 @@ pub struct SchemaArgs {
 }
 
 pub const EXAMPLES: &str = "Examples:
-  mig schema              ./schema/manifest.schema.json, migration.schema.json, mig.schema.json
+  mig schema              ./schema/manifest.schema.json, migration.schema.json, mig.schema.json, report.schema.json
   mig schema config/schema";
 
-/// Writes the three schemas; prints each path.
+/// Writes the schemas; prints each path.
 pub fn run(args: &SchemaArgs) -> Outcome {
     let dir = &args.dir;
     std::fs::create_dir_all(dir).map_err(|source| Failure::File {
         path: dir.clone(),
         source,
     })?;
-    for (name, text) in crate::schema::files() {
+    let report = ("report.schema.json", crate::render::model::schema());
+    for (name, text) in crate::schema::files().into_iter().chain([report]) {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|source| Failure::File {
             path: path.clone(),

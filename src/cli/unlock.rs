@@ -35,10 +35,10 @@ pub async fn run(settings: &Settings, args: &UnlockArgs) -> Outcome {
     let database = &args.database;
     let client = crate::server::connect(settings)
         .await
-        .map_err(Failure::other)?;
+        .map_err(Failure::from)?;
     let db = client.database(database);
     let removed = if args.force {
-        lock::force_unlock(&db).await.map_err(Failure::other)?
+        lock::force_unlock(&db).await.map_err(Failure::from)?
     } else if let Some(holder) = lock::holder(&db).await {
         return Err(Failure::Locked {
             database: database.clone(),

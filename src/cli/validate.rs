@@ -41,7 +41,7 @@ pub async fn run(
         Some(dev_uri) => {
             let outcome = dev::for_validate(dev_uri, settings, manifests)
                 .await
-                .map_err(Failure::other)?;
+                .map_err(Failure::from)?;
             let problems = outcome.problems();
             if !problems.is_empty() {
                 return Err(Failure::Problems(problems));

@@ -12,6 +12,8 @@ use crate::server::execute::{Applied, StepOutcome};
 use crate::server::inspect::ReadPath;
 use crate::targets::Rejected;
 
+use super::model;
+
 /// A JSON document as printed: pretty, with a final newline.
 pub fn document(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
@@ -25,159 +27,132 @@ pub fn spec(spec: &IndexSpec) -> Value {
     bson::Bson::Document(spec.to_document()).into_relaxed_extjson()
 }
 
-fn change(plan: &DatabasePlan, i: usize, steps: &[usize]) -> Value {
+fn change(plan: &DatabasePlan, i: usize, steps: &[usize]) -> model::Change {
     let c = &plan.changes[i];
-    let mut m = Map::new();
-    m.insert("collection".into(), json!(c.collection()));
-    m.insert("action".into(), json!(c.action().as_str()));
-    m.insert("index".into(), json!(c.index()));
-    m.insert(
-        "desired".into(),
-        c.desired().map(spec).unwrap_or(Value::Null),
-    );
-    m.insert("live".into(), c.live().map(spec).unwrap_or(Value::Null));
-    m.insert("differences".into(), json!(c.differences()));
-    m.insert("creates_collection".into(), json!(c.new_collection()));
-    m.insert("gap".into(), json!(c.gap()));
-    m.insert("blocked".into(), json!(plan.blocked(i)));
-    if let Some(note) = plan.findings.notes.get(&i) {
-        m.insert("note_from_preflight".into(), json!(note));
-    }
-    if let Some(old) = c.renames() {
-        m.insert("renamed_from".into(), json!(old));
-    }
-    if let Some(note) = c.note() {
-        m.insert("note".into(), json!(note));
-    }
-    if let Change::Conflict { .. } = c {
-        // Refused in the plan: the live index it can't stand beside is `live`.
-        m.insert("refused".into(), json!(true));
-    }
     // A collection's own options: created with, changed in place, or not made.
-    match c {
+    let options = match c {
         Change::CreateCollection { options, .. } => {
-            m.insert("options".into(), bson_document(options));
+            Some(model::ChangeOptions::Created(bson_document(options)))
         }
         Change::ModifyCollection { .. } | Change::Unchangeable { .. } => {
-            let options: Vec<Value> = c
-                .option_changes()
-                .iter()
-                .map(|o| {
-                    let value = |v: &Option<bson::Bson>| {
-                        v.clone()
-                            .map_or(Value::Null, bson::Bson::into_relaxed_extjson)
-                    };
-                    json!({
-                        "option": o.option,
-                        "declared": value(&o.declared),
-                        "live": value(&o.live),
-                        "in_place": o.in_place(),
-                        "reason": o.never,
+            let value = |v: &Option<bson::Bson>| v.clone().map(bson::Bson::into_relaxed_extjson);
+            Some(model::ChangeOptions::Changed(
+                c.option_changes()
+                    .iter()
+                    .map(|o| model::OptionChange {
+                        option: o.option.to_string(),
+                        declared: value(&o.declared),
+                        live: value(&o.live),
+                        in_place: o.in_place(),
+                        reason: o.never.clone(),
                     })
-                })
-                .collect();
-            m.insert("options".into(), json!(options));
+                    .collect(),
+            ))
         }
-        _ => {}
+        _ => None,
+    };
+    model::Change {
+        collection: c.collection().to_string(),
+        action: c.action().as_str().to_string(),
+        index: c.index().map(String::from),
+        desired: c.desired().map(spec),
+        live: c.live().map(spec),
+        differences: c.differences().into_iter().map(String::from).collect(),
+        creates_collection: c.new_collection(),
+        gap: c.gap(),
+        blocked: plan.blocked(i).map(String::from),
+        note_from_preflight: plan.findings.notes.get(&i).cloned(),
+        renamed_from: c.renames().map(String::from),
+        note: c.note().map(String::from),
+        // Refused in the plan: the live index it can't stand beside is `live`.
+        refused: matches!(c, Change::Conflict { .. }),
+        options,
+        impact: plan.findings.impact.get(&i).map(|impact| model::Impact {
+            documents: impact.documents,
+            bytes: impact.bytes,
+            seconds: impact.seconds,
+        }),
+        usage: plan.findings.usage.get(&i).map(|u| model::Usage {
+            ops: u.ops,
+            since: u.since.and_then(|s| s.try_to_rfc3339_string().ok()),
+        }),
+        // The steps that carry it out, by their number in the target's `steps`.
+        steps: steps.iter().map(|n| n + 1).collect(),
     }
-    if let Some(impact) = plan.findings.impact.get(&i) {
-        m.insert(
-            "impact".into(),
-            json!({"documents": impact.documents, "bytes": impact.bytes, "seconds": impact.seconds}),
-        );
-    }
-    if let Some(u) = plan.findings.usage.get(&i) {
-        m.insert(
-            "usage".into(),
-            json!({"ops": u.ops, "since": u.since.and_then(|s| s.try_to_rfc3339_string().ok())}),
-        );
-    }
-    // The steps that carry it out, by their number in the target's `steps`.
-    m.insert(
-        "steps".into(),
-        json!(steps.iter().map(|n| n + 1).collect::<Vec<_>>()),
-    );
-    Value::Object(m)
 }
 
 /// The steps of a database, in order; after an apply, with how each went.
-fn steps(plan: &DatabasePlan, applied: Option<&Applied>) -> Value {
-    let steps: Vec<Value> = plan
-        .steps
+fn steps(plan: &DatabasePlan, applied: Option<&Applied>) -> Vec<model::Step> {
+    plan.steps
         .iter()
         .enumerate()
         .map(|(n, step)| {
-            let mut m = Map::new();
-            m.insert("n".into(), json!(n + 1));
-            // A migration is about no one collection.
-            let collection = Some(&step.collection).filter(|c| !c.is_empty());
-            m.insert("collection".into(), json!(collection));
-            m.insert("command".into(), json!(step.command.name()));
-            let first = step.serves.first().map(|&i| &plan.changes[i]);
-            m.insert("action".into(), json!(first.map(|c| c.action().as_str())));
-            let index = match &step.command {
-                Command::Migration { id } => id.clone(),
-                other => other.indexes().join(", "),
-            };
-            m.insert("index".into(), json!(index));
-            m.insert("indexes".into(), json!(step.command.indexes()));
-            match &step.command {
+            let (set, options) = match &step.command {
                 Command::CollMod { set, .. } => {
                     let (option, value) = set.option();
-                    m.insert(
-                        "set".into(),
-                        json!({ option: value.into_relaxed_extjson() }),
-                    );
+                    (Some(json!({ option: value.into_relaxed_extjson() })), None)
                 }
-                Command::ModifyCollection { set } => {
-                    m.insert("set".into(), bson_document(set));
+                Command::ModifyCollection { set } => (Some(bson_document(set)), None),
+                Command::CreateCollection { options } => (None, Some(bson_document(options))),
+                _ => (None, None),
+            };
+            let outcome = applied.and_then(|a| a.steps.get(n));
+            let (ok, error, skipped) = match outcome {
+                None => (None, None, None),
+                Some(StepOutcome::Done) => (Some(true), Some(None), Some(false)),
+                Some(StepOutcome::Failed(e)) => {
+                    (Some(false), Some(Some(e.to_string())), Some(false))
                 }
-                Command::CreateCollection { options } => {
-                    m.insert("options".into(), bson_document(options));
+                Some(StepOutcome::Skipped | StepOutcome::Deferred) => {
+                    (Some(false), Some(None), Some(true))
                 }
-                _ => {}
-            }
-            m.insert(
-                "serves".into(),
-                json!(step
+            };
+            let first = step.serves.first().map(|&i| &plan.changes[i]);
+            model::Step {
+                n: n + 1,
+                // A migration is about no one collection.
+                collection: Some(step.collection.clone()).filter(|c| !c.is_empty()),
+                command: step.command.name().to_string(),
+                action: first.map(|c| c.action().as_str().to_string()),
+                index: match &step.command {
+                    Command::Migration { id } => id.clone(),
+                    other => other.indexes().join(", "),
+                },
+                indexes: step
+                    .command
+                    .indexes()
+                    .into_iter()
+                    .map(String::from)
+                    .collect(),
+                set,
+                options,
+                serves: step
                     .serves
                     .iter()
                     .map(|&i| plan.changes[i].subject())
-                    .collect::<Vec<_>>()),
-            );
-            m.insert("why".into(), json!(step.why.as_str()));
-            m.insert("explain".into(), json!(step.why.explain()));
-            if let Some(outcome) = applied.and_then(|a| a.steps.get(n)) {
-                let (ok, error, skipped) = match outcome {
-                    StepOutcome::Done => (true, None, false),
-                    StepOutcome::Failed(e) => (false, Some(e.as_str()), false),
-                    StepOutcome::Skipped | StepOutcome::Deferred => (false, None, true),
-                };
-                m.insert("ok".into(), json!(ok));
-                m.insert("error".into(), json!(error));
-                m.insert("skipped".into(), json!(skipped));
-                if *outcome == StepOutcome::Deferred {
-                    m.insert("deferred".into(), json!(true));
-                }
+                    .collect(),
+                why: step.why.as_str().to_string(),
+                explain: step.why.explain().to_string(),
+                ok,
+                error,
+                skipped,
+                deferred: outcome == Some(&StepOutcome::Deferred),
             }
-            Value::Object(m)
         })
-        .collect();
-    json!(steps)
+        .collect()
 }
 
-fn migrations(t: &crate::run::TargetReport) -> Value {
-    json!(t
-        .migrations
+fn migrations(t: &crate::run::TargetReport) -> Vec<model::Migration> {
+    t.migrations
         .iter()
-        .map(|m| json!({
-            "id": m.id,
-            "description": m.description,
-            "status": m.status,
-            "error": m.error,
-            "steps": m.steps,
-        }))
-        .collect::<Vec<_>>())
+        .map(|m| model::Migration {
+            id: m.id.clone(),
+            description: m.description.clone(),
+            status: m.status,
+            error: m.error.clone(),
+            steps: m.steps.clone(),
+        })
+        .collect()
 }
 
 /// `mig status --format json`: `{"databases": [...], "summary": {...}}`,
@@ -186,102 +161,111 @@ pub fn status_database(
     t: &crate::run::TargetReport,
     all: &[crate::migrate::api::Migration],
 ) -> Value {
+    model::value(&status_model(t, all))
+}
+
+fn status_model(
+    t: &crate::run::TargetReport,
+    all: &[crate::migrate::api::Migration],
+) -> model::StatusDatabase {
     let rows = super::status_rows(t, all);
     let state = super::status_of(t, &rows);
-    json!({
-        "database": t.target.database,
-        "scope": t.target.scope.to_string(),
-        "status": state.as_str(),
-        "error": t.error,
-        "index_changes": t.plan.as_ref().map_or(0, |p| p.changes.len()),
-        "indexes_clean": t.plan.as_ref().is_some_and(|p| p.is_empty()),
-        "warnings": t.warnings,
-        "migrations": rows.iter().map(|r| json!({
-            "id": r.id,
-            "state": r.state,
-            "batch": r.entry.map(|e| e.batch),
-            "applied_at": r.entry.and_then(|e| e.applied_at).and_then(|d| d.try_to_rfc3339_string().ok()),
-            "duration_ms": r.entry.and_then(|e| e.duration_ms),
-            "error": r.entry.and_then(|e| e.error.as_deref()),
-        })).collect::<Vec<_>>(),
-    })
+    model::StatusDatabase {
+        database: t.target.database.clone(),
+        scope: t.target.scope.to_string(),
+        cluster: None,
+        status: state.as_str().to_string(),
+        error: t.error().map(ToString::to_string),
+        index_changes: t.plan.as_ref().map_or(0, |p| p.changes.len()),
+        indexes_clean: t.plan.as_ref().is_some_and(|p| p.is_empty()),
+        warnings: t.warnings.clone(),
+        migrations: rows
+            .iter()
+            .map(|r| model::StatusMigration {
+                id: r.id.to_string(),
+                state: r.state.as_str().to_string(),
+                batch: r.entry.map(|e| e.batch),
+                applied_at: r
+                    .entry
+                    .and_then(|e| e.applied_at)
+                    .and_then(|d| d.try_to_rfc3339_string().ok()),
+                duration_ms: r.entry.and_then(|e| e.duration_ms),
+                error: r.entry.and_then(|e| e.error.clone()),
+            })
+            .collect(),
+    }
 }
 
 /// `mig status`'s fields after `databases`; `counts` by `DatabaseStatus`.
 pub fn status_tail(counts: &[usize; 3]) -> Map<String, Value> {
     let mut m = Map::new();
-    m.insert("summary".into(), Value::Object(status_counts(counts)));
+    m.insert("summary".into(), model::value(&status_counts(counts)));
     m
 }
 
 /// A cluster's counts in `mig drift --format json`: in sync, drifted, failed.
-pub fn drift_counts(counts: &[usize; 3]) -> Map<String, Value> {
-    three_counts(counts, ["in_sync", "drifted", "failed"])
+pub fn drift_counts(counts: &[usize; 3]) -> model::DriftCounts {
+    model::DriftCounts {
+        databases: counts.iter().sum(),
+        in_sync: counts[0],
+        drifted: counts[1],
+        failed: counts[2],
+    }
 }
 
 /// A cluster's counts in `mig status --format json`; `counts` by `DatabaseStatus`.
-pub fn status_counts(counts: &[usize; 3]) -> Map<String, Value> {
-    three_counts(counts, ["migrated", "behind", "failed"])
-}
-
-/// `{databases, <names[0]>, <names[1]>, <names[2]>}`.
-fn three_counts(counts: &[usize; 3], names: [&str; 3]) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("databases".into(), json!(counts.iter().sum::<usize>()));
-    for (name, n) in names.iter().zip(counts) {
-        m.insert(name.to_string(), json!(n));
+pub fn status_counts(counts: &[usize; 3]) -> model::StatusCounts {
+    model::StatusCounts {
+        databases: counts.iter().sum(),
+        migrated: counts[0],
+        behind: counts[1],
+        failed: counts[2],
     }
-    m
 }
 
 /// A problem (or warning) in a file the user wrote: where, what it is about, what is wrong.
 pub fn problem(p: &crate::diagnostics::Problem) -> Value {
-    let mut m = Map::new();
-    m.insert("file".into(), json!(p.file.display().to_string()));
-    m.insert("line".into(), json!(p.position.map(|p| p.line)));
-    m.insert("column".into(), json!(p.position.map(|p| p.column)));
-    m.insert("field".into(), json!(p.field));
-    if !p.subject.is_empty() {
-        m.insert("subject".into(), json!(p.subject));
-        m.insert("option".into(), json!(p.option));
+    model::value(&problem_model(p))
+}
+
+fn problem_model(p: &crate::diagnostics::Problem) -> model::Problem {
+    let about = (!p.subject.is_empty()).then_some(p);
+    model::Problem {
+        file: p.file.display().to_string(),
+        line: p.position.map(|p| p.line),
+        column: p.position.map(|p| p.column),
+        field: p.field.clone(),
+        subject: about.map(|p| p.subject.clone()),
+        option: about.map(|p| p.option.clone()),
+        message: p.message.clone(),
     }
-    m.insert("message".into(), json!(p.message));
-    Value::Object(m)
 }
 
 /// The whole document: what [`head`], [`target`] and [`tail`] give, as one
 /// value (a streamed run writes the same pieces with [`ReportWriter`]).
 pub fn report(report: &Report) -> Value {
-    let mut doc = head(report.warnings.as_slice(), report.read_path);
     let clusters = !report.clusters.is_empty();
-    doc.insert(
-        "targets".into(),
-        Value::Array(
-            report
-                .targets
-                .iter()
-                .map(|t| target_in(t, report.applied, clusters))
-                .collect(),
-        ),
-    );
     let by = report.by_cluster();
-    doc.extend(tail_in(
-        &report.rejected,
-        report.discovery.as_ref(),
-        &report.tally(),
-        by.as_ref(),
-        report.applied,
-    ));
-    Value::Object(doc)
+    model::value(&model::RunReport {
+        head: head_model(report.warnings.as_slice(), report.read_path),
+        targets: report
+            .targets
+            .iter()
+            .map(|t| target_model(t, report.applied, clusters))
+            .collect(),
+        tail: tail_model(
+            &report.rejected,
+            report.discovery.as_ref(),
+            &report.tally(),
+            by.as_ref(),
+            report.applied,
+        ),
+    })
 }
 
 /// [`target`]; over `[clusters]` (`clusters`), with its `cluster`.
 pub fn target_in(t: &crate::run::TargetReport, applied: bool, clusters: bool) -> Value {
-    let value = target(t, applied);
-    match clusters {
-        true => with_cluster(value, t.cluster.as_deref()),
-        false => value,
-    }
+    model::value(&target_model(t, applied, clusters))
 }
 
 /// [`tail`]; over `[clusters]` (`by`), then `clusters`: each cluster's counts.
@@ -292,17 +276,32 @@ pub fn tail_in(
     by: Option<&crate::run::ByCluster<Tally>>,
     applied: bool,
 ) -> Map<String, Value> {
-    let mut m = tail(rejected, tally);
-    if let Some(looked) = discovery_ {
-        m.insert("discovery".into(), discovery(looked));
+    object(model::value(&tail_model(
+        rejected, discovery_, tally, by, applied,
+    )))
+}
+
+fn tail_model(
+    rejected: &[crate::targets::Rejected],
+    discovery_: Option<&crate::targets::Looked>,
+    tally: &Tally,
+    by: Option<&crate::run::ByCluster<Tally>>,
+    applied: bool,
+) -> model::Tail {
+    model::Tail {
+        rejected: rejected.iter().map(rejected_model).collect(),
+        summary: summary(tally),
+        discovery: discovery_.map(discovery_model),
+        clusters: by.map(|by| clusters_model(by, |t| tally_json(t, applied))),
     }
-    if let Some(by) = by {
-        m.insert(
-            "clusters".into(),
-            clusters_json(by, |t| tally_json(t, applied)),
-        );
+}
+
+/// The fields of an object value (none for any other value).
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(m) => m,
+        _ => Map::new(),
     }
-    m
 }
 
 /// A database's object with `cluster` after `scope` (`null`: a tenant the
@@ -326,45 +325,47 @@ pub fn with_cluster(target: Value, cluster: Option<&str>) -> Value {
 /// `clusters`: per cluster of a run over `[clusters]`, what it is and its
 /// counts (`counts`), in mig.toml's order, then the tenants the routing
 /// refused (`{"cluster": null, "refused": n}`) when there are any.
-pub fn clusters_json<T>(
+pub fn clusters_json<T, C: serde::Serialize>(
     by: &crate::run::ByCluster<T>,
-    counts: impl Fn(&T) -> Map<String, Value>,
+    counts: impl Fn(&T) -> C,
 ) -> Value {
-    let mut out: Vec<Value> = by
+    model::value(&clusters_model(by, counts))
+}
+
+fn clusters_model<T, C>(
+    by: &crate::run::ByCluster<T>,
+    counts: impl Fn(&T) -> C,
+) -> Vec<model::Cluster<C>> {
+    let mut out: Vec<model::Cluster<C>> = by
         .clusters
         .iter()
-        .map(|(info, t)| {
-            let mut m = Map::new();
-            m.insert("cluster".into(), json!(info.name));
-            m.insert("uri".into(), json!(info.uri));
-            m.insert(
-                "read_path".into(),
-                json!(info.read_path.map(read_path_name)),
-            );
-            m.insert("mongos".into(), json!(info.mongos));
-            m.extend(counts(t));
-            m.insert("error".into(), json!(info.error));
-            Value::Object(m)
+        .map(|(info, t)| model::Cluster::Cluster {
+            cluster: info.name.clone(),
+            uri: info.uri.clone(),
+            read_path: info.read_path.map(read_path_name),
+            mongos: info.mongos,
+            counts: counts(t),
+            error: info.error.clone(),
         })
         .collect();
     if by.refused.0 > 0 {
-        let mut m = Map::new();
-        m.insert("cluster".into(), Value::Null);
-        m.insert("refused".into(), json!(by.refused.0));
-        m.extend(counts(&by.refused.1));
-        out.push(Value::Object(m));
+        out.push(model::Cluster::Refused {
+            cluster: (),
+            refused: by.refused.0,
+            counts: counts(&by.refused.1),
+        });
     }
-    Value::Array(out)
+    out
 }
 
 /// A cluster's counts in a plan or an apply.
-pub fn tally_json(tally: &Tally, applied: bool) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("databases".into(), json!(tally.databases));
-    let changed = if applied { "applied" } else { "pending" };
-    m.insert(changed.into(), json!(tally.changed));
-    m.insert("failed".into(), json!(tally.failed));
-    m
+pub fn tally_json(tally: &Tally, applied: bool) -> model::RunCounts {
+    model::RunCounts {
+        databases: tally.databases,
+        applied: applied.then_some(tally.changed),
+        pending: (!applied).then_some(tally.changed),
+        failed: tally.failed,
+    }
 }
 
 /// The fields before `targets`.
@@ -372,165 +373,159 @@ pub fn head(
     warnings: &[crate::diagnostics::Problem],
     read_path: Option<crate::server::inspect::ReadPath>,
 ) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert(
-        "warnings".into(),
-        Value::Array(warnings.iter().map(problem).collect()),
-    );
-    m.insert("read_path".into(), json!(read_path.map(read_path_name)));
-    m
+    object(model::value(&head_model(warnings, read_path)))
+}
+
+fn head_model(
+    warnings: &[crate::diagnostics::Problem],
+    read_path: Option<crate::server::inspect::ReadPath>,
+) -> model::Head {
+    model::Head {
+        warnings: warnings.iter().map(problem_model).collect(),
+        read_path: read_path.map(read_path_name),
+    }
 }
 
 /// How tenant discovery went: `{source, looked_at, read, matched, skipped,
 /// skipped_why, excluded, tenants, allow_empty, line}`.
 pub fn discovery(looked: &crate::targets::Looked) -> Value {
-    let why: Vec<Value> = looked
-        .why
-        .iter()
-        .map(|(reason, count)| json!({"reason": reason, "count": count}))
-        .collect();
-    json!({
-        "source": looked.source,
-        "looked_at": looked.described,
-        "read": looked.read,
-        "matched": looked.matched,
-        "skipped": looked.skipped,
-        "skipped_why": why,
-        "excluded": looked.excluded,
-        "tenants": looked.tenants,
-        "allow_empty": looked.allow_empty,
-        "line": super::discovery_line(looked),
-    })
+    model::value(&discovery_model(looked))
+}
+
+fn discovery_model(looked: &crate::targets::Looked) -> model::Discovery {
+    model::Discovery {
+        source: looked.source.to_string(),
+        looked_at: looked.described.clone(),
+        read: looked.read,
+        matched: looked.matched,
+        skipped: looked.skipped,
+        skipped_why: looked
+            .why
+            .iter()
+            .map(|(reason, count)| model::SkippedWhy {
+                reason: reason.clone(),
+                count: *count,
+            })
+            .collect(),
+        excluded: looked.excluded,
+        tenants: looked.tenants,
+        allow_empty: looked.allow_empty,
+        line: super::discovery_line(looked),
+    }
+}
+
+fn rejected_model(r: &Rejected) -> model::Rejected {
+    model::Rejected {
+        database: r.database.clone(),
+        reason: r.reason.clone(),
+    }
 }
 
 /// The fields after `targets`: the tenants discovery left out, and the summary.
 pub fn tail(rejected: &[crate::targets::Rejected], tally: &Tally) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert(
-        "rejected".into(),
-        Value::Array(
-            rejected
-                .iter()
-                .map(|r| json!({"database": r.database, "reason": r.reason}))
-                .collect(),
-        ),
-    );
-    m.insert(
-        "summary".into(),
-        json!({
-            "create": tally.action(Action::Create),
-            "drop": tally.action(Action::Drop),
-            "modify": tally.action(Action::Modify),
-            "replace": tally.action(Action::Replace),
-            "hide": tally.action(Action::Hide),
-            "manual": tally.action(Action::Manual),
-            "blocked": tally.blocked,
-            "skipped": tally.skipped,
-            "deferred": tally.deferred,
-            "impact": {
-                "builds": tally.impact.builds,
-                "documents": tally.impact.documents,
-                "bytes": tally.impact.bytes,
-                "seconds": tally.impact.seconds,
-            },
-            "unmanaged": tally.unmanaged,
-            "databases": tally.databases,
-            "failed": tally.failed,
-            "failed_steps": tally.failed_steps,
-            "migrations_pending": tally.migration_runs("pending"),
-            "migrations_applied": tally.migration_runs("applied"),
-        }),
-    );
-    m
+    object(model::value(&tail_model(
+        rejected, None, tally, None, false,
+    )))
+}
+
+fn summary(tally: &Tally) -> model::Summary {
+    model::Summary {
+        create: tally.action(Action::Create),
+        drop: tally.action(Action::Drop),
+        modify: tally.action(Action::Modify),
+        replace: tally.action(Action::Replace),
+        hide: tally.action(Action::Hide),
+        manual: tally.action(Action::Manual),
+        blocked: tally.blocked,
+        skipped: tally.skipped,
+        deferred: tally.deferred,
+        impact: model::FleetImpact {
+            builds: tally.impact.builds,
+            documents: tally.impact.documents,
+            bytes: tally.impact.bytes,
+            seconds: tally.impact.seconds,
+        },
+        unmanaged: tally.unmanaged,
+        databases: tally.databases,
+        failed: tally.failed,
+        failed_steps: tally.failed_steps,
+        migrations_pending: tally.migration_runs(crate::run::MigrationStatus::Pending),
+        migrations_applied: tally.migration_runs(crate::run::MigrationStatus::Applied),
+    }
 }
 
 /// One database's object in `targets`.
 pub fn target(t: &crate::run::TargetReport, applied: bool) -> Value {
-    let mut m = Map::new();
-    m.insert("database".into(), json!(t.target.database));
-    m.insert("scope".into(), json!(t.target.scope.to_string()));
-    let (changes, left) = match &t.plan {
-        Some(p) => {
-            let by_change = p.steps_by_change();
-            m.insert("steps".into(), steps(p, t.applied.as_ref()));
-            (
-                (0..p.changes.len())
-                    .map(|i| change(p, i, by_change.get(&i).map_or(&[], Vec::as_slice)))
-                    .collect::<Vec<_>>(),
-                p.unmanaged
-                    .iter()
-                    .map(|u| {
-                        let mut m = Map::new();
-                        m.insert("collection".into(), json!(u.collection));
-                        m.insert("index".into(), json!(u.index.name));
-                        m.insert("live".into(), spec(&u.index));
-                        if let Some(e) = &u.equivalent_to {
-                            m.insert("equivalent_to".into(), json!(e));
-                        }
-                        if u.protected {
-                            m.insert("protected".into(), json!(true));
-                        }
-                        if let Some((hidden_at, drops_at)) = u.retiring {
-                            m.insert(
-                                "retiring".into(),
-                                json!({
-                                    "hidden_at": hidden_at.try_to_rfc3339_string().ok(),
-                                    "drops_after": drops_at.try_to_rfc3339_string().ok(),
-                                }),
-                            );
-                        }
-                        Value::Object(m)
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        }
-        None => (Vec::new(), Vec::new()),
-    };
-    m.insert("changes".into(), json!(changes));
-    m.insert("migrations".into(), migrations(t));
-    if !t.warnings.is_empty() {
-        m.insert("warnings".into(), json!(t.warnings));
+    model::value(&target_model(t, applied, false))
+}
+
+/// The changes of a plan, each with the steps that carry it out.
+fn changes(p: &DatabasePlan) -> Vec<model::Change> {
+    let by_change = p.steps_by_change();
+    (0..p.changes.len())
+        .map(|i| change(p, i, by_change.get(&i).map_or(&[], Vec::as_slice)))
+        .collect()
+}
+
+fn unmanaged(u: &crate::plan::Unmanaged) -> model::Unmanaged {
+    model::Unmanaged {
+        collection: u.collection.clone(),
+        index: u.index.name.clone(),
+        live: spec(&u.index),
+        equivalent_to: u.equivalent_to.clone(),
+        protected: u.protected,
+        retiring: u.retiring.map(|(hidden_at, drops_at)| model::Retiring {
+            hidden_at: hidden_at.try_to_rfc3339_string().ok(),
+            drops_after: drops_at.try_to_rfc3339_string().ok(),
+        }),
     }
-    m.insert("unmanaged".into(), json!(left));
-    let status = if t.skipped.is_some() {
-        "skipped"
+}
+
+/// How a database's run ended, in the one word of `status`.
+fn status(t: &crate::run::TargetReport, applied: bool) -> model::TargetStatus {
+    use model::TargetStatus;
+    if t.skipped().is_some() {
+        TargetStatus::Skipped
     } else if t.failed() {
-        "failed"
-    } else if t.deferred.is_some() {
-        "deferred"
-    } else if t.failed() {
-        "failed"
+        TargetStatus::Failed
+    } else if t.deferred().is_some() {
+        TargetStatus::Deferred
     } else if !t.has_work(applied) {
-        "unchanged"
+        TargetStatus::Unchanged
     } else if applied {
-        "applied"
+        TargetStatus::Applied
     } else {
-        "pending"
-    };
-    m.insert("status".into(), json!(status));
-    if let Some(e) = &t.error {
-        m.insert("error".into(), json!(e));
+        TargetStatus::Pending
     }
-    if let Some(why) = &t.skipped {
-        m.insert("skipped".into(), json!(why));
+}
+
+/// One database's model; over `[clusters]` (`clusters`), with its `cluster`.
+fn target_model(t: &crate::run::TargetReport, applied: bool, clusters: bool) -> model::Target {
+    model::Target {
+        database: t.target.database.clone(),
+        scope: t.target.scope.to_string(),
+        cluster: clusters.then(|| t.cluster.clone()),
+        steps: t.plan.as_ref().map(|p| steps(p, t.applied.as_ref())),
+        changes: t.plan.as_ref().map(changes).unwrap_or_default(),
+        migrations: migrations(t),
+        warnings: t.warnings.clone(),
+        unmanaged: t
+            .plan
+            .as_ref()
+            .map(|p| p.unmanaged.iter().map(unmanaged).collect())
+            .unwrap_or_default(),
+        status: status(t, applied),
+        error: t.error().map(|e| e.message.clone()),
+        skipped: t.skipped().map(ToString::to_string),
+        deferred: t.deferred().map(String::from),
+        // Read again after its migrations, it planned other index steps: those
+        // (not run; the next run's), beside the plan shown above.
+        replanned: t.replanned.as_ref().map(|now| model::Replanned {
+            steps: steps(now, None),
+            changes: changes(now),
+        }),
+        outcome: t.outcome(applied),
     }
-    if let Some(why) = &t.deferred {
-        m.insert("deferred".into(), json!(why));
-    }
-    // Read again after its migrations, it planned other index steps: those
-    // (not run; the next run's), beside the plan shown above.
-    if let Some(now) = &t.replanned {
-        let by_change = now.steps_by_change();
-        let changes: Vec<Value> = (0..now.changes.len())
-            .map(|i| change(now, i, by_change.get(&i).map_or(&[], Vec::as_slice)))
-            .collect();
-        m.insert(
-            "replanned".into(),
-            json!({ "steps": steps(now, None), "changes": changes }),
-        );
-    }
-    m.insert("outcome".into(), json!(t.outcome(applied)));
-    Value::Object(m)
 }
 
 /// Writes the report document piece by piece, byte for byte as [`document`]
@@ -620,25 +615,24 @@ fn indent(text: &str, by: &str) -> String {
 
 /// One deviation: `{kind, collection, index}`, plus `differences` (and
 /// `live_name`, for the declared index live under another name) when different.
-fn deviation(d: &Deviation) -> Value {
-    let mut m = Map::new();
-    m.insert("kind".into(), json!(d.kind()));
-    m.insert("collection".into(), json!(d.collection()));
-    // A deviation of the collection itself (missing, its options) has no index.
-    m.insert(
-        "index".into(),
-        json!(Some(d.index()).filter(|i| !i.is_empty())),
-    );
-    if let Deviation::Different {
-        fields, live_name, ..
-    } = d
-    {
-        m.insert("differences".into(), json!(fields));
-        if let Some(live) = live_name {
-            m.insert("live_name".into(), json!(live));
-        }
+fn deviation(d: &Deviation) -> model::Deviation {
+    let (differences, live_name) = match d {
+        Deviation::Different {
+            fields, live_name, ..
+        } => (
+            Some(fields.iter().map(|f| f.to_string()).collect()),
+            live_name.clone(),
+        ),
+        _ => (None, None),
+    };
+    model::Deviation {
+        kind: d.kind().to_string(),
+        collection: d.collection().to_string(),
+        // A deviation of the collection itself (missing, its options) has no index.
+        index: Some(d.index().to_string()).filter(|i| !i.is_empty()),
+        differences,
+        live_name,
     }
-    Value::Object(m)
 }
 
 /// `mig drift --format json`: the groups, largest first, each with its
@@ -649,43 +643,44 @@ pub fn drift(
     read_path: Option<ReadPath>,
     warnings: &[crate::diagnostics::Problem],
 ) -> Value {
-    let groups: Vec<Value> = drift
-        .groups()
-        .iter()
-        .map(|g| {
-            json!({
-                "count": g.count,
-                "in_sync": g.in_sync(),
-                "deviations": g.deviations.iter().map(deviation).collect::<Vec<_>>(),
-                "samples": g.samples,
+    model::value(&model::DriftReport {
+        groups: drift
+            .groups()
+            .iter()
+            .map(|g| model::DriftGroup {
+                count: g.count,
+                in_sync: g.in_sync(),
+                deviations: g.deviations.iter().map(deviation).collect(),
+                samples: g.samples.iter().map(|s| s.to_string()).collect(),
             })
-        })
-        .collect();
-    let failed: Vec<Value> = drift
-        .failures()
-        .map(|f| json!({"database": f.database, "error": f.why}))
-        .collect();
-    json!({
-        "groups": groups,
-        "failed": failed,
-        "rejected": rejected.iter().map(|r| json!({"database": r.database, "reason": r.reason})).collect::<Vec<_>>(),
-        "summary": {
-            "databases": drift.databases(),
-            "in_sync": drift.in_sync(),
-            "drifted": drift.drifted(),
-            "groups": drift.kinds_of_drift(),
-            "failed": drift.failed(),
+            .collect(),
+        failed: drift
+            .failures()
+            .map(|f| model::DriftFailure {
+                database: f.database.to_string(),
+                error: f.why.to_string(),
+            })
+            .collect(),
+        rejected: rejected.iter().map(rejected_model).collect(),
+        summary: model::DriftSummary {
+            databases: drift.databases(),
+            in_sync: drift.in_sync(),
+            drifted: drift.drifted(),
+            groups: drift.kinds_of_drift(),
+            failed: drift.failed(),
         },
-        "samples_kept": SAMPLES,
-        "read_path": read_path.map(read_path_name),
-        "warnings": warnings.iter().map(problem).collect::<Vec<_>>(),
+        samples_kept: SAMPLES,
+        read_path: read_path.map(read_path_name),
+        warnings: warnings.iter().map(problem_model).collect(),
+        discovery: None,
+        clusters: None,
     })
 }
 
-fn read_path_name(path: ReadPath) -> &'static str {
+fn read_path_name(path: ReadPath) -> model::ReadPathName {
     match path {
-        ReadPath::Catalog => "listCatalog",
-        ReadPath::ListIndexes => "listIndexes",
+        ReadPath::Catalog => model::ReadPathName::ListCatalog,
+        ReadPath::ListIndexes => model::ReadPathName::ListIndexes,
     }
 }
 
@@ -712,7 +707,13 @@ mod tests {
             .collect();
         TargetReport {
             plan: (!error).then(|| DatabasePlan::new(name, Scope::Tenant, changes)),
-            error: error.then(|| "cannot read: \"x\"\nsecond line".to_string()),
+            outcome: match error {
+                true => crate::run::DatabaseOutcome::Failed(crate::run::DatabaseError {
+                    kind: crate::run::ErrorKind::Read,
+                    message: "cannot read: \"x\"\nsecond line".into(),
+                }),
+                false => Default::default(),
+            },
             ..TargetReport::new(Target {
                 database: name.into(),
                 scope: Scope::Tenant,

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::text::Style;
 use crate::lint::{Finding, Findings, Severity};
@@ -96,31 +96,40 @@ pub fn text(findings: &Findings, live: bool, unread: &[Unread], style: Style) ->
     out
 }
 
-fn finding_json(f: &Finding) -> Value {
-    json!({
-        "rule": f.rule.id(),
-        "severity": f.severity.as_str(),
-        "file": f.file.as_ref().map(|p| p.display().to_string()),
-        "line": f.line,
-        "column": f.column,
-        "collection": f.collection,
-        "index": f.index,
-        "message": f.message,
-    })
+fn finding_model(f: &Finding) -> super::model::LintFinding {
+    super::model::LintFinding {
+        rule: f.rule.id().to_string(),
+        severity: f.severity.as_str().to_string(),
+        file: f.file.as_ref().map(|p| p.display().to_string()),
+        line: f.line,
+        column: f.column,
+        collection: f.collection.clone(),
+        index: f.index.clone(),
+        message: f.message.clone(),
+    }
 }
 
 /// The findings as a JSON array (also `mig plan`'s `lint`).
 pub fn findings_json(findings: &Findings) -> Value {
-    Value::Array(findings.list.iter().map(finding_json).collect())
+    super::model::value(&findings.list.iter().map(finding_model).collect::<Vec<_>>())
 }
 
 /// `mig lint --format json`.
 pub fn json(findings: &Findings, live: bool, unread: &[Unread]) -> Value {
-    json!({
-        "findings": findings_json(findings),
-        "summary": {"errors": findings.errors(), "warnings": findings.warnings()},
-        "live": live,
-        "unread": unread.iter().map(|u| json!({"database": u.database, "error": u.error})).collect::<Vec<_>>(),
+    super::model::value(&super::model::LintReport {
+        findings: findings.list.iter().map(finding_model).collect(),
+        summary: super::model::LintSummary {
+            errors: findings.errors(),
+            warnings: findings.warnings(),
+        },
+        live,
+        unread: unread
+            .iter()
+            .map(|u| super::model::DriftFailure {
+                database: u.database.clone(),
+                error: u.error.clone(),
+            })
+            .collect(),
     })
 }
 
@@ -224,7 +233,7 @@ mod tests {
         let json = json(&findings(), false, &[]);
         assert_eq!(
             json["findings"][0],
-            json!({"rule": "redundant-index", "severity": "error", "file": "manifests/t.yaml",
+            serde_json::json!({"rule": "redundant-index", "severity": "error", "file": "manifests/t.yaml",
                    "line": 5, "column": 9, "collection": "messages", "index": "a", "message": "why"})
         );
         let md = markdown(&findings(), false, &[]);

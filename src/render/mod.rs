@@ -6,6 +6,7 @@ pub mod lint;
 pub mod list;
 pub mod markdown;
 pub mod messages;
+pub mod model;
 pub mod problems;
 pub mod pull;
 pub mod text;
@@ -18,8 +19,7 @@ use crate::run::TargetReport;
 /// One migration's state in one database, for `mig status`.
 pub(crate) struct StatusRow<'a> {
     pub id: &'a str,
-    /// applied, pending, failed, running (interrupted)
-    pub state: &'static str,
+    pub state: RowState,
     pub entry: Option<&'a Entry>,
 }
 
@@ -30,10 +30,10 @@ pub(crate) fn status_rows<'a>(t: &'a TargetReport, all: &'a [Migration]) -> Vec<
         .map(|m| {
             let entry = t.changelog.iter().find(|e| e.id == m.id);
             let state = match entry.map(|e| e.state) {
-                Some(State::Applied) => "applied",
-                Some(State::Failed) => "failed",
-                Some(State::Running) => "running",
-                Some(State::Reverted) | None => "pending",
+                Some(State::Applied) => RowState::Applied,
+                Some(State::Failed) => RowState::Failed,
+                Some(State::Running) => RowState::Running,
+                Some(State::Reverted) | None => RowState::Pending,
             };
             StatusRow {
                 id: &m.id,
@@ -42,6 +42,27 @@ pub(crate) fn status_rows<'a>(t: &'a TargetReport, all: &'a [Migration]) -> Vec<
             }
         })
         .collect()
+}
+
+/// A migration's state in one database, by its changelog entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RowState {
+    Applied,
+    Pending,
+    Failed,
+    /// Started and not finished: a run was interrupted.
+    Running,
+}
+
+impl RowState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowState::Applied => "applied",
+            RowState::Pending => "pending",
+            RowState::Failed => "failed",
+            RowState::Running => "running",
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -63,9 +84,9 @@ impl DatabaseStatus {
 
 /// Fully migrated (nothing pending, indexes clean), behind, or failed.
 pub(crate) fn status_of(t: &TargetReport, rows: &[StatusRow]) -> DatabaseStatus {
-    if t.error.is_some() || rows.iter().any(|r| r.state == "failed") {
+    if t.error().is_some() || rows.iter().any(|r| r.state == RowState::Failed) {
         DatabaseStatus::Failed
-    } else if rows.iter().any(|r| r.state != "applied")
+    } else if rows.iter().any(|r| r.state != RowState::Applied)
         || t.plan.as_ref().is_some_and(|p| !p.is_empty())
     {
         DatabaseStatus::Behind

@@ -11,7 +11,7 @@ use crate::model::index::SERVER_ASSIGNED;
 use crate::model::IndexSpec;
 use crate::plan::drift::Drift;
 use crate::plan::{Action, Change, Command, DatabasePlan, Step};
-use crate::run::{ByCluster, ClusterInfo, Report, Tally, TargetReport, MIGRATION_STATUSES};
+use crate::run::{ByCluster, ClusterInfo, MigrationStatus, Report, Tally, TargetReport};
 use crate::server::execute::{Applied, StepOutcome};
 use crate::targets::Rejected;
 
@@ -402,7 +402,7 @@ pub fn target_plain(t: &TargetReport, applied: bool, style: Style) -> String {
 
 fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) {
     let header = format!("{} ({})", t.target.database, t.target.scope);
-    if let Some(why) = &t.skipped {
+    if let Some(why) = t.skipped() {
         let _ = writeln!(
             out,
             "{}: {}",
@@ -411,7 +411,7 @@ fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) 
         );
         return;
     }
-    if let (Some(why), None) = (&t.deferred, &t.plan) {
+    if let (Some(why), None) = (t.deferred(), &t.plan) {
         let _ = writeln!(
             out,
             "{}: {}",
@@ -420,7 +420,7 @@ fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) 
         );
         return;
     }
-    if let Some(e) = &t.error {
+    if let Some(e) = t.error() {
         let _ = writeln!(
             out,
             "{}: {}",
@@ -444,11 +444,7 @@ fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) 
         }
         return;
     }
-    let pending = t
-        .migrations
-        .iter()
-        .filter(|m| m.status == "pending")
-        .count();
+    let pending = t.migrations_with(MigrationStatus::Pending);
     let state = if plan.is_empty() && pending == 0 && !t.failed() {
         if t.migrations.is_empty() {
             style.dim("no changes")
@@ -457,7 +453,7 @@ fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) 
         }
     } else if !applied {
         crate::run::pending_words(pending, plan.changes.len()).unwrap_or_default()
-    } else if let (Some(why), false) = (&t.deferred, t.failed()) {
+    } else if let (Some(why), false) = (t.deferred(), t.failed()) {
         style.yellow(&format!("deferred: {why}"))
     } else if t.failed() {
         style.red("failed")
@@ -481,7 +477,10 @@ pub fn status_database(
     let mut out = String::new();
     let rows = super::status_rows(t, all);
     let state = super::status_of(t, &rows);
-    let pending = rows.iter().filter(|r| r.state != "applied").count();
+    let pending = rows
+        .iter()
+        .filter(|r| r.state != super::RowState::Applied)
+        .count();
     let mut behind = Vec::new();
     if pending > 0 {
         behind.push(format!("{pending} migration(s) not applied"));
@@ -505,7 +504,7 @@ pub fn status_database(
         None => behind.push("indexes not read".to_string()),
     }
     // "Up to date" only when nothing at all is pending.
-    let head = match (&t.error, state) {
+    let head = match (t.error(), state) {
         (Some(e), _) => style.red(&format!("failed: {e}")),
         (None, super::DatabaseStatus::Migrated) => style.green("up to date"),
         (None, super::DatabaseStatus::Behind) => {
@@ -523,7 +522,7 @@ pub fn status_database(
     );
     for r in rows {
         let detail = match (r.state, r.entry) {
-            ("applied", Some(e)) => format!(
+            (super::RowState::Applied, Some(e)) => format!(
                 "{} ({} ms, batch {})",
                 e.applied_at
                     .and_then(|d| d.try_to_rfc3339_string().ok())
@@ -531,10 +530,10 @@ pub fn status_database(
                 e.duration_ms.unwrap_or(0),
                 e.batch
             ),
-            ("failed", Some(e)) => style.red(e.error.as_deref().unwrap_or("")),
+            (super::RowState::Failed, Some(e)) => style.red(e.error.as_deref().unwrap_or("")),
             _ => String::new(),
         };
-        let _ = writeln!(out, "  {}  {:<8} {detail}", r.id, r.state);
+        let _ = writeln!(out, "  {}  {:<8} {detail}", r.id, r.state.as_str());
     }
     for w in &t.warnings {
         let _ = writeln!(out, "  {}", style.yellow(w));
@@ -580,10 +579,11 @@ pub fn status_summary(counts: &[usize; 3], style: Style) -> String {
 
 fn migrations_text(t: &TargetReport, style: Style, out: &mut String) {
     for m in &t.migrations {
+        let status = m.status.as_str();
         let mark = match m.status {
-            "applied" | "reverted" => style.green(m.status),
-            "failed" => style.red(m.status),
-            other => style.yellow(other),
+            MigrationStatus::Applied | MigrationStatus::Reverted => style.green(status),
+            MigrationStatus::Failed => style.red(status),
+            MigrationStatus::Pending | MigrationStatus::ToRevert => style.yellow(status),
         };
         let _ = writeln!(out, "  migration {}  {mark}  {}", m.id, m.description);
         // Its place among the database's steps.
@@ -592,7 +592,7 @@ fn migrations_text(t: &TargetReport, style: Style, out: &mut String) {
             .iter()
             .flat_map(|p| p.steps.iter().enumerate())
             .find(|(_, s)| matches!(&s.command, Command::Migration { id } if *id == m.id));
-        if let Some((n, s)) = step.filter(|_| m.status == "pending") {
+        if let Some((n, s)) = step.filter(|_| m.status == MigrationStatus::Pending) {
             let _ = writeln!(
                 out,
                 "    {}. {}  {}",
@@ -605,7 +605,7 @@ fn migrations_text(t: &TargetReport, style: Style, out: &mut String) {
                 let _ = writeln!(out, "         {}. {op}", i + 1);
             }
         }
-        if m.status == crate::run::TO_REVERT {
+        if m.status == MigrationStatus::ToRevert {
             for (i, op) in m.steps.iter().enumerate() {
                 let _ = writeln!(out, "    {}. {op}", i + 1);
             }
@@ -781,7 +781,7 @@ pub fn summary_after(
             ))
         );
     }
-    for status in MIGRATION_STATUSES {
+    for status in MigrationStatus::ALL {
         let n = tally.migration_runs(status);
         if n > 0 {
             let _ = write!(out, "; {n} migration run(s) {status}");

@@ -157,7 +157,13 @@ Summary: 1,993 database(s) compared with the manifests: 1,987 in sync, 5 drifted
 fn over_clusters_databases_are_grouped_and_each_cluster_has_a_line_before_the_total() {
     let db = |name: &str, cluster: Option<&str>, error: Option<&str>| TargetReport {
         cluster: cluster.map(String::from),
-        error: error.map(String::from),
+        outcome: match error {
+            Some(message) => crate::run::DatabaseOutcome::Failed(crate::run::DatabaseError {
+                kind: crate::run::ErrorKind::Read,
+                message: message.into(),
+            }),
+            None => Default::default(),
+        },
         plan: error
             .is_none()
             .then(|| DatabasePlan::new(name, Scope::Tenant, vec![])),
@@ -252,7 +258,7 @@ fn a_plan_header_and_its_progress_line_count_alike() {
         migrations: vec![crate::run::MigrationOutcome {
             id: "20250101000000_x".into(),
             description: "x".into(),
-            status: "pending",
+            status: crate::run::MigrationStatus::Pending,
             error: None,
             steps: Vec::new(),
         }],

@@ -18,7 +18,10 @@ use crate::targets::Target;
 use super::migrations::{migrations_apply, pending_ids};
 use super::plan::{finish_plan, vanished_check};
 use super::rollout::ClusterGate;
-use super::{request, take_lock, Context, OnError, RunError, RunOptions, TargetReport};
+use super::{
+    request, take_lock, Context, DatabaseOutcome, OnError, RunError, RunOptions, SkipReason,
+    TargetReport,
+};
 
 pub(super) async fn apply_each(
     ctx: &Context<'_>,
@@ -115,13 +118,10 @@ async fn apply_unless_stopped(
     stop: &AtomicBool,
 ) -> TargetReport {
     let report = if stop.load(Ordering::SeqCst) {
-        TargetReport {
-            skipped: Some("not started: an earlier database failed (--on-error stop)".into()),
-            ..TargetReport::new(target)
-        }
+        TargetReport::skipping(target, SkipReason::EarlierFailed)
     } else if let Some(why) = options.controls.with(&ctx.settings.rollout).not_now() {
         TargetReport {
-            deferred: Some(why),
+            outcome: DatabaseOutcome::Deferred(why),
             ..TargetReport::new(target)
         }
     } else {
@@ -178,20 +178,15 @@ async fn apply_one(
     let db = ctx.client.database(&report.target.database);
     // Before the lock, whose document would bring a dropped database back.
     if let Err(e) = vanished_check(ctx, &report.target).await {
-        report.error = Some(e.to_string());
+        report.outcome = DatabaseOutcome::Failed(e.into());
         return report;
     }
     let Some(lock) = take_lock(&db, lock_options, &mut report).await else {
         return report;
     };
-    match apply_locked(ctx, &mut report, saved, options, lock_options, &lock).await {
-        Ok(()) => {}
-        Err(
-            e @ (RunError::Drifted { .. }
-            | RunError::MigrationsChanged { .. }
-            | RunError::MigrationsNotRun(_)),
-        ) => report.skipped = Some(e.to_string()),
-        Err(e) => report.error = Some(e.to_string()),
+    if let Err(e) = apply_locked(ctx, &mut report, saved, options, lock_options, &lock).await {
+        // A saved plan that no longer fits is a skip; anything else a failure.
+        report.outcome = e.into();
     }
     lock.release().await;
     report
@@ -262,7 +257,7 @@ async fn apply_locked(
         let live = read(ctx, &request).await?;
         let (now, read) = finish_plan(ctx, &report.target, live, options, false).await?;
         if !now.same_steps(&plan) {
-            report.deferred = Some(
+            report.outcome = DatabaseOutcome::Deferred(
                 "stopped after its migrations: read again, it plans other index steps than \
                  those shown (the new plan is below); the next run applies it"
                     .into(),
@@ -312,7 +307,10 @@ async fn apply_locked(
     // The migrations and the re-read lead the database's steps.
     plan.steps.splice(0..0, shown.steps[..lead].iter().cloned());
     applied.steps.splice(0..0, outcomes);
-    report.deferred = applied.deferred.clone();
+    report.outcome = match &applied.deferred {
+        Some(why) => DatabaseOutcome::Deferred(why.clone()),
+        None => DatabaseOutcome::Applied,
+    };
     report.plan = Some(plan);
     report.applied = Some(applied);
     Ok(())
@@ -331,7 +329,7 @@ fn stopped(
     report.applied = Some(Applied {
         steps: outcomes,
         changes: vec![ChangeOutcome::NotRun; shown.changes.len()],
-        deferred: report.deferred.clone(),
+        deferred: report.deferred().map(String::from),
     });
     report.plan = Some(shown);
     result

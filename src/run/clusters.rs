@@ -128,12 +128,12 @@ pub(super) async fn resolve(
         fleet.refused = refused
             .into_iter()
             .filter(|r| wanted(&r.database))
-            .map(|r| TargetReport {
-                error: Some(RunError::Misrouted(r.why).to_string()),
-                ..TargetReport::new(Target {
+            .map(|r| {
+                let target = Target {
                     database: r.database,
                     scope: Scope::Tenant,
-                })
+                };
+                TargetReport::failing(target, RunError::Misrouted(r.why))
             })
             .collect();
     }

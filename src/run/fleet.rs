@@ -16,7 +16,7 @@ use futures::channel::mpsc;
 use futures::StreamExt;
 use mongodb::Client;
 
-use super::{Context, Migrations, RunError, RunOptions, TargetReport};
+use super::{Context, DatabaseError, Migrations, RunError, RunOptions, SkipReason, TargetReport};
 use crate::config::Settings;
 use crate::manifest::Manifests;
 use crate::model::Scope;
@@ -281,8 +281,7 @@ impl Fleet {
             for target in targets {
                 each(TargetReport {
                     cluster: self.named.then(|| self.members[i].name.clone()),
-                    skipped: Some("not started: a canary database failed".into()),
-                    ..TargetReport::new(target)
+                    ..TargetReport::skipping(target, SkipReason::CanaryFailed)
                 });
             }
         }
@@ -319,20 +318,13 @@ impl Fleet {
                     each(refused.clone());
                 }
                 (None, None) => {
-                    let why = match &t.cluster {
-                        None => "the plan was made without [clusters]; plan again".to_string(),
-                        Some(c) if !self.named => format!(
-                            "planned on cluster {c}, and this run has no [clusters]; plan again"
-                        ),
-                        Some(c) => format!(
-                            "planned on cluster {c}, where the routing no longer puts it (or \
-                             the cluster is not part of this run); plan again"
-                        ),
+                    let why = SkipReason::Elsewhere {
+                        planned_on: t.cluster.clone(),
+                        clusters: self.named,
                     };
                     let report = TargetReport {
                         cluster: t.cluster.clone(),
-                        skipped: Some(why),
-                        ..TargetReport::new(target)
+                        ..TargetReport::skipping(target, why)
                     };
                     if let Some(p) = &shared.progress {
                         p.database_done(&report.target.database, &report.brief(true));
@@ -425,20 +417,17 @@ impl Runner {
         let (client, server) = match &self.conn {
             Ok(conn) => conn,
             Err(why) => {
-                let why = RunError::Cluster {
+                let why = DatabaseError::from(RunError::Cluster {
                     cluster: self.name.clone().unwrap_or_default(),
                     why: why.to_string(),
-                };
+                });
                 if let Work::Run(o) | Work::Saved(_, o) = &work {
                     if o.on_error == super::OnError::Stop {
                         o.stop.store(true, Ordering::SeqCst);
                     }
                 }
                 for target in targets {
-                    let report = TargetReport {
-                        error: Some(why.to_string()),
-                        ..TargetReport::new(target)
-                    };
+                    let report = TargetReport::failing(target, why.clone());
                     if let Some(p) = &shared.progress {
                         p.database_done(&report.target.database, &report.brief(true));
                     }

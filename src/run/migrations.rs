@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use futures::future::BoxFuture;
 use futures::stream::{self, StreamExt};
 
-use super::{Context, TargetReport};
+use super::{Context, MigrationStatus, TargetReport};
 use crate::migrate::api::{Changelog, Migration, MigrationError, Options, Pending, Runner};
 use crate::model::Scope;
 use crate::plan::{steps, DatabasePlan};
@@ -19,8 +19,7 @@ use crate::targets::Target;
 pub struct MigrationOutcome {
     pub id: String,
     pub description: String,
-    /// `pending`, `applied`, `reverted` or `failed`.
-    pub status: &'static str,
+    pub status: MigrationStatus,
     pub error: Option<String>,
     /// What it does, step by step (for dry runs).
     pub steps: Vec<String>,
@@ -52,10 +51,7 @@ impl Migrations {
     }
 }
 
-/// A migration `down --dry-run` would revert.
-pub const TO_REVERT: &str = "to revert";
-
-fn outcome(m: &Migration, status: &'static str, error: Option<String>) -> MigrationOutcome {
+fn outcome(m: &Migration, status: MigrationStatus, error: Option<String>) -> MigrationOutcome {
     MigrationOutcome {
         id: m.id.clone(),
         description: m.description.clone(),
@@ -95,7 +91,7 @@ pub(super) async fn migrations_pending(
     report.migrations = need
         .run
         .iter()
-        .map(|m| outcome(m, "pending", None))
+        .map(|m| outcome(m, MigrationStatus::Pending, None))
         .collect();
     report.changelog = log.into_entries();
     match need.blocked {
@@ -206,7 +202,10 @@ impl Migrator for Pass<'_> {
             };
             let result = self.runner.up(m, self.log.entry(id)).await;
             let message = result.as_ref().err().map(ToString::to_string);
-            let status = if result.is_ok() { "applied" } else { "failed" };
+            let status = match result {
+                Ok(()) => MigrationStatus::Applied,
+                Err(_) => MigrationStatus::Failed,
+            };
             if let Ok(mut outcomes) = self.outcomes.lock() {
                 outcomes.push(outcome(m, status, message.clone()));
             }
@@ -257,7 +256,7 @@ pub async fn down(
                 }
             };
             if let Err(e) = result {
-                report.error = Some(e.to_string());
+                report.outcome = super::DatabaseOutcome::Failed(e.into());
             }
             if let Some(p) = ctx.progress {
                 p.database_done(&report.target.database, &report.brief(true));
@@ -283,7 +282,7 @@ async fn would_revert(
     let db = ctx.client.database(&report.target.database);
     let log = Changelog::read(&db, &ctx.settings.changelog).await?;
     for m in log.to_revert(&migrations.list, to)? {
-        let mut o = outcome(m, TO_REVERT, None);
+        let mut o = outcome(m, MigrationStatus::ToRevert, None);
         o.steps = m.down.iter().map(|op| op.describe()).collect();
         report.migrations.push(o);
     }
@@ -315,11 +314,13 @@ async fn down_one(
     };
     for m in revert {
         match runner.down(m).await {
-            Ok(()) => report.migrations.push(outcome(m, "reverted", None)),
+            Ok(()) => report
+                .migrations
+                .push(outcome(m, MigrationStatus::Reverted, None)),
             Err(e) => {
                 report
                     .migrations
-                    .push(outcome(m, "failed", Some(e.to_string())));
+                    .push(outcome(m, MigrationStatus::Failed, Some(e.to_string())));
                 return Err(MigrationError::Revert {
                     id: m.id.clone(),
                     source: Box::new(e),

@@ -8,6 +8,7 @@ mod clusters;
 mod error;
 mod fleet;
 mod migrations;
+mod outcome;
 mod plan;
 mod report;
 pub mod rollout;
@@ -15,8 +16,9 @@ pub mod rollout;
 pub use apply::apply_saved;
 pub use error::RunError;
 pub use fleet::{canaries, ClusterInfo, Fleet, Member, Shared, Work};
-pub use migrations::{down, MigrationOutcome, Migrations, TO_REVERT};
-pub use report::{pending_words, ByCluster, Report, Tally, TargetReport, MIGRATION_STATUSES};
+pub use migrations::{down, MigrationOutcome, Migrations};
+pub use outcome::{DatabaseError, DatabaseOutcome, ErrorKind, MigrationStatus, SkipReason};
+pub use report::{pending_words, ByCluster, Report, Tally, TargetReport};
 
 use bson::Bson;
 use mongodb::Client;
@@ -252,7 +254,7 @@ fn refuse_on_mongos(
 ) {
     for target in targets {
         let report = TargetReport {
-            error: Some(RunError::Mongos.to_string()),
+            outcome: DatabaseOutcome::Failed(RunError::Mongos.into()),
             ..TargetReport::new(target)
         };
         if let Some(p) = ctx.progress {
@@ -277,11 +279,11 @@ async fn take_lock(
     match Lock::acquire(db, options).await {
         Ok(lock) => Some(lock),
         Err(LockError::Held(holder)) => {
-            report.skipped = Some(holder.to_string());
+            report.outcome = DatabaseOutcome::Skipped(SkipReason::Locked(Box::new(holder)));
             None
         }
         Err(e) => {
-            report.error = Some(e.to_string());
+            report.outcome = DatabaseOutcome::Failed(e.into());
             None
         }
     }
@@ -369,7 +371,9 @@ mod tests {
         reports.extend(down(&ctx, targets, None, Some(&lock)).await);
         assert_eq!(reports.len(), 4);
         for r in &reports {
-            let why = r.error.as_deref().unwrap_or_default();
+            let error = r.error().expect("failed");
+            assert_eq!(error.kind, ErrorKind::Mongos);
+            let why = &error.message;
             assert!(why.starts_with("refused: the server is a mongos"), "{r:?}");
             assert!(why.contains("shard-key") && why.contains("nothing was written"));
         }

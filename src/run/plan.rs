@@ -16,7 +16,9 @@ use crate::server::preflight;
 use crate::targets::Target;
 
 use super::migrations::migrations_pending;
-use super::{request, Context, RunError, RunOptions, TargetReport};
+use super::{
+    request, Context, DatabaseOutcome, MigrationStatus, RunError, RunOptions, TargetReport,
+};
 
 /// Plans every target, handing each report to `each` in the targets' order as
 /// soon as it is done; at most `concurrency` databases are held at once. The
@@ -88,24 +90,24 @@ async fn plan_one(
                 report.plan = Some(plan);
                 report.read = Some(read);
             }
-            Err(e) => report.error = Some(e.to_string()),
+            Err(e) => report.outcome = DatabaseOutcome::Failed(e.into()),
         },
-        Err(e) => report.error = Some(e.to_string()),
+        Err(e) => report.outcome = DatabaseOutcome::Failed(e.into()),
     }
-    if report.error.is_none()
+    if report.error().is_none()
         && ctx
             .migrations
             .is_some_and(|m| m.any_for(report.target.scope))
     {
         if let Err(e) = migrations_pending(ctx, &mut report).await {
-            report.error = Some(e.to_string());
+            report.outcome = DatabaseOutcome::Failed(e.into());
         }
     }
     // Pending migrations run first: their steps lead the database's.
     let pending: Vec<&str> = report
         .migrations
         .iter()
-        .filter(|m| m.status == "pending")
+        .filter(|m| m.status == MigrationStatus::Pending)
         .map(|m| m.id.as_str())
         .collect();
     if let Some(plan) = report.plan.take() {

@@ -7,7 +7,7 @@ use crate::server::execute::Applied;
 use crate::server::inspect::ReadPath;
 use crate::targets::{Rejected, Target};
 
-use super::MigrationOutcome;
+use super::{DatabaseError, DatabaseOutcome, MigrationOutcome, MigrationStatus, SkipReason};
 
 /// What happened to one database.
 #[derive(Clone, Debug)]
@@ -19,13 +19,8 @@ pub struct TargetReport {
     pub plan: Option<DatabasePlan>,
     /// What the steps did, when the plan was applied.
     pub applied: Option<Applied>,
-    /// The database could not be read (or vanished); nothing was changed.
-    pub error: Option<String>,
-    /// Not worked on, and why (lock held, an earlier failure, a drifted saved plan).
-    pub skipped: Option<String>,
-    /// Not started, or stopped at a step where its collections are whole,
-    /// by the rollout (interrupted, outside its window); the next run goes on.
-    pub deferred: Option<String>,
+    /// How its run ended: planned, applied, deferred, skipped or failed.
+    pub outcome: DatabaseOutcome,
     /// The collections read and the fingerprint of what was read (for saved plans).
     pub read: Option<(Vec<String>, String)>,
     /// Read again after its migrations, the database planned other index
@@ -46,9 +41,7 @@ impl TargetReport {
             cluster: None,
             plan: None,
             applied: None,
-            error: None,
-            skipped: None,
-            deferred: None,
+            outcome: DatabaseOutcome::Planned,
             read: None,
             replanned: None,
             migrations: Vec::new(),
@@ -57,11 +50,59 @@ impl TargetReport {
         }
     }
 
+    /// A report of a database that failed as a whole.
+    pub fn failing(target: Target, error: impl Into<DatabaseError>) -> TargetReport {
+        TargetReport {
+            outcome: DatabaseOutcome::Failed(error.into()),
+            ..TargetReport::new(target)
+        }
+    }
+
+    /// A report of a database not worked on.
+    pub fn skipping(target: Target, why: SkipReason) -> TargetReport {
+        TargetReport {
+            outcome: DatabaseOutcome::Skipped(why),
+            ..TargetReport::new(target)
+        }
+    }
+
+    /// The database could not be read (or vanished); nothing was changed.
+    pub fn error(&self) -> Option<&DatabaseError> {
+        match &self.outcome {
+            DatabaseOutcome::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Not worked on, and why (lock held, an earlier failure, a drifted saved plan).
+    pub fn skipped(&self) -> Option<&SkipReason> {
+        match &self.outcome {
+            DatabaseOutcome::Skipped(why) => Some(why),
+            _ => None,
+        }
+    }
+
+    /// Deferred by the rollout, and why.
+    pub fn deferred(&self) -> Option<&str> {
+        match &self.outcome {
+            DatabaseOutcome::Deferred(why) => Some(why),
+            _ => None,
+        }
+    }
+
+    /// Data migrations with this status.
+    pub fn migrations_with(&self, status: MigrationStatus) -> usize {
+        self.migrations
+            .iter()
+            .filter(|m| m.status == status)
+            .count()
+    }
+
     /// Failed, or not done: either way the database did not converge.
     pub fn failed(&self) -> bool {
-        self.error.is_some()
-            || self.skipped.is_some()
-            || self.migrations.iter().any(|m| m.status == "failed")
+        self.error().is_some()
+            || self.skipped().is_some()
+            || self.migrations_with(MigrationStatus::Failed) > 0
             || self.failed_steps() > 0
             || self
                 .plan
@@ -88,13 +129,8 @@ impl TargetReport {
     /// Whether this database has work to do (a plan) or had work done (an
     /// apply): index changes and data migrations alike.
     pub fn has_work(&self, applied: bool) -> bool {
-        let work: &[&str] = if applied {
-            &["applied", "reverted"]
-        } else {
-            &["pending", super::TO_REVERT]
-        };
-        !self.counted(applied).is_empty()
-            || self.migrations.iter().any(|m| work.contains(&m.status))
+        let work = |s: MigrationStatus| if applied { s.is_done() } else { s.is_to_do() };
+        !self.counted(applied).is_empty() || self.migrations.iter().any(|m| work(m.status))
     }
 
     /// How many steps of an apply failed.
@@ -105,13 +141,13 @@ impl TargetReport {
     /// The outcome in a few words, for lines beside a report that already
     /// says why (the Result list, progress): each fact is told once.
     pub fn brief(&self, applied: bool) -> String {
-        if self.skipped.is_some() {
+        if self.skipped().is_some() {
             return "skipped".into();
         }
-        if self.deferred.is_some() && !self.failed() {
+        if self.deferred().is_some() && !self.failed() {
             return "deferred".into();
         }
-        if self.error.is_some() {
+        if self.error().is_some() {
             return "failed".into();
         }
         let failed = self.applied.as_ref().map_or(0, |a| {
@@ -120,11 +156,7 @@ impl TargetReport {
                 .count()
         });
         let blocked = self.plan.as_ref().map_or(0, |p| p.findings.blocked.len());
-        let migrations = self
-            .migrations
-            .iter()
-            .filter(|m| m.status == "failed")
-            .count();
+        let migrations = self.migrations_with(MigrationStatus::Failed);
         let parts: Vec<String> = [
             (failed, "change(s) failed"),
             (blocked, "blocked"),
@@ -149,21 +181,18 @@ impl TargetReport {
             return 0;
         }
         let migrations = self.migrations.iter();
-        self.counted(true).len()
-            + migrations
-                .filter(|m| matches!(m.status, "applied" | "reverted"))
-                .count()
+        self.counted(true).len() + migrations.filter(|m| m.status.is_done()).count()
     }
 
     /// One line: ok / changed n / failed: why / skipped: why.
     pub fn outcome(&self, applied: bool) -> String {
-        if let Some(why) = &self.skipped {
+        if let Some(why) = self.skipped() {
             return format!("skipped: {why}");
         }
-        if let (Some(why), false) = (&self.deferred, self.failed()) {
+        if let (Some(why), false) = (self.deferred(), self.failed()) {
             return format!("deferred: {why}");
         }
-        if let Some(e) = &self.error {
+        if let Some(e) = self.error() {
             return format!("failed: {e}");
         }
         let mut errors: Vec<String> = Vec::new();
@@ -189,8 +218,7 @@ impl TargetReport {
             };
         }
         if !applied {
-            let pending = self.migrations.iter();
-            let pending = pending.filter(|m| m.status == "pending").count();
+            let pending = self.migrations_with(MigrationStatus::Pending);
             return pending_words(pending, self.counted(false).len())
                 .unwrap_or_else(|| "ok".into());
         }
@@ -259,10 +287,6 @@ impl Report {
     }
 }
 
-/// The migration statuses a summary counts, in the order it names them.
-pub const MIGRATION_STATUSES: [&str; 5] =
-    ["pending", "applied", super::TO_REVERT, "reverted", "failed"];
-
 /// What a run's summary counts, added up one database at a time: a streamed
 /// run keeps these numbers, not the databases.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -288,8 +312,8 @@ pub struct Tally {
     /// Tenant names (or registry entries) discovery skipped, each said
     /// above the report: never "nothing to do".
     pub rejected: usize,
-    /// Migration runs by status, as in [`MIGRATION_STATUSES`].
-    pub migrations: [usize; MIGRATION_STATUSES.len()],
+    /// Migration runs by status, as in [`MigrationStatus::ALL`].
+    pub migrations: [usize; MigrationStatus::ALL.len()],
 }
 
 /// The builds of a run, totalled: how many, what they scan, and the
@@ -334,10 +358,10 @@ impl Tally {
             self.unmanaged += p.unmanaged.len();
             self.extra += p.unmanaged.iter().filter(|u| !u.protected).count();
         }
-        if t.skipped.is_some() {
+        if t.skipped().is_some() {
             self.skipped += 1;
         }
-        if t.deferred.is_some() {
+        if t.deferred().is_some() {
             self.deferred += 1;
         }
         if t.failed() {
@@ -345,9 +369,7 @@ impl Tally {
         }
         self.failed_steps += t.failed_steps();
         for m in &t.migrations {
-            if let Some(i) = MIGRATION_STATUSES.iter().position(|s| *s == m.status) {
-                self.migrations[i] += 1;
-            }
+            self.migrations[m.status as usize] += 1;
         }
     }
 
@@ -363,11 +385,8 @@ impl Tally {
     }
 
     /// Migration runs with this status.
-    pub fn migration_runs(&self, status: &str) -> usize {
-        MIGRATION_STATUSES
-            .iter()
-            .position(|s| *s == status)
-            .map_or(0, |i| self.migrations[i])
+    pub fn migration_runs(&self, status: MigrationStatus) -> usize {
+        self.migrations[status as usize]
     }
 }
 

@@ -28,12 +28,29 @@ use crate::progress::Progress;
 pub enum StepOutcome {
     Done,
     /// Failed, in whole or (a build's batch) in part: what went wrong.
-    Failed(String),
+    Failed(StepError),
     /// Not run: a change it serves or requires had failed.
     Skipped,
     /// Not run: the rollout stopped before it (interrupted, or its window
     /// closed); the next run carries on from the live state.
     Deferred,
+}
+
+/// Why a step failed: the error of each change it failed for (a batch
+/// of builds may fail for some of its indexes only), or of its migration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepError(pub Vec<ApplyError>);
+
+impl std::fmt::Display for StepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (n, e) in self.0.iter().enumerate() {
+            if n > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
 }
 
 /// What the rollout's [`Gate`] says of a step.
@@ -268,7 +285,7 @@ impl Executor<'_> {
                     Ok(()) => StepOutcome::Done,
                     Err(error) => {
                         admission.record_migration_failed();
-                        StepOutcome::Failed(error.to_string())
+                        StepOutcome::Failed(StepError(vec![error]))
                     }
                 };
                 outcomes.push(outcome);
@@ -315,13 +332,9 @@ impl Executor<'_> {
             }
             outcomes.push(match errors.is_empty() {
                 true => StepOutcome::Done,
-                false => StepOutcome::Failed(
-                    errors
-                        .iter()
-                        .map(|(_, e)| e.to_string())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                ),
+                false => {
+                    StepOutcome::Failed(StepError(errors.into_iter().map(|(_, e)| e).collect()))
+                }
             });
         }
         Applied {

@@ -1,4 +1,5 @@
-//! `schema/*.json` must match the types that read manifests and mig.toml.
+//! `schema/*.json` must match the types that read manifests and mig.toml, and
+//! that write the JSON reports (which real outputs are checked against).
 //! Regenerate with: MIG_UPDATE_SCHEMAS=1 cargo test --test it schema:: (or `mig schema`).
 
 use std::path::Path;
@@ -41,4 +42,118 @@ fn schemas_reject_unknown_fields_like_mig_does() {
     assert_eq!(index["additionalProperties"], false, "{index:#}");
     assert!(index["properties"]["partialFilterExpression"].is_object());
     assert_eq!(index["required"], serde_json::json!(["keys"]));
+}
+
+#[test]
+fn report_schema_is_current() {
+    check("report.schema.json", mig::render::model::schema());
+}
+
+/// The committed report schema, checking against one of its documents
+/// (`RunReport`, `StatusReport`, `DriftReport`, `LintReport`), or `Target`.
+fn report_validator(def: &str) -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json");
+    let mut schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let root = schema.as_object_mut().unwrap();
+    root.remove("anyOf");
+    root.insert("$ref".into(), format!("#/$defs/{def}").into());
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+fn assert_valid(def: &str, what: &str, doc: &serde_json::Value) {
+    let errors: Vec<String> = report_validator(def)
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{what}: {errors:#?}\n{doc:#}");
+}
+
+/// `plan`, `apply`, `status`, `drift` and `lint` print, with `--format json`,
+/// what `schema/report.schema.json` says: a database with a data migration,
+/// an index to build, an unmanaged index and a blocked unique build; a
+/// database that can't be read; JSON Lines too.
+#[tokio::test]
+async fn real_reports_are_what_the_report_schema_says() {
+    use crate::support::*;
+    use mongodb::bson::doc;
+
+    let p = Project::new();
+    let tenant = p.tenant();
+    let view = p.tenant();
+    p.config(&listed_tenants(&[&tenant, &view]));
+    p.manifest(
+        "tenant.yaml",
+        "scope: tenant\ncollections:\n  - name: messages\n    indexes:\n      - { name: idx_status, keys: { status: 1 } }\n      - { name: idx_day, keys: { day: 1 }, unique: true }\n      - { name: idx_a, keys: { a: 1 } }\n      - { name: idx_a_b, keys: { a: 1, b: 1 } }\n",
+    );
+    std::fs::create_dir_all(p.path().join("migrations")).unwrap();
+    std::fs::write(
+        p.path().join("migrations/20250101000000_log.yaml"),
+        "description: a log\nscope: tenant\nup:\n  - insert_many: { collection: log, documents: [{ n: 1 }] }\n",
+    )
+    .unwrap();
+    insert(
+        &tenant,
+        "messages",
+        vec![
+            doc! {"status": "a", "day": 1},
+            doc! {"status": "b", "day": 1},
+        ],
+    )
+    .await;
+    client()
+        .await
+        .database(&tenant)
+        .run_command(
+            doc! {"createIndexes": "messages", "indexes": [{"key": {"x": 1}, "name": "stray"}]},
+        )
+        .await
+        .unwrap();
+    // `messages` a view in the other tenant: it can't be read as a collection.
+    client()
+        .await
+        .database(&view)
+        .run_command(doc! {"create": "messages", "viewOn": "other", "pipeline": []})
+        .await
+        .unwrap();
+
+    let (plan, _) = p.json(&["plan", "--tenants-only"]);
+    assert_valid("RunReport", "plan", &plan);
+    let changes = plan["targets"].as_array().unwrap();
+    assert!(
+        changes.iter().any(|t| t["status"] == "failed"),
+        "a database that failed: {plan:#}"
+    );
+    let lines = stdout(&p.mig(&["plan", "--tenants-only", "--format", "jsonl"]));
+    let lines: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for line in &lines[..lines.len() - 1] {
+        assert_valid("Target", "a line of plan --format jsonl", line);
+    }
+    let (apply, _) = p.json(&["apply", "--yes", "--tenants-only"]);
+    assert_valid("RunReport", "apply", &apply);
+    assert!(
+        apply["targets"][0]["steps"][0]["ok"].is_boolean(),
+        "steps with their outcomes: {apply:#}"
+    );
+    let (status, _) = p.json(&["status", "--tenants-only"]);
+    assert_valid("StatusReport", "status", &status);
+    let (drift, _) = p.json(&["drift", "--tenants-only"]);
+    assert_valid("DriftReport", "drift", &drift);
+    let (lint, _) = p.json(&["lint"]);
+    assert_valid("LintReport", "lint", &lint);
+    assert!(
+        !lint["findings"].as_array().unwrap().is_empty(),
+        "idx_a is redundant beside idx_a_b: {lint:#}"
+    );
+    // And each against the whole schema, whatever command printed it.
+    for doc in [&plan, &apply, &status, &drift, &lint] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json");
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        assert!(validator.is_valid(doc), "{doc:#}");
+    }
 }

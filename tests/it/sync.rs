@@ -566,8 +566,9 @@ async fn a_tenant_database_dropped_after_discovery_is_reported() {
         controls: Default::default(),
     };
     let reports = mig::run::run(&ctx, vec![target], &options).await;
-    let error = reports[0].error.as_deref().expect("reported as an error");
-    assert!(error.contains("no longer exists"), "{error}");
+    let error = reports[0].error().expect("reported as an error");
+    assert_eq!(error.kind, mig::run::ErrorKind::Vanished);
+    assert!(error.message.contains("no longer exists"), "{error}");
     assert!(
         !client.list_database_names().await.unwrap().contains(&name),
         "not recreated"

@@ -1,0 +1,490 @@
+//! The JSON report as one model: the types `--format json` and `jsonl`
+//! write out (serde), and the JSON Schema of them (`schema/report.schema.json`,
+//! written by `mig schema`). The README's JSON section is the contract: a
+//! field is only ever added. Field order here is the order printed.
+//!
+//! BSON documents (index specs, collection options) are relaxed Extended
+//! JSON: typed as any JSON value.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::run::MigrationStatus;
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Every document a command prints with `--format json`: `plan`, `apply`
+/// and the other runs ([`RunReport`]), `status`, `drift` and `lint`.
+#[derive(Serialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(title = "mig report")]
+pub enum Document {
+    Run(RunReport),
+    Status(StatusReport),
+    Drift(DriftReport),
+    Lint(LintReport),
+}
+
+/// `plan`, `apply`, `sync-indexes`, `down`: the fields before the
+/// databases, each database, then the summary.
+#[derive(Serialize, JsonSchema)]
+pub struct RunReport {
+    #[serde(flatten)]
+    pub head: Head,
+    pub targets: Vec<Target>,
+    #[serde(flatten)]
+    pub tail: Tail,
+}
+
+/// The fields before `targets`.
+#[derive(Serialize, JsonSchema)]
+pub struct Head {
+    pub warnings: Vec<Problem>,
+    /// How live indexes were read: `listCatalog` or `listIndexes`.
+    pub read_path: Option<ReadPathName>,
+}
+
+#[derive(Clone, Copy, Serialize, JsonSchema)]
+pub enum ReadPathName {
+    #[serde(rename = "listCatalog")]
+    ListCatalog,
+    #[serde(rename = "listIndexes")]
+    ListIndexes,
+}
+
+/// A problem (or warning) in a file the user wrote.
+#[derive(Serialize, JsonSchema)]
+pub struct Problem {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub field: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub option: Option<String>,
+    pub message: String,
+}
+
+/// One database of a run.
+#[derive(Serialize, JsonSchema)]
+pub struct Target {
+    pub database: String,
+    pub scope: String,
+    /// Over `[clusters]` only: its cluster (`null`: the routing refused it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<Option<String>>,
+    /// When it was read and planned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<Step>>,
+    pub changes: Vec<Change>,
+    pub migrations: Vec<Migration>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub warnings: Vec<String>,
+    pub unmanaged: Vec<Unmanaged>,
+    pub status: TargetStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deferred: Option<String>,
+    /// Read again after its migrations, it planned other index steps: those
+    /// (not run), beside the plan shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replanned: Option<Replanned>,
+    pub outcome: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetStatus {
+    Skipped,
+    Failed,
+    Deferred,
+    Unchanged,
+    Applied,
+    Pending,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct Replanned {
+    pub steps: Vec<Step>,
+    pub changes: Vec<Change>,
+}
+
+/// One step of a database's plan; after an apply, with how it went.
+#[derive(Serialize, JsonSchema)]
+pub struct Step {
+    pub n: usize,
+    /// `null` for a step about no one collection (a migration, the re-read).
+    pub collection: Option<String>,
+    pub command: String,
+    pub action: Option<String>,
+    pub index: String,
+    pub indexes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Value>,
+    pub serves: Vec<String>,
+    pub why: String,
+    pub explain: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ok: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<bool>,
+    #[serde(skip_serializing_if = "is_false", default)]
+    pub deferred: bool,
+}
+
+/// One change of a database's plan.
+#[derive(Serialize, JsonSchema)]
+pub struct Change {
+    pub collection: String,
+    pub action: String,
+    pub index: Option<String>,
+    pub desired: Option<Value>,
+    pub live: Option<Value>,
+    pub differences: Vec<String>,
+    pub creates_collection: bool,
+    pub gap: bool,
+    pub blocked: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note_from_preflight: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(skip_serializing_if = "is_false", default)]
+    pub refused: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ChangeOptions>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impact: Option<Impact>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// The steps that carry it out, by their `n`.
+    pub steps: Vec<usize>,
+}
+
+/// A collection's own options: created with (a document), or changed.
+#[derive(Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ChangeOptions {
+    Created(Value),
+    Changed(Vec<OptionChange>),
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct OptionChange {
+    pub option: String,
+    pub declared: Option<Value>,
+    pub live: Option<Value>,
+    pub in_place: bool,
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct Impact {
+    pub documents: u64,
+    pub bytes: u64,
+    pub seconds: Option<f64>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct Usage {
+    pub ops: i64,
+    pub since: Option<String>,
+}
+
+/// A data migration in one database.
+#[derive(Serialize, JsonSchema)]
+pub struct Migration {
+    pub id: String,
+    pub description: String,
+    pub status: MigrationStatus,
+    pub error: Option<String>,
+    pub steps: Vec<String>,
+}
+
+/// A live index no manifest declares.
+#[derive(Serialize, JsonSchema)]
+pub struct Unmanaged {
+    pub collection: String,
+    pub index: String,
+    pub live: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub equivalent_to: Option<String>,
+    #[serde(skip_serializing_if = "is_false", default)]
+    pub protected: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retiring: Option<Retiring>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct Retiring {
+    pub hidden_at: Option<String>,
+    pub drops_after: Option<String>,
+}
+
+/// The fields after `targets`.
+#[derive(Serialize, JsonSchema)]
+pub struct Tail {
+    pub rejected: Vec<Rejected>,
+    pub summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discovery: Option<Discovery>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clusters: Option<Vec<Cluster<RunCounts>>>,
+}
+
+/// A name discovery left out, and why.
+#[derive(Serialize, JsonSchema)]
+pub struct Rejected {
+    pub database: String,
+    pub reason: String,
+}
+
+/// A run's counts.
+#[derive(Serialize, JsonSchema)]
+pub struct Summary {
+    pub create: usize,
+    pub drop: usize,
+    pub modify: usize,
+    pub replace: usize,
+    pub hide: usize,
+    pub manual: usize,
+    pub blocked: usize,
+    pub skipped: usize,
+    pub deferred: usize,
+    pub impact: FleetImpact,
+    pub unmanaged: usize,
+    pub databases: usize,
+    pub failed: usize,
+    pub failed_steps: usize,
+    pub migrations_pending: usize,
+    pub migrations_applied: usize,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct FleetImpact {
+    pub builds: usize,
+    pub documents: u64,
+    pub bytes: u64,
+    pub seconds: Option<f64>,
+}
+
+/// How tenant discovery went.
+#[derive(Serialize, JsonSchema)]
+pub struct Discovery {
+    pub source: String,
+    pub looked_at: String,
+    pub read: usize,
+    pub matched: Option<usize>,
+    pub skipped: usize,
+    pub skipped_why: Vec<SkippedWhy>,
+    pub excluded: usize,
+    pub tenants: usize,
+    pub allow_empty: bool,
+    pub line: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct SkippedWhy {
+    pub reason: String,
+    pub count: usize,
+}
+
+/// A cluster of a run over `[clusters]` with its counts, or (`cluster`
+/// `null`) the tenants the routing refused.
+#[derive(Serialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "Cluster_{C}")]
+pub enum Cluster<C> {
+    Cluster {
+        cluster: String,
+        uri: String,
+        read_path: Option<ReadPathName>,
+        mongos: bool,
+        #[serde(flatten)]
+        counts: C,
+        error: Option<String>,
+    },
+    Refused {
+        cluster: (),
+        refused: usize,
+        #[serde(flatten)]
+        counts: C,
+    },
+}
+
+/// A cluster's counts in a plan (`pending`) or an apply (`applied`).
+#[derive(Serialize, JsonSchema)]
+pub struct RunCounts {
+    pub databases: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applied: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<usize>,
+    pub failed: usize,
+}
+
+/// A cluster's counts in `mig status`.
+#[derive(Serialize, JsonSchema)]
+pub struct StatusCounts {
+    pub databases: usize,
+    pub migrated: usize,
+    pub behind: usize,
+    pub failed: usize,
+}
+
+/// A cluster's counts in `mig drift`.
+#[derive(Serialize, JsonSchema)]
+pub struct DriftCounts {
+    pub databases: usize,
+    pub in_sync: usize,
+    pub drifted: usize,
+    pub failed: usize,
+}
+
+/// `mig status`.
+#[derive(Serialize, JsonSchema)]
+pub struct StatusReport {
+    pub databases: Vec<StatusDatabase>,
+    pub summary: StatusCounts,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discovery: Option<Discovery>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused: Option<Paused>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clusters: Option<Vec<Cluster<StatusCounts>>>,
+}
+
+/// One database of `mig status`.
+#[derive(Serialize, JsonSchema)]
+pub struct StatusDatabase {
+    pub database: String,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<Option<String>>,
+    /// `migrated`, `behind` or `failed`.
+    pub status: String,
+    pub error: Option<String>,
+    pub index_changes: usize,
+    pub indexes_clean: bool,
+    pub warnings: Vec<String>,
+    pub migrations: Vec<StatusMigration>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct StatusMigration {
+    pub id: String,
+    /// `applied`, `pending`, `failed`, `running`.
+    pub state: String,
+    pub batch: Option<i64>,
+    pub applied_at: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// Rollouts paused.
+#[derive(Serialize, JsonSchema)]
+pub struct Paused {
+    pub by: String,
+    pub since: Option<String>,
+}
+
+/// `mig drift`.
+#[derive(Serialize, JsonSchema)]
+pub struct DriftReport {
+    pub groups: Vec<DriftGroup>,
+    pub failed: Vec<DriftFailure>,
+    pub rejected: Vec<Rejected>,
+    pub summary: DriftSummary,
+    pub samples_kept: usize,
+    pub read_path: Option<ReadPathName>,
+    pub warnings: Vec<Problem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discovery: Option<Discovery>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clusters: Option<Vec<Cluster<DriftCounts>>>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct DriftGroup {
+    pub count: usize,
+    pub in_sync: bool,
+    pub deviations: Vec<Deviation>,
+    pub samples: Vec<String>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct Deviation {
+    pub kind: String,
+    pub collection: String,
+    pub index: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub differences: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live_name: Option<String>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct DriftFailure {
+    pub database: String,
+    pub error: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct DriftSummary {
+    pub databases: usize,
+    pub in_sync: usize,
+    pub drifted: usize,
+    pub groups: usize,
+    pub failed: usize,
+}
+
+/// `mig lint`.
+#[derive(Serialize, JsonSchema)]
+pub struct LintReport {
+    pub findings: Vec<LintFinding>,
+    pub summary: LintSummary,
+    pub live: bool,
+    pub unread: Vec<DriftFailure>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct LintFinding {
+    pub rule: String,
+    /// `error` or `warning`.
+    pub severity: String,
+    pub file: Option<String>,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub collection: String,
+    pub index: String,
+    pub message: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct LintSummary {
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+/// `schema/report.schema.json`.
+pub fn schema() -> String {
+    let value = serde_json::to_value(schemars::schema_for!(Document)).unwrap_or_default();
+    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+}
+
+/// A model as the JSON value printed.
+pub fn value(model: &impl Serialize) -> Value {
+    serde_json::to_value(model).unwrap_or(Value::Null)
+}
