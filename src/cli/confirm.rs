@@ -25,13 +25,5 @@ fn agrees(answer: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    #[test]
-    fn only_yes_agrees() {
-        assert!(super::agrees("yes\n"));
-        assert!(super::agrees("  yes "));
-        for no in ["", "\n", "y", "YES", "no", "yes please"] {
-            assert!(!super::agrees(no), "{no:?}");
-        }
-    }
-}
+#[path = "confirm_tests.rs"]
+mod tests;
