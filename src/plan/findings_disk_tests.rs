@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn build(index_bytes: u64) -> Impact {

@@ -1,8 +1,9 @@
 //! Tests of the text renderer.
 
 use super::*;
-use crate::model::Scope;
+use crate::model::{IndexSpec, Scope};
 use crate::plan::Unmanaged;
+use crate::plan::{Change, DatabasePlan};
 use crate::targets::Target;
 use bson::doc;
 

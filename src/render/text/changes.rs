@@ -1,50 +1,17 @@
-//! The plan (and the outcome of an apply) for a person to read.
+//! A database's changes and steps as text: index specs on one line, diffs, the numbered steps, what an apply did, its migrations.
 
 use std::fmt::Write;
 
 use similar::{ChangeTag, TextDiff};
 
-use super::json::spec as spec_json;
-use super::{deviation, discovery_line, group_heading, thousands};
+use super::super::json::spec as spec_json;
+use super::Style;
 use crate::model::declared_form::declared_form;
 use crate::model::index::SERVER_ASSIGNED;
 use crate::model::IndexSpec;
-use crate::plan::drift::Drift;
 use crate::plan::{Action, Change, Command, DatabasePlan, Step};
-use crate::run::{ByCluster, ClusterInfo, MigrationStatus, Report, Tally, TargetReport};
+use crate::run::{MigrationStatus, TargetReport};
 use crate::server::execute::{Applied, StepOutcome};
-use crate::targets::Rejected;
-
-/// ANSI colours, or none.
-#[derive(Clone, Copy)]
-pub struct Style {
-    pub color: bool,
-}
-
-impl Style {
-    fn paint(self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-    pub(crate) fn green(self, t: &str) -> String {
-        self.paint("32", t)
-    }
-    pub(crate) fn red(self, t: &str) -> String {
-        self.paint("31", t)
-    }
-    pub(crate) fn yellow(self, t: &str) -> String {
-        self.paint("33", t)
-    }
-    pub(crate) fn bold(self, t: &str) -> String {
-        self.paint("1", t)
-    }
-    pub(crate) fn dim(self, t: &str) -> String {
-        self.paint("2", t)
-    }
-}
 
 /// `{"a": 1, "b": -1} unique sparse ...`: the key and the options on one line.
 pub fn one_line(spec: &IndexSpec) -> String {
@@ -240,7 +207,7 @@ fn subject_name(change: &Change) -> String {
 }
 
 /// What the change does, after its name.
-fn what(change: &Change) -> String {
+pub(super) fn what(change: &Change) -> String {
     let differences = change.differences().join(", ");
     match change {
         Change::CreateCollection { options, .. } => match options.get_str("viewOn") {
@@ -283,7 +250,12 @@ fn what(change: &Change) -> String {
 }
 
 /// The plan of one database; after an apply, each change and step says how it went.
-fn plan_text(plan: &DatabasePlan, applied: Option<&Applied>, style: Style, out: &mut String) {
+pub(super) fn plan_text(
+    plan: &DatabasePlan,
+    applied: Option<&Applied>,
+    style: Style,
+    out: &mut String,
+) {
     let mut current: Option<&str> = None;
     let by_change = plan.steps_by_change();
     let mut shown = vec![false; plan.steps.len()];
@@ -307,7 +279,7 @@ fn plan_text(plan: &DatabasePlan, applied: Option<&Applied>, style: Style, out: 
             let _ = write!(extra, "\n        {}", style.dim(note));
         }
         if let Some(impact) = plan.findings.impact.get(&i) {
-            let words = super::impact_words(impact.documents, impact.bytes, impact.seconds);
+            let words = super::super::impact_words(impact.documents, impact.bytes, impact.seconds);
             let _ = write!(extra, "\n        {}", style.dim(&words));
         }
         if let Some(u) = plan.findings.usage.get(&i) {
@@ -400,7 +372,7 @@ pub fn target_plain(t: &TargetReport, applied: bool, style: Style) -> String {
     out
 }
 
-fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) {
+pub(super) fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) {
     let header = format!("{} ({})", t.target.database, t.target.scope);
     if let Some(why) = t.skipped() {
         let _ = writeln!(
@@ -468,115 +440,6 @@ fn target_text(t: &TargetReport, applied: bool, style: Style, out: &mut String) 
     }
 }
 
-/// One database's lines in `mig status`.
-pub fn status_database(
-    t: &TargetReport,
-    all: &[crate::migrate::api::Migration],
-    style: Style,
-) -> String {
-    let mut out = String::new();
-    let rows = super::status_rows(t, all);
-    let state = super::status_of(t, &rows);
-    let pending = rows
-        .iter()
-        .filter(|r| r.state != super::RowState::Applied)
-        .count();
-    let mut behind = Vec::new();
-    if pending > 0 {
-        behind.push(format!("{pending} migration(s) not applied"));
-    }
-    match &t.plan {
-        Some(p) if !p.is_empty() => {
-            let own = p
-                .changes
-                .iter()
-                .filter(|c| c.is_collection_change())
-                .count();
-            let indexes = p.changes.len() - own;
-            if indexes > 0 {
-                behind.push(format!("{indexes} index change(s) pending"));
-            }
-            if own > 0 {
-                behind.push(format!("{own} collection change(s) pending"));
-            }
-        }
-        Some(_) => {}
-        None => behind.push("indexes not read".to_string()),
-    }
-    // "Up to date" only when nothing at all is pending.
-    let head = match (t.error(), state) {
-        (Some(e), _) => style.red(&format!("failed: {e}")),
-        (None, super::DatabaseStatus::Migrated) => style.green("up to date"),
-        (None, super::DatabaseStatus::Behind) => {
-            style.yellow(&format!("behind: {}", behind.join(", ")))
-        }
-        (None, super::DatabaseStatus::Failed) => {
-            style.red(&format!("failed: {}", behind.join(", ")))
-        }
-    };
-    let _ = writeln!(
-        out,
-        "{} ({}): {head}",
-        style.bold(&t.target.database),
-        t.target.scope
-    );
-    for r in rows {
-        let detail = match (r.state, r.entry) {
-            (super::RowState::Applied, Some(e)) => format!(
-                "{} ({} ms, batch {})",
-                e.applied_at
-                    .and_then(|d| d.try_to_rfc3339_string().ok())
-                    .unwrap_or_default(),
-                e.duration_ms.unwrap_or(0),
-                e.batch
-            ),
-            (super::RowState::Failed, Some(e)) => style.red(e.error.as_deref().unwrap_or("")),
-            _ => String::new(),
-        };
-        let _ = writeln!(out, "  {}  {:<8} {detail}", r.id, r.state.as_str());
-    }
-    for w in &t.warnings {
-        let _ = writeln!(out, "  {}", style.yellow(w));
-    }
-    out
-}
-
-/// A cluster's counts in `mig drift`: in sync, drifted, failed.
-pub fn drift_counts(counts: &[usize; 3]) -> String {
-    three_counts(counts, ["in sync", "drifted", "failed"])
-}
-
-/// A cluster's counts in `mig status`; `counts` by [`super::DatabaseStatus`].
-pub fn status_counts(counts: &[usize; 3]) -> String {
-    three_counts(counts, ["fully migrated", "behind", "failed"])
-}
-
-/// `N database(s): a <names[0]>, b <names[1]>, c <names[2]>`.
-fn three_counts(counts: &[usize; 3], names: [&str; 3]) -> String {
-    let parts: Vec<String> = names
-        .iter()
-        .zip(counts)
-        .map(|(name, n)| format!("{} {name}", thousands(*n)))
-        .collect();
-    format!(
-        "{} database(s): {}",
-        thousands(counts.iter().sum::<usize>()),
-        parts.join(", ")
-    )
-}
-
-/// `mig status`'s last line; `counts` by [`super::DatabaseStatus`].
-pub fn status_summary(counts: &[usize; 3], style: Style) -> String {
-    format!(
-        "\n{} {} database(s): {} fully migrated, {} behind, {} failed\n",
-        style.bold("Summary:"),
-        counts.iter().sum::<usize>(),
-        counts[0],
-        counts[1],
-        counts[2]
-    )
-}
-
 fn migrations_text(t: &TargetReport, style: Style, out: &mut String) {
     for m in &t.migrations {
         let status = m.status.as_str();
@@ -630,380 +493,3 @@ fn migrations_text(t: &TargetReport, style: Style, out: &mut String) {
         let _ = writeln!(out, "  {}", style.yellow(w));
     }
 }
-
-/// The whole report: what [`rejected`], [`target`], [`result_line`] and
-/// [`summary`] give, in that order (a streamed run prints the same pieces as
-/// each database is done).
-pub fn report(report: &Report, style: Style) -> String {
-    let mut out = rejected(&report.rejected, style);
-    let mut heading = None;
-    for t in &report.targets {
-        if !report.clusters.is_empty() && heading != Some(t.cluster.as_deref()) {
-            heading = Some(t.cluster.as_deref());
-            out.push_str(&cluster_heading(
-                t.cluster.as_deref(),
-                &report.clusters,
-                style,
-            ));
-        }
-        out.push_str(&target(t, report.applied, style));
-    }
-    let results: Vec<String> = report
-        .targets
-        .iter()
-        .map(|t| result_line(t, style))
-        .collect();
-    let clusters = report.by_cluster().map_or(String::new(), |by| {
-        clusters_section(&by, |t| cluster_tally(t, report.applied), style)
-    });
-    out.push_str(&summary_after(
-        &report.tally(),
-        report.applied.then_some(results.as_slice()),
-        &clusters,
-        style,
-    ));
-    out
-}
-
-/// [`discovery_line`] above a report, when it is news: no tenants, as
-/// declared, or names discovery skipped.
-pub fn discovery(looked: Option<&crate::targets::Looked>, style: Style) -> String {
-    match looked {
-        Some(l) if l.declared_empty() => format!("{}\n", discovery_line(l)),
-        Some(l) if l.skipped > 0 => format!("{}\n", style.yellow(&discovery_line(l))),
-        _ => String::new(),
-    }
-}
-
-/// `; N tenant name(s) or registry entr(ies) skipped (see above)` after a
-/// summary, when discovery skipped any.
-fn skipped(n: usize, style: Style) -> String {
-    match n {
-        0 => String::new(),
-        n => format!(
-            "; {}\n",
-            style.yellow(&format!(
-                "{n} tenant name(s) or registry entr(ies) skipped (see above)"
-            ))
-        ),
-    }
-}
-
-/// A line after a summary that has no room for [`skipped`].
-pub fn skipped_line(n: usize, style: Style) -> String {
-    skipped(n, style).trim_start_matches("; ").to_string()
-}
-
-/// Tenant names discovery found but `mig` will not use.
-pub fn rejected(rejected: &[crate::targets::Rejected], style: Style) -> String {
-    let mut out = String::new();
-    for r in rejected {
-        let _ = writeln!(
-            out,
-            "{} {}: {}",
-            style.yellow("skipped tenant"),
-            r.database,
-            r.reason
-        );
-    }
-    out
-}
-
-/// One database's section.
-pub fn target(t: &TargetReport, applied: bool, style: Style) -> String {
-    let mut out = String::new();
-    target_text(t, applied, style, &mut out);
-    out
-}
-
-/// One database's line in the Result list after an apply: the outcome in a
-/// few words (the section above says why).
-pub fn result_line(t: &TargetReport, style: Style) -> String {
-    let line = t.brief(true);
-    let line = if t.failed() {
-        style.red(&line)
-    } else if line == "ok" {
-        style.dim(&line)
-    } else {
-        style.green(&line)
-    };
-    format!("  {}: {line}\n", t.target.database)
-}
-
-/// The closing lines: after an apply the Result list (`results`), then the
-/// summary line, and "Nothing to do" when nothing is.
-pub fn summary(tally: &Tally, results: Option<&[String]>, style: Style) -> String {
-    summary_after(tally, results, "", style)
-}
-
-/// [`summary`] with `clusters` (the lines per cluster of a run over
-/// `[clusters]`) before the summary line, which is the total.
-pub fn summary_after(
-    tally: &Tally,
-    results: Option<&[String]>,
-    clusters: &str,
-    style: Style,
-) -> String {
-    let mut out = String::new();
-    if let Some(results) = results {
-        let _ = writeln!(out, "\n{}", style.bold("Result:"));
-        for line in results {
-            out.push_str(line);
-        }
-    }
-    out.push_str(clusters);
-    let applied = results.is_some();
-    let verb = if applied { "applied" } else { "to apply" };
-    let _ = write!(
-        out,
-        "\n{} {} database(s), {} with changes {verb}: {} create, {} modify, {} replace, {} hide, {} drop",
-        style.bold("Summary:"),
-        tally.databases,
-        tally.changed,
-        tally.action(Action::Create),
-        tally.action(Action::Modify),
-        tally.action(Action::Replace),
-        tally.action(Action::Hide),
-        tally.action(Action::Drop),
-    );
-    let impact = tally.impact;
-    if impact.builds > 0 && !applied {
-        let words = super::impact_words(impact.documents, impact.bytes, impact.seconds);
-        let _ = write!(out, "; {} build(s) {words}", impact.builds);
-    }
-    let manual = tally.action(Action::Manual);
-    if manual > 0 && !applied {
-        let _ = write!(
-            out,
-            "; {}",
-            style.red(&format!(
-                "{manual} collection change(s) mig will not make (see above)"
-            ))
-        );
-    }
-    for status in MigrationStatus::ALL {
-        let n = tally.migration_runs(status);
-        if n > 0 {
-            let _ = write!(out, "; {n} migration run(s) {status}");
-        }
-    }
-    if tally.failed_steps > 0 {
-        let _ = write!(
-            out,
-            "; {}",
-            style.red(&format!("{} change(s) failed", tally.failed_steps))
-        );
-    }
-    if tally.unmanaged > 0 {
-        let _ = write!(out, "; {} unmanaged index(es) left alone", tally.unmanaged);
-    }
-    if tally.failed > 0 {
-        let _ = write!(
-            out,
-            "; {}",
-            style.red(&format!("{} database(s) failed or skipped", tally.failed))
-        );
-    }
-    if tally.deferred > 0 {
-        let _ = write!(
-            out,
-            "; {}",
-            style.yellow(&format!(
-                "{} database(s) deferred: the next run carries on",
-                tally.deferred
-            ))
-        );
-    }
-    out.push_str(skipped(tally.rejected, style).trim_end());
-    out.push('\n');
-    // A cluster that failed with no database to show is not "nothing to do".
-    let cluster_failed = clusters.contains(CLUSTER_FAILED);
-    if !applied && tally.changed == 0 && tally.failed == 0 && !cluster_failed {
-        out.push_str(&nothing_to_do(tally.extra, tally.rejected));
-    }
-    out
-}
-
-/// The closing line of a plan with nothing to apply: "in sync" only when
-/// no database deviates from the manifests at all (what `drift` calls in
-/// sync: no `unmanaged` index no manifest protects) and discovery skipped nothing.
-pub fn nothing_to_do(unmanaged: usize, rejected: usize) -> String {
-    let mut left = Vec::new();
-    if unmanaged > 0 {
-        left.push(format!(
-            "{unmanaged} unmanaged index(es) the manifests don't declare (`--prune` retires them)"
-        ));
-    }
-    if rejected > 0 {
-        left.push(format!(
-            "{rejected} tenant name(s) or registry entr(ies) skipped"
-        ));
-    }
-    match left.is_empty() {
-        true => "Nothing to do: every database is in sync with the manifests.\n".into(),
-        false => format!("Nothing to apply, but not in sync: {}.\n", left.join("; ")),
-    }
-}
-
-/// How a cluster that could not be used is told in its line.
-const CLUSTER_FAILED: &str = "cluster failed: ";
-
-/// The heading over a cluster's databases in a run over `[clusters]`
-/// (`None`: the tenants the routing refused, on no cluster).
-pub fn cluster_heading(cluster: Option<&str>, clusters: &[ClusterInfo], style: Style) -> String {
-    let title = match cluster {
-        Some(name) => {
-            let uri = clusters
-                .iter()
-                .find(|c| c.name == name)
-                .map_or("", |c| c.uri.as_str());
-            format!("== cluster {name} ({uri}) ==")
-        }
-        None => "== not routed (on no cluster; nothing was done) ==".to_string(),
-    };
-    format!("{}\n", style.bold(&title))
-}
-
-/// One line per cluster after a run over `[clusters]`, and one for the
-/// tenants the routing refused; `counts` puts a cluster's counts in words
-/// and says whether any of its databases failed.
-pub fn clusters_section<T>(
-    by: &ByCluster<T>,
-    counts: impl Fn(&T) -> (String, bool),
-    style: Style,
-) -> String {
-    let mut out = format!("\n{}\n", style.bold("Clusters:"));
-    for (info, t) in &by.clusters {
-        let (words, failed) = counts(t);
-        let mut line = words;
-        if let Some(why) = &info.error {
-            let _ = write!(line, "; {CLUSTER_FAILED}{why}");
-        }
-        let line = if failed || info.error.is_some() {
-            style.red(&line)
-        } else {
-            line
-        };
-        let _ = writeln!(out, "  {}: {line}", info.name);
-    }
-    if by.refused.0 > 0 {
-        let _ = writeln!(
-            out,
-            "  {}",
-            style.red(&format!(
-                "not routed: {} tenant(s) refused, touched on no cluster",
-                by.refused.0
-            ))
-        );
-    }
-    out
-}
-
-/// A cluster's counts in a plan or an apply.
-pub fn cluster_tally(tally: &Tally, applied: bool) -> (String, bool) {
-    let verb = if applied { "applied" } else { "to apply" };
-    let mut words = format!(
-        "{} database(s), {} with changes {verb}",
-        tally.databases, tally.changed
-    );
-    if tally.failed > 0 {
-        let _ = write!(words, ", {} failed or skipped", tally.failed);
-    }
-    (words, tally.failed > 0)
-}
-
-/// How many sample names a drift line shows; the JSON and markdown carry all kept.
-const NAMES_IN_A_LINE: usize = 3;
-
-/// `mig drift`: one line per group, largest first, then the failures.
-pub fn drift(drift: &Drift, rejected: &[Rejected], style: Style) -> String {
-    drift_with(drift, rejected, "", style)
-}
-
-/// [`drift`] with `clusters` (a line per cluster, over `[clusters]`) before
-/// the summary line.
-pub fn drift_with(drift: &Drift, rejected: &[Rejected], clusters: &str, style: Style) -> String {
-    let mut out = self::rejected(rejected, style);
-    let groups = drift.groups();
-    let width = groups
-        .iter()
-        .map(|g| thousands(g.count).len())
-        .chain([thousands(drift.failed()).len()])
-        .max()
-        .unwrap_or(1);
-    for g in &groups {
-        let count = format!("{:>width$}", thousands(g.count));
-        let heading = group_heading(g.deviations);
-        let heading = if g.in_sync() {
-            style.green(&heading)
-        } else {
-            style.yellow(&heading)
-        };
-        let names = if g.in_sync() {
-            String::new()
-        } else {
-            let shown: Vec<&str> = g.samples.iter().take(NAMES_IN_A_LINE).copied().collect();
-            let more = g.count - shown.len();
-            let more = if more > 0 {
-                format!(", … +{}", thousands(more))
-            } else {
-                String::new()
-            };
-            format!("  ({}{more})", shown.join(", "))
-        };
-        let _ = writeln!(out, "  {}  {heading}{names}", style.bold(&count));
-        if g.deviations.len() > 1 {
-            for d in g.deviations {
-                let _ = writeln!(out, "  {:width$}      {}", "", deviation(d));
-            }
-        }
-    }
-    if drift.failed() > 0 {
-        let count = format!("{:>width$}", thousands(drift.failed()));
-        let _ = writeln!(
-            out,
-            "  {}  {}",
-            style.bold(&count),
-            style.red("could not be read")
-        );
-        let mut shown = 0;
-        for f in drift.failures() {
-            shown += 1;
-            let _ = writeln!(out, "  {:width$}      {}: {}", "", f.database, f.why);
-        }
-        if drift.failed() > shown {
-            let _ = writeln!(
-                out,
-                "  {:width$}      … and {} more",
-                "",
-                thousands(drift.failed() - shown)
-            );
-        }
-    }
-    out.push_str(clusters);
-    let _ = write!(
-        out,
-        "\n{} {} database(s) compared with the manifests: {} in sync, {} drifted",
-        style.bold("Summary:"),
-        thousands(drift.databases()),
-        thousands(drift.in_sync()),
-        thousands(drift.drifted()),
-    );
-    if drift.drifted() > 0 {
-        let _ = write!(out, " in {} way(s)", thousands(drift.kinds_of_drift()));
-    }
-    if drift.failed() > 0 {
-        let _ = write!(
-            out,
-            ", {}",
-            style.red(&format!("{} failed", thousands(drift.failed())))
-        );
-    }
-    out.push_str(skipped(rejected.len(), style).trim_end());
-    out.push('\n');
-    out
-}
-
-#[cfg(test)]
-#[path = "text_tests.rs"]
-mod tests;

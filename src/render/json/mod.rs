@@ -14,6 +14,12 @@ use crate::targets::Rejected;
 
 use super::model;
 
+mod status;
+mod writer;
+
+pub use status::{drift, drift_counts, status_counts, status_database, status_tail};
+pub use writer::ReportWriter;
+
 /// A JSON document as printed: pretty, with a final newline.
 pub fn document(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
@@ -153,74 +159,6 @@ fn migrations(t: &crate::run::TargetReport) -> Vec<model::Migration> {
             steps: m.steps.clone(),
         })
         .collect()
-}
-
-/// `mig status --format json`: `{"databases": [...], "summary": {...}}`,
-/// written one database at a time. One database's object in `databases`:
-pub fn status_database(
-    t: &crate::run::TargetReport,
-    all: &[crate::migrate::api::Migration],
-) -> Value {
-    model::value(&status_model(t, all))
-}
-
-fn status_model(
-    t: &crate::run::TargetReport,
-    all: &[crate::migrate::api::Migration],
-) -> model::StatusDatabase {
-    let rows = super::status_rows(t, all);
-    let state = super::status_of(t, &rows);
-    model::StatusDatabase {
-        database: t.target.database.clone(),
-        scope: t.target.scope.to_string(),
-        cluster: None,
-        status: state.as_str().to_string(),
-        error: t.error().map(ToString::to_string),
-        index_changes: t.plan.as_ref().map_or(0, |p| p.changes.len()),
-        indexes_clean: t.plan.as_ref().is_some_and(|p| p.is_empty()),
-        warnings: t.warnings.clone(),
-        migrations: rows
-            .iter()
-            .map(|r| model::StatusMigration {
-                id: r.id.to_string(),
-                state: r.state.as_str().to_string(),
-                batch: r.entry.map(|e| e.batch),
-                applied_at: r
-                    .entry
-                    .and_then(|e| e.applied_at)
-                    .and_then(|d| d.try_to_rfc3339_string().ok()),
-                duration_ms: r.entry.and_then(|e| e.duration_ms),
-                error: r.entry.and_then(|e| e.error.clone()),
-            })
-            .collect(),
-    }
-}
-
-/// `mig status`'s fields after `databases`; `counts` by `DatabaseStatus`.
-pub fn status_tail(counts: &[usize; 3]) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("summary".into(), model::value(&status_counts(counts)));
-    m
-}
-
-/// A cluster's counts in `mig drift --format json`: in sync, drifted, failed.
-pub fn drift_counts(counts: &[usize; 3]) -> model::DriftCounts {
-    model::DriftCounts {
-        databases: counts.iter().sum(),
-        in_sync: counts[0],
-        drifted: counts[1],
-        failed: counts[2],
-    }
-}
-
-/// A cluster's counts in `mig status --format json`; `counts` by `DatabaseStatus`.
-pub fn status_counts(counts: &[usize; 3]) -> model::StatusCounts {
-    model::StatusCounts {
-        databases: counts.iter().sum(),
-        migrated: counts[0],
-        behind: counts[1],
-        failed: counts[2],
-    }
 }
 
 /// A problem (or warning) in a file the user wrote: where, what it is about, what is wrong.
@@ -528,155 +466,6 @@ fn target_model(t: &crate::run::TargetReport, applied: bool, clusters: bool) -> 
     }
 }
 
-/// Writes the report document piece by piece, byte for byte as [`document`]
-/// of [`report`] would: the head, each target as it is done, then the tail.
-/// `--format jsonl` instead writes one compact object per line.
-#[derive(Debug, Default)]
-pub struct ReportWriter {
-    lines: bool,
-    /// The array the databases go in: `targets` (a report), `databases` (status).
-    array: &'static str,
-    targets: usize,
-}
-
-impl ReportWriter {
-    /// `lines`: JSON Lines (one object per database, then one for the rest).
-    pub fn new(lines: bool) -> ReportWriter {
-        ReportWriter::of(lines, "targets")
-    }
-
-    /// A document whose databases go in `array`.
-    pub fn of(lines: bool, array: &'static str) -> ReportWriter {
-        ReportWriter {
-            lines,
-            array,
-            targets: 0,
-        }
-    }
-
-    /// What comes before the first target.
-    pub fn head(&self, head: &Map<String, Value>) -> String {
-        if self.lines {
-            return String::new();
-        }
-        // `{` and the head's fields at depth 1, then the open array.
-        let mut out = String::from("{\n");
-        for (k, v) in head {
-            out.push_str(&field(k, v));
-            out.push_str(",\n");
-        }
-        out.push_str(&format!("  \"{}\": [", self.array));
-        out
-    }
-
-    /// One database.
-    pub fn target(&mut self, value: &Value) -> String {
-        self.targets += 1;
-        if self.lines {
-            return serde_json::to_string(value).unwrap_or_default() + "\n";
-        }
-        let sep = if self.targets == 1 { "\n" } else { ",\n" };
-        format!("{sep}{}", indent(&pretty(value), "    "))
-    }
-
-    /// What comes after the last target.
-    pub fn tail(&self, tail: Map<String, Value>, head: Map<String, Value>) -> String {
-        if self.lines {
-            let mut last = head;
-            last.extend(tail);
-            return serde_json::to_string(&Value::Object(last)).unwrap_or_default() + "\n";
-        }
-        let mut out = String::from(if self.targets == 0 { "]" } else { "\n  ]" });
-        for (k, v) in &tail {
-            out.push_str(",\n");
-            out.push_str(&field(k, v));
-        }
-        out.push_str("\n}\n");
-        out
-    }
-}
-
-fn pretty(value: &Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_default()
-}
-
-/// `"key": value` at depth 1 of a pretty document.
-fn field(key: &str, value: &Value) -> String {
-    let key = serde_json::to_string(key).unwrap_or_default();
-    indent(&format!("{key}: {}", pretty(value)), "  ")
-}
-
-fn indent(text: &str, by: &str) -> String {
-    text.lines()
-        .map(|l| format!("{by}{l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// One deviation: `{kind, collection, index}`, plus `differences` (and
-/// `live_name`, for the declared index live under another name) when different.
-fn deviation(d: &Deviation) -> model::Deviation {
-    let (differences, live_name) = match d {
-        Deviation::Different {
-            fields, live_name, ..
-        } => (
-            Some(fields.iter().map(|f| f.to_string()).collect()),
-            live_name.clone(),
-        ),
-        _ => (None, None),
-    };
-    model::Deviation {
-        kind: d.kind().to_string(),
-        collection: d.collection().to_string(),
-        // A deviation of the collection itself (missing, its options) has no index.
-        index: Some(d.index().to_string()).filter(|i| !i.is_empty()),
-        differences,
-        live_name,
-    }
-}
-
-/// `mig drift --format json`: the groups, largest first, each with its
-/// count, its deviations and the first database names; the failures; a summary.
-pub fn drift(
-    drift: &Drift,
-    rejected: &[Rejected],
-    read_path: Option<ReadPath>,
-    warnings: &[crate::diagnostics::Problem],
-) -> Value {
-    model::value(&model::DriftReport {
-        groups: drift
-            .groups()
-            .iter()
-            .map(|g| model::DriftGroup {
-                count: g.count,
-                in_sync: g.in_sync(),
-                deviations: g.deviations.iter().map(deviation).collect(),
-                samples: g.samples.iter().map(|s| s.to_string()).collect(),
-            })
-            .collect(),
-        failed: drift
-            .failures()
-            .map(|f| model::DriftFailure {
-                database: f.database.to_string(),
-                error: f.why.to_string(),
-            })
-            .collect(),
-        rejected: rejected.iter().map(rejected_model).collect(),
-        summary: model::DriftSummary {
-            databases: drift.databases(),
-            in_sync: drift.in_sync(),
-            drifted: drift.drifted(),
-            groups: drift.kinds_of_drift(),
-            failed: drift.failed(),
-        },
-        samples_kept: SAMPLES,
-        read_path: read_path.map(read_path_name),
-        warnings: warnings.iter().map(problem_model).collect(),
-        discovery: None,
-        clusters: None,
-    })
-}
-
 fn read_path_name(path: ReadPath) -> model::ReadPathName {
     match path {
         ReadPath::Catalog => model::ReadPathName::ListCatalog,
@@ -685,5 +474,4 @@ fn read_path_name(path: ReadPath) -> model::ReadPathName {
 }
 
 #[cfg(test)]
-#[path = "json_tests.rs"]
 mod tests;

@@ -1,0 +1,138 @@
+//! `mig status` and `mig drift` as JSON.
+
+use serde_json::{Map, Value};
+
+use super::super::model;
+use super::*;
+
+/// `mig status --format json`: `{"databases": [...], "summary": {...}}`,
+/// written one database at a time. One database's object in `databases`:
+pub fn status_database(
+    t: &crate::run::TargetReport,
+    all: &[crate::migrate::api::Migration],
+) -> Value {
+    model::value(&status_model(t, all))
+}
+
+fn status_model(
+    t: &crate::run::TargetReport,
+    all: &[crate::migrate::api::Migration],
+) -> model::StatusDatabase {
+    let rows = super::super::status_rows(t, all);
+    let state = super::super::status_of(t, &rows);
+    model::StatusDatabase {
+        database: t.target.database.clone(),
+        scope: t.target.scope.to_string(),
+        cluster: None,
+        status: state.as_str().to_string(),
+        error: t.error().map(ToString::to_string),
+        index_changes: t.plan.as_ref().map_or(0, |p| p.changes.len()),
+        indexes_clean: t.plan.as_ref().is_some_and(|p| p.is_empty()),
+        warnings: t.warnings.clone(),
+        migrations: rows
+            .iter()
+            .map(|r| model::StatusMigration {
+                id: r.id.to_string(),
+                state: r.state.as_str().to_string(),
+                batch: r.entry.map(|e| e.batch),
+                applied_at: r
+                    .entry
+                    .and_then(|e| e.applied_at)
+                    .and_then(|d| d.try_to_rfc3339_string().ok()),
+                duration_ms: r.entry.and_then(|e| e.duration_ms),
+                error: r.entry.and_then(|e| e.error.clone()),
+            })
+            .collect(),
+    }
+}
+
+/// `mig status`'s fields after `databases`; `counts` by `DatabaseStatus`.
+pub fn status_tail(counts: &[usize; 3]) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("summary".into(), model::value(&status_counts(counts)));
+    m
+}
+
+/// A cluster's counts in `mig drift --format json`: in sync, drifted, failed.
+pub fn drift_counts(counts: &[usize; 3]) -> model::DriftCounts {
+    model::DriftCounts {
+        databases: counts.iter().sum(),
+        in_sync: counts[0],
+        drifted: counts[1],
+        failed: counts[2],
+    }
+}
+
+/// A cluster's counts in `mig status --format json`; `counts` by `DatabaseStatus`.
+pub fn status_counts(counts: &[usize; 3]) -> model::StatusCounts {
+    model::StatusCounts {
+        databases: counts.iter().sum(),
+        migrated: counts[0],
+        behind: counts[1],
+        failed: counts[2],
+    }
+}
+
+/// One deviation: `{kind, collection, index}`, plus `differences` (and
+/// `live_name`, for the declared index live under another name) when different.
+fn deviation(d: &Deviation) -> model::Deviation {
+    let (differences, live_name) = match d {
+        Deviation::Different {
+            fields, live_name, ..
+        } => (
+            Some(fields.iter().map(|f| f.to_string()).collect()),
+            live_name.clone(),
+        ),
+        _ => (None, None),
+    };
+    model::Deviation {
+        kind: d.kind().to_string(),
+        collection: d.collection().to_string(),
+        // A deviation of the collection itself (missing, its options) has no index.
+        index: Some(d.index().to_string()).filter(|i| !i.is_empty()),
+        differences,
+        live_name,
+    }
+}
+
+/// `mig drift --format json`: the groups, largest first, each with its
+/// count, its deviations and the first database names; the failures; a summary.
+pub fn drift(
+    drift: &Drift,
+    rejected: &[Rejected],
+    read_path: Option<ReadPath>,
+    warnings: &[crate::diagnostics::Problem],
+) -> Value {
+    model::value(&model::DriftReport {
+        groups: drift
+            .groups()
+            .iter()
+            .map(|g| model::DriftGroup {
+                count: g.count,
+                in_sync: g.in_sync(),
+                deviations: g.deviations.iter().map(deviation).collect(),
+                samples: g.samples.iter().map(|s| s.to_string()).collect(),
+            })
+            .collect(),
+        failed: drift
+            .failures()
+            .map(|f| model::DriftFailure {
+                database: f.database.to_string(),
+                error: f.why.to_string(),
+            })
+            .collect(),
+        rejected: rejected.iter().map(rejected_model).collect(),
+        summary: model::DriftSummary {
+            databases: drift.databases(),
+            in_sync: drift.in_sync(),
+            drifted: drift.drifted(),
+            groups: drift.kinds_of_drift(),
+            failed: drift.failed(),
+        },
+        samples_kept: SAMPLES,
+        read_path: read_path.map(read_path_name),
+        warnings: warnings.iter().map(problem_model).collect(),
+        discovery: None,
+        clusters: None,
+    })
+}

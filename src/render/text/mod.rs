@@ -1,0 +1,331 @@
+//! The plan (and the outcome of an apply) for a person to read.
+
+use std::fmt::Write;
+
+use super::discovery_line;
+use crate::plan::Action;
+use crate::run::{ByCluster, ClusterInfo, MigrationStatus, Report, Tally, TargetReport};
+
+mod changes;
+mod status;
+
+#[cfg(test)]
+use changes::plan_text;
+use changes::target_text;
+pub use changes::{one_line, step_line, target_plain};
+pub use status::{drift, drift_counts, drift_with, status_counts, status_database, status_summary};
+
+/// ANSI colours, or none.
+#[derive(Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    pub(crate) fn green(self, t: &str) -> String {
+        self.paint("32", t)
+    }
+    pub(crate) fn red(self, t: &str) -> String {
+        self.paint("31", t)
+    }
+    pub(crate) fn yellow(self, t: &str) -> String {
+        self.paint("33", t)
+    }
+    pub(crate) fn bold(self, t: &str) -> String {
+        self.paint("1", t)
+    }
+    pub(crate) fn dim(self, t: &str) -> String {
+        self.paint("2", t)
+    }
+}
+
+/// The whole report: what [`rejected`], [`target`], [`result_line`] and
+/// [`summary`] give, in that order (a streamed run prints the same pieces as
+/// each database is done).
+pub fn report(report: &Report, style: Style) -> String {
+    let mut out = rejected(&report.rejected, style);
+    let mut heading = None;
+    for t in &report.targets {
+        if !report.clusters.is_empty() && heading != Some(t.cluster.as_deref()) {
+            heading = Some(t.cluster.as_deref());
+            out.push_str(&cluster_heading(
+                t.cluster.as_deref(),
+                &report.clusters,
+                style,
+            ));
+        }
+        out.push_str(&target(t, report.applied, style));
+    }
+    let results: Vec<String> = report
+        .targets
+        .iter()
+        .map(|t| result_line(t, style))
+        .collect();
+    let clusters = report.by_cluster().map_or(String::new(), |by| {
+        clusters_section(&by, |t| cluster_tally(t, report.applied), style)
+    });
+    out.push_str(&summary_after(
+        &report.tally(),
+        report.applied.then_some(results.as_slice()),
+        &clusters,
+        style,
+    ));
+    out
+}
+
+/// [`discovery_line`] above a report, when it is news: no tenants, as
+/// declared, or names discovery skipped.
+pub fn discovery(looked: Option<&crate::targets::Looked>, style: Style) -> String {
+    match looked {
+        Some(l) if l.declared_empty() => format!("{}\n", discovery_line(l)),
+        Some(l) if l.skipped > 0 => format!("{}\n", style.yellow(&discovery_line(l))),
+        _ => String::new(),
+    }
+}
+
+/// `; N tenant name(s) or registry entr(ies) skipped (see above)` after a
+/// summary, when discovery skipped any.
+fn skipped(n: usize, style: Style) -> String {
+    match n {
+        0 => String::new(),
+        n => format!(
+            "; {}\n",
+            style.yellow(&format!(
+                "{n} tenant name(s) or registry entr(ies) skipped (see above)"
+            ))
+        ),
+    }
+}
+
+/// A line after a summary that has no room for [`skipped`].
+pub fn skipped_line(n: usize, style: Style) -> String {
+    skipped(n, style).trim_start_matches("; ").to_string()
+}
+
+/// Tenant names discovery found but `mig` will not use.
+pub fn rejected(rejected: &[crate::targets::Rejected], style: Style) -> String {
+    let mut out = String::new();
+    for r in rejected {
+        let _ = writeln!(
+            out,
+            "{} {}: {}",
+            style.yellow("skipped tenant"),
+            r.database,
+            r.reason
+        );
+    }
+    out
+}
+
+/// One database's section.
+pub fn target(t: &TargetReport, applied: bool, style: Style) -> String {
+    let mut out = String::new();
+    target_text(t, applied, style, &mut out);
+    out
+}
+
+/// One database's line in the Result list after an apply: the outcome in a
+/// few words (the section above says why).
+pub fn result_line(t: &TargetReport, style: Style) -> String {
+    let line = t.brief(true);
+    let line = if t.failed() {
+        style.red(&line)
+    } else if line == "ok" {
+        style.dim(&line)
+    } else {
+        style.green(&line)
+    };
+    format!("  {}: {line}\n", t.target.database)
+}
+
+/// The closing lines: after an apply the Result list (`results`), then the
+/// summary line, and "Nothing to do" when nothing is.
+pub fn summary(tally: &Tally, results: Option<&[String]>, style: Style) -> String {
+    summary_after(tally, results, "", style)
+}
+
+/// [`summary`] with `clusters` (the lines per cluster of a run over
+/// `[clusters]`) before the summary line, which is the total.
+pub fn summary_after(
+    tally: &Tally,
+    results: Option<&[String]>,
+    clusters: &str,
+    style: Style,
+) -> String {
+    let mut out = String::new();
+    if let Some(results) = results {
+        let _ = writeln!(out, "\n{}", style.bold("Result:"));
+        for line in results {
+            out.push_str(line);
+        }
+    }
+    out.push_str(clusters);
+    let applied = results.is_some();
+    let verb = if applied { "applied" } else { "to apply" };
+    let _ = write!(
+        out,
+        "\n{} {} database(s), {} with changes {verb}: {} create, {} modify, {} replace, {} hide, {} drop",
+        style.bold("Summary:"),
+        tally.databases,
+        tally.changed,
+        tally.action(Action::Create),
+        tally.action(Action::Modify),
+        tally.action(Action::Replace),
+        tally.action(Action::Hide),
+        tally.action(Action::Drop),
+    );
+    let impact = tally.impact;
+    if impact.builds > 0 && !applied {
+        let words = super::impact_words(impact.documents, impact.bytes, impact.seconds);
+        let _ = write!(out, "; {} build(s) {words}", impact.builds);
+    }
+    let manual = tally.action(Action::Manual);
+    if manual > 0 && !applied {
+        let _ = write!(
+            out,
+            "; {}",
+            style.red(&format!(
+                "{manual} collection change(s) mig will not make (see above)"
+            ))
+        );
+    }
+    for status in MigrationStatus::ALL {
+        let n = tally.migration_runs(status);
+        if n > 0 {
+            let _ = write!(out, "; {n} migration run(s) {status}");
+        }
+    }
+    if tally.failed_steps > 0 {
+        let _ = write!(
+            out,
+            "; {}",
+            style.red(&format!("{} change(s) failed", tally.failed_steps))
+        );
+    }
+    if tally.unmanaged > 0 {
+        let _ = write!(out, "; {} unmanaged index(es) left alone", tally.unmanaged);
+    }
+    if tally.failed > 0 {
+        let _ = write!(
+            out,
+            "; {}",
+            style.red(&format!("{} database(s) failed or skipped", tally.failed))
+        );
+    }
+    if tally.deferred > 0 {
+        let _ = write!(
+            out,
+            "; {}",
+            style.yellow(&format!(
+                "{} database(s) deferred: the next run carries on",
+                tally.deferred
+            ))
+        );
+    }
+    out.push_str(skipped(tally.rejected, style).trim_end());
+    out.push('\n');
+    // A cluster that failed with no database to show is not "nothing to do".
+    let cluster_failed = clusters.contains(CLUSTER_FAILED);
+    if !applied && tally.changed == 0 && tally.failed == 0 && !cluster_failed {
+        out.push_str(&nothing_to_do(tally.extra, tally.rejected));
+    }
+    out
+}
+
+/// The closing line of a plan with nothing to apply: "in sync" only when
+/// no database deviates from the manifests at all (what `drift` calls in
+/// sync: no `unmanaged` index no manifest protects) and discovery skipped nothing.
+pub fn nothing_to_do(unmanaged: usize, rejected: usize) -> String {
+    let mut left = Vec::new();
+    if unmanaged > 0 {
+        left.push(format!(
+            "{unmanaged} unmanaged index(es) the manifests don't declare (`--prune` retires them)"
+        ));
+    }
+    if rejected > 0 {
+        left.push(format!(
+            "{rejected} tenant name(s) or registry entr(ies) skipped"
+        ));
+    }
+    match left.is_empty() {
+        true => "Nothing to do: every database is in sync with the manifests.\n".into(),
+        false => format!("Nothing to apply, but not in sync: {}.\n", left.join("; ")),
+    }
+}
+
+/// How a cluster that could not be used is told in its line.
+const CLUSTER_FAILED: &str = "cluster failed: ";
+
+/// The heading over a cluster's databases in a run over `[clusters]`
+/// (`None`: the tenants the routing refused, on no cluster).
+pub fn cluster_heading(cluster: Option<&str>, clusters: &[ClusterInfo], style: Style) -> String {
+    let title = match cluster {
+        Some(name) => {
+            let uri = clusters
+                .iter()
+                .find(|c| c.name == name)
+                .map_or("", |c| c.uri.as_str());
+            format!("== cluster {name} ({uri}) ==")
+        }
+        None => "== not routed (on no cluster; nothing was done) ==".to_string(),
+    };
+    format!("{}\n", style.bold(&title))
+}
+
+/// One line per cluster after a run over `[clusters]`, and one for the
+/// tenants the routing refused; `counts` puts a cluster's counts in words
+/// and says whether any of its databases failed.
+pub fn clusters_section<T>(
+    by: &ByCluster<T>,
+    counts: impl Fn(&T) -> (String, bool),
+    style: Style,
+) -> String {
+    let mut out = format!("\n{}\n", style.bold("Clusters:"));
+    for (info, t) in &by.clusters {
+        let (words, failed) = counts(t);
+        let mut line = words;
+        if let Some(why) = &info.error {
+            let _ = write!(line, "; {CLUSTER_FAILED}{why}");
+        }
+        let line = if failed || info.error.is_some() {
+            style.red(&line)
+        } else {
+            line
+        };
+        let _ = writeln!(out, "  {}: {line}", info.name);
+    }
+    if by.refused.0 > 0 {
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.red(&format!(
+                "not routed: {} tenant(s) refused, touched on no cluster",
+                by.refused.0
+            ))
+        );
+    }
+    out
+}
+
+/// A cluster's counts in a plan or an apply.
+pub fn cluster_tally(tally: &Tally, applied: bool) -> (String, bool) {
+    let verb = if applied { "applied" } else { "to apply" };
+    let mut words = format!(
+        "{} database(s), {} with changes {verb}",
+        tally.databases, tally.changed
+    );
+    if tally.failed > 0 {
+        let _ = write!(words, ", {} failed or skipped", tally.failed);
+    }
+    (words, tally.failed > 0)
+}
+
+#[cfg(test)]
+mod tests;

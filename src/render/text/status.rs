@@ -1,0 +1,212 @@
+//! `mig status` and `mig drift` as text.
+
+use std::fmt::Write;
+
+use super::super::{deviation, group_heading, thousands};
+use super::{rejected, skipped, Style};
+use crate::plan::drift::Drift;
+use crate::run::TargetReport;
+use crate::targets::Rejected;
+
+/// One database's lines in `mig status`.
+pub fn status_database(
+    t: &TargetReport,
+    all: &[crate::migrate::api::Migration],
+    style: Style,
+) -> String {
+    let mut out = String::new();
+    let rows = super::super::status_rows(t, all);
+    let state = super::super::status_of(t, &rows);
+    let pending = rows
+        .iter()
+        .filter(|r| r.state != super::super::RowState::Applied)
+        .count();
+    let mut behind = Vec::new();
+    if pending > 0 {
+        behind.push(format!("{pending} migration(s) not applied"));
+    }
+    match &t.plan {
+        Some(p) if !p.is_empty() => {
+            let own = p
+                .changes
+                .iter()
+                .filter(|c| c.is_collection_change())
+                .count();
+            let indexes = p.changes.len() - own;
+            if indexes > 0 {
+                behind.push(format!("{indexes} index change(s) pending"));
+            }
+            if own > 0 {
+                behind.push(format!("{own} collection change(s) pending"));
+            }
+        }
+        Some(_) => {}
+        None => behind.push("indexes not read".to_string()),
+    }
+    // "Up to date" only when nothing at all is pending.
+    let head = match (t.error(), state) {
+        (Some(e), _) => style.red(&format!("failed: {e}")),
+        (None, super::super::DatabaseStatus::Migrated) => style.green("up to date"),
+        (None, super::super::DatabaseStatus::Behind) => {
+            style.yellow(&format!("behind: {}", behind.join(", ")))
+        }
+        (None, super::super::DatabaseStatus::Failed) => {
+            style.red(&format!("failed: {}", behind.join(", ")))
+        }
+    };
+    let _ = writeln!(
+        out,
+        "{} ({}): {head}",
+        style.bold(&t.target.database),
+        t.target.scope
+    );
+    for r in rows {
+        let detail = match (r.state, r.entry) {
+            (super::super::RowState::Applied, Some(e)) => format!(
+                "{} ({} ms, batch {})",
+                e.applied_at
+                    .and_then(|d| d.try_to_rfc3339_string().ok())
+                    .unwrap_or_default(),
+                e.duration_ms.unwrap_or(0),
+                e.batch
+            ),
+            (super::super::RowState::Failed, Some(e)) => {
+                style.red(e.error.as_deref().unwrap_or(""))
+            }
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "  {}  {:<8} {detail}", r.id, r.state.as_str());
+    }
+    for w in &t.warnings {
+        let _ = writeln!(out, "  {}", style.yellow(w));
+    }
+    out
+}
+
+/// A cluster's counts in `mig drift`: in sync, drifted, failed.
+pub fn drift_counts(counts: &[usize; 3]) -> String {
+    three_counts(counts, ["in sync", "drifted", "failed"])
+}
+
+/// A cluster's counts in `mig status`; `counts` by [`super::DatabaseStatus`].
+pub fn status_counts(counts: &[usize; 3]) -> String {
+    three_counts(counts, ["fully migrated", "behind", "failed"])
+}
+
+/// `N database(s): a <names[0]>, b <names[1]>, c <names[2]>`.
+fn three_counts(counts: &[usize; 3], names: [&str; 3]) -> String {
+    let parts: Vec<String> = names
+        .iter()
+        .zip(counts)
+        .map(|(name, n)| format!("{} {name}", thousands(*n)))
+        .collect();
+    format!(
+        "{} database(s): {}",
+        thousands(counts.iter().sum::<usize>()),
+        parts.join(", ")
+    )
+}
+
+/// `mig status`'s last line; `counts` by [`super::DatabaseStatus`].
+pub fn status_summary(counts: &[usize; 3], style: Style) -> String {
+    format!(
+        "\n{} {} database(s): {} fully migrated, {} behind, {} failed\n",
+        style.bold("Summary:"),
+        counts.iter().sum::<usize>(),
+        counts[0],
+        counts[1],
+        counts[2]
+    )
+}
+
+/// How many sample names a drift line shows; the JSON and markdown carry all kept.
+const NAMES_IN_A_LINE: usize = 3;
+
+/// `mig drift`: one line per group, largest first, then the failures.
+pub fn drift(drift: &Drift, rejected: &[Rejected], style: Style) -> String {
+    drift_with(drift, rejected, "", style)
+}
+
+/// [`drift`] with `clusters` (a line per cluster, over `[clusters]`) before
+/// the summary line.
+pub fn drift_with(drift: &Drift, rejected: &[Rejected], clusters: &str, style: Style) -> String {
+    let mut out = self::rejected(rejected, style);
+    let groups = drift.groups();
+    let width = groups
+        .iter()
+        .map(|g| thousands(g.count).len())
+        .chain([thousands(drift.failed()).len()])
+        .max()
+        .unwrap_or(1);
+    for g in &groups {
+        let count = format!("{:>width$}", thousands(g.count));
+        let heading = group_heading(g.deviations);
+        let heading = if g.in_sync() {
+            style.green(&heading)
+        } else {
+            style.yellow(&heading)
+        };
+        let names = if g.in_sync() {
+            String::new()
+        } else {
+            let shown: Vec<&str> = g.samples.iter().take(NAMES_IN_A_LINE).copied().collect();
+            let more = g.count - shown.len();
+            let more = if more > 0 {
+                format!(", … +{}", thousands(more))
+            } else {
+                String::new()
+            };
+            format!("  ({}{more})", shown.join(", "))
+        };
+        let _ = writeln!(out, "  {}  {heading}{names}", style.bold(&count));
+        if g.deviations.len() > 1 {
+            for d in g.deviations {
+                let _ = writeln!(out, "  {:width$}      {}", "", deviation(d));
+            }
+        }
+    }
+    if drift.failed() > 0 {
+        let count = format!("{:>width$}", thousands(drift.failed()));
+        let _ = writeln!(
+            out,
+            "  {}  {}",
+            style.bold(&count),
+            style.red("could not be read")
+        );
+        let mut shown = 0;
+        for f in drift.failures() {
+            shown += 1;
+            let _ = writeln!(out, "  {:width$}      {}: {}", "", f.database, f.why);
+        }
+        if drift.failed() > shown {
+            let _ = writeln!(
+                out,
+                "  {:width$}      … and {} more",
+                "",
+                thousands(drift.failed() - shown)
+            );
+        }
+    }
+    out.push_str(clusters);
+    let _ = write!(
+        out,
+        "\n{} {} database(s) compared with the manifests: {} in sync, {} drifted",
+        style.bold("Summary:"),
+        thousands(drift.databases()),
+        thousands(drift.in_sync()),
+        thousands(drift.drifted()),
+    );
+    if drift.drifted() > 0 {
+        let _ = write!(out, " in {} way(s)", thousands(drift.kinds_of_drift()));
+    }
+    if drift.failed() > 0 {
+        let _ = write!(
+            out,
+            ", {}",
+            style.red(&format!("{} failed", thousands(drift.failed())))
+        );
+    }
+    out.push_str(skipped(rejected.len(), style).trim_end());
+    out.push('\n');
+    out
+}
