@@ -22,7 +22,7 @@ pub mod steps;
 
 pub use change::{Action, Change, TEMP_FIELD, TEMP_SUFFIX};
 pub use findings::{human_bytes, limits, short_of_disk, Findings, Impact, Usage};
-pub use steps::{Command, IndexMod, Step, Why};
+pub use steps::{Command, IfRefused, IndexMod, Step, Why};
 
 use indexes::plan_collection;
 

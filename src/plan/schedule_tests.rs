@@ -558,3 +558,29 @@ fn a_failed_build_holds_back_the_drops_that_would_retire_what_it_replaces() {
     let (present, ran) = simulate(&changes, &steps, build);
     assert!(present.contains("bDrop"), "{ran:?} {steps:#?}");
 }
+
+#[test]
+fn what_is_done_where_the_server_refuses_a_step_is_decided_with_it() {
+    use crate::plan::IfRefused;
+    for a in KINDS {
+        for b in KINDS {
+            let changes = vec![change(a, "a"), change(b, "b")];
+            for step in schedule(&changes) {
+                let expected = match &step.command {
+                    Command::CreateIndexes { indexes, .. } if indexes.len() > 1 => {
+                        IfRefused::EachOnItsOwn
+                    }
+                    Command::DropIndex { .. } => IfRefused::GoneIsDone,
+                    _ => IfRefused::Fail,
+                };
+                assert_eq!(step.if_refused(), expected, "{a:?} {b:?}: {step:#?}");
+            }
+        }
+    }
+    // A batch of one fails as itself; a batch of two is tried again one by one.
+    let one = schedule(&[change(Kind::Create, "a")]);
+    assert_eq!(one[0].if_refused(), IfRefused::Fail);
+    let two = schedule(&[change(Kind::Create, "a"), change(Kind::Create, "b")]);
+    assert_eq!(two[0].if_refused(), IfRefused::EachOnItsOwn);
+    assert!(IfRefused::EachOnItsOwn.explain().is_some() && IfRefused::Fail.explain().is_none());
+}

@@ -35,20 +35,65 @@ pub struct Step {
     pub why: Why,
 }
 
+/// What the executor does where the server refuses a step: decided here,
+/// with the step, and shown with it (the executor applies it, never chooses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IfRefused {
+    /// The step fails, and so do the changes it serves.
+    Fail,
+    /// A batch refused together: each index is then built on its own, so
+    /// one bad index doesn't hold back the rest.
+    EachOnItsOwn,
+    /// A drop of an index that is already gone (IndexNotFound): the drop's
+    /// goal is reached, so it counts as done.
+    GoneIsDone,
+}
+
+impl IfRefused {
+    /// The stable name in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IfRefused::Fail => "fail",
+            IfRefused::EachOnItsOwn => "each_on_its_own",
+            IfRefused::GoneIsDone => "gone_is_done",
+        }
+    }
+
+    /// In words, after a step's place in the plan; none for a plain failure.
+    pub fn explain(self) -> Option<&'static str> {
+        match self {
+            IfRefused::Fail => None,
+            IfRefused::EachOnItsOwn => Some("refused together, each is built on its own"),
+            IfRefused::GoneIsDone => Some("already gone counts as done"),
+        }
+    }
+}
+
+impl Step {
+    /// What is done where the server refuses it: a batch of builds is
+    /// retried one index at a time, a drop of an index already gone is done.
+    pub fn if_refused(&self) -> IfRefused {
+        match &self.command {
+            Command::CreateIndexes { indexes, .. } if indexes.len() > 1 => IfRefused::EachOnItsOwn,
+            Command::DropIndex { .. } => IfRefused::GoneIsDone,
+            _ => IfRefused::Fail,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// `collMod` of one index option.
     CollMod { index: String, set: IndexMod },
-    /// One `createIndexes`: each index with the change it serves. If the
-    /// server refuses the batch, each index is built on its own, so one bad
-    /// index doesn't hold back the rest.
+    /// One `createIndexes`: each index with the change it serves (if the
+    /// server refuses the batch: [`Step::if_refused`]).
     CreateIndexes {
         indexes: Vec<(usize, IndexSpec)>,
         /// The collection does not exist yet; if it appears with the build
         /// when this is false, someone dropped it meanwhile: an error.
         new_collection: bool,
     },
-    /// `dropIndexes` of one index (already gone counts as done).
+    /// `dropIndexes` of one index (already gone: [`Step::if_refused`]).
     DropIndex {
         index: String,
         /// The index was hidden on its way out: forget when it was hidden.

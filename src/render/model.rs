@@ -133,6 +133,11 @@ pub struct Step {
     pub serves: Vec<String>,
     pub why: String,
     pub explain: String,
+    /// What is done where the server refuses the step, as the plan decided:
+    /// `each_on_its_own` (a batch of builds: each index on its own) or
+    /// `gone_is_done` (a drop of an index already gone); absent: it fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub if_refused: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ok: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]

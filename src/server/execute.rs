@@ -20,7 +20,7 @@ use super::errors::Failure;
 use super::retry;
 use crate::plan::change::{TEMP_FIELD, TEMP_SUFFIX};
 use crate::plan::steps::{safe_point, Admission};
-use crate::plan::{Command, DatabasePlan, Step, Why};
+use crate::plan::{Command, DatabasePlan, IfRefused, Step, Why};
 use crate::progress::Progress;
 
 /// What happened to one step.
@@ -109,6 +109,8 @@ pub enum ApplyError {
 
 /// `IndexBuildAborted`: the build was aborted (by a drop of its indexes).
 const INDEX_BUILD_ABORTED: i32 = 276;
+/// IndexNotFound: a drop whose index is already gone.
+const INDEX_NOT_FOUND: i32 = 27;
 
 impl ApplyError {
     /// The server's code, when the server refused the command.
@@ -379,7 +381,10 @@ impl Executor<'_> {
             Command::DropIndex {
                 index,
                 forget_retiring,
-            } => match self.drop_index(label(step), collection, index).await {
+            } => match self
+                .drop_index(label(step), collection, index, step.if_refused())
+                .await
+            {
                 Ok(()) => {
                     if *forget_retiring {
                         let _ = record_retiring(&self.db, collection, index, false).await;
@@ -404,7 +409,8 @@ impl Executor<'_> {
                     .filter(|(i, _)| live.contains(i))
                     .map(|(i, s)| (*i, s.to_document()))
                     .collect();
-                self.build(collection, &specs, *new_collection).await
+                self.build(collection, &specs, *new_collection, step.if_refused())
+                    .await
             }
             // Run by `apply` above: they serve no index change.
             Command::Migration { .. } | Command::Reread => Vec::new(),
@@ -527,27 +533,39 @@ impl Executor<'_> {
         }
     }
 
-    async fn drop_index(&self, step: &str, collection: &str, name: &str) -> Result<(), ApplyError> {
+    /// `dropIndexes`; where the index is already gone (IndexNotFound), what
+    /// the step says to do ([`IfRefused::GoneIsDone`]: done).
+    async fn drop_index(
+        &self,
+        step: &str,
+        collection: &str,
+        name: &str,
+        if_refused: IfRefused,
+    ) -> Result<(), ApplyError> {
         let command = doc! {"dropIndexes": collection, "index": name};
         match self
             .write(step, collection, name, None, command, false)
             .await
         {
             Ok(_) => Ok(()),
-            // Already gone (IndexNotFound): the goal of a drop is reached.
-            Err(ApplyError::Server(f)) if f.code == Some(27) => Ok(()),
+            Err(ApplyError::Server(f))
+                if f.code == Some(INDEX_NOT_FOUND) && if_refused == IfRefused::GoneIsDone =>
+            {
+                Ok(())
+            }
             Err(e) => Err(e),
         }
     }
 
-    /// One `createIndexes` for all `specs`; if the server refuses it, each on
-    /// its own, so one bad index doesn't hold back the rest. Returns the
-    /// error of each change whose index was not built.
+    /// One `createIndexes` for all `specs`; where the server refuses it,
+    /// what the step says ([`IfRefused::EachOnItsOwn`]: each on its own).
+    /// Returns the error of each change whose index was not built.
     async fn build(
         &self,
         collection: &str,
         specs: &[(usize, Document)],
         new_collection: bool,
+        if_refused: IfRefused,
     ) -> Vec<(usize, ApplyError)> {
         if specs.is_empty() {
             return Vec::new();
@@ -555,7 +573,10 @@ impl Executor<'_> {
         let all: Vec<Document> = specs.iter().map(|(_, s)| s.clone()).collect();
         match self.create_indexes(collection, all, new_collection).await {
             Ok(()) => Vec::new(),
-            Err(e) if specs.len() == 1 => vec![(specs[0].0, e)],
+            // The batch failed as one: each of its changes with its error.
+            Err(e) if specs.len() == 1 || if_refused != IfRefused::EachOnItsOwn => {
+                specs.iter().map(|(i, _)| (*i, e.clone())).collect()
+            }
             Err(_) => {
                 let mut errors = Vec::new();
                 for (i, spec) in specs {

@@ -709,3 +709,67 @@ async fn a_saved_plan_is_applied_exactly_and_drifted_databases_are_skipped() {
         "{again:#}"
     );
 }
+
+/// What is done where the server refuses a step is the plan's, and shown: a
+/// batch of builds the server refuses together (one index would cover two
+/// array fields, "cannot index parallel arrays", which no preflight checks)
+/// is tried again one index at a time, so the other index is built; a drop
+/// says that an index already gone counts as dropped.
+#[tokio::test]
+async fn a_refused_batch_builds_each_index_on_its_own_as_its_step_says() {
+    let (p, tenants) = tenants_project(1);
+    let t = &tenants[0];
+    let db = client().await.database(t);
+    db.collection::<Document>("events")
+        .insert_one(doc! {"a": [1, 2], "b": [3, 4], "c": 1, "old": 1})
+        .await
+        .unwrap();
+    db.run_command(
+        doc! {"createIndexes": "events", "indexes": [{"key": {"old": 1}, "name": "old_1"}]},
+    )
+    .await
+    .unwrap();
+    p.manifest(
+        "tenant.yaml",
+        "scope: tenant
+collections:
+  - name: events
+    indexes:
+      - { name: idx_ab, keys: { a: 1, b: 1 } }
+      - { name: idx_c, keys: { c: 1 } }
+",
+    );
+    let (plan, _) = p.json(&["plan", "--prune", "--drop-now"]);
+    let steps = plan["targets"][0]["steps"].as_array().unwrap().clone();
+    let policy = |command: &str| -> Vec<String> {
+        steps
+            .iter()
+            .filter(|s| s["command"] == command)
+            .map(|s| s["if_refused"].as_str().unwrap_or("fail").to_string())
+            .collect()
+    };
+    assert_eq!(policy("createIndexes"), ["each_on_its_own"], "{plan:#}");
+    assert_eq!(policy("dropIndexes"), ["gone_is_done"], "{plan:#}");
+    let text = stdout(&p.mig(&["plan", "--prune", "--drop-now"]));
+    assert!(
+        text.contains("refused together, each is built on its own"),
+        "{text}"
+    );
+    assert!(text.contains("already gone counts as done"), "{text}");
+
+    // Applied: the batch is refused, then idx_c is built on its own and
+    // only idx_ab fails, with the server's reason (old_1 stays: a drop
+    // waits for every build on its collection).
+    let (applied, code) = p.json(&["apply", "--yes", "--prune", "--drop-now"]);
+    assert_eq!(code, 1, "idx_ab fails: {applied:#}");
+    assert!(
+        applied.to_string().contains("parallel arrays"),
+        "{applied:#}"
+    );
+    assert!(
+        live_index(t, "events", "idx_c").await.is_some(),
+        "{applied:#}"
+    );
+    assert!(live_index(t, "events", "idx_ab").await.is_none());
+    assert!(live_index(t, "events", "old_1").await.is_some());
+}

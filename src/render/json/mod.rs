@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use crate::model::IndexSpec;
 use crate::plan::drift::{Deviation, Drift, SAMPLES};
-use crate::plan::{Action, Change, Command, DatabasePlan};
+use crate::plan::{Action, Change, Command, DatabasePlan, IfRefused};
 use crate::run::{Report, Tally};
 use crate::server::execute::{Applied, StepOutcome};
 use crate::server::inspect::ReadPath;
@@ -139,6 +139,9 @@ fn steps(plan: &DatabasePlan, applied: Option<&Applied>) -> Vec<model::Step> {
                     .collect(),
                 why: step.why.as_str().to_string(),
                 explain: step.why.explain().to_string(),
+                if_refused: Some(step.if_refused())
+                    .filter(|p| *p != IfRefused::Fail)
+                    .map(|p| p.as_str().to_string()),
                 ok,
                 error,
                 skipped,

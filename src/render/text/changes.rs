@@ -174,8 +174,16 @@ fn numbered_step(plan: &DatabasePlan, applied: Option<&Applied>, n: usize, style
         "{}. {}  {}{status}",
         n + 1,
         step_line(&plan.steps[n]),
-        style.dim(&format!("({})", plan.steps[n].why.explain()))
+        style.dim(&format!("({})", explain(&plan.steps[n])))
     )
+}
+
+/// Why a step is at its place, and what is done where the server refuses it.
+fn explain(step: &Step) -> String {
+    match step.if_refused().explain() {
+        Some(policy) => format!("{}; {policy}", step.why.explain()),
+        None => step.why.explain().to_string(),
+    }
 }
 
 /// A database read again after its migrations planned other index steps

@@ -110,7 +110,7 @@ fn a_replace_shows_its_twin_build_drop_build_and_twin_drop_in_order() {
     };
     let order = [
         at("1. createIndexes x__mig_tmp, y"),
-        at("2. dropIndexes x  (the twin covers meanwhile)"),
+        at("2. dropIndexes x  (the twin covers meanwhile; already gone counts as done)"),
         at("3. createIndexes x  "),
         at("4. dropIndexes x__mig_tmp"),
         at("+ create  y  {\"y\":1}  (step 1)"),
