@@ -3,6 +3,8 @@
 //! carried out, and in which order, is the job of [`super::steps`].
 
 use bson::Document;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::model::collection::OptionChange;
 use crate::model::compare::Modification;
@@ -109,8 +111,12 @@ pub enum Change {
     },
 }
 
-/// The kinds of change, in the order the summary counts them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// The kinds of change, in the order the summary counts them: a change's
+/// `action` in JSON.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Action {
     Modify,
     Replace,
@@ -122,17 +128,6 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Create => "create",
-            Action::Drop => "drop",
-            Action::Hide => "hide",
-            Action::Modify => "modify",
-            Action::Replace => "replace",
-            Action::Manual => "manual",
-        }
-    }
-
     pub const ALL: [Action; 6] = [
         Action::Modify,
         Action::Replace,
@@ -140,6 +135,37 @@ impl Action {
         Action::Hide,
         Action::Drop,
         Action::Manual,
+    ];
+}
+
+/// Which [`Change`] it is, by name: a saved change's `kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    CreateCollection,
+    ModifyCollection,
+    Unchangeable,
+    Create,
+    Modify,
+    Replace,
+    Rename,
+    Conflict,
+    Hide,
+    Drop,
+}
+
+impl ChangeKind {
+    pub const ALL: [ChangeKind; 10] = [
+        ChangeKind::CreateCollection,
+        ChangeKind::ModifyCollection,
+        ChangeKind::Unchangeable,
+        ChangeKind::Create,
+        ChangeKind::Modify,
+        ChangeKind::Replace,
+        ChangeKind::Rename,
+        ChangeKind::Conflict,
+        ChangeKind::Hide,
+        ChangeKind::Drop,
     ];
 }
 
@@ -200,6 +226,22 @@ impl Change {
                 changes
             }
             _ => &[],
+        }
+    }
+
+    /// Which change it is.
+    pub fn kind(&self) -> ChangeKind {
+        match self {
+            Change::CreateCollection { .. } => ChangeKind::CreateCollection,
+            Change::ModifyCollection { .. } => ChangeKind::ModifyCollection,
+            Change::Unchangeable { .. } => ChangeKind::Unchangeable,
+            Change::Create { .. } => ChangeKind::Create,
+            Change::Modify { .. } => ChangeKind::Modify,
+            Change::Replace { .. } => ChangeKind::Replace,
+            Change::Rename { .. } => ChangeKind::Rename,
+            Change::Conflict { .. } => ChangeKind::Conflict,
+            Change::Hide { .. } => ChangeKind::Hide,
+            Change::Drop { .. } => ChangeKind::Drop,
         }
     }
 
@@ -341,3 +383,7 @@ pub fn twin_name(index: &str) -> String {
 pub fn is_twin(spec: &IndexSpec) -> bool {
     spec.name.ends_with(TEMP_SUFFIX) && spec.keys.contains_key(TEMP_FIELD)
 }
+
+#[cfg(test)]
+#[path = "change_tests.rs"]
+mod tests;

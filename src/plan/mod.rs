@@ -20,9 +20,26 @@ mod indexes;
 pub mod saved;
 pub mod steps;
 
-pub use change::{Action, Change, TEMP_FIELD, TEMP_SUFFIX};
+pub use change::{Action, Change, ChangeKind, TEMP_FIELD, TEMP_SUFFIX};
 pub use findings::{human_bytes, limits, short_of_disk, Findings, Impact, Usage};
-pub use steps::{Command, IfRefused, IndexMod, Step, Why};
+pub use steps::{Command, CommandName, IfRefused, IndexMod, Step, Why};
+
+/// The names of steps and changes are their serde names, written the same in
+/// saved plans, the journal and JSON; messages print them the same way.
+macro_rules! display_by_serde_name {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match serde_json::to_value(self) {
+                    Ok(serde_json::Value::String(name)) => f.write_str(&name),
+                    _ => Err(std::fmt::Error),
+                }
+            }
+        }
+    )*};
+}
+
+display_by_serde_name!(Action, ChangeKind, CommandName, IfRefused, Why);
 
 use indexes::plan_collection;
 

@@ -18,6 +18,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use super::change::{twin_name, Change};
 use crate::model::compare::same_identity;
 use crate::model::IndexSpec;
@@ -35,9 +38,11 @@ pub struct Step {
     pub why: Why,
 }
 
-/// What the executor does where the server refuses a step: decided here,
-/// with the step, and shown with it (the executor applies it, never chooses).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What the executor does where the server refuses a step: decided by the
+/// planner, with the step, and shown with it (the executor applies it, never
+/// chooses). Named the same in JSON (`if_refused`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum IfRefused {
     /// The step fails, and so do the changes it serves.
     Fail,
@@ -50,14 +55,11 @@ pub enum IfRefused {
 }
 
 impl IfRefused {
-    /// The stable name in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IfRefused::Fail => "fail",
-            IfRefused::EachOnItsOwn => "each_on_its_own",
-            IfRefused::GoneIsDone => "gone_is_done",
-        }
-    }
+    pub const ALL: [IfRefused; 3] = [
+        IfRefused::Fail,
+        IfRefused::EachOnItsOwn,
+        IfRefused::GoneIsDone,
+    ];
 
     /// In words, after a step's place in the plan; none for a plain failure.
     pub fn explain(self) -> Option<&'static str> {
@@ -124,8 +126,10 @@ pub enum IndexMod {
     Unique,
 }
 
-/// Why a step is where it is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Why a step is where it is: a stable name, the same in saved plans, the
+/// journal and JSON (`why`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Why {
     InPlace,
     GapDrop,
@@ -154,23 +158,6 @@ impl Why {
         Why::Collection,
         Why::View,
     ];
-
-    /// A stable name (saved plans, JSON).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Why::InPlace => "in_place",
-            Why::GapDrop => "gap_drop",
-            Why::Build => "build",
-            Why::SwapDrop => "swap_drop",
-            Why::SwapBuild => "swap_build",
-            Why::TwinDrop => "twin_drop",
-            Why::Retire => "retire",
-            Why::Migration => "migration",
-            Why::Reread => "reread",
-            Why::Collection => "collection",
-            Why::View => "view",
-        }
-    }
 
     /// In words, for the plan.
     pub fn explain(self) -> &'static str {
@@ -202,17 +189,63 @@ impl IndexMod {
     }
 }
 
-impl Command {
-    /// The server command's name.
-    pub fn name(&self) -> &'static str {
+/// What a step runs, by name: the same in saved plans (`command`), the
+/// journal (`step`) and JSON (`command`), except that JSON names the command
+/// sent: a hide there is a `collMod` (its `action` says `hide`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum CommandName {
+    /// `collMod` of an index option, or (no index) of a collection's own options.
+    #[serde(rename = "collMod")]
+    CollMod,
+    /// `collMod` hidden, recorded for the later drop: the first stage of a drop.
+    #[serde(rename = "hide")]
+    Hide,
+    #[serde(rename = "createIndexes")]
+    CreateIndexes,
+    #[serde(rename = "dropIndexes")]
+    DropIndexes,
+    /// A data migration (its id in `index`).
+    #[serde(rename = "migration")]
+    Migration,
+    /// The database read and planned again after its migrations.
+    #[serde(rename = "reread")]
+    Reread,
+    /// `create` of a collection or view, with its options.
+    #[serde(rename = "create")]
+    Create,
+}
+
+impl CommandName {
+    pub const ALL: [CommandName; 7] = [
+        CommandName::CollMod,
+        CommandName::Hide,
+        CommandName::CreateIndexes,
+        CommandName::DropIndexes,
+        CommandName::Migration,
+        CommandName::Reread,
+        CommandName::Create,
+    ];
+
+    /// The command sent to the server: a hide is a `collMod`.
+    pub fn sent(self) -> CommandName {
         match self {
-            Command::CollMod { .. } | Command::Hide { .. } => "collMod",
-            Command::CreateIndexes { .. } => "createIndexes",
-            Command::DropIndex { .. } => "dropIndexes",
-            Command::Migration { .. } => "migration",
-            Command::Reread => "reread",
-            Command::CreateCollection { .. } => "create",
-            Command::ModifyCollection { .. } => "collMod",
+            CommandName::Hide => CommandName::CollMod,
+            other => other,
+        }
+    }
+}
+
+impl Command {
+    /// Its name (a hide's own: [`CommandName::sent`] gives the server's).
+    pub fn name(&self) -> CommandName {
+        match self {
+            Command::CollMod { .. } | Command::ModifyCollection { .. } => CommandName::CollMod,
+            Command::Hide { .. } => CommandName::Hide,
+            Command::CreateIndexes { .. } => CommandName::CreateIndexes,
+            Command::DropIndex { .. } => CommandName::DropIndexes,
+            Command::Migration { .. } => CommandName::Migration,
+            Command::Reread => CommandName::Reread,
+            Command::CreateCollection { .. } => CommandName::Create,
         }
     }
 
@@ -605,3 +638,7 @@ pub fn by_change(steps: &[Step]) -> BTreeMap<usize, Vec<usize>> {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "steps_tests.rs"]
+mod tests;

@@ -2,6 +2,31 @@
 
 use bson::Document;
 
+use crate::plan::{CommandName, Why};
+
+/// What a journal entry says its step was.
+#[derive(Debug, PartialEq)]
+enum Recorded {
+    /// Its command and its place, by the names saved plans and JSON use.
+    Step(CommandName, Why),
+    /// A label, as entries written before `why` was recorded have it
+    /// (`drop (replaced)`, `collMod (hide)`, ...), or a name this mig doesn't
+    /// know: shown as stored.
+    Label(String),
+}
+
+fn recorded(entry: &Document) -> Recorded {
+    let command = entry
+        .get("step")
+        .cloned()
+        .map(bson::from_bson::<CommandName>);
+    let why = entry.get("why").cloned().map(bson::from_bson::<Why>);
+    match (command, why) {
+        (Some(Ok(command)), Some(Ok(why))) => Recorded::Step(command, why),
+        _ => Recorded::Label(entry.get_str("step").unwrap_or("?").to_string()),
+    }
+}
+
 /// `--format json`: the entries as relaxed extended JSON.
 pub fn json(entries: &[Document]) -> String {
     let items: Vec<serde_json::Value> = entries
@@ -43,10 +68,14 @@ pub fn text(database: &str, entries: &[Document]) -> String {
             ));
             continue;
         }
+        // The step's place, when recorded, after how long it took.
+        let (step, why) = match recorded(e) {
+            Recorded::Step(command, why) => (command.to_string(), format!("{why}  ")),
+            Recorded::Label(label) => (label, String::new()),
+        };
         out.push_str(&format!(
-            "{time}  {:<7} {:<14} {}.{}  {took}  ({}, run {}){error}\n",
+            "{time}  {:<7} {step:<14} {}.{}  {took}  {why}({}, run {}){error}\n",
             e.get_str("outcome").unwrap_or("?"),
-            e.get_str("step").unwrap_or("?"),
             e.get_str("collection").unwrap_or("?"),
             e.get_str("index").unwrap_or("?"),
             e.get_str("command").unwrap_or("?"),
@@ -55,3 +84,7 @@ pub fn text(database: &str, entries: &[Document]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "history_tests.rs"]
+mod tests;

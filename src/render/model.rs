@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::plan::{Action, CommandName, IfRefused, Why};
 use crate::run::MigrationStatus;
 
 fn is_false(b: &bool) -> bool {
@@ -122,8 +123,8 @@ pub struct Step {
     pub n: usize,
     /// `null` for a step about no one collection (a migration, the re-read).
     pub collection: Option<String>,
-    pub command: String,
-    pub action: Option<String>,
+    pub command: CommandName,
+    pub action: Option<Action>,
     pub index: String,
     pub indexes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,13 +132,13 @@ pub struct Step {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<Value>,
     pub serves: Vec<String>,
-    pub why: String,
+    pub why: Why,
     pub explain: String,
     /// What is done where the server refuses the step, as the plan decided:
     /// `each_on_its_own` (a batch of builds: each index on its own) or
     /// `gone_is_done` (a drop of an index already gone); absent: it fails.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub if_refused: Option<String>,
+    pub if_refused: Option<IfRefused>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ok: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -152,7 +153,7 @@ pub struct Step {
 #[derive(Serialize, JsonSchema)]
 pub struct Change {
     pub collection: String,
-    pub action: String,
+    pub action: Action,
     pub index: Option<String>,
     pub desired: Option<Value>,
     pub live: Option<Value>,

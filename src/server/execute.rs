@@ -229,24 +229,6 @@ pub struct Executor<'a> {
     pub gate: Option<&'a dyn Gate>,
 }
 
-/// The journal's name for a step.
-fn label(step: &Step) -> &'static str {
-    match (&step.command, step.why) {
-        (Command::CollMod { .. }, _) => "collMod",
-        (Command::Hide { .. }, _) => "collMod (hide)",
-        (Command::CreateIndexes { .. }, _) => "createIndexes",
-        (Command::DropIndex { .. }, Why::GapDrop | Why::SwapDrop) => "drop (replaced)",
-        (Command::DropIndex { .. }, Why::TwinDrop) => "drop (temporary)",
-        (Command::DropIndex { .. }, _) => "drop",
-        (Command::Migration { .. }, _) => "migration",
-        (Command::Reread, _) => "re-read",
-        (Command::CreateCollection { .. }, Why::View) => "create (view)",
-        (Command::CreateCollection { .. }, _) => "create (collection)",
-        (Command::ModifyCollection { .. }, Why::View) => "collMod (view)",
-        (Command::ModifyCollection { .. }, _) => "collMod (collection)",
-    }
-}
-
 impl Executor<'_> {
     /// Runs every step of `plan`.
     pub async fn apply(&self, plan: &DatabasePlan) -> Applied {
@@ -357,7 +339,7 @@ impl Executor<'_> {
                 let spec = doc! {"name": index, option: value};
                 let command = doc! {"collMod": collection, "index": spec.clone()};
                 match self
-                    .write(label(step), collection, index, Some(&spec), command, false)
+                    .write(step, collection, index, Some(&spec), command, false)
                     .await
                 {
                     Ok(_) => Vec::new(),
@@ -368,7 +350,7 @@ impl Executor<'_> {
                 let command =
                     doc! {"collMod": collection, "index": {"name": index, "hidden": true}};
                 let hidden = self
-                    .write(label(step), collection, index, None, command, false)
+                    .write(step, collection, index, None, command, false)
                     .await;
                 match hidden {
                     Ok(_) => match record_retiring(&self.db, collection, index, true).await {
@@ -382,7 +364,7 @@ impl Executor<'_> {
                 index,
                 forget_retiring,
             } => match self
-                .drop_index(label(step), collection, index, step.if_refused())
+                .drop_index(step, collection, index, step.if_refused())
                 .await
             {
                 Ok(()) => {
@@ -409,7 +391,7 @@ impl Executor<'_> {
                     .filter(|(i, _)| live.contains(i))
                     .map(|(i, s)| (*i, s.to_document()))
                     .collect();
-                self.build(collection, &specs, *new_collection, step.if_refused())
+                self.build(step, &specs, *new_collection, step.if_refused())
                     .await
             }
             // Run by `apply` above: they serve no index change.
@@ -438,14 +420,14 @@ impl Executor<'_> {
         let collection = step.collection.as_str();
         let mut run = doc! {command: collection};
         run.extend(fields.clone());
-        self.write(label(step), collection, "", Some(fields), run, quick)
+        self.write(step, collection, "", Some(fields), run, quick)
             .await
     }
 
-    /// Runs one write, fenced and journaled.
+    /// Runs one write of `step`, fenced and journaled.
     async fn write(
         &self,
-        step: &str,
+        step: &Step,
         collection: &str,
         index: &str,
         spec: Option<&Document>,
@@ -467,7 +449,7 @@ impl Executor<'_> {
                 break Err(ApplyError::Fenced(lost));
             }
             let run = self.db.run_command(command.clone());
-            let build = step == "createIndexes";
+            let build = matches!(step.command, Command::CreateIndexes { .. });
             let run = async {
                 match (self.progress, build) {
                     (Some(p), true) => p.watch_build(&self.db, &ns, run).await,
@@ -484,7 +466,8 @@ impl Executor<'_> {
                     tracing::info!(
                         database = %self.db.name(),
                         attempt,
-                        "{step} on {collection}: {}; trying again",
+                        "{} on {collection}: {}; trying again",
+                        step.command.name(),
                         super::errors::explain(&e)
                     );
                     tokio::time::sleep(retry::backoff(attempt)).await;
@@ -537,7 +520,7 @@ impl Executor<'_> {
     /// the step says to do ([`IfRefused::GoneIsDone`]: done).
     async fn drop_index(
         &self,
-        step: &str,
+        step: &Step,
         collection: &str,
         name: &str,
         if_refused: IfRefused,
@@ -562,7 +545,7 @@ impl Executor<'_> {
     /// Returns the error of each change whose index was not built.
     async fn build(
         &self,
-        collection: &str,
+        step: &Step,
         specs: &[(usize, Document)],
         new_collection: bool,
         if_refused: IfRefused,
@@ -571,7 +554,7 @@ impl Executor<'_> {
             return Vec::new();
         }
         let all: Vec<Document> = specs.iter().map(|(_, s)| s.clone()).collect();
-        match self.create_indexes(collection, all, new_collection).await {
+        match self.create_indexes(step, all, new_collection).await {
             Ok(()) => Vec::new(),
             // The batch failed as one: each of its changes with its error.
             Err(e) if specs.len() == 1 || if_refused != IfRefused::EachOnItsOwn => {
@@ -581,7 +564,7 @@ impl Executor<'_> {
                 let mut errors = Vec::new();
                 for (i, spec) in specs {
                     let one = vec![spec.clone()];
-                    if let Err(e) = self.create_indexes(collection, one, new_collection).await {
+                    if let Err(e) = self.create_indexes(step, one, new_collection).await {
                         errors.push((*i, e));
                     }
                 }
@@ -592,10 +575,11 @@ impl Executor<'_> {
 
     async fn create_indexes(
         &self,
-        collection: &str,
+        step: &Step,
         specs: Vec<Document>,
         expect_new_collection: bool,
     ) -> Result<(), ApplyError> {
+        let collection = step.collection.as_str();
         let names: Vec<&str> = specs
             .iter()
             .filter_map(|s| s.get_str("name").ok())
@@ -608,7 +592,7 @@ impl Executor<'_> {
         }
         let reply = self
             .write(
-                "createIndexes",
+                step,
                 collection,
                 &label,
                 spec.as_ref(),

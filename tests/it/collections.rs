@@ -1328,13 +1328,13 @@ async fn both_read_paths_read_the_same_options_and_give_the_same_plan() {
     let a = plan_database(&db, Scope::Public, desired, &catalog, options());
     let b = plan_database(&db, Scope::Public, desired, &listed, options());
     assert_eq!(a, b);
-    let mut kinds: Vec<(String, &str)> = a
+    let mut kinds: Vec<(String, String)> = a
         .changes
         .iter()
-        .map(|c| (c.collection().to_string(), c.action().as_str()))
+        .map(|c| (c.collection().to_string(), c.action().to_string()))
         .collect();
     kinds.sort();
-    let mut expected: Vec<(String, &str)> = [
+    let mut expected: Vec<(String, String)> = [
         ("capped", "modify"),
         ("clustered", "modify"),
         ("collated", "manual"),
@@ -1347,7 +1347,7 @@ async fn both_read_paths_read_the_same_options_and_give_the_same_plan() {
         ("view_on_view", "modify"),
     ]
     .iter()
-    .map(|(c, a)| (c.to_string(), *a))
+    .map(|(c, a)| (c.to_string(), a.to_string()))
     .collect();
     expected.sort();
     assert_eq!(kinds, expected, "{:#?}", a.changes);

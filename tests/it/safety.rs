@@ -320,23 +320,25 @@ async fn a_replace_builds_the_new_index_before_dropping_the_old_one() {
     assert_eq!(plan["targets"][0]["changes"][0]["gap"], false, "{plan:#}");
     let before = journal(t).await.len();
     assert!(p.mig(&["apply"]).status.success());
-    let steps: Vec<(String, String)> = journal(t).await[before..]
+    // Journaled by the names saved plans and JSON give a step: its command and its place.
+    let steps: Vec<(String, String, String)> = journal(t).await[before..]
         .iter()
         .map(|e| {
             (
                 e.get_str("step").unwrap().to_string(),
+                e.get_str("why").unwrap().to_string(),
                 e.get_str("index").unwrap().to_string(),
             )
         })
         .collect();
-    let expected: Vec<(String, String)> = [
-        ("createIndexes", "idx_x__mig_tmp"),
-        ("drop (replaced)", "idx_x"),
-        ("createIndexes", "idx_x"),
-        ("drop (temporary)", "idx_x__mig_tmp"),
+    let expected: Vec<(String, String, String)> = [
+        ("createIndexes", "build", "idx_x__mig_tmp"),
+        ("dropIndexes", "swap_drop", "idx_x"),
+        ("createIndexes", "swap_build", "idx_x"),
+        ("dropIndexes", "twin_drop", "idx_x__mig_tmp"),
     ]
     .iter()
-    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
     .collect();
     assert_eq!(steps, expected);
     assert_eq!(
@@ -437,6 +439,23 @@ async fn prune_hides_first_then_drops_after_the_delay_and_shows_usage() {
     let out = p.mig(&["apply", "--prune", "--drop-after", "0s"]);
     assert!(out.status.success(), "{}", show(&out));
     assert!(live_index(t, "messages", "legacy_1").await.is_none());
+    // The hide and the later drop, journaled as saved plans name them.
+    let legacy: Vec<(String, String)> = journal(t)
+        .await
+        .iter()
+        .filter(|e| e.get_str("index") == Ok("legacy_1"))
+        .map(|e| {
+            let name = |f: &str| e.get_str(f).unwrap().to_string();
+            (name("step"), name("why"))
+        })
+        .collect();
+    assert_eq!(
+        legacy,
+        [
+            ("hide".to_string(), "retire".to_string()),
+            ("dropIndexes".to_string(), "retire".to_string())
+        ]
+    );
     assert!(
         live_index(t, "messages", "atlas_search_x").await.is_some(),
         "protected"
@@ -509,7 +528,7 @@ async fn history_prints_the_journal() {
         text.contains("ok      createIndexes  messages.idx_group_i, idx_i, idx_text"),
         "{text}"
     );
-    assert!(text.contains("(mig apply, run "), "{text}");
+    assert!(text.contains(" ms  build  (mig apply, run "), "{text}");
 }
 
 #[tokio::test]

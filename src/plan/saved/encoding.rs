@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::collection::{OptionChange, COMPARED};
 use crate::model::compare::Modification;
 use crate::model::IndexSpec;
-use crate::plan::{Change, Command, IndexMod, Step, Why};
+use crate::plan::{Change, ChangeKind, Command, CommandName, IndexMod, Step, Why};
 
 /// The names `Change::differences` uses, to read them back.
 const FIELDS: &[&str] = &[
@@ -32,7 +32,7 @@ const FIELDS: &[&str] = &[
 /// A [`Change`]: `kind` says which of the fields mean something.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SavedChange {
-    pub kind: String,
+    pub kind: ChangeKind,
     pub collection: String,
     pub desired: Option<serde_json::Value>,
     pub live: Option<serde_json::Value>,
@@ -72,10 +72,9 @@ pub struct SavedOption {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SavedStep {
     pub collection: String,
-    /// `collMod`, `hide`, `createIndexes`, `dropIndexes`, `migration`,
-    /// `reread`, or `create` (a collection or view; its options in `set`). A `collMod`
-    /// without an index changes the collection's own options.
-    pub command: String,
+    /// `create` is of a collection or view (its options in `set`); a
+    /// `collMod` without an index changes the collection's own options.
+    pub command: CommandName,
     /// The index (the migration's id, for a `migration`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<String>,
@@ -92,7 +91,7 @@ pub struct SavedStep {
     pub serves: Vec<usize>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<usize>,
-    pub why: String,
+    pub why: Why,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -166,14 +165,14 @@ fn option_from(o: &SavedOption) -> Result<OptionChange, Malformed> {
 }
 
 fn saved_collection_change(c: &Change) -> Option<SavedChange> {
-    let (kind, desired, view) = match c {
-        Change::CreateCollection { options, .. } => ("create_collection", Some(options), false),
-        Change::ModifyCollection { set, view, .. } => ("modify_collection", Some(set), *view),
-        Change::Unchangeable { .. } => ("unchangeable", None, false),
+    let (desired, view) = match c {
+        Change::CreateCollection { options, .. } => (Some(options), false),
+        Change::ModifyCollection { set, view, .. } => (Some(set), *view),
+        Change::Unchangeable { .. } => (None, false),
         _ => return None,
     };
     Some(SavedChange {
-        kind: kind.into(),
+        kind: c.kind(),
         collection: c.collection().to_string(),
         desired: desired.map(doc_json),
         live: None,
@@ -193,20 +192,12 @@ pub(super) fn saved_change(c: &Change) -> SavedChange {
     if let Some(saved) = saved_collection_change(c) {
         return saved;
     }
-    let (kind, set) = match c {
-        Change::CreateCollection { .. }
-        | Change::ModifyCollection { .. }
-        | Change::Unchangeable { .. } => unreachable!("saved above"),
-        Change::Create { .. } => ("create", None),
-        Change::Modify { set, .. } => ("modify", Some(set)),
-        Change::Replace { .. } => ("replace", None),
-        Change::Rename { .. } => ("rename", None),
-        Change::Conflict { .. } => ("conflict", None),
-        Change::Hide { .. } => ("hide", None),
-        Change::Drop { .. } => ("drop", None),
+    let set = match c {
+        Change::Modify { set, .. } => Some(set),
+        _ => None,
     };
     SavedChange {
-        kind: kind.into(),
+        kind: c.kind(),
         collection: c.collection().to_string(),
         desired: c.desired().map(spec_json),
         live: c.live().map(spec_json),
@@ -254,27 +245,27 @@ pub(super) fn change_from(c: &SavedChange) -> Result<Change, Malformed> {
             .ok_or_else(|| Malformed(format!("a {} change without its {what}", c.kind)))
             .and_then(|v| doc_from(v, what))
     };
-    Ok(match c.kind.as_str() {
-        "create_collection" => Change::CreateCollection {
+    Ok(match c.kind {
+        ChangeKind::CreateCollection => Change::CreateCollection {
             collection,
             options: document("options")?,
         },
-        "modify_collection" => Change::ModifyCollection {
+        ChangeKind::ModifyCollection => Change::ModifyCollection {
             collection,
             changes: options()?,
             set: document("collMod")?,
             view: c.view,
         },
-        "unchangeable" => Change::Unchangeable {
+        ChangeKind::Unchangeable => Change::Unchangeable {
             collection,
             changes: options()?,
         },
-        "create" => Change::Create {
+        ChangeKind::Create => Change::Create {
             collection,
             index: spec(&c.desired, "desired")?,
             new_collection: c.new_collection,
         },
-        "modify" => Change::Modify {
+        ChangeKind::Modify => Change::Modify {
             collection,
             from: spec(&c.live, "live")?,
             to: spec(&c.desired, "desired")?,
@@ -285,7 +276,7 @@ pub(super) fn change_from(c: &SavedChange) -> Result<Change, Malformed> {
             },
             differences: differences(),
         },
-        "replace" => Change::Replace {
+        ChangeKind::Replace => Change::Replace {
             collection,
             from: spec(&c.live, "live")?,
             to: spec(&c.desired, "desired")?,
@@ -293,7 +284,7 @@ pub(super) fn change_from(c: &SavedChange) -> Result<Change, Malformed> {
             gap: c.gap,
             note: c.note.clone(),
         },
-        "rename" => Change::Rename {
+        ChangeKind::Rename => Change::Rename {
             collection,
             from: spec(&c.live, "live")?,
             to: spec(&c.desired, "desired")?,
@@ -303,30 +294,29 @@ pub(super) fn change_from(c: &SavedChange) -> Result<Change, Malformed> {
                 d => d,
             },
         },
-        "conflict" => Change::Conflict {
+        ChangeKind::Conflict => Change::Conflict {
             collection,
             index: spec(&c.desired, "desired")?,
             live: spec(&c.live, "live")?,
             why: c.note.clone().unwrap_or_default(),
         },
-        "hide" => Change::Hide {
+        ChangeKind::Hide => Change::Hide {
             collection,
             index: spec(&c.live, "live")?,
             note: c.note.clone().unwrap_or_default(),
         },
-        "drop" => Change::Drop {
+        ChangeKind::Drop => Change::Drop {
             collection,
             index: spec(&c.live, "live")?,
             note: c.note.clone(),
         },
-        other => return Err(Malformed::from(format!("unknown change kind {other:?}"))),
     })
 }
 
 pub(super) fn saved_step(s: &Step) -> SavedStep {
     let mut out = SavedStep {
         collection: s.collection.clone(),
-        command: String::new(),
+        command: s.command.name(),
         index: None,
         set: None,
         indexes: Vec::new(),
@@ -334,24 +324,19 @@ pub(super) fn saved_step(s: &Step) -> SavedStep {
         forget_retiring: false,
         serves: s.serves.clone(),
         requires: s.requires.clone(),
-        why: s.why.as_str().to_string(),
+        why: s.why,
     };
     match &s.command {
         Command::CollMod { index, set } => {
             let (option, value) = set.option();
-            out.command = "collMod".into();
             out.index = Some(index.clone());
             out.set = Some(serde_json::json!({ option: value.into_relaxed_extjson() }));
         }
-        Command::Hide { index } => {
-            out.command = "hide".into();
-            out.index = Some(index.clone());
-        }
+        Command::Hide { index } => out.index = Some(index.clone()),
         Command::DropIndex {
             index,
             forget_retiring,
         } => {
-            out.command = "dropIndexes".into();
             out.index = Some(index.clone());
             out.forget_retiring = *forget_retiring;
         }
@@ -359,23 +344,13 @@ pub(super) fn saved_step(s: &Step) -> SavedStep {
             indexes,
             new_collection,
         } => {
-            out.command = "createIndexes".into();
             out.indexes = indexes.iter().map(|(i, s)| (*i, spec_json(s))).collect();
             out.new_collection = *new_collection;
         }
-        Command::Migration { id } => {
-            out.command = "migration".into();
-            out.index = Some(id.clone());
-        }
-        Command::Reread => out.command = "reread".into(),
-        Command::CreateCollection { options } => {
-            out.command = "create".into();
-            out.set = Some(doc_json(options));
-        }
-        Command::ModifyCollection { set } => {
-            out.command = "collMod".into();
-            out.set = Some(doc_json(set));
-        }
+        Command::Migration { id } => out.index = Some(id.clone()),
+        Command::Reread => {}
+        Command::CreateCollection { options } => out.set = Some(doc_json(options)),
+        Command::ModifyCollection { set } => out.set = Some(doc_json(set)),
     }
     out
 }
@@ -392,12 +367,12 @@ pub(super) fn step_from(s: &SavedStep, changes: usize) -> Result<Step, Malformed
             .ok_or_else(|| Malformed(format!("a {} step without its options", s.command)))
             .and_then(|v| doc_from(v, "its options"))
     };
-    let command = match s.command.as_str() {
-        "create" => Command::CreateCollection {
+    let command = match s.command {
+        CommandName::Create => Command::CreateCollection {
             options: document()?,
         },
-        "collMod" if s.index.is_none() => Command::ModifyCollection { set: document()? },
-        "collMod" => {
+        CommandName::CollMod if s.index.is_none() => Command::ModifyCollection { set: document()? },
+        CommandName::CollMod => {
             let set = s.set.as_ref().and_then(|v| v.as_object());
             let option = set.and_then(|o| o.iter().next());
             let set = match option.map(|(k, v)| (k.as_str(), v)) {
@@ -421,14 +396,14 @@ pub(super) fn step_from(s: &SavedStep, changes: usize) -> Result<Step, Malformed
                 set,
             }
         }
-        "hide" => Command::Hide { index: index()? },
-        "migration" => Command::Migration { id: index()? },
-        "reread" => Command::Reread,
-        "dropIndexes" => Command::DropIndex {
+        CommandName::Hide => Command::Hide { index: index()? },
+        CommandName::Migration => Command::Migration { id: index()? },
+        CommandName::Reread => Command::Reread,
+        CommandName::DropIndexes => Command::DropIndex {
             index: index()?,
             forget_retiring: s.forget_retiring,
         },
-        "createIndexes" => Command::CreateIndexes {
+        CommandName::CreateIndexes => Command::CreateIndexes {
             indexes: s
                 .indexes
                 .iter()
@@ -436,12 +411,7 @@ pub(super) fn step_from(s: &SavedStep, changes: usize) -> Result<Step, Malformed
                 .collect::<Result<_, Malformed>>()?,
             new_collection: s.new_collection,
         },
-        other => return Err(Malformed::from(format!("unknown step command {other:?}"))),
     };
-    let why = Why::ALL
-        .into_iter()
-        .find(|w| w.as_str() == s.why)
-        .ok_or_else(|| format!("unknown step reason {:?}", s.why))?;
     let refs = s
         .serves
         .iter()
@@ -457,6 +427,6 @@ pub(super) fn step_from(s: &SavedStep, changes: usize) -> Result<Step, Malformed
         command,
         serves: s.serves.clone(),
         requires: s.requires.clone(),
-        why,
+        why: s.why,
     })
 }

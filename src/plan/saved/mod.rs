@@ -53,6 +53,7 @@ pub enum SavedPlanError {
         path: String,
         source: std::io::Error,
     },
+    /// Not JSON, or not shaped as a saved plan: where (`targets[0].steps[2].command`), and what.
     #[error("{path}: not a saved plan: {source}")]
     Parse {
         path: String,
@@ -165,10 +166,19 @@ impl SavedPlan {
                 found: found as u32,
             });
         }
-        serde_json::from_str(text).map_err(|source| SavedPlanError::Parse {
-            path: shown,
-            source,
-        })
+        // Each name (a step's command and reason, a change's kind) is read by
+        // serde: an unknown one is refused, with where it is.
+        let mut json = serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(&mut json)
+            .map_err(|e| match e.path().to_string() {
+                at if at == "." => e.into_inner(),
+                at => serde::de::Error::custom(format!("{at}: {}", e.into_inner())),
+            })
+            .and_then(|plan| json.end().map(|()| plan))
+            .map_err(|source| SavedPlanError::Parse {
+                path: shown,
+                source,
+            })
     }
 }
 

@@ -179,3 +179,144 @@ fn plans_of_another_format_or_broken_are_refused_clearly() {
     let e = saved.plan().unwrap_err().to_string();
     assert!(e.contains("change 99"), "{e}");
 }
+
+/// Every kind of change: [`every_kind`] with a collection created, a view
+/// changed, options that can't change, and a conflict.
+fn every_change_kind() -> DatabasePlan {
+    use crate::model::collection::OptionChange;
+    let mut plan = every_kind();
+    let mut changes = vec![
+        Change::CreateCollection {
+            collection: "d".into(),
+            options: doc! {"validationLevel": "moderate"},
+        },
+        Change::ModifyCollection {
+            collection: "v".into(),
+            changes: vec![OptionChange {
+                option: "pipeline",
+                declared: Some(Bson::Array(vec![doc! {"$match": {"a": 1}}.into()])),
+                live: Some(Bson::Array(vec![])),
+                never: None,
+            }],
+            set: doc! {"viewOn": "c", "pipeline": [{"$match": {"a": 1}}]},
+            view: true,
+        },
+        Change::Unchangeable {
+            collection: "c".into(),
+            changes: vec![OptionChange {
+                option: "capped",
+                declared: Some(true.into()),
+                live: None,
+                never: Some("fixed at creation".into()),
+            }],
+        },
+    ];
+    changes.append(&mut plan.changes);
+    changes.push(Change::Conflict {
+        collection: "c".into(),
+        index: spec(doc! {"key": {"t": "text"}, "name": "t"}),
+        live: spec(doc! {"key": {"u": "text"}, "name": "u"}),
+        why: "one text index".into(),
+    });
+    DatabasePlan::new("t", Scope::Tenant, changes).with_migrations_first(&["2025_a"])
+}
+
+#[test]
+fn every_change_kind_command_and_reason_survives_a_saved_plan() {
+    use crate::plan::{ChangeKind, CommandName, Why};
+    let plan = every_change_kind();
+    let saved = SavedTarget::new(&plan, vec![], String::new());
+    let kinds: std::collections::BTreeSet<String> =
+        saved.changes.iter().map(|c| c.kind.to_string()).collect();
+    let commands: std::collections::BTreeSet<String> =
+        saved.steps.iter().map(|s| s.command.to_string()).collect();
+    let whys: std::collections::BTreeSet<String> =
+        saved.steps.iter().map(|s| s.why.to_string()).collect();
+    let all = |names: Vec<String>| names.into_iter().collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(kinds, all(ChangeKind::ALL.map(|k| k.to_string()).to_vec()));
+    assert_eq!(
+        commands,
+        all(CommandName::ALL.map(|c| c.to_string()).to_vec())
+    );
+    assert_eq!(whys, all(Why::ALL.map(|w| w.to_string()).to_vec()));
+
+    let text = serde_json::to_string(&SavedPlan {
+        format: FORMAT,
+        mig_version: "0".into(),
+        created_at: String::new(),
+        targets: vec![saved],
+    })
+    .unwrap();
+    let back = SavedPlan::parse(&text, "plan.json").unwrap();
+    assert_eq!(back.targets[0].plan().unwrap(), plan);
+}
+
+#[test]
+fn a_saved_plan_is_written_with_the_names_json_uses() {
+    let saved = SavedTarget::new(&every_change_kind(), vec![], String::new());
+    let json = serde_json::to_value(&saved).unwrap();
+    let names = |list: &str, field: &str| -> Vec<String> {
+        json[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v[field].as_str().unwrap().to_string())
+            .collect()
+    };
+    let commands = names("steps", "command");
+    assert!(commands.contains(&"hide".to_string()), "{commands:?}");
+    assert!(
+        commands.contains(&"createIndexes".to_string()),
+        "{commands:?}"
+    );
+    assert!(names("steps", "why").contains(&"swap_drop".to_string()));
+    assert!(names("changes", "kind").contains(&"modify_collection".to_string()));
+}
+
+/// A saved plan with one name replaced by `bad`, parsed.
+fn parsed_with(list: &str, field: &str, bad: &str) -> String {
+    let saved = SavedTarget::new(&every_kind(), vec![], String::new());
+    let mut json = serde_json::to_value(SavedPlan {
+        format: FORMAT,
+        mig_version: "0".into(),
+        created_at: String::new(),
+        targets: vec![saved],
+    })
+    .unwrap();
+    json["targets"][0][list][1][field] = bad.into();
+    SavedPlan::parse(&json.to_string(), "plan.json")
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn an_unknown_name_in_a_saved_plan_is_refused_saying_where_and_what() {
+    let e = parsed_with("steps", "command", "collMod (hide)");
+    assert!(
+        e.contains("plan.json")
+            && e.contains("targets[0].steps[1].command")
+            && e.contains("unknown variant `collMod (hide)`")
+            && e.contains("`hide`"),
+        "{e}"
+    );
+    let e = parsed_with("steps", "why", "sideways");
+    assert!(
+        e.contains("targets[0].steps[1].why") && e.contains("unknown variant `sideways`"),
+        "{e}"
+    );
+    let e = parsed_with("changes", "kind", "teleport");
+    assert!(
+        e.contains("targets[0].changes[1].kind") && e.contains("unknown variant `teleport`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_saved_plan_with_text_after_it_is_refused() {
+    let text = r#"{"format": 2, "mig_version": "0", "created_at": "", "targets": []} x"#;
+    let e = SavedPlan::parse(text, "plan.json").unwrap_err().to_string();
+    assert!(
+        e.contains("plan.json: not a saved plan") && e.contains("trailing"),
+        "{e}"
+    );
+}

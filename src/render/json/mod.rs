@@ -59,7 +59,7 @@ fn change(plan: &DatabasePlan, i: usize, steps: &[usize]) -> model::Change {
     };
     model::Change {
         collection: c.collection().to_string(),
-        action: c.action().as_str().to_string(),
+        action: c.action(),
         index: c.index().map(String::from),
         desired: c.desired().map(spec),
         live: c.live().map(spec),
@@ -118,8 +118,8 @@ fn steps(plan: &DatabasePlan, applied: Option<&Applied>) -> Vec<model::Step> {
                 n: n + 1,
                 // A migration is about no one collection.
                 collection: Some(step.collection.clone()).filter(|c| !c.is_empty()),
-                command: step.command.name().to_string(),
-                action: first.map(|c| c.action().as_str().to_string()),
+                command: step.command.name().sent(),
+                action: first.map(Change::action),
                 index: match &step.command {
                     Command::Migration { id } => id.clone(),
                     other => other.indexes().join(", "),
@@ -137,11 +137,9 @@ fn steps(plan: &DatabasePlan, applied: Option<&Applied>) -> Vec<model::Step> {
                     .iter()
                     .map(|&i| plan.changes[i].subject())
                     .collect(),
-                why: step.why.as_str().to_string(),
+                why: step.why,
                 explain: step.why.explain().to_string(),
-                if_refused: Some(step.if_refused())
-                    .filter(|p| *p != IfRefused::Fail)
-                    .map(|p| p.as_str().to_string()),
+                if_refused: Some(step.if_refused()).filter(|p| *p != IfRefused::Fail),
                 ok,
                 error,
                 skipped,

@@ -2,11 +2,18 @@
 //! `mig` collection (`kind: "journal"`): written as `running` before the step and closed
 //! with its outcome after, so a crash leaves a visible trace. `mig history`
 //! reads it back.
+//!
+//! A step is recorded by the names saved plans and JSON give it: `step`, its
+//! command (`createIndexes`, `dropIndexes`, `collMod`, `hide`, `create`),
+//! and `why`, its place (`build`, `swap_drop`, `retire`, ...). Entries
+//! written before `why` existed have a label in `step` (`drop (replaced)`,
+//! `collMod (hide)`, ...) and no `why`: they are read back as they are.
 
 use bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 use futures::TryStreamExt;
 use mongodb::Database;
 
+use crate::plan::Step;
 use crate::redact::scrub;
 use crate::server::errors::ReadError;
 use crate::server::retry::retry;
@@ -46,13 +53,13 @@ impl Journal {
         )
     }
 
-    /// Records that a step starts. A `quick` step (an index build on a
+    /// Records that `step` starts (by its command and its place, `why`). A `quick` step (an index build on a
     /// collection that doesn't exist yet: milliseconds) is written once, when
     /// it finishes, to spare a round trip; any other is written now as
     /// `running`, so a crash mid-step leaves a trace.
     pub async fn start(
         &self,
-        step: &str,
+        step: &Step,
         collection: &str,
         index: &str,
         spec: Option<&Document>,
@@ -66,7 +73,8 @@ impl Journal {
             "command": &self.command,
             "host": gethostname::gethostname().to_string_lossy().into_owned(),
             "pid": std::process::id() as i64,
-            "step": step,
+            "step": name(step.command.name()),
+            "why": name(step.why),
             "collection": collection,
             "index": index,
             "spec": spec.cloned().map(Bson::Document).unwrap_or(Bson::Null),
@@ -129,6 +137,11 @@ impl Journal {
             tracing::warn!(database = %self.db.name(), "cannot close a journal entry: {}", crate::server::errors::explain(&e));
         }
     }
+}
+
+/// A step's name as the journal stores it: its serde name, as in saved plans and JSON.
+fn name(value: impl serde::Serialize) -> Bson {
+    bson::to_bson(&value).unwrap_or(Bson::Null)
 }
 
 /// A journal entry for a step in progress.
