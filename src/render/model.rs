@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::run::MigrationStatus;
+use crate::run::{DeferralKind, MigrationStatus};
 
 fn is_false(b: &bool) -> bool {
     !*b
@@ -92,6 +92,9 @@ pub struct Target {
     pub skipped: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deferred: Option<String>,
+    /// Beside `deferred`, its cause in one word.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deferred_kind: Option<DeferralKind>,
     /// Read again after its migrations, it planned other index steps: those
     /// (not run), beside the plan shown.
     #[serde(skip_serializing_if = "Option::is_none")]

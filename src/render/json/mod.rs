@@ -458,7 +458,8 @@ fn target_model(t: &crate::run::TargetReport, applied: bool, clusters: bool) -> 
         status: status(t, applied),
         error: t.error().map(|e| e.message.clone()),
         skipped: t.skipped().map(ToString::to_string),
-        deferred: t.deferred().map(String::from),
+        deferred: t.deferred().map(ToString::to_string),
+        deferred_kind: t.deferred().map(crate::run::Deferral::kind),
         // Read again after its migrations, it planned other index steps: those
         // (not run; the next run's), beside the plan shown above.
         replanned: t.replanned.as_ref().map(|now| model::Replanned {
