@@ -365,6 +365,13 @@ pub struct DriftCounts {
 #[derive(Serialize, JsonSchema)]
 pub struct StatusReport {
     pub databases: Vec<StatusDatabase>,
+    #[serde(flatten)]
+    pub tail: StatusTail,
+}
+
+/// `mig status`'s fields after `databases`.
+#[derive(Serialize, JsonSchema)]
+pub struct StatusTail {
     pub summary: StatusCounts,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discovery: Option<Discovery>,

@@ -17,7 +17,7 @@ use super::model;
 mod status;
 mod writer;
 
-pub use status::{drift, drift_counts, status_counts, status_database, status_tail};
+pub use status::{drift, status_database, status_tail};
 pub use writer::ReportWriter;
 
 /// A JSON document as printed: pretty, with a final newline.
@@ -266,13 +266,6 @@ pub fn with_cluster(target: Value, cluster: Option<&str>) -> Value {
 /// `clusters`: per cluster of a run over `[clusters]`, what it is and its
 /// counts (`counts`), in mig.toml's order, then the tenants the routing
 /// refused (`{"cluster": null, "refused": n}`) when there are any.
-pub fn clusters_json<T, C: serde::Serialize>(
-    by: &crate::run::ByCluster<T>,
-    counts: impl Fn(&T) -> C,
-) -> Value {
-    model::value(&clusters_model(by, counts))
-}
-
 fn clusters_model<T, C>(
     by: &crate::run::ByCluster<T>,
     counts: impl Fn(&T) -> C,

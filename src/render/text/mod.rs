@@ -13,7 +13,7 @@ mod status;
 use changes::plan_text;
 use changes::target_text;
 pub use changes::{one_line, step_line, target_plain};
-pub use status::{drift, drift_counts, drift_with, status_counts, status_database, status_summary};
+pub use status::{drift, drift_report, drift_with, status_closing, status_database};
 
 /// ANSI colours, or none.
 #[derive(Clone, Copy)]
