@@ -278,6 +278,27 @@ pub struct Summary {
     pub failed_steps: usize,
     pub migrations_pending: usize,
     pub migrations_applied: usize,
+    /// Databases with changes to apply (a plan) or changes applied (an apply).
+    pub changed: usize,
+    /// Of `unmanaged`, those no manifest protects: a database with one is
+    /// not in sync (what `drift` calls extra).
+    pub unmanaged_unprotected: usize,
+    pub migrations_to_revert: usize,
+    pub migrations_reverted: usize,
+    pub migrations_failed: usize,
+}
+
+impl Summary {
+    /// Migration runs with this status.
+    pub fn migration_runs(&self, status: MigrationStatus) -> usize {
+        match status {
+            MigrationStatus::Pending => self.migrations_pending,
+            MigrationStatus::Applied => self.migrations_applied,
+            MigrationStatus::ToRevert => self.migrations_to_revert,
+            MigrationStatus::Reverted => self.migrations_reverted,
+            MigrationStatus::Failed => self.migrations_failed,
+        }
+    }
 }
 
 #[derive(Serialize, JsonSchema)]

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use crate::model::IndexSpec;
 use crate::plan::drift::{Deviation, Drift, SAMPLES};
 use crate::plan::{Action, Change, Command, DatabasePlan, IfRefused};
-use crate::run::{Report, Tally};
+use crate::run::{MigrationStatus, Report, Tally};
 use crate::server::execute::{Applied, StepOutcome};
 use crate::server::inspect::ReadPath;
 use crate::targets::Rejected;
@@ -217,12 +217,17 @@ pub fn tail_in(
     by: Option<&crate::run::ByCluster<Tally>>,
     applied: bool,
 ) -> Map<String, Value> {
-    object(model::value(&tail_model(
-        rejected, discovery_, tally, by, applied,
-    )))
+    tail_fields(&tail_model(rejected, discovery_, tally, by, applied))
 }
 
-fn tail_model(
+/// The fields of a [`tail_model`], as written after `targets`.
+pub fn tail_fields(tail: &model::Tail) -> Map<String, Value> {
+    object(model::value(tail))
+}
+
+/// The model of what comes after `targets`: the JSON tail, and what the
+/// text and markdown summaries project.
+pub fn tail_model(
     rejected: &[crate::targets::Rejected],
     discovery_: Option<&crate::targets::Looked>,
     tally: &Tally,
@@ -383,8 +388,13 @@ fn summary(tally: &Tally) -> model::Summary {
         databases: tally.databases,
         failed: tally.failed,
         failed_steps: tally.failed_steps,
-        migrations_pending: tally.migration_runs(crate::run::MigrationStatus::Pending),
-        migrations_applied: tally.migration_runs(crate::run::MigrationStatus::Applied),
+        migrations_pending: tally.migration_runs(MigrationStatus::Pending),
+        migrations_applied: tally.migration_runs(MigrationStatus::Applied),
+        changed: tally.changed,
+        unmanaged_unprotected: tally.extra,
+        migrations_to_revert: tally.migration_runs(MigrationStatus::ToRevert),
+        migrations_reverted: tally.migration_runs(MigrationStatus::Reverted),
+        migrations_failed: tally.migration_runs(MigrationStatus::Failed),
     }
 }
 
