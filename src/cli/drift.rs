@@ -75,28 +75,21 @@ pub async fn run(
     let rejected = &head.rejected;
     let style = output::style(global);
     output::stdout(&match global.format {
-        OutputFormat::Json | OutputFormat::Jsonl => {
-            let mut value = render::json::drift(&drift, rejected, head.read_path, &head.warnings);
-            if let (Some(looked), Some(fields)) = (&head.discovery, value.as_object_mut()) {
-                fields.insert("discovery".into(), render::json::discovery(looked));
-            }
-            if let (Some(by), Some(fields)) = (&by_cluster, value.as_object_mut()) {
-                let clusters = render::json::clusters_json(by, render::json::drift_counts);
-                fields.insert("clusters".into(), clusters);
-            }
-            render::json::document(&value)
-        }
-        OutputFormat::Text => {
-            let clusters = by_cluster.as_ref().map_or(String::new(), |by| {
-                render::text::clusters_section(
-                    by,
-                    |c| (render::text::drift_counts(c), c[2] > 0),
-                    style,
-                )
-            });
-            render::text::discovery(head.discovery.as_ref(), style)
-                + &render::text::drift_with(&drift, rejected, &clusters, style)
-        }
+        OutputFormat::Json | OutputFormat::Jsonl => render::json::document(&render::json::drift(
+            &drift,
+            rejected,
+            head.read_path,
+            &head.warnings,
+            head.discovery.as_ref(),
+            by_cluster.as_ref(),
+        )),
+        OutputFormat::Text => render::text::drift_report(
+            &drift,
+            rejected,
+            head.discovery.as_ref(),
+            by_cluster.as_ref(),
+            style,
+        ),
         OutputFormat::Markdown => render::markdown::drift(&drift, rejected),
     });
     let clusters = by_cluster.map_or(Vec::new(), |by| by.failures(|c| c[2]));

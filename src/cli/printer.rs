@@ -116,31 +116,23 @@ impl Printer {
             output::stdout(&render::markdown::plan(&report));
             return;
         }
-        let applied = head.applied;
+        let tail = render::json::tail_model(
+            &head.rejected,
+            head.discovery.as_ref(),
+            &self.tally,
+            self.by_cluster.as_ref(),
+            head.applied,
+        );
         output::stdout(&match self.format {
             OutputFormat::Text | OutputFormat::Markdown => {
-                let clusters = self.by_cluster.as_ref().map_or(String::new(), |by| {
-                    render::text::clusters_section(
-                        by,
-                        |t| render::text::cluster_tally(t, applied),
-                        self.style,
-                    )
-                });
-                render::text::summary_after(
-                    &self.tally,
+                render::text::summary(
+                    &tail,
                     head.applied.then_some(self.results.as_slice()),
-                    &clusters,
                     self.style,
                 ) + &self.after_text
             }
             OutputFormat::Json | OutputFormat::Jsonl => {
-                let mut tail = render::json::tail_in(
-                    &head.rejected,
-                    head.discovery.as_ref(),
-                    &self.tally,
-                    self.by_cluster.as_ref(),
-                    applied,
-                );
+                let mut tail = render::json::tail_fields(&tail);
                 tail.append(&mut self.after_json);
                 self.json
                     .tail(tail, render::json::head(&head.warnings, head.read_path))

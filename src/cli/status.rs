@@ -81,14 +81,11 @@ pub async fn run(
             }
         }
         text += &match global.format.is_json() {
-            true => {
-                let value = render::json::status_database(&t, &migrations.list);
-                let value = match by_cluster.is_some() {
-                    true => render::json::with_cluster(value, t.cluster.as_deref()),
-                    false => value,
-                };
-                json.target(&value)
-            }
+            true => json.target(&render::json::status_database(
+                &t,
+                &migrations.list,
+                by_cluster.is_some(),
+            )),
             false => render::text::status_database(&t, &migrations.list, style),
         };
         fleet.progress.suspend(|| output::stdout(&text));
@@ -98,47 +95,24 @@ pub async fn run(
     fleet.progress.finish();
     let pause = fleet.pause(settings).await;
     let failed = render::DatabaseStatus::Failed as usize;
-    let closing = match (global.format.is_json(), &by_cluster) {
-        (true, by) => {
-            let mut tail = render::json::status_tail(&counts);
-            if let Some(looked) = &fleet.discovery {
-                tail.insert("discovery".into(), render::json::discovery(looked));
-            }
-            if let Some(p) = &pause {
-                tail.insert(
-                    "paused".into(),
-                    serde_json::json!({"by": p.by, "since": p.since.and_then(|s| s.try_to_rfc3339_string().ok())}),
-                );
-            }
-            if let Some(by) = by {
-                tail.insert(
-                    "clusters".into(),
-                    render::json::clusters_json(by, render::json::status_counts),
-                );
-            }
-            json.tail(tail, Default::default())
-        }
-        (false, Some(by)) => {
-            let section = render::text::clusters_section(
-                by,
-                |c| (render::text::status_counts(c), c[failed] > 0),
-                style,
-            );
-            section + &render::text::status_summary(&counts, style)
-        }
-        (false, None) => render::text::status_summary(&counts, style),
-    };
-    let skipped = match global.format.is_json() {
-        false => render::text::skipped_line(fleet.rejected.len(), style),
-        true => String::new(),
-    };
-    let paused = match (&pause, global.format.is_json()) {
-        (Some(p), false) => format!(
-            "Paused by {p}: running applies wait before their next step (mig resume goes on).\n"
+    output::stdout(&match global.format.is_json() {
+        true => json.tail(
+            render::json::status_tail(
+                &counts,
+                fleet.discovery.as_ref(),
+                pause.as_ref(),
+                by_cluster.as_ref(),
+            ),
+            Default::default(),
         ),
-        _ => String::new(),
-    };
-    output::stdout(&(closing + &skipped + &paused));
+        false => render::text::status_closing(
+            &counts,
+            by_cluster.as_ref(),
+            fleet.rejected.len(),
+            pause.as_ref(),
+            style,
+        ),
+    });
     let clusters = by_cluster
         .as_ref()
         .map_or(Vec::new(), |by| by.failures(|c| c[failed]));

@@ -164,34 +164,44 @@ pub fn plan(report: &Report) -> String {
         .iter()
         .filter(|t| t.has_work(report.applied) || t.failed())
         .collect();
-    let total = |a: Action| report.targets.iter().map(|t| count(t, a)).sum::<usize>();
+    // The counts are the report's summary, as JSON writes it.
+    let tail = super::json::tail_model(
+        &report.rejected,
+        report.discovery.as_ref(),
+        &report.tally(),
+        None,
+        report.applied,
+    );
+    let s = &tail.summary;
     let _ = write!(
         out,
         "**{}** database(s), **{}** with changes to apply: {} create, {} modify, {} replace, {} hide, {} drop",
-        thousands(report.targets.len()),
-        thousands(report.targets.iter().filter(|t| t.has_work(report.applied)).count()),
-        thousands(total(Action::Create)),
-        thousands(total(Action::Modify)),
-        thousands(total(Action::Replace)),
-        thousands(total(Action::Hide)),
-        thousands(total(Action::Drop)),
+        thousands(s.databases),
+        thousands(s.changed),
+        thousands(s.create),
+        thousands(s.modify),
+        thousands(s.replace),
+        thousands(s.hide),
+        thousands(s.drop),
     );
-    if total(Action::Manual) > 0 {
+    if s.manual > 0 {
         let _ = write!(
             out,
             "; **{}** collection change(s) mig will not make",
-            thousands(total(Action::Manual))
+            thousands(s.manual)
         );
     }
-    let left: usize = report.targets.iter().map(unmanaged).sum();
-    if left > 0 {
-        let _ = write!(out, "; {} unmanaged index(es) left alone", thousands(left));
+    if s.unmanaged > 0 {
+        let _ = write!(
+            out,
+            "; {} unmanaged index(es) left alone",
+            thousands(s.unmanaged)
+        );
     }
-    let failed = report.targets.iter().filter(|t| t.failed()).count();
-    if failed > 0 {
-        let _ = write!(out, "; **{}** failed", thousands(failed));
+    if s.failed > 0 {
+        let _ = write!(out, "; **{}** failed", thousands(s.failed));
     }
-    let impact = report.tally().impact;
+    let impact = &s.impact;
     if impact.builds > 0 && !report.applied {
         let words = super::impact_words(impact.documents, impact.bytes, impact.seconds);
         let _ = write!(out, "; {} build(s) {words}", thousands(impact.builds));
@@ -199,8 +209,8 @@ pub fn plan(report: &Report) -> String {
     out.push_str(".\n\n");
     if shown.is_empty() {
         out.push_str(&super::text::nothing_to_do(
-            report.tally().extra,
-            report.rejected.len(),
+            s.unmanaged_unprotected,
+            tail.rejected.len(),
         ));
         rejected_list(&mut out, &report.rejected);
         return out;

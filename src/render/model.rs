@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::plan::{Action, CommandName, IfRefused, Why};
-use crate::run::MigrationStatus;
+use crate::run::{DeferralKind, MigrationStatus};
 
 fn is_false(b: &bool) -> bool {
     !*b
@@ -93,6 +93,9 @@ pub struct Target {
     pub skipped: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deferred: Option<String>,
+    /// Beside `deferred`, its cause in one word.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deferred_kind: Option<DeferralKind>,
     /// Read again after its migrations, it planned other index steps: those
     /// (not run), beside the plan shown.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -276,6 +279,27 @@ pub struct Summary {
     pub failed_steps: usize,
     pub migrations_pending: usize,
     pub migrations_applied: usize,
+    /// Databases with changes to apply (a plan) or changes applied (an apply).
+    pub changed: usize,
+    /// Of `unmanaged`, those no manifest protects: a database with one is
+    /// not in sync (what `drift` calls extra).
+    pub unmanaged_unprotected: usize,
+    pub migrations_to_revert: usize,
+    pub migrations_reverted: usize,
+    pub migrations_failed: usize,
+}
+
+impl Summary {
+    /// Migration runs with this status.
+    pub fn migration_runs(&self, status: MigrationStatus) -> usize {
+        match status {
+            MigrationStatus::Pending => self.migrations_pending,
+            MigrationStatus::Applied => self.migrations_applied,
+            MigrationStatus::ToRevert => self.migrations_to_revert,
+            MigrationStatus::Reverted => self.migrations_reverted,
+            MigrationStatus::Failed => self.migrations_failed,
+        }
+    }
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -363,6 +387,13 @@ pub struct DriftCounts {
 #[derive(Serialize, JsonSchema)]
 pub struct StatusReport {
     pub databases: Vec<StatusDatabase>,
+    #[serde(flatten)]
+    pub tail: StatusTail,
+}
+
+/// `mig status`'s fields after `databases`.
+#[derive(Serialize, JsonSchema)]
+pub struct StatusTail {
     pub summary: StatusCounts,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discovery: Option<Discovery>,

@@ -19,8 +19,8 @@ use super::migrations::{migrations_apply, pending_ids};
 use super::plan::{finish_plan, vanished_check};
 use super::rollout::ClusterGate;
 use super::{
-    request, take_lock, Context, DatabaseOutcome, OnError, RunError, RunOptions, SkipReason,
-    TargetReport,
+    request, take_lock, Context, DatabaseOutcome, Deferral, OnError, RunError, RunOptions,
+    SkipReason, TargetReport,
 };
 
 pub(super) async fn apply_each(
@@ -119,9 +119,9 @@ async fn apply_unless_stopped(
 ) -> TargetReport {
     let report = if stop.load(Ordering::SeqCst) {
         TargetReport::skipping(target, SkipReason::EarlierFailed)
-    } else if let Some(why) = options.controls.with(&ctx.settings.rollout).not_now() {
+    } else if let Some(halt) = options.controls.with(&ctx.settings.rollout).not_now() {
         TargetReport {
-            outcome: DatabaseOutcome::Deferred(why),
+            outcome: DatabaseOutcome::Deferred(Deferral::NotStarted(halt)),
             ..TargetReport::new(target)
         }
     } else {
@@ -257,11 +257,7 @@ async fn apply_locked(
         let live = read(ctx, &request).await?;
         let (now, read) = finish_plan(ctx, &report.target, live, options, false).await?;
         if !now.same_steps(&plan) {
-            report.outcome = DatabaseOutcome::Deferred(
-                "stopped after its migrations: read again, it plans other index steps than \
-                 those shown (the new plan is below); the next run applies it"
-                    .into(),
-            );
+            report.outcome = DatabaseOutcome::Deferred(Deferral::Replanned);
             report.read = Some(read);
             report.replanned = Some(now);
             return stopped(report, shown, outcomes, StepOutcome::Deferred, Ok(()));
@@ -271,6 +267,7 @@ async fn apply_locked(
         plan = now;
     }
     let mut applied = Applied::default();
+    let mut deferral = None;
     if !plan.is_empty() {
         let db = ctx.client.database(&report.target.database);
         let gate = ClusterGate {
@@ -279,6 +276,7 @@ async fn apply_locked(
             public: ctx.settings.public_database.clone(),
             controls: options.controls.with(&ctx.settings.rollout),
             progress: ctx.progress,
+            deferred: Default::default(),
         };
         let executor = Executor {
             db: db.clone(),
@@ -294,6 +292,14 @@ async fn apply_locked(
             gate: Some(&gate),
         };
         applied = executor.apply(&plan).await;
+        // The executor stops at a step the gate defers (which says why), or
+        // at a build a second interrupt aborted: the only other way it defers.
+        deferral = applied.deferred.as_ref().map(|_| {
+            gate.deferred
+                .get()
+                .cloned()
+                .unwrap_or(Deferral::BuildAborted)
+        });
         for (step, outcome) in plan.steps.iter().zip(&applied.steps) {
             if let StepOutcome::Failed(e) = outcome {
                 // The report says it, once; this is for -v.
@@ -307,8 +313,8 @@ async fn apply_locked(
     // The migrations and the re-read lead the database's steps.
     plan.steps.splice(0..0, shown.steps[..lead].iter().cloned());
     applied.steps.splice(0..0, outcomes);
-    report.outcome = match &applied.deferred {
-        Some(why) => DatabaseOutcome::Deferred(why.clone()),
+    report.outcome = match deferral {
+        Some(why) => DatabaseOutcome::Deferred(why),
         None => DatabaseOutcome::Applied,
     };
     report.plan = Some(plan);
@@ -329,7 +335,7 @@ fn stopped(
     report.applied = Some(Applied {
         steps: outcomes,
         changes: vec![ChangeOutcome::NotRun; shown.changes.len()],
-        deferred: report.deferred().map(String::from),
+        deferred: report.deferred().map(ToString::to_string),
     });
     report.plan = Some(shown);
     result

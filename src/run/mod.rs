@@ -17,7 +17,10 @@ pub use apply::apply_saved;
 pub use error::RunError;
 pub use fleet::{canaries, ClusterInfo, Fleet, Member, Shared, Work};
 pub use migrations::{down, MigrationOutcome, Migrations};
-pub use outcome::{DatabaseError, DatabaseOutcome, ErrorKind, MigrationStatus, SkipReason};
+pub use outcome::{
+    DatabaseError, DatabaseOutcome, Deferral, DeferralKind, ErrorKind, Halt, MigrationStatus,
+    SkipReason,
+};
 pub use report::{pending_words, ByCluster, Report, Tally, TargetReport};
 
 use bson::Bson;

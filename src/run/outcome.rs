@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::config::rollout::Window;
 use crate::migrate::api::MigrationError;
 use crate::server::bookkeeping::lock::{Holder, LockError};
 use crate::server::errors::ReadError;
@@ -19,7 +20,7 @@ pub enum DatabaseOutcome {
     Applied,
     /// Not started, or stopped at a step where its collections are whole,
     /// by the rollout (interrupted, outside its window): the next run goes on.
-    Deferred(String),
+    Deferred(Deferral),
     /// Not worked on.
     Skipped(SkipReason),
     /// It could not be read (or vanished, or its lock not taken): nothing was changed.
@@ -97,6 +98,84 @@ impl fmt::Display for SkipReason {
                 f,
                 "planned on cluster {c}, where the routing no longer puts it (or the cluster is \
                  not part of this run); plan again"
+            ),
+        }
+    }
+}
+
+/// Why the rollout left a database for the next run, which carries on
+/// from the live state.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Deferral {
+    /// Not started at all.
+    NotStarted(Halt),
+    /// Stopped before a step where its collections are whole (mid-swap, the
+    /// swap finishes first).
+    BeforeStep(Halt),
+    /// A second interrupt aborted its index build in flight: the database is
+    /// as it was before that step.
+    BuildAborted,
+    /// Read again after its migrations, it planned other index steps than
+    /// those shown: none of them ran (the report carries the new plan).
+    Replanned,
+}
+
+/// What keeps a rollout from starting anything new.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Halt {
+    /// The first SIGINT or SIGTERM.
+    Interrupted,
+    /// The rollout's window is closed now.
+    OutsideWindow(Window),
+}
+
+/// A deferral's cause, in one machine-readable word (JSON `deferred_kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeferralKind {
+    /// Interrupted (SIGINT/SIGTERM): not started, or stopped before a step.
+    Interrupted,
+    /// Outside the rollout's window: not started, or stopped before a step.
+    OutsideWindow,
+    /// Its index build was aborted by a second interrupt.
+    BuildAborted,
+    /// Stopped after its migrations: read again, it plans other index steps.
+    Replanned,
+}
+
+impl Deferral {
+    pub fn kind(&self) -> DeferralKind {
+        match self {
+            Deferral::NotStarted(halt) | Deferral::BeforeStep(halt) => match halt {
+                Halt::Interrupted => DeferralKind::Interrupted,
+                Halt::OutsideWindow(_) => DeferralKind::OutsideWindow,
+            },
+            Deferral::BuildAborted => DeferralKind::BuildAborted,
+            Deferral::Replanned => DeferralKind::Replanned,
+        }
+    }
+}
+
+impl fmt::Display for Halt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Halt::Interrupted => f.write_str("the run was interrupted (SIGINT/SIGTERM)"),
+            Halt::OutsideWindow(w) => write!(f, "outside the window {w}"),
+        }
+    }
+}
+
+impl fmt::Display for Deferral {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Deferral::NotStarted(halt) => write!(f, "not started: {halt}"),
+            Deferral::BeforeStep(halt) => write!(f, "stopped before this step: {halt}"),
+            Deferral::BuildAborted => {
+                f.write_str("stopped: its index build was aborted (interrupted twice)")
+            }
+            Deferral::Replanned => f.write_str(
+                "stopped after its migrations: read again, it plans other index steps than \
+                 those shown (the new plan is below); the next run applies it",
             ),
         }
     }

@@ -7,7 +7,9 @@ use crate::server::execute::Applied;
 use crate::server::inspect::ReadPath;
 use crate::targets::{Rejected, Target};
 
-use super::{DatabaseError, DatabaseOutcome, MigrationOutcome, MigrationStatus, SkipReason};
+use super::{
+    DatabaseError, DatabaseOutcome, Deferral, MigrationOutcome, MigrationStatus, SkipReason,
+};
 
 /// What happened to one database.
 #[derive(Clone, Debug)]
@@ -83,7 +85,7 @@ impl TargetReport {
     }
 
     /// Deferred by the rollout, and why.
-    pub fn deferred(&self) -> Option<&str> {
+    pub fn deferred(&self) -> Option<&Deferral> {
         match &self.outcome {
             DatabaseOutcome::Deferred(why) => Some(why),
             _ => None,

@@ -7,7 +7,7 @@
 //! `deferred`: the next run carries on from the live state.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -16,6 +16,7 @@ use mongodb::Client;
 use crate::config::rollout::{Rollout, Window};
 use crate::plan::{Command, Step};
 use crate::progress::Progress;
+use crate::run::{Deferral, Halt};
 use crate::server::execute::{Admit, Gate};
 use crate::server::load;
 
@@ -86,15 +87,13 @@ impl Controls {
         }
     }
 
-    /// Why a database may not start now (stopping, outside the window).
-    pub fn not_now(&self) -> Option<String> {
+    /// Why nothing new may start now (stopping, outside the window).
+    pub fn not_now(&self) -> Option<Halt> {
         if self.stopping.load(Ordering::SeqCst) {
-            return Some("not started: the run was interrupted (SIGINT/SIGTERM)".into());
+            return Some(Halt::Interrupted);
         }
         match &self.window {
-            Some(w) if !w.contains(jiff::Timestamp::now()) => {
-                Some(format!("not started: outside the window {w}"))
-            }
+            Some(w) if !w.contains(jiff::Timestamp::now()) => Some(Halt::OutsideWindow(w.clone())),
             _ => None,
         }
     }
@@ -117,6 +116,9 @@ pub struct ClusterGate<'a> {
     /// The run's controls over the cluster's own `[rollout]`.
     pub controls: Controls,
     pub progress: Option<&'a Progress>,
+    /// Why it deferred the database, once it has (the executor keeps only
+    /// the words).
+    pub deferred: OnceLock<Deferral>,
 }
 
 impl ClusterGate<'_> {
@@ -211,10 +213,9 @@ impl Gate for ClusterGate<'_> {
                 // Where the collection is whole, a stop or a closed window
                 // leaves the database here; mid-swap, the swap finishes.
                 if safe {
-                    if let Some(why) = self.controls.not_now() {
-                        return Admit::Defer(
-                            why.replace("not started", "stopped before this step"),
-                        );
+                    if let Some(halt) = self.controls.not_now() {
+                        let why = self.deferred.get_or_init(|| Deferral::BeforeStep(halt));
+                        return Admit::Defer(why.to_string());
                     }
                 }
                 let holds = self.holds(step).await;

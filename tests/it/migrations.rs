@@ -714,6 +714,7 @@ async fn a_migration_that_changes_the_index_plan_stops_the_database_and_the_next
     assert_eq!(code, 3, "a deferred database: {applied:#}");
     let target = &applied["targets"][0];
     assert_eq!(target["status"], "deferred", "{applied:#}");
+    assert_eq!(target["deferred_kind"], "replanned", "{applied:#}");
     let replanned = commands(&target["replanned"]["steps"]);
     assert_eq!(
         replanned,

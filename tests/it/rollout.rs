@@ -227,6 +227,7 @@ async fn a_window_that_excludes_now_builds_nothing_and_exits_3() {
                 .contains("outside the window"),
             "{all}"
         );
+        assert_eq!(t["deferred_kind"], "outside_window", "{all}");
     }
     // The public database and both tenants.
     assert_eq!(doc["summary"]["deferred"], 3, "{all}");
@@ -468,6 +469,22 @@ async fn one_sigint_lets_the_build_in_flight_finish_and_defers_the_rest() {
         vec!["unchanged", "applied", "deferred", "deferred"],
         "{all}"
     );
+    let kinds: Vec<&serde_json::Value> = doc["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| &t["deferred_kind"])
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            &serde_json::Value::Null,
+            &serde_json::Value::Null,
+            &"interrupted".into(),
+            &"interrupted".into()
+        ],
+        "{all}"
+    );
     assert!(has_index(&client, "stop_0", "idx_group").await, "{all}");
     assert!(!has_index(&client, "stop_1", "idx_group").await, "{all}");
     no_trace(&client, &tenants, &all).await;
@@ -575,6 +592,15 @@ async fn two_sigints_abort_the_build_in_flight_and_leave_nothing_half_made() {
     failpoint(&client, "hangAfterStartingIndexBuild", false).await;
     assert_eq!(out.status.code(), Some(3), "{all}");
     assert_eq!(left, 0, "the build was aborted on the server: {all}");
+    // The database whose build was aborted, and the one never started.
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kind = |db: &str| {
+        let targets = doc["targets"].as_array().unwrap();
+        let t = targets.iter().find(|t| t["database"] == db).unwrap();
+        t["deferred_kind"].clone()
+    };
+    assert_eq!(kind("abort_0"), "build_aborted", "{all}");
+    assert_eq!(kind("abort_1"), "interrupted", "{all}");
     for t in &tenants {
         assert!(!has_index(&client, t, "idx_group").await, "{t}: {all}");
     }

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use crate::model::IndexSpec;
 use crate::plan::drift::{Deviation, Drift, SAMPLES};
 use crate::plan::{Action, Change, Command, DatabasePlan, IfRefused};
-use crate::run::{Report, Tally};
+use crate::run::{MigrationStatus, Report, Tally};
 use crate::server::execute::{Applied, StepOutcome};
 use crate::server::inspect::ReadPath;
 use crate::targets::Rejected;
@@ -17,7 +17,7 @@ use super::model;
 mod status;
 mod writer;
 
-pub use status::{drift, drift_counts, status_counts, status_database, status_tail};
+pub use status::{drift, status_database, status_tail};
 pub use writer::ReportWriter;
 
 /// A JSON document as printed: pretty, with a final newline.
@@ -215,12 +215,17 @@ pub fn tail_in(
     by: Option<&crate::run::ByCluster<Tally>>,
     applied: bool,
 ) -> Map<String, Value> {
-    object(model::value(&tail_model(
-        rejected, discovery_, tally, by, applied,
-    )))
+    tail_fields(&tail_model(rejected, discovery_, tally, by, applied))
 }
 
-fn tail_model(
+/// The fields of a [`tail_model`], as written after `targets`.
+pub fn tail_fields(tail: &model::Tail) -> Map<String, Value> {
+    object(model::value(tail))
+}
+
+/// The model of what comes after `targets`: the JSON tail, and what the
+/// text and markdown summaries project.
+pub fn tail_model(
     rejected: &[crate::targets::Rejected],
     discovery_: Option<&crate::targets::Looked>,
     tally: &Tally,
@@ -264,13 +269,6 @@ pub fn with_cluster(target: Value, cluster: Option<&str>) -> Value {
 /// `clusters`: per cluster of a run over `[clusters]`, what it is and its
 /// counts (`counts`), in mig.toml's order, then the tenants the routing
 /// refused (`{"cluster": null, "refused": n}`) when there are any.
-pub fn clusters_json<T, C: serde::Serialize>(
-    by: &crate::run::ByCluster<T>,
-    counts: impl Fn(&T) -> C,
-) -> Value {
-    model::value(&clusters_model(by, counts))
-}
-
 fn clusters_model<T, C>(
     by: &crate::run::ByCluster<T>,
     counts: impl Fn(&T) -> C,
@@ -388,8 +386,13 @@ fn summary(tally: &Tally) -> model::Summary {
         databases: tally.databases,
         failed: tally.failed,
         failed_steps: tally.failed_steps,
-        migrations_pending: tally.migration_runs(crate::run::MigrationStatus::Pending),
-        migrations_applied: tally.migration_runs(crate::run::MigrationStatus::Applied),
+        migrations_pending: tally.migration_runs(MigrationStatus::Pending),
+        migrations_applied: tally.migration_runs(MigrationStatus::Applied),
+        changed: tally.changed,
+        unmanaged_unprotected: tally.extra,
+        migrations_to_revert: tally.migration_runs(MigrationStatus::ToRevert),
+        migrations_reverted: tally.migration_runs(MigrationStatus::Reverted),
+        migrations_failed: tally.migration_runs(MigrationStatus::Failed),
     }
 }
 
@@ -456,7 +459,8 @@ fn target_model(t: &crate::run::TargetReport, applied: bool, clusters: bool) -> 
         status: status(t, applied),
         error: t.error().map(|e| e.message.clone()),
         skipped: t.skipped().map(ToString::to_string),
-        deferred: t.deferred().map(String::from),
+        deferred: t.deferred().map(ToString::to_string),
+        deferred_kind: t.deferred().map(crate::run::Deferral::kind),
         // Read again after its migrations, it planned other index steps: those
         // (not run; the next run's), beside the plan shown above.
         replanned: t.replanned.as_ref().map(|now| model::Replanned {

@@ -7,23 +7,26 @@ use super::*;
 
 /// `mig status --format json`: `{"databases": [...], "summary": {...}}`,
 /// written one database at a time. One database's object in `databases`:
+/// over `[clusters]` (`clusters`), with its `cluster`.
 pub fn status_database(
     t: &crate::run::TargetReport,
     all: &[crate::migrate::api::Migration],
+    clusters: bool,
 ) -> Value {
-    model::value(&status_model(t, all))
+    model::value(&status_model(t, all, clusters))
 }
 
 fn status_model(
     t: &crate::run::TargetReport,
     all: &[crate::migrate::api::Migration],
+    clusters: bool,
 ) -> model::StatusDatabase {
     let rows = super::super::status_rows(t, all);
     let state = super::super::status_of(t, &rows);
     model::StatusDatabase {
         database: t.target.database.clone(),
         scope: t.target.scope.to_string(),
-        cluster: None,
+        cluster: clusters.then(|| t.cluster.clone()),
         status: state.as_str().to_string(),
         error: t.error().map(ToString::to_string),
         index_changes: t.plan.as_ref().map_or(0, |p| p.changes.len()),
@@ -46,15 +49,28 @@ fn status_model(
     }
 }
 
-/// `mig status`'s fields after `databases`; `counts` by `DatabaseStatus`.
-pub fn status_tail(counts: &[usize; 3]) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("summary".into(), model::value(&status_counts(counts)));
-    m
+/// `mig status`'s fields after `databases`: the summary (`counts` by
+/// `DatabaseStatus`), how discovery went, the pause, and over `[clusters]`
+/// (`by`) each cluster's counts.
+pub fn status_tail(
+    counts: &[usize; 3],
+    discovery: Option<&crate::targets::Looked>,
+    pause: Option<&crate::server::load::Pause>,
+    by: Option<&crate::run::ByCluster<[usize; 3]>>,
+) -> Map<String, Value> {
+    object(model::value(&model::StatusTail {
+        summary: status_counts(counts),
+        discovery: discovery.map(discovery_model),
+        paused: pause.map(|p| model::Paused {
+            by: p.by.clone(),
+            since: p.since.and_then(|s| s.try_to_rfc3339_string().ok()),
+        }),
+        clusters: by.map(|by| clusters_model(by, status_counts)),
+    }))
 }
 
 /// A cluster's counts in `mig drift --format json`: in sync, drifted, failed.
-pub fn drift_counts(counts: &[usize; 3]) -> model::DriftCounts {
+fn drift_counts(counts: &[usize; 3]) -> model::DriftCounts {
     model::DriftCounts {
         databases: counts.iter().sum(),
         in_sync: counts[0],
@@ -64,7 +80,7 @@ pub fn drift_counts(counts: &[usize; 3]) -> model::DriftCounts {
 }
 
 /// A cluster's counts in `mig status --format json`; `counts` by `DatabaseStatus`.
-pub fn status_counts(counts: &[usize; 3]) -> model::StatusCounts {
+fn status_counts(counts: &[usize; 3]) -> model::StatusCounts {
     model::StatusCounts {
         databases: counts.iter().sum(),
         migrated: counts[0],
@@ -96,12 +112,15 @@ fn deviation(d: &Deviation) -> model::Deviation {
 }
 
 /// `mig drift --format json`: the groups, largest first, each with its
-/// count, its deviations and the first database names; the failures; a summary.
+/// count, its deviations and the first database names; the failures; a
+/// summary; how discovery went; over `[clusters]` (`by`), each cluster's counts.
 pub fn drift(
     drift: &Drift,
     rejected: &[Rejected],
     read_path: Option<ReadPath>,
     warnings: &[crate::diagnostics::Problem],
+    discovery: Option<&crate::targets::Looked>,
+    by: Option<&crate::run::ByCluster<[usize; 3]>>,
 ) -> Value {
     model::value(&model::DriftReport {
         groups: drift
@@ -132,7 +151,7 @@ pub fn drift(
         samples_kept: SAMPLES,
         read_path: read_path.map(read_path_name),
         warnings: warnings.iter().map(problem_model).collect(),
-        discovery: None,
-        clusters: None,
+        discovery: discovery.map(discovery_model),
+        clusters: by.map(|by| clusters_model(by, drift_counts)),
     })
 }

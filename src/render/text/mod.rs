@@ -2,9 +2,8 @@
 
 use std::fmt::Write;
 
-use super::discovery_line;
-use crate::plan::Action;
-use crate::run::{ByCluster, ClusterInfo, MigrationStatus, Report, Tally, TargetReport};
+use super::{discovery_line, model};
+use crate::run::{ByCluster, ClusterInfo, MigrationStatus, Report, TargetReport};
 
 mod changes;
 mod status;
@@ -13,7 +12,7 @@ mod status;
 use changes::plan_text;
 use changes::target_text;
 pub use changes::{one_line, step_line, target_plain};
-pub use status::{drift, drift_counts, drift_with, status_counts, status_database, status_summary};
+pub use status::{drift, drift_report, drift_with, status_closing, status_database};
 
 /// ANSI colours, or none.
 #[derive(Clone, Copy)]
@@ -68,13 +67,16 @@ pub fn report(report: &Report, style: Style) -> String {
         .iter()
         .map(|t| result_line(t, style))
         .collect();
-    let clusters = report.by_cluster().map_or(String::new(), |by| {
-        clusters_section(&by, |t| cluster_tally(t, report.applied), style)
-    });
-    out.push_str(&summary_after(
+    let tail = super::json::tail_model(
+        &report.rejected,
+        report.discovery.as_ref(),
         &report.tally(),
+        report.by_cluster().as_ref(),
+        report.applied,
+    );
+    out.push_str(&summary(
+        &tail,
         report.applied.then_some(results.as_slice()),
-        &clusters,
         style,
     ));
     out
@@ -145,20 +147,11 @@ pub fn result_line(t: &TargetReport, style: Style) -> String {
     format!("  {}: {line}\n", t.target.database)
 }
 
-/// The closing lines: after an apply the Result list (`results`), then the
-/// summary line, and "Nothing to do" when nothing is.
-pub fn summary(tally: &Tally, results: Option<&[String]>, style: Style) -> String {
-    summary_after(tally, results, "", style)
-}
-
-/// [`summary`] with `clusters` (the lines per cluster of a run over
-/// `[clusters]`) before the summary line, which is the total.
-pub fn summary_after(
-    tally: &Tally,
-    results: Option<&[String]>,
-    clusters: &str,
-    style: Style,
-) -> String {
+/// The closing lines, a projection of the report's tail (the model JSON
+/// writes after `targets`): after an apply the Result list (`results`),
+/// the line per cluster over `[clusters]`, then the summary line, which is
+/// the total, and "Nothing to do" when nothing is.
+pub fn summary(tail: &model::Tail, results: Option<&[String]>, style: Style) -> String {
     let mut out = String::new();
     if let Some(results) = results {
         let _ = writeln!(out, "\n{}", style.bold("Result:"));
@@ -166,75 +159,83 @@ pub fn summary_after(
             out.push_str(line);
         }
     }
-    out.push_str(clusters);
+    if let Some(clusters) = &tail.clusters {
+        out.push_str(&run_clusters(clusters, style));
+    }
+    let s = &tail.summary;
     let applied = results.is_some();
     let verb = if applied { "applied" } else { "to apply" };
     let _ = write!(
         out,
         "\n{} {} database(s), {} with changes {verb}: {} create, {} modify, {} replace, {} hide, {} drop",
         style.bold("Summary:"),
-        tally.databases,
-        tally.changed,
-        tally.action(Action::Create),
-        tally.action(Action::Modify),
-        tally.action(Action::Replace),
-        tally.action(Action::Hide),
-        tally.action(Action::Drop),
+        s.databases,
+        s.changed,
+        s.create,
+        s.modify,
+        s.replace,
+        s.hide,
+        s.drop,
     );
-    let impact = tally.impact;
+    let impact = &s.impact;
     if impact.builds > 0 && !applied {
         let words = super::impact_words(impact.documents, impact.bytes, impact.seconds);
         let _ = write!(out, "; {} build(s) {words}", impact.builds);
     }
-    let manual = tally.action(Action::Manual);
-    if manual > 0 && !applied {
+    if s.manual > 0 && !applied {
         let _ = write!(
             out,
             "; {}",
             style.red(&format!(
-                "{manual} collection change(s) mig will not make (see above)"
+                "{} collection change(s) mig will not make (see above)",
+                s.manual
             ))
         );
     }
     for status in MigrationStatus::ALL {
-        let n = tally.migration_runs(status);
+        let n = s.migration_runs(status);
         if n > 0 {
             let _ = write!(out, "; {n} migration run(s) {status}");
         }
     }
-    if tally.failed_steps > 0 {
+    if s.failed_steps > 0 {
         let _ = write!(
             out,
             "; {}",
-            style.red(&format!("{} change(s) failed", tally.failed_steps))
+            style.red(&format!("{} change(s) failed", s.failed_steps))
         );
     }
-    if tally.unmanaged > 0 {
-        let _ = write!(out, "; {} unmanaged index(es) left alone", tally.unmanaged);
+    if s.unmanaged > 0 {
+        let _ = write!(out, "; {} unmanaged index(es) left alone", s.unmanaged);
     }
-    if tally.failed > 0 {
+    if s.failed > 0 {
         let _ = write!(
             out,
             "; {}",
-            style.red(&format!("{} database(s) failed or skipped", tally.failed))
+            style.red(&format!("{} database(s) failed or skipped", s.failed))
         );
     }
-    if tally.deferred > 0 {
+    if s.deferred > 0 {
         let _ = write!(
             out,
             "; {}",
             style.yellow(&format!(
                 "{} database(s) deferred: the next run carries on",
-                tally.deferred
+                s.deferred
             ))
         );
     }
-    out.push_str(skipped(tally.rejected, style).trim_end());
+    let rejected = tail.rejected.len();
+    out.push_str(skipped(rejected, style).trim_end());
     out.push('\n');
     // A cluster that failed with no database to show is not "nothing to do".
-    let cluster_failed = clusters.contains(CLUSTER_FAILED);
-    if !applied && tally.changed == 0 && tally.failed == 0 && !cluster_failed {
-        out.push_str(&nothing_to_do(tally.extra, tally.rejected));
+    let cluster_failed = tail
+        .clusters
+        .iter()
+        .flatten()
+        .any(|c| matches!(c, model::Cluster::Cluster { error: Some(_), .. }));
+    if !applied && s.changed == 0 && s.failed == 0 && !cluster_failed {
+        out.push_str(&nothing_to_do(s.unmanaged_unprotected, rejected));
     }
     out
 }
@@ -287,44 +288,77 @@ pub fn clusters_section<T>(
     counts: impl Fn(&T) -> (String, bool),
     style: Style,
 ) -> String {
-    let mut out = format!("\n{}\n", style.bold("Clusters:"));
-    for (info, t) in &by.clusters {
+    let rows = by.clusters.iter().map(|(info, t)| {
         let (words, failed) = counts(t);
+        (info.name.as_str(), words, failed, info.error.as_deref())
+    });
+    cluster_lines(rows, by.refused.0, style)
+}
+
+/// The lines per cluster of a plan or an apply, from the report's `clusters`.
+fn run_clusters(clusters: &[model::Cluster<model::RunCounts>], style: Style) -> String {
+    let mut refused = 0;
+    let mut rows = Vec::new();
+    for c in clusters {
+        match c {
+            model::Cluster::Cluster {
+                cluster,
+                counts,
+                error,
+                ..
+            } => {
+                let (words, failed) = run_counts(counts);
+                rows.push((cluster.as_str(), words, failed, error.as_deref()));
+            }
+            model::Cluster::Refused { refused: n, .. } => refused = *n,
+        }
+    }
+    cluster_lines(rows.into_iter(), refused, style)
+}
+
+/// `  name: words[; cluster failed: why]` per cluster (red where it or a
+/// database of it failed), then the tenants the routing refused.
+fn cluster_lines<'a>(
+    rows: impl Iterator<Item = (&'a str, String, bool, Option<&'a str>)>,
+    refused: usize,
+    style: Style,
+) -> String {
+    let mut out = format!("\n{}\n", style.bold("Clusters:"));
+    for (name, words, failed, error) in rows {
         let mut line = words;
-        if let Some(why) = &info.error {
+        if let Some(why) = error {
             let _ = write!(line, "; {CLUSTER_FAILED}{why}");
         }
-        let line = if failed || info.error.is_some() {
+        let line = if failed || error.is_some() {
             style.red(&line)
         } else {
             line
         };
-        let _ = writeln!(out, "  {}: {line}", info.name);
+        let _ = writeln!(out, "  {name}: {line}");
     }
-    if by.refused.0 > 0 {
+    if refused > 0 {
         let _ = writeln!(
             out,
             "  {}",
             style.red(&format!(
-                "not routed: {} tenant(s) refused, touched on no cluster",
-                by.refused.0
+                "not routed: {refused} tenant(s) refused, touched on no cluster"
             ))
         );
     }
     out
 }
 
-/// A cluster's counts in a plan or an apply.
-pub fn cluster_tally(tally: &Tally, applied: bool) -> (String, bool) {
-    let verb = if applied { "applied" } else { "to apply" };
-    let mut words = format!(
-        "{} database(s), {} with changes {verb}",
-        tally.databases, tally.changed
-    );
-    if tally.failed > 0 {
-        let _ = write!(words, ", {} failed or skipped", tally.failed);
+/// A cluster's counts in a plan (`pending`) or an apply (`applied`).
+fn run_counts(c: &model::RunCounts) -> (String, bool) {
+    let (verb, changed) = match c.applied {
+        Some(n) => ("applied", n),
+        None => ("to apply", c.pending.unwrap_or(0)),
+    };
+    let mut words = format!("{} database(s), {changed} with changes {verb}", c.databases);
+    if c.failed > 0 {
+        let _ = write!(words, ", {} failed or skipped", c.failed);
     }
-    (words, tally.failed > 0)
+    (words, c.failed > 0)
 }
 
 #[cfg(test)]

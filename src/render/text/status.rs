@@ -2,11 +2,12 @@
 
 use std::fmt::Write;
 
-use super::super::{deviation, group_heading, thousands};
+use super::super::{deviation, group_heading, thousands, DatabaseStatus};
 use super::{rejected, skipped, Style};
 use crate::plan::drift::Drift;
-use crate::run::TargetReport;
-use crate::targets::Rejected;
+use crate::run::{ByCluster, TargetReport};
+use crate::server::load::Pause;
+use crate::targets::{Looked, Rejected};
 
 /// One database's lines in `mig status`.
 pub fn status_database(
@@ -117,6 +118,47 @@ pub fn status_summary(counts: &[usize; 3], style: Style) -> String {
         counts[1],
         counts[2]
     )
+}
+
+/// `mig status`'s closing lines: over `[clusters]` (`by`) one line per
+/// cluster, the summary (`counts` by [`super::DatabaseStatus`]), the tenant
+/// names discovery skipped (`rejected`), and the pause.
+pub fn status_closing(
+    counts: &[usize; 3],
+    by: Option<&ByCluster<[usize; 3]>>,
+    rejected: usize,
+    pause: Option<&Pause>,
+    style: Style,
+) -> String {
+    let failed = DatabaseStatus::Failed as usize;
+    let mut out = by.map_or(String::new(), |by| {
+        super::clusters_section(by, |c| (status_counts(c), c[failed] > 0), style)
+    });
+    out.push_str(&status_summary(counts, style));
+    out.push_str(&super::skipped_line(rejected, style));
+    if let Some(p) = pause {
+        let _ = writeln!(
+            out,
+            "Paused by {p}: running applies wait before their next step (mig resume goes on)."
+        );
+    }
+    out
+}
+
+/// `mig drift` as printed: how discovery went when it is news, then
+/// [`drift_with`] the lines per cluster over `[clusters]` (`by`: in sync,
+/// drifted, failed).
+pub fn drift_report(
+    drift: &Drift,
+    rejected: &[Rejected],
+    discovery: Option<&Looked>,
+    by: Option<&ByCluster<[usize; 3]>>,
+    style: Style,
+) -> String {
+    let clusters = by.map_or(String::new(), |by| {
+        super::clusters_section(by, |c| (drift_counts(c), c[2] > 0), style)
+    });
+    super::discovery(discovery, style) + &drift_with(drift, rejected, &clusters, style)
 }
 
 /// How many sample names a drift line shows; the JSON and markdown carry all kept.

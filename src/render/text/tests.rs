@@ -276,3 +276,28 @@ fn a_plan_header_and_its_progress_line_count_alike() {
     );
     assert_eq!(t.brief(false), words);
 }
+
+#[test]
+fn the_closing_lines_are_the_json_tail_in_words() {
+    let tally = crate::run::Tally {
+        databases: 3,
+        changed: 0,
+        unmanaged: 2,
+        extra: 1,
+        migrations: [0, 0, 0, 2, 1],
+        ..Default::default()
+    };
+    let tail = crate::render::json::tail_model(&[], None, &tally, None, false);
+    // Every number the text says is one the JSON carries.
+    assert_eq!(tail.summary.unmanaged_unprotected, 1);
+    assert_eq!(tail.summary.migrations_reverted, 2);
+    assert_eq!(tail.summary.migrations_failed, 1);
+    assert_eq!(
+        summary(&tail, None, Style { color: false }),
+        "
+Summary: 3 database(s), 0 with changes to apply: 0 create, 0 modify, 0 replace, 0 hide, 0 drop; \
+2 migration run(s) reverted; 1 migration run(s) failed; 2 unmanaged index(es) left alone
+Nothing to apply, but not in sync: 1 unmanaged index(es) the manifests don't declare (`--prune` retires them).
+"
+    );
+}
