@@ -584,3 +584,63 @@ fn what_is_done_where_the_server_refuses_a_step_is_decided_with_it() {
     assert_eq!(two[0].if_refused(), IfRefused::EachOnItsOwn);
     assert!(IfRefused::EachOnItsOwn.explain().is_some() && IfRefused::Fail.explain().is_none());
 }
+
+#[test]
+fn a_build_the_server_wont_hold_beside_a_swaps_old_form_waits_for_its_drop() {
+    // Pairs seed 23: live `a` {date: 1} and `b` text, declared `a` text and
+    // `b` {date: 1}. `a` is a gap (a text index has no twin), `b` a swap;
+    // built before `b`'s old text form goes, `a` is refused (code 85/67).
+    let text = |name: &str| IndexSpec {
+        name: name.into(),
+        keys: doc! {"_fts": "text", "_ftsx": 1},
+        ..Default::default()
+    };
+    let swap = Change::Replace {
+        collection: "c".into(),
+        from: text("b"),
+        to: spec("b", "date"),
+        differences: vec!["key"],
+        gap: false,
+        note: None,
+    };
+    let clashing = [
+        Change::Replace {
+            collection: "c".into(),
+            from: spec("a", "date"),
+            to: text("a"),
+            differences: vec!["key"],
+            gap: true,
+            note: None,
+        },
+        Change::Rename {
+            collection: "c".into(),
+            from: spec("a_old", "x"),
+            to: text("a"),
+            differences: vec!["name"],
+        },
+        Change::Create {
+            collection: "c".into(),
+            index: text("a"),
+            new_collection: false,
+        },
+    ];
+    for other in clashing {
+        let changes = vec![other, swap.clone()];
+        let steps = schedule(&changes);
+        let at = |why: Why, i: usize| {
+            steps
+                .iter()
+                .position(|s| s.why == why && s.serves.contains(&i))
+        };
+        let built = steps
+            .iter()
+            .position(|s| match &s.command {
+                Command::CreateIndexes { indexes, .. } => indexes.iter().any(|(i, _)| *i == 0),
+                _ => false,
+            })
+            .unwrap();
+        assert!(at(Why::SwapDrop, 1).unwrap() < built, "{steps:#?}");
+        assert_eq!(steps[built].why, Why::SwapBuild, "{steps:#?}");
+        check(&changes);
+    }
+}

@@ -398,9 +398,10 @@ fn schedule_collection(
             steps.push(step(drop_old(change), vec![i], Why::GapDrop));
         }
     }
-    // A new index the server won't hold beside the old form of a swap (the
-    // same index to it, code 85; or a second text index, code 67) waits for
-    // that form's drop: built in the swap's final build instead.
+    // A new index (or the new form of a gap or a rename) the server won't
+    // hold beside the old form of a swap (the same index to it, code 85; or
+    // a second text index, code 67) waits for that form's drop: built in the
+    // swap's final build instead.
     let after_swap = |index: &IndexSpec| {
         changes.iter().any(|(_, c)| {
             matches!(c, Change::Replace { gap: false, .. })
@@ -413,11 +414,12 @@ fn schedule_collection(
     let mut late = Vec::new();
     for &(i, change) in changes {
         match change {
-            Change::Create { index, .. } if after_swap(index) => late.push((i, index.clone())),
-            Change::Create { index, .. } => builds.push((i, index.clone())),
-            Change::Replace { gap: true, to, .. } | Change::Rename { to, .. } => {
-                builds.push((i, to.clone()))
-            }
+            Change::Create { index: to, .. }
+            | Change::Replace { gap: true, to, .. }
+            | Change::Rename { to, .. } => match after_swap(to) {
+                true => late.push((i, to.clone())),
+                false => builds.push((i, to.clone())),
+            },
             Change::Replace { .. } => builds.push((i, change.twin().expect("covered replace"))),
             _ => {}
         }
