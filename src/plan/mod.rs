@@ -18,11 +18,12 @@ pub mod drift;
 mod findings;
 mod indexes;
 pub mod saved;
+mod step;
 pub mod steps;
 
 pub use change::{Action, Change, ChangeKind, TEMP_FIELD, TEMP_SUFFIX};
 pub use findings::{human_bytes, limits, short_of_disk, Findings, Impact, Usage};
-pub use steps::{Command, CommandName, IfRefused, IndexMod, Step, Why};
+pub use step::{Command, CommandName, IfRefused, IndexMod, Step, Why};
 
 /// The names of steps and changes are their serde names, written the same in
 /// saved plans, the journal and JSON; messages print them the same way.

@@ -13,6 +13,7 @@ pub mod execute;
 pub mod inspect;
 pub mod load;
 pub mod observe;
+mod outcome;
 pub mod preflight;
 pub mod retry;
 
