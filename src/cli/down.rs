@@ -12,7 +12,7 @@ use crate::server::bookkeeping::lock::LockOptions;
 
 use super::failure::{Failure, Outcome, Success};
 use super::flags::TargetFlags;
-use super::fleet::{print_report, Fleet};
+use super::fleet::{self, print_report};
 use super::{output, Global, OutputFormat};
 
 /// `mig down`'s arguments.
@@ -56,7 +56,7 @@ pub async fn run(
             });
         }
     }
-    let fleet = Fleet::connect(global, settings, manifests).await?;
+    let session = fleet::connect(global, settings, manifests).await?;
     let lock = LockOptions {
         lease: Duration::from_secs(60),
         wait: args.lock_wait,
@@ -69,10 +69,10 @@ pub async fn run(
         to: to.map(String::from),
         lock: lock.cloned(),
     };
-    fleet
-        .each(manifests, migrations, work, &mut |r| reports.push(r))
+    session
+        .each(manifests, Some(migrations), work, &mut |r| reports.push(r))
         .await;
-    fleet.progress.finish();
+    let fleet = &session.fleet;
     let report = Report {
         targets: reports,
         applied: !args.dry_run,

@@ -15,7 +15,7 @@ use super::failure::{Failure, Outcome, Success};
 use super::flags::CompareFlags;
 use super::flags::RunArgs;
 use super::fleet::{run_fleet, Job};
-use super::printer::{Head, Listener};
+use crate::run::{Head, Listener};
 use super::{output, Global, OutputFormat};
 
 pub const EXAMPLES: &str = "Examples:

@@ -1,24 +1,22 @@
-//! Runs over the fleet that several commands share: the plan/apply run
-//! behind `plan`, `apply` and `sync-indexes`, and the connection and targets
-//! of `status` and `down`.
+//! The command line's side of a run over the fleet: `plan`, `apply` and
+//! `sync-indexes` arguments turned into `RunOptions` and handed to
+//! `run::Session::plan_or_apply`; the fleet opened for `status`, `drift` and
+//! `down`, its manifests checked under each server's release (warnings said
+//! here, on stderr).
 
-use std::io::IsTerminal;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::Settings;
 use crate::manifest::{self, Manifests, Release};
 use crate::plan::saved::SavedPlan;
 use crate::plan::PlanOptions;
-use crate::progress::Progress;
 use crate::run::rollout::Controls;
-use crate::run::{self, Migrations, Report, RunOptions, Work};
+use crate::run::{self, DevForms, Head, Listener, Migrations, Report, RunOptions, Session};
 use crate::server::bookkeeping::lock::LockOptions;
-use crate::server::{dev, inspect};
 
 use super::failure::Failure;
 use super::flags::{ApplyArgs, RunArgs};
-use super::printer::{Head, Listener, Printer};
+use super::printer::Printer;
 use super::Global;
 
 /// What a run does: plan with `args`; with `apply` (its arguments and the
@@ -67,7 +65,7 @@ pub async fn plan_or_apply(
 
 /// One run over the fleet, told to `listener` as it goes: a plan, or an apply
 /// of the live plan or of `saved` (a plan file, or the plan the user just
-/// confirmed). One server and `[clusters]` alike (`run::Fleet`).
+/// confirmed). Arguments → options → `run::Session::plan_or_apply`.
 pub async fn run_fleet(
     global: &Global,
     settings: &Settings,
@@ -77,71 +75,48 @@ pub async fn run_fleet(
     listener: &mut dyn Listener,
 ) -> Result<(), Failure> {
     let Job { args, apply, saved } = job;
-    let mut fleet = open(global, settings, manifests, saved.as_ref()).await?;
+    let mut session = connect_for(global, settings, manifests, saved.as_ref()).await?;
     // With a dev server, the declarations are compared in its form; nothing
     // is read or written in production if it is unusable or refuses one. (A
     // saved plan is applied as it is: nothing is compared.)
-    let normalized;
-    let manifests = match (&settings.dev_uri, &saved) {
-        (Some(dev_uri), None) => {
-            match dev_normalized(dev_uri, settings, &mut fleet, manifests).await? {
-                Some(m) => {
-                    normalized = m;
-                    &normalized
-                }
-                None => manifests,
-            }
-        }
-        _ => manifests,
+    let normalized = match (&settings.dev_uri, &saved) {
+        (Some(dev_uri), None) => match session.dev_forms(dev_uri, settings, manifests).await? {
+            DevForms::Normalized(m) => Some(m),
+            DevForms::Refused(problems) => return Err(Failure::Problems(problems)),
+            DevForms::NoServer => None,
+        },
+        _ => None,
     };
-    tracing::info!(
-        databases = fleet.len(),
-        clusters = fleet.members.len(),
-        apply = apply.is_some(),
-        "starting"
-    );
-    // `collMod` unique conversions where every server that answered has them.
-    let unique_conversion = fleet.servers().all(|(_, _, s)| s.unique_conversion());
-    // Each cluster plans with its own server's release (`run::Fleet`); the
-    // manifests were checked under each of them (`open`).
-    let release = fleet
-        .servers()
-        .next()
-        .map_or(settings.offline_release(), |(_, _, s)| {
-            Release::of_server(&s.version).release
-        });
-    let options = run_options(args, apply, unique_conversion, release);
-    fleet
-        .check_lag_readable(&options)
+    let job = run::Job {
+        manifests: normalized.as_ref().unwrap_or(manifests),
+        migrations,
+        saved,
+        options: run_options(args, apply),
+    };
+    session
+        .plan_or_apply(settings.offline_release(), job, listener)
         .await
-        .map_err(Failure::from)?;
-    let progress = Arc::new(Progress::new(
-        fleet.len(),
-        std::io::stderr().is_terminal(),
-        global.quiet,
-    ));
-    listener.start(Head {
-        rejected: fleet.rejected.clone(),
-        discovery: fleet.discovery.clone(),
-        applied: options.apply.is_some(),
-        read_path: fleet.read_path(),
-        warnings: manifests.warnings.clone(),
-        clusters: fleet.infos(),
-    });
-    let shared = run::Shared {
-        manifests: Arc::new(manifests.clone()),
-        progress: Some(progress.clone()),
-        migrations: migrations.cloned().map(Arc::new),
-    };
-    let work = match saved {
-        Some(saved) => Work::Saved(Arc::new(saved), options),
-        None => Work::Run(options),
-    };
-    // Each database is printed (then let go) as it is done, above the progress bar.
-    let each = &mut |report| progress.suspend(|| listener.target(report));
-    fleet.run_each(&shared, work, each).await;
-    progress.finish();
-    Ok(())
+        .map_err(Failure::from)
+}
+
+/// The run's fleet opened for a session (`connect_for`), for `status` and `down`.
+pub async fn connect(
+    global: &Global,
+    settings: &Settings,
+    manifests: &Manifests,
+) -> Result<Session, Failure> {
+    connect_for(global, settings, manifests, None).await
+}
+
+/// [`open`], with a progress display.
+async fn connect_for(
+    global: &Global,
+    settings: &Settings,
+    manifests: &Manifests,
+    saved: Option<&SavedPlan>,
+) -> Result<Session, Failure> {
+    let fleet = open(global, settings, manifests, saved).await?;
+    Ok(Session::new(fleet, global.quiet))
 }
 
 /// The run's fleet (`run::open`), its manifests checked under each server's
@@ -165,20 +140,16 @@ pub(super) async fn open(
 }
 
 /// How a run plans (and applies), from the command's arguments.
-fn run_options(
-    args: &RunArgs,
-    apply: Option<(&ApplyArgs, &str)>,
-    unique_conversion: bool,
-    release: Release,
-) -> RunOptions {
+/// The release and `collMod` unique conversions are the fleet's to say
+/// (`run::Session::plan_or_apply`).
+fn run_options(args: &RunArgs, apply: Option<(&ApplyArgs, &str)>) -> RunOptions {
     RunOptions {
         plan: PlanOptions {
             prune: args.prune,
             drop_now: args.drop_now,
             drop_after: args.drop_after,
             now: bson::DateTime::now(),
-            unique_conversion,
-            release,
+            ..Default::default()
         },
         apply: apply.map(|(a, name)| LockOptions {
             lease: a.lock_lease.max(Duration::from_secs(1)),
@@ -287,37 +258,6 @@ pub(super) fn live_rules(
     Ok(live.release)
 }
 
-/// With a dev server: the declarations in its form, checked against the
-/// first server that answered; a cluster of another release than that one
-/// fails (its databases say why). `None`: no server answered.
-async fn dev_normalized(
-    dev_uri: &str,
-    settings: &Settings,
-    fleet: &mut run::Fleet,
-    manifests: &Manifests,
-) -> Result<Option<Manifests>, Failure> {
-    let Some(first) = fleet.servers().next().map(|(_, _, s)| s.clone()) else {
-        return Ok(None);
-    };
-    match dev::for_run(dev_uri, settings, &first, manifests)
-        .await
-        .map_err(Failure::from)?
-    {
-        Ok(normalized) => {
-            for m in fleet.members.iter_mut() {
-                let mismatch = m
-                    .server()
-                    .and_then(|s| dev::check_versions(&first.version, &s.version).err());
-                if let Some(e) = mismatch {
-                    m.fail(e.to_string());
-                }
-            }
-            Ok(Some(normalized))
-        }
-        Err(problems) => Err(Failure::Problems(problems)),
-    }
-}
-
 /// `majority`, `votingMembers` and tags are strings; a number is a number.
 fn commit_quorum(value: &str) -> bson::Bson {
     value
@@ -343,71 +283,4 @@ pub fn print_report(global: &Global, report: &Report) -> Vec<String> {
     }
     printer.finish();
     printer.cluster_failures()
-}
-
-/// The fleet and a progress display, for `status` and `down`.
-pub struct Fleet {
-    pub fleet: run::Fleet,
-    pub progress: Arc<Progress>,
-}
-
-/// Its databases, clusters and how discovery went are the run's fleet's.
-impl std::ops::Deref for Fleet {
-    type Target = run::Fleet;
-    fn deref(&self) -> &run::Fleet {
-        &self.fleet
-    }
-}
-
-impl Fleet {
-    pub async fn connect(
-        global: &Global,
-        settings: &Settings,
-        manifests: &Manifests,
-    ) -> Result<Fleet, Failure> {
-        let fleet = open(global, settings, manifests, None).await?;
-        let progress = Progress::new(fleet.len(), std::io::stderr().is_terminal(), global.quiet);
-        Ok(Fleet {
-            fleet,
-            progress: Arc::new(progress),
-        })
-    }
-
-    /// The pause `mig pause` set on this server, if any (one server; with
-    /// `[clusters]`, `mig status --cluster NAME` asks one cluster).
-    pub async fn pause(&self, settings: &Settings) -> Option<crate::server::load::Pause> {
-        let public = settings.public_database.as_ref()?;
-        match self.fleet.servers().next() {
-            Some((None, client, _)) => crate::server::load::paused(&client.database(public)).await,
-            _ => None,
-        }
-    }
-
-    /// Runs `work` over every target, handing each report to `each` (over
-    /// clusters: grouped by cluster, each stamped with its own).
-    pub async fn each(
-        &self,
-        manifests: &Manifests,
-        migrations: &Migrations,
-        work: Work,
-        each: &mut (dyn FnMut(run::TargetReport) + Send),
-    ) {
-        let shared = run::Shared {
-            manifests: Arc::new(manifests.clone()),
-            progress: Some(self.progress.clone()),
-            migrations: Some(Arc::new(migrations.clone())),
-        };
-        self.fleet.run_each(&shared, work, each).await
-    }
-}
-
-/// A checked connection and what the server is.
-pub(super) async fn connect(
-    settings: &Settings,
-) -> Result<(mongodb::Client, inspect::ServerInfo), Failure> {
-    let client = crate::server::connect(settings)
-        .await
-        .map_err(Failure::from)?;
-    let server = inspect::server_info(&client).await.map_err(Failure::from)?;
-    Ok((client, server))
 }

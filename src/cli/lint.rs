@@ -79,20 +79,19 @@ async fn read_fleet(
     settings: &Settings,
     manifests: &Manifests,
 ) -> Result<(LiveReadings, Vec<Unread>), Failure> {
-    let client = crate::server::connect(settings)
+    let fleet = crate::run::open(settings, &global.selection(), None)
         .await
         .map_err(Failure::from)?;
-    let targets = crate::run::resolve_targets(&client, settings, &global.selection())
-        .await
-        .map_err(Failure::from)?
-        .targets;
+    let (client, _, targets) = fleet
+        .one_server()
+        .ok_or(Failure::from(super::NotOverClusters("mig lint --live")))?;
     let mut readings = LiveReadings {
         now: Some(bson::DateTime::now()),
         ..Default::default()
     };
     let mut unread = Vec::new();
-    let per_target: Vec<_> = stream::iter(&targets)
-        .map(|t| read_target(&client, settings, manifests, t))
+    let per_target: Vec<_> = stream::iter(targets)
+        .map(|t| read_target(client, settings, manifests, t))
         .buffered(settings.concurrency.max(1))
         .collect()
         .await;

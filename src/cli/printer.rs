@@ -4,35 +4,14 @@
 //! (`render::text::report`, `render::json::report`; a unit test checks the
 //! JSON byte for byte).
 
-use crate::diagnostics::Problem;
 use crate::plan::saved::SavedTarget;
 use crate::render;
 use crate::render::json::ReportWriter;
 use crate::render::text::Style;
-use crate::run::{ByCluster, ClusterInfo, Report, Tally, TargetReport};
-use crate::server::inspect::ReadPath;
-use crate::targets::{Looked, Rejected};
+use crate::run::{ByCluster, Head, Listener, Report, Tally, TargetReport};
 
 use super::output;
 use super::{Global, OutputFormat};
-
-/// What is known of a run before its first database.
-pub struct Head {
-    pub rejected: Vec<Rejected>,
-    /// How tenant discovery went, when the run looked for tenants.
-    pub discovery: Option<Looked>,
-    pub read_path: Option<ReadPath>,
-    pub warnings: Vec<Problem>,
-    pub applied: bool,
-    /// With `[clusters]`: each cluster of the run, in mig.toml's order.
-    pub clusters: Vec<ClusterInfo>,
-}
-
-/// Receives a run as it goes.
-pub trait Listener: Send {
-    fn start(&mut self, head: Head);
-    fn target(&mut self, report: TargetReport);
-}
 
 /// Prints as it goes and keeps only counts (and, for `plan --out`, each
 /// database's saved plan; after an apply, its one-line result).

@@ -117,11 +117,12 @@ pub async fn pull(
     options: &PullOptions,
 ) -> Result<Summary, Failure> {
     let threshold = Threshold::new(options.threshold).map_err(Failure::from)?;
-    let (client, server) = super::fleet::connect(settings).await?;
-    let targets = run::resolve_targets(&client, settings, &global.selection())
+    let fleet = run::open(settings, &global.selection(), None)
         .await
-        .map_err(Failure::from)?
-        .targets;
+        .map_err(Failure::from)?;
+    let (client, server, targets) = fleet
+        .one_server()
+        .ok_or(Failure::from(super::NotOverClusters("mig pull")))?;
     if targets.is_empty() && settings.public_database.is_none() {
         return Err(Failure::from(NothingToPull));
     }
@@ -129,7 +130,7 @@ pub async fn pull(
     // `mig`'s own collections are never declared.
     let skip = [MIG_COLLECTION.to_string(), settings.changelog.clone()];
     let reads = inspect::read_everything(
-        &client,
+        client,
         server.read_path,
         &databases,
         &skip,

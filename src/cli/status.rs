@@ -11,7 +11,7 @@ use crate::run::{self, ByCluster, Migrations, OnError, RunOptions};
 
 use super::failure::{Failure, Outcome, Success};
 use super::flags::ReadFlags;
-use super::fleet::Fleet;
+use super::fleet;
 use super::{output, Global};
 
 /// `mig status`'s arguments.
@@ -40,7 +40,8 @@ pub async fn run(
     migrations: &Migrations,
     args: &StatusArgs,
 ) -> Outcome {
-    let fleet = Fleet::connect(global, settings, manifests).await?;
+    let session = fleet::connect(global, settings, manifests).await?;
+    let fleet = &session.fleet;
     let options = RunOptions {
         plan: PlanOptions::default(),
         apply: None,
@@ -88,12 +89,11 @@ pub async fn run(
             )),
             false => render::text::status_database(&t, &migrations.list, style),
         };
-        fleet.progress.suspend(|| output::stdout(&text));
+        session.progress.suspend(|| output::stdout(&text));
     };
     let work = run::Work::Run(options);
-    fleet.each(manifests, migrations, work, &mut each).await;
-    fleet.progress.finish();
-    let pause = fleet.pause(settings).await;
+    session.each(manifests, Some(migrations), work, &mut each).await;
+    let pause = session.pause(settings).await;
     let failed = render::DatabaseStatus::Failed as usize;
     output::stdout(&match global.format.is_json() {
         true => json.tail(

@@ -15,7 +15,7 @@ use crate::server::inspect::{self, Request};
 use crate::server::preflight;
 use crate::targets::Target;
 
-use super::migrations::{migrations_apply, pending_ids};
+use super::migrations::{due, migrations_apply};
 use super::plan::{finish_plan, vanished_check};
 use super::rollout::ClusterGate;
 use super::{
@@ -211,7 +211,8 @@ async fn apply_locked(
         },
         None => request(ctx, &report.target),
     };
-    let pending = pending_ids(ctx, &report.target).await?;
+    let due = due(ctx, &report.target).await?;
+    let pending = due.as_ref().map(|d| d.ids()).unwrap_or_default();
     let live = read(ctx, &request).await?;
     let shown = match saved {
         Some(saved) => {
@@ -244,9 +245,9 @@ async fn apply_locked(
     let lead = steps::after_migrations(&shown.steps);
     let mut outcomes = Vec::new();
     let mut plan = shown.clone().index_steps_only();
-    if lead > 0 {
+    if let Some(due) = due.filter(|_| lead > 0) {
         // The migrations' own outcomes and changelog go in the report.
-        let ran = migrations_apply(ctx, report, lock).await;
+        let ran = migrations_apply(ctx, report, lock, due).await;
         outcomes = report.applied.take().map(|a| a.steps).unwrap_or_default();
         report.plan = None;
         if let Err(e) = ran {

@@ -146,30 +146,16 @@ impl Work {
 }
 
 impl Fleet {
-    /// One server as a fleet: one cluster without a name, its targets
-    /// resolved already (`super::resolve_targets`, or a saved plan's).
-    pub fn one(
-        settings: &Settings,
-        client: Client,
-        server: ServerInfo,
-        resolved: super::Resolved,
-    ) -> Fleet {
-        let member = Member {
-            name: String::new(),
-            settings: settings.clone(),
-            selected: true,
-            conn: Ok(Conn {
-                client,
-                server,
-                listed: Ok(Vec::new()),
-            }),
-        };
-        Fleet {
-            members: vec![member],
-            targets: vec![resolved.targets],
-            rejected: resolved.rejected,
-            discovery: resolved.discovery,
-            ..Default::default()
+    /// One server's client, what it is and its targets: for the commands
+    /// that read one server only (`pull`, `lint --live`; refused over
+    /// `[clusters]` before they get here). `None` over `[clusters]`.
+    pub fn one_server(&self) -> Option<(&Client, &ServerInfo, &[Target])> {
+        match (self.named, self.members.as_slice(), self.targets.as_slice()) {
+            (false, [member], [targets]) => {
+                let conn = member.conn.as_ref().ok()?;
+                Some((&conn.client, &conn.server, targets.as_slice()))
+            }
+            _ => None,
         }
     }
 

@@ -61,22 +61,25 @@ fn outcome(m: &Migration, status: MigrationStatus, error: Option<String>) -> Mig
     }
 }
 
-/// Reads a database's changelog and decides what it needs; files missing
-/// on disk become warnings.
+/// Reads a database's changelog and decides what it needs.
 async fn read_pending<'m>(
     ctx: &Context<'m>,
     migrations: &'m Migrations,
-    report: &mut TargetReport,
+    target: &Target,
 ) -> Result<(Changelog, Pending<'m>), MigrationError> {
-    let db = ctx.client.database(&report.target.database);
+    let db = ctx.client.database(&target.database);
     let log = Changelog::read(&db, &ctx.settings.changelog).await?;
-    let need = log.pending(&migrations.list, report.target.scope, &migrations.options());
+    let need = log.pending(&migrations.list, target.scope, &migrations.options());
+    Ok((log, need))
+}
+
+/// Migrations in the changelog whose files are missing on disk, as warnings.
+fn warn_missing(need: &Pending<'_>, report: &mut TargetReport) {
     report.warnings.extend(
         need.missing
             .iter()
             .map(|id| format!("migration {id} is in the changelog but its file is missing")),
     );
-    Ok((log, need))
 }
 
 /// What a database needs (plan, status).
@@ -87,7 +90,8 @@ pub(super) async fn migrations_pending(
     let Some(migrations) = ctx.migrations else {
         return Ok(());
     };
-    let (log, need) = read_pending(ctx, migrations, report).await?;
+    let (log, need) = read_pending(ctx, migrations, &report.target).await?;
+    warn_missing(&need, report);
     report.migrations = need
         .run
         .iter()
@@ -100,42 +104,47 @@ pub(super) async fn migrations_pending(
     }
 }
 
-/// The ids of the migrations a database has pending, in order (apply: its
-/// plan is made before they run). A changelog that blocks them is an error.
-pub(super) async fn pending_ids(
-    ctx: &Context<'_>,
-    target: &Target,
-) -> Result<Vec<String>, MigrationError> {
-    let Some(migrations) = ctx.migrations.filter(|m| m.any_for(target.scope)) else {
-        return Ok(Vec::new());
-    };
-    let db = ctx.client.database(&target.database);
-    let log = Changelog::read(&db, &ctx.settings.changelog).await?;
-    let need = log.pending(&migrations.list, target.scope, &migrations.options());
-    match need.blocked {
-        Some(why) => Err(why),
-        None => Ok(need.run.iter().map(|m| m.id.clone()).collect()),
+/// A locked database's pending migrations, its changelog read once: their
+/// ids go in its plan (made before they run), then they run.
+pub(super) struct Due<'m> {
+    log: Changelog,
+    need: Pending<'m>,
+}
+
+impl Due<'_> {
+    /// The ids, in order.
+    pub(super) fn ids(&self) -> Vec<String> {
+        self.need.run.iter().map(|m| m.id.clone()).collect()
     }
+}
+
+/// What a database has pending (`None`: no migration is for its scope). A
+/// changelog that blocks them is an error.
+pub(super) async fn due<'m>(
+    ctx: &Context<'m>,
+    target: &Target,
+) -> Result<Option<Due<'m>>, MigrationError> {
+    let Some(migrations) = ctx.migrations.filter(|m| m.any_for(target.scope)) else {
+        return Ok(None);
+    };
+    let (log, need) = read_pending(ctx, migrations, target).await?;
+    if let Some(why) = need.blocked {
+        return Err(why);
+    }
+    Ok(Some(Due { log, need }))
 }
 
 /// Runs the pending migrations of a locked database, as the first steps of
 /// its plan, by the executor; `Err` stops its run. The steps and what they
 /// did are left in `report.plan` and `report.applied`.
-pub(super) async fn migrations_apply(
-    ctx: &Context<'_>,
+pub(super) async fn migrations_apply<'m>(
+    ctx: &Context<'m>,
     report: &mut TargetReport,
     lock: &Lock,
+    due: Due<'m>,
 ) -> Result<(), MigrationError> {
-    let Some(migrations) = ctx.migrations else {
-        return Ok(());
-    };
-    if !migrations.any_for(report.target.scope) {
-        return Ok(());
-    }
-    let (log, need) = read_pending(ctx, migrations, report).await?;
-    if let Some(why) = need.blocked {
-        return Err(why);
-    }
+    let Due { log, need } = due;
+    warn_missing(&need, report);
     let db = ctx.client.database(&report.target.database);
     let note = |line: &str| {
         if let Some(p) = ctx.progress {

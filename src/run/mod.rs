@@ -4,38 +4,38 @@
 //! stop, the others go on. Planning is in [`plan`], applying in [`apply`].
 
 mod apply;
-mod clusters;
 mod error;
 mod fleet;
 mod migrations;
+mod open;
 mod outcome;
 mod plan;
 mod report;
 pub mod rollout;
+mod session;
 
 pub use apply::apply_saved;
 pub use error::RunError;
 pub use fleet::{canaries, ClusterInfo, Fleet, Member, Shared, Work};
 pub use migrations::{down, MigrationOutcome, Migrations};
+pub use open::open;
 pub use outcome::{
     DatabaseError, DatabaseOutcome, Deferral, DeferralKind, ErrorKind, Halt, MigrationStatus,
     SkipReason,
 };
 pub use report::{pending_words, ByCluster, Report, Tally, TargetReport};
+pub use session::{DevForms, Head, Job, Listener, Session};
 
 use bson::Bson;
 use mongodb::Client;
 
 use crate::config::Settings;
 use crate::manifest::Manifests;
-use crate::model::Scope;
-use crate::plan::saved::SavedPlan;
 use crate::plan::PlanOptions;
 use crate::progress::Progress;
 use crate::server::bookkeeping::lock::{Lock, LockError, LockOptions};
-use crate::server::errors;
 use crate::server::inspect::{Request, ServerInfo};
-use crate::targets::{self, Looked, Rejected, Selection, Target};
+use crate::targets::Target;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum OnError {
@@ -81,121 +81,6 @@ pub struct Context<'a> {
     pub progress: Option<&'a Progress>,
     /// Data migrations to run before the index sync (`apply`), if any.
     pub migrations: Option<&'a Migrations>,
-}
-
-/// A run's databases, the tenant names discovery left out, and how
-/// discovery went (`None`: the run wants no tenants).
-#[derive(Debug, Default)]
-pub struct Resolved {
-    pub targets: Vec<Target>,
-    pub rejected: Vec<Rejected>,
-    pub discovery: Option<Looked>,
-}
-
-/// Opens the run's fleet: with `[clusters]`, every cluster it needs
-/// connected and listed and the tenants routed (a cluster that can't be used
-/// fails its own databases later, not this); otherwise the one server,
-/// connected (failing here when it can't be) and its targets resolved. A
-/// saved plan's databases are its own on one server.
-pub async fn open(
-    settings: &Settings,
-    selection: &Selection,
-    saved: Option<&SavedPlan>,
-) -> Result<Fleet, RunError> {
-    if settings.has_clusters() {
-        let members = clusters::connect(settings, selection).await;
-        let mut fleet = clusters::resolve(settings, members, selection).await?;
-        // A saved plan's databases are its own, as on one server: how
-        // discovery went (read only to route them) is not its report's.
-        if saved.is_some() {
-            fleet.discovery = None;
-        }
-        return Ok(fleet);
-    }
-    let client = crate::server::connect(settings).await?;
-    let server = crate::server::inspect::server_info(&client).await?;
-    let resolved = match saved {
-        Some(saved) => Resolved {
-            targets: saved
-                .targets
-                .iter()
-                .map(|t| Target {
-                    database: t.database.clone(),
-                    scope: t.scope,
-                })
-                .collect(),
-            ..Default::default()
-        },
-        None => resolve_targets(&client, settings, selection).await?,
-    };
-    Ok(Fleet::one(settings, client, server, resolved))
-}
-
-/// The databases to work on, in order: the public one, then the tenants by
-/// name (whatever the discovery's own order: the catalog is read sorted by
-/// database, and a report follows the same order on every run).
-pub async fn resolve_targets(
-    client: &Client,
-    settings: &Settings,
-    selection: &Selection,
-) -> Result<Resolved, RunError> {
-    check_selection(settings, selection)?;
-    let mut out = Vec::new();
-    if selection.wants_public() {
-        if let Some(db) = &settings.public_database {
-            out.push(Target {
-                database: db.clone(),
-                scope: Scope::Public,
-            });
-        }
-    }
-    let (mut rejected, mut discovery) = (Vec::new(), None);
-    if selection.wants_tenants() {
-        let found = targets::discover(client, settings)
-            .await
-            .map_err(|e| RunError::Discovery(errors::explain(&e)))?;
-        let tenants = found.tenants;
-        rejected = found.rejected;
-        discovery = Some(found.looked);
-        targets::Unmatched::check(
-            "--tenant",
-            "not among the tenant databases discovery found; nothing was done",
-            &selection.tenants,
-            tenants.iter().map(String::as_str),
-        )?;
-        let mut tenants = tenants;
-        tenants.sort();
-        out.extend(
-            tenants
-                .into_iter()
-                .filter(|t| selection.tenants.is_empty() || selection.tenants.contains(t))
-                .map(|database| Target {
-                    database,
-                    scope: Scope::Tenant,
-                }),
-        );
-    }
-    Ok(Resolved {
-        targets: out,
-        rejected,
-        discovery,
-    })
-}
-
-/// What a selection asks that the configuration can't give: only the public
-/// database, with none configured; only tenants, or some by name, with no
-/// discovery. One server and `[clusters]` alike.
-fn check_selection(settings: &Settings, selection: &Selection) -> Result<(), RunError> {
-    if selection.public_only && settings.public_database.is_none() {
-        return Err(RunError::NoPublicDatabase);
-    }
-    if selection.wants_tenants()
-        && !targets::has_tenants(settings)
-        && (selection.tenants_only || !selection.tenants.is_empty())
-    {
-        return Err(RunError::NoDiscovery);
-    }
-    Ok(())
 }
 
 fn request(ctx: &Context, target: &Target) -> Request {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::Scope;
 use crate::server::inspect::{is_mongos, ReadPath};
 
 #[test]

@@ -183,40 +183,34 @@ pub fn check_found(
     })
 }
 
-/// Finds the tenant databases the settings describe.
-pub async fn discover(client: &Client, settings: &Settings) -> mongodb::error::Result<Discovered> {
-    let public = settings.public_database.as_deref();
+/// Discovery by the registry (`Discovery::Registry`), read on `client`:
+/// its entries for the tenants found (the others rejected, saying why), and
+/// how it went, the entries read counted. Shared by every run, one server
+/// or `[clusters]` (where the entries also say each tenant's cluster).
+pub async fn registry(
+    client: &Client,
+    settings: &Settings,
+) -> mongodb::error::Result<(Vec<routing::Entry>, Discovered)> {
+    let (entries, why) = read_registry(client, settings).await?;
     let mut looked = Looked::start(settings);
-    let mut rejected = Vec::new();
-    let candidates = match &settings.discovery {
-        Discovery::None => Vec::new(),
-        Discovery::List(names) => {
-            looked.read = names.len();
-            names.clone()
-        }
-        Discovery::Prefix(_) | Discovery::Regex(_) => {
-            let listed = client.list_database_names().await?;
-            looked.read = listed.len();
-            let found = matching(&settings.discovery, listed);
-            looked.matched = Some(found.len());
-            found
-        }
-        Discovery::Registry { collection, .. } => {
-            let (entries, why) = read_registry(client, settings).await?;
-            if let Some(public) = public {
-                let all = client
-                    .database(public)
-                    .collection::<Document>(collection)
-                    .count_documents(doc! {})
-                    .await?;
-                looked.read = usize::try_from(all).unwrap_or(usize::MAX);
-            }
-            looked.matched = Some(entries.len() + why.len());
-            rejected = why;
-            entries.into_iter().map(|e| e.database).collect()
-        }
-    };
-    Ok(Discovered::from(settings, looked, candidates, rejected))
+    if let (Discovery::Registry { collection, .. }, Some(public)) =
+        (&settings.discovery, &settings.public_database)
+    {
+        let all = client
+            .database(public)
+            .collection::<Document>(collection)
+            .count_documents(doc! {})
+            .await?;
+        looked.read = usize::try_from(all).unwrap_or(usize::MAX);
+    }
+    looked.matched = Some(entries.len() + why.len());
+    let names = entries.iter().map(|e| e.database.clone()).collect();
+    let found = Discovered::from(settings, looked, names, why);
+    let entries = entries
+        .into_iter()
+        .filter(|e| found.tenants.contains(&e.database))
+        .collect();
+    Ok((entries, found))
 }
 
 impl Discovered {
@@ -308,7 +302,7 @@ pub fn matching(discovery: &Discovery, mut listed: Vec<String>) -> Vec<String> {
 /// Reads the registry (`Discovery::Registry`) in the public database: each
 /// entry's tenant database and, with a `cluster_field`, its cluster. An
 /// entry without a database name is rejected, saying why.
-pub async fn read_registry(
+async fn read_registry(
     client: &Client,
     settings: &Settings,
 ) -> mongodb::error::Result<(Vec<routing::Entry>, Vec<Rejected>)> {

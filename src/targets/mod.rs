@@ -11,7 +11,7 @@ mod discovery;
 pub mod routing;
 
 pub use discovery::{
-    check_found, discover, get_path, matching, read_registry, Discovered, Looked, NoTenants,
+    check_found, get_path, matching, registry, Discovered, Looked, NoTenants,
 };
 
 /// Never targets, whatever a registry says.

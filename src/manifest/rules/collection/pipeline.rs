@@ -190,6 +190,16 @@ fn stages_rules(stages: &[Bson], at: &str, within: Option<&str>, out: &mut Vec<F
                 format!("{name} is only valid as the first stage in a pipeline"),
             ));
         }
+        // `db/pipeline/pipeline.cpp`, `validateCommon` (code 40603): a stage
+        // that must come first once the pipeline is optimized. A view's own
+        // pipeline and a `$lookup`'s are not optimized when the view is
+        // created, a `$unionWith`'s is (checked against mongod 6.0.5).
+        if i > 0 && name == "$geoNear" && within == Some("$unionWith") {
+            out.push(Finding::error(
+                &path,
+                "$geoNear is only valid as the first stage in an optimized pipeline",
+            ));
+        }
         match within {
             // `db/pipeline/document_source_facet.cpp` (code 40600).
             Some("$facet") if NOT_IN_FACET.contains(&name.as_str()) => out.push(Finding::error(

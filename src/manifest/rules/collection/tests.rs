@@ -605,6 +605,26 @@ fn some_stages_only_start_a_pipeline_and_some_are_not_in_a_facet() {
 }
 
 #[test]
+fn geo_near_comes_first_in_a_union_with_s_pipeline_which_is_optimized() {
+    let geo = doc! {"$geoNear": {"near": [0, 0], "distanceField": "d"}};
+    let sort = doc! {"$sort": {"a": 1}};
+    let union = |inner: Vec<bson::Document>| doc! {"$unionWith": {"coll": "o", "pipeline": inner}};
+    assert_eq!(
+        pipeline_problems(vec![union(vec![sort.clone(), geo.clone()])]),
+        ["pipeline[0].$unionWith.pipeline[1].$geoNear: $geoNear is only valid as the first stage in an optimized pipeline"]
+    );
+    // Under a $lookup, or in $facet's own pipelines, the $unionWith's still is.
+    let lookup = doc! {"$lookup": {"from": "o", "pipeline": [union(vec![sort.clone(), geo.clone()])], "as": "x"}};
+    assert_eq!(pipeline_problems(vec![lookup]).len(), 1);
+    // First in it; or after another stage in the view's own pipeline or a
+    // $lookup's, which mongod does not optimize when the view is created.
+    assert!(pipeline_problems(vec![union(vec![geo.clone(), sort.clone()])]).is_empty());
+    assert!(pipeline_problems(vec![sort.clone(), geo.clone()]).is_empty());
+    let lookup = doc! {"$lookup": {"from": "o", "pipeline": [sort, geo], "as": "x"}};
+    assert!(pipeline_problems(vec![lookup]).is_empty());
+}
+
+#[test]
 fn a_projection_includes_or_excludes_but_not_both() {
     let project = |p: bson::Document| pipeline_problems(vec![doc! {"$project": p}]);
     assert_eq!(

@@ -1,20 +1,86 @@
-//! How a run over `[clusters]` finds its databases: every cluster
-//! connected and its databases listed, concurrently; the tenants routed to
-//! their cluster (`targets::routing`, checked before anything is written).
+//! Opening a run's fleet, the same way for one server and for `[clusters]`
+//! (one server is a fleet of one cluster without a name): every cluster the
+//! run needs connected and its databases listed, concurrently; the tenants
+//! found (the registry, or each cluster's own discovery) and routed to their
+//! cluster (`targets::routing`, decided before anything is written).
+//!
+//! Where they differ, it is said here: one server that can't be used fails
+//! the run at once, while a cluster that can't be used fails its own
+//! databases later, not the run; a saved plan on one server names its
+//! databases itself, while over clusters they are routed again.
 
 use super::fleet::{Conn, Fleet, Member, Unusable};
 use super::{RunError, TargetReport};
 use crate::config::{Discovery, Settings};
 use crate::model::Scope;
+use crate::plan::saved::SavedPlan;
 use crate::server::{self, errors, inspect};
 use crate::targets::routing::{self, Claims, Misrouted};
 use crate::targets::{self, Discovered, Looked, Rejected, Selection, Target, Unmatched};
-use bson::{doc, Document};
+
+/// Opens the run's fleet: connected, listed, its targets found and routed.
+pub async fn open(
+    settings: &Settings,
+    selection: &Selection,
+    saved: Option<&SavedPlan>,
+) -> Result<Fleet, RunError> {
+    check_selection(settings, selection)?;
+    let named = settings.has_clusters();
+    let members = match named {
+        true => connect(settings, selection).await,
+        false => vec![one(settings).await?],
+    };
+    if let (false, Some(saved)) = (named, saved) {
+        // One server: a saved plan's databases are its own.
+        let targets = saved.targets.iter().map(|t| Target {
+            database: t.database.clone(),
+            scope: t.scope,
+        });
+        return Ok(Fleet {
+            members,
+            targets: vec![targets.collect()],
+            ..Default::default()
+        });
+    }
+    let mut fleet = resolve(settings, members, selection, named).await?;
+    // A saved plan's databases are its own: how discovery went (read only
+    // to route them) is not its report's.
+    if saved.is_some() {
+        fleet.discovery = None;
+    }
+    Ok(fleet)
+}
+
+/// What a selection asks that the configuration can't give: only the public
+/// database, with none configured; only tenants, or some by name, with no
+/// discovery.
+fn check_selection(settings: &Settings, selection: &Selection) -> Result<(), RunError> {
+    if selection.public_only && settings.public_database.is_none() {
+        return Err(RunError::NoPublicDatabase);
+    }
+    if selection.wants_tenants()
+        && !targets::has_tenants(settings)
+        && (selection.tenants_only || !selection.tenants.is_empty())
+    {
+        return Err(RunError::NoDiscovery);
+    }
+    Ok(())
+}
+
+/// One server, as the fleet's only member (no name): it must answer.
+async fn one(settings: &Settings) -> Result<Member, RunError> {
+    Ok(Member {
+        name: String::new(),
+        settings: settings.clone(),
+        selected: true,
+        conn: Ok(contact(settings).await?),
+    })
+}
 
 /// Connects to every cluster the run needs, at once: the selected ones,
 /// and the public one when the registry is read there. Never fails: a
 /// cluster that can't be used carries why.
-pub(super) async fn connect(settings: &Settings, selection: &Selection) -> Vec<Member> {
+async fn connect(settings: &Settings, selection: &Selection) -> Vec<Member> {
     let registry = matches!(settings.discovery, Discovery::Registry { .. });
     let needed = settings.clusters.iter().filter_map(|c| {
         let selected = selection.wants_cluster(&c.name);
@@ -41,6 +107,7 @@ pub(super) async fn connect(settings: &Settings, selection: &Selection) -> Vec<M
     futures::future::join_all(members).await
 }
 
+/// A server connected, what it is, and its databases.
 async fn contact(settings: &Settings) -> Result<Conn, errors::ReadError> {
     let client = server::connect(settings).await?;
     let server = inspect::server_info(&client).await?;
@@ -58,20 +125,22 @@ async fn contact(settings: &Settings) -> Result<Conn, errors::ReadError> {
     })
 }
 
-/// Routes the targets to the clusters: the public database to its cluster,
-/// each tenant to the cluster its registry entry (or its cluster's
-/// discovery) names, when that agrees with where the databases are.
-pub(super) async fn resolve(
+/// Routes the targets to the members: the public database to its cluster
+/// (one server: the server), each tenant to the cluster its registry entry
+/// (or its cluster's discovery) names, when that agrees with where the
+/// databases are. The public database first, then the tenants by name.
+async fn resolve(
     settings: &Settings,
     mut members: Vec<Member>,
     selection: &Selection,
+    named: bool,
 ) -> Result<Fleet, RunError> {
-    super::check_selection(settings, selection)?;
     let mut targets: Vec<Vec<Target>> = vec![Vec::new(); members.len()];
-    let position = |name: &str| members.iter().position(|m| m.name == name);
     if selection.wants_public() {
-        if let (Some(db), Some(cluster)) = (&settings.public_database, &settings.public_cluster) {
-            if let Some(i) = position(cluster).filter(|&i| members[i].selected) {
+        let cluster = settings.public_cluster.as_deref().unwrap_or_default();
+        let at = members.iter().position(|m| m.name == cluster);
+        if let (Some(db), Some(i)) = (&settings.public_database, at) {
+            if members[i].selected {
                 targets[i].push(Target {
                     database: db.clone(),
                     scope: Scope::Public,
@@ -80,14 +149,17 @@ pub(super) async fn resolve(
         }
     }
     let mut fleet = Fleet {
-        named: true,
+        named,
         ..Default::default()
     };
     if selection.wants_tenants() {
-        let (claims, rejected, looked) = claims(settings, &mut members).await?;
+        let (claims, rejected, looked) = claims(settings, &mut members, named).await?;
         fleet.rejected = rejected;
         fleet.discovery = looked;
-        let names: Vec<String> = settings.clusters.iter().map(|c| c.name.clone()).collect();
+        let names: Vec<String> = match named {
+            true => settings.clusters.iter().map(|c| c.name.clone()).collect(),
+            false => vec![String::new()],
+        };
         let present: Vec<(String, Vec<String>)> = members
             .iter()
             .filter_map(|m| {
@@ -161,12 +233,13 @@ fn concerns(why: &Misrouted, selected: &dyn Fn(&str) -> bool, selection: &Select
 /// cluster's own discovery finds, and how discovery went (none when a
 /// cluster's tenants could not be found: then nobody can say none were). A
 /// cluster whose tenants can't be found (down, or its databases not listed,
-/// with a prefix or regex) is failed.
+/// with a prefix or regex) is failed; on one server (`!named`) the run is.
 async fn claims(
     settings: &Settings,
     members: &mut [Member],
+    named: bool,
 ) -> Result<(Claims, Vec<Rejected>, Option<Looked>), RunError> {
-    if let Discovery::Registry { collection, .. } = &settings.discovery {
+    if let Discovery::Registry { .. } = &settings.discovery {
         let cluster = settings.public_cluster.as_deref().unwrap_or_default();
         let member = members.iter().find(|m| m.name == cluster);
         let conn = match member.map(|m| &m.conn) {
@@ -178,33 +251,11 @@ async fn claims(
             }
             None => return Err(RunError::Discovery(format!("no cluster {cluster}"))),
         };
-        let explain = |e: mongodb::error::Error| RunError::Discovery(errors::explain(&e));
-        let (entries, why) = targets::read_registry(&conn.client, settings)
+        let (entries, found) = targets::registry(&conn.client, settings)
             .await
-            .map_err(explain)?;
-        let mut looked = Looked::start(settings);
-        if let Some(public) = &settings.public_database {
-            let all = conn
-                .client
-                .database(public)
-                .collection::<Document>(collection)
-                .count_documents(doc! {})
-                .await
-                .map_err(explain)?;
-            looked.read = usize::try_from(all).unwrap_or(usize::MAX);
-        }
-        looked.matched = Some(entries.len() + why.len());
-        let names = entries.iter().map(|e| e.database.clone()).collect();
-        let found = Discovered::from(settings, looked, names, why);
-        let entries = entries
-            .into_iter()
-            .filter(|e| found.tenants.contains(&e.database))
-            .collect();
-        return Ok((
-            Claims::Registry(entries),
-            found.rejected,
-            Some(found.looked),
-        ));
+            .map_err(|e| RunError::Discovery(errors::explain(&e)))?;
+        let looked = Some(found.looked);
+        return Ok((Claims::Registry(entries), found.rejected, looked));
     }
     let mut lists = Vec::new();
     let mut rejected = Vec::new();
@@ -213,7 +264,9 @@ async fn claims(
     for m in members.iter_mut() {
         let mut looked = Looked::start(&m.settings);
         let found = match (&m.settings.discovery, &m.conn) {
-            (Discovery::None, _) => continue,
+            // One server says how discovery went even when there is none.
+            (Discovery::None, _) if named => continue,
+            (Discovery::None, _) => Vec::new(),
             (Discovery::List(names), _) => {
                 looked.read = names.len();
                 names.clone()
@@ -225,6 +278,7 @@ async fn claims(
                     looked.matched = Some(found.len());
                     found
                 }
+                Err(why) if !named => return Err(RunError::Discovery(why.to_string())),
                 Err(why) => {
                     let why = format!("its tenants could not be found: {why}");
                     m.fail(why);
@@ -248,5 +302,5 @@ async fn claims(
 }
 
 #[cfg(test)]
-#[path = "clusters_tests.rs"]
+#[path = "open_tests.rs"]
 mod tests;
