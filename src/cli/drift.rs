@@ -15,8 +15,8 @@ use super::failure::{Failure, Outcome, Success};
 use super::flags::CompareFlags;
 use super::flags::RunArgs;
 use super::fleet::{run_fleet, Job};
-use crate::run::{Head, Listener};
 use super::{output, Global, OutputFormat};
+use crate::run::{Head, Listener};
 
 pub const EXAMPLES: &str = "Examples:
   mig drift                          every database compared with the manifests, grouped by how it differs

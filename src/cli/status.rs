@@ -92,7 +92,9 @@ pub async fn run(
         session.progress.suspend(|| output::stdout(&text));
     };
     let work = run::Work::Run(options);
-    session.each(manifests, Some(migrations), work, &mut each).await;
+    session
+        .each(manifests, Some(migrations), work, &mut each)
+        .await;
     let pause = session.pause(settings).await;
     let failed = render::DatabaseStatus::Failed as usize;
     output::stdout(&match global.format.is_json() {

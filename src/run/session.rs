@@ -125,9 +125,10 @@ impl Session {
         options.plan.unique_conversion = fleet.servers().all(|(_, _, s)| s.unique_conversion());
         // Each cluster plans with its own server's release (`Runner`); the
         // manifests were checked under each of them.
-        options.plan.release = fleet.servers().next().map_or(offline, |(_, _, s)| {
-            Release::of_server(&s.version).release
-        });
+        options.plan.release = fleet
+            .servers()
+            .next()
+            .map_or(offline, |(_, _, s)| Release::of_server(&s.version).release);
         fleet.check_lag_readable(&options).await?;
         listener.start(Head {
             rejected: fleet.rejected.clone(),

@@ -10,9 +10,7 @@ use crate::model::Scope;
 mod discovery;
 pub mod routing;
 
-pub use discovery::{
-    check_found, get_path, matching, registry, Discovered, Looked, NoTenants,
-};
+pub use discovery::{check_found, get_path, matching, registry, Discovered, Looked, NoTenants};
 
 /// Never targets, whatever a registry says.
 const RESERVED: &[&str] = &["admin", "local", "config"];
