@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use crate::diagnostics::Problem;
-use crate::render::{self, problems};
+use crate::render::problems;
 use crate::run::RunError;
 use crate::server::bookkeeping::lock::{Holder, LockError};
 use crate::server::dev::DevError;
@@ -280,8 +280,7 @@ impl Failure {
             }
             Failure::NoTenants(e) => {
                 if document {
-                    let discovery = render::json::discovery(&e.looked);
-                    output::stdout(&problems::json_error_with(self.kind(), e, discovery));
+                    output::stdout(&problems::json_error_with(self.kind(), e, &e.looked));
                 }
                 output::stderr(&problems::error(e));
             }

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use serde_json::json;
 
 use crate::config::{self, Overrides, Settings, UriSource};
 use crate::pull::write::Syntax;
@@ -128,12 +127,13 @@ pub async fn run(global: &Global, settings: &Settings, args: &InitArgs) -> Outco
     match global.format {
         OutputFormat::Json | OutputFormat::Jsonl => {
             let path = |p: &PathBuf| p.display().to_string();
-            output::stdout(&render::json::document(&json!({
-                "created": created.iter().map(path).collect::<Vec<_>>(),
-                "existing": existing.iter().map(path).collect::<Vec<_>>(),
-                "pull": summary.as_ref().map(render::pull::json),
-                "note": note,
-            })))
+            let document = render::documents::InitDocument {
+                created: created.iter().map(path).collect(),
+                existing: existing.iter().map(path).collect(),
+                pull: summary.as_ref().map(render::pull::json),
+                note,
+            };
+            output::stdout(&render::json::document(&render::model::value(&document)))
         }
         OutputFormat::Text | OutputFormat::Markdown => {
             let mut out = String::new();

@@ -85,7 +85,7 @@ pub async fn run(global: &Global, settings: &Settings, options: &PullOptions) ->
     let summary = pull(global, settings, options).await?;
     output::stdout(&match global.format {
         OutputFormat::Json | OutputFormat::Jsonl => {
-            render::json::document(&render::pull::json(&summary))
+            render::json::document(&render::model::value(&render::pull::json(&summary)))
         }
         OutputFormat::Text | OutputFormat::Markdown => render::pull::text(&summary),
     });

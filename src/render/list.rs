@@ -1,8 +1,11 @@
 //! `mig list`: what the manifests declare, the migrations, and which
 //! databases tenant discovery finds.
 
-use serde_json::json;
-
+use super::documents::{
+    ListDocument, ListedCluster, ListedCollection, ListedMigration, ListedRejected, ListedScopes,
+    ListedTarget, NotRouted,
+};
+use super::model;
 use crate::manifest::Manifests;
 use crate::migrate::api::Migration;
 use crate::model::Collection;
@@ -32,59 +35,77 @@ pub fn json(
     placed: Option<&Placed>,
 ) -> String {
     let scope = |collections: &[Collection]| {
-        json!(collections
+        collections
             .iter()
-            .map(|c| {
-                let options = c.options.as_ref().map_or(serde_json::Value::Null, |o| {
-                    bson::Bson::Document(o.clone()).into_relaxed_extjson()
-                });
-                let indexes: Vec<_> = c.indexes.iter().map(super::json::spec).collect();
-                json!({"name": c.name, "options": options, "indexes": indexes})
+            .map(|c| ListedCollection {
+                name: c.name.clone(),
+                options: c
+                    .options
+                    .as_ref()
+                    .map(|o| bson::Bson::Document(o.clone()).into_relaxed_extjson()),
+                indexes: c.indexes.iter().map(super::json::spec).collect(),
             })
-            .collect::<Vec<_>>())
+            .collect()
     };
     let (targets, rejected, error) = match discovered {
         Ok((t, r)) => (
             t.iter()
                 .enumerate()
-                .map(|(i, t)| {
-                    let target = json!({"database": t.database, "scope": t.scope.to_string()});
-                    match placed {
-                        Some(p) => super::json::with_cluster(target, p.cluster_of.get(i).copied()),
-                        None => target,
-                    }
+                .map(|(i, t)| ListedTarget {
+                    database: t.database.clone(),
+                    scope: t.scope.to_string(),
+                    cluster: placed.map(|p| p.cluster_of.get(i).map(|c| c.to_string())),
                 })
                 .collect(),
             r.iter()
-                .map(|r| json!({"database": r.database, "reason": r.reason}))
+                .map(|r| ListedRejected {
+                    database: r.database.clone(),
+                    reason: r.reason.to_string(),
+                })
                 .collect(),
             None,
         ),
         Err(e) => (Vec::new(), Vec::new(), Some(scrub(&e.to_string()))),
     };
-    let list: Vec<_> = migrations
-        .iter()
-        .map(|m| json!({"id": m.id, "scope": m.scope.as_str(), "description": m.description, "file": m.file.display().to_string()}))
-        .collect();
-    let mut out = json!({
-        "manifests": {"public": scope(&manifests.public), "tenant": scope(&manifests.tenant)},
-        "migrations": list,
-        "targets": targets,
-        "rejected": rejected,
-        "error": error,
-    });
-    if let (Some(p), Some(fields)) = (placed, out.as_object_mut()) {
-        let clusters = p.clusters.iter().map(
-            |c| json!({"cluster": c.name, "uri": c.uri, "mongos": c.mongos, "error": c.error}),
-        );
-        fields.insert("clusters".into(), json!(clusters.collect::<Vec<_>>()));
-        let refused = p
-            .refused
+    let document = ListDocument {
+        manifests: ListedScopes {
+            public: scope(&manifests.public),
+            tenant: scope(&manifests.tenant),
+        },
+        migrations: migrations
             .iter()
-            .map(|(db, why)| json!({"database": db, "error": why}));
-        fields.insert("not_routed".into(), json!(refused.collect::<Vec<_>>()));
-    }
-    super::json::document(&out)
+            .map(|m| ListedMigration {
+                id: m.id.clone(),
+                scope: m.scope.as_str().to_string(),
+                description: m.description.clone(),
+                file: m.file.display().to_string(),
+            })
+            .collect(),
+        targets,
+        rejected,
+        error,
+        clusters: placed.map(|p| {
+            p.clusters
+                .iter()
+                .map(|c| ListedCluster {
+                    cluster: c.name.clone(),
+                    uri: c.uri.clone(),
+                    mongos: c.mongos,
+                    error: c.error.clone(),
+                })
+                .collect()
+        }),
+        not_routed: placed.map(|p| {
+            p.refused
+                .iter()
+                .map(|(db, why)| NotRouted {
+                    database: db.to_string(),
+                    error: why.clone(),
+                })
+                .collect()
+        }),
+    };
+    super::json::document(&model::value(&document))
 }
 
 /// The targets under their cluster, then the tenants the routing refused.

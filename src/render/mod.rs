@@ -1,5 +1,6 @@
 //! Renderers of a plan and its outcome: for people ([`text`]) and machines ([`json`]).
 
+pub mod documents;
 pub mod history;
 pub mod json;
 pub mod lint;

@@ -18,7 +18,8 @@ fn is_false(b: &bool) -> bool {
 }
 
 /// Every document a command prints with `--format json`: `plan`, `apply`
-/// and the other runs ([`RunReport`]), `status`, `drift` and `lint`.
+/// and the other runs ([`RunReport`]), `status`, `drift`, `lint`, and the
+/// documents of `list`, `validate`, `pull`, `init` and errors (`documents.rs`).
 #[derive(Serialize, JsonSchema)]
 #[serde(untagged)]
 #[schemars(title = "mig report")]
@@ -27,6 +28,11 @@ pub enum Document {
     Status(StatusReport),
     Drift(DriftReport),
     Lint(LintReport),
+    List(super::documents::ListDocument),
+    Validate(super::documents::ValidDocument),
+    Pull(super::documents::PullDocument),
+    Init(super::documents::InitDocument),
+    Error(super::documents::ErrorDocument),
 }
 
 /// `plan`, `apply`, `sync-indexes`, `down`: the fields before the

@@ -3,34 +3,47 @@
 
 use std::fmt::Display;
 
-use serde_json::json;
-
+use super::documents::{ErrorBody, ErrorDocument};
 use crate::diagnostics::Problem;
+use crate::targets::Looked;
 
 /// `--format json`, for stdout: `{"error": {"kind", "message"}, "valid": false,
 /// "problems": [...]}`; `kind` is `config` or `manifest`.
 pub fn json(kind: &str, problems: &[Problem]) -> String {
-    let items: Vec<_> = problems.iter().map(super::json::problem).collect();
-    super::json::document(&json!({
-        "error": {"kind": kind, "message": summary(problems)},
-        "valid": false,
-        "problems": items,
-    }))
+    written(ErrorDocument {
+        valid: Some(false),
+        problems: Some(problems.iter().map(super::json::problem_model).collect()),
+        ..error_document(kind, &summary(problems))
+    })
 }
 
 /// `--format json`, for stdout: a failure as `{"error": {"kind", "message"}}`.
 pub fn json_error(kind: &str, message: &dyn Display) -> String {
-    super::json::document(&json!({
-        "error": {"kind": kind, "message": message.to_string()},
-    }))
+    written(error_document(kind, message))
 }
 
 /// [`json_error`] with how tenant discovery went, as `discovery`.
-pub fn json_error_with(kind: &str, message: &dyn Display, discovery: serde_json::Value) -> String {
-    super::json::document(&json!({
-        "error": {"kind": kind, "message": message.to_string()},
-        "discovery": discovery,
-    }))
+pub fn json_error_with(kind: &str, message: &dyn Display, looked: &Looked) -> String {
+    written(ErrorDocument {
+        discovery: Some(super::json::discovery_model(looked)),
+        ..error_document(kind, message)
+    })
+}
+
+fn error_document(kind: &str, message: &dyn Display) -> ErrorDocument {
+    ErrorDocument {
+        error: ErrorBody {
+            kind: kind.to_string(),
+            message: message.to_string(),
+        },
+        valid: None,
+        problems: None,
+        discovery: None,
+    }
+}
+
+fn written(document: ErrorDocument) -> String {
+    super::json::document(&super::model::value(&document))
 }
 
 fn summary(problems: &[Problem]) -> String {

@@ -3,8 +3,7 @@
 
 use std::fmt::Write;
 
-use serde_json::{json, Value};
-
+use super::documents::{self, NotRouted, PullDocument, PulledFile};
 use crate::model::Scope;
 use crate::pull::write::{sample, spread_line, thousands, where_left_out};
 use crate::pull::{percent, FileStatus, Pulled, PulledIndex, Summary};
@@ -77,54 +76,58 @@ fn index_line(pulled: &Pulled, index: &PulledIndex) -> Option<String> {
 }
 
 /// The report for programs.
-pub fn json(summary: &Summary) -> Value {
-    let scopes: Vec<Value> = summary
-        .scopes
-        .iter()
-        .map(|p| {
-            let collections: Vec<Value> = p
-                .collections
-                .iter()
-                .map(|c| {
-                    let index = |i: &PulledIndex| {
-                        json!({
-                            "name": i.spec.name,
-                            "declared": i.why_left_out.is_none(),
-                            "why_not": i.why_left_out,
-                            "on": i.spread.on,
-                            "of": i.spread.of,
-                            "missing": i.spread.missing,
-                            "different": i.spread.different,
-                            "spec": super::json::spec(&i.spec),
-                        })
-                    };
-                    json!({
-                        "name": c.name,
-                        "on": c.on,
-                        "declared": c.declared,
-                        "indexes": c.indexes.iter().chain(&c.left_out).map(index).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            json!({
-                "scope": p.scope,
-                "database": if p.scope == Scope::Public { summary.public.clone() } else { None },
-                "databases": p.databases,
-                "collections": collections,
+pub fn json(summary: &Summary) -> PullDocument {
+    let index = |i: &PulledIndex| documents::PulledIndex {
+        name: i.spec.name.clone(),
+        declared: i.why_left_out.is_none(),
+        why_not: i.why_left_out.clone(),
+        on: i.spread.on,
+        of: i.spread.of,
+        missing: i.spread.missing.clone(),
+        different: i.spread.different.clone(),
+        spec: super::json::spec(&i.spec),
+    };
+    let scopes = summary.scopes.iter().map(|p| documents::PulledScope {
+        scope: p.scope,
+        database: match p.scope {
+            Scope::Public => summary.public.clone(),
+            Scope::Tenant => None,
+        },
+        databases: p.databases,
+        collections: p
+            .collections
+            .iter()
+            .map(|c| documents::PulledCollection {
+                name: c.name.clone(),
+                on: c.on,
+                declared: c.declared,
+                indexes: c.indexes.iter().chain(&c.left_out).map(index).collect(),
             })
-        })
-        .collect();
-    json!({
-        "threshold": summary.threshold,
-        "scopes": scopes,
-        "failed": summary.failed.iter().map(|(d, e)| json!({"database": d, "error": e})).collect::<Vec<_>>(),
-        "empty": summary.empty,
-        "files": summary.files.iter().map(|f| {
-            let mut v = json!({"path": f.path.display().to_string(), "status": f.status.word()});
-            if let FileStatus::Refused { diff } = &f.status {
-                v["diff"] = json!(diff);
-            }
-            v
-        }).collect::<Vec<_>>(),
-    })
+            .collect(),
+    });
+    PullDocument {
+        threshold: summary.threshold,
+        scopes: scopes.collect(),
+        failed: summary
+            .failed
+            .iter()
+            .map(|(d, e)| NotRouted {
+                database: d.clone(),
+                error: e.clone(),
+            })
+            .collect(),
+        empty: summary.empty.clone(),
+        files: summary
+            .files
+            .iter()
+            .map(|f| PulledFile {
+                path: f.path.display().to_string(),
+                status: f.status.word().to_string(),
+                diff: match &f.status {
+                    FileStatus::Refused { diff } => Some(diff.clone()),
+                    _ => None,
+                },
+            })
+            .collect(),
+    }
 }

@@ -1,7 +1,7 @@
 //! `mig validate`: what was checked, when everything is valid.
 
-use serde_json::json;
-
+use super::documents::{DevServer, ValidDocument};
+use super::model;
 use crate::manifest::Manifests;
 use crate::server::dev::DevOutcome;
 
@@ -20,12 +20,24 @@ fn counts(manifests: &Manifests) -> (usize, usize) {
 /// `--format json`, on one line. `dev`: what the dev server built, if one was used.
 pub fn json(manifests: &Manifests, migrations: usize, dev: Option<&DevOutcome>) -> String {
     let (collections, indexes) = counts(manifests);
-    let mut out = json!({"valid": true, "problems": [], "files": manifests.files.len(), "collections": collections,
-           "indexes": indexes, "migrations": migrations,
-           "warnings": manifests.warnings.iter().map(super::json::problem).collect::<Vec<_>>()});
-    if let Some(d) = dev {
-        out["dev_server"] = json!({"version": d.version, "built": d.built()});
-    }
+    let out = ValidDocument {
+        valid: true,
+        problems: Vec::new(),
+        files: manifests.files.len(),
+        collections,
+        indexes,
+        migrations,
+        warnings: manifests
+            .warnings
+            .iter()
+            .map(super::json::problem_model)
+            .collect(),
+        dev_server: dev.map(|d| DevServer {
+            version: d.version.clone(),
+            built: d.built(),
+        }),
+    };
+    let out = model::value(&out);
     format!("{out}\n")
 }
 

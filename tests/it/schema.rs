@@ -50,7 +50,8 @@ fn report_schema_is_current() {
 }
 
 /// The committed report schema, checking against one of its documents
-/// (`RunReport`, `StatusReport`, `DriftReport`, `LintReport`), or `Target`.
+/// (`RunReport`, `StatusReport`, `DriftReport`, `LintReport`, `ListDocument`,
+/// ...), or `Target`.
 fn report_validator(def: &str) -> jsonschema::Validator {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json");
     let mut schema: serde_json::Value =
@@ -69,10 +70,11 @@ fn assert_valid(def: &str, what: &str, doc: &serde_json::Value) {
     assert!(errors.is_empty(), "{what}: {errors:#?}\n{doc:#}");
 }
 
-/// `plan`, `apply`, `status`, `drift` and `lint` print, with `--format json`,
-/// what `schema/report.schema.json` says: a database with a data migration,
-/// an index to build, an unmanaged index and a blocked unique build; a
-/// database that can't be read; JSON Lines too.
+/// `plan`, `apply`, `status`, `drift`, `lint`, `list`, `validate`, `pull` and
+/// an error print, with `--format json`, what `schema/report.schema.json`
+/// says: a database with a data migration, an index to build, an unmanaged
+/// index and a blocked unique build; a database that can't be read; a pulled
+/// file refused; a broken manifest; JSON Lines too.
 #[tokio::test]
 async fn real_reports_are_what_the_report_schema_says() {
     use crate::support::*;
@@ -148,8 +150,28 @@ async fn real_reports_are_what_the_report_schema_says() {
         !lint["findings"].as_array().unwrap().is_empty(),
         "idx_a is redundant beside idx_a_b: {lint:#}"
     );
+    let (list, _) = p.json(&["list"]);
+    assert_valid("ListDocument", "list", &list);
+    let (valid, _) = p.json(&["validate"]);
+    assert_valid("ValidDocument", "validate", &valid);
+    let (pull, _) = p.json(&["pull"]);
+    assert_valid("PullDocument", "pull", &pull);
+    assert!(
+        pull["files"][0]["diff"].is_string(),
+        "tenant.yaml exists and differs: refused, with its diff: {pull:#}"
+    );
+    p.manifest("broken.yaml", "scope: tenant\ncollections:\n  - name: x\n    indexes:\n      - { name: i, keys: { a: 1 }, uniqe: true }\n");
+    let (error, code) = p.json(&["validate"]);
+    assert_ne!(code, 0);
+    assert_valid("ErrorDocument", "validate of a broken manifest", &error);
+    assert!(
+        !error["problems"].as_array().unwrap().is_empty(),
+        "{error:#}"
+    );
     // And each against the whole schema, whatever command printed it.
-    for doc in [&plan, &apply, &status, &drift, &lint] {
+    for doc in [
+        &plan, &apply, &status, &drift, &lint, &list, &valid, &pull, &error,
+    ] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json");
         let schema: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();

@@ -2,7 +2,7 @@
 //! README; change it only by adding fields. Secrets are scrubbed where the
 //! output is printed (`cli`), once, for every format.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::model::IndexSpec;
 use crate::plan::drift::{Deviation, Drift, SAMPLES};
@@ -96,7 +96,7 @@ fn steps(plan: &DatabasePlan, applied: Option<&Applied>) -> Vec<model::Step> {
             let (set, options) = match &step.command {
                 Command::CollMod { set, .. } => {
                     let (option, value) = set.option();
-                    (Some(json!({ option: value.into_relaxed_extjson() })), None)
+                    (Some(bson_document(&bson::doc! { option: value })), None)
                 }
                 Command::ModifyCollection { set } => (Some(bson_document(set)), None),
                 Command::CreateCollection { options } => (None, Some(bson_document(options))),
@@ -167,7 +167,7 @@ pub fn problem(p: &crate::diagnostics::Problem) -> Value {
     model::value(&problem_model(p))
 }
 
-fn problem_model(p: &crate::diagnostics::Problem) -> model::Problem {
+pub(super) fn problem_model(p: &crate::diagnostics::Problem) -> model::Problem {
     let about = (!p.subject.is_empty()).then_some(p);
     model::Problem {
         file: p.file.display().to_string(),
@@ -248,24 +248,6 @@ fn object(value: Value) -> Map<String, Value> {
     }
 }
 
-/// A database's object with `cluster` after `scope` (`null`: a tenant the
-/// routing refused, on no cluster): every target of a run over `[clusters]`.
-pub fn with_cluster(target: Value, cluster: Option<&str>) -> Value {
-    let Value::Object(fields) = target else {
-        return target;
-    };
-    let mut out = Map::new();
-    for (k, v) in fields {
-        let after_scope = k == "scope";
-        out.insert(k, v);
-        if after_scope {
-            out.insert("cluster".into(), json!(cluster));
-        }
-    }
-    out.entry("cluster").or_insert(json!(cluster));
-    Value::Object(out)
-}
-
 /// `clusters`: per cluster of a run over `[clusters]`, what it is and its
 /// counts (`counts`), in mig.toml's order, then the tenants the routing
 /// refused (`{"cluster": null, "refused": n}`) when there are any.
@@ -329,7 +311,7 @@ pub fn discovery(looked: &crate::targets::Looked) -> Value {
     model::value(&discovery_model(looked))
 }
 
-fn discovery_model(looked: &crate::targets::Looked) -> model::Discovery {
+pub(super) fn discovery_model(looked: &crate::targets::Looked) -> model::Discovery {
     model::Discovery {
         source: looked.source.to_string(),
         looked_at: looked.described.clone(),
