@@ -10,7 +10,7 @@ use crate::plan::saved::{fingerprint, SavedPlan, SavedTarget};
 use crate::plan::{steps, DatabasePlan};
 use crate::server::bookkeeping::journal::Journal;
 use crate::server::bookkeeping::lock::{Lock, LockOptions};
-use crate::server::execute::{Applied, ChangeOutcome, Executor, StepOutcome};
+use crate::server::execute::{Applied, ChangeOutcome, Executor, StepOutcome, Stopped};
 use crate::server::inspect::{self, Request};
 use crate::server::preflight;
 use crate::targets::Target;
@@ -293,13 +293,11 @@ async fn apply_locked(
             gate: Some(&gate),
         };
         applied = executor.apply(&plan).await;
-        // The executor stops at a step the gate defers (which says why), or
-        // at a build a second interrupt aborted: the only other way it defers.
-        deferral = applied.deferred.as_ref().map(|_| {
-            gate.deferred
-                .get()
-                .cloned()
-                .unwrap_or(Deferral::BuildAborted)
+        // The executor stops at a step the gate defers (the gate keeps
+        // why), or at a build a second interrupt aborted.
+        deferral = applied.deferred.and_then(|stopped| match stopped {
+            Stopped::ByGate => gate.deferred.get().cloned(),
+            Stopped::BuildAborted => Some(Deferral::BuildAborted),
         });
         for (step, outcome) in plan.steps.iter().zip(&applied.steps) {
             if let StepOutcome::Failed(e) = outcome {
@@ -336,7 +334,8 @@ fn stopped(
     report.applied = Some(Applied {
         steps: outcomes,
         changes: vec![ChangeOutcome::NotRun; shown.changes.len()],
-        deferred: report.deferred().map(ToString::to_string),
+        // The executor did not stop them: the report's outcome says why.
+        deferred: None,
     });
     report.plan = Some(shown);
     result

@@ -214,8 +214,8 @@ impl Gate for ClusterGate<'_> {
                 // leaves the database here; mid-swap, the swap finishes.
                 if safe {
                     if let Some(halt) = self.controls.not_now() {
-                        let why = self.deferred.get_or_init(|| Deferral::BeforeStep(halt));
-                        return Admit::Defer(why.to_string());
+                        self.deferred.get_or_init(|| Deferral::BeforeStep(halt));
+                        return Admit::Defer;
                     }
                 }
                 let holds = self.holds(step).await;

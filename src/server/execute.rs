@@ -22,14 +22,14 @@ use crate::plan::steps::{safe_point, Admission};
 use crate::plan::{Command, DatabasePlan, IfRefused, Step, Why};
 use crate::progress::Progress;
 
-pub use super::outcome::{Applied, ApplyError, ChangeOutcome, StepError, StepOutcome};
+pub use super::outcome::{Applied, ApplyError, ChangeOutcome, StepError, StepOutcome, Stopped};
 
 /// What the rollout's [`Gate`] says of a step.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Admit {
     Go,
-    /// This step and the rest wait for another run, and why.
-    Defer(String),
+    /// This step and the rest wait for another run (the gate keeps why).
+    Defer,
 }
 
 /// Asked before each step: it may hold the step (a pause, a throttle) and
@@ -100,8 +100,8 @@ impl Executor<'_> {
             };
             if let Some(gate) = self.gate {
                 let safe = safe_point(&plan.steps, n);
-                if let Admit::Defer(why) = gate.before(self.db.name(), step, safe).await {
-                    deferred = Some(why);
+                if gate.before(self.db.name(), step, safe).await == Admit::Defer {
+                    deferred = Some(Stopped::ByGate);
                     outcomes.push(StepOutcome::Deferred);
                     continue;
                 }
@@ -154,7 +154,7 @@ impl Executor<'_> {
                     .iter()
                     .all(|(_, e)| e.code() == Some(INDEX_BUILD_ABORTED));
             if aborted {
-                deferred = Some("stopped: its index build was aborted (interrupted twice)".into());
+                deferred = Some(Stopped::BuildAborted);
                 outcomes.push(StepOutcome::Deferred);
                 continue;
             }

@@ -122,6 +122,16 @@ pub enum ChangeOutcome {
     Failed(ApplyError),
 }
 
+/// Why the executor stopped before some steps (marked `Deferred`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// The rollout's [`super::execute::Gate`] deferred a step; it knows why.
+    ByGate,
+    /// A second interrupt aborted the build in flight: the database is as
+    /// it was before that step.
+    BuildAborted,
+}
+
 /// What happened to a database's steps and to the changes they serve.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Applied {
@@ -129,8 +139,8 @@ pub struct Applied {
     pub steps: Vec<StepOutcome>,
     /// One per change of the plan.
     pub changes: Vec<ChangeOutcome>,
-    /// The rollout stopped before the steps marked `Deferred`, and why.
-    pub deferred: Option<String>,
+    /// The executor stopped before the steps marked `Deferred`, and how.
+    pub deferred: Option<Stopped>,
 }
 
 impl Applied {
