@@ -251,26 +251,26 @@ impl Executor<'_> {
             // A collection's own options: the journal records them as the
             // step's spec, with no index. Creating one is quick: it is empty.
             Command::CreateCollection { options } => {
-                let created = self.on_collection(step, "create", options, true).await;
+                let created = self.on_collection(step, options, true).await;
                 created.err().map(all).unwrap_or_default()
             }
             Command::ModifyCollection { set } => {
-                let changed = self.on_collection(step, "collMod", set, false).await;
+                let changed = self.on_collection(step, set, false).await;
                 changed.err().map(all).unwrap_or_default()
             }
         }
     }
 
-    /// `create` or `collMod` of the step's collection with `fields`.
+    /// The step's command (`create` or `collMod`, by its one name) of the
+    /// step's collection with `fields`.
     async fn on_collection(
         &self,
         step: &Step,
-        command: &str,
         fields: &Document,
         quick: bool,
     ) -> Result<Document, ApplyError> {
         let collection = step.collection.as_str();
-        let mut run = doc! {command: collection};
+        let mut run = doc! {step.command.name().sent().to_string(): collection};
         run.extend(fields.clone());
         self.write(step, collection, "", Some(fields), run, quick)
             .await
