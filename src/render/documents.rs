@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::model::{Discovery, Problem};
+use super::model::{DatabaseFailure, Discovery, Problem};
 
 /// `mig list --format json`.
 #[derive(Serialize, JsonSchema)]
@@ -26,7 +26,7 @@ pub struct ListDocument {
     pub clusters: Option<Vec<ListedCluster>>,
     /// Over `[clusters]` only: the tenants the routing refused, and why.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub not_routed: Option<Vec<NotRouted>>,
+    pub not_routed: Option<Vec<DatabaseFailure>>,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -74,12 +74,6 @@ pub struct ListedCluster {
     pub uri: String,
     pub mongos: bool,
     pub error: Option<String>,
-}
-
-#[derive(Serialize, JsonSchema)]
-pub struct NotRouted {
-    pub database: String,
-    pub error: String,
 }
 
 /// `mig validate --format json`, when everything is valid.
@@ -136,7 +130,7 @@ pub struct PullDocument {
     pub threshold: f64,
     pub scopes: Vec<PulledScope>,
     /// The databases that could not be read, and why.
-    pub failed: Vec<NotRouted>,
+    pub failed: Vec<DatabaseFailure>,
     /// The databases with no collection at all.
     pub empty: Vec<String>,
     pub files: Vec<PulledFile>,

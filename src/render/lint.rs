@@ -125,7 +125,7 @@ pub fn json(findings: &Findings, live: bool, unread: &[Unread]) -> Value {
         live,
         unread: unread
             .iter()
-            .map(|u| super::model::DriftFailure {
+            .map(|u| super::model::DatabaseFailure {
                 database: u.database.clone(),
                 error: u.error.clone(),
             })

@@ -3,7 +3,7 @@
 
 use super::documents::{
     ListDocument, ListedCluster, ListedCollection, ListedMigration, ListedRejected, ListedScopes,
-    ListedTarget, NotRouted,
+    ListedTarget,
 };
 use super::model;
 use crate::manifest::Manifests;
@@ -98,7 +98,7 @@ pub fn json(
         not_routed: placed.map(|p| {
             p.refused
                 .iter()
-                .map(|(db, why)| NotRouted {
+                .map(|(db, why)| model::DatabaseFailure {
                     database: db.to_string(),
                     error: why.clone(),
                 })

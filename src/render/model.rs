@@ -447,7 +447,7 @@ pub struct Paused {
 #[derive(Serialize, JsonSchema)]
 pub struct DriftReport {
     pub groups: Vec<DriftGroup>,
-    pub failed: Vec<DriftFailure>,
+    pub failed: Vec<DatabaseFailure>,
     pub rejected: Vec<Rejected>,
     pub summary: DriftSummary,
     pub samples_kept: usize,
@@ -479,7 +479,7 @@ pub struct Deviation {
 }
 
 #[derive(Serialize, JsonSchema)]
-pub struct DriftFailure {
+pub struct DatabaseFailure {
     pub database: String,
     pub error: String,
 }
@@ -499,7 +499,7 @@ pub struct LintReport {
     pub findings: Vec<LintFinding>,
     pub summary: LintSummary,
     pub live: bool,
-    pub unread: Vec<DriftFailure>,
+    pub unread: Vec<DatabaseFailure>,
 }
 
 #[derive(Serialize, JsonSchema)]

@@ -3,7 +3,8 @@
 
 use std::fmt::Write;
 
-use super::documents::{self, NotRouted, PullDocument, PulledFile};
+use super::documents::{self, PullDocument, PulledFile};
+use super::model;
 use crate::model::Scope;
 use crate::pull::write::{sample, spread_line, thousands, where_left_out};
 use crate::pull::{percent, FileStatus, Pulled, PulledIndex, Summary};
@@ -111,7 +112,7 @@ pub fn json(summary: &Summary) -> PullDocument {
         failed: summary
             .failed
             .iter()
-            .map(|(d, e)| NotRouted {
+            .map(|(d, e)| model::DatabaseFailure {
                 database: d.clone(),
                 error: e.clone(),
             })

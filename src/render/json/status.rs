@@ -135,7 +135,7 @@ pub fn drift(
             .collect(),
         failed: drift
             .failures()
-            .map(|f| model::DriftFailure {
+            .map(|f| model::DatabaseFailure {
                 database: f.database.to_string(),
                 error: f.why.to_string(),
             })
