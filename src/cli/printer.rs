@@ -167,17 +167,19 @@ impl Listener for Printer {
                 self.heading = Some(cluster);
             }
         }
+        // One model of the database: the JSON writes it, the text projects it.
         let clusters = self.by_cluster.is_some();
+        let model = render::json::target_model(&report, applied, clusters);
         output::stdout(&match self.format {
             OutputFormat::Markdown => String::new(),
-            OutputFormat::Text => heading + &render::text::target(&report, applied, self.style),
-            OutputFormat::Json | OutputFormat::Jsonl => self
-                .json
-                .target(&render::json::target_in(&report, applied, clusters)),
+            OutputFormat::Text => heading + &render::text::target_of(&model, applied, self.style),
+            OutputFormat::Json | OutputFormat::Jsonl => {
+                self.json.target(&render::model::value(&model))
+            }
         });
         if applied {
             self.results
-                .push(render::text::result_line(&report, self.style));
+                .push(render::text::result_line_of(&model, self.style));
         }
     }
 }

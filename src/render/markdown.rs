@@ -6,8 +6,8 @@
 
 use std::fmt::Write;
 
-use super::text::{target_plain, Style};
-use super::{deviation_as, group_heading_as, thousands};
+use super::text::{failed, target_of, Style};
+use super::{deviation_as, group_heading_as, model, thousands};
 use crate::plan::drift::{Drift, SAMPLES};
 use crate::plan::Action;
 use crate::run::Report;
@@ -147,22 +147,37 @@ fn names_with_more(samples: &[&str], count: usize) -> String {
     names.join(", ")
 }
 
+/// The changes to count: after an apply, only those whose steps all
+/// succeeded; in a plan, all.
+fn counted(t: &model::Target, applied: bool) -> impl Iterator<Item = &model::Change> {
+    t.changes
+        .iter()
+        .filter(move |c| !applied || c.ok == Some(true))
+}
+
+/// Whether a database has work to do (a plan) or had work done (an apply):
+/// index changes and data migrations alike.
+fn has_work(t: &model::Target, applied: bool) -> bool {
+    let work = |s: crate::run::MigrationStatus| if applied { s.is_done() } else { s.is_to_do() };
+    counted(t, applied).next().is_some() || t.migrations.iter().any(|m| work(m.status))
+}
+
 /// `mig plan --format markdown`: a row per database with changes (or a
 /// failure), counted by action; each one's plan, as `mig plan` prints it,
-/// in its details.
+/// in its details. Each database is projected from its model.
 pub fn plan(report: &Report) -> String {
     let mut out = String::from("### mig plan\n\n");
-    let count = |t: &crate::run::TargetReport, a: Action| {
-        t.counted(report.applied)
-            .iter()
-            .filter(|c| c.action() == a)
-            .count()
-    };
-    let unmanaged = |t: &crate::run::TargetReport| t.plan.as_ref().map_or(0, |p| p.unmanaged.len());
-    let shown: Vec<&crate::run::TargetReport> = report
+    let count =
+        |t: &model::Target, a: Action| counted(t, report.applied).filter(|c| c.action == a).count();
+    let clusters = !report.clusters.is_empty();
+    let targets: Vec<model::Target> = report
         .targets
         .iter()
-        .filter(|t| t.has_work(report.applied) || t.failed())
+        .map(|t| super::json::target_model(t, report.applied, clusters))
+        .collect();
+    let shown: Vec<&model::Target> = targets
+        .iter()
+        .filter(|t| has_work(t, report.applied) || failed(t))
         .collect();
     // The counts are the report's summary, as JSON writes it.
     let tail = super::json::tail_model(
@@ -223,21 +238,21 @@ pub fn plan(report: &Report) -> String {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            match &t.cluster {
-                Some(cluster) => format!("{} on {}", code(&t.target.database), code(cluster)),
-                None => code(&t.target.database),
+            match t.cluster.as_ref().and_then(Option::as_ref) {
+                Some(cluster) => format!("{} on {}", code(&t.database), code(cluster)),
+                None => code(&t.database),
             },
-            t.target.scope,
-            t.brief(report.applied).replace('|', "\\|"),
+            t.scope,
+            t.brief.replace('|', "\\|"),
             count(t, Action::Create),
             count(t, Action::Modify),
             count(t, Action::Replace),
             count(t, Action::Hide),
             count(t, Action::Drop),
-            unmanaged(t),
+            t.unmanaged.len(),
         );
     }
-    let quiet = report.targets.len() - shown.len();
+    let quiet = targets.len() - shown.len();
     if quiet > 0 {
         let _ = writeln!(out, "\n{} other database(s): no changes.", thousands(quiet));
     }
@@ -245,11 +260,11 @@ pub fn plan(report: &Report) -> String {
     for t in &shown {
         let summary = format!(
             "<code>{}</code> ({}): {}",
-            html(&t.target.database),
-            t.target.scope,
-            html(&t.brief(report.applied))
+            html(&t.database),
+            t.scope,
+            html(&t.brief)
         );
-        let body = target_plain(t, report.applied, Style { color: false });
+        let body = target_of(t, report.applied, Style { color: false });
         details(&mut out, &summary, &fenced(&body));
     }
     rejected_list(&mut out, &report.rejected);

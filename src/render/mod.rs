@@ -12,6 +12,7 @@ pub mod problems;
 pub mod pull;
 pub mod text;
 pub mod validate;
+pub mod words;
 
 use crate::migrate::api::{Entry, Migration, State};
 use crate::plan::drift::Deviation;

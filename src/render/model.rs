@@ -107,6 +107,10 @@ pub struct Target {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replanned: Option<Replanned>,
     pub outcome: String,
+    /// The outcome in a few words, for a line beside a report that already
+    /// says why (the Result list after an apply, a progress line, the
+    /// markdown table): each fact is told once.
+    pub brief: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
@@ -124,10 +128,12 @@ pub enum TargetStatus {
 pub struct Replanned {
     pub steps: Vec<Step>,
     pub changes: Vec<Change>,
+    /// The live indexes no manifest declares, as read again.
+    pub unmanaged: Vec<Unmanaged>,
 }
 
 /// One step of a database's plan; after an apply, with how it went.
-#[derive(Serialize, JsonSchema)]
+#[derive(Clone, Serialize, JsonSchema)]
 pub struct Step {
     pub n: usize,
     /// `null` for a step about no one collection (a migration, the re-read).
@@ -156,10 +162,13 @@ pub struct Step {
     pub skipped: Option<bool>,
     #[serde(skip_serializing_if = "is_false", default)]
     pub deferred: bool,
+    /// The step in one line, as the text shows it: the server command and
+    /// what it is about (`createIndexes a_1, b_1`, `migration ID`).
+    pub line: String,
 }
 
 /// One change of a database's plan.
-#[derive(Serialize, JsonSchema)]
+#[derive(Clone, Serialize, JsonSchema)]
 pub struct Change {
     pub collection: String,
     pub action: Action,
@@ -186,17 +195,42 @@ pub struct Change {
     pub usage: Option<Usage>,
     /// The steps that carry it out, by their `n`.
     pub steps: Vec<usize>,
+    /// A change to a view (creating it, or its definition).
+    pub view: bool,
+    /// What the change does, in words, as the text shows it after its name:
+    /// the index on one line (a create, a drop), or how it is made.
+    pub what: String,
+    /// A modify or a replace: the live index in the declaration's terms (not
+    /// the server's rewritten form) against the declared one, both without
+    /// the fields the server assigns; the text shows them as a diff.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<SpecDiff>,
+    /// After an apply: whether every step of it succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ok: Option<bool>,
+    /// After an apply: why it failed (`null` when it did not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Option<String>>,
+}
+
+/// An index as it is live and as it is declared, in the same terms.
+#[derive(Clone, Serialize, JsonSchema)]
+pub struct SpecDiff {
+    /// The live index, in the declaration's terms.
+    pub live: Value,
+    /// The declared index.
+    pub declared: Value,
 }
 
 /// A collection's own options: created with (a document), or changed.
-#[derive(Serialize, JsonSchema)]
+#[derive(Clone, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ChangeOptions {
     Created(Value),
     Changed(Vec<OptionChange>),
 }
 
-#[derive(Serialize, JsonSchema)]
+#[derive(Clone, Serialize, JsonSchema)]
 pub struct OptionChange {
     pub option: String,
     pub declared: Option<Value>,
@@ -205,14 +239,14 @@ pub struct OptionChange {
     pub reason: Option<String>,
 }
 
-#[derive(Serialize, JsonSchema)]
+#[derive(Clone, Serialize, JsonSchema)]
 pub struct Impact {
     pub documents: u64,
     pub bytes: u64,
     pub seconds: Option<f64>,
 }
 
-#[derive(Serialize, JsonSchema)]
+#[derive(Clone, Serialize, JsonSchema)]
 pub struct Usage {
     pub ops: i64,
     pub since: Option<String>,

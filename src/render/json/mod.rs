@@ -13,6 +13,7 @@ use crate::server::inspect::ReadPath;
 use crate::targets::Rejected;
 
 use super::model;
+use super::words;
 
 mod status;
 mod writer;
@@ -33,7 +34,12 @@ pub fn spec(spec: &IndexSpec) -> Value {
     bson::Bson::Document(spec.to_document()).into_relaxed_extjson()
 }
 
-fn change(plan: &DatabasePlan, i: usize, steps: &[usize]) -> model::Change {
+fn change(
+    plan: &DatabasePlan,
+    applied: Option<&Applied>,
+    i: usize,
+    steps: &[usize],
+) -> model::Change {
     let c = &plan.changes[i];
     // A collection's own options: created with, changed in place, or not made.
     let options = match c {
@@ -84,7 +90,24 @@ fn change(plan: &DatabasePlan, i: usize, steps: &[usize]) -> model::Change {
         }),
         // The steps that carry it out, by their number in the target's `steps`.
         steps: steps.iter().map(|n| n + 1).collect(),
+        view: c.is_view(),
+        what: words::what(c),
+        diff: matches!(c, Change::Modify { .. } | Change::Replace { .. })
+            .then(|| spec_diff(c))
+            .flatten(),
+        ok: applied.map(|a| a.done(i)),
+        error: applied.map(|a| a.error(i).map(ToString::to_string)),
     }
+}
+
+/// The live index in the declaration's terms against the declared one.
+fn spec_diff(c: &Change) -> Option<model::SpecDiff> {
+    let (live, declared) = (c.live()?, c.desired()?);
+    let live = crate::model::declared_form::declared_form(live, Some(declared));
+    Some(model::SpecDiff {
+        live: spec(&words::without_server_fields(&live)),
+        declared: spec(&words::without_server_fields(declared)),
+    })
 }
 
 /// The steps of a database, in order; after an apply, with how each went.
@@ -144,6 +167,7 @@ fn steps(plan: &DatabasePlan, applied: Option<&Applied>) -> Vec<model::Step> {
                 error,
                 skipped,
                 deferred: outcome == Some(&StepOutcome::Deferred),
+                line: words::step_line(step),
             }
         })
         .collect()
@@ -383,12 +407,27 @@ pub fn target(t: &crate::run::TargetReport, applied: bool) -> Value {
     model::value(&target_model(t, applied, false))
 }
 
-/// The changes of a plan, each with the steps that carry it out.
-fn changes(p: &DatabasePlan) -> Vec<model::Change> {
+/// The changes of a plan, each with the steps that carry it out; after an
+/// apply (`applied`), with how each went.
+fn changes(p: &DatabasePlan, applied: Option<&Applied>) -> Vec<model::Change> {
     let by_change = p.steps_by_change();
     (0..p.changes.len())
-        .map(|i| change(p, i, by_change.get(&i).map_or(&[], Vec::as_slice)))
+        .map(|i| change(p, applied, i, by_change.get(&i).map_or(&[], Vec::as_slice)))
         .collect()
+}
+
+/// A plan's steps, changes and unmanaged indexes in the model; after an
+/// apply (`applied`), with how each went.
+#[cfg(test)]
+pub(crate) fn plan_model(
+    p: &DatabasePlan,
+    applied: Option<&Applied>,
+) -> (Vec<model::Step>, Vec<model::Change>, Vec<model::Unmanaged>) {
+    (
+        steps(p, applied),
+        changes(p, applied),
+        p.unmanaged.iter().map(unmanaged).collect(),
+    )
 }
 
 fn unmanaged(u: &crate::plan::Unmanaged) -> model::Unmanaged {
@@ -423,14 +462,19 @@ fn status(t: &crate::run::TargetReport, applied: bool) -> model::TargetStatus {
     }
 }
 
-/// One database's model; over `[clusters]` (`clusters`), with its `cluster`.
-fn target_model(t: &crate::run::TargetReport, applied: bool, clusters: bool) -> model::Target {
+/// One database's model, what JSON writes and text and markdown project;
+/// over `[clusters]` (`clusters`), with its `cluster`.
+pub fn target_model(t: &crate::run::TargetReport, applied: bool, clusters: bool) -> model::Target {
     model::Target {
         database: t.target.database.clone(),
         scope: t.target.scope.to_string(),
         cluster: clusters.then(|| t.cluster.clone()),
         steps: t.plan.as_ref().map(|p| steps(p, t.applied.as_ref())),
-        changes: t.plan.as_ref().map(changes).unwrap_or_default(),
+        changes: t
+            .plan
+            .as_ref()
+            .map(|p| changes(p, t.applied.as_ref()))
+            .unwrap_or_default(),
         migrations: migrations(t),
         warnings: t.warnings.clone(),
         unmanaged: t
@@ -447,9 +491,11 @@ fn target_model(t: &crate::run::TargetReport, applied: bool, clusters: bool) -> 
         // (not run; the next run's), beside the plan shown above.
         replanned: t.replanned.as_ref().map(|now| model::Replanned {
             steps: steps(now, None),
-            changes: changes(now),
+            changes: changes(now, None),
+            unmanaged: now.unmanaged.iter().map(unmanaged).collect(),
         }),
         outcome: t.outcome(applied),
+        brief: t.brief(applied),
     }
 }
 

@@ -8,8 +8,9 @@ use crate::run::{ByCluster, ClusterInfo, MigrationStatus, Report, TargetReport};
 mod changes;
 mod status;
 
+pub(crate) use changes::failed;
 #[cfg(test)]
-use changes::plan_text;
+use changes::plan_text_of as plan_text;
 use changes::target_text;
 pub use changes::{one_line, step_line, target_plain};
 pub use status::{drift, drift_report, drift_with, status_closing, status_database};
@@ -47,26 +48,25 @@ impl Style {
 
 /// The whole report: what [`rejected`], [`target`], [`result_line`] and
 /// [`summary`] give, in that order (a streamed run prints the same pieces as
-/// each database is done).
+/// each database is done), each database projected from its model.
 pub fn report(report: &Report, style: Style) -> String {
     let mut out = rejected(&report.rejected, style);
     let mut heading = None;
-    for t in &report.targets {
-        if !report.clusters.is_empty() && heading != Some(t.cluster.as_deref()) {
-            heading = Some(t.cluster.as_deref());
-            out.push_str(&cluster_heading(
-                t.cluster.as_deref(),
-                &report.clusters,
-                style,
-            ));
-        }
-        out.push_str(&target(t, report.applied, style));
-    }
-    let results: Vec<String> = report
+    let clusters = !report.clusters.is_empty();
+    let targets: Vec<model::Target> = report
         .targets
         .iter()
-        .map(|t| result_line(t, style))
+        .map(|t| super::json::target_model(t, report.applied, clusters))
         .collect();
+    for t in &targets {
+        let cluster = t.cluster.as_ref().and_then(Option::as_deref);
+        if clusters && heading != Some(cluster) {
+            heading = Some(cluster);
+            out.push_str(&cluster_heading(cluster, &report.clusters, style));
+        }
+        target_text(t, report.applied, style, &mut out);
+    }
+    let results: Vec<String> = targets.iter().map(|t| result_line_of(t, style)).collect();
     let tail = super::json::tail_model(
         &report.rejected,
         report.discovery.as_ref(),
@@ -128,6 +128,11 @@ pub fn rejected(rejected: &[crate::targets::Rejected], style: Style) -> String {
 
 /// One database's section.
 pub fn target(t: &TargetReport, applied: bool, style: Style) -> String {
+    target_plain(t, applied, style)
+}
+
+/// [`target`] of a database's model.
+pub fn target_of(t: &model::Target, applied: bool, style: Style) -> String {
     let mut out = String::new();
     target_text(t, applied, style, &mut out);
     out
@@ -136,15 +141,20 @@ pub fn target(t: &TargetReport, applied: bool, style: Style) -> String {
 /// One database's line in the Result list after an apply: the outcome in a
 /// few words (the section above says why).
 pub fn result_line(t: &TargetReport, style: Style) -> String {
-    let line = t.brief(true);
-    let line = if t.failed() {
-        style.red(&line)
+    result_line_of(&super::json::target_model(t, true, false), style)
+}
+
+/// [`result_line`] of a database's model (an apply's).
+pub fn result_line_of(t: &model::Target, style: Style) -> String {
+    let line = &t.brief;
+    let line = if failed(t) {
+        style.red(line)
     } else if line == "ok" {
-        style.dim(&line)
+        style.dim(line)
     } else {
-        style.green(&line)
+        style.green(line)
     };
-    format!("  {}: {line}\n", t.target.database)
+    format!("  {}: {line}\n", t.database)
 }
 
 /// The closing lines, a projection of the report's tail (the model JSON
