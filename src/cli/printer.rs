@@ -172,14 +172,14 @@ impl Listener for Printer {
         let model = render::json::target_model(&report, applied, clusters);
         output::stdout(&match self.format {
             OutputFormat::Markdown => String::new(),
-            OutputFormat::Text => heading + &render::text::target_of(&model, applied, self.style),
+            OutputFormat::Text => heading + &render::text::target(&model, applied, self.style),
             OutputFormat::Json | OutputFormat::Jsonl => {
                 self.json.target(&render::model::value(&model))
             }
         });
         if applied {
             self.results
-                .push(render::text::result_line_of(&model, self.style));
+                .push(render::text::result_line(&model, self.style));
         }
     }
 }

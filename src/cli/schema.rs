@@ -32,7 +32,7 @@ pub fn run(args: &SchemaArgs) -> Outcome {
         path: dir.clone(),
         source,
     })?;
-    let report = ("report.schema.json", crate::render::model::schema());
+    let report = ("report.schema.json", crate::render::documents::schema());
     for (name, text) in crate::schema::files().into_iter().chain([report]) {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|source| Failure::File {

@@ -71,7 +71,8 @@ pub async fn run(
         );
     }
     let mut each = |t: run::TargetReport| {
-        let state = render::status_of(&t, &render::status_rows(&t, &migrations.list));
+        let database = render::json::status_model(&t, &migrations.list, by_cluster.is_some());
+        let state = database.status;
         counts[state as usize] += 1;
         let mut text = String::new();
         if let Some(by) = &mut by_cluster {
@@ -82,12 +83,8 @@ pub async fn run(
             }
         }
         text += &match global.format.is_json() {
-            true => json.target(&render::json::status_database(
-                &t,
-                &migrations.list,
-                by_cluster.is_some(),
-            )),
-            false => render::text::status_database(&t, &migrations.list, style),
+            true => json.target(&render::model::value(&database)),
+            false => render::text::status_database(&database, style),
         };
         session.progress.suspend(|| output::stdout(&text));
     };

@@ -1,14 +1,40 @@
-//! The JSON documents of the commands that are not runs over databases:
-//! `list`, `validate`, `pull`, `init` and the error documents. Typed like the
-//! run report (`model.rs`), of which they are variants of [`super::model::Document`]:
-//! their `Serialize` is the JSON printed, their `JsonSchema` is in
-//! `schema/report.schema.json`.
+//! Every JSON document a command prints, as one type ([`Document`]) whose
+//! JSON Schema is `schema/report.schema.json`: the run report's model
+//! (`model.rs`) and, here, the documents of the commands that are not runs
+//! over databases: `list`, `validate`, `pull`, `init` and errors. Their
+//! `Serialize` is the JSON printed.
 
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::model::{DatabaseFailure, Discovery, Problem};
+use super::model::{
+    DatabaseFailure, Discovery, DriftReport, LintReport, Problem, RunReport, StatusReport,
+};
+
+/// Every document a command prints with `--format json`: `plan`, `apply`
+/// and the other runs, `status`, `drift`, `lint`, `list`, `validate`,
+/// `pull`, `init`, and an error.
+#[derive(Serialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(title = "mig report")]
+pub enum Document {
+    Run(RunReport),
+    Status(StatusReport),
+    Drift(DriftReport),
+    Lint(LintReport),
+    List(ListDocument),
+    Validate(ValidDocument),
+    Pull(PullDocument),
+    Init(InitDocument),
+    Error(ErrorDocument),
+}
+
+/// `schema/report.schema.json`.
+pub fn schema() -> String {
+    let value = serde_json::to_value(schemars::schema_for!(Document)).unwrap_or_default();
+    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+}
 
 /// `mig list --format json`.
 #[derive(Serialize, JsonSchema)]

@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use super::text::{failed, target_of, Style};
+use super::text::{failed, target, Style};
 use super::{deviation_as, group_heading_as, model, thousands};
 use crate::plan::drift::{Drift, SAMPLES};
 use crate::plan::Action;
@@ -264,7 +264,7 @@ pub fn plan(report: &Report) -> String {
             t.scope,
             html(&t.brief)
         );
-        let body = target_of(t, report.applied, Style { color: false });
+        let body = target(t, report.applied, Style { color: false });
         details(&mut out, &summary, &fenced(&body));
     }
     rejected_list(&mut out, &report.rejected);

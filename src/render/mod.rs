@@ -47,8 +47,9 @@ pub(crate) fn status_rows<'a>(t: &'a TargetReport, all: &'a [Migration]) -> Vec<
 }
 
 /// A migration's state in one database, by its changelog entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum RowState {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RowState {
     Applied,
     Pending,
     Failed,
@@ -67,8 +68,11 @@ impl RowState {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DatabaseStatus {
+/// A database in `mig status`: fully migrated (nothing pending, indexes
+/// clean), behind, or failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DatabaseStatus {
     Migrated = 0,
     Behind = 1,
     Failed = 2,

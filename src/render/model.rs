@@ -1,6 +1,6 @@
 //! The JSON report as one model: the types `--format json` and `jsonl`
-//! write out (serde), and the JSON Schema of them (`schema/report.schema.json`,
-//! written by `mig schema`). The README's JSON section is the contract: a
+//! write out (serde); with the other commands' documents, their JSON Schema
+//! is `schema/report.schema.json` (`documents::schema`, written by `mig schema`). The README's JSON section is the contract: a
 //! field is only ever added. Field order here is the order printed.
 //!
 //! BSON documents (index specs, collection options) are relaxed Extended
@@ -15,24 +15,6 @@ use crate::run::{DeferralKind, MigrationStatus};
 
 fn is_false(b: &bool) -> bool {
     !*b
-}
-
-/// Every document a command prints with `--format json`: `plan`, `apply`
-/// and the other runs ([`RunReport`]), `status`, `drift`, `lint`, and the
-/// documents of `list`, `validate`, `pull`, `init` and errors (`documents.rs`).
-#[derive(Serialize, JsonSchema)]
-#[serde(untagged)]
-#[schemars(title = "mig report")]
-pub enum Document {
-    Run(RunReport),
-    Status(StatusReport),
-    Drift(DriftReport),
-    Lint(LintReport),
-    List(super::documents::ListDocument),
-    Validate(super::documents::ValidDocument),
-    Pull(super::documents::PullDocument),
-    Init(super::documents::InitDocument),
-    Error(super::documents::ErrorDocument),
 }
 
 /// `plan`, `apply`, `sync-indexes`, `down`: the fields before the
@@ -450,10 +432,14 @@ pub struct StatusDatabase {
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster: Option<Option<String>>,
-    /// `migrated`, `behind` or `failed`.
-    pub status: String,
+    pub status: super::DatabaseStatus,
     pub error: Option<String>,
+    /// The changes pending, to indexes and to collections alike.
     pub index_changes: usize,
+    /// Of `index_changes`, those to a collection's own options or a view.
+    pub collection_changes: usize,
+    /// Its indexes were read (`false`: see `error`).
+    pub indexes_read: bool,
     pub indexes_clean: bool,
     pub warnings: Vec<String>,
     pub migrations: Vec<StatusMigration>,
@@ -462,8 +448,7 @@ pub struct StatusDatabase {
 #[derive(Serialize, JsonSchema)]
 pub struct StatusMigration {
     pub id: String,
-    /// `applied`, `pending`, `failed`, `running`.
-    pub state: String,
+    pub state: super::RowState,
     pub batch: Option<i64>,
     pub applied_at: Option<String>,
     pub duration_ms: Option<i64>,
@@ -553,12 +538,6 @@ pub struct LintFinding {
 pub struct LintSummary {
     pub errors: usize,
     pub warnings: usize,
-}
-
-/// `schema/report.schema.json`.
-pub fn schema() -> String {
-    let value = serde_json::to_value(schemars::schema_for!(Document)).unwrap_or_default();
-    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
 }
 
 /// A model as the JSON value printed.

@@ -46,7 +46,7 @@ fn schemas_reject_unknown_fields_like_mig_does() {
 
 #[test]
 fn report_schema_is_current() {
-    check("report.schema.json", mig::render::model::schema());
+    check("report.schema.json", mig::render::documents::schema());
 }
 
 /// The committed report schema, checking against one of its documents

@@ -18,7 +18,7 @@ use super::words;
 mod status;
 mod writer;
 
-pub use status::{drift, status_database, status_tail};
+pub use status::{drift, status_model, status_tail};
 pub use writer::ReportWriter;
 
 /// A JSON document as printed: pretty, with a final newline.

@@ -8,15 +8,9 @@ use super::*;
 /// `mig status --format json`: `{"databases": [...], "summary": {...}}`,
 /// written one database at a time. One database's object in `databases`:
 /// over `[clusters]` (`clusters`), with its `cluster`.
-pub fn status_database(
-    t: &crate::run::TargetReport,
-    all: &[crate::migrate::api::Migration],
-    clusters: bool,
-) -> Value {
-    model::value(&status_model(t, all, clusters))
-}
-
-fn status_model(
+/// One database of `mig status`, as the JSON prints it and the text
+/// projects it. `clusters`: the run is over `[clusters]` (`cluster` is set).
+pub fn status_model(
     t: &crate::run::TargetReport,
     all: &[crate::migrate::api::Migration],
     clusters: bool,
@@ -27,16 +21,23 @@ fn status_model(
         database: t.target.database.clone(),
         scope: t.target.scope.to_string(),
         cluster: clusters.then(|| t.cluster.clone()),
-        status: state.as_str().to_string(),
+        status: state,
         error: t.error().map(ToString::to_string),
         index_changes: t.plan.as_ref().map_or(0, |p| p.changes.len()),
+        collection_changes: t.plan.as_ref().map_or(0, |p| {
+            p.changes
+                .iter()
+                .filter(|c| c.is_collection_change())
+                .count()
+        }),
+        indexes_read: t.plan.is_some(),
         indexes_clean: t.plan.as_ref().is_some_and(|p| p.is_empty()),
         warnings: t.warnings.clone(),
         migrations: rows
             .iter()
             .map(|r| model::StatusMigration {
                 id: r.id.to_string(),
-                state: r.state.as_str().to_string(),
+                state: r.state,
                 batch: r.entry.map(|e| e.batch),
                 applied_at: r
                     .entry

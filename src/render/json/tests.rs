@@ -201,7 +201,11 @@ fn json_lines_are_one_object_per_database_then_the_rest() {
 fn what_the_text_shows_of_a_database_its_json_carries() {
     let t = target("t1", 1, false);
     let json = super::target(&t, false);
-    let text = crate::render::text::target(&t, false, crate::render::text::Style { color: false });
+    let text = crate::render::text::target(
+        &super::target_model(&t, false, false),
+        false,
+        crate::render::text::Style { color: false },
+    );
     let what = json["changes"][0]["what"].as_str().unwrap_or_default();
     let line = json["steps"][0]["line"].as_str().unwrap_or_default();
     let brief = json["brief"].as_str().unwrap_or_default();

@@ -11,7 +11,7 @@ use super::Style;
 use crate::plan::{Action, CommandName, IfRefused};
 use crate::render::model::{self, ChangeOptions, TargetStatus};
 use crate::render::words::one_line_of;
-use crate::run::{MigrationStatus, TargetReport};
+use crate::run::MigrationStatus;
 
 pub use crate::render::words::{one_line, step_line};
 
@@ -367,19 +367,6 @@ pub(super) fn plan_text_of(
 /// Failed, or not done (skipped): either way the database did not converge.
 pub(crate) fn failed(t: &model::Target) -> bool {
     matches!(t.status, TargetStatus::Skipped | TargetStatus::Failed)
-}
-
-/// One database's part of a plan or an apply, as `report` prints it (the
-/// markdown details carry it).
-pub fn target_plain(t: &TargetReport, applied: bool, style: Style) -> String {
-    let mut out = String::new();
-    target_text(
-        &crate::render::json::target_model(t, applied, false),
-        applied,
-        style,
-        &mut out,
-    );
-    out
 }
 
 /// One database's section, from its model.

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::{discovery_line, model};
-use crate::run::{ByCluster, ClusterInfo, MigrationStatus, Report, TargetReport};
+use crate::run::{ByCluster, ClusterInfo, MigrationStatus, Report};
 
 mod changes;
 mod status;
@@ -12,7 +12,7 @@ pub(crate) use changes::failed;
 #[cfg(test)]
 use changes::plan_text_of as plan_text;
 use changes::target_text;
-pub use changes::{one_line, step_line, target_plain};
+pub use changes::{one_line, step_line};
 pub use status::{drift, drift_report, drift_with, status_closing, status_database};
 
 /// ANSI colours, or none.
@@ -66,7 +66,7 @@ pub fn report(report: &Report, style: Style) -> String {
         }
         target_text(t, report.applied, style, &mut out);
     }
-    let results: Vec<String> = targets.iter().map(|t| result_line_of(t, style)).collect();
+    let results: Vec<String> = targets.iter().map(|t| result_line(t, style)).collect();
     let tail = super::json::tail_model(
         &report.rejected,
         report.discovery.as_ref(),
@@ -126,13 +126,8 @@ pub fn rejected(rejected: &[crate::targets::Rejected], style: Style) -> String {
     out
 }
 
-/// One database's section.
-pub fn target(t: &TargetReport, applied: bool, style: Style) -> String {
-    target_plain(t, applied, style)
-}
-
-/// [`target`] of a database's model.
-pub fn target_of(t: &model::Target, applied: bool, style: Style) -> String {
+/// One database's section, projected from its model.
+pub fn target(t: &model::Target, applied: bool, style: Style) -> String {
     let mut out = String::new();
     target_text(t, applied, style, &mut out);
     out
@@ -140,12 +135,7 @@ pub fn target_of(t: &model::Target, applied: bool, style: Style) -> String {
 
 /// One database's line in the Result list after an apply: the outcome in a
 /// few words (the section above says why).
-pub fn result_line(t: &TargetReport, style: Style) -> String {
-    result_line_of(&super::json::target_model(t, true, false), style)
-}
-
-/// [`result_line`] of a database's model (an apply's).
-pub fn result_line_of(t: &model::Target, style: Style) -> String {
+pub fn result_line(t: &model::Target, style: Style) -> String {
     let line = &t.brief;
     let line = if failed(t) {
         style.red(line)

@@ -2,78 +2,56 @@
 
 use std::fmt::Write;
 
-use super::super::{deviation, group_heading, thousands, DatabaseStatus};
+use super::super::model::StatusDatabase;
+use super::super::{deviation, group_heading, thousands, DatabaseStatus, RowState};
 use super::{rejected, skipped, Style};
 use crate::plan::drift::Drift;
-use crate::run::{ByCluster, TargetReport};
+use crate::run::ByCluster;
 use crate::server::load::Pause;
 use crate::targets::{Looked, Rejected};
 
-/// One database's lines in `mig status`.
-pub fn status_database(
-    t: &TargetReport,
-    all: &[crate::migrate::api::Migration],
-    style: Style,
-) -> String {
+/// One database's lines in `mig status`, projected from its model.
+pub fn status_database(t: &StatusDatabase, style: Style) -> String {
     let mut out = String::new();
-    let rows = super::super::status_rows(t, all);
-    let state = super::super::status_of(t, &rows);
-    let pending = rows
+    let pending = t
+        .migrations
         .iter()
-        .filter(|r| r.state != super::super::RowState::Applied)
+        .filter(|r| r.state != RowState::Applied)
         .count();
     let mut behind = Vec::new();
     if pending > 0 {
         behind.push(format!("{pending} migration(s) not applied"));
     }
-    match &t.plan {
-        Some(p) if !p.is_empty() => {
-            let own = p
-                .changes
-                .iter()
-                .filter(|c| c.is_collection_change())
-                .count();
-            let indexes = p.changes.len() - own;
-            if indexes > 0 {
-                behind.push(format!("{indexes} index change(s) pending"));
-            }
-            if own > 0 {
-                behind.push(format!("{own} collection change(s) pending"));
-            }
-        }
-        Some(_) => {}
-        None => behind.push("indexes not read".to_string()),
+    let indexes = t.index_changes - t.collection_changes;
+    if indexes > 0 {
+        behind.push(format!("{indexes} index change(s) pending"));
+    }
+    if t.collection_changes > 0 {
+        behind.push(format!(
+            "{} collection change(s) pending",
+            t.collection_changes
+        ));
+    }
+    if !t.indexes_read {
+        behind.push("indexes not read".to_string());
     }
     // "Up to date" only when nothing at all is pending.
-    let head = match (t.error(), state) {
+    let head = match (&t.error, t.status) {
         (Some(e), _) => style.red(&format!("failed: {e}")),
-        (None, super::super::DatabaseStatus::Migrated) => style.green("up to date"),
-        (None, super::super::DatabaseStatus::Behind) => {
-            style.yellow(&format!("behind: {}", behind.join(", ")))
-        }
-        (None, super::super::DatabaseStatus::Failed) => {
-            style.red(&format!("failed: {}", behind.join(", ")))
-        }
+        (None, DatabaseStatus::Migrated) => style.green("up to date"),
+        (None, DatabaseStatus::Behind) => style.yellow(&format!("behind: {}", behind.join(", "))),
+        (None, DatabaseStatus::Failed) => style.red(&format!("failed: {}", behind.join(", "))),
     };
-    let _ = writeln!(
-        out,
-        "{} ({}): {head}",
-        style.bold(&t.target.database),
-        t.target.scope
-    );
-    for r in rows {
-        let detail = match (r.state, r.entry) {
-            (super::super::RowState::Applied, Some(e)) => format!(
+    let _ = writeln!(out, "{} ({}): {head}", style.bold(&t.database), t.scope);
+    for r in &t.migrations {
+        let detail = match r.state {
+            RowState::Applied if r.batch.is_some() => format!(
                 "{} ({} ms, batch {})",
-                e.applied_at
-                    .and_then(|d| d.try_to_rfc3339_string().ok())
-                    .unwrap_or_default(),
-                e.duration_ms.unwrap_or(0),
-                e.batch
+                r.applied_at.as_deref().unwrap_or_default(),
+                r.duration_ms.unwrap_or(0),
+                r.batch.unwrap_or_default()
             ),
-            (super::super::RowState::Failed, Some(e)) => {
-                style.red(e.error.as_deref().unwrap_or(""))
-            }
+            RowState::Failed if r.batch.is_some() => style.red(r.error.as_deref().unwrap_or("")),
             _ => String::new(),
         };
         let _ = writeln!(out, "  {}  {:<8} {detail}", r.id, r.state.as_str());

@@ -4,6 +4,7 @@ use super::*;
 use crate::model::{IndexSpec, Scope};
 use crate::plan::Unmanaged;
 use crate::plan::{Change, DatabasePlan};
+use crate::run::TargetReport;
 use crate::targets::Target;
 use bson::doc;
 
@@ -268,7 +269,11 @@ fn a_plan_header_and_its_progress_line_count_alike() {
             scope: Scope::Tenant,
         })
     };
-    let text = target(&t, false, Style { color: false });
+    let text = target(
+        &crate::render::json::target_model(&t, false, false),
+        false,
+        Style { color: false },
+    );
     let words = "1 migration(s) pending, 1 change(s)";
     assert!(
         text.starts_with(&format!("t1 (tenant): {words}\n")),
