@@ -120,7 +120,7 @@ pub struct Step {
     pub n: usize,
     /// `null` for a step about no one collection (a migration, the re-read).
     pub collection: Option<String>,
-    pub command: CommandName,
+    pub command: SentCommand,
     pub action: Option<Action>,
     pub index: String,
     pub indexes: Vec<String>,
@@ -147,6 +147,43 @@ pub struct Step {
     /// The step in one line, as the text shows it: the server command and
     /// what it is about (`createIndexes a_1, b_1`, `migration ID`).
     pub line: String,
+}
+
+/// A step's command as sent to the server: [`CommandName::sent`], so a hide
+/// is a `collMod` here (its `action` says `hide`). Its schema lists only the
+/// names sent, drawn from [`CommandName::ALL`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct SentCommand(CommandName);
+
+impl SentCommand {
+    pub fn of(name: CommandName) -> SentCommand {
+        SentCommand(name.sent())
+    }
+
+    pub fn name(self) -> CommandName {
+        self.0
+    }
+}
+
+impl JsonSchema for SentCommand {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SentCommand".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut sent: Vec<String> = Vec::new();
+        for name in CommandName::ALL.map(|c| c.sent().to_string()) {
+            if !sent.contains(&name) {
+                sent.push(name);
+            }
+        }
+        schemars::json_schema!({
+            "description": "The command sent to the server (a hide is a `collMod`).",
+            "type": "string",
+            "enum": sent,
+        })
+    }
 }
 
 /// One change of a database's plan.

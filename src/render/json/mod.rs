@@ -141,7 +141,7 @@ fn steps(plan: &DatabasePlan, applied: Option<&Applied>) -> Vec<model::Step> {
                 n: n + 1,
                 // A migration is about no one collection.
                 collection: Some(step.collection.clone()).filter(|c| !c.is_empty()),
-                command: step.command.name().sent(),
+                command: model::SentCommand::of(step.command.name()),
                 action: first.map(Change::action),
                 index: match &step.command {
                     Command::Migration { id } => id.clone(),

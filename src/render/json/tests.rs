@@ -217,3 +217,21 @@ fn what_the_text_shows_of_a_database_its_json_carries() {
         assert!(text.contains(words), "{words:?} in\n{text}");
     }
 }
+
+#[test]
+fn the_schema_lists_the_commands_json_sends_and_no_hide() {
+    let schema: Value = serde_json::from_str(&crate::render::documents::schema()).unwrap();
+    let sent = &schema["$defs"]["SentCommand"]["enum"];
+    let names: Vec<&str> = sent
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(names.contains(&"collMod"), "{sent}");
+    assert!(!names.contains(&"hide"), "a hide is sent as a collMod: {sent}");
+    assert_eq!(
+        model::SentCommand::of(crate::plan::CommandName::Hide).name(),
+        crate::plan::CommandName::CollMod
+    );
+}

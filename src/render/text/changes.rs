@@ -184,7 +184,12 @@ fn replanned_text(t: &model::Target, steps: &[model::Step], style: Style, out: &
     // The plan shown without the migrations and the re-read it starts with.
     let lead = steps
         .iter()
-        .take_while(|s| matches!(s.command, CommandName::Migration | CommandName::Reread))
+        .take_while(|s| {
+            matches!(
+                s.command.name(),
+                CommandName::Migration | CommandName::Reread
+            )
+        })
         .count();
     let index_steps: Vec<model::Step> = steps[lead..]
         .iter()
@@ -459,7 +464,7 @@ fn migrations_text(t: &model::Target, style: Style, out: &mut String) {
         // Its place among the database's steps.
         let step = steps
             .clone()
-            .find(|s| s.command == CommandName::Migration && s.index == m.id);
+            .find(|s| s.command.name() == CommandName::Migration && s.index == m.id);
         if let Some(s) = step.filter(|_| m.status == MigrationStatus::Pending) {
             let _ = writeln!(
                 out,
@@ -484,7 +489,7 @@ fn migrations_text(t: &model::Target, style: Style, out: &mut String) {
     }
     // After the migrations, the database is read again.
     let mut steps = steps;
-    if let Some(reread) = steps.find(|s| s.command == CommandName::Reread) {
+    if let Some(reread) = steps.find(|s| s.command.name() == CommandName::Reread) {
         let _ = writeln!(out, "  {}", numbered_step(reread, true, style));
     }
     for w in &t.warnings {
