@@ -14,37 +14,7 @@ pub mod text;
 pub mod validate;
 pub mod words;
 
-use crate::migrate::api::{Entry, Migration, State};
 use crate::plan::drift::Deviation;
-use crate::run::TargetReport;
-
-/// One migration's state in one database, for `mig status`.
-pub(crate) struct StatusRow<'a> {
-    pub id: &'a str,
-    pub state: RowState,
-    pub entry: Option<&'a Entry>,
-}
-
-/// Every migration of the database's scope, with its changelog entry.
-pub(crate) fn status_rows<'a>(t: &'a TargetReport, all: &'a [Migration]) -> Vec<StatusRow<'a>> {
-    all.iter()
-        .filter(|m| m.scope.includes(t.target.scope))
-        .map(|m| {
-            let entry = t.changelog.iter().find(|e| e.id == m.id);
-            let state = match entry.map(|e| e.state) {
-                Some(State::Applied) => RowState::Applied,
-                Some(State::Failed) => RowState::Failed,
-                Some(State::Running) => RowState::Running,
-                Some(State::Reverted) | None => RowState::Pending,
-            };
-            StatusRow {
-                id: &m.id,
-                state,
-                entry,
-            }
-        })
-        .collect()
-}
 
 /// A migration's state in one database, by its changelog entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
@@ -85,19 +55,6 @@ impl DatabaseStatus {
             DatabaseStatus::Behind => "behind",
             DatabaseStatus::Failed => "failed",
         }
-    }
-}
-
-/// Fully migrated (nothing pending, indexes clean), behind, or failed.
-pub(crate) fn status_of(t: &TargetReport, rows: &[StatusRow]) -> DatabaseStatus {
-    if t.error().is_some() || rows.iter().any(|r| r.state == RowState::Failed) {
-        DatabaseStatus::Failed
-    } else if rows.iter().any(|r| r.state != RowState::Applied)
-        || t.plan.as_ref().is_some_and(|p| !p.is_empty())
-    {
-        DatabaseStatus::Behind
-    } else {
-        DatabaseStatus::Migrated
     }
 }
 

@@ -2,21 +2,18 @@
 
 use serde_json::{Map, Value};
 
-use super::super::model;
+use super::super::{model, DatabaseStatus, RowState};
 use super::*;
+use crate::migrate::api::{Entry, Migration, State};
+use crate::run::TargetReport;
 
-/// `mig status --format json`: `{"databases": [...], "summary": {...}}`,
-/// written one database at a time. One database's object in `databases`:
-/// over `[clusters]` (`clusters`), with its `cluster`.
-/// One database of `mig status`, as the JSON prints it and the text
-/// projects it. `clusters`: the run is over `[clusters]` (`cluster` is set).
-pub fn status_model(
-    t: &crate::run::TargetReport,
-    all: &[crate::migrate::api::Migration],
-    clusters: bool,
-) -> model::StatusDatabase {
-    let rows = super::super::status_rows(t, all);
-    let state = super::super::status_of(t, &rows);
+/// `mig status --format json` is `{"databases": [...], "summary": {...}}`,
+/// written one database at a time. One database of it, as the JSON prints
+/// it and the text projects it; over `[clusters]` (`clusters`), with its
+/// `cluster`.
+pub fn status_model(t: &TargetReport, all: &[Migration], clusters: bool) -> model::StatusDatabase {
+    let rows = status_rows(t, all);
+    let state = status_of(t, &rows);
     model::StatusDatabase {
         database: t.target.database.clone(),
         scope: t.target.scope.to_string(),
@@ -155,4 +152,45 @@ pub fn drift(
         discovery: discovery.map(discovery_model),
         clusters: by.map(|by| clusters_model(by, drift_counts)),
     })
+}
+
+/// One migration's state in one database, for `mig status`.
+struct StatusRow<'a> {
+    id: &'a str,
+    state: RowState,
+    entry: Option<&'a Entry>,
+}
+
+/// Every migration of the database's scope, with its changelog entry.
+fn status_rows<'a>(t: &'a TargetReport, all: &'a [Migration]) -> Vec<StatusRow<'a>> {
+    all.iter()
+        .filter(|m| m.scope.includes(t.target.scope))
+        .map(|m| {
+            let entry = t.changelog.iter().find(|e| e.id == m.id);
+            let state = match entry.map(|e| e.state) {
+                Some(State::Applied) => RowState::Applied,
+                Some(State::Failed) => RowState::Failed,
+                Some(State::Running) => RowState::Running,
+                Some(State::Reverted) | None => RowState::Pending,
+            };
+            StatusRow {
+                id: &m.id,
+                state,
+                entry,
+            }
+        })
+        .collect()
+}
+
+/// Fully migrated (nothing pending, indexes clean), behind, or failed.
+fn status_of(t: &TargetReport, rows: &[StatusRow]) -> DatabaseStatus {
+    if t.error().is_some() || rows.iter().any(|r| r.state == RowState::Failed) {
+        DatabaseStatus::Failed
+    } else if rows.iter().any(|r| r.state != RowState::Applied)
+        || t.plan.as_ref().is_some_and(|p| !p.is_empty())
+    {
+        DatabaseStatus::Behind
+    } else {
+        DatabaseStatus::Migrated
+    }
 }

@@ -229,7 +229,10 @@ fn the_schema_lists_the_commands_json_sends_and_no_hide() {
         .filter_map(Value::as_str)
         .collect();
     assert!(names.contains(&"collMod"), "{sent}");
-    assert!(!names.contains(&"hide"), "a hide is sent as a collMod: {sent}");
+    assert!(
+        !names.contains(&"hide"),
+        "a hide is sent as a collMod: {sent}"
+    );
     assert_eq!(
         model::SentCommand::of(crate::plan::CommandName::Hide).name(),
         crate::plan::CommandName::CollMod
