@@ -71,9 +71,10 @@ pub fn outcome(findings: &Findings) -> Outcome {
     }
 }
 
-/// Reads every target: index usage of every declared collection, and a
-/// sample of each TTL index's field. A database that can't be read is
-/// reported and the others go on.
+/// Reads every target, cluster by cluster (one server: the one): index
+/// usage of every declared collection, and a sample of each TTL index's
+/// field. A database that can't be read (its cluster unusable, or the
+/// routing refused it) is reported and the others go on.
 async fn read_fleet(
     global: &Global,
     settings: &Settings,
@@ -82,37 +83,53 @@ async fn read_fleet(
     let fleet = crate::run::open(settings, &global.selection(), None)
         .await
         .map_err(Failure::from)?;
-    let (client, _, targets) = fleet
-        .one_server()
-        .ok_or(Failure::from(super::NotOverClusters("mig lint --live")))?;
     let mut readings = LiveReadings {
         now: Some(bson::DateTime::now()),
         ..Default::default()
     };
-    let mut unread = Vec::new();
-    let per_target: Vec<_> = stream::iter(targets)
-        .map(|t| read_target(client, settings, manifests, t))
-        .buffered(settings.concurrency.max(1))
-        .collect()
-        .await;
-    for (target, read) in targets.iter().zip(per_target) {
-        match read {
-            Ok(r) => {
-                for (key, used) in r.usage {
-                    readings.usage.entry(key).or_default().push(used);
-                }
-                for (key, types) in r.ttl_types {
-                    readings
-                        .ttl_types
-                        .entry(key)
-                        .or_default()
-                        .push((target.database.clone(), types));
-                }
+    let mut unread: Vec<Unread> = fleet
+        .refused
+        .iter()
+        .map(|r| Unread {
+            database: r.target.database.clone(),
+            error: r.error().map(ToString::to_string).unwrap_or_default(),
+        })
+        .collect();
+    for cluster in fleet.reachable() {
+        let client = match cluster.conn {
+            Ok((client, _)) => client,
+            Err(why) => {
+                unread.extend(cluster.targets.iter().map(|t| Unread {
+                    database: t.database.clone(),
+                    error: why.to_string(),
+                }));
+                continue;
             }
-            Err(e) => unread.push(Unread {
-                database: target.database.clone(),
-                error: e.to_string(),
-            }),
+        };
+        let per_target: Vec<_> = stream::iter(cluster.targets)
+            .map(|t| read_target(client, cluster.settings, manifests, t))
+            .buffered(cluster.settings.concurrency.max(1))
+            .collect()
+            .await;
+        for (target, read) in cluster.targets.iter().zip(per_target) {
+            match read {
+                Ok(r) => {
+                    for (key, used) in r.usage {
+                        readings.usage.entry(key).or_default().push(used);
+                    }
+                    for (key, types) in r.ttl_types {
+                        readings
+                            .ttl_types
+                            .entry(key)
+                            .or_default()
+                            .push((target.database.clone(), types));
+                    }
+                }
+                Err(e) => unread.push(Unread {
+                    database: target.database.clone(),
+                    error: e.to_string(),
+                }),
+            }
         }
     }
     Ok((readings, unread))

@@ -297,12 +297,10 @@ impl Command {
         }
     }
 
-    /// What a command that reads one server says when mig.toml has `[clusters]`.
+    /// What a command that only works on one server says when mig.toml has `[clusters]`.
     fn not_over_clusters(&self) -> Option<&'static str> {
         match self {
-            Command::Pull(_) => Some("mig pull"),
             Command::Init(_) => Some("mig init"),
-            Command::Lint(a) if a.live => Some("mig lint --live"),
             _ => None,
         }
     }
@@ -393,8 +391,8 @@ impl Command {
 /// A command `mig` does not run over `[clusters]` yet.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "{0} reads one server, and mig.toml has [clusters]: it does not work across clusters yet \
-     (plan, apply, sync-indexes, status, list, drift and down do)"
+    "{0} writes a project for one server, and mig.toml has [clusters]: it does not work \
+     across clusters (every other command does)"
 )]
 pub struct NotOverClusters(&'static str);
 

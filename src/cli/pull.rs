@@ -120,42 +120,57 @@ pub async fn pull(
     let fleet = run::open(settings, &global.selection(), None)
         .await
         .map_err(Failure::from)?;
-    let (client, server, targets) = fleet
-        .one_server()
-        .ok_or(Failure::from(super::NotOverClusters("mig pull")))?;
-    if targets.is_empty() && settings.public_database.is_none() {
+    let targets: usize = fleet.reachable().map(|c| c.targets.len()).sum();
+    if targets == 0 && settings.public_database.is_none() {
         return Err(Failure::from(NothingToPull));
     }
-    let databases: Vec<String> = targets.iter().map(|t| t.database.clone()).collect();
     // `mig`'s own collections are never declared.
     let skip = [MIG_COLLECTION.to_string(), settings.changelog.clone()];
-    let reads = inspect::read_everything(
-        client,
-        server.read_path,
-        &databases,
-        &skip,
-        settings.concurrency,
-        settings.socket_timeout,
-    )
-    .await;
     let mut summary = Summary {
         threshold: threshold.share(),
         ..Default::default()
     };
+    for refused in &fleet.refused {
+        let why = refused.error().map(ToString::to_string).unwrap_or_default();
+        summary.failed.push((refused.target.database.clone(), why));
+    }
     let (mut public, mut tenants) = (Vec::new(), Vec::new());
-    for (target, read) in targets.iter().zip(reads) {
-        match read {
-            Err(e) => summary
-                .failed
-                .push((target.database.clone(), e.to_string())),
-            Ok(state) if state.collections.is_empty() => {
-                summary.empty.push(target.database.clone())
+    // Cluster by cluster (one server: the one), each read as a whole; the
+    // consensus is over every tenant of the fleet.
+    for cluster in fleet.reachable() {
+        let (client, server) = match cluster.conn {
+            Ok(conn) => conn,
+            Err(why) => {
+                for t in cluster.targets {
+                    summary.failed.push((t.database.clone(), why.to_string()));
+                }
+                continue;
             }
-            Ok(state) if target.scope == Scope::Public => {
-                summary.public = Some(target.database.clone());
-                public.push(state);
+        };
+        let databases: Vec<String> = cluster.targets.iter().map(|t| t.database.clone()).collect();
+        let reads = inspect::read_everything(
+            client,
+            server.read_path,
+            &databases,
+            &skip,
+            cluster.settings.concurrency,
+            cluster.settings.socket_timeout,
+        )
+        .await;
+        for (target, read) in cluster.targets.iter().zip(reads) {
+            match read {
+                Err(e) => summary
+                    .failed
+                    .push((target.database.clone(), e.to_string())),
+                Ok(state) if state.collections.is_empty() => {
+                    summary.empty.push(target.database.clone())
+                }
+                Ok(state) if target.scope == Scope::Public => {
+                    summary.public = Some(target.database.clone());
+                    public.push(state);
+                }
+                Ok(state) => tenants.push(state),
             }
-            Ok(state) => tenants.push(state),
         }
     }
     check_collections(&public, &tenants, &options.collections)?;

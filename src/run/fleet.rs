@@ -110,6 +110,13 @@ pub struct Fleet {
     pub named: bool,
 }
 
+/// A cluster of the run, for a command that reads its databases itself.
+pub struct Reachable<'a> {
+    pub settings: &'a Settings,
+    pub conn: Result<(&'a Client, &'a ServerInfo), &'a Unusable>,
+    pub targets: &'a [Target],
+}
+
 /// What every cluster of a run shares. Each cluster runs as a task of its
 /// own (on its own worker thread, when one is free), so what they share is
 /// owned and shared by reference count.
@@ -146,17 +153,21 @@ impl Work {
 }
 
 impl Fleet {
-    /// One server's client, what it is and its targets: for the commands
-    /// that read one server only (`pull`, `lint --live`; refused over
-    /// `[clusters]` before they get here). `None` over `[clusters]`.
-    pub fn one_server(&self) -> Option<(&Client, &ServerInfo, &[Target])> {
-        match (self.named, self.members.as_slice(), self.targets.as_slice()) {
-            (false, [member], [targets]) => {
-                let conn = member.conn.as_ref().ok()?;
-                Some((&conn.client, &conn.server, targets.as_slice()))
-            }
-            _ => None,
-        }
+    /// Each selected cluster (one server: the one) as the commands that
+    /// read each database themselves see it (`pull`, `lint --live`): its
+    /// client and server, or why it can't be used, with its settings and
+    /// its targets, in mig.toml's order. The tenants the routing refused
+    /// are in `refused`.
+    pub fn reachable(&self) -> impl Iterator<Item = Reachable<'_>> {
+        self.members
+            .iter()
+            .zip(&self.targets)
+            .filter(|(m, _)| m.selected)
+            .map(|(m, targets)| Reachable {
+                settings: &m.settings,
+                conn: m.conn.as_ref().map(|c| (&c.client, &c.server)),
+                targets,
+            })
     }
 
     /// Every target, for the progress display.

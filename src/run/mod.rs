@@ -16,7 +16,7 @@ mod session;
 
 pub use apply::apply_saved;
 pub use error::RunError;
-pub use fleet::{canaries, ClusterInfo, Fleet, Member, Shared, Work};
+pub use fleet::{canaries, ClusterInfo, Fleet, Member, Reachable, Shared, Work};
 pub use migrations::{down, MigrationOutcome, Migrations};
 pub use open::open;
 pub use outcome::{

@@ -3,7 +3,8 @@
 //! (and stops them when it ends). Routing by the registry and by each
 //! cluster's discovery, misrouted tenants refused and touched nowhere, a
 //! cluster that is down, stopped mid-run or refuses the credentials failing
-//! only its own tenants, a canary rollout across clusters, saved plans.
+//! only its own tenants, a canary rollout across clusters, saved plans,
+//! `pull` and `lint --live` reading every cluster.
 
 use crate::support;
 
@@ -463,6 +464,87 @@ fn mig_cmd(p: &Project, args: &[&str], env: &[(&str, &str)]) -> Command {
     cmd
 }
 
+/// `mig pull` finds the consensus over every cluster's tenants, and `mig
+/// lint --live` reads every cluster's databases; a tenant the routing
+/// refused is reported as not read by both.
+#[tokio::test]
+async fn pull_and_the_live_lint_read_every_cluster() {
+    let eu = ReplicaSet::start("rs_pulleu").await;
+    let (main_c, eu_c) = (client().await, eu.client().await);
+    let p = Project::new();
+    let prefix = unique("pl") + "_";
+    let name = |s: &str| p.track(&format!("{prefix}{s}"));
+    let (a, c, dup) = (name("a"), name("c"), name("dup"));
+    let index = doc! {"createIndexes": "messages", "indexes": [{"key": {"x": 1}, "name": "x_1"}]};
+    for (client, db) in [(&main_c, &a), (&eu_c, &c), (&main_c, &dup), (&eu_c, &dup)] {
+        seed_one(client, db).await;
+        client
+            .database(db)
+            .run_command(index.clone())
+            .await
+            .unwrap();
+    }
+    // Only eu's tenant has this one.
+    eu_c.database(&c)
+        .run_command(
+            doc! {"createIndexes": "messages", "indexes": [{"key": {"y": 1}, "name": "y_1"}]},
+        )
+        .await
+        .unwrap();
+    p.config_without_public(&format!(
+        "[clusters.main]\nuri_env = \"MONGODB_URI\"\n[clusters.main.tenants]\nprefix = \"{prefix}\"\n\
+         [clusters.eu]\nuri_env = \"MIG_URI_EU\"\n[clusters.eu.tenants]\ndatabases = [\"{c}\", \"{dup}\"]\n"
+    ));
+    let eu_uri = eu.uri();
+    let env = [("MIG_URI_EU", eu_uri.as_str())];
+
+    // Exit 1: a database was not read (the refused tenant); the files are written.
+    let (pulled, out) = json(&p, &["pull"], &env);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert_eq!(pulled["files"][0]["status"], "created", "{pulled:#}");
+    let tenant = &pulled["scopes"][0];
+    assert_eq!(tenant["databases"], 2, "a on main and c on eu: {pulled:#}");
+    let indexes = tenant["collections"][0]["indexes"].as_array().unwrap();
+    let by_name = |n: &str| indexes.iter().find(|i| i["name"] == n).cloned();
+    let x = by_name("x_1").expect("x_1 pulled");
+    assert_eq!(
+        (x["declared"].clone(), x["on"].clone()),
+        (true.into(), 2.into()),
+        "{x:#}"
+    );
+    // Half the fleet has y_1 (the threshold is half): declared, and the
+    // tenant without it, on the other cluster, named.
+    let y = by_name("y_1").expect("y_1 reported");
+    assert_eq!(
+        (y["declared"].clone(), y["on"].clone()),
+        (true.into(), 1.into()),
+        "{y:#}"
+    );
+    assert_eq!(y["missing"], serde_json::json!([a]), "{y:#}");
+    let failed = pulled["failed"].as_array().unwrap();
+    assert!(
+        failed.iter().any(|f| f["database"] == dup.as_str()
+            && f["error"].as_str().unwrap().contains("several clusters")),
+        "the tenant on both clusters is refused, not read: {pulled:#}"
+    );
+
+    // The manifest pulled declares x_1: used nowhere, on both clusters.
+    let (lint, _) = json(&p, &["lint", "--live"], &env);
+    let unused = lint["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "unused-index" && f["index"] == "x_1")
+        .cloned()
+        .unwrap_or_else(|| panic!("x_1 unused: {lint:#}"));
+    let message = unused["message"].as_str().unwrap();
+    assert!(message.contains("2 of 2 tenant database(s)"), "{message}");
+    assert!(message.contains(&a) && message.contains(&c), "{message}");
+    let unread = lint["unread"].as_array().unwrap();
+    assert_eq!(unread.len(), 1, "{lint:#}");
+    assert_eq!(unread[0]["database"], dup.as_str());
+}
+
 #[tokio::test]
 async fn a_cluster_stopped_mid_run_fails_only_its_own_tenants() {
     let eu = ReplicaSet::start("rs_stop").await;
@@ -654,12 +736,12 @@ fn bad_cluster_input_is_an_error_naming_the_key_before_any_server_is_asked() {
     p.config_without_public(
         "[clusters.main]\nuri_env = \"MONGODB_URI\"\n[clusters.main.tenants]\nprefix = \"x_\"\n",
     );
-    let (report, _) = json(&p, &["pull"], &[]);
+    let (report, _) = json(&p, &["init"], &[]);
     assert_eq!(report["error"]["kind"], "usage");
     assert!(report["error"]["message"]
         .as_str()
         .unwrap()
-        .contains("mig pull reads one server"));
+        .contains("mig init writes a project for one server"));
     // Without [clusters], --cluster names nothing.
     p.config("[tenants]\nsource = \"list\"\ndatabases = []\n");
     let (report, _) = json(&p, &["plan", "--cluster", "eu"], &[]);
